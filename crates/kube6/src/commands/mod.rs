@@ -1,0 +1,5 @@
+//! One module per subcommand; each has an `Args` (or subcommand enum) and a `run`.
+
+pub mod host;
+pub mod ndp_proxy;
+pub mod node_ip;
