@@ -542,7 +542,8 @@ mod tests {
 
     #[test]
     fn parse_errors() {
-        let cases: [(&str, fn(&CidrError) -> bool); 14] = [
+        type Check = fn(&CidrError) -> bool;
+        let cases: [(&str, Check); 14] = [
             ("", |e| matches!(e, CidrError::Empty)),
             ("   ", |e| matches!(e, CidrError::Empty)),
             ("fd00::1", |e| {
