@@ -10,7 +10,8 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
-use serde::{Serialize, Serializer};
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::Family;
 
@@ -393,6 +394,60 @@ impl Serialize for AddressCount {
             Some(v) => serializer.serialize_u64(v),
             None => serializer.collect_str(self),
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for AddressCount {
+    /// Accepts what [`Serialize`] writes: a JSON number, or a decimal string for 2^64 and above.
+    /// The value must be a power of two.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CountVisitor;
+
+        impl CountVisitor {
+            fn check<E: de::Error>(n: u128) -> Result<AddressCount, E> {
+                AddressCount::from_u128(n).ok_or_else(|| {
+                    E::custom(format!(
+                        "{n} is not a power of two (an address count is 2^k)"
+                    ))
+                })
+            }
+        }
+
+        impl Visitor<'_> for CountVisitor {
+            type Value = AddressCount;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a power of two as a number or a decimal string")
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<AddressCount, E> {
+                Self::check(u128::from(v))
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<AddressCount, E> {
+                let v = u128::try_from(v)
+                    .map_err(|_| E::custom("an address count cannot be negative"))?;
+                Self::check(v)
+            }
+
+            fn visit_u128<E: de::Error>(self, v: u128) -> Result<AddressCount, E> {
+                Self::check(v)
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<AddressCount, E> {
+                let t = v.trim();
+                if t == TWO_POW_128 {
+                    return Ok(AddressCount::pow2(128));
+                }
+                let n = t
+                    .replace(',', "")
+                    .parse::<u128>()
+                    .map_err(|_| E::custom(format!("{v:?} is not a decimal address count")))?;
+                Self::check(n)
+            }
+        }
+
+        deserializer.deserialize_any(CountVisitor)
     }
 }
 
@@ -818,6 +873,26 @@ mod tests {
         assert_eq!(ser(AddressCount::pow2(63)), format!("num:{}", 1u64 << 63));
         assert_eq!(ser(AddressCount::pow2(64)), "str:18446744073709551616");
         assert_eq!(ser(AddressCount::pow2(128)), format!("str:{TWO_POW_128}"));
+    }
+
+    #[test]
+    fn address_count_deserializes_numbers_and_strings() {
+        use serde::de::IntoDeserializer;
+        use serde::de::value::Error;
+        let from_u64 =
+            |v: u64| AddressCount::deserialize(IntoDeserializer::<Error>::into_deserializer(v));
+        let from_str =
+            |v: &str| AddressCount::deserialize(IntoDeserializer::<Error>::into_deserializer(v));
+        assert_eq!(from_u64(2048).unwrap(), AddressCount::pow2(11));
+        assert!(from_u64(0).is_err());
+        assert!(from_u64(6).is_err());
+        assert_eq!(from_str(TWO_POW_128).unwrap(), AddressCount::pow2(128));
+        assert_eq!(
+            from_str("18446744073709551616").unwrap(),
+            AddressCount::pow2(64)
+        );
+        assert_eq!(from_str("65,536").unwrap(), AddressCount::pow2(16));
+        assert!(from_str("lots").is_err());
     }
 
     #[test]

@@ -68,7 +68,7 @@ pub enum CidrSetError {
     /// kube's `ErrCIDRRangeNoCIDRsRemaining`: every block is in use.
     #[error(
         "CIDR allocation failed; there are no remaining CIDRs left to allocate in the accepted range \
-         (cluster CIDR {cluster}, {max_blocks} blocks of /{node_mask})"
+         (cluster CIDR {cluster}: all {max_blocks} block(s) of /{node_mask} are in use)"
     )]
     NoCidrsRemaining {
         /// The cluster CIDR.

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 /// An IP address family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Family {
+    /// IPv4 (32-bit addresses).
     IPv4,
+    /// IPv6 (128-bit addresses).
     IPv6,
 }
 

@@ -2,6 +2,8 @@
 //! exact integers, containment and overlap, special-purpose ranges, and a node-block allocator
 //! with kube-controller-manager's cidrset semantics. Pure functions and data, no I/O.
 
+#![warn(missing_docs)]
+
 pub mod cidr;
 pub mod cidrset;
 mod family;
