@@ -308,8 +308,8 @@ impl CidrSet {
         IpNet::new(addr, self.node_mask).ok()
     }
 
-    /// The index of the block that contains the address range start of `cidr`, if `cidr`'s network
-    /// address is inside the cluster CIDR.
+    /// The index of the block holding the first address of `cidr`, or `None` when `cidr` does not
+    /// overlap the cluster CIDR or is larger than it.
     pub fn index_of(&self, cidr: &IpNet) -> Option<u128> {
         if !overlaps(&self.cluster, cidr) || cidr.prefix_len() < self.cluster.prefix_len() {
             return None;
