@@ -1,0 +1,278 @@
+//! Each distribution's defaults, exactly as the distributions apply them (see
+//! `shared/reference/k0s_k3s.md` and `kubernetes_kkp_cni.md`). Defaulted values carry
+//! `Origin::Default` so the plan can show them as such.
+
+use kube6_net::Family;
+
+use crate::model::{CidrValue, ClusterNetwork, Cni, Distribution, Format};
+use crate::source::{Located, Origin};
+
+/// k0s `spec.network.podCIDR` default (kubebuilder marker).
+pub const K0S_POD_CIDR: &str = "10.244.0.0/16";
+/// k0s `spec.network.serviceCIDR` default.
+pub const K0S_SERVICE_CIDR: &str = "10.96.0.0/12";
+/// k0s sets these node masks on kube-controller-manager (pkg/component/controller/controllermanager.go).
+pub const K0S_NODE_MASK_V4: u8 = 24;
+pub const K0S_NODE_MASK_V6: u8 = 117;
+
+/// k3s/RKE2 defaults when the first node IP is IPv4 (pkg/util/net.go GetDefaultAddresses).
+pub const K3S_POD_CIDR_V4: &str = "10.42.0.0/16";
+pub const K3S_SERVICE_CIDR_V4: &str = "10.43.0.0/16";
+/// k3s/RKE2 defaults when the first node IP is IPv6.
+pub const K3S_POD_CIDR_V6: &str = "fd00:42::/56";
+pub const K3S_SERVICE_CIDR_V6: &str = "fd00:43::/112";
+
+/// kubeadm `networking.serviceSubnet` default; kubeadm has no default pod subnet.
+pub const KUBEADM_SERVICE_CIDR: &str = "10.96.0.0/12";
+
+/// Kubermatic KKP defaults (pkg/resources/resources.go).
+pub const KKP_POD_CIDR_V4: &str = "172.25.0.0/16";
+pub const KKP_POD_CIDR_V4_KUBEVIRT: &str = "172.26.0.0/16";
+pub const KKP_POD_CIDR_V6: &str = "fd01::/48";
+pub const KKP_SERVICE_CIDR_V4: &str = "10.240.16.0/20";
+pub const KKP_SERVICE_CIDR_V4_KUBEVIRT: &str = "10.241.0.0/20";
+pub const KKP_SERVICE_CIDR_V6: &str = "fd02::/108";
+
+/// kube-controller-manager's node masks when no flag sets them.
+pub const KCM_NODE_MASK_V4: u8 = 24;
+pub const KCM_NODE_MASK_V6: u8 = 64;
+
+pub const CLUSTER_DOMAIN: &str = "cluster.local";
+
+/// The CNI a distribution installs when the input names none.
+pub fn cni(distribution: Distribution) -> Cni {
+    match distribution {
+        Distribution::K0s => Cni::KubeRouter,
+        Distribution::K3s => Cni::Flannel,
+        Distribution::Rke2 => Cni::Canal,
+        Distribution::Kkp => Cni::Cilium,
+        // kubeadm installs no CNI: the user brings one.
+        Distribution::Kubeadm => Cni::Custom,
+    }
+}
+
+/// Where a user sets the CNI in each format (for defaulted values' paths).
+fn cni_path(format: Format) -> &'static str {
+    match format {
+        Format::Kube6 => "spec.cni",
+        Format::K0s => "spec.network.provider",
+        Format::K3s | Format::K3sArgs => "flannel-backend",
+        Format::Rke2 => "cni",
+        Format::Kkp => "spec.cniPlugin.type",
+        Format::Kubeadm => "--cni",
+    }
+}
+
+fn domain_path(format: Format) -> &'static str {
+    match format {
+        Format::Kube6 => "spec.clusterDomain",
+        Format::K0s => "spec.network.clusterDomain",
+        Format::K3s | Format::Rke2 | Format::K3sArgs => "cluster-domain",
+        Format::Kkp => "spec.clusterNetwork.dnsDomain",
+        Format::Kubeadm => "networking.dnsDomain",
+    }
+}
+
+fn pods_path(format: Format) -> &'static str {
+    match format {
+        Format::Kube6 => "spec.pods",
+        Format::K0s => "spec.network.podCIDR",
+        Format::K3s | Format::Rke2 | Format::K3sArgs => "cluster-cidr",
+        Format::Kkp => "spec.clusterNetwork.pods.cidrBlocks",
+        Format::Kubeadm => "networking.podSubnet",
+    }
+}
+
+fn services_path(format: Format) -> &'static str {
+    match format {
+        Format::Kube6 => "spec.services",
+        Format::K0s => "spec.network.serviceCIDR",
+        Format::K3s | Format::Rke2 | Format::K3sArgs => "service-cidr",
+        Format::Kkp => "spec.clusterNetwork.services.cidrBlocks",
+        Format::Kubeadm => "networking.serviceSubnet",
+    }
+}
+
+impl ClusterNetwork {
+    /// An empty network for `distribution`, with the distribution's CNI and cluster domain as
+    /// defaults; importers overwrite what the input sets.
+    pub fn new(format: Format, distribution: Located<Distribution>) -> ClusterNetwork {
+        let by = format!("{} default", distribution.value);
+        ClusterNetwork {
+            format,
+            cni: Located::new(
+                cni(distribution.value),
+                Origin::default_by(cni_path(format), &by),
+            ),
+            cluster_domain: Located::new(
+                CLUSTER_DOMAIN.to_string(),
+                Origin::default_by(domain_path(format), &by),
+            ),
+            distribution,
+            distribution_version: None,
+            cni_version: None,
+            pods: Vec::new(),
+            services: Vec::new(),
+            node_masks: Default::default(),
+            api: Default::default(),
+            primary_family: None,
+            feature_gates: Vec::new(),
+            cluster_dns: Vec::new(),
+            nodes: Vec::new(),
+            upstream: Vec::new(),
+            nat64: None,
+            kube_proxy_mode: None,
+            kube_proxy_cluster_cidr: None,
+            calico: Default::default(),
+            cilium: Default::default(),
+            flannel: Default::default(),
+            kube_router: Default::default(),
+            specific: Default::default(),
+        }
+    }
+
+    /// The first node IP the input gives (k3s picks its defaults from it).
+    pub fn first_node_ip_family(&self) -> Option<Family> {
+        self.nodes
+            .iter()
+            .flat_map(|n| n.addresses.first())
+            .find_map(|a| a.value.family())
+    }
+}
+
+fn defaulted(text: &str, path: &str, by: &str) -> Located<CidrValue> {
+    Located::new(CidrValue::new(text), Origin::default_by(path, by))
+}
+
+/// Adds the pod and service ranges a distribution uses when the input gives none.
+/// (k0s's importer applies k0s's defaults itself, since k0s orders ranges by its primary family.)
+pub fn fill_ranges(net: &mut ClusterNetwork) {
+    let dist = net.distribution.value;
+    let by = format!("{dist} default");
+    let pods_path = pods_path(net.format);
+    let services_path = services_path(net.format);
+    match dist {
+        Distribution::K0s => {
+            if net.pods.is_empty() {
+                net.pods.push(defaulted(K0S_POD_CIDR, pods_path, &by));
+            }
+            if net.services.is_empty() {
+                net.services
+                    .push(defaulted(K0S_SERVICE_CIDR, services_path, &by));
+            }
+        }
+        Distribution::K3s | Distribution::Rke2 => {
+            // k3s picks IPv6 defaults when the first node IP is IPv6 (IPv6-only mode is implicit).
+            let v6 = net.first_node_ip_family() == Some(Family::IPv6);
+            let by = if v6 {
+                format!("{by} for an IPv6 first node IP")
+            } else {
+                by
+            };
+            if net.pods.is_empty() {
+                let cidr = if v6 { K3S_POD_CIDR_V6 } else { K3S_POD_CIDR_V4 };
+                net.pods.push(defaulted(cidr, pods_path, &by));
+            }
+            if net.services.is_empty() {
+                let cidr = if v6 {
+                    K3S_SERVICE_CIDR_V6
+                } else {
+                    K3S_SERVICE_CIDR_V4
+                };
+                net.services.push(defaulted(cidr, services_path, &by));
+            }
+        }
+        Distribution::Kubeadm => {
+            if net.services.is_empty() {
+                net.services
+                    .push(defaulted(KUBEADM_SERVICE_CIDR, services_path, &by));
+            }
+        }
+        Distribution::Kkp => {
+            let kubevirt = net
+                .specific
+                .kkp_provider
+                .as_ref()
+                .is_some_and(|p| p.value == "kubevirt");
+            let dual = net
+                .specific
+                .kkp_ip_family
+                .as_ref()
+                .is_some_and(|f| f.value == "IPv4+IPv6");
+            if net.pods.is_empty() {
+                let v4 = if kubevirt {
+                    KKP_POD_CIDR_V4_KUBEVIRT
+                } else {
+                    KKP_POD_CIDR_V4
+                };
+                net.pods.push(defaulted(v4, pods_path, &by));
+                if dual {
+                    net.pods.push(defaulted(KKP_POD_CIDR_V6, pods_path, &by));
+                }
+            }
+            if net.services.is_empty() {
+                let v4 = if kubevirt {
+                    KKP_SERVICE_CIDR_V4_KUBEVIRT
+                } else {
+                    KKP_SERVICE_CIDR_V4
+                };
+                net.services.push(defaulted(v4, services_path, &by));
+                if dual {
+                    net.services
+                        .push(defaulted(KKP_SERVICE_CIDR_V6, services_path, &by));
+                }
+            }
+        }
+    }
+}
+
+/// The node mask kube-controller-manager will use for `family`, and where it comes from, the
+/// way the distribution configures it. None when the flag value does not parse (a rule reports it).
+pub fn node_mask(net: &ClusterNetwork, family: Family) -> Option<Located<u8>> {
+    let dual = net.is_dual_stack();
+    let explicit = if dual {
+        net.node_masks.for_family(family)
+    } else {
+        // Single-stack: the legacy flag wins, else the family's own flag.
+        net.node_masks
+            .single
+            .as_ref()
+            .or_else(|| net.node_masks.for_family(family))
+    };
+    if let Some(mask) = explicit {
+        return mask
+            .value
+            .parsed
+            .map(|m| Located::new(m, mask.origin.clone()));
+    }
+    let dist = net.distribution.value;
+    let (value, by) = match (dist, family) {
+        (Distribution::K0s, Family::IPv4) => (K0S_NODE_MASK_V4, "k0s default"),
+        (Distribution::K0s, Family::IPv6) => (K0S_NODE_MASK_V6, "k0s default"),
+        (_, Family::IPv4) => (KCM_NODE_MASK_V4, "kube-controller-manager default"),
+        (_, Family::IPv6) => (KCM_NODE_MASK_V6, "kube-controller-manager default"),
+    };
+    let path = match (net.format, family) {
+        (Format::Kube6, _) => "spec.pods[].nodeMaskSize".to_string(),
+        (Format::Kkp, Family::IPv4) => "spec.clusterNetwork.nodeCidrMaskSizeIPv4".to_string(),
+        (Format::Kkp, Family::IPv6) => "spec.clusterNetwork.nodeCidrMaskSizeIPv6".to_string(),
+        (Format::K0s, _) => format!(
+            "spec.controllerManager.extraArgs.{}",
+            mask_flag(dual, family)
+        ),
+        (Format::Kubeadm, _) => format!("controllerManager.extraArgs.{}", mask_flag(dual, family)),
+        (Format::K3s | Format::Rke2 | Format::K3sArgs, _) => {
+            format!("kube-controller-manager-arg: {}", mask_flag(dual, family))
+        }
+    };
+    Some(Located::new(value, Origin::default_by(path, by)))
+}
+
+/// The kube-controller-manager flag that sets the node mask for `family`.
+pub fn mask_flag(dual: bool, family: Family) -> &'static str {
+    match (dual, family) {
+        (false, _) => "node-cidr-mask-size",
+        (true, Family::IPv4) => "node-cidr-mask-size-ipv4",
+        (true, Family::IPv6) => "node-cidr-mask-size-ipv6",
+    }
+}

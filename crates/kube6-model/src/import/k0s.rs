@@ -1,0 +1,244 @@
+//! k0s `ClusterConfig` (`k0s.k0sproject.io/v1beta1`): `spec.network`, `spec.api` and the
+//! controller-manager's extra args. The IPv6SingleStack gate comes from the command line
+//! (`--feature-gates`), as for `k0s controller`.
+
+use kube6_net::Family;
+
+use super::walk::{Fields, Notes, ShapeError};
+use crate::model::{ClusterNetwork, Cni, Distribution, Format};
+use crate::source::{Located, Origin};
+use crate::yaml::Node;
+use crate::{defaults, k0s};
+
+const TOP: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
+const SPEC: &[&str] = &["api", "controllerManager", "network"];
+const SPEC_IGNORED: &[&str] = &[
+    "scheduler",
+    "extensions",
+    "images",
+    "installConfig",
+    "konnectivity",
+    "storage",
+    "telemetry",
+    "workerProfiles",
+    "featureGates",
+    "podSecurityPolicy",
+];
+const API: &[&str] = &["address", "externalAddress"];
+const API_IGNORED: &[&str] = &[
+    "sans",
+    "port",
+    "k0sApiPort",
+    "extraArgs",
+    "rawArgs",
+    "onlyBindToAddress",
+    "tunneledNetworkingMode",
+    "ca",
+];
+const CONTROLLER_MANAGER: &[&str] = &["extraArgs"];
+const CONTROLLER_MANAGER_IGNORED: &[&str] = &["rawArgs"];
+const NETWORK: &[&str] = &[
+    "podCIDR",
+    "serviceCIDR",
+    "provider",
+    "calico",
+    "kuberouter",
+    "kubeProxy",
+    "dualStack",
+    "clusterDomain",
+    "primaryAddressFamily",
+];
+const NETWORK_IGNORED: &[&str] = &[
+    "coreDNS",
+    "nodeLocalLoadBalancing",
+    "controlPlaneLoadBalancing",
+];
+const DUAL_STACK: &[&str] = &["enabled", "IPv6podCIDR", "IPv6serviceCIDR"];
+const CALICO: &[&str] = &["mode"];
+const CALICO_IGNORED: &[&str] = &[
+    "ipAutodetectionMethod",
+    "ipV6AutodetectionMethod",
+    "mtu",
+    "overlay",
+    "vxlanPort",
+    "vxlanVNI",
+    "wireguard",
+    "envVars",
+    "flexVolumeDriverPath",
+    "patches",
+];
+const KUBE_ROUTER: &[&str] = &["extraArgs"];
+const KUBE_ROUTER_IGNORED: &[&str] = &[
+    "autoMTU",
+    "mtu",
+    "metricsPort",
+    "hairpin",
+    "hairpinMode",
+    "ipMasq",
+    "peerRouterIPs",
+    "peerRouterASNs",
+    "rawArgs",
+    "patches",
+];
+const KUBE_PROXY: &[&str] = &["mode", "disabled"];
+const KUBE_PROXY_IGNORED: &[&str] = &[
+    "iptables",
+    "ipvs",
+    "nftables",
+    "nodePortAddresses",
+    "metricsBindAddress",
+    "extraArgs",
+    "rawArgs",
+    "config",
+];
+
+pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeError> {
+    let top = Fields::read(doc, "", TOP, &[], notes)?;
+    let distribution = Located::new(
+        Distribution::K0s,
+        Origin::input("apiVersion", doc.get("apiVersion").map(|n| n.pos)),
+    );
+    let mut net = ClusterNetwork::new(Format::K0s, distribution);
+    let Some(spec) = top.map("spec", SPEC, SPEC_IGNORED, notes)? else {
+        apply_ranges(&mut net, None, None, None, None);
+        return Ok(net);
+    };
+
+    if let Some(api) = spec.map("api", API, API_IGNORED, notes)? {
+        net.api.address = api.string("address")?;
+        net.api.external = api.string("externalAddress")?;
+    }
+    if let Some(cm) = spec.map(
+        "controllerManager",
+        CONTROLLER_MANAGER,
+        CONTROLLER_MANAGER_IGNORED,
+        notes,
+    )? && let Some(args) = cm.get("extraArgs")
+    {
+        let args = Fields::any(args, &cm.path_of("extraArgs"))?;
+        read_mask_args(&args, &mut net)?;
+    }
+
+    let Some(network) = spec.map("network", NETWORK, NETWORK_IGNORED, notes)? else {
+        apply_ranges(&mut net, None, None, None, None);
+        return Ok(net);
+    };
+    if let Some(provider) = network.string("provider")? {
+        let cni = match provider.value.as_str() {
+            "kuberouter" => Some(Cni::KubeRouter),
+            "calico" => Some(Cni::Calico),
+            "custom" => Some(Cni::Custom),
+            _ => None,
+        };
+        match cni {
+            Some(cni) => net.cni = Located::new(cni, provider.origin.clone()),
+            None => {
+                return Err(ShapeError::new(
+                    provider.origin.path(),
+                    provider.origin.pos(),
+                    format!(
+                        "unsupported provider {:?}: k0s accepts kuberouter, calico or custom",
+                        provider.value
+                    ),
+                ));
+            }
+        }
+    }
+    if net.cni.value == Cni::Calico {
+        net.calico.mode = Some(Located::new(
+            "vxlan".to_string(),
+            Origin::default_by("spec.network.calico.mode", "k0s default"),
+        ));
+    }
+    if let Some(calico) = network.map("calico", CALICO, CALICO_IGNORED, notes)?
+        && let Some(mode) = calico.string("mode")?
+    {
+        net.calico.mode = Some(mode);
+    }
+    if let Some(kube_router) = network.map("kuberouter", KUBE_ROUTER, KUBE_ROUTER_IGNORED, notes)?
+        && let Some(args) = kube_router.get("extraArgs")
+    {
+        let args = Fields::any(args, &kube_router.path_of("extraArgs"))?;
+        net.kube_router.router_id = args.text("router-id")?;
+    }
+    if let Some(proxy) = network.map("kubeProxy", KUBE_PROXY, KUBE_PROXY_IGNORED, notes)? {
+        net.kube_proxy_mode = proxy.string("mode")?;
+    }
+    if let Some(domain) = network.string("clusterDomain")? {
+        net.cluster_domain = domain;
+    }
+    net.primary_family = network.string("primaryAddressFamily")?;
+
+    let pod = network.cidr("podCIDR")?;
+    let service = network.cidr("serviceCIDR")?;
+    let mut ipv6_pod = None;
+    let mut ipv6_service = None;
+    if let Some(dual) = network.map("dualStack", DUAL_STACK, &[], notes)? {
+        net.specific.k0s_dual_stack = dual.boolean("enabled")?;
+        ipv6_pod = dual.cidr("IPv6podCIDR")?;
+        ipv6_service = dual.cidr("IPv6serviceCIDR")?;
+    }
+    apply_ranges(&mut net, pod, service, ipv6_pod, ipv6_service);
+    Ok(net)
+}
+
+fn read_mask_args(args: &Fields<'_>, net: &mut ClusterNetwork) -> Result<(), ShapeError> {
+    net.node_masks.single = args.mask("node-cidr-mask-size")?;
+    net.node_masks.ipv4 = args.mask("node-cidr-mask-size-ipv4")?;
+    net.node_masks.ipv6 = args.mask("node-cidr-mask-size-ipv6")?;
+    net.specific.allocate_node_cidrs = args.text("allocate-node-cidrs")?;
+    Ok(())
+}
+
+/// Puts k0s's ranges in the canonical order: k0s keeps the IPv4 ranges in podCIDR/serviceCIDR
+/// and the IPv6 ones under dualStack, and orders them by its primary family.
+fn apply_ranges(
+    net: &mut ClusterNetwork,
+    pod: Option<Located<crate::model::CidrValue>>,
+    service: Option<Located<crate::model::CidrValue>>,
+    ipv6_pod: Option<Located<crate::model::CidrValue>>,
+    ipv6_service: Option<Located<crate::model::CidrValue>>,
+) {
+    let by = "k0s default";
+    let pod = pod.unwrap_or_else(|| {
+        Located::new(
+            crate::model::CidrValue::new(defaults::K0S_POD_CIDR),
+            Origin::default_by("spec.network.podCIDR", by),
+        )
+    });
+    let service = service.unwrap_or_else(|| {
+        Located::new(
+            crate::model::CidrValue::new(defaults::K0S_SERVICE_CIDR),
+            Origin::default_by("spec.network.serviceCIDR", by),
+        )
+    });
+    net.specific.k0s_pod_cidr = Some(pod.clone());
+    net.specific.k0s_service_cidr = Some(service.clone());
+    net.specific.k0s_ipv6_pod_cidr = ipv6_pod.clone();
+    net.specific.k0s_ipv6_service_cidr = ipv6_service.clone();
+    let dual = net
+        .specific
+        .k0s_dual_stack
+        .as_ref()
+        .is_some_and(|d| d.value);
+    if !dual {
+        net.pods = vec![pod];
+        net.services = vec![service];
+        return;
+    }
+    let ipv6_first = k0s::primary_family(net).0 == Family::IPv6;
+    let pair = |v4: Located<crate::model::CidrValue>,
+                v6: Option<Located<crate::model::CidrValue>>| {
+        let mut list = vec![v4];
+        if let Some(v6) = v6 {
+            if ipv6_first {
+                list.insert(0, v6)
+            } else {
+                list.push(v6)
+            }
+        }
+        list
+    };
+    net.pods = pair(pod, ipv6_pod);
+    net.services = pair(service, ipv6_service);
+}

@@ -1,0 +1,292 @@
+//! kube6's own `ClusterNetwork` (`apiVersion: kube6.dev/v1alpha1`): the one format written for
+//! people, with every setting the rules use in one place. The JSON Schema for it is
+//! `schema/clusternetwork.schema.json` (`kube6 schema`).
+
+use kube6_net::Family;
+
+use super::walk::{Fields, Notes, ShapeError, string};
+use crate::model::{
+    CalicoPool, CidrValue, ClusterNetwork, Cni, Distribution, FeatureGate, Format, Nat64, NodeSpec,
+    Role, Upstream, UpstreamMode,
+};
+use crate::source::{Located, Origin};
+use crate::yaml::{Kind, Node};
+
+pub const TOP: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
+pub const SPEC: &[&str] = &[
+    "distribution",
+    "cni",
+    "primaryFamily",
+    "pods",
+    "services",
+    "clusterDomain",
+    "clusterDNS",
+    "api",
+    "featureGates",
+    "kubeProxy",
+    "nodes",
+    "upstream",
+    "nat64",
+];
+pub const DISTRIBUTION: &[&str] = &["name", "version"];
+pub const CNI: &[&str] = &[
+    "name",
+    "version",
+    "calico",
+    "cilium",
+    "flannel",
+    "kubeRouter",
+];
+pub const RANGE: &[&str] = &["cidr", "nodeMaskSize"];
+pub const SERVICE_RANGE: &[&str] = &["cidr"];
+pub const API: &[&str] = &["address", "externalAddress"];
+pub const KUBE_PROXY: &[&str] = &["mode"];
+pub const NODE: &[&str] = &["name", "role", "addresses"];
+pub const UPSTREAM: &[&str] = &["mode", "uplink"];
+pub const NAT64: &[&str] = &["prefix"];
+pub const CALICO: &[&str] = &["mode", "pools"];
+pub const CALICO_POOL: &[&str] = &["cidr", "blockSize", "natOutgoing", "ipipMode", "vxlanMode"];
+pub const CILIUM: &[&str] = &[
+    "ipamMode",
+    "clusterPoolIPv4PodCIDRList",
+    "clusterPoolIPv4MaskSize",
+    "clusterPoolIPv6PodCIDRList",
+    "clusterPoolIPv6MaskSize",
+    "ipv6Enabled",
+    "enableIPv6Masquerade",
+];
+pub const FLANNEL: &[&str] = &["backend", "ipv6Masquerade"];
+pub const KUBE_ROUTER: &[&str] = &["routerID"];
+
+fn parse_enum<T: std::str::FromStr<Err = String>>(
+    value: &Located<String>,
+) -> Result<Located<T>, ShapeError> {
+    value
+        .value
+        .parse::<T>()
+        .map(|v| Located::new(v, value.origin.clone()))
+        .map_err(|e| ShapeError::new(value.origin.path(), value.origin.pos(), e))
+}
+
+/// A name, its version and the mapping they came from (if written as one).
+type NameVersion<'n> = (Located<String>, Option<Located<String>>, Option<Fields<'n>>);
+
+/// A name given either as a string or as `{name: ..., version: ...}`.
+fn name_and_version<'n>(
+    node: &'n Node,
+    path: &str,
+    known: &[&str],
+    notes: &mut Notes,
+) -> Result<NameVersion<'n>, ShapeError> {
+    match &node.kind {
+        Kind::Str(_) => Ok((string(node, path)?, None, None)),
+        Kind::Map(_) => {
+            let fields = Fields::read(node, path, known, &[], notes)?;
+            let name = fields
+                .string("name")?
+                .ok_or_else(|| ShapeError::new(path, Some(node.pos), "`name` is required here"))?;
+            let version = fields.text("version")?;
+            Ok((name, version, Some(fields)))
+        }
+        _ => Err(ShapeError::new(
+            path,
+            Some(node.pos),
+            format!("expected a name or a mapping, found {}", node.type_name()),
+        )),
+    }
+}
+
+pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeError> {
+    let top = Fields::read(doc, "", TOP, &[], notes)?;
+    let spec_node = top
+        .get("spec")
+        .ok_or_else(|| ShapeError::new("spec", Some(doc.pos), "a ClusterNetwork needs a `spec`"))?;
+    let spec = Fields::read(spec_node, "spec", SPEC, &[], notes)?;
+
+    let dist_node = spec.get("distribution").ok_or_else(|| {
+        ShapeError::new(
+            "spec.distribution",
+            Some(spec_node.pos),
+            "`distribution` is required: one of k0s, k3s, rke2, kubeadm, kkp",
+        )
+    })?;
+    let (dist_name, dist_version, _) =
+        name_and_version(dist_node, "spec.distribution", DISTRIBUTION, notes)?;
+    let distribution: Located<Distribution> = parse_enum(&dist_name)?;
+    let mut net = ClusterNetwork::new(Format::Kube6, distribution);
+    net.distribution_version = dist_version;
+
+    if let Some(cni_node) = spec.get("cni") {
+        let (name, version, fields) = name_and_version(cni_node, "spec.cni", CNI, notes)?;
+        net.cni = parse_enum::<Cni>(&name)?;
+        net.cni_version = version;
+        if let Some(fields) = fields {
+            read_cni_settings(&fields, &mut net, notes)?;
+        }
+    }
+
+    net.primary_family = spec.string("primaryFamily")?;
+    read_ranges(&spec, "pods", RANGE, &mut net, notes)?;
+    read_ranges(&spec, "services", SERVICE_RANGE, &mut net, notes)?;
+    if let Some(domain) = spec.string("clusterDomain")? {
+        net.cluster_domain = domain;
+    }
+    for ip in spec.strings("clusterDNS")? {
+        net.cluster_dns.push(ip.map(crate::model::AddrValue::new));
+    }
+    if let Some(api) = spec.map("api", API, &[], notes)? {
+        net.api.address = api.string("address")?;
+        net.api.external = api.string("externalAddress")?;
+    }
+    if let Some(gates) = spec.get("featureGates") {
+        let gates = Fields::any(gates, "spec.featureGates")?;
+        for (key, value) in gates.entries() {
+            let path = gates.path_of(&key.name);
+            net.feature_gates.push(FeatureGate {
+                name: Located::new(key.name.clone(), Origin::input(&path, Some(key.pos))),
+                enabled: super::walk::boolean(value, &path)?,
+            });
+        }
+    }
+    if let Some(proxy) = spec.map("kubeProxy", KUBE_PROXY, &[], notes)? {
+        net.kube_proxy_mode = proxy.string("mode")?;
+    }
+    if let Some(nodes) = spec.list("nodes")? {
+        for (path, node) in nodes {
+            let fields = Fields::read(node, &path, NODE, &[], notes)?;
+            let name = fields.string("name")?.ok_or_else(|| {
+                ShapeError::new(&path, Some(node.pos), "every node needs a `name`")
+            })?;
+            let role = fields
+                .string("role")?
+                .map(|r| parse_enum::<Role>(&r))
+                .transpose()?;
+            let addresses = fields
+                .strings("addresses")?
+                .into_iter()
+                .map(|a| a.map(crate::model::AddrValue::new))
+                .collect();
+            net.nodes.push(NodeSpec {
+                name,
+                role,
+                addresses,
+            });
+        }
+    }
+    if let Some(upstream) = spec.get("upstream") {
+        let upstream = Fields::read(upstream, "spec.upstream", &["IPv4", "IPv6"], &[], notes)?;
+        for family in Family::ALL {
+            if let Some(entry) = upstream.map(family.as_str(), UPSTREAM, &[], notes)? {
+                let mode = entry.string("mode")?.ok_or_else(|| {
+                    ShapeError::new(
+                        &entry.path,
+                        None,
+                        "`mode` is required: routed, ndp-proxy, bgp or masquerade",
+                    )
+                })?;
+                net.upstream.push(Upstream {
+                    family,
+                    mode: parse_enum::<UpstreamMode>(&mode)?,
+                    uplink: entry.string("uplink")?,
+                });
+            }
+        }
+    }
+    if let Some(nat64) = spec.map("nat64", NAT64, &[], notes)? {
+        let prefix = nat64.cidr("prefix")?.unwrap_or_else(|| {
+            Located::new(
+                CidrValue::new("64:ff9b::/96"),
+                Origin::default_by("spec.nat64.prefix", "RFC 6052 well-known prefix"),
+            )
+        });
+        net.nat64 = Some(Nat64 { prefix });
+    }
+    Ok(net)
+}
+
+fn read_ranges(
+    spec: &Fields<'_>,
+    key: &str,
+    known: &[&str],
+    net: &mut ClusterNetwork,
+    notes: &mut Notes,
+) -> Result<(), ShapeError> {
+    let Some(items) = spec.list(key)? else {
+        return Ok(());
+    };
+    for (path, item) in items {
+        let (cidr, mask) = match &item.kind {
+            Kind::Str(_) => (string(item, &path)?.map(CidrValue::new), None),
+            _ => {
+                let fields = Fields::read(item, &path, known, &[], notes)?;
+                let cidr = fields.cidr("cidr")?.ok_or_else(|| {
+                    ShapeError::new(&path, Some(item.pos), "every range needs a `cidr`")
+                })?;
+                (cidr, fields.mask("nodeMaskSize")?)
+            }
+        };
+        if let (Some(mask), Some(family)) = (mask, cidr.value.family()) {
+            let slot = match family {
+                Family::IPv4 => &mut net.node_masks.ipv4,
+                Family::IPv6 => &mut net.node_masks.ipv6,
+            };
+            *slot = Some(mask);
+        }
+        if key == "pods" {
+            net.pods.push(cidr);
+        } else {
+            net.services.push(cidr);
+        }
+    }
+    Ok(())
+}
+
+fn read_cni_settings(
+    cni: &Fields<'_>,
+    net: &mut ClusterNetwork,
+    notes: &mut Notes,
+) -> Result<(), ShapeError> {
+    if let Some(calico) = cni.map("calico", CALICO, &[], notes)? {
+        net.calico.mode = calico.string("mode")?;
+        if let Some(pools) = calico.list("pools")? {
+            for (path, pool) in pools {
+                let fields = Fields::read(pool, &path, CALICO_POOL, &[], notes)?;
+                let cidr = fields.cidr("cidr")?.ok_or_else(|| {
+                    ShapeError::new(&path, Some(pool.pos), "every pool needs a `cidr`")
+                })?;
+                net.calico.pools.push(CalicoPool {
+                    cidr,
+                    block_size: fields.mask("blockSize")?,
+                    nat_outgoing: fields.boolean("natOutgoing")?,
+                    ipip_mode: fields.string("ipipMode")?,
+                    vxlan_mode: fields.string("vxlanMode")?,
+                });
+            }
+        }
+    }
+    if let Some(cilium) = cni.map("cilium", CILIUM, &[], notes)? {
+        net.cilium.ipam_mode = cilium.string("ipamMode")?;
+        net.cilium.ipv4_pools = cilium
+            .strings("clusterPoolIPv4PodCIDRList")?
+            .into_iter()
+            .map(|c| c.map(CidrValue::new))
+            .collect();
+        net.cilium.ipv6_pools = cilium
+            .strings("clusterPoolIPv6PodCIDRList")?
+            .into_iter()
+            .map(|c| c.map(CidrValue::new))
+            .collect();
+        net.cilium.ipv4_mask = cilium.mask("clusterPoolIPv4MaskSize")?;
+        net.cilium.ipv6_mask = cilium.mask("clusterPoolIPv6MaskSize")?;
+        net.cilium.ipv6_enabled = cilium.boolean("ipv6Enabled")?;
+        net.cilium.ipv6_masquerade = cilium.boolean("enableIPv6Masquerade")?;
+    }
+    if let Some(flannel) = cni.map("flannel", FLANNEL, &[], notes)? {
+        net.flannel.backend = flannel.string("backend")?;
+        net.flannel.ipv6_masquerade = flannel.boolean("ipv6Masquerade")?;
+    }
+    if let Some(kube_router) = cni.map("kubeRouter", KUBE_ROUTER, &[], notes)? {
+        net.kube_router.router_id = kube_router.string("routerID")?;
+    }
+    Ok(())
+}

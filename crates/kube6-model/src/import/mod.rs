@@ -1,0 +1,238 @@
+//! Importers: one per input format, each turning documents into the canonical `ClusterNetwork`.
+//!
+//! Importers know about input formats and nothing else: they record values with their positions
+//! and leave judging them to the rules. What they refuse is input whose shape they cannot read
+//! (a list where a string belongs), which is a usage error (exit status 2).
+
+mod calico;
+mod k0s;
+mod k3s;
+mod kkp;
+mod kube6;
+mod kubeadm;
+pub mod walk;
+
+use crate::defaults;
+use crate::diagnostic::Diagnostic;
+use crate::model::{ClusterNetwork, Cni, FeatureGate, Format};
+use crate::source::Position;
+use crate::yaml::{self, Node};
+
+pub use k3s::parse_command_line;
+pub use walk::ShapeError;
+
+/// What the caller knows besides the file.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// The format, when detection should not guess (`--format`).
+    pub format: Option<Format>,
+    /// Gates given on a command line in the real distribution (`k0s controller --feature-gates`).
+    pub feature_gates: Vec<FeatureGate>,
+    /// The CNI, for formats that do not name one (kubeadm) or to override it (`--cni`).
+    pub cni: Option<Cni>,
+}
+
+/// Why a file could not be imported (exit status 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    #[error("{message}")]
+    Yaml {
+        pos: Option<Position>,
+        message: String,
+    },
+    #[error("the file holds no YAML document; expected a cluster network configuration")]
+    Empty,
+    #[error("{0}")]
+    Shape(#[from] ShapeError),
+    #[error("{message}")]
+    Format {
+        pos: Option<Position>,
+        message: String,
+    },
+}
+
+impl ImportError {
+    /// Where in the file the problem is, if known.
+    pub fn pos(&self) -> Option<Position> {
+        match self {
+            ImportError::Yaml { pos, .. } | ImportError::Format { pos, .. } => *pos,
+            ImportError::Shape(e) => e.pos,
+            ImportError::Empty => None,
+        }
+    }
+}
+
+/// A cluster network read from a file, with the warnings found while reading it.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    pub network: ClusterNetwork,
+    pub notes: Vec<Diagnostic>,
+}
+
+/// Reads `text` (the content of one file) as the format given or detected.
+pub fn import(text: &str, options: &ImportOptions) -> Result<Imported, ImportError> {
+    let mut notes = walk::Notes::default();
+    let mut network = if options.format == Some(Format::K3sArgs) {
+        k3s::import_command_line(text, &mut notes)?
+    } else {
+        let docs = yaml::parse_documents(text).map_err(|e| ImportError::Yaml {
+            pos: e.pos,
+            message: e.message,
+        })?;
+        if docs.is_empty() {
+            return Err(ImportError::Empty);
+        }
+        import_documents(&docs, options, &mut notes)?
+    };
+    network
+        .feature_gates
+        .extend(options.feature_gates.iter().cloned());
+    if let Some(cni) = options.cni {
+        network.cni = crate::source::Located::new(cni, crate::source::Origin::input("--cni", None));
+    }
+    defaults::fill_ranges(&mut network);
+    Ok(Imported {
+        network,
+        notes: notes.diagnostics,
+    })
+}
+
+/// The kind of a document, from its apiVersion and kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DocKind {
+    Kube6,
+    K0s,
+    Kubeadm,
+    Kubelet,
+    KubeProxy,
+    Kkp,
+    CalicoPool,
+    CalicoInstallation,
+    K3sConfig,
+}
+
+fn doc_kind(doc: &Node) -> Result<DocKind, ImportError> {
+    let api = doc.get("apiVersion").and_then(Node::scalar_text);
+    let kind = doc.get("kind").and_then(Node::scalar_text);
+    let (Some(api), Some(kind)) = (api, kind) else {
+        if doc.as_map().is_some() && k3s::looks_like_config(doc) {
+            return Ok(DocKind::K3sConfig);
+        }
+        return Err(ImportError::Format {
+            pos: Some(doc.pos),
+            message: "cannot tell the format: the document has no apiVersion/kind and no k3s/RKE2 \
+                      config keys; pass --format kube6|k0s|kubeadm|k3s|rke2|k3s-args|kkp"
+                .into(),
+        });
+    };
+    let group = api.split('/').next().unwrap_or_default();
+    let found = match (group, kind.as_str()) {
+        ("kube6.dev", "ClusterNetwork") => Some(DocKind::Kube6),
+        ("k0s.k0sproject.io", "ClusterConfig") => Some(DocKind::K0s),
+        ("kubeadm.k8s.io", "InitConfiguration" | "ClusterConfiguration" | "JoinConfiguration") => {
+            Some(DocKind::Kubeadm)
+        }
+        ("kubelet.config.k8s.io", "KubeletConfiguration") => Some(DocKind::Kubelet),
+        ("kubeproxy.config.k8s.io", "KubeProxyConfiguration") => Some(DocKind::KubeProxy),
+        ("kubermatic.k8c.io", "Cluster") => Some(DocKind::Kkp),
+        ("projectcalico.org" | "crd.projectcalico.org", "IPPool") => Some(DocKind::CalicoPool),
+        ("operator.tigera.io", "Installation") => Some(DocKind::CalicoInstallation),
+        _ => None,
+    };
+    found.ok_or_else(|| ImportError::Format {
+        pos: doc.get("kind").map(|n| n.pos),
+        message: format!(
+            "kube6 does not read {kind} documents of {api}; it reads kube6.dev ClusterNetwork, \
+             k0s ClusterConfig, kubeadm (v1beta3/v1beta4), KubeletConfiguration, \
+             KubeProxyConfiguration, k3s/RKE2 config.yaml, Kubermatic Cluster and Calico IPPool/Installation"
+        ),
+    })
+}
+
+fn import_documents(
+    docs: &[Node],
+    options: &ImportOptions,
+    notes: &mut walk::Notes,
+) -> Result<ClusterNetwork, ImportError> {
+    let forced = options.format;
+    if let Some(format @ (Format::K3s | Format::Rke2)) = forced {
+        let [doc] = docs else {
+            return Err(ImportError::Format {
+                pos: docs.get(1).map(|d| d.pos),
+                message: format!(
+                    "a {format} config.yaml is one document; this file has {}",
+                    docs.len()
+                ),
+            });
+        };
+        return Ok(k3s::import_config(doc, format, notes)?);
+    }
+    let kinds = docs.iter().map(doc_kind).collect::<Result<Vec<_>, _>>()?;
+    let main_kinds: Vec<(usize, DocKind)> = kinds
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, k)| !matches!(k, DocKind::CalicoPool | DocKind::CalicoInstallation))
+        .collect();
+    let Some(&(first_index, first_kind)) = main_kinds.first() else {
+        return Err(ImportError::Format {
+            pos: Some(docs[0].pos),
+            message: "the file holds only CNI documents; add the cluster's configuration \
+                      (a kube6 ClusterNetwork, k0s ClusterConfig, kubeadm, k3s or KKP document)"
+                .into(),
+        });
+    };
+    let family_of = |k: DocKind| match k {
+        DocKind::Kubeadm | DocKind::Kubelet | DocKind::KubeProxy => Format::Kubeadm,
+        DocKind::Kube6 => Format::Kube6,
+        DocKind::K0s => Format::K0s,
+        DocKind::Kkp => Format::Kkp,
+        DocKind::K3sConfig => Format::K3s,
+        DocKind::CalicoPool | DocKind::CalicoInstallation => Format::Kube6,
+    };
+    let format = family_of(first_kind);
+    if let Some(wanted) = forced
+        && wanted != format
+        && !(wanted == Format::Rke2 && format == Format::K3s)
+    {
+        return Err(ImportError::Format {
+            pos: Some(docs[first_index].pos),
+            message: format!("--format {wanted} was given, but the document is {format}"),
+        });
+    }
+    for &(i, k) in &main_kinds[1..] {
+        if family_of(k) != format
+            || matches!(
+                k,
+                DocKind::Kube6 | DocKind::K0s | DocKind::Kkp | DocKind::K3sConfig
+            )
+        {
+            return Err(ImportError::Format {
+                pos: Some(docs[i].pos),
+                message: format!(
+                    "document {} describes another cluster configuration ({}); kube6 reads one cluster per file",
+                    i + 1,
+                    family_of(k)
+                ),
+            });
+        }
+    }
+    let main_docs: Vec<(&Node, DocKind)> = main_kinds.iter().map(|&(i, k)| (&docs[i], k)).collect();
+    let mut network = match format {
+        Format::Kube6 => kube6::import(main_docs[0].0, notes)?,
+        Format::K0s => k0s::import(main_docs[0].0, notes)?,
+        Format::Kkp => kkp::import(main_docs[0].0, notes)?,
+        Format::K3s | Format::Rke2 | Format::K3sArgs => {
+            k3s::import_config(main_docs[0].0, forced.unwrap_or(Format::K3s), notes)?
+        }
+        Format::Kubeadm => kubeadm::import(&main_docs, notes)?,
+    };
+    for (doc, kind) in docs.iter().zip(&kinds) {
+        match kind {
+            DocKind::CalicoPool => calico::import_pool(doc, &mut network, notes)?,
+            DocKind::CalicoInstallation => calico::import_installation(doc, &mut network, notes)?,
+            _ => {}
+        }
+    }
+    Ok(network)
+}

@@ -1,0 +1,560 @@
+//! The canonical cluster network: what every importer produces and every rule reads.
+//!
+//! Ranges are ordered lists (the first one is the primary family), as Kubernetes components take
+//! them. Settings that only some distributions or CNIs have are kept as optional fields; each
+//! value remembers where it came from (`Located`).
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use ipnet::IpNet;
+use kube6_net::{CidrError, Family, ParsedCidr, parse_cidr};
+use serde::Serialize;
+
+use crate::source::Located;
+
+/// The input formats kube6 reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// kube6's own `ClusterNetwork` (`kube6.dev/v1alpha1`).
+    Kube6,
+    /// k0s `ClusterConfig` (`k0s.k0sproject.io/v1beta1`).
+    K0s,
+    /// kubeadm `v1beta3`/`v1beta4` documents.
+    Kubeadm,
+    /// k3s `config.yaml`.
+    K3s,
+    /// RKE2 `config.yaml`.
+    Rke2,
+    /// A k3s command line (`server --cluster-cidr ...`).
+    K3sArgs,
+    /// Kubermatic KKP `Cluster` (`kubermatic.k8c.io/v1`).
+    Kkp,
+}
+
+impl Format {
+    pub const ALL: [Format; 7] = [
+        Format::Kube6,
+        Format::K0s,
+        Format::Kubeadm,
+        Format::K3s,
+        Format::Rke2,
+        Format::K3sArgs,
+        Format::Kkp,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Kube6 => "kube6",
+            Format::K0s => "k0s",
+            Format::Kubeadm => "kubeadm",
+            Format::K3s => "k3s",
+            Format::Rke2 => "rke2",
+            Format::K3sArgs => "k3s-args",
+            Format::Kkp => "kkp",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Format, String> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                format!(
+                    "unknown format {s:?}: use one of {}",
+                    Format::ALL.map(|f| f.as_str()).join(", ")
+                )
+            })
+    }
+}
+
+/// A Kubernetes distribution whose defaults and checks apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Distribution {
+    K0s,
+    K3s,
+    Rke2,
+    Kubeadm,
+    Kkp,
+}
+
+impl Distribution {
+    pub const ALL: [Distribution; 5] = [
+        Distribution::K0s,
+        Distribution::K3s,
+        Distribution::Rke2,
+        Distribution::Kubeadm,
+        Distribution::Kkp,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Distribution::K0s => "k0s",
+            Distribution::K3s => "k3s",
+            Distribution::Rke2 => "rke2",
+            Distribution::Kubeadm => "kubeadm",
+            Distribution::Kkp => "kkp",
+        }
+    }
+
+    /// k3s and RKE2 share the server code that picks defaults and checks families.
+    pub fn is_k3s_family(self) -> bool {
+        matches!(self, Distribution::K3s | Distribution::Rke2)
+    }
+}
+
+impl fmt::Display for Distribution {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Distribution {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Distribution, String> {
+        Distribution::ALL
+            .into_iter()
+            .find(|d| d.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                format!(
+                    "unknown distribution {s:?}: use one of {}",
+                    Distribution::ALL.map(|d| d.as_str()).join(", ")
+                )
+            })
+    }
+}
+
+/// A CNI plugin whose rules apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cni {
+    KubeRouter,
+    Calico,
+    Canal,
+    Cilium,
+    Flannel,
+    /// Something kube6 has no rules for; only the Kubernetes and cross-checks apply.
+    Custom,
+}
+
+impl Cni {
+    pub const ALL: [Cni; 6] = [
+        Cni::KubeRouter,
+        Cni::Calico,
+        Cni::Canal,
+        Cni::Cilium,
+        Cni::Flannel,
+        Cni::Custom,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cni::KubeRouter => "kube-router",
+            Cni::Calico => "calico",
+            Cni::Canal => "canal",
+            Cni::Cilium => "cilium",
+            Cni::Flannel => "flannel",
+            Cni::Custom => "custom",
+        }
+    }
+}
+
+impl fmt::Display for Cni {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Cni {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Cni, String> {
+        let norm = s.trim().to_ascii_lowercase().replace(['_', ' '], "-");
+        let norm = match norm.as_str() {
+            "kuberouter" => "kube-router".to_string(),
+            "none" => "custom".to_string(),
+            _ => norm,
+        };
+        Cni::ALL
+            .into_iter()
+            .find(|c| c.as_str() == norm)
+            .ok_or_else(|| {
+                format!(
+                    "unknown CNI {s:?}: use one of {}",
+                    Cni::ALL.map(|c| c.as_str()).join(", ")
+                )
+            })
+    }
+}
+
+/// How pod addresses of one family reach (and are reached from) outside the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UpstreamMode {
+    /// The upstream network routes the pod range to the nodes (static routes or a routed prefix).
+    Routed,
+    /// The upstream treats the prefix as on-link; the node answers neighbor solicitations.
+    NdpProxy,
+    /// The nodes announce their pod blocks to an upstream BGP peer.
+    Bgp,
+    /// Pods leave through the node's address (SNAT, NAT66 for IPv6).
+    Masquerade,
+}
+
+impl UpstreamMode {
+    pub const ALL: [UpstreamMode; 4] = [
+        UpstreamMode::Routed,
+        UpstreamMode::NdpProxy,
+        UpstreamMode::Bgp,
+        UpstreamMode::Masquerade,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpstreamMode::Routed => "routed",
+            UpstreamMode::NdpProxy => "ndp-proxy",
+            UpstreamMode::Bgp => "bgp",
+            UpstreamMode::Masquerade => "masquerade",
+        }
+    }
+}
+
+impl FromStr for UpstreamMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<UpstreamMode, String> {
+        let norm = s.trim().to_ascii_lowercase();
+        let norm = match norm.as_str() {
+            "nat66" | "snat" | "nat" => "masquerade",
+            "ndp" | "ndppd" => "ndp-proxy",
+            other => other,
+        };
+        UpstreamMode::ALL
+            .into_iter()
+            .find(|m| m.as_str() == norm)
+            .ok_or_else(|| {
+                format!(
+                    "unknown upstream mode {s:?}: use one of {}",
+                    UpstreamMode::ALL.map(|m| m.as_str()).join(", ")
+                )
+            })
+    }
+}
+
+/// A CIDR as written, with the result of parsing it (rules report parse errors, importers don't).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CidrValue {
+    pub text: String,
+    pub parsed: Result<ParsedCidr, CidrError>,
+}
+
+impl CidrValue {
+    pub fn new(text: impl Into<String>) -> CidrValue {
+        let text = text.into();
+        let parsed = parse_cidr(&text);
+        CidrValue { text, parsed }
+    }
+
+    /// The canonical network, if the text parsed.
+    pub fn net(&self) -> Option<IpNet> {
+        self.parsed.as_ref().ok().map(|p| p.net)
+    }
+
+    pub fn family(&self) -> Option<Family> {
+        self.net().map(|n| Family::of_net(&n))
+    }
+}
+
+/// An IP address as written, with the result of parsing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddrValue {
+    pub text: String,
+    pub parsed: Option<IpAddr>,
+}
+
+impl AddrValue {
+    pub fn new(text: impl Into<String>) -> AddrValue {
+        let text = text.into();
+        let parsed = kube6_net::parse_ip(&text).ok();
+        AddrValue { text, parsed }
+    }
+
+    pub fn family(&self) -> Option<Family> {
+        self.parsed.as_ref().map(Family::of_addr)
+    }
+}
+
+/// A node-mask setting as written (flags are strings in most formats), parsed if possible.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaskValue {
+    pub text: String,
+    pub parsed: Option<u8>,
+}
+
+impl MaskValue {
+    pub fn new(text: impl Into<String>) -> MaskValue {
+        let text = text.into();
+        let parsed = text.trim().trim_start_matches('/').parse::<u8>().ok();
+        MaskValue { text, parsed }
+    }
+}
+
+/// kube-controller-manager's node-mask flags, as the input sets them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeMasks {
+    /// `--node-cidr-mask-size` (single-stack only).
+    pub single: Option<Located<MaskValue>>,
+    /// `--node-cidr-mask-size-ipv4`.
+    pub ipv4: Option<Located<MaskValue>>,
+    /// `--node-cidr-mask-size-ipv6`.
+    pub ipv6: Option<Located<MaskValue>>,
+}
+
+impl NodeMasks {
+    pub fn for_family(&self, family: Family) -> Option<&Located<MaskValue>> {
+        match family {
+            Family::IPv4 => self.ipv4.as_ref(),
+            Family::IPv6 => self.ipv6.as_ref(),
+        }
+    }
+}
+
+/// The API server's addresses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Api {
+    /// The address the API server advertises (k0s `spec.api.address`, kubeadm
+    /// `localAPIEndpoint.advertiseAddress`, k3s `advertise-address`).
+    pub address: Option<Located<String>>,
+    /// The address clients use, `host` or `host:port` (k0s `externalAddress`, kubeadm
+    /// `controlPlaneEndpoint`, k3s server URL).
+    pub external: Option<Located<String>>,
+}
+
+/// A feature gate and its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeatureGate {
+    pub name: Located<String>,
+    pub enabled: Located<bool>,
+}
+
+/// The role of a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Controller,
+    Worker,
+    ControllerWorker,
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Role, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "controller" | "control-plane" | "server" | "master" => Ok(Role::Controller),
+            "worker" | "agent" => Ok(Role::Worker),
+            "controller+worker" | "controller-worker" | "single" => Ok(Role::ControllerWorker),
+            _ => Err(format!(
+                "unknown role {s:?}: use controller, worker or controller+worker"
+            )),
+        }
+    }
+}
+
+/// A node the spec declares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeSpec {
+    pub name: Located<String>,
+    pub role: Option<Located<Role>>,
+    /// The node's IPs, in the order the kubelet would get them (`--node-ip`).
+    pub addresses: Vec<Located<AddrValue>>,
+}
+
+/// How one family reaches the outside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream {
+    pub family: Family,
+    pub mode: Located<UpstreamMode>,
+    /// The node interface facing the upstream router (for the NDP proxy).
+    pub uplink: Option<Located<String>>,
+}
+
+/// NAT64 for an IPv6-only cluster reaching IPv4-only destinations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nat64 {
+    pub prefix: Located<CidrValue>,
+}
+
+/// Calico settings that rules depend on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CalicoSettings {
+    /// k0s `calico.mode` (`bird`, `vxlan`, `ipip`) or the operator's encapsulation.
+    pub mode: Option<Located<String>>,
+    /// IP pools declared in the input (Calico `IPPool` documents or kube6's `cni.calico.pools`).
+    pub pools: Vec<CalicoPool>,
+}
+
+/// A Calico IP pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalicoPool {
+    pub cidr: Located<CidrValue>,
+    pub block_size: Option<Located<MaskValue>>,
+    pub nat_outgoing: Option<Located<bool>>,
+    pub ipip_mode: Option<Located<String>>,
+    pub vxlan_mode: Option<Located<String>>,
+}
+
+/// Cilium settings that rules depend on (Helm values).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CiliumSettings {
+    pub ipam_mode: Option<Located<String>>,
+    pub ipv4_pools: Vec<Located<CidrValue>>,
+    pub ipv4_mask: Option<Located<MaskValue>>,
+    pub ipv6_pools: Vec<Located<CidrValue>>,
+    pub ipv6_mask: Option<Located<MaskValue>>,
+    pub ipv6_enabled: Option<Located<bool>>,
+    pub ipv6_masquerade: Option<Located<bool>>,
+}
+
+/// Flannel settings that rules depend on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlannelSettings {
+    pub backend: Option<Located<String>>,
+    /// k3s `flannel-ipv6-masq`.
+    pub ipv6_masquerade: Option<Located<bool>>,
+}
+
+/// kube-router settings that rules depend on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KubeRouterSettings {
+    pub router_id: Option<Located<String>>,
+}
+
+/// Settings only one input format has, kept so that rules enforced by that format's tool can
+/// run (the canonical fields above are what everything else uses).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormatSpecific {
+    /// k0s `spec.network.dualStack.enabled`.
+    pub k0s_dual_stack: Option<Located<bool>>,
+    /// k0s `spec.network.podCIDR`/`serviceCIDR` (the IPv4 slot in dual-stack).
+    pub k0s_pod_cidr: Option<Located<CidrValue>>,
+    pub k0s_service_cidr: Option<Located<CidrValue>>,
+    /// k0s `spec.network.dualStack.IPv6podCIDR`/`IPv6serviceCIDR`.
+    pub k0s_ipv6_pod_cidr: Option<Located<CidrValue>>,
+    pub k0s_ipv6_service_cidr: Option<Located<CidrValue>>,
+    /// KKP `spec.clusterNetwork.ipFamily`.
+    pub kkp_ip_family: Option<Located<String>>,
+    /// KKP `spec.cloud.<provider>`.
+    pub kkp_provider: Option<Located<String>>,
+    /// Pod/service lists as one comma-separated string (kubeadm, k3s), to check the entry count
+    /// the tool itself sees.
+    pub raw_pod_list: Option<Located<String>>,
+    pub raw_service_list: Option<Located<String>>,
+    /// kube-controller-manager `allocate-node-cidrs` as set in the input.
+    pub allocate_node_cidrs: Option<Located<String>>,
+    /// kube-apiserver `endpoint-reconciler-type` as set in the input.
+    pub endpoint_reconciler_type: Option<Located<String>>,
+}
+
+/// One cluster's network, as every component will see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterNetwork {
+    pub format: Format,
+    pub distribution: Located<Distribution>,
+    pub distribution_version: Option<Located<String>>,
+    pub cni: Located<Cni>,
+    pub cni_version: Option<Located<String>>,
+    /// Pod ranges, primary family first.
+    pub pods: Vec<Located<CidrValue>>,
+    /// Service ranges, primary family first.
+    pub services: Vec<Located<CidrValue>>,
+    pub node_masks: NodeMasks,
+    pub cluster_domain: Located<String>,
+    pub api: Api,
+    /// An explicit primary family (k0s `primaryAddressFamily`, kube6 `primaryFamily`), as written.
+    pub primary_family: Option<Located<String>>,
+    pub feature_gates: Vec<FeatureGate>,
+    /// Cluster DNS IPs set explicitly (kubelet `clusterDNS`, k3s `cluster-dns`).
+    pub cluster_dns: Vec<Located<AddrValue>>,
+    pub nodes: Vec<NodeSpec>,
+    pub upstream: Vec<Upstream>,
+    pub nat64: Option<Nat64>,
+    pub kube_proxy_mode: Option<Located<String>>,
+    /// kube-proxy `clusterCIDR` as set in the input.
+    pub kube_proxy_cluster_cidr: Option<Located<String>>,
+    pub calico: CalicoSettings,
+    pub cilium: CiliumSettings,
+    pub flannel: FlannelSettings,
+    pub kube_router: KubeRouterSettings,
+    pub specific: FormatSpecific,
+}
+
+impl ClusterNetwork {
+    /// The families of the pod ranges that parsed, in order.
+    pub fn pod_families(&self) -> Vec<Family> {
+        families(&self.pods)
+    }
+
+    /// The families of the service ranges that parsed, in order.
+    pub fn service_families(&self) -> Vec<Family> {
+        families(&self.services)
+    }
+
+    /// The cluster's families, primary first: those of the pod ranges, else of the services.
+    pub fn families(&self) -> Vec<Family> {
+        let pods = self.pod_families();
+        if pods.is_empty() {
+            self.service_families()
+        } else {
+            pods
+        }
+    }
+
+    pub fn is_dual_stack(&self) -> bool {
+        self.families().len() == 2
+    }
+
+    pub fn primary(&self) -> Option<Family> {
+        self.families().first().copied()
+    }
+
+    pub fn pod_range(&self, family: Family) -> Option<&Located<CidrValue>> {
+        self.pods.iter().find(|p| p.value.family() == Some(family))
+    }
+
+    pub fn service_range(&self, family: Family) -> Option<&Located<CidrValue>> {
+        self.services
+            .iter()
+            .find(|p| p.value.family() == Some(family))
+    }
+
+    /// A feature gate's value, if set.
+    pub fn feature_gate(&self, name: &str) -> Option<&FeatureGate> {
+        self.feature_gates.iter().find(|g| g.name.value == name)
+    }
+
+    pub fn upstream_for(&self, family: Family) -> Option<&Upstream> {
+        self.upstream.iter().find(|u| u.family == family)
+    }
+}
+
+fn families(ranges: &[Located<CidrValue>]) -> Vec<Family> {
+    let mut out = Vec::new();
+    for range in ranges {
+        if let Some(f) = range.value.family()
+            && !out.contains(&f)
+        {
+            out.push(f);
+        }
+    }
+    out
+}

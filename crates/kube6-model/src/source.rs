@@ -1,0 +1,110 @@
+//! Where a value came from: a line and column in the input, a distribution default, or a value
+//! derived from others. Every value in the model carries one, so diagnostics can point at it.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// A 1-based line and column in an input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Position {
+    pub line: u32,
+    pub column: u32,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// How a value got into the model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Read from the input at `pos`, from the field `path` (in the input format's own terms).
+    Input { path: String, pos: Option<Position> },
+    /// Not in the input: the distribution's default, which `by` names (e.g. "k0s default").
+    Default { path: String, by: String },
+    /// Computed from other values; `from` says how.
+    Derived { path: String, from: String },
+}
+
+impl Origin {
+    pub fn input(path: impl Into<String>, pos: Option<Position>) -> Origin {
+        Origin::Input {
+            path: path.into(),
+            pos,
+        }
+    }
+
+    pub fn default_by(path: impl Into<String>, by: impl Into<String>) -> Origin {
+        Origin::Default {
+            path: path.into(),
+            by: by.into(),
+        }
+    }
+
+    pub fn derived(path: impl Into<String>, from: impl Into<String>) -> Origin {
+        Origin::Derived {
+            path: path.into(),
+            from: from.into(),
+        }
+    }
+
+    /// The field path, Kubernetes style (`spec.network.podCIDR`).
+    pub fn path(&self) -> &str {
+        match self {
+            Origin::Input { path, .. }
+            | Origin::Default { path, .. }
+            | Origin::Derived { path, .. } => path,
+        }
+    }
+
+    /// The position in the input, for values that were read from it.
+    pub fn pos(&self) -> Option<Position> {
+        match self {
+            Origin::Input { pos, .. } => *pos,
+            _ => None,
+        }
+    }
+
+    pub fn is_default(&self) -> bool {
+        matches!(self, Origin::Default { .. })
+    }
+
+    /// A short note for people: "default of k0s" or "derived from ...", none for input values.
+    pub fn note(&self) -> Option<String> {
+        match self {
+            Origin::Input { .. } => None,
+            Origin::Default { by, .. } => Some(format!("default: {by}")),
+            Origin::Derived { from, .. } => Some(format!("derived: {from}")),
+        }
+    }
+}
+
+/// A value with its origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located<T> {
+    pub value: T,
+    pub origin: Origin,
+}
+
+impl<T> Located<T> {
+    pub fn new(value: T, origin: Origin) -> Located<T> {
+        Located { value, origin }
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Located<U> {
+        Located {
+            value: f(self.value),
+            origin: self.origin,
+        }
+    }
+
+    pub fn as_ref(&self) -> Located<&T> {
+        Located {
+            value: &self.value,
+            origin: self.origin.clone(),
+        }
+    }
+}
