@@ -1,12 +1,168 @@
-//! `kube6 ndp-proxy` (being built; see issue 5).
+//! `kube6 ndp-proxy`: answers neighbor solicitations for pod and service prefixes on the uplink.
+//! The daemon lives in `kube6-ndp`; this file only turns flags and a config file into a
+//! `kube6_ndp::Config`.
 
-use crate::exit::{CommandResult, Failure};
+use std::path::PathBuf;
+use std::sync::Arc;
 
-#[derive(Debug, clap::Args)]
-pub struct Args {}
+use anyhow::anyhow;
+use kube6_ndp::{Config, ConfigError, Control, Metrics, PrefixRule, RateLimit};
 
-pub fn run(_args: Args) -> CommandResult {
-    Err(Failure::usage(anyhow::anyhow!(
-        "ndp-proxy is not available in this build"
-    )))
+use crate::exit::{CommandResult, Failure, Status};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// YAML configuration file (see docs/ndp-proxy.md); flags below override or extend it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Interface the router's solicitations arrive on.
+    #[arg(long, value_name = "IF")]
+    pub uplink: Option<String>,
+    /// Prefix to answer for: PREFIX[=static|routed|probe:IFACE] (static if no mode). Repeatable.
+    #[arg(long = "prefix", value_name = "SPEC")]
+    pub prefixes: Vec<String>,
+    /// Prometheus metrics address (loopback), or `off`. Default 127.0.0.1:9465.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
+    /// Solicitations per second accepted from one source (0: no limit). Default 1000.
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<u32>,
+    /// Validate the configuration and exit (0 valid, 1 invalid, 2 unreadable).
+    #[arg(long)]
+    pub check: bool,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Log every decision (debug level).
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Why no configuration could be built.
+enum Problem {
+    /// Unreadable file, unparsable YAML, missing flags: exit 2.
+    Usage(anyhow::Error),
+    /// A configuration that was read but is not valid: exit 1.
+    Invalid(Vec<ConfigError>),
+}
+
+fn build_config(args: &Args) -> Result<Config, Problem> {
+    let mut config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Problem::Usage(anyhow!("cannot read {}: {e}", path.display())))?;
+            match Config::from_yaml(&text) {
+                Ok(c) => c,
+                Err(ConfigError::Syntax(msg)) => {
+                    return Err(Problem::Usage(anyhow!("{}: {msg}", path.display())));
+                }
+                Err(e) => return Err(Problem::Invalid(vec![e])),
+            }
+        }
+        None => {
+            let uplink = args.uplink.clone().ok_or_else(|| {
+                Problem::Usage(anyhow!("give --uplink IF and --prefix, or --config FILE"))
+            })?;
+            Config::new(uplink, Vec::new())
+        }
+    };
+    if let Some(uplink) = &args.uplink {
+        config.uplink = uplink.clone();
+    }
+    for spec in &args.prefixes {
+        let rule: PrefixRule = spec.parse().map_err(|e| Problem::Invalid(vec![e]))?;
+        config.prefixes.push(rule);
+    }
+    if let Some(m) = &args.metrics {
+        config.metrics =
+            kube6_ndp::config::parse_metrics(m).map_err(|e| Problem::Invalid(vec![e]))?;
+    }
+    if let Some(n) = args.rate_limit {
+        config.rate_limit = RateLimit {
+            per_second: n,
+            burst: n.max(1),
+        };
+    }
+    let errors = config.validate();
+    if errors.is_empty() {
+        Ok(config)
+    } else {
+        Err(Problem::Invalid(errors))
+    }
+}
+
+fn print_invalid(errors: &[ConfigError]) {
+    for e in errors {
+        eprintln!("kube6: ndp-proxy: {e}");
+    }
+}
+
+fn init_logging(args: &Args) {
+    let level = if args.verbose {
+        tracing_subscriber::filter::LevelFilter::DEBUG
+    } else {
+        tracing_subscriber::filter::LevelFilter::INFO
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    let _ = match args.log_format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+pub fn run(args: Args) -> CommandResult {
+    let config = match build_config(&args) {
+        Ok(c) => c,
+        Err(Problem::Usage(e)) => return Err(Failure::usage(e)),
+        Err(Problem::Invalid(errors)) => {
+            print_invalid(&errors);
+            return Ok(Status::Invalid);
+        }
+    };
+    if args.check {
+        println!(
+            "configuration valid: uplink {}, metrics {}",
+            config.uplink,
+            config
+                .metrics
+                .map_or_else(|| "off".to_string(), |a| a.to_string())
+        );
+        for rule in &config.prefixes {
+            println!("  {rule}");
+        }
+        return Ok(Status::Ok);
+    }
+    init_logging(&args);
+    let control = Control::new().map_err(Failure::failed)?;
+    let reload_args = args.clone();
+    kube6_ndp::handle_signals(control.clone(), move || match build_config(&reload_args) {
+        Ok(c) => Some(c),
+        Err(Problem::Usage(e)) => {
+            tracing_subscriber_warn(&format!("reload failed: {e:#}"));
+            None
+        }
+        Err(Problem::Invalid(errors)) => {
+            for e in errors {
+                tracing_subscriber_warn(&format!("reload rejected: {e}"));
+            }
+            None
+        }
+    })
+    .map_err(Failure::failed)?;
+    kube6_ndp::run(config, &control, Arc::new(Metrics::default())).map_err(Failure::failed)?;
+    Ok(Status::Ok)
+}
+
+/// Reload problems go to the log (the daemon keeps running with the previous configuration).
+fn tracing_subscriber_warn(message: &str) {
+    eprintln!("kube6: ndp-proxy: {message}; keeping the current configuration");
 }

@@ -1,0 +1,491 @@
+//! The proxy's configuration: built programmatically, from command-line style prefix specs
+//! (`2001:db8:1::a:0/112=probe:p0`) or from a YAML file.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::str::FromStr;
+use std::time::Duration;
+
+use ipnet::Ipv6Net;
+use serde::Deserialize;
+
+/// How the proxy decides to answer for targets in a prefix.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// Answer at once.
+    Static,
+    /// Answer only when the kernel's main routing table sends the target somewhere other than
+    /// the uplink (kept current from netlink route events).
+    Routed,
+    /// Forward the NS to `interface` and answer when the owner answers there.
+    Probe { interface: String },
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Mode::Static => f.write_str("static"),
+            Mode::Routed => f.write_str("routed"),
+            Mode::Probe { interface } => write!(f, "probe:{interface}"),
+        }
+    }
+}
+
+impl FromStr for Mode {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Mode, ConfigError> {
+        match s {
+            "static" => Ok(Mode::Static),
+            "routed" => Ok(Mode::Routed),
+            _ => match s.strip_prefix("probe:") {
+                Some(iface) if !iface.is_empty() => Ok(Mode::Probe {
+                    interface: iface.to_string(),
+                }),
+                _ => Err(ConfigError::Mode(s.to_string())),
+            },
+        }
+    }
+}
+
+/// One prefix the proxy answers for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PrefixRule {
+    pub prefix: Ipv6Net,
+    pub mode: Mode,
+}
+
+impl PrefixRule {
+    pub fn new(prefix: Ipv6Net, mode: Mode) -> PrefixRule {
+        PrefixRule { prefix, mode }
+    }
+}
+
+impl fmt::Display for PrefixRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}", self.prefix, self.mode)
+    }
+}
+
+impl FromStr for PrefixRule {
+    type Err = ConfigError;
+
+    /// `PREFIX[=static|routed|probe:IFACE]`; the mode defaults to static.
+    fn from_str(s: &str) -> Result<PrefixRule, ConfigError> {
+        let (net, mode) = match s.split_once('=') {
+            Some((net, mode)) => (net.trim(), mode.trim().parse()?),
+            None => (s.trim(), Mode::Static),
+        };
+        let prefix = Ipv6Net::from_str(net).map_err(|_| ConfigError::Prefix(net.to_string()))?;
+        Ok(PrefixRule { prefix, mode })
+    }
+}
+
+/// Per-source limit on the NS the proxy acts upon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Sustained NS per second per source (IPv6 source and MAC); 0 disables the limit.
+    pub per_second: u32,
+    /// Bucket size: how many NS a source may send at once.
+    pub burst: u32,
+}
+
+impl Default for RateLimit {
+    fn default() -> RateLimit {
+        RateLimit {
+            per_second: 1000,
+            burst: 1000,
+        }
+    }
+}
+
+/// Default metrics address.
+pub const DEFAULT_METRICS: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 9465);
+
+/// The whole configuration of one proxy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The interface NS arrive on and NA leave from.
+    pub uplink: String,
+    /// The prefixes answered for; the longest matching prefix decides the mode.
+    pub prefixes: Vec<PrefixRule>,
+    /// Router flag in the answers (the node forwards for the targets, so true by default).
+    pub router: bool,
+    /// Where Prometheus metrics are served (loopback only); `None` disables them.
+    pub metrics: Option<SocketAddr>,
+    /// Per-source rate limit.
+    pub rate_limit: RateLimit,
+    /// Probe mode: how long to wait for the owner's NA.
+    pub probe_timeout: Duration,
+    /// Probe mode: how long an answer from the owner is remembered.
+    pub probe_ttl: Duration,
+}
+
+impl Config {
+    /// A configuration with defaults for everything but the uplink and the prefixes.
+    pub fn new(uplink: impl Into<String>, prefixes: Vec<PrefixRule>) -> Config {
+        Config {
+            uplink: uplink.into(),
+            prefixes,
+            router: true,
+            metrics: Some(DEFAULT_METRICS),
+            rate_limit: RateLimit::default(),
+            probe_timeout: Duration::from_millis(500),
+            probe_ttl: Duration::from_secs(30),
+        }
+    }
+
+    /// Parses a YAML configuration file's text (it is not validated; see [`Config::validate`]).
+    pub fn from_yaml(text: &str) -> Result<Config, ConfigError> {
+        let file: FileConfig =
+            serde_saphyr::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+        file.into_config()
+    }
+
+    /// Every problem with this configuration (empty when it is valid).
+    pub fn validate(&self) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        if !valid_ifname(&self.uplink) {
+            errors.push(ConfigError::Interface(self.uplink.clone()));
+        }
+        if self.prefixes.is_empty() {
+            errors.push(ConfigError::NoPrefixes);
+        }
+        for (i, rule) in self.prefixes.iter().enumerate() {
+            let net = rule.prefix;
+            if net.trunc() != net {
+                errors.push(ConfigError::HostBits(net, net.trunc()));
+            }
+            let addr = net.network();
+            if addr.is_multicast()
+                || addr.is_unspecified()
+                || addr.is_loopback()
+                || (addr.segments()[0] & 0xffc0) == 0xfe80
+                || net.prefix_len() < 8
+            {
+                errors.push(ConfigError::Unusable(net));
+            }
+            if self.prefixes[..i].iter().any(|r| r.prefix == net) {
+                errors.push(ConfigError::Duplicate(net));
+            }
+            if let Mode::Probe { interface } = &rule.mode {
+                if !valid_ifname(interface) {
+                    errors.push(ConfigError::Interface(interface.clone()));
+                } else if *interface == self.uplink {
+                    errors.push(ConfigError::ProbeOnUplink(net));
+                }
+            }
+        }
+        if let Some(addr) = self.metrics
+            && !addr.ip().is_loopback()
+        {
+            errors.push(ConfigError::MetricsNotLoopback(addr));
+        }
+        if self.rate_limit.per_second > 0 && self.rate_limit.burst == 0 {
+            errors.push(ConfigError::RateLimit);
+        }
+        if self.probe_timeout.is_zero() || self.probe_timeout > Duration::from_secs(10) {
+            errors.push(ConfigError::ProbeTimeout);
+        }
+        errors
+    }
+
+    /// Interfaces probe rules send on.
+    pub fn probe_interfaces(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .prefixes
+            .iter()
+            .filter_map(|r| match &r.mode {
+                Mode::Probe { interface } => Some(interface.clone()),
+                _ => None,
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// Linux interface names: 1 to 15 bytes, no '/', whitespace or ':'.
+fn valid_ifname(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() < 16
+        && name != "."
+        && name != ".."
+        && !name
+            .bytes()
+            .any(|b| b == b'/' || b == b':' || b.is_ascii_whitespace() || b == 0)
+}
+
+/// What is wrong with a configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("not a YAML configuration: {0}")]
+    Syntax(String),
+    #[error("invalid IPv6 prefix {0:?} (expected e.g. 2001:db8:1::a:0/112)")]
+    Prefix(String),
+    #[error("invalid mode {0:?} (expected static, routed or probe:IFACE)")]
+    Mode(String),
+    #[error("invalid interface name {0:?}")]
+    Interface(String),
+    #[error("no prefixes configured: give at least one --prefix or `prefixes:` entry")]
+    NoPrefixes,
+    #[error("prefix {0} has host bits set; write {1}")]
+    HostBits(Ipv6Net, Ipv6Net),
+    #[error("prefix {0} cannot be proxied (multicast, link-local, loopback or shorter than /8)")]
+    Unusable(Ipv6Net),
+    #[error("prefix {0} is listed twice")]
+    Duplicate(Ipv6Net),
+    #[error("prefix {0}: probe interface is the uplink itself")]
+    ProbeOnUplink(Ipv6Net),
+    #[error("metrics address {0} is not a loopback address")]
+    MetricsNotLoopback(SocketAddr),
+    #[error("rate-limit burst must be at least 1 when per-second is set")]
+    RateLimit,
+    #[error("probe timeout must be between 1 ms and 10 s")]
+    ProbeTimeout,
+    #[error("invalid metrics address {0:?} (expected e.g. 127.0.0.1:9465 or off)")]
+    Metrics(String),
+    #[error("unknown mode key {0:?} for prefix {1}")]
+    ModeKey(String, String),
+}
+
+/// The YAML form of [`Config`].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileConfig {
+    uplink: String,
+    #[serde(default)]
+    prefixes: Vec<FilePrefix>,
+    #[serde(default)]
+    router: Option<bool>,
+    #[serde(default)]
+    metrics: Option<String>,
+    #[serde(default)]
+    rate_limit: Option<FileRateLimit>,
+    #[serde(default)]
+    probe: Option<FileProbe>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum FilePrefix {
+    Short(String),
+    Long(FilePrefixLong),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePrefixLong {
+    prefix: String,
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default)]
+    interface: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileRateLimit {
+    per_second: u32,
+    #[serde(default)]
+    burst: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileProbe {
+    #[serde(default)]
+    timeout_ms: Option<u64>,
+    #[serde(default)]
+    ttl_ms: Option<u64>,
+}
+
+impl FileConfig {
+    fn into_config(self) -> Result<Config, ConfigError> {
+        let mut prefixes = Vec::with_capacity(self.prefixes.len());
+        for p in self.prefixes {
+            prefixes.push(match p {
+                FilePrefix::Short(spec) => spec.parse()?,
+                FilePrefix::Long(long) => {
+                    let prefix = Ipv6Net::from_str(long.prefix.trim())
+                        .map_err(|_| ConfigError::Prefix(long.prefix.clone()))?;
+                    let mode = match (long.mode.as_deref(), long.interface) {
+                        (None | Some("static"), None) => Mode::Static,
+                        (Some("routed"), None) => Mode::Routed,
+                        (Some("probe"), Some(interface)) => Mode::Probe { interface },
+                        (Some("probe"), None) => {
+                            return Err(ConfigError::Mode("probe without interface".into()));
+                        }
+                        (Some(other), None) => other.parse()?,
+                        (_, Some(_)) => {
+                            return Err(ConfigError::ModeKey("interface".into(), long.prefix));
+                        }
+                    };
+                    PrefixRule { prefix, mode }
+                }
+            });
+        }
+        let mut config = Config::new(self.uplink, prefixes);
+        if let Some(router) = self.router {
+            config.router = router;
+        }
+        if let Some(metrics) = self.metrics {
+            config.metrics = parse_metrics(&metrics)?;
+        }
+        if let Some(rl) = self.rate_limit {
+            config.rate_limit = RateLimit {
+                per_second: rl.per_second,
+                burst: rl.burst.unwrap_or(rl.per_second),
+            };
+        }
+        if let Some(probe) = self.probe {
+            if let Some(ms) = probe.timeout_ms {
+                config.probe_timeout = Duration::from_millis(ms);
+            }
+            if let Some(ms) = probe.ttl_ms {
+                config.probe_ttl = Duration::from_millis(ms);
+            }
+        }
+        Ok(config)
+    }
+}
+
+/// `ADDR:PORT`, or `off` for no metrics.
+pub fn parse_metrics(text: &str) -> Result<Option<SocketAddr>, ConfigError> {
+    match text.trim() {
+        "off" | "none" | "" => Ok(None),
+        t => t
+            .parse()
+            .map(Some)
+            .map_err(|_| ConfigError::Metrics(t.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_specs() {
+        let r: PrefixRule = "2001:db8:1::a:0/112".parse().unwrap();
+        assert_eq!(r.mode, Mode::Static);
+        let r: PrefixRule = "2001:db8:1::a:0/112=routed".parse().unwrap();
+        assert_eq!(r.mode, Mode::Routed);
+        let r: PrefixRule = "2001:db8:1::a:0/112=probe:p0".parse().unwrap();
+        assert_eq!(
+            r.mode,
+            Mode::Probe {
+                interface: "p0".into()
+            }
+        );
+        assert_eq!(r.to_string(), "2001:db8:1::a:0/112=probe:p0");
+        assert!("2001:db8:1::a:0/112=probe:".parse::<PrefixRule>().is_err());
+        assert!("2001:db8:1::a:0/112=auto".parse::<PrefixRule>().is_err());
+        assert!("10.0.0.0/8".parse::<PrefixRule>().is_err());
+    }
+
+    #[test]
+    fn yaml_file() {
+        let c = Config::from_yaml(
+            "uplink: n0\n\
+             prefixes:\n\
+             \x20 - 2001:db8:1::a:0/112\n\
+             \x20 - prefix: 2001:db8:1::b:0/112\n\
+             \x20   mode: routed\n\
+             \x20 - prefix: 2001:db8:1::c:0/112\n\
+             \x20   mode: probe\n\
+             \x20   interface: p0\n\
+             router: false\n\
+             metrics: 127.0.0.1:9999\n\
+             rate-limit:\n\
+             \x20 per-second: 10\n\
+             probe:\n\
+             \x20 timeout-ms: 200\n",
+        )
+        .unwrap();
+        assert_eq!(c.uplink, "n0");
+        assert_eq!(c.prefixes.len(), 3);
+        assert_eq!(c.prefixes[1].mode, Mode::Routed);
+        assert!(!c.router);
+        assert_eq!(c.metrics, Some("127.0.0.1:9999".parse().unwrap()));
+        assert_eq!(c.rate_limit.burst, 10);
+        assert_eq!(c.probe_timeout, Duration::from_millis(200));
+        assert!(c.validate().is_empty(), "{:?}", c.validate());
+        assert_eq!(c.probe_interfaces(), vec!["p0".to_string()]);
+    }
+
+    #[test]
+    fn yaml_errors() {
+        assert!(matches!(
+            Config::from_yaml("uplink: n0\nbogus: 1\n"),
+            Err(ConfigError::Syntax(_))
+        ));
+        assert!(Config::from_yaml("uplink: [\n").is_err());
+        assert!(matches!(
+            Config::from_yaml(
+                "uplink: n0\nprefixes:\n  - prefix: 2001:db8::/64\n    mode: probe\n"
+            ),
+            Err(ConfigError::Mode(_))
+        ));
+        assert!(matches!(
+            Config::from_yaml("uplink: n0\nmetrics: nowhere\n"),
+            Err(ConfigError::Metrics(_))
+        ));
+    }
+
+    #[test]
+    fn validation() {
+        let ok = Config::new("n0", vec!["2001:db8:1::a:0/112".parse().unwrap()]);
+        assert!(ok.validate().is_empty());
+
+        let mut c = ok.clone();
+        c.prefixes = vec![];
+        assert_eq!(c.validate(), vec![ConfigError::NoPrefixes]);
+
+        let mut c = ok.clone();
+        c.prefixes = vec!["2001:db8:1::a:1/112".parse().unwrap()];
+        assert!(matches!(c.validate()[0], ConfigError::HostBits(..)));
+
+        for bad in ["ff02::/16", "fe80::/64", "::1/128", "2000::/3"] {
+            let mut c = ok.clone();
+            c.prefixes = vec![bad.parse().unwrap()];
+            assert!(
+                matches!(c.validate()[0], ConfigError::Unusable(_)),
+                "{bad}: {:?}",
+                c.validate()
+            );
+        }
+
+        let mut c = ok.clone();
+        c.prefixes.push(c.prefixes[0].clone());
+        assert!(matches!(c.validate()[0], ConfigError::Duplicate(_)));
+
+        let mut c = ok.clone();
+        c.prefixes = vec!["2001:db8:1::a:0/112=probe:n0".parse().unwrap()];
+        assert!(matches!(c.validate()[0], ConfigError::ProbeOnUplink(_)));
+
+        let mut c = ok.clone();
+        c.uplink = "a/b".into();
+        assert!(matches!(c.validate()[0], ConfigError::Interface(_)));
+
+        let mut c = ok.clone();
+        c.metrics = Some("0.0.0.0:9465".parse().unwrap());
+        assert!(matches!(
+            c.validate()[0],
+            ConfigError::MetricsNotLoopback(_)
+        ));
+
+        let mut c = ok.clone();
+        c.metrics = None;
+        c.rate_limit = RateLimit {
+            per_second: 5,
+            burst: 0,
+        };
+        assert_eq!(c.validate(), vec![ConfigError::RateLimit]);
+
+        let mut c = ok;
+        c.probe_timeout = Duration::ZERO;
+        assert_eq!(c.validate(), vec![ConfigError::ProbeTimeout]);
+    }
+}
