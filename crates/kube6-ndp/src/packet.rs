@@ -53,6 +53,9 @@ pub enum DropReason {
     ZeroLengthOption,
     /// An option runs past the end of the message.
     TruncatedOption,
+    /// The IPv6 source is a multicast address (never valid as a source; an answer would go to a
+    /// group with the solicited flag set).
+    MulticastSource,
     /// DAD NS (source ::) whose destination is not a solicited-node multicast address.
     DadDestination,
     /// DAD NS (source ::) carrying a source link-layer address option.
@@ -81,7 +84,7 @@ pub enum DropReason {
 
 impl DropReason {
     /// Every reason, in a fixed order (index = position).
-    pub const ALL: [DropReason; 23] = [
+    pub const ALL: [DropReason; 24] = [
         DropReason::Truncated,
         DropReason::NotIpv6,
         DropReason::NotIcmpv6,
@@ -93,6 +96,7 @@ impl DropReason {
         DropReason::MulticastTarget,
         DropReason::ZeroLengthOption,
         DropReason::TruncatedOption,
+        DropReason::MulticastSource,
         DropReason::DadDestination,
         DropReason::DadSourceLinkLayer,
         DropReason::SolicitedToMulticast,
@@ -121,6 +125,7 @@ impl DropReason {
             DropReason::MulticastTarget => "multicast_target",
             DropReason::ZeroLengthOption => "zero_length_option",
             DropReason::TruncatedOption => "truncated_option",
+            DropReason::MulticastSource => "multicast_source",
             DropReason::DadDestination => "dad_destination",
             DropReason::DadSourceLinkLayer => "dad_source_link_layer",
             DropReason::SolicitedToMulticast => "solicited_to_multicast",
@@ -316,6 +321,9 @@ pub fn parse_ns_ipv6(packet: &[u8]) -> Result<NeighborSolicit, DropReason> {
         return Err(DropReason::MulticastTarget);
     }
     let source_lla = scan_options(&ip.icmp[ND_MIN_LEN..], OPT_SOURCE_LLA)?;
+    if ip.src.is_multicast() {
+        return Err(DropReason::MulticastSource);
+    }
     if ip.src.is_unspecified() {
         if !is_solicited_node(&ip.dst) {
             return Err(DropReason::DadDestination);
@@ -672,6 +680,14 @@ mod tests {
         set_dst(&mut f, target());
         fix_checksum(&mut f);
         assert_eq!(parse_ns_frame(&f), Err(DropReason::DadDestination));
+    }
+
+    #[test]
+    fn multicast_source_is_rejected() {
+        let mut f = ns();
+        set_src(&mut f, "ff02::1".parse().unwrap());
+        fix_checksum(&mut f);
+        assert_eq!(parse_ns_frame(&f), Err(DropReason::MulticastSource));
     }
 
     #[test]

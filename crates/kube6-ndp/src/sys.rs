@@ -249,3 +249,17 @@ pub fn wait_signal() -> io::Result<libc::c_int> {
     }
     Ok(sig)
 }
+
+/// Moves the calling thread into the network namespace at `path` (e.g. /var/run/netns/NAME).
+/// Only this thread changes namespace; sockets it opens afterwards belong to that namespace.
+pub fn enter_netns(path: &std::path::Path) -> io::Result<()> {
+    let file = std::fs::File::open(path)?;
+    // SAFETY: setns(2) takes a descriptor we keep open for the call and a namespace type.
+    check(unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) }).map(|_| ())
+}
+
+/// Effective user id of this process.
+pub fn euid() -> u32 {
+    // SAFETY: geteuid(2) cannot fail and touches no memory.
+    unsafe { libc::geteuid() }
+}
