@@ -1,9 +1,260 @@
-//! Placeholder while the importer is written.
+//! Kubermatic KKP `Cluster` (`kubermatic.k8c.io/v1`): `spec.clusterNetwork`, `spec.cniPlugin`,
+//! the cloud provider (the key under `spec.cloud`) and `spec.version`.
+//!
+//! Values are recorded as written, with paths like `spec.clusterNetwork.pods.cidrBlocks[0]`.
+//! What KKP's defaulting adds besides the ranges (which `defaults::fill_ranges` adds) is set here
+//! with `Origin::Default` ("kkp default"): the node masks of the families the pods will have,
+//! the CNI and its version, and the kube-proxy mode.
 
-use super::walk::{Notes, ShapeError};
-use crate::model::ClusterNetwork;
+use kube6_net::Family;
+
+use super::walk::{self, Fields, Notes, ShapeError};
+use crate::model::{CidrValue, ClusterNetwork, Cni, Distribution, Format, MaskValue};
+use crate::source::{Located, Origin};
 use crate::yaml::Node;
 
-pub fn import(_doc: &Node, _notes: &mut Notes) -> Result<ClusterNetwork, ShapeError> {
-    Err(ShapeError::new("", None, "this format is not read yet"))
+const TOP: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
+const TOP_IGNORED: &[&str] = &["status"];
+const SPEC: &[&str] = &["clusterNetwork", "cniPlugin", "cloud", "version"];
+const SPEC_IGNORED: &[&str] = &[
+    "humanReadableName",
+    "containerRuntime",
+    "imagePullSecret",
+    "machineNetworks",
+    "exposeStrategy",
+    "apiServerAllowedIPRanges",
+    "componentsOverride",
+    "oidc",
+    "authenticationConfiguration",
+    "features",
+    "updateWindow",
+    "usePodSecurityPolicyAdmissionPlugin",
+    "usePodNodeSelectorAdmissionPlugin",
+    "useEventRateLimitAdmissionPlugin",
+    "admissionPlugins",
+    "podNodeSelectorAdmissionPluginConfig",
+    "eventRateLimitConfig",
+    "enableUserSSHKeyAgent",
+    "enableOperatingSystemManager",
+    "kubelb",
+    "kubernetesDashboard",
+    "auditLogging",
+    "opaIntegration",
+    "serviceAccount",
+    "mla",
+    "applicationSettings",
+    "encryptionConfiguration",
+    "pause",
+    "pauseReason",
+    "debugLog",
+    "disableCsiDriver",
+    "backupConfig",
+    "kyverno",
+    "authorizationConfig",
+    "containerRuntimeOpts",
+];
+const CLUSTER_NETWORK: &[&str] = &[
+    "ipFamily",
+    "pods",
+    "services",
+    "nodeCidrMaskSizeIPv4",
+    "nodeCidrMaskSizeIPv6",
+    "dnsDomain",
+    "proxyMode",
+];
+const CLUSTER_NETWORK_IGNORED: &[&str] = &[
+    "ipvs",
+    "nodeLocalDNSCacheEnabled",
+    "coreDNSReplicas",
+    "konnectivityEnabled",
+    "tunnelingAgentIP",
+];
+const RANGES: &[&str] = &["cidrBlocks"];
+const CNI_PLUGIN: &[&str] = &["type", "version"];
+/// The providers KKP's `CloudSpec` has, one key each.
+const PROVIDERS: &[&str] = &[
+    "fake",
+    "digitalocean",
+    "bringyourown",
+    "baremetal",
+    "edge",
+    "aws",
+    "azure",
+    "openstack",
+    "packet",
+    "hetzner",
+    "vsphere",
+    "gcp",
+    "kubevirt",
+    "alibaba",
+    "anexia",
+    "nutanix",
+    "vmwareclouddirector",
+];
+const CLOUD_IGNORED: &[&str] = &["dc", "providerName"];
+
+/// KKP's default CNI versions (pkg/cni/version.go).
+const DEFAULT_CANAL_VERSION: &str = "v3.31";
+const DEFAULT_CILIUM_VERSION: &str = "1.19.4";
+const BY: &str = "kkp default";
+
+pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeError> {
+    let top = Fields::read(doc, "", TOP, TOP_IGNORED, notes)?;
+    let distribution = Located::new(
+        Distribution::Kkp,
+        Origin::input("apiVersion", doc.get("apiVersion").map(|n| n.pos)),
+    );
+    let mut net = ClusterNetwork::new(Format::Kkp, distribution);
+    let spec = top.map("spec", SPEC, SPEC_IGNORED, notes)?;
+    let mut cni_given = false;
+    if let Some(spec) = &spec {
+        net.distribution_version = spec.text("version")?;
+        if let Some(cloud) = spec.map("cloud", PROVIDERS, CLOUD_IGNORED, notes)? {
+            net.specific.kkp_provider = cloud
+                .entries()
+                .find(|(key, value)| PROVIDERS.contains(&key.name.as_str()) && !value.is_null())
+                .map(|(key, _)| {
+                    Located::new(
+                        key.name.clone(),
+                        Origin::input(cloud.path_of(&key.name), Some(key.pos)),
+                    )
+                });
+        }
+        if let Some(cni) = spec.map("cniPlugin", CNI_PLUGIN, &[], notes)? {
+            if let Some(kind) = cni.string("type")? {
+                let value = match kind.value.as_str() {
+                    "cilium" => Cni::Cilium,
+                    "canal" => Cni::Canal,
+                    "none" => Cni::Custom,
+                    other => {
+                        return Err(ShapeError::new(
+                            kind.origin.path(),
+                            kind.origin.pos(),
+                            format!(
+                                "unsupported CNI type {other:?}: KKP accepts cilium, canal or none"
+                            ),
+                        ));
+                    }
+                };
+                net.cni = Located::new(value, kind.origin);
+                cni_given = true;
+            }
+            net.cni_version = cni.text("version")?;
+        }
+        if let Some(network) = spec.map(
+            "clusterNetwork",
+            CLUSTER_NETWORK,
+            CLUSTER_NETWORK_IGNORED,
+            notes,
+        )? {
+            net.specific.kkp_ip_family = network.string("ipFamily")?;
+            net.pods = cidr_blocks(&network, "pods", notes)?;
+            net.services = cidr_blocks(&network, "services", notes)?;
+            net.node_masks.ipv4 = network.mask("nodeCidrMaskSizeIPv4")?;
+            net.node_masks.ipv6 = network.mask("nodeCidrMaskSizeIPv6")?;
+            if let Some(domain) = network.string("dnsDomain")? {
+                net.cluster_domain = domain;
+            }
+            net.kube_proxy_mode = network.string("proxyMode")?;
+        }
+    }
+    apply_defaults(&mut net, cni_given);
+    Ok(net)
+}
+
+fn cidr_blocks(
+    network: &Fields<'_>,
+    key: &str,
+    notes: &mut Notes,
+) -> Result<Vec<Located<CidrValue>>, ShapeError> {
+    let Some(ranges) = network.map(key, RANGES, &[], notes)? else {
+        return Ok(Vec::new());
+    };
+    let Some(blocks) = ranges.list("cidrBlocks")? else {
+        return Ok(Vec::new());
+    };
+    blocks
+        .into_iter()
+        .map(|(path, node)| walk::string(node, &path).map(|s| s.map(CidrValue::new)))
+        .collect()
+}
+
+/// What KKP's defaulting (pkg/defaulting/cluster.go) adds besides the ranges.
+fn apply_defaults(net: &mut ClusterNetwork, cni_given: bool) {
+    let provider = net.specific.kkp_provider.as_ref().map(|p| p.value.clone());
+    // The CNI: Canal for the Edge provider, Cilium otherwise.
+    if !cni_given && provider.as_deref() == Some("edge") {
+        net.cni = Located::new(
+            Cni::Canal,
+            Origin::default_by("spec.cniPlugin.type", "kkp default for the edge provider"),
+        );
+    }
+    if net.cni_version.is_none() {
+        let version = match net.cni.value {
+            Cni::Canal => Some(DEFAULT_CANAL_VERSION),
+            Cni::Cilium => Some(DEFAULT_CILIUM_VERSION),
+            _ => None,
+        };
+        net.cni_version = version.map(|v| {
+            Located::new(
+                v.to_string(),
+                Origin::default_by("spec.cniPlugin.version", BY),
+            )
+        });
+    }
+    // Node masks: 24 and 64, each only when the pods (as given, or as KKP defaults them) have
+    // that family.
+    let families: Vec<Family> = if net.pods.is_empty() {
+        let dual = net
+            .specific
+            .kkp_ip_family
+            .as_ref()
+            .is_some_and(|f| f.value == "IPv4+IPv6");
+        if dual {
+            vec![Family::IPv4, Family::IPv6]
+        } else {
+            vec![Family::IPv4]
+        }
+    } else {
+        net.pod_families()
+    };
+    if net.node_masks.ipv4.is_none() && families.contains(&Family::IPv4) {
+        net.node_masks.ipv4 = Some(Located::new(
+            MaskValue::new("24"),
+            Origin::default_by("spec.clusterNetwork.nodeCidrMaskSizeIPv4", BY),
+        ));
+    }
+    if net.node_masks.ipv6.is_none() && families.contains(&Family::IPv6) {
+        net.node_masks.ipv6 = Some(Located::new(
+            MaskValue::new("64"),
+            Origin::default_by("spec.clusterNetwork.nodeCidrMaskSizeIPv6", BY),
+        ));
+    }
+    // kube-proxy: iptables on Hetzner, nftables from Kubernetes 1.35, ipvs before.
+    if net.kube_proxy_mode.is_none() {
+        let mode = if provider.as_deref() == Some("hetzner") {
+            "iptables"
+        } else if net
+            .distribution_version
+            .as_ref()
+            .and_then(|v| minor_version(&v.value))
+            .is_some_and(|(major, minor)| (major, minor) >= (1, 35))
+        {
+            "nftables"
+        } else {
+            "ipvs"
+        };
+        net.kube_proxy_mode = Some(Located::new(
+            mode.to_string(),
+            Origin::default_by("spec.clusterNetwork.proxyMode", BY),
+        ));
+    }
+}
+
+/// `1.35.2` or `v1.35` → (1, 35).
+fn minor_version(text: &str) -> Option<(u32, u32)> {
+    let mut parts = text.trim().trim_start_matches('v').split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
 }
