@@ -17,8 +17,11 @@ pub enum PrimarySource {
     ExternalAddress,
     /// The family of `spec.api.address`.
     Address,
-    /// Nothing said otherwise (unset, a hostname, or an IPv4 address).
+    /// The API address is a hostname (or not an IP): k0s falls back to IPv4.
     Fallback,
+    /// No API address at all: k0s defaults `spec.api.address` to the host's first non-loopback
+    /// address, IPv4 if the host has one, so the family depends on the host.
+    Unset,
 }
 
 /// k0s's `PrimaryAddressFamily()`: the explicit setting, else the family of the API's external
@@ -36,7 +39,7 @@ pub fn primary_family(net: &ClusterNetwork) -> (Family, PrimarySource) {
             (external_host(&ext.value), PrimarySource::ExternalAddress)
         }
         (_, Some(addr)) => (addr.value.clone(), PrimarySource::Address),
-        _ => return (Family::IPv4, PrimarySource::Fallback),
+        _ => return (Family::IPv4, PrimarySource::Unset),
     };
     match text.parse::<IpAddr>() {
         Ok(IpAddr::V6(_)) => (Family::IPv6, source),

@@ -19,6 +19,14 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Check configuration files and print diagnostics.
+    Validate(commands::validate::Args),
+    /// Print the address plan (and diagnostics); without FILE, the built-in k0s IPv6 example.
+    Plan(commands::plan::Args),
+    /// List every rule kube6 checks.
+    Rules(commands::rules::Args),
+    /// Print the JSON Schema of kube6's ClusterNetwork.
+    Schema(commands::schema::Args),
     /// Run the NDP proxy that answers neighbor solicitations for pod and service prefixes.
     NdpProxy(commands::ndp_proxy::Args),
     /// Check (and fix) this node's readiness for IPv6.
@@ -31,6 +39,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Validate(args) => commands::validate::run(args),
+        Command::Plan(args) => commands::plan::run(args),
+        Command::Rules(args) => commands::rules::run(args),
+        Command::Schema(args) => commands::schema::run(args),
         Command::NdpProxy(args) => commands::ndp_proxy::run(args),
         Command::Host(cmd) => commands::host::run(cmd),
         Command::NodeIp(args) => commands::node_ip::run(args),

@@ -1,6 +1,14 @@
-//! Output formats shared by every command that reports.
+//! Output shared by every command that reports: the `-o` formats, writing JSON/YAML, aligned
+//! tables, and diagnostics for people (quoting the offending line, colour on a terminal only).
 
+use std::io::Write;
+
+use anstyle::{AnsiColor, Style};
 use clap::ValueEnum;
+use kube6_model::diagnostic::{Diagnostic, Severity};
+use serde::Serialize;
+
+use crate::exit::Failure;
 
 /// `-o text|json|yaml`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -12,4 +20,164 @@ pub enum OutputFormat {
     Json,
     /// One YAML document.
     Yaml,
+}
+
+/// Writes `value` as JSON or YAML to stdout.
+pub fn print_structured<T: Serialize>(value: &T, format: OutputFormat) -> Result<(), Failure> {
+    let text = match format {
+        OutputFormat::Json => serde_json::to_string_pretty(value).map_err(Failure::failed)? + "\n",
+        OutputFormat::Yaml => {
+            serde_saphyr::to_string(value).map_err(|e| Failure::failed(anyhow::anyhow!("{e}")))?
+        }
+        OutputFormat::Text => return Ok(()),
+    };
+    write_stdout(&text)
+}
+
+/// Writes to stdout, stripping colour when stdout is not a terminal (or NO_COLOR is set).
+pub fn write_stdout(text: &str) -> Result<(), Failure> {
+    let mut out = anstream::stdout();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`kube6 plan | head`) is not an error worth a message.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::failed(e)),
+    }
+}
+
+pub const BOLD: Style = Style::new().bold();
+pub const DIM: Style = Style::new().dimmed();
+pub const RED: Style = Style::new()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)))
+    .bold();
+pub const YELLOW: Style = Style::new()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow)))
+    .bold();
+pub const BLUE: Style = Style::new()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Blue)))
+    .bold();
+pub const GREEN: Style = Style::new()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)))
+    .bold();
+
+/// `text` in `style`.
+pub fn paint(style: Style, text: impl std::fmt::Display) -> String {
+    format!("{style}{text}{style:#}")
+}
+
+/// Rows aligned in columns, two spaces apart; the first row is the header.
+pub fn table(rows: &[Vec<String>], indent: &str) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        let mut line = String::from(indent);
+        for (c, cell) in row.iter().enumerate() {
+            if c + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<width$}  ", width = widths[c]));
+            }
+        }
+        let line = line.trim_end().to_string();
+        if i == 0 {
+            out.push_str(&paint(BOLD, line));
+        } else {
+            out.push_str(&line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn severity_style(severity: Severity) -> Style {
+    match severity {
+        Severity::Error => RED,
+        Severity::Warning => YELLOW,
+        Severity::Info => BLUE,
+    }
+}
+
+/// One diagnostic for people: what, where, the offending line with a caret, and the fix.
+pub fn render_diagnostic(d: &Diagnostic, file: &str, source: Option<&str>) -> String {
+    let mut out = String::new();
+    let place = match (d.line, d.column) {
+        (Some(l), Some(c)) => format!("{file}:{l}:{c}"),
+        _ => file.to_string(),
+    };
+    out.push_str(&format!(
+        "{}{}\n",
+        paint(
+            severity_style(d.severity),
+            format!("{}[{}]", d.severity, d.id)
+        ),
+        paint(BOLD, format!(": {}", d.message)),
+    ));
+    out.push_str(&format!(
+        "  {} {place}  {}  ({})\n",
+        paint(BLUE, "-->"),
+        d.path,
+        paint(DIM, format!("enforced by {}", d.enforced_by))
+    ));
+    if let (Some(line), Some(column), Some(source)) = (d.line, d.column, source)
+        && let Some(text) = source.lines().nth(line.saturating_sub(1) as usize)
+    {
+        let number = line.to_string();
+        let gutter = " ".repeat(number.len());
+        let caret_pad: String = text
+            .chars()
+            .take(column.saturating_sub(1) as usize)
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        out.push_str(&format!("  {gutter} {}\n", paint(BLUE, "|")));
+        out.push_str(&format!(
+            "  {} {} {}\n",
+            paint(BLUE, &number),
+            paint(BLUE, "|"),
+            text
+        ));
+        out.push_str(&format!(
+            "  {gutter} {} {caret_pad}{}\n",
+            paint(BLUE, "|"),
+            paint(severity_style(d.severity), "^")
+        ));
+    }
+    out.push_str(&format!("  {} {}\n", paint(GREEN, "fix:"), d.hint));
+    out
+}
+
+/// "2 errors, 1 warning" (or "no problems").
+pub fn summary(diagnostics: &[Diagnostic]) -> String {
+    let count = |s: Severity| diagnostics.iter().filter(|d| d.severity == s).count();
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("1 {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
+    let mut parts = Vec::new();
+    for (severity, word) in [
+        (Severity::Error, "error"),
+        (Severity::Warning, "warning"),
+        (Severity::Info, "note"),
+    ] {
+        let n = count(severity);
+        if n > 0 {
+            parts.push(plural(n, word));
+        }
+    }
+    if parts.is_empty() {
+        "no problems".to_string()
+    } else {
+        parts.join(", ")
+    }
 }

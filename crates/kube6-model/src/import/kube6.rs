@@ -58,6 +58,26 @@ pub const CILIUM: &[&str] = &[
 pub const FLANNEL: &[&str] = &["backend", "ipv6Masquerade"];
 pub const KUBE_ROUTER: &[&str] = &["routerID"];
 
+/// Every object of the format with its fields, keyed by a JSON-pointer-like path into the schema.
+pub const FIELDS: &[(&str, &[&str])] = &[
+    ("", TOP),
+    ("spec", SPEC),
+    ("spec.distribution", DISTRIBUTION),
+    ("spec.cni", CNI),
+    ("spec.cni.calico", CALICO),
+    ("spec.cni.calico.pools[]", CALICO_POOL),
+    ("spec.cni.cilium", CILIUM),
+    ("spec.cni.flannel", FLANNEL),
+    ("spec.cni.kubeRouter", KUBE_ROUTER),
+    ("spec.pods[]", RANGE),
+    ("spec.services[]", SERVICE_RANGE),
+    ("spec.api", API),
+    ("spec.kubeProxy", KUBE_PROXY),
+    ("spec.nodes[]", NODE),
+    ("spec.upstream.IPv6", UPSTREAM),
+    ("spec.nat64", NAT64),
+];
+
 fn parse_enum<T: std::str::FromStr<Err = String>>(
     value: &Located<String>,
 ) -> Result<Located<T>, ShapeError> {

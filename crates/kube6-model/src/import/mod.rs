@@ -19,6 +19,11 @@ use crate::source::Position;
 use crate::yaml::{self, Node};
 
 pub use k3s::parse_command_line;
+
+/// The fields kube6's own format knows, per object (its JSON Schema must list the same).
+pub fn kube6_fields() -> Vec<(&'static str, &'static [&'static str])> {
+    kube6::FIELDS.to_vec()
+}
 pub use walk::ShapeError;
 
 /// What the caller knows besides the file.
@@ -79,10 +84,14 @@ pub fn import(text: &str, options: &ImportOptions) -> Result<Imported, ImportErr
             pos: e.pos,
             message: e.message,
         })?;
-        if docs.is_empty() {
-            return Err(ImportError::Empty);
+        match docs.as_slice() {
+            [] => return Err(ImportError::Empty),
+            // A k3s command line (`server --cluster-cidr ...`) reads as one YAML string.
+            [doc] if options.format.is_none() && looks_like_command_line(doc) => {
+                k3s::import_command_line(text, &mut notes)?
+            }
+            _ => import_documents(&docs, options, &mut notes)?,
         }
-        import_documents(&docs, options, &mut notes)?
     };
     network
         .feature_gates
@@ -95,6 +104,17 @@ pub fn import(text: &str, options: &ImportOptions) -> Result<Imported, ImportErr
         network,
         notes: notes.diagnostics,
     })
+}
+
+/// A document that is a single string starting like a k3s/RKE2 command line.
+fn looks_like_command_line(doc: &Node) -> bool {
+    let crate::yaml::Kind::Str(text) = &doc.kind else {
+        return false;
+    };
+    let first = text.split_whitespace().next().unwrap_or_default();
+    matches!(first, "server" | "agent" | "k3s" | "rke2")
+        || first.starts_with("--")
+        || first.ends_with("/k3s")
 }
 
 /// The kind of a document, from its apiVersion and kind.
@@ -190,7 +210,11 @@ fn import_documents(
         DocKind::K3sConfig => Format::K3s,
         DocKind::CalicoPool | DocKind::CalicoInstallation => Format::Kube6,
     };
-    let format = family_of(first_kind);
+    let mut format = family_of(first_kind);
+    // RKE2's config.yaml is k3s's plus a few keys of its own; `cni` is the one that tells.
+    if first_kind == DocKind::K3sConfig && docs[first_index].get("cni").is_some() {
+        format = Format::Rke2;
+    }
     if let Some(wanted) = forced
         && wanted != format
         && !(wanted == Format::Rke2 && format == Format::K3s)
@@ -201,7 +225,7 @@ fn import_documents(
         });
     }
     for &(i, k) in &main_kinds[1..] {
-        if family_of(k) != format
+        if family_of(k) != family_of(first_kind)
             || matches!(
                 k,
                 DocKind::Kube6 | DocKind::K0s | DocKind::Kkp | DocKind::K3sConfig
@@ -223,7 +247,7 @@ fn import_documents(
         Format::K0s => k0s::import(main_docs[0].0, notes)?,
         Format::Kkp => kkp::import(main_docs[0].0, notes)?,
         Format::K3s | Format::Rke2 | Format::K3sArgs => {
-            k3s::import_config(main_docs[0].0, forced.unwrap_or(Format::K3s), notes)?
+            k3s::import_config(main_docs[0].0, format, notes)?
         }
         Format::Kubeadm => kubeadm::import(&main_docs, notes)?,
     };

@@ -1,5 +1,10 @@
 //! One module per subcommand; each has an `Args` (or subcommand enum) and a `run`.
 
 pub mod host;
+pub mod input;
 pub mod ndp_proxy;
 pub mod node_ip;
+pub mod plan;
+pub mod rules;
+pub mod schema;
+pub mod validate;

@@ -1,0 +1,524 @@
+//! Rules each distribution enforces itself (k0s's `Network.Validate`, k3s's agent checks,
+//! kubeadm's `ValidateNetworking`, KKP's `ValidateClusterNetworkConfig`), plus the places where
+//! one of them disagrees with a Kubernetes component.
+
+use kube6_net::{Family, range_size};
+
+use super::catalog as r;
+use super::{Out, ranges, with_prefix};
+use crate::diagnostic::Diagnostic;
+use crate::model::{CidrValue, ClusterNetwork, Cni, Distribution, Format};
+use crate::source::{Located, Origin};
+use crate::{defaults, k0s};
+
+pub fn check(net: &ClusterNetwork, out: &mut Out) {
+    match net.distribution.value {
+        Distribution::K0s => check_k0s(net, out),
+        Distribution::K3s | Distribution::Rke2 => check_k3s(net, out),
+        Distribution::Kubeadm => check_kubeadm(net, out),
+        Distribution::Kkp => check_kkp(net, out),
+    }
+    canal_version(net, out);
+}
+
+fn check_k0s(net: &ClusterNetwork, out: &mut Out) {
+    let dual = net.is_dual_stack()
+        || net
+            .specific
+            .k0s_dual_stack
+            .as_ref()
+            .is_some_and(|d| d.value);
+    let s = &net.specific;
+    if !dual {
+        let (Some(pod), Some(service)) = (net.pods.first(), net.services.first()) else {
+            return;
+        };
+        let (Some(pod_family), Some(service_family)) = (pod.value.family(), service.value.family())
+        else {
+            return;
+        };
+        if pod_family != service_family {
+            out.push(Diagnostic::new(
+                &r::K0S_FAMILY_MISMATCH,
+                &pod.origin,
+                format!("podCIDR is {pod_family} but serviceCIDR is {service_family}; k0s refuses this (\"podCIDR and serviceCIDR must be both IPv4 or IPv6\")"),
+                "make both ranges the same family, or enable dualStack for an IPv4 + IPv6 cluster",
+            ));
+            return;
+        }
+        if pod_family == Family::IPv6 {
+            let gate = net.feature_gate("IPv6SingleStack");
+            if !gate.is_some_and(|g| g.enabled.value) {
+                let origin = gate.map_or_else(|| pod.origin.clone(), |g| g.enabled.origin.clone());
+                out.push(Diagnostic::new(
+                    &r::K0S_SINGLE_STACK_GATE,
+                    &origin,
+                    "an IPv6 podCIDR without dual-stack is IPv6 single-stack, which k0s allows only with the IPv6SingleStack \
+                     feature gate (\"feature gate IPv6SingleStack must be explicitly enabled to use IPv6 single stack\")",
+                    "start every controller with `k0s controller --feature-gates=IPv6SingleStack=true` \
+                     (for kube6: --feature-gates IPv6SingleStack=true)",
+                ));
+            }
+            if let Some(service_net) = service.value.net()
+                && service_net.prefix_len() > 108
+            {
+                out.push(Diagnostic::new(
+                    &r::K0S_SERVICE_PREFIX,
+                    &service.origin,
+                    format!(
+                        "k0s refuses the IPv6 single-stack service range {service_net} (\"IPv6 service CIDR prefix must be <= 108\"), \
+                         while kube-apiserver refuses any prefix shorter than /108: only exactly /108 passes both"
+                    ),
+                    format!("use {}", with_prefix(&service_net, 108)),
+                ));
+            }
+            // k0s picks the primary family from the API address, not from the ranges.
+            let (primary, source) = k0s::primary_family(net);
+            if net.format == Format::K0s && primary == Family::IPv4 {
+                let why = match source {
+                    k0s::PrimarySource::Explicit => "spec.network.primaryAddressFamily is IPv4",
+                    k0s::PrimarySource::Unset => {
+                        "spec.api.address is unset, and k0s defaults it to the host's first IPv4 address when the host has one"
+                    }
+                    k0s::PrimarySource::Fallback => "spec.api address is a hostname",
+                    _ => "spec.api address is IPv4",
+                };
+                let certainty = if source == k0s::PrimarySource::Unset {
+                    "on a host with any IPv4 address, "
+                } else {
+                    ""
+                };
+                out.push(Diagnostic::new(
+                    &r::K0S_PRIMARY_DERIVED,
+                    &pod.origin,
+                    format!(
+                        "{certainty}k0s will treat IPv4 as the primary family ({why}), although the ranges are IPv6: \
+                         Calico gets the IPv6 range in its IPv4 slot and kube-router gets no --router-id"
+                    ),
+                    "set spec.network.primaryAddressFamily: IPv6",
+                ));
+            }
+        }
+    } else {
+        if net.cni.value == Cni::Calico {
+            let mode = net.calico.mode.as_ref();
+            if mode.is_none_or(|m| m.value != "bird") {
+                let origin = mode.map_or_else(|| net.cni.origin.clone(), |m| m.origin.clone());
+                out.push(Diagnostic::new(
+                    &r::K0S_DUAL_STACK_CALICO_MODE,
+                    &origin,
+                    format!(
+                        "k0s allows dual-stack with Calico only in mode `bird`, not `{}`",
+                        mode.map_or("vxlan", |m| m.value.as_str())
+                    ),
+                    "set spec.network.calico.mode: bird",
+                ));
+            }
+        }
+        if net.format == Format::K0s {
+            let slot = |value: &Option<Located<CidrValue>>,
+                        want: Family,
+                        field: &str,
+                        out: &mut Out| {
+                match value {
+                    None => out.push(Diagnostic::new(
+                        &r::K0S_DUAL_STACK_SLOTS,
+                        &Origin::input(format!("spec.network.{field}"), None),
+                        format!("dual-stack is enabled but spec.network.{field} is not set"),
+                        format!("set spec.network.{field} to an {want} range, e.g. {}", if field.contains("pod") { "fd00::/108" } else { "fd01::/108" }),
+                    )),
+                    Some(v) if v.value.family().is_some_and(|f| f != want) => out.push(Diagnostic::new(
+                        &r::K0S_DUAL_STACK_SLOTS,
+                        &v.origin,
+                        format!("with dual-stack enabled, spec.network.{field} must be {want}, not {}", want.other()),
+                        if want == Family::IPv4 {
+                            "put the IPv4 range here and the IPv6 one under dualStack (the order of families comes from primaryAddressFamily)".to_string()
+                        } else {
+                            "put the IPv6 range here and the IPv4 one in podCIDR/serviceCIDR".to_string()
+                        },
+                    )),
+                    Some(_) => {}
+                }
+            };
+            slot(&s.k0s_pod_cidr, Family::IPv4, "podCIDR", out);
+            slot(&s.k0s_service_cidr, Family::IPv4, "serviceCIDR", out);
+            slot(
+                &s.k0s_ipv6_pod_cidr,
+                Family::IPv6,
+                "dualStack.IPv6podCIDR",
+                out,
+            );
+            slot(
+                &s.k0s_ipv6_service_cidr,
+                Family::IPv6,
+                "dualStack.IPv6serviceCIDR",
+                out,
+            );
+        }
+        for node in &net.nodes {
+            let families: Vec<Family> = node
+                .addresses
+                .iter()
+                .filter_map(|a| a.value.family())
+                .collect();
+            let has_both = families.contains(&Family::IPv4) && families.contains(&Family::IPv6);
+            if !node.addresses.is_empty() && !has_both {
+                out.push(Diagnostic::new(
+                    &r::K0S_DUAL_STACK_NODE_IPS,
+                    &node.name.origin,
+                    format!(
+                        "node {} has no {} address; k0s dual-stack looks up both families for --node-ip and fails without one",
+                        node.name.value,
+                        if families.contains(&Family::IPv4) { "IPv6" } else { "IPv4" }
+                    ),
+                    "give the node an address of each family (and make its name resolve to both), or pass \
+                     --kubelet-extra-args=--node-ip=<IPv4>,<IPv6>",
+                ));
+            }
+        }
+    }
+    let primary_service = if net.format == Format::K0s {
+        match k0s::primary_family(net).0 {
+            Family::IPv6 if dual => s.k0s_ipv6_service_cidr.clone(),
+            _ => s.k0s_service_cidr.clone(),
+        }
+    } else {
+        net.services.first().cloned()
+    };
+    if let Some(service) = primary_service
+        && let Some(cidr) = service.value.net()
+        && k0s::dns_address(&cidr).is_none()
+    {
+        out.push(Diagnostic::new(
+            &r::K0S_DNS_TOO_NARROW,
+            &service.origin,
+            format!("k0s cannot place the cluster DNS address in {cidr} (\"failed to calculate DNS address: CIDR too narrow\")"),
+            "use a service range with room for network address + 10 in its last byte, e.g. a /108 or /24",
+        ));
+    }
+}
+
+fn check_k3s(net: &ClusterNetwork, out: &mut Out) {
+    let pods = net.pod_families();
+    let services = net.service_families();
+    if !pods.is_empty() && !services.is_empty() && pods != services {
+        let pod_text: Vec<&str> = net.pods.iter().map(|p| p.value.text.as_str()).collect();
+        let svc_text: Vec<&str> = net.services.iter().map(|p| p.value.text.as_str()).collect();
+        let origin = net
+            .services
+            .first()
+            .map_or_else(|| net.distribution.origin.clone(), |s| s.origin.clone());
+        out.push(Diagnostic::new(
+            &r::K3S_CIDR_FAMILIES,
+            &origin,
+            format!(
+                "cluster-cidr: {} and service-cidr: {}, must share the same IP version (IPv4, IPv6 or dual-stack), in the same order",
+                pod_text.join(","),
+                svc_text.join(",")
+            ),
+            format!("give service-cidr one range per family in the order {}", pods.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")),
+        ));
+    }
+    let Some(&cluster_first) = pods.first() else {
+        return;
+    };
+    let dual_cluster = pods.len() == 2;
+    for node in &net.nodes {
+        let ips: Vec<Family> = node
+            .addresses
+            .iter()
+            .filter_map(|a| a.value.family())
+            .collect();
+        let Some(&first) = ips.first() else { continue };
+        let dual_node = ips.contains(&Family::IPv4) && ips.contains(&Family::IPv6);
+        let bad = (cluster_first == Family::IPv6 && !(first == Family::IPv6 || dual_node))
+            || (dual_cluster && !dual_node)
+            || (cluster_first == Family::IPv4 && !(first == Family::IPv4 || dual_node));
+        if bad {
+            let texts: Vec<&str> = node
+                .addresses
+                .iter()
+                .map(|a| a.value.text.as_str())
+                .collect();
+            let origin = node
+                .addresses
+                .first()
+                .map_or_else(|| node.name.origin.clone(), |a| a.origin.clone());
+            out.push(Diagnostic::new(
+                &r::K3S_NODE_IP_FAMILIES,
+                &origin,
+                format!(
+                    "cluster-cidr is {} but node-ip {} is not; k3s refuses to start (\"must share the same IP version\")",
+                    super::input::describe(&pods),
+                    texts.join(",")
+                ),
+                format!("give node-ip an address of each cluster family, {} first", cluster_first),
+            ));
+        }
+    }
+    if dual_cluster
+        && cluster_first == Family::IPv6
+        && net.nodes.iter().all(|n| n.addresses.is_empty())
+    {
+        let origin = net.pods[0].origin.clone();
+        out.push(Diagnostic::new(
+            &r::K3S_NODE_IP_ORDER,
+            &origin,
+            "the cluster is IPv6-primary but no node-ip is set: the kubelet detects IPv4 first",
+            "set node-ip to this node's IPv6 and IPv4 addresses, IPv6 first (kube6 node-ip prints them)",
+        ));
+    }
+}
+
+fn check_kubeadm(net: &ClusterNetwork, out: &mut Out) {
+    for (value, cidr) in ranges(&net.services) {
+        if range_size(&cidr).to_u128().is_some_and(|n| n < 10) {
+            out.push(Diagnostic::new(
+                &r::KUBEADM_SUBNET_TOO_SMALL,
+                &value.origin,
+                format!("service subnet {cidr} has {} address(es); kubeadm needs at least 10 (the DNS service takes the 10th)", range_size(&cidr)),
+                format!("use a /{} or shorter prefix", cidr.max_prefix_len() - 4),
+            ));
+        }
+    }
+    for (value, cidr) in ranges(&net.pods) {
+        if range_size(&cidr).to_u128().is_some_and(|n| n < 14) {
+            out.push(Diagnostic::new(
+                &r::KUBEADM_SUBNET_TOO_SMALL,
+                &value.origin,
+                format!(
+                    "pod subnet {cidr} has {} address(es); kubeadm needs at least 14",
+                    range_size(&cidr)
+                ),
+                format!("use a /{} or shorter prefix", cidr.max_prefix_len() - 4),
+            ));
+        }
+    }
+    if let Some(legacy) = &net.node_masks.single {
+        out.push(Diagnostic::new(
+            &r::KUBEADM_LEGACY_MASK_IGNORED,
+            &legacy.origin,
+            format!(
+                "kubeadm ignores node-cidr-mask-size ({}) when it checks the pod subnet, and assumes the per-family flags \
+                 (default 24 for IPv4, 64 for IPv6), while kube-controller-manager uses this value",
+                legacy.value.text
+            ),
+            format!(
+                "use node-cidr-mask-size-{}: \"{}\" instead, which both kubeadm and kube-controller-manager read",
+                net.primary().map_or("ipv6", |f| if f == Family::IPv4 { "ipv4" } else { "ipv6" }),
+                legacy.value.text
+            ),
+        ));
+    }
+    if !super::allocates_node_cidrs(net) {
+        return;
+    }
+    for (value, cidr) in ranges(&net.pods) {
+        let family = Family::of_net(&cidr);
+        // kubeadm reads only the per-family flags (and their defaults), never the legacy one.
+        let (mask, mask_origin) = match net.node_masks.for_family(family) {
+            Some(m) => match m.value.parsed {
+                Some(v) => (v, m.origin.clone()),
+                None => continue,
+            },
+            None => (
+                if family == Family::IPv4 {
+                    defaults::KCM_NODE_MASK_V4
+                } else {
+                    defaults::KCM_NODE_MASK_V6
+                },
+                value.origin.clone(),
+            ),
+        };
+        let prefix = cidr.prefix_len();
+        let flag = format!(
+            "node-cidr-mask-size-{}",
+            if family == Family::IPv4 {
+                "ipv4"
+            } else {
+                "ipv6"
+            }
+        );
+        let message = if prefix > mask {
+            Some(format!(
+                "kubeadm refuses pod subnet {cidr}: \"the size of pod subnet with mask {prefix} is smaller than the size of node subnet with mask {mask}\" ({flag} is {mask})"
+            ))
+        } else if mask - prefix > 16 {
+            Some(format!(
+                "kubeadm refuses pod subnet {cidr}: \"pod subnet mask ({prefix}) and node-mask ({mask}) difference is greater than 16\""
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = message {
+            let suggested = (prefix + 8).min(prefix + 16).min(family.bits());
+            let suggested = if family == Family::IPv6 && prefix <= 64 && prefix + 16 >= 64 {
+                64
+            } else {
+                suggested
+            };
+            out.push(Diagnostic::new(
+                &r::KUBEADM_NODE_MASK_RANGE,
+                &mask_origin,
+                message,
+                format!("set controllerManager.extraArgs {flag}: \"{suggested}\" (between {prefix} and {})", (prefix + 16).min(family.bits())),
+            ));
+        }
+    }
+}
+
+fn check_kkp(net: &ClusterNetwork, out: &mut Out) {
+    let families = net.families();
+    if families == [Family::IPv6] {
+        let origin = net
+            .pods
+            .first()
+            .map_or_else(|| net.distribution.origin.clone(), |p| p.origin.clone());
+        out.push(Diagnostic::new(
+            &r::KKP_IPV6_ONLY,
+            &origin,
+            "KKP does not support IPv6-only clusters: ipFamily is IPv4 or IPv4+IPv6",
+            "add an IPv4 pod and service range first (ipFamily: IPv4+IPv6), or use another distribution for IPv6-only",
+        ));
+    }
+    for (what, list) in [("pods", &net.pods), ("services", &net.services)] {
+        for (i, value) in list.iter().enumerate().take(2) {
+            let Some(family) = value.value.family() else {
+                continue;
+            };
+            let wrong = (i == 0 && family != Family::IPv4 && list.len() == 2)
+                || (i == 1 && family == Family::IPv4);
+            if wrong {
+                out.push(Diagnostic::new(
+                    &r::KKP_PRIMARY_IPV4,
+                    &value.origin,
+                    format!(
+                        "KKP requires {what}.cidrBlocks to list IPv4 first and IPv6 second (\"invalid address family for {} CIDR\")",
+                        if i == 0 { "primary" } else { "secondary" }
+                    ),
+                    "swap the two cidrBlocks entries; KKP supports only IPv4 as the primary family",
+                ));
+            }
+        }
+    }
+    if !net.pods.is_empty() && !net.services.is_empty() && net.pods.len() != net.services.len() {
+        out.push(Diagnostic::new(
+            &r::KKP_COUNTS,
+            &net.services[0].origin,
+            format!(
+                "{} pod CIDRs but {} service CIDRs; KKP needs the same number of each",
+                net.pods.len(),
+                net.services.len()
+            ),
+            "give one service CIDR per pod CIDR family",
+        ));
+    }
+    if let Some(ip_family) = &net.specific.kkp_ip_family {
+        let expected = match ip_family.value.as_str() {
+            "" | "IPv4" => Some(1),
+            "IPv4+IPv6" => Some(2),
+            _ => None,
+        };
+        match expected {
+            None => out.push(Diagnostic::new(
+                &r::KKP_IP_FAMILY,
+                &ip_family.origin,
+                format!(
+                    "ipFamily {:?} is not one KKP knows (IPv4 or IPv4+IPv6)",
+                    ip_family.value
+                ),
+                "set ipFamily: IPv4+IPv6 for dual-stack or IPv4",
+            )),
+            Some(n) if !net.pods.is_empty() && net.pods.len() != n => out.push(Diagnostic::new(
+                &r::KKP_IP_FAMILY,
+                &ip_family.origin,
+                format!(
+                    "ipFamily {} does not match the {} pod CIDR(s)",
+                    ip_family.value,
+                    net.pods.len()
+                ),
+                if n == 2 {
+                    "add an IPv6 pod CIDR, or set ipFamily: IPv4"
+                } else {
+                    "set ipFamily: IPv4+IPv6"
+                },
+            )),
+            Some(_) => {}
+        }
+    }
+    for (value, cidr) in ranges(&net.pods) {
+        let family = Family::of_net(&cidr);
+        let Some(mask) = net.node_masks.for_family(family) else {
+            continue;
+        };
+        let Some(m) = mask.value.parsed else { continue };
+        if cidr.prefix_len() >= m {
+            out.push(Diagnostic::new(
+                &r::KKP_NODE_MASK,
+                &mask.origin,
+                format!(
+                    "KKP refuses node mask {m}: \"node CIDR mask size ({m}) must be longer than the mask size of the pod CIDR ({cidr})\""
+                ),
+                format!("use a node mask longer than /{}", cidr.prefix_len()),
+            ));
+        }
+        let _ = value;
+    }
+    if net.cluster_domain.value != "cluster.local" {
+        out.push(Diagnostic::new(
+            &r::KKP_DNS_DOMAIN,
+            &net.cluster_domain.origin,
+            format!(
+                "KKP requires dnsDomain to be cluster.local, not {:?}",
+                net.cluster_domain.value
+            ),
+            "set spec.clusterNetwork.dnsDomain: cluster.local",
+        ));
+    }
+    if net.is_dual_stack()
+        && let Some(provider) = &net.specific.kkp_provider
+        && matches!(provider.value.as_str(), "openstack" | "vsphere")
+    {
+        out.push(Diagnostic::new(
+            &r::KKP_DATACENTER_IPV6,
+            &provider.origin,
+            format!(
+                "dual-stack on {} works only where the KKP datacenter enables IPv6",
+                provider.value
+            ),
+            format!(
+                "make sure the seed's datacenter sets spec.{}.ipv6Enabled: true",
+                provider.value
+            ),
+        ));
+    }
+}
+
+/// Parses "v3.21", "3.21.4", "3.21" into (major, minor).
+pub fn major_minor(text: &str) -> Option<(u32, u32)> {
+    let t = text.trim().trim_start_matches(['v', 'V']);
+    let mut parts = t.split(['.', '-', '+']);
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next().unwrap_or("0").parse().ok()?;
+    Some((major, minor))
+}
+
+fn canal_version(net: &ClusterNetwork, out: &mut Out) {
+    if net.cni.value != Cni::Canal || !net.is_dual_stack() {
+        return;
+    }
+    let Some(version) = &net.cni_version else {
+        return;
+    };
+    if major_minor(&version.value).is_some_and(|v| v < (3, 22)) {
+        out.push(Diagnostic::new(
+            &r::CANAL_DUAL_STACK_VERSION,
+            &version.origin,
+            format!(
+                "Canal {} does not support dual-stack; 3.22 is the first version that does",
+                version.value
+            ),
+            "use Canal v3.22 or later",
+        ));
+    }
+}

@@ -1,0 +1,234 @@
+//! Rules about the input as such: values that do not parse, range lists that no component
+//! accepts, families that do not line up, an invalid cluster domain.
+
+use std::collections::BTreeSet;
+
+use kube6_net::Family;
+
+use super::catalog as r;
+use super::{Out, ranges};
+use crate::diagnostic::Diagnostic;
+use crate::model::{CidrValue, ClusterNetwork, Distribution};
+use crate::source::Located;
+
+pub fn check(net: &ClusterNetwork, out: &mut Out) {
+    cidrs(net, out);
+    addresses(net, out);
+    range_counts(net, out);
+    families(net, out);
+    primary(net, out);
+    domain(net, out);
+    if net.pods.is_empty() {
+        out.push(Diagnostic::new(
+            &r::NO_POD_RANGE,
+            &crate::source::Origin::default_by("networking.podSubnet", "kubeadm (no default)"),
+            "no pod range is set: kube-controller-manager gets no --cluster-cidr and assigns no node pod CIDRs",
+            "set networking.podSubnet (e.g. \"fd00:10::/56\" or \"10.244.0.0/16,fd00:10::/56\"), unless your CNI does its own IPAM",
+        ));
+    }
+}
+
+fn all_cidrs(net: &ClusterNetwork) -> Vec<&Located<CidrValue>> {
+    let mut all: Vec<&Located<CidrValue>> = net.pods.iter().chain(&net.services).collect();
+    all.extend(net.calico.pools.iter().map(|p| &p.cidr));
+    all.extend(net.cilium.ipv4_pools.iter().chain(&net.cilium.ipv6_pools));
+    all.extend(net.nat64.iter().map(|n| &n.prefix));
+    all
+}
+
+fn cidrs(net: &ClusterNetwork, out: &mut Out) {
+    for value in all_cidrs(net) {
+        match &value.value.parsed {
+            Err(err) => out.push(Diagnostic::new(
+                &r::CIDR_INVALID,
+                &value.origin,
+                format!("`{}` is not a valid CIDR: {err}", value.value.text),
+                "write the range as address/prefix, for example fd00:10::/56 or 10.244.0.0/16",
+            )),
+            Ok(parsed) if parsed.host_bits_set => out.push(Diagnostic::new(
+                &r::HOST_BITS_SET,
+                &value.origin,
+                format!(
+                    "`{}` has host bits set; components use {} and strict validators reject it",
+                    value.value.text, parsed.net
+                ),
+                format!("write {}", parsed.net),
+            )),
+            Ok(_) => {}
+        }
+    }
+}
+
+fn addresses(net: &ClusterNetwork, out: &mut Out) {
+    let mut check = |value: &Located<crate::model::AddrValue>, what: &str| {
+        if value.value.parsed.is_none() {
+            out.push(Diagnostic::new(
+                &r::ADDRESS_INVALID,
+                &value.origin,
+                format!("`{}` is not a valid IP address ({what})", value.value.text),
+                "write a plain IPv4 or IPv6 address without brackets, port or prefix, e.g. 2001:db8::10",
+            ));
+        }
+    };
+    for node in &net.nodes {
+        for addr in &node.addresses {
+            check(addr, "node IP");
+        }
+    }
+    for dns in &net.cluster_dns {
+        check(dns, "cluster DNS IP");
+    }
+    if let Some(api) = &net.api.address {
+        let value = api.clone().map(crate::model::AddrValue::new);
+        match value.value.parsed {
+            None => check(&value, "API server address"),
+            Some(ip) if ip.is_unspecified() => out.push(Diagnostic::new(
+                &r::ADDRESS_INVALID,
+                &api.origin,
+                format!(
+                    "`{}` is the unspecified address; the API server cannot advertise it",
+                    api.value
+                ),
+                "use the node's own address (kube6 node-ip shows it)",
+            )),
+            Some(_) => {}
+        }
+    }
+}
+
+fn range_counts(net: &ClusterNetwork, out: &mut Out) {
+    for (what, list) in [("pod", &net.pods), ("service", &net.services)] {
+        let parsed = ranges(list);
+        let mut seen = BTreeSet::new();
+        for (i, (value, cidr)) in parsed.iter().enumerate() {
+            let family = Family::of_net(cidr);
+            if i >= 2 {
+                out.push(Diagnostic::new(
+                    &r::TOO_MANY_RANGES,
+                    &value.origin,
+                    format!(
+                        "{} {what} ranges are given; Kubernetes takes at most two, one per family",
+                        parsed.len()
+                    ),
+                    format!("remove {}: keep one IPv4 and one IPv6 range at most", cidr),
+                ));
+            } else if !seen.insert(family) {
+                out.push(Diagnostic::new(
+                    &r::TOO_MANY_RANGES,
+                    &value.origin,
+                    format!("two {family} {what} ranges are given; dual-stack takes one range of each family"),
+                    format!("remove {cidr} or replace it with a range of the other family"),
+                ));
+            }
+        }
+    }
+}
+
+fn families(net: &ClusterNetwork, out: &mut Out) {
+    let dist = net.distribution.value;
+    // k0s and k3s have their own rules (with their own messages) for the same mismatch.
+    if dist == Distribution::K0s || dist.is_k3s_family() {
+        return;
+    }
+    let pods = net.pod_families();
+    let services = net.service_families();
+    if pods.is_empty() || services.is_empty() {
+        return;
+    }
+    let pod_set: BTreeSet<_> = pods.iter().collect();
+    let service_set: BTreeSet<_> = services.iter().collect();
+    let Some(first_service) = net.services.first() else {
+        return;
+    };
+    if pod_set != service_set {
+        out.push(Diagnostic::new(
+            &r::FAMILY_SETS_DIFFER,
+            &first_service.origin,
+            format!(
+                "the pod ranges are {} but the service ranges are {}",
+                describe(&pods),
+                describe(&services)
+            ),
+            "give services the same families as pods: one range per family in both lists",
+        ));
+    } else if pods.first() != services.first() {
+        out.push(Diagnostic::new(
+            &r::PRIMARY_ORDER_DIFFERS,
+            &first_service.origin,
+            format!(
+                "the pod ranges list {} first but the service ranges list {} first",
+                pods[0], services[0]
+            ),
+            format!(
+                "list the {} service range first, as the pod ranges do",
+                pods[0]
+            ),
+        ));
+    }
+}
+
+/// "IPv6 single-stack" or "dual-stack (IPv4 first)".
+pub fn describe(families: &[Family]) -> String {
+    match families {
+        [one] => format!("{one} single-stack"),
+        [first, _] => format!("dual-stack ({first} first)"),
+        _ => "empty".to_string(),
+    }
+}
+
+fn primary(net: &ClusterNetwork, out: &mut Out) {
+    let Some(explicit) = &net.primary_family else {
+        return;
+    };
+    let family = match explicit.value.as_str() {
+        "IPv4" => Family::IPv4,
+        "IPv6" => Family::IPv6,
+        other => {
+            out.push(Diagnostic::new(
+                &r::PRIMARY_FAMILY_INVALID,
+                &explicit.origin,
+                format!("primary family {other:?} is not supported (spelled exactly IPv4 or IPv6)"),
+                "write IPv4 or IPv6",
+            ));
+            return;
+        }
+    };
+    if let Some(first) = net.primary()
+        && first != family
+        && (net.distribution.value != Distribution::K0s || net.is_dual_stack())
+    {
+        out.push(Diagnostic::new(
+            &r::PRIMARY_FAMILY_CONFLICT,
+            &explicit.origin,
+            format!("the primary family is set to {family}, but the ranges list {first} first"),
+            format!("put the {family} pod and service ranges first, or set the primary family to {first}"),
+        ));
+    }
+}
+
+/// DNS-1123 subdomain: what kubeadm checks, and what the others' name checks amount to.
+pub fn is_dns_subdomain(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
+fn domain(net: &ClusterNetwork, out: &mut Out) {
+    let domain = &net.cluster_domain;
+    if !is_dns_subdomain(&domain.value) {
+        out.push(Diagnostic::new(
+            &r::DNS_DOMAIN_INVALID,
+            &domain.origin,
+            format!("cluster domain {:?} is not a valid DNS name (lower-case letters, digits, '-' and '.')", domain.value),
+            "use cluster.local unless you have a reason not to",
+        ));
+    }
+}

@@ -1,0 +1,267 @@
+//! `kube6 plan [FILE]`: diagnostics and the address plan.
+
+use std::path::PathBuf;
+
+use kube6_model::plan::Plan;
+use kube6_model::{BUILTIN_EXAMPLE, BUILTIN_EXAMPLE_NAME, analyze};
+
+use super::input::{InputArgs, Source, analyze_file, import_failure};
+use crate::exit::{CommandResult, Status};
+use crate::output::{self, OutputFormat, paint, table};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Configuration file; without one, the built-in example (k0s IPv6 single-stack).
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+pub fn run(mut args: Args) -> CommandResult {
+    let (source, analysis) = match &args.file {
+        Some(path) => analyze_file(path, &args.input)?,
+        None => {
+            // The example's documentation starts controllers with this gate; plan it that way.
+            if !args
+                .input
+                .feature_gates
+                .iter()
+                .any(|(name, _)| name == "IPv6SingleStack")
+            {
+                args.input
+                    .feature_gates
+                    .push(("IPv6SingleStack".to_string(), true));
+            }
+            let source = Source {
+                name: BUILTIN_EXAMPLE_NAME.to_string(),
+                text: BUILTIN_EXAMPLE.to_string(),
+            };
+            let analysis = analyze(&source.name, &source.text, &args.input.import_options())
+                .map_err(|e| import_failure(&source, &e))?;
+            (source, analysis)
+        }
+    };
+    let plan = &analysis.plan;
+    match args.output {
+        OutputFormat::Text => output::write_stdout(&render_text(plan, &source))?,
+        format => output::print_structured(plan, format)?,
+    }
+    Ok(if plan.valid {
+        Status::Ok
+    } else {
+        Status::Invalid
+    })
+}
+
+fn yes_no(valid: bool) -> String {
+    if valid {
+        paint(output::GREEN, "valid")
+    } else {
+        paint(output::RED, "invalid")
+    }
+}
+
+/// The plan for people.
+pub fn render_text(plan: &Plan, source: &Source) -> String {
+    let mut out = String::new();
+    let families = match plan.families.as_slice() {
+        [one] => format!("{one} single-stack"),
+        [first, second] => format!("dual-stack, {first} primary ({first}, {second})"),
+        _ => "none (no range parsed)".to_string(),
+    };
+    let with_version = |name: String, version: &Option<String>| match version {
+        Some(v) => format!("{name} {v}"),
+        None => name,
+    };
+    let defaulted_note = |path_hint: &str| {
+        plan.defaults
+            .iter()
+            .find(|d| d.path.contains(path_hint))
+            .map(|d| paint(output::DIM, format!("  ({})", d.by)))
+            .unwrap_or_default()
+    };
+    out.push_str(&format!(
+        "{} {}  {}  ({})\n\n",
+        paint(output::BOLD, "Plan for"),
+        source.name,
+        yes_no(plan.valid),
+        output::summary(&plan.diagnostics)
+    ));
+    let cni_note = if plan
+        .defaults
+        .iter()
+        .any(|d| d.value == plan.cni.to_string())
+    {
+        plan.defaults
+            .iter()
+            .find(|d| d.value == plan.cni.to_string())
+            .map(|d| paint(output::DIM, format!("  ({})", d.by)))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let rows = vec![
+        vec!["format".to_string(), plan.source.format.to_string()],
+        vec![
+            "distribution".to_string(),
+            with_version(plan.distribution.to_string(), &plan.distribution_version),
+        ],
+        vec![
+            "cni".to_string(),
+            with_version(plan.cni.to_string(), &plan.cni_version) + &cni_note,
+        ],
+        vec!["families".to_string(), families],
+        vec![
+            "cluster domain".to_string(),
+            plan.cluster_domain.clone() + &defaulted_note("omain"),
+        ],
+        vec![
+            "kubelet DNS".to_string(),
+            if plan.dns_ips.is_empty() {
+                "-".to_string()
+            } else {
+                plan.dns_ips
+                    .iter()
+                    .map(|ip| ip.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        ],
+    ];
+    for row in rows {
+        out.push_str(&format!("  {:<15} {}\n", row[0], row[1]));
+    }
+
+    out.push_str(&format!("\n{}\n", paint(output::BOLD, "Pods")));
+    if plan.pods.is_empty() {
+        out.push_str("  no pod range\n");
+    } else {
+        let mut rows = vec![vec![
+            "family".to_string(),
+            "range".to_string(),
+            "node mask".to_string(),
+            "max nodes".to_string(),
+            "pods/node".to_string(),
+            "node mask from".to_string(),
+        ]];
+        for pod in &plan.pods {
+            rows.push(vec![
+                pod.family.to_string(),
+                pod.cidr.to_string() + if pod.defaulted { " (default)" } else { "" },
+                pod.node_mask_size
+                    .map_or("-".to_string(), |m| format!("/{m}")),
+                pod.max_nodes.map_or("-".to_string(), |n| n.human()),
+                pod.addresses_per_node
+                    .map_or("-".to_string(), |n| n.human()),
+                pod.node_mask_source.clone().unwrap_or_default(),
+            ]);
+        }
+        out.push_str(&table(&rows, "  "));
+        for pod in &plan.pods {
+            if !pod.first_node_blocks.is_empty() {
+                let blocks: Vec<String> = pod
+                    .first_node_blocks
+                    .iter()
+                    .map(|b| b.to_string())
+                    .collect();
+                out.push_str(&format!(
+                    "  first {} node blocks: {}\n",
+                    pod.family,
+                    blocks.join(", ")
+                ));
+            }
+        }
+    }
+
+    out.push_str(&format!("\n{}\n", paint(output::BOLD, "Services")));
+    let mut rows = vec![vec![
+        "family".to_string(),
+        "range".to_string(),
+        "size".to_string(),
+        "allocatable".to_string(),
+        "API server".to_string(),
+        "DNS".to_string(),
+    ]];
+    for svc in &plan.services {
+        rows.push(vec![
+            svc.family.to_string(),
+            svc.cidr.to_string() + if svc.defaulted { " (default)" } else { "" },
+            svc.size.human(),
+            group(svc.allocatable),
+            svc.api_server_ip
+                .map_or("-".to_string(), |ip| ip.to_string()),
+            svc.dns_ip.map_or("-".to_string(), |ip| ip.to_string()),
+        ]);
+    }
+    out.push_str(&table(&rows, "  "));
+
+    if !plan.nodes.is_empty() {
+        out.push_str(&format!(
+            "\n{}\n",
+            paint(output::BOLD, "Nodes (in the order listed)")
+        ));
+        let mut rows = vec![vec![
+            "node".to_string(),
+            "addresses".to_string(),
+            "pod CIDRs".to_string(),
+        ]];
+        for node in &plan.nodes {
+            rows.push(vec![
+                node.name.clone(),
+                node.addresses
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                node.pod_cidrs
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ]);
+        }
+        out.push_str(&table(&rows, "  "));
+    }
+
+    if !plan.defaults.is_empty() {
+        out.push_str(&format!("\n{}\n", paint(output::BOLD, "Defaults applied")));
+        let mut rows = vec![vec![
+            "field".to_string(),
+            "value".to_string(),
+            "from".to_string(),
+        ]];
+        for d in &plan.defaults {
+            rows.push(vec![d.path.clone(), d.value.clone(), d.by.clone()]);
+        }
+        out.push_str(&table(&rows, "  "));
+    }
+
+    if !plan.diagnostics.is_empty() {
+        out.push_str(&format!("\n{}\n", paint(output::BOLD, "Diagnostics")));
+        for d in &plan.diagnostics {
+            out.push_str(&output::render_diagnostic(
+                d,
+                &source.name,
+                Some(&source.text),
+            ));
+        }
+    }
+    out
+}
+
+/// 65535 → "65,535".
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
