@@ -1,10 +1,17 @@
-//! `kube6 host check|fix` (being built; see issue 4), and the expectation flags shared with
-//! `kube6 node-ip`.
+//! `kube6 host check` and `kube6 host fix`: this node's readiness for IPv6, and the kernel
+//! settings that make it ready. The expectation flags are shared with `kube6 node-ip`.
 
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use kube6_host::checks::run_checks;
+use kube6_host::dns::SystemResolver;
 use kube6_host::expect::{Expectations, Upstream, parse_families, parse_node_ips};
+use kube6_host::fix::{self, Applied, FixPlan};
+use kube6_host::{CheckStatus, HostPaths, Report, Snapshot};
 use serde::Serialize;
 
-use crate::exit::{CommandResult, Failure};
+use crate::exit::{CommandResult, Failure, Status};
 use crate::output::OutputFormat;
 
 /// What the cluster expects of this node, as flags. Becomes a [`kube6_host::Expectations`].
@@ -38,8 +45,292 @@ impl ExpectationArgs {
     }
 }
 
-#[allow(dead_code)]
-fn _upstream(_: Upstream) {}
+/// Flags of `host check` and `host fix`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HostArgs {
+    #[command(flatten)]
+    pub expect: ExpectationArgs,
+    /// The interface facing the upstream network (default: the interface of the default route).
+    #[arg(long, value_name = "IF")]
+    pub uplink: Option<String>,
+    /// How pod ranges reach the upstream network: routed, ndp-proxy, bgp or nat.
+    #[arg(long, value_name = "MODE")]
+    pub upstream: Option<String>,
+    /// Fail (rather than warn) when no DNS64 resolver is found.
+    #[arg(long)]
+    pub require_dns64: bool,
+    /// Accept a unique local address (fc00::/7) as the uplink's IPv6 address.
+    #[arg(long)]
+    pub allow_ula: bool,
+    /// Root of the file system holding etc/sysctl.d (for tests and image builds).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+    /// The runtime sysctl tree (default: <root>/proc/sys).
+    #[arg(long, value_name = "DIR")]
+    pub proc_sys: Option<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+impl HostArgs {
+    fn expectations(&self) -> Result<Expectations, Failure> {
+        let mut exp = self.expect.to_expectations()?;
+        exp.uplink = self.uplink.clone();
+        exp.upstream = match &self.upstream {
+            Some(s) => Some(s.parse::<Upstream>().map_err(Failure::usage)?),
+            None => None,
+        };
+        exp.require_dns64 = self.require_dns64;
+        exp.allow_ula = self.allow_ula;
+        Ok(exp)
+    }
+
+    fn paths(&self) -> HostPaths {
+        HostPaths::new(self.root.clone(), self.proc_sys.clone())
+    }
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum HostCommand {
+    /// Check this node's readiness for IPv6: each check passes, warns or fails, with what was
+    /// read, why it matters and the fix. Exit 1 when a check fails.
+    Check {
+        #[command(flatten)]
+        args: HostArgs,
+        /// Run `kube6 host fix` instead of only checking.
+        #[arg(long)]
+        fix: bool,
+    },
+    /// Write the missing kernel settings into <root>/etc/sysctl.d/90-kube6.conf (atomically,
+    /// leaving every other file alone), apply them, and check again. A second run changes nothing.
+    Fix {
+        #[command(flatten)]
+        args: HostArgs,
+        /// Show the diff and the runtime changes without making them.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+pub fn run(cmd: HostCommand) -> CommandResult {
+    match cmd {
+        HostCommand::Check { args, fix: false } => check(&args),
+        HostCommand::Check { args, fix: true } => fix(&args, false),
+        HostCommand::Fix { args, dry_run } => fix(&args, dry_run),
+    }
+}
+
+fn read(args: &HostArgs, exp: &Expectations) -> Result<Snapshot, Failure> {
+    Snapshot::read(&args.paths(), exp, &SystemResolver).map_err(Failure::failed)
+}
+
+fn status_of(report: &Report) -> Status {
+    if report.failed() {
+        Status::Invalid
+    } else {
+        Status::Ok
+    }
+}
+
+fn check(args: &HostArgs) -> CommandResult {
+    let exp = args.expectations()?;
+    let snap = read(args, &exp)?;
+    let report = run_checks(&snap, &exp);
+    match args.output {
+        OutputFormat::Text => print!("{}", render_report(&report, color())),
+        format => print_structured(format, &report)?,
+    }
+    Ok(status_of(&report))
+}
+
+/// The `host fix -o json` document.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FixDocument<'a> {
+    dry_run: bool,
+    file: String,
+    file_changed: bool,
+    diff: String,
+    runtime: &'a [fix::RuntimeChange],
+    absent: Vec<String>,
+    overridden: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    applied: Option<&'a Applied>,
+    /// The checks after the fix (before it, for a dry run).
+    report: &'a Report,
+}
+
+fn fix(args: &HostArgs, dry_run: bool) -> CommandResult {
+    let exp = args.expectations()?;
+    let paths = args.paths();
+    let snap = read(args, &exp)?;
+    let plan = fix::plan(&snap, &exp, &paths).map_err(Failure::failed)?;
+    let applied = if dry_run {
+        None
+    } else {
+        Some(fix::apply(&plan, &paths).map_err(Failure::failed)?)
+    };
+    let report = if dry_run {
+        run_checks(&snap, &exp)
+    } else {
+        run_checks(&read(args, &exp)?, &exp)
+    };
+    let color = color();
+    match args.output {
+        OutputFormat::Text => {
+            print!("{}", render_plan(&plan, applied.as_ref(), dry_run));
+            println!();
+            if dry_run {
+                println!("checks now (before any change):");
+            } else {
+                println!("checks after the fix:");
+            }
+            print!("{}", render_report(&report, color));
+        }
+        format => print_structured(
+            format,
+            &FixDocument {
+                dry_run,
+                file: plan.file.display().to_string(),
+                file_changed: plan.file_changes(),
+                diff: plan.diff(),
+                runtime: &plan.runtime,
+                absent: plan.absent.iter().map(|k| k.to_string()).collect(),
+                overridden: plan.overridden.iter().map(overridden_line).collect(),
+                applied: applied.as_ref(),
+                report: &report,
+            },
+        )?,
+    }
+    if let Some(a) = &applied
+        && !a.errors.is_empty()
+    {
+        return Err(Failure::failed(anyhow::anyhow!(
+            "some settings could not be applied: {}",
+            a.errors.join("; ")
+        )));
+    }
+    Ok(if dry_run {
+        Status::Ok
+    } else {
+        status_of(&report)
+    })
+}
+
+fn overridden_line(o: &fix::Overridden) -> String {
+    format!(
+        "{} = {} is overridden at boot by {}:{} ({})",
+        o.key,
+        o.wanted,
+        o.by.file.display(),
+        o.by.line,
+        o.by.value
+    )
+}
+
+fn render_plan(plan: &FixPlan, applied: Option<&Applied>, dry_run: bool) -> String {
+    let mut out = String::new();
+    if plan.is_noop() {
+        out.push_str(&format!(
+            "nothing to change: {} and the runtime values are up to date\n",
+            plan.file.display()
+        ));
+    }
+    if plan.file_changes() {
+        out.push_str(&format!(
+            "{} {}:\n",
+            if dry_run { "would write" } else { "wrote" },
+            plan.file.display()
+        ));
+        out.push_str(&plan.diff());
+    }
+    for change in &plan.runtime {
+        out.push_str(&format!(
+            "{} {}: {} -> {}\n",
+            if dry_run { "would set" } else { "set" },
+            change.key,
+            change.from.as_deref().unwrap_or("(absent)"),
+            change.to
+        ));
+    }
+    for key in &plan.absent {
+        out.push_str(&format!(
+            "not applied now: {key} does not exist at runtime (module not loaded, interface missing or IPv6 off); it is in the file for the next boot\n"
+        ));
+    }
+    for o in &plan.overridden {
+        out.push_str(&format!("warning: {}\n", overridden_line(o)));
+    }
+    if let Some(a) = applied {
+        for e in &a.errors {
+            out.push_str(&format!("error: {e}\n"));
+        }
+    }
+    out
+}
+
+fn color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// The report for people: one line per check, then what was read, why and the fix for those
+/// that did not pass.
+pub fn render_report(report: &Report, color: bool) -> String {
+    let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for c in &report.checks {
+        let word = match c.status {
+            CheckStatus::Pass => "PASS",
+            CheckStatus::Warn => "WARN",
+            CheckStatus::Fail => "FAIL",
+        };
+        let word = if color {
+            let code = match c.status {
+                CheckStatus::Pass => "32",
+                CheckStatus::Warn => "33",
+                CheckStatus::Fail => "31",
+            };
+            format!("\x1b[{code}m{word}\x1b[0m")
+        } else {
+            word.to_string()
+        };
+        out.push_str(&format!("{word}  {:width$}  {}\n", c.id, c.summary));
+        let indent = " ".repeat(width + 8);
+        for line in &c.read {
+            out.push_str(&format!("{indent}read: {line}\n"));
+        }
+        if c.status != CheckStatus::Pass {
+            out.push_str(&format!("{indent}why:  {}\n", c.why));
+            if let Some(fix) = &c.fix {
+                out.push_str(&format!("{indent}fix:  {fix}\n"));
+            }
+        }
+    }
+    let (pass, warn, fail) = report
+        .checks
+        .iter()
+        .fold((0, 0, 0), |(p, w, f), c| match c.status {
+            CheckStatus::Pass => (p + 1, w, f),
+            CheckStatus::Warn => (p, w + 1, f),
+            CheckStatus::Fail => (p, w, f + 1),
+        });
+    out.push_str(&format!(
+        "{}: {pass} passed, {warn} warnings, {fail} failed (families {}{})\n",
+        if report.failed() {
+            "not ready"
+        } else {
+            "ready"
+        },
+        report.families,
+        report
+            .uplink
+            .as_deref()
+            .map(|u| format!(", uplink {u}"))
+            .unwrap_or_default()
+    ));
+    out
+}
 
 /// Prints a document as JSON or YAML.
 pub fn print_structured<T: Serialize>(format: OutputFormat, doc: &T) -> Result<(), Failure> {
@@ -51,16 +342,4 @@ pub fn print_structured<T: Serialize>(format: OutputFormat, doc: &T) -> Result<(
     };
     print!("{text}");
     Ok(())
-}
-
-#[derive(Debug, clap::Subcommand)]
-pub enum HostCommand {
-    /// Check this node.
-    Check,
-}
-
-pub fn run(_cmd: HostCommand) -> CommandResult {
-    Err(Failure::usage(anyhow::anyhow!(
-        "host is not available in this build"
-    )))
 }

@@ -1,6 +1,6 @@
 //! Options shared by the commands that read a cluster configuration, and the reading itself.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, anyhow};
 use kube6_model::import::{ImportError, ImportOptions};
@@ -109,7 +109,7 @@ pub fn import_failure(source: &Source, err: &ImportError) -> Failure {
 }
 
 /// Reads and analyzes one file.
-pub fn analyze_file(path: &PathBuf, args: &InputArgs) -> Result<(Source, Analysis), Failure> {
+pub fn analyze_file(path: &Path, args: &InputArgs) -> Result<(Source, Analysis), Failure> {
     let source = read(path)?;
     let analysis = analyze(&source.name, &source.text, &args.import_options())
         .map_err(|e| import_failure(&source, &e))?;
