@@ -12,17 +12,17 @@
 //!   report). They take a [`Snapshot`] and never touch the system, so they are tested with fixtures.
 //! - [`fix`]: turns the settings the checks want into one sysctl.d file and runtime writes.
 
-//pub mod checks;
+pub mod checks;
 pub mod dns;
 pub mod error;
 pub mod expect;
-//pub mod fix;
+pub mod fix;
 pub mod netlink;
 pub mod nodeip;
 pub mod snapshot;
 pub mod sysctl;
 
-//pub use checks::{Check, CheckStatus, Report};
+pub use checks::{Check, CheckStatus, Report};
 pub use error::Error;
 pub use expect::{Expectations, Upstream};
 pub use nodeip::{NodeIpChoice, NodeIps};

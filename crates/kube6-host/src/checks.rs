@@ -1,0 +1,1198 @@
+//! The readiness checks: pure functions from a [`Snapshot`] and [`Expectations`] to a [`Report`].
+//! Each check says what it read, why it matters and how to fix it.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use kube6_net::Family;
+use serde::Serialize;
+
+use crate::expect::{Expectations, Upstream, families_to_string};
+use crate::netlink::Address;
+use crate::nodeip::{self, NodeIps, is_global_unicast, is_ula, unusable};
+use crate::snapshot::Snapshot;
+use crate::sysctl::{Key, Persisted};
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    Pass,
+    Warn,
+    Fail,
+}
+
+impl CheckStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Pass => "pass",
+            CheckStatus::Warn => "warn",
+            CheckStatus::Fail => "fail",
+        }
+    }
+}
+
+impl fmt::Display for CheckStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One check's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// Stable name: `ipv6-enabled`, `forwarding`, `accept-ra`, ...
+    pub id: &'static str,
+    pub status: CheckStatus,
+    /// One line saying what was found.
+    pub summary: String,
+    /// What was read from the system.
+    pub read: Vec<String>,
+    /// Why it matters.
+    pub why: String,
+    /// How to fix it (present when the status is not pass).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    /// `kube6 host fix` can fix it.
+    pub fixable: bool,
+}
+
+/// Every check, in a fixed order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub status: CheckStatus,
+    pub families: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uplink: Option<String>,
+    pub checks: Vec<Check>,
+}
+
+impl Report {
+    pub fn failed(&self) -> bool {
+        self.status == CheckStatus::Fail
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Check> {
+        self.checks.iter().find(|c| c.id == id)
+    }
+}
+
+/// A kernel parameter the node should have, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Setting {
+    pub key: Key,
+    pub value: String,
+    pub why: &'static str,
+}
+
+impl Setting {
+    /// The value the kernel starts with when no file sets it.
+    pub fn kernel_default(&self) -> Option<&'static str> {
+        let last = self.key.0.last().map(String::as_str);
+        match last {
+            Some("disable_ipv6") | Some("forwarding") | Some("proxy_ndp") | Some("ip_forward") => {
+                Some("0")
+            }
+            Some("accept_ra") => Some("1"),
+            Some("bridge-nf-call-ip6tables") | Some("bridge-nf-call-iptables") => Some("1"),
+            _ => None,
+        }
+    }
+
+    /// The value at the next boot: the last file that sets it, else the kernel default.
+    pub fn boot_value<'a>(&self, persisted: &'a Persisted) -> Option<&'a str> {
+        persisted
+            .effective(&self.key)
+            .map(|e| e.value.as_str())
+            .or(self.kernel_default())
+    }
+
+    /// The next boot gives this setting its value.
+    pub fn persisted(&self, persisted: &Persisted) -> bool {
+        self.boot_value(persisted) == Some(self.value.as_str())
+    }
+}
+
+fn setting(key: Key, value: &str, why: &'static str) -> Setting {
+    Setting {
+        key,
+        value: value.to_string(),
+        why,
+    }
+}
+
+/// Router advertisements are (or were) what configures the uplink: a default route learned
+/// from them, an autoconfigured address, or no IPv6 default route at all while RAs are accepted.
+pub fn ra_in_use(snap: &Snapshot, uplink: &str) -> bool {
+    let route = snap.interfaces.default_route(Family::IPv6);
+    if let Some(r) = route
+        && r.protocol == "ra"
+        && r.oif_name.as_deref() == Some(uplink)
+    {
+        return true;
+    }
+    let autoconf = snap.interfaces.addresses_on(uplink).any(|a| {
+        matches!(a.addr, IpAddr::V6(_)) && is_global_unicast(&a.addr) && !a.flags.permanent
+    });
+    autoconf || route.is_none()
+}
+
+/// The kernel parameters this node needs, in the order they should be applied (`accept_ra`
+/// before forwarding, so a route learned from RAs is never dropped in between).
+pub fn desired_settings(snap: &Snapshot, exp: &Expectations) -> Vec<Setting> {
+    let mut out = Vec::new();
+    let uplink = snap.uplink.name.as_deref();
+    let ipv6 = exp.has(Family::IPv6) && snap.ipv6_available;
+    if ipv6 {
+        let why = "IPv6 must be enabled for the node, new interfaces, loopback and the uplink";
+        for iface in ["all", "default", "lo"].into_iter().chain(uplink) {
+            out.push(setting(Key::ipv6_conf(iface, "disable_ipv6"), "0", why));
+        }
+        if let Some(up) = uplink {
+            let key = Key::ipv6_conf(up, "accept_ra");
+            if matches!(snap.value(&key), Some("1") | Some("2")) && ra_in_use(snap, up) {
+                out.push(setting(
+                    key,
+                    "2",
+                    "the uplink is configured by router advertisements; with forwarding on the kernel ignores them unless accept_ra = 2",
+                ));
+            }
+        }
+        out.push(setting(
+            Key::ipv6_conf("all", "forwarding"),
+            "1",
+            "pods' IPv6 traffic is routed through the node",
+        ));
+    }
+    if exp.has(Family::IPv4) {
+        out.push(setting(
+            Key::parse("net.ipv4.ip_forward"),
+            "1",
+            "pods' IPv4 traffic is routed through the node",
+        ));
+    }
+    if ipv6
+        && exp.upstream == Some(Upstream::NdpProxy)
+        && let Some(up) = uplink
+    {
+        out.push(setting(
+            Key::ipv6_conf(up, "proxy_ndp"),
+            "1",
+            "the upstream reaches pod addresses through neighbour proxying on the uplink",
+        ));
+    }
+    if snap.bridge_netfilter_loaded {
+        let why = "kube-proxy's rules must see traffic between pods on a bridge";
+        if ipv6 {
+            out.push(setting(
+                Key::parse("net.bridge.bridge-nf-call-ip6tables"),
+                "1",
+                why,
+            ));
+        }
+        if exp.has(Family::IPv4) {
+            out.push(setting(
+                Key::parse("net.bridge.bridge-nf-call-iptables"),
+                "1",
+                why,
+            ));
+        }
+    }
+    out
+}
+
+fn shown(snap: &Snapshot, key: &Key) -> String {
+    format!("{key} = {}", snap.value(key).unwrap_or("(absent)"))
+}
+
+fn fix_with(settings: &[(Key, &str)]) -> String {
+    let list: Vec<String> = settings.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+    format!("kube6 host fix (sets {})", list.join(", "))
+}
+
+/// Runs every check.
+pub fn run_checks(snap: &Snapshot, exp: &Expectations) -> Report {
+    let node_ips = nodeip::detect(exp, &snap.interfaces, &snap.hostname);
+    let mut checks = Vec::new();
+    if exp.has(Family::IPv6) {
+        checks.push(ipv6_enabled(snap));
+    }
+    checks.push(forwarding(snap, exp));
+    checks.push(uplink(snap, exp));
+    if exp.has(Family::IPv6) && snap.ipv6_available && snap.uplink.name.is_some() {
+        checks.push(accept_ra(snap));
+        checks.push(uplink_address(snap, exp));
+    }
+    checks.push(default_routes(snap, exp));
+    checks.push(node_ips_check(&node_ips, exp));
+    if exp.upstream == Some(Upstream::NdpProxy) && exp.has(Family::IPv6) {
+        checks.push(proxy_ndp(snap));
+    }
+    checks.push(bridge_netfilter(snap, exp));
+    checks.push(packet_filter(snap, exp));
+    checks.push(hostname(snap, exp));
+    checks.push(dns64(snap, exp));
+    checks.push(persistence(snap, exp));
+    let status = checks
+        .iter()
+        .map(|c| c.status)
+        .max()
+        .unwrap_or(CheckStatus::Pass);
+    Report {
+        status,
+        families: families_to_string(&exp.families),
+        uplink: snap.uplink.name.clone(),
+        checks,
+    }
+}
+
+fn ipv6_enabled(snap: &Snapshot) -> Check {
+    let why = "an IPv6 cluster needs IPv6 on the node, on loopback (components bind ::1) and on the uplink";
+    if !snap.ipv6_available {
+        let mut read = vec!["/proc/sys/net/ipv6 does not exist".to_string()];
+        let (summary, fix) = if snap.ipv6_disabled_at_boot {
+            read.push("kernel command line: ipv6.disable=1".into());
+            (
+                "IPv6 is disabled on the kernel command line (ipv6.disable=1)",
+                "remove ipv6.disable=1 from the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub) and reboot; no sysctl can turn it back on",
+            )
+        } else {
+            (
+                "the kernel has no IPv6",
+                "use a kernel with IPv6 (CONFIG_IPV6) or load the ipv6 module",
+            )
+        };
+        return Check {
+            id: "ipv6-enabled",
+            status: CheckStatus::Fail,
+            summary: summary.into(),
+            read,
+            why: why.into(),
+            fix: Some(fix.into()),
+            fixable: false,
+        };
+    }
+    let mut keys: Vec<Key> = ["all", "default", "lo"]
+        .iter()
+        .map(|i| Key::ipv6_conf(i, "disable_ipv6"))
+        .collect();
+    if let Some(up) = &snap.uplink.name {
+        keys.push(Key::ipv6_conf(up, "disable_ipv6"));
+    }
+    let read: Vec<String> = keys.iter().map(|k| shown(snap, k)).collect();
+    let off: Vec<(Key, &str)> = keys
+        .iter()
+        .filter(|k| snap.value(k) == Some("1"))
+        .map(|k| (k.clone(), "0"))
+        .collect();
+    if off.is_empty() {
+        Check {
+            id: "ipv6-enabled",
+            status: CheckStatus::Pass,
+            summary: "IPv6 is enabled".into(),
+            read,
+            why: why.into(),
+            fix: None,
+            fixable: false,
+        }
+    } else {
+        Check {
+            id: "ipv6-enabled",
+            status: CheckStatus::Fail,
+            summary: format!(
+                "IPv6 is disabled: {}",
+                off.iter()
+                    .map(|(k, _)| k.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            read,
+            why: why.into(),
+            fix: Some(fix_with(&off)),
+            fixable: true,
+        }
+    }
+}
+
+fn forwarding(snap: &Snapshot, exp: &Expectations) -> Check {
+    let mut wanted = Vec::new();
+    if exp.has(Family::IPv6) {
+        wanted.push(Key::ipv6_conf("all", "forwarding"));
+    }
+    if exp.has(Family::IPv4) {
+        wanted.push(Key::parse("net.ipv4.ip_forward"));
+    }
+    let read: Vec<String> = wanted.iter().map(|k| shown(snap, k)).collect();
+    let off: Vec<(Key, &str)> = wanted
+        .iter()
+        .filter(|k| snap.value(k) != Some("1"))
+        .map(|k| (k.clone(), "1"))
+        .collect();
+    let why = "pod traffic is routed through the node; without forwarding it stops at the node";
+    if off.is_empty() {
+        Check {
+            id: "forwarding",
+            status: CheckStatus::Pass,
+            summary: format!("forwarding is on for {}", families_to_string(&exp.families)),
+            read,
+            why: why.into(),
+            fix: None,
+            fixable: false,
+        }
+    } else {
+        Check {
+            id: "forwarding",
+            status: CheckStatus::Fail,
+            summary: "forwarding is off".into(),
+            read,
+            why: why.into(),
+            fix: Some(fix_with(&off)),
+            fixable: true,
+        }
+    }
+}
+
+fn uplink(snap: &Snapshot, exp: &Expectations) -> Check {
+    let why = "the uplink carries node and pod traffic; the kernel turns IPv6 off on links with an MTU below 1280";
+    let Some(name) = &snap.uplink.name else {
+        return Check {
+            id: "uplink",
+            status: CheckStatus::Fail,
+            summary: "no uplink interface".into(),
+            read: vec![snap.uplink.reason.clone()],
+            why: why.into(),
+            fix: Some("add a default route, or name the interface with --uplink".into()),
+            fixable: false,
+        };
+    };
+    let link = snap.interfaces.link(name);
+    let mtu = link.map(|l| l.mtu).unwrap_or(0);
+    let up = link.map(|l| l.up).unwrap_or(false);
+    let read = vec![
+        format!("uplink {name} ({})", snap.uplink.reason),
+        format!("mtu {mtu}, {}", if up { "up" } else { "down" }),
+    ];
+    let (status, summary, fix) = if !up {
+        (
+            CheckStatus::Fail,
+            format!("uplink {name} is down"),
+            Some(format!("ip link set {name} up")),
+        )
+    } else if exp.has(Family::IPv6) && mtu < 1280 {
+        (
+            CheckStatus::Fail,
+            format!("uplink {name} has MTU {mtu}, below IPv6's minimum of 1280"),
+            Some(format!(
+                "ip link set {name} mtu 1500 (and in the network configuration)"
+            )),
+        )
+    } else {
+        (CheckStatus::Pass, format!("uplink {name}, MTU {mtu}"), None)
+    };
+    Check {
+        id: "uplink",
+        status,
+        summary,
+        read,
+        why: why.into(),
+        fix,
+        fixable: false,
+    }
+}
+
+fn accept_ra(snap: &Snapshot) -> Check {
+    let up = snap.uplink.name.clone().unwrap_or_default();
+    let ra_key = Key::ipv6_conf(&up, "accept_ra");
+    let fwd_key = Key::ipv6_conf(&up, "forwarding");
+    let route = snap.interfaces.default_route(Family::IPv6);
+    let mut read = vec![shown(snap, &ra_key), shown(snap, &fwd_key)];
+    read.push(match route {
+        Some(r) => format!(
+            "IPv6 default route via {} dev {} proto {}",
+            r.gateway
+                .map(|g| g.to_string())
+                .unwrap_or_else(|| "-".into()),
+            r.oif_name.as_deref().unwrap_or("?"),
+            r.protocol
+        ),
+        None => "no IPv6 default route".into(),
+    });
+    let in_use = ra_in_use(snap, &up);
+    read.push(format!(
+        "router advertisements configure {up}: {}",
+        if in_use { "yes" } else { "no sign of it" }
+    ));
+    let why = "with forwarding on, the kernel ignores router advertisements unless accept_ra = 2, and drops the default route it learned from them (k3s issue 5019)";
+    let forwarding_on = snap.value(&fwd_key) == Some("1");
+    let (status, summary, fix) = match snap.value(&ra_key) {
+        Some("1") if in_use => (
+            CheckStatus::Fail,
+            if forwarding_on {
+                format!(
+                    "forwarding is on and {up} has accept_ra = 1: the default route learned from router advertisements is dropped"
+                )
+            } else {
+                format!(
+                    "{up} has accept_ra = 1: turning forwarding on will drop the default route learned from router advertisements"
+                )
+            },
+            Some(fix_with(&[(ra_key.clone(), "2")])),
+        ),
+        Some("2") => (
+            CheckStatus::Pass,
+            format!("{up} accepts router advertisements also with forwarding on"),
+            None,
+        ),
+        _ => (
+            CheckStatus::Pass,
+            format!("{up} does not depend on router advertisements"),
+            None,
+        ),
+    };
+    Check {
+        id: "accept-ra",
+        status,
+        summary,
+        read,
+        why: why.into(),
+        fixable: fix.is_some(),
+        fix,
+    }
+}
+
+fn describe_address(a: &Address) -> String {
+    let mut flags = Vec::new();
+    let f = a.flags;
+    for (on, name) in [
+        (f.temporary, "temporary"),
+        (f.deprecated, "deprecated"),
+        (f.tentative, "tentative"),
+        (f.dadfailed, "dadfailed"),
+        (!f.permanent, "dynamic"),
+    ] {
+        if on {
+            flags.push(name);
+        }
+    }
+    let scope = if !is_global_unicast(&a.addr) {
+        "link"
+    } else if is_ula(&a.addr) {
+        "ula"
+    } else {
+        "global"
+    };
+    format!(
+        "{}/{} {scope}{}{}",
+        a.addr,
+        a.prefix_len,
+        if flags.is_empty() { "" } else { " " },
+        flags.join(" ")
+    )
+}
+
+fn uplink_address(snap: &Snapshot, exp: &Expectations) -> Check {
+    let up = snap.uplink.name.clone().unwrap_or_default();
+    let v6: Vec<&Address> = snap
+        .interfaces
+        .addresses_on(&up)
+        .filter(|a| matches!(a.addr, IpAddr::V6(_)))
+        .collect();
+    let read: Vec<String> = v6
+        .iter()
+        .map(|a| format!("{up}: {}", describe_address(a)))
+        .collect();
+    let usable: Vec<&&Address> = v6
+        .iter()
+        .filter(|a| unusable(&snap.interfaces, a).is_none())
+        .collect();
+    let global = usable.iter().find(|a| !is_ula(&a.addr));
+    let ula = usable.iter().find(|a| is_ula(&a.addr));
+    let why = "the node needs a stable IPv6 address on the uplink: temporary addresses change, deprecated ones are being retired, tentative or dadfailed ones cannot be used";
+    let (status, summary, fix) = match (global, ula) {
+        (Some(a), _) => (
+            CheckStatus::Pass,
+            format!("{up} has {}", a.addr),
+            None,
+        ),
+        (None, Some(a)) if exp.allow_ula => (
+            CheckStatus::Pass,
+            format!("{up} has the unique local address {} (allowed)", a.addr),
+            None,
+        ),
+        (None, Some(a)) => (
+            CheckStatus::Warn,
+            format!("{up} has only the unique local address {}", a.addr),
+            Some("add a global address, or pass --allow-ula if the cluster is meant to use ULA addresses (pods then need NAT66 to reach the internet)".into()),
+        ),
+        (None, None) => (
+            CheckStatus::Fail,
+            format!("{up} has no usable global IPv6 address"),
+            Some(format!("configure a global IPv6 address on {up} (static, SLAAC or DHCPv6) that is not temporary, deprecated, tentative or dadfailed")),
+        ),
+    };
+    Check {
+        id: "uplink-address",
+        status,
+        summary,
+        read,
+        why: why.into(),
+        fix,
+        fixable: false,
+    }
+}
+
+fn default_routes(snap: &Snapshot, exp: &Expectations) -> Check {
+    let mut read = Vec::new();
+    let mut missing = Vec::new();
+    for &family in &exp.families {
+        match snap.interfaces.default_route(family) {
+            Some(r) => read.push(format!(
+                "{family} default via {} dev {} proto {} metric {}",
+                r.gateway
+                    .map(|g| g.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                r.oif_name.as_deref().unwrap_or("?"),
+                r.protocol,
+                r.metric
+            )),
+            None => {
+                read.push(format!("no {family} default route"));
+                missing.push(family);
+            }
+        }
+    }
+    let why = "the kubelet and the CNI pick node addresses and egress paths from the default route of each family";
+    if missing.is_empty() {
+        Check {
+            id: "default-route",
+            status: CheckStatus::Pass,
+            summary: format!("default route for {}", families_to_string(&exp.families)),
+            read,
+            why: why.into(),
+            fix: None,
+            fixable: false,
+        }
+    } else {
+        Check {
+            id: "default-route",
+            status: CheckStatus::Fail,
+            summary: format!("no default route for {}", families_to_string(&missing)),
+            read,
+            why: why.into(),
+            fix: Some("configure a default route (statically, or from router advertisements with accept_ra = 2 when forwarding is on)".into()),
+            fixable: false,
+        }
+    }
+}
+
+fn node_ips_check(ips: &NodeIps, exp: &Expectations) -> Check {
+    let read: Vec<String> = ips
+        .choices
+        .iter()
+        .map(|c| match (c.address, &c.problem) {
+            (Some(a), None) => format!("{}: {a} ({})", c.family, c.reason),
+            (Some(a), Some(p)) => format!("{}: {a}: {p}", c.family),
+            (None, _) => format!("{}: none ({})", c.family, c.reason),
+        })
+        .collect();
+    let why = "the kubelet registers the node with one IP per cluster family; a family without a node IP breaks dual-stack and IPv6-only services";
+    if ips.complete() {
+        Check {
+            id: "node-ips",
+            status: CheckStatus::Pass,
+            summary: format!("node IPs {}", ips.kubelet_value()),
+            read,
+            why: why.into(),
+            fix: None,
+            fixable: false,
+        }
+    } else {
+        Check {
+            id: "node-ips",
+            status: CheckStatus::Fail,
+            summary: format!(
+                "no usable node IP for {}",
+                ips.choices
+                    .iter()
+                    .filter(|c| !c.ok())
+                    .map(|c| c.family.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            read,
+            why: why.into(),
+            fix: Some(if exp.node_ips.is_empty() {
+                "configure a usable address for each family on the uplink, or pass --node-ip".into()
+            } else {
+                "pass node IPs that are configured on this host".into()
+            }),
+            fixable: false,
+        }
+    }
+}
+
+fn proxy_ndp(snap: &Snapshot) -> Check {
+    let all = Key::ipv6_conf("all", "proxy_ndp");
+    let mut read = vec![shown(snap, &all)];
+    let mut on = snap.value(&all) == Some("1");
+    let mut fix = None;
+    if let Some(up) = &snap.uplink.name {
+        let key = Key::ipv6_conf(up, "proxy_ndp");
+        read.push(shown(snap, &key));
+        on |= snap.value(&key) == Some("1");
+        fix = Some(fix_with(&[(key, "1")]));
+    }
+    Check {
+        id: "proxy-ndp",
+        status: if on { CheckStatus::Pass } else { CheckStatus::Fail },
+        summary: if on {
+            "NDP proxying is on".into()
+        } else {
+            "NDP proxying is off on the uplink".into()
+        },
+        read,
+        why: "in NDP-proxy mode the upstream router finds pod addresses by neighbour solicitation on the uplink".into(),
+        fixable: !on && fix.is_some(),
+        fix: if on { None } else { fix },
+    }
+}
+
+fn bridge_netfilter(snap: &Snapshot, exp: &Expectations) -> Check {
+    let why = "kube-proxy in iptables mode must see traffic between pods on the same bridge (br_netfilter, bridge-nf-call-ip6tables)";
+    if !snap.bridge_netfilter_loaded {
+        return Check {
+            id: "bridge-netfilter",
+            status: CheckStatus::Warn,
+            summary: "br_netfilter is not loaded".into(),
+            read: vec!["/proc/sys/net/bridge does not exist".into()],
+            why: why.into(),
+            fix: Some("modprobe br_netfilter; echo br_netfilter > /etc/modules-load.d/kube6.conf; then kube6 host fix".into()),
+            fixable: false,
+        };
+    }
+    let mut keys = Vec::new();
+    if exp.has(Family::IPv6) {
+        keys.push(Key::parse("net.bridge.bridge-nf-call-ip6tables"));
+    }
+    if exp.has(Family::IPv4) {
+        keys.push(Key::parse("net.bridge.bridge-nf-call-iptables"));
+    }
+    let read: Vec<String> = keys.iter().map(|k| shown(snap, k)).collect();
+    let off: Vec<(Key, &str)> = keys
+        .iter()
+        .filter(|k| snap.value(k) != Some("1"))
+        .map(|k| (k.clone(), "1"))
+        .collect();
+    if off.is_empty() {
+        Check {
+            id: "bridge-netfilter",
+            status: CheckStatus::Pass,
+            summary: "bridged traffic goes through the packet filter".into(),
+            read,
+            why: why.into(),
+            fix: None,
+            fixable: false,
+        }
+    } else {
+        Check {
+            id: "bridge-netfilter",
+            status: CheckStatus::Warn,
+            summary: "bridged traffic bypasses the packet filter".into(),
+            read,
+            why: why.into(),
+            fix: Some(fix_with(&off)),
+            fixable: true,
+        }
+    }
+}
+
+fn packet_filter(snap: &Snapshot, exp: &Expectations) -> Check {
+    let wanted: &[&str] = if exp.has(Family::IPv6) {
+        &["ip6tables", "nft"]
+    } else {
+        &["iptables", "nft"]
+    };
+    let found: Vec<&String> = snap
+        .packet_filter_tools
+        .iter()
+        .filter(|t| wanted.contains(&t.as_str()))
+        .collect();
+    let read = vec![if snap.packet_filter_tools.is_empty() {
+        "none of ip6tables, iptables, nft found".to_string()
+    } else {
+        format!("found: {}", snap.packet_filter_tools.join(", "))
+    }];
+    let why = "kube-proxy and most CNIs program the kernel's packet filter; tools on the node are needed to inspect and debug it";
+    if found.is_empty() {
+        Check {
+            id: "packet-filter",
+            status: CheckStatus::Warn,
+            summary: format!("neither {} found on the node", wanted.join(" nor ")),
+            read,
+            why: why.into(),
+            fix: Some("install iptables (ip6tables) or nftables".into()),
+            fixable: false,
+        }
+    } else {
+        Check {
+            id: "packet-filter",
+            status: CheckStatus::Pass,
+            summary: format!(
+                "{} available",
+                found
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            read,
+            why: why.into(),
+            fix: None,
+            fixable: false,
+        }
+    }
+}
+
+fn hostname(snap: &Snapshot, exp: &Expectations) -> Check {
+    let name = &snap.hostname.name;
+    let mut read = Vec::new();
+    let answers = match &snap.hostname.result {
+        Ok(list) => {
+            read.push(format!(
+                "{name} resolves to {}",
+                if list.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    list.iter()
+                        .map(|a| a.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            ));
+            list.clone()
+        }
+        Err(e) => {
+            read.push(format!("{name} does not resolve: {e}"));
+            Vec::new()
+        }
+    };
+    let mut missing = Vec::new();
+    for &family in &exp.families {
+        let local = answers.iter().any(|a| {
+            Family::of_addr(a) == family
+                && snap
+                    .interfaces
+                    .find_address(*a)
+                    .is_some_and(|found| unusable(&snap.interfaces, found).is_none())
+        });
+        if !local {
+            missing.push(family);
+        }
+    }
+    let why = "k0s in dual-stack takes the node IPs from the hostname's answers and stops when a family is missing; kubelets fall back to them too";
+    if missing.is_empty() {
+        return Check {
+            id: "hostname",
+            status: CheckStatus::Pass,
+            summary: format!(
+                "{name} resolves to this node's addresses in {}",
+                families_to_string(&exp.families)
+            ),
+            read,
+            why: why.into(),
+            fix: None,
+            fixable: false,
+        };
+    }
+    Check {
+        id: "hostname",
+        status: if exp.dual_stack() {
+            CheckStatus::Fail
+        } else {
+            CheckStatus::Warn
+        },
+        summary: format!(
+            "{name} does not resolve to a usable address of this node in {}",
+            families_to_string(&missing)
+        ),
+        read,
+        why: why.into(),
+        fix: Some(format!(
+            "add AAAA/A records (or /etc/hosts lines) for {name} with this node's addresses, or set the kubelet's --node-ip explicitly"
+        )),
+        fixable: false,
+    }
+}
+
+fn dns64(snap: &Snapshot, exp: &Expectations) -> Check {
+    let mut read = vec![match &snap.dns64.answers {
+        Ok(a) if a.is_empty() => "ipv4only.arpa has no AAAA answer".to_string(),
+        Ok(a) => format!(
+            "ipv4only.arpa AAAA: {}",
+            a.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Err(e) => format!("ipv4only.arpa lookup failed: {e}"),
+    }];
+    let why = "without IPv4, a node reaches IPv4-only hosts (many container registries) only through DNS64 and NAT64";
+    if !snap.dns64.prefixes.is_empty() {
+        let prefixes: Vec<String> = snap.dns64.prefixes.iter().map(|p| p.to_string()).collect();
+        read.push(format!("NAT64 prefix (RFC 7050): {}", prefixes.join(", ")));
+        return Check {
+            id: "dns64",
+            status: CheckStatus::Pass,
+            summary: format!("DNS64 present, NAT64 prefix {}", prefixes.join(", ")),
+            read,
+            why: why.into(),
+            fix: None,
+            fixable: false,
+        };
+    }
+    let ipv6_only = !exp.has(Family::IPv4);
+    let fix = "use a DNS64 resolver with a NAT64 gateway on the path, or run the nodes dual-stack with an IPv6-only cluster (hybrid: the node keeps IPv4 for pulling images, pods and services stay IPv6)";
+    if exp.require_dns64 {
+        Check {
+            id: "dns64",
+            status: CheckStatus::Fail,
+            summary: "no DNS64: no NAT64 prefix found (required)".into(),
+            read,
+            why: why.into(),
+            fix: Some(fix.into()),
+            fixable: false,
+        }
+    } else if ipv6_only {
+        Check {
+            id: "dns64",
+            status: CheckStatus::Warn,
+            summary:
+                "no DNS64: IPv4-only registries and hosts cannot be reached from an IPv6-only node"
+                    .into(),
+            read,
+            why: why.into(),
+            fix: Some(fix.into()),
+            fixable: false,
+        }
+    } else {
+        Check {
+            id: "dns64",
+            status: CheckStatus::Pass,
+            summary: "no DNS64, not needed: the cluster has IPv4".into(),
+            read,
+            why: why.into(),
+            fix: None,
+            fixable: false,
+        }
+    }
+}
+
+fn persistence(snap: &Snapshot, exp: &Expectations) -> Check {
+    let mut read = Vec::new();
+    let mut runtime_only = Vec::new();
+    for s in desired_settings(snap, exp) {
+        let runtime = snap.value(&s.key);
+        let persisted = snap.persisted.effective(&s.key);
+        let at_boot = match (persisted, s.kernel_default()) {
+            (Some(e), _) => format!("{} ({}:{})", e.value, e.file.display(), e.line),
+            (None, Some(d)) => format!("{d} (kernel default)"),
+            (None, None) => "not set".into(),
+        };
+        read.push(format!(
+            "{}: runtime {}, at boot {at_boot}",
+            s.key,
+            runtime.unwrap_or("(absent)")
+        ));
+        if runtime == Some(s.value.as_str()) && !s.persisted(&snap.persisted) {
+            runtime_only.push((s.key.clone(), s.value.clone()));
+        }
+    }
+    let why = "values set at runtime but absent from /etc/sysctl.conf and /etc/sysctl.d are lost on reboot";
+    if runtime_only.is_empty() {
+        Check {
+            id: "persistence",
+            status: CheckStatus::Pass,
+            summary: "the settings that are in place survive a reboot".into(),
+            read,
+            why: why.into(),
+            fix: None,
+            fixable: false,
+        }
+    } else {
+        let pairs: Vec<(Key, &str)> = runtime_only
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str()))
+            .collect();
+        Check {
+            id: "persistence",
+            status: CheckStatus::Warn,
+            summary: format!(
+                "set at runtime only, lost on reboot: {}",
+                runtime_only
+                    .iter()
+                    .map(|(k, _)| k.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            read,
+            why: why.into(),
+            fix: Some(fix_with(&pairs).replace("(sets", "(persists")),
+            fixable: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::Dns64Probe;
+    use crate::nodeip::HostnameLookup;
+    use crate::snapshot::{Uplink, keys_to_read};
+    use std::collections::BTreeMap;
+
+    /// A ready IPv6 node: eth0 with a static global address and a static default route.
+    fn snapshot() -> Snapshot {
+        let mut sysctl = BTreeMap::new();
+        for key in keys_to_read(Some("eth0")) {
+            let v = match key.0.last().map(String::as_str) {
+                Some("forwarding") | Some("ip_forward") => "1",
+                Some("accept_ra") => "1",
+                Some("proxy_ndp") | Some("disable_ipv6") => "0",
+                _ => "1",
+            };
+            sysctl.insert(key, Some(v.to_string()));
+        }
+        let persisted = Persisted {
+            entries: crate::sysctl::parse_file(
+                "net.ipv6.conf.all.forwarding = 1\nnet.ipv4.ip_forward = 1\n",
+                std::path::Path::new("/etc/sysctl.d/90-kube6.conf"),
+            ),
+        };
+        let mut interfaces = crate::nodeip::tests::fixture();
+        // Static configuration only: no autoconfigured (SLAAC) addresses.
+        interfaces.addresses.retain(|a| a.flags.permanent);
+        Snapshot {
+            interfaces,
+            uplink: Uplink {
+                name: Some("eth0".into()),
+                reason: "test".into(),
+            },
+            ipv6_available: true,
+            ipv6_disabled_at_boot: false,
+            sysctl,
+            persisted,
+            hostname: HostnameLookup {
+                name: "node1".into(),
+                result: Ok(vec![
+                    "2001:db8:1::10".parse().unwrap(),
+                    "192.0.2.10".parse().unwrap(),
+                ]),
+            },
+            dns64: Dns64Probe {
+                answers: Ok(vec![]),
+                prefixes: vec![],
+            },
+            packet_filter_tools: vec!["nft".into()],
+            bridge_netfilter_loaded: true,
+        }
+    }
+
+    fn status(report: &Report, id: &str) -> CheckStatus {
+        report.get(id).unwrap_or_else(|| panic!("no {id}")).status
+    }
+
+    fn set(snap: &mut Snapshot, key: &str, value: &str) {
+        snap.sysctl.insert(Key::parse(key), Some(value.into()));
+    }
+
+    #[test]
+    fn a_ready_node_passes_with_the_dns64_warning() {
+        let exp = Expectations::default();
+        let report = run_checks(&snapshot(), &exp);
+        assert!(!report.failed(), "{report:#?}");
+        assert_eq!(status(&report, "dns64"), CheckStatus::Warn);
+        for id in [
+            "ipv6-enabled",
+            "forwarding",
+            "accept-ra",
+            "uplink-address",
+            "node-ips",
+            "hostname",
+            "persistence",
+        ] {
+            assert_eq!(status(&report, id), CheckStatus::Pass, "{id}: {report:#?}");
+        }
+        assert!(report.get("proxy-ndp").is_none());
+    }
+
+    #[test]
+    fn disabled_ipv6_fails_and_boot_flag_is_recognised() {
+        let mut snap = snapshot();
+        set(&mut snap, "net.ipv6.conf.lo.disable_ipv6", "1");
+        let report = run_checks(&snap, &Expectations::default());
+        let c = report.get("ipv6-enabled").unwrap();
+        assert_eq!(c.status, CheckStatus::Fail);
+        assert!(c.fixable);
+        snap.ipv6_available = false;
+        snap.ipv6_disabled_at_boot = true;
+        let c = run_checks(&snap, &Expectations::default());
+        let c = c.get("ipv6-enabled").unwrap();
+        assert!(c.summary.contains("ipv6.disable=1"), "{c:?}");
+        assert!(!c.fixable);
+    }
+
+    #[test]
+    fn ra_default_route_with_forwarding_needs_accept_ra_2() {
+        let mut snap = snapshot();
+        snap.interfaces.routes[0].protocol = "ra".into();
+        let exp = Expectations::default();
+        assert_eq!(
+            status(&run_checks(&snap, &exp), "accept-ra"),
+            CheckStatus::Fail
+        );
+        let wanted = desired_settings(&snap, &exp);
+        let ra = wanted
+            .iter()
+            .position(|s| s.key == Key::ipv6_conf("eth0", "accept_ra"));
+        let fwd = wanted
+            .iter()
+            .position(|s| s.key == Key::ipv6_conf("all", "forwarding"));
+        assert!(ra.unwrap() < fwd.unwrap(), "accept_ra before forwarding");
+        set(&mut snap, "net.ipv6.conf.eth0.accept_ra", "2");
+        assert_eq!(
+            status(&run_checks(&snap, &exp), "accept-ra"),
+            CheckStatus::Pass
+        );
+        // Static routes and addresses: accept_ra = 1 is harmless.
+        let snap = snapshot();
+        assert_eq!(
+            status(&run_checks(&snap, &exp), "accept-ra"),
+            CheckStatus::Pass
+        );
+        assert!(
+            !desired_settings(&snap, &exp).iter().any(|s| s
+                .key
+                .0
+                .last()
+                .is_some_and(|c| c == "accept_ra"))
+        );
+    }
+
+    #[test]
+    fn dual_stack_needs_ipv4_forwarding_and_hostname_in_both_families() {
+        let mut snap = snapshot();
+        let exp = Expectations {
+            families: vec![Family::IPv6, Family::IPv4],
+            ..Expectations::default()
+        };
+        assert!(!run_checks(&snap, &exp).failed());
+        assert_eq!(status(&run_checks(&snap, &exp), "dns64"), CheckStatus::Pass);
+        snap.hostname.result = Ok(vec!["2001:db8:1::10".parse().unwrap()]);
+        assert_eq!(
+            status(&run_checks(&snap, &exp), "hostname"),
+            CheckStatus::Fail
+        );
+        assert_eq!(
+            status(&run_checks(&snap, &Expectations::default()), "hostname"),
+            CheckStatus::Pass
+        );
+        set(&mut snap, "net.ipv4.ip_forward", "0");
+        assert_eq!(
+            status(&run_checks(&snap, &exp), "forwarding"),
+            CheckStatus::Fail
+        );
+    }
+
+    #[test]
+    fn ula_only_uplink_warns_unless_allowed() {
+        let mut snap = snapshot();
+        snap.interfaces.addresses.retain(|a| {
+            !(a.ifname == "eth0" && a.addr.is_ipv6() && !a.addr.to_string().starts_with("fe80"))
+        });
+        snap.interfaces.addresses.push(crate::netlink::Address {
+            ifindex: 2,
+            ifname: "eth0".into(),
+            addr: "fd00:1::10".parse().unwrap(),
+            prefix_len: 64,
+            flags: crate::netlink::AddrFlags {
+                permanent: true,
+                ..Default::default()
+            },
+        });
+        let mut exp = Expectations::default();
+        assert_eq!(
+            status(&run_checks(&snap, &exp), "uplink-address"),
+            CheckStatus::Warn
+        );
+        exp.allow_ula = true;
+        assert_eq!(
+            status(&run_checks(&snap, &exp), "uplink-address"),
+            CheckStatus::Pass
+        );
+        snap.interfaces
+            .addresses
+            .retain(|a| a.addr.to_string() != "fd00:1::10");
+        assert_eq!(
+            status(&run_checks(&snap, &exp), "uplink-address"),
+            CheckStatus::Fail
+        );
+    }
+
+    #[test]
+    fn mtu_below_1280_fails() {
+        let mut snap = snapshot();
+        snap.interfaces.links[1].mtu = 1200;
+        assert_eq!(
+            status(&run_checks(&snap, &Expectations::default()), "uplink"),
+            CheckStatus::Fail
+        );
+    }
+
+    #[test]
+    fn ndp_proxy_mode_needs_proxy_ndp() {
+        let mut snap = snapshot();
+        let exp = Expectations {
+            upstream: Some(Upstream::NdpProxy),
+            ..Expectations::default()
+        };
+        assert_eq!(
+            status(&run_checks(&snap, &exp), "proxy-ndp"),
+            CheckStatus::Fail
+        );
+        set(&mut snap, "net.ipv6.conf.eth0.proxy_ndp", "1");
+        assert_eq!(
+            status(&run_checks(&snap, &exp), "proxy-ndp"),
+            CheckStatus::Pass
+        );
+    }
+
+    #[test]
+    fn dns64_prefix_passes_and_required_dns64_fails_without_it() {
+        let mut snap = snapshot();
+        let exp = Expectations {
+            require_dns64: true,
+            ..Expectations::default()
+        };
+        assert_eq!(status(&run_checks(&snap, &exp), "dns64"), CheckStatus::Fail);
+        snap.dns64 = Dns64Probe {
+            answers: Ok(vec!["64:ff9b::c000:aa".parse().unwrap()]),
+            prefixes: vec![crate::dns::nat64_prefix("64:ff9b::c000:aa".parse().unwrap()).unwrap()],
+        };
+        let report = run_checks(&snap, &exp);
+        let c = report.get("dns64").unwrap();
+        assert_eq!(c.status, CheckStatus::Pass);
+        assert!(c.summary.contains("64:ff9b::/96"), "{c:?}");
+    }
+
+    #[test]
+    fn runtime_only_settings_warn_and_kernel_defaults_need_no_file() {
+        let mut snap = snapshot();
+        snap.persisted = Persisted::default();
+        let report = run_checks(&snap, &Expectations::default());
+        let c = report.get("persistence").unwrap();
+        assert_eq!(c.status, CheckStatus::Warn);
+        assert!(c.summary.contains("net.ipv6.conf.all.forwarding"), "{c:?}");
+        assert!(!c.summary.contains("disable_ipv6"), "{c:?}");
+    }
+}
