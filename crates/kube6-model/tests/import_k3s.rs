@@ -351,8 +351,12 @@ fn unknown_flags_are_warned_with_suggestions() {
     // The unknown flag's value is skipped, the next flag is read.
     assert_eq!(imported.network.nodes[0].addresses.len(), 1);
 
-    // `cni` in a k3s file: an RKE2 setting.
+    // `cni` tells an RKE2 file from a k3s one; forced to k3s, it is an unknown setting.
     let imported = read_as("node-ip: fd00::1\ncni: cilium\n", None);
+    assert!(imported.notes.is_empty(), "{:?}", imported.notes);
+    assert_eq!(imported.network.distribution.value, Distribution::Rke2);
+    assert_eq!(imported.network.cni.value, Cni::Cilium);
+    let imported = read_as("node-ip: fd00::1\ncni: cilium\n", Some(Format::K3s));
     assert_eq!(imported.notes.len(), 1);
     assert!(imported.notes[0].hint.contains("--format rke2"));
     assert_eq!(imported.network.cni.value, Cni::Flannel);
@@ -452,8 +456,9 @@ fn examples_import_without_warnings() {
     // The header comment moves the command to line 3.
     assert_eq!(args.network.pods[0].origin.pos().map(|p| p.line), Some(3));
 
-    let rke2 = read_as(&example("rke2-dual-stack.yaml"), Some(Format::Rke2));
+    let rke2 = read_as(&example("rke2-dual-stack.yaml"), None);
     assert!(rke2.notes.is_empty(), "{:?}", rke2.notes);
+    assert_eq!(rke2.network.format, Format::Rke2);
     let net = &rke2.network;
     assert_eq!(net.distribution.value, Distribution::Rke2);
     assert_eq!(net.cni.value, Cni::Cilium);
