@@ -1,0 +1,495 @@
+//! Every rule in the catalog has a case where it fires and one where it does not.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use kube6_model::import::ImportOptions;
+use kube6_model::model::FeatureGate;
+use kube6_model::rules::catalog;
+use kube6_model::source::{Located, Origin};
+
+/// A kube6 ClusterNetwork for `dist` with the given spec lines (indented by two spaces).
+fn kube6(dist: &str, spec: &str) -> String {
+    format!(
+        "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  distribution: {dist}\n{spec}"
+    )
+}
+
+fn k0s(spec: &str) -> String {
+    format!("apiVersion: k0s.k0sproject.io/v1beta1\nkind: ClusterConfig\nspec:\n{spec}")
+}
+
+fn kubeadm(cluster: &str, extra_docs: &str) -> String {
+    format!("apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n{cluster}{extra_docs}")
+}
+
+fn kkp(cluster_network: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: kubermatic.k8c.io/v1\nkind: Cluster\nmetadata:\n  name: c\nspec:\n  clusterNetwork:\n{cluster_network}{extra}"
+    )
+}
+
+struct Case {
+    id: &'static str,
+    fires: String,
+    quiet: String,
+    /// Feature gates passed as on the command line.
+    gates: &'static [&'static str],
+}
+
+fn case(id: &'static str, fires: String, quiet: String) -> Case {
+    Case {
+        id,
+        fires,
+        quiet,
+        gates: &[],
+    }
+}
+
+fn gated(id: &'static str, fires: String, quiet: String) -> Case {
+    Case {
+        id,
+        fires,
+        quiet,
+        gates: &["IPv6SingleStack"],
+    }
+}
+
+const V6: &str = "  pods: [fd00:10::/56]\n  services: [fd00:20::/112]\n";
+const DUAL_V6_FIRST: &str =
+    "  pods: [fd00:10::/56, 10.244.0.0/16]\n  services: [fd00:20::/112, 10.96.0.0/16]\n";
+
+fn cases() -> Vec<Case> {
+    vec![
+        // Input.
+        case("K6W900", kube6("kubeadm", &format!("{V6}  clusterDomian: cluster.local\n")), kube6("kubeadm", V6)),
+        case(
+            "K6W001",
+            kube6("kubeadm", "  pods: [fd00:10::1/56]\n  services: [fd00:20::/112]\n"),
+            kube6("kubeadm", V6),
+        ),
+        case(
+            "K6E001",
+            kube6("kubeadm", "  pods: [fd00:10::/129]\n  services: [fd00:20::/112]\n"),
+            kube6("kubeadm", V6),
+        ),
+        case(
+            "K6E002",
+            kube6("kubeadm", &format!("{V6}  nodes: [{{name: a, addresses: [\"2001:db8::zz\"]}}]\n")),
+            kube6("kubeadm", &format!("{V6}  nodes: [{{name: a, addresses: [\"2001:db8::10\"]}}]\n")),
+        ),
+        case(
+            "K6E003",
+            kube6("kubeadm", "  pods: [fd00:10::/56, fd00:11::/56]\n  services: [fd00:20::/112]\n"),
+            kube6("kubeadm", V6),
+        ),
+        case(
+            "K6W004",
+            kubeadm("networking:\n  serviceSubnet: fd00:20::/112\n", ""),
+            kubeadm("networking:\n  serviceSubnet: fd00:20::/112\n  podSubnet: fd00:10::/56\n", ""),
+        ),
+        case(
+            "K6E005",
+            kube6("kubeadm", "  pods: [10.244.0.0/16, fd00:10::/56]\n  services: [10.96.0.0/16]\n"),
+            kube6("kubeadm", "  pods: [10.244.0.0/16]\n  services: [10.96.0.0/16]\n"),
+        ),
+        case(
+            "K6E006",
+            kube6("kubeadm", "  pods: [10.244.0.0/16, fd00:10::/56]\n  services: [fd00:20::/112, 10.96.0.0/16]\n"),
+            kube6("kubeadm", "  pods: [10.244.0.0/16, fd00:10::/56]\n  services: [10.96.0.0/16, fd00:20::/112]\n"),
+        ),
+        case(
+            "K6E007",
+            kube6("kubeadm", &format!("{DUAL_V6_FIRST}  primaryFamily: IPv4\n")),
+            kube6("kubeadm", &format!("{DUAL_V6_FIRST}  primaryFamily: IPv6\n")),
+        ),
+        case(
+            "K6E008",
+            kube6("kubeadm", &format!("{V6}  primaryFamily: ipv6\n")),
+            kube6("kubeadm", &format!("{V6}  primaryFamily: IPv6\n")),
+        ),
+        // kube-apiserver.
+        case(
+            "K6E010",
+            kube6("kubeadm", "  pods: [fd00:10::/56]\n  services: [fd00:20::/64]\n"),
+            kube6("kubeadm", V6),
+        ),
+        case(
+            "K6E011",
+            kube6("k3s", "  pods: [fd00:10::/56]\n  services: [fd00:20::/126]\n"),
+            kube6("k3s", V6),
+        ),
+        case(
+            "K6E012",
+            kube6("kubeadm", &format!("{V6}  api: {{address: 192.0.2.10}}\n")),
+            kube6("kubeadm", &format!("{V6}  api: {{address: \"2001:db8::10\"}}\n")),
+        ),
+        case(
+            "K6W013",
+            kube6("kubeadm", "  pods: [fd00:10::/56]\n  services: [fd00:20::/108]\n"),
+            kube6("kubeadm", V6),
+        ),
+        // kube-controller-manager.
+        case(
+            "K6E020",
+            kube6("k3s", "  pods: [{cidr: \"fd00:10::/56\", nodeMaskSize: 48}]\n  services: [fd00:20::/112]\n"),
+            kube6("k3s", "  pods: [{cidr: \"fd00:10::/56\", nodeMaskSize: 64}]\n  services: [fd00:20::/112]\n"),
+        ),
+        case(
+            "K6E021",
+            kube6("k3s", "  pods: [{cidr: \"fd00:10::/48\", nodeMaskSize: 120}]\n  services: [fd00:20::/112]\n"),
+            kube6("k3s", "  pods: [{cidr: \"fd00:10::/104\", nodeMaskSize: 120}]\n  services: [fd00:20::/112]\n"),
+        ),
+        case(
+            "K6E022",
+            k0s("  controllerManager:\n    extraArgs:\n      node-cidr-mask-size: \"24\"\n  network:\n    dualStack:\n      enabled: true\n      IPv6podCIDR: fd00::/108\n      IPv6serviceCIDR: fd01::/108\n"),
+            k0s("  controllerManager:\n    extraArgs:\n      node-cidr-mask-size-ipv4: \"24\"\n  network:\n    dualStack:\n      enabled: true\n      IPv6podCIDR: fd00::/108\n      IPv6serviceCIDR: fd01::/108\n"),
+        ),
+        case(
+            "K6E023",
+            k0s("  controllerManager:\n    extraArgs:\n      node-cidr-mask-size: \"24\"\n      node-cidr-mask-size-ipv4: \"24\"\n"),
+            k0s("  controllerManager:\n    extraArgs:\n      node-cidr-mask-size: \"24\"\n"),
+        ),
+        case(
+            "K6E024",
+            k0s("  controllerManager:\n    extraArgs:\n      node-cidr-mask-size-ipv6: \"64\"\n"),
+            k0s("  controllerManager:\n    extraArgs:\n      node-cidr-mask-size-ipv4: \"24\"\n"),
+        ),
+        case(
+            "K6E025",
+            kube6("k3s", "  pods: [{cidr: \"fd00:10::/56\", nodeMaskSize: sixty}]\n  services: [fd00:20::/112]\n"),
+            kube6("k3s", "  pods: [{cidr: \"fd00:10::/56\", nodeMaskSize: 64}]\n  services: [fd00:20::/112]\n"),
+        ),
+        case(
+            "K6W026",
+            kube6("k3s", "  pods: [{cidr: \"fd00:10::/64\", nodeMaskSize: 64}]\n  services: [fd00:20::/112]\n"),
+            kube6("k3s", "  pods: [{cidr: \"fd00:10::/64\", nodeMaskSize: 72}]\n  services: [fd00:20::/112]\n"),
+        ),
+        // kubeadm.
+        case(
+            "K6E030",
+            kube6("kubeadm", "  pods: [fd00:10::/56]\n  services: [fd00:20::/125]\n"),
+            kube6("kubeadm", V6),
+        ),
+        case(
+            "K6E031",
+            kube6("kubeadm", "  pods: [fd00:10::/104]\n  services: [fd00:20::/112]\n"),
+            kube6("kubeadm", "  pods: [{cidr: \"fd00:10::/104\", nodeMaskSize: 120}]\n  services: [fd00:20::/112]\n"),
+        ),
+        case(
+            "K6W032",
+            kubeadm("networking:\n  podSubnet: fd00:10::/104\n  serviceSubnet: fd00:20::/112\ncontrollerManager:\n  extraArgs:\n  - name: node-cidr-mask-size\n    value: \"120\"\n", ""),
+            kubeadm("networking:\n  podSubnet: fd00:10::/104\n  serviceSubnet: fd00:20::/112\ncontrollerManager:\n  extraArgs:\n  - name: node-cidr-mask-size-ipv6\n    value: \"120\"\n", ""),
+        ),
+        case(
+            "K6E033",
+            kube6("kubeadm", &format!("{V6}  clusterDomain: Cluster_Local\n")),
+            kube6("kubeadm", &format!("{V6}  clusterDomain: cluster.local\n")),
+        ),
+        case(
+            "K6E034",
+            kubeadm(
+                "networking:\n  podSubnet: fd00:10::/56\n  serviceSubnet: fd00:20::/112\n",
+                "---\napiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclusterCIDR: fd00:99::/56\n",
+            ),
+            kubeadm(
+                "networking:\n  podSubnet: fd00:10::/56\n  serviceSubnet: fd00:20::/112\n",
+                "---\napiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclusterCIDR: fd00:10::/56\n",
+            ),
+        ),
+        // k0s.
+        case(
+            "K6E040",
+            k0s("  network:\n    podCIDR: fd00::/108\n    serviceCIDR: fd01::/108\n"),
+            k0s("  network:\n    podCIDR: 10.244.0.0/16\n    serviceCIDR: 10.96.0.0/12\n"),
+        ),
+        gated(
+            "K6E041",
+            k0s("  network:\n    podCIDR: fd00::/108\n    serviceCIDR: fd01::/112\n"),
+            k0s("  network:\n    podCIDR: fd00::/108\n    serviceCIDR: fd01::/108\n"),
+        ),
+        case(
+            "K6E042",
+            k0s("  network:\n    provider: calico\n    calico:\n      mode: vxlan\n    dualStack:\n      enabled: true\n      IPv6podCIDR: fd00::/108\n      IPv6serviceCIDR: fd01::/108\n"),
+            k0s("  network:\n    provider: calico\n    calico:\n      mode: bird\n    dualStack:\n      enabled: true\n      IPv6podCIDR: fd00::/108\n      IPv6serviceCIDR: fd01::/108\n"),
+        ),
+        case(
+            "K6E043",
+            k0s("  network:\n    podCIDR: fd02::/108\n    dualStack:\n      enabled: true\n      IPv6podCIDR: fd00::/108\n      IPv6serviceCIDR: fd01::/108\n"),
+            k0s("  network:\n    dualStack:\n      enabled: true\n      IPv6podCIDR: fd00::/108\n      IPv6serviceCIDR: fd01::/108\n"),
+        ),
+        gated(
+            "K6W044",
+            k0s("  network:\n    podCIDR: fd00::/108\n    serviceCIDR: fd01::/108\n"),
+            k0s("  network:\n    primaryAddressFamily: IPv6\n    podCIDR: fd00::/108\n    serviceCIDR: fd01::/108\n"),
+        ),
+        case(
+            "K6E045",
+            k0s("  network:\n    serviceCIDR: 10.96.0.0/31\n"),
+            k0s("  network:\n    serviceCIDR: 10.96.0.0/24\n"),
+        ),
+        case(
+            "K6E046",
+            kube6("k0s", "  pods: [10.244.0.0/16, fd00::/108]\n  services: [10.96.0.0/12, fd01::/108]\n  nodes: [{name: a, addresses: [192.0.2.10]}]\n"),
+            kube6("k0s", "  pods: [10.244.0.0/16, fd00::/108]\n  services: [10.96.0.0/12, fd01::/108]\n  nodes: [{name: a, addresses: [192.0.2.10, \"2001:db8::10\"]}]\n"),
+        ),
+        case(
+            "K6E047",
+            k0s("  network:\n    podCIDR: fd00::/108\n    serviceCIDR: 10.96.0.0/12\n"),
+            k0s("  network:\n    podCIDR: 10.244.0.0/16\n    serviceCIDR: 10.96.0.0/12\n"),
+        ),
+        // k3s.
+        case(
+            "K6E050",
+            "cluster-cidr: fd00:42::/56,10.42.0.0/16\nservice-cidr: 10.43.0.0/16,fd00:43::/112\n".to_string(),
+            "cluster-cidr: fd00:42::/56,10.42.0.0/16\nservice-cidr: fd00:43::/112,10.43.0.0/16\n".to_string(),
+        ),
+        case(
+            "K6E051",
+            "cluster-cidr: fd00:42::/56\nservice-cidr: fd00:43::/112\nnode-ip: 192.0.2.10\n".to_string(),
+            "cluster-cidr: fd00:42::/56\nservice-cidr: fd00:43::/112\nnode-ip: 2001:db8::10\n".to_string(),
+        ),
+        case(
+            "K6W052",
+            "cluster-cidr: fd00:42::/56,10.42.0.0/16\nservice-cidr: fd00:43::/112,10.43.0.0/16\n".to_string(),
+            "cluster-cidr: fd00:42::/56,10.42.0.0/16\nservice-cidr: fd00:43::/112,10.43.0.0/16\nnode-ip: 2001:db8::10,192.0.2.10\n".to_string(),
+        ),
+        case(
+            "K6E053",
+            kube6("kubeadm", &format!("{V6}  clusterDNS: [\"fd00:99::a\"]\n")),
+            kube6("kubeadm", &format!("{V6}  clusterDNS: [\"fd00:20::a\"]\n")),
+        ),
+        // KKP.
+        case(
+            "K6E060",
+            kkp("    pods:\n      cidrBlocks: [fd01::/48]\n    services:\n      cidrBlocks: [fd02::/108]\n", ""),
+            kkp("    pods:\n      cidrBlocks: [172.25.0.0/16, fd01::/48]\n    services:\n      cidrBlocks: [10.240.16.0/20, fd02::/108]\n", ""),
+        ),
+        case(
+            "K6E061",
+            kkp("    pods:\n      cidrBlocks: [fd01::/48, 172.25.0.0/16]\n    services:\n      cidrBlocks: [fd02::/108, 10.240.16.0/20]\n", ""),
+            kkp("    pods:\n      cidrBlocks: [172.25.0.0/16, fd01::/48]\n    services:\n      cidrBlocks: [10.240.16.0/20, fd02::/108]\n", ""),
+        ),
+        case(
+            "K6E062",
+            kkp("    pods:\n      cidrBlocks: [172.25.0.0/16, fd01::/48]\n    services:\n      cidrBlocks: [10.240.16.0/20]\n", ""),
+            kkp("    pods:\n      cidrBlocks: [172.25.0.0/16]\n    services:\n      cidrBlocks: [10.240.16.0/20]\n", ""),
+        ),
+        case(
+            "K6E063",
+            kkp("    ipFamily: IPv4\n    pods:\n      cidrBlocks: [172.25.0.0/16, fd01::/48]\n    services:\n      cidrBlocks: [10.240.16.0/20, fd02::/108]\n", ""),
+            kkp("    ipFamily: IPv4+IPv6\n    pods:\n      cidrBlocks: [172.25.0.0/16, fd01::/48]\n    services:\n      cidrBlocks: [10.240.16.0/20, fd02::/108]\n", ""),
+        ),
+        case(
+            "K6E064",
+            kkp("    pods:\n      cidrBlocks: [172.25.0.0/16]\n    services:\n      cidrBlocks: [10.240.16.0/20]\n    nodeCidrMaskSizeIPv4: 16\n", ""),
+            kkp("    pods:\n      cidrBlocks: [172.25.0.0/16]\n    services:\n      cidrBlocks: [10.240.16.0/20]\n    nodeCidrMaskSizeIPv4: 24\n", ""),
+        ),
+        case(
+            "K6E065",
+            kkp("    dnsDomain: example.local\n", ""),
+            kkp("    dnsDomain: cluster.local\n", ""),
+        ),
+        case(
+            "K6W067",
+            kkp("    ipFamily: IPv4+IPv6\n", "  cloud:\n    openstack: {}\n"),
+            kkp("    ipFamily: IPv4+IPv6\n", "  cloud:\n    aws: {}\n"),
+        ),
+        // CNIs.
+        case(
+            "K6E066",
+            kube6("kubeadm", "  cni: {name: canal, version: v3.21}\n  pods: [10.244.0.0/16, fd00:10::/56]\n  services: [10.96.0.0/16, fd00:20::/112]\n"),
+            kube6("kubeadm", "  cni: {name: canal, version: v3.22}\n  pods: [10.244.0.0/16, fd00:10::/56]\n  services: [10.96.0.0/16, fd00:20::/112]\n"),
+        ),
+        case(
+            "K6E070",
+            kube6("kubeadm", &format!("{V6}  cni: {{name: calico, calico: {{pools: [{{cidr: \"fd00:10::/56\", blockSize: 112}}]}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: calico, calico: {{pools: [{{cidr: \"fd00:10::/56\", blockSize: 122}}]}}}}\n")),
+        ),
+        case(
+            "K6E071",
+            kube6("kubeadm", "  pods: [fd00:10::/120]\n  services: [fd00:20::/112]\n  cni: {name: calico, calico: {pools: [{cidr: \"fd00:10::/124\", blockSize: 122}]}}\n"),
+            kube6("kubeadm", "  pods: [fd00:10::/120]\n  services: [fd00:20::/112]\n  cni: {name: calico, calico: {pools: [{cidr: \"fd00:10::/120\", blockSize: 122}]}}\n"),
+        ),
+        case(
+            "K6E072",
+            kube6("kubeadm", &format!("{V6}  cni: {{name: calico, calico: {{pools: [{{cidr: \"fd00:10::/56\", ipipMode: Always}}]}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: calico, calico: {{pools: [{{cidr: \"fd00:10::/56\", ipipMode: Never}}]}}}}\n")),
+        ),
+        case(
+            "K6E073",
+            kube6("kubeadm", "  pods: [10.244.0.0/16]\n  services: [10.96.0.0/16]\n  cni: {name: calico, calico: {pools: [{cidr: 10.244.0.0/16, ipipMode: Always, vxlanMode: Always}]}}\n"),
+            kube6("kubeadm", "  pods: [10.244.0.0/16]\n  services: [10.96.0.0/16]\n  cni: {name: calico, calico: {pools: [{cidr: 10.244.0.0/16, ipipMode: Always, vxlanMode: Never}]}}\n"),
+        ),
+        case(
+            "K6E074",
+            kube6("kubeadm", &format!("{V6}  cni: {{name: calico, version: v3.22.1, calico: {{pools: [{{cidr: \"fd00:10::/56\", vxlanMode: Always}}]}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: calico, version: v3.23.0, calico: {{pools: [{{cidr: \"fd00:10::/56\", vxlanMode: Always}}]}}}}\n")),
+        ),
+        case(
+            "K6W075",
+            kube6("kubeadm", &format!("{V6}  cni: {{name: calico, calico: {{pools: [{{cidr: \"fd00:99::/56\"}}]}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: calico, calico: {{pools: [{{cidr: \"fd00:10::/56\"}}]}}}}\n")),
+        ),
+        case(
+            "K6I076",
+            kube6("kubeadm", "  pods: [{cidr: \"fd00:10::/104\", nodeMaskSize: 120}]\n  services: [fd00:20::/112]\n  cni: {name: calico, calico: {pools: [{cidr: \"fd00:10::/104\", blockSize: 122}]}}\n"),
+            kube6("kubeadm", "  pods: [{cidr: \"fd00:10::/104\", nodeMaskSize: 120}]\n  services: [fd00:20::/112]\n  cni: {name: calico, calico: {pools: [{cidr: \"fd00:10::/104\", blockSize: 120}]}}\n"),
+        ),
+        case(
+            "K6E080",
+            kube6("k3s", "  pods: [{cidr: \"fd00:10::/125\", nodeMaskSize: 126}]\n  services: [fd00:20::/112]\n"),
+            kube6("k3s", V6),
+        ),
+        case(
+            "K6E085",
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{clusterPoolIPv6PodCIDRList: [\"fd00:10::/56\"], clusterPoolIPv6MaskSize: 120}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{clusterPoolIPv6PodCIDRList: [\"fd00:10::/56\"], clusterPoolIPv6MaskSize: 72}}}}\n")),
+        ),
+        case(
+            "K6W086",
+            kube6("kubeadm", &format!("{V6}  cni: cilium\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{clusterPoolIPv6PodCIDRList: [\"fd00:10::/56\"], clusterPoolIPv6MaskSize: 64}}}}\n")),
+        ),
+        case(
+            "K6E087",
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{ipamMode: kubernetes, ipv6Enabled: false}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{ipamMode: kubernetes, ipv6Enabled: true}}}}\n")),
+        ),
+        case(
+            "K6E090",
+            kube6("kubeadm", &format!("{V6}  cni: kube-router\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: kube-router, kubeRouter: {{routerID: generate}}}}\n")),
+        ),
+        case(
+            "K6I091",
+            kube6("kubeadm", &format!("{V6}  cni: kube-router\n")),
+            kube6("kubeadm", &format!("{DUAL_V6_FIRST}  cni: kube-router\n")),
+        ),
+        // Cross-checks.
+        case(
+            "K6E100",
+            kube6("kubeadm", "  pods: [fd00:10::/56]\n  services: [fd00:10::/112]\n"),
+            kube6("kubeadm", V6),
+        ),
+        case(
+            "K6E101",
+            kube6("kubeadm", &format!("{V6}  nodes: [{{name: a, addresses: [\"fd00:10::5\"]}}]\n")),
+            kube6("kubeadm", &format!("{V6}  nodes: [{{name: a, addresses: [\"fd00:99::5\"]}}]\n")),
+        ),
+        case(
+            "K6E102",
+            kube6("kubeadm", "  pods: [fe80::/56]\n  services: [fd00:20::/112]\n"),
+            kube6("kubeadm", V6),
+        ),
+        case(
+            "K6W103",
+            kube6("kubeadm", "  pods: [2001:db8:10::/56]\n  services: [fd00:20::/112]\n"),
+            kube6("kubeadm", V6),
+        ),
+        case(
+            "K6W104",
+            kube6("kubeadm", &format!("{DUAL_V6_FIRST}  nodes: [{{name: a, addresses: [192.0.2.10, \"2001:db8::10\"]}}]\n")),
+            kube6("kubeadm", &format!("{DUAL_V6_FIRST}  nodes: [{{name: a, addresses: [\"2001:db8::10\", 192.0.2.10]}}]\n")),
+        ),
+        case(
+            "K6E105",
+            kube6("k3s", "  pods: [{cidr: \"fd00:10::/64\", nodeMaskSize: 65}]\n  services: [fd00:20::/112]\n  nodes: [{name: a}, {name: b}, {name: c}]\n"),
+            kube6("k3s", "  pods: [{cidr: \"fd00:10::/64\", nodeMaskSize: 66}]\n  services: [fd00:20::/112]\n  nodes: [{name: a}, {name: b}, {name: c}]\n"),
+        ),
+        case(
+            "K6W106",
+            kube6("kubeadm", V6),
+            kube6("kubeadm", &format!("{V6}  upstream: {{IPv6: {{mode: masquerade}}}}\n")),
+        ),
+        case(
+            "K6W107",
+            kube6("kubeadm", "  pods: [\"2001:db8:10::/56\"]\n  services: [fd00:20::/112]\n"),
+            kube6("kubeadm", "  pods: [\"2001:db8:10::/56\"]\n  services: [fd00:20::/112]\n  upstream: {IPv6: {mode: ndp-proxy}}\n"),
+        ),
+        case(
+            "K6I108",
+            kube6("kubeadm", "  pods: [\"2001:db8:2::/104\"]\n  services: [fd00:20::/112]\n  upstream: {IPv6: {mode: ndp-proxy}}\n  nodes: [{name: a, addresses: [\"2001:db8:1::10\"]}]\n"),
+            kube6("kubeadm", "  pods: [\"2001:db8:1::/104\"]\n  services: [fd00:20::/112]\n  upstream: {IPv6: {mode: ndp-proxy}}\n  nodes: [{name: a, addresses: [\"2001:db8:1::10\"]}]\n"),
+        ),
+        case(
+            "K6I109",
+            kube6("kubeadm", V6),
+            kube6("kubeadm", &format!("{V6}  nat64: {{prefix: \"64:ff9b::/96\"}}\n")),
+        ),
+    ]
+}
+
+fn ids(text: &str, gates: &[&str]) -> Vec<&'static str> {
+    let options = ImportOptions {
+        feature_gates: gates
+            .iter()
+            .map(|g| FeatureGate {
+                name: Located::new(g.to_string(), Origin::input("--feature-gates", None)),
+                enabled: Located::new(true, Origin::input("--feature-gates", None)),
+            })
+            .collect(),
+        ..ImportOptions::default()
+    };
+    let analysis = kube6_model::analyze("test.yaml", text, &options)
+        .unwrap_or_else(|e| panic!("input does not import: {e}\n{text}"));
+    analysis.plan.diagnostics.iter().map(|d| d.id).collect()
+}
+
+#[test]
+fn every_rule_fires_and_stays_quiet() {
+    let mut failures = Vec::new();
+    for case in cases() {
+        let fired = ids(&case.fires, case.gates);
+        if !fired.contains(&case.id) {
+            failures.push(format!(
+                "{} did not fire on:\n{}\n(got {fired:?})",
+                case.id, case.fires
+            ));
+        }
+        let quiet = ids(&case.quiet, case.gates);
+        if quiet.contains(&case.id) {
+            failures.push(format!(
+                "{} fired on the quiet case:\n{}",
+                case.id, case.quiet
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_rule_in_the_catalog_has_a_case() {
+    let covered: Vec<&str> = cases().iter().map(|c| c.id).collect();
+    let missing: Vec<&str> = catalog::ALL
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| !covered.contains(id))
+        .collect();
+    assert!(missing.is_empty(), "rules without a test case: {missing:?}");
+}
+
+#[test]
+fn diagnostics_point_at_the_offending_value() {
+    let text = k0s("  network:\n    podCIDR: fd00::/108\n    serviceCIDR: fd01::/112\n");
+    let options = ImportOptions {
+        feature_gates: vec![FeatureGate {
+            name: Located::new(
+                "IPv6SingleStack".into(),
+                Origin::input("--feature-gates", None),
+            ),
+            enabled: Located::new(true, Origin::input("--feature-gates", None)),
+        }],
+        ..ImportOptions::default()
+    };
+    let analysis = kube6_model::analyze("k0s.yaml", &text, &options).unwrap();
+    let d = analysis
+        .plan
+        .diagnostics
+        .iter()
+        .find(|d| d.id == "K6E041")
+        .unwrap();
+    assert_eq!(d.path, "spec.network.serviceCIDR");
+    assert_eq!((d.line, d.column), (Some(6), Some(18)));
+    assert_eq!(d.enforced_by.as_str(), "k0s");
+    assert!(d.hint.contains("fd01::/108"), "{}", d.hint);
+    assert!(!analysis.plan.valid);
+}
