@@ -466,3 +466,48 @@ fn examples_import_without_warnings() {
     assert_eq!(net.nodes[0].addresses.len(), 2);
     assert_eq!(net.node_masks.ipv6.as_ref().unwrap().value.parsed, Some(64));
 }
+
+#[test]
+fn odd_command_lines_never_panic() {
+    // A deterministic generator over the characters the tokenizer treats specially.
+    let alphabet: Vec<char> = "ab=-- \t\n'\"\\#é:/,1i".chars().collect();
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..3000 {
+        let mut text = String::new();
+        let len = (state % 40) as usize;
+        for _ in 0..len {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            text.push(alphabet[(state >> 33) as usize % alphabet.len()]);
+        }
+        let _ = parse_command_line(&text);
+        let _ = import(
+            &text,
+            &ImportOptions {
+                format: Some(Format::K3sArgs),
+                ..Default::default()
+            },
+        );
+    }
+}
+
+#[test]
+fn truncated_examples_never_panic() {
+    for (file, format) in [
+        ("k3s-ipv6-only.yaml", None),
+        ("rke2-dual-stack.yaml", Some(Format::Rke2)),
+        ("k3s-ipv6-only.args", Some(Format::K3sArgs)),
+    ] {
+        let text = example(file);
+        for (i, _) in text.char_indices() {
+            let _ = import(
+                &text[..i],
+                &ImportOptions {
+                    format,
+                    ..Default::default()
+                },
+            );
+        }
+    }
+}

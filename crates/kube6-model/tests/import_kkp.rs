@@ -291,3 +291,15 @@ fn example_imports_without_warnings() {
         "openstack"
     );
 }
+
+#[test]
+fn truncated_example_never_panics() {
+    let path = format!(
+        "{}/../../examples/kkp-dual-stack.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    for (i, _) in text.char_indices() {
+        let _ = import(&text[..i], &ImportOptions::default());
+    }
+}

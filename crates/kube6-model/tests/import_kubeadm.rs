@@ -457,3 +457,14 @@ fn examples_import_without_warnings() {
     assert_eq!(net.cluster_dns[0].value.text, "2001:db8:1234:5678:8:3:0:a");
     assert_eq!(net.nodes[0].name.value, "node0001");
 }
+
+#[test]
+fn truncated_examples_never_panic() {
+    for file in ["kubeadm-ipv6-calico.yaml", "kubeadm-dual-stack-join.yaml"] {
+        let path = format!("{}/../../examples/{file}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(path).unwrap();
+        for (i, _) in text.char_indices() {
+            let _ = import(&text[..i], &ImportOptions::default());
+        }
+    }
+}
