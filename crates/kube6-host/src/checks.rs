@@ -944,7 +944,7 @@ fn persistence(snap: &Snapshot, exp: &Expectations) -> Check {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::dns::Dns64Probe;
     use crate::nodeip::HostnameLookup;
@@ -952,7 +952,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     /// A ready IPv6 node: eth0 with a static global address and a static default route.
-    fn snapshot() -> Snapshot {
+    pub(crate) fn snapshot() -> Snapshot {
         let mut sysctl = BTreeMap::new();
         for key in keys_to_read(Some("eth0")) {
             let v = match key.0.last().map(String::as_str) {

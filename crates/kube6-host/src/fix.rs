@@ -48,6 +48,8 @@ pub struct FixPlan {
     pub runtime: Vec<RuntimeChange>,
     /// Settings that cannot be applied at runtime (the parameter does not exist).
     pub absent: Vec<Key>,
+    /// There is no runtime tree (an image being built): only the file is written.
+    pub offline: bool,
     pub overridden: Vec<Overridden>,
 }
 
@@ -127,7 +129,8 @@ pub fn plan(snap: &Snapshot, exp: &Expectations, paths: &HostPaths) -> Result<Fi
     let mut runtime = Vec::new();
     let mut absent = Vec::new();
     let rt = paths.runtime();
-    for s in &wanted {
+    let offline = !paths.proc_sys.is_dir();
+    for s in wanted.iter().filter(|_| !offline) {
         match rt.read(&s.key)? {
             None => absent.push(s.key.clone()),
             Some(v) if v == s.value => {}
@@ -144,6 +147,7 @@ pub fn plan(snap: &Snapshot, exp: &Expectations, paths: &HostPaths) -> Result<Fi
         new,
         runtime,
         absent,
+        offline,
         overridden,
     })
 }
@@ -308,6 +312,71 @@ pub fn line_diff(old: &str, new: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sysctl::Persisted;
+
+    /// A root with a runtime tree holding the values of `snap`, and the persisted files read
+    /// back from it.
+    fn live_root(snap: &mut Snapshot, files: &[(&str, &str)]) -> (tempfile::TempDir, HostPaths) {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = HostPaths::new(dir.path(), None);
+        for (key, value) in &snap.sysctl {
+            let path = key.path_under(&paths.proc_sys);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, format!("{}\n", value.as_deref().unwrap_or(""))).unwrap();
+        }
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+        snap.persisted = Persisted::read(dir.path()).unwrap();
+        (dir, paths)
+    }
+
+    #[test]
+    fn fix_writes_applies_and_then_has_nothing_to_do() {
+        let mut snap = crate::checks::tests::snapshot();
+        snap.sysctl
+            .insert(Key::ipv6_conf("all", "forwarding"), Some("0".into()));
+        let (_dir, paths) = live_root(&mut snap, &[]);
+        let exp = Expectations::default();
+        let p = plan(&snap, &exp, &paths).unwrap();
+        assert!(p.file_changes());
+        assert!(
+            p.diff().contains("+net.ipv6.conf.all.forwarding = 1"),
+            "{}",
+            p.diff()
+        );
+        assert_eq!(p.runtime.len(), 1);
+        apply(&p, &paths).unwrap();
+        assert_eq!(
+            paths
+                .runtime()
+                .read(&Key::ipv6_conf("all", "forwarding"))
+                .unwrap()
+                .as_deref(),
+            Some("1")
+        );
+        // Read the node again: nothing left to do.
+        snap.sysctl
+            .insert(Key::ipv6_conf("all", "forwarding"), Some("1".into()));
+        snap.persisted = Persisted::read(&paths.root).unwrap();
+        let again = plan(&snap, &exp, &paths).unwrap();
+        assert!(again.is_noop(), "{again:?}");
+    }
+
+    #[test]
+    fn a_later_file_that_overrides_ours_is_reported_not_edited() {
+        let mut snap = crate::checks::tests::snapshot();
+        let later = "net.ipv6.conf.all.forwarding = 0\n";
+        let (dir, paths) = live_root(&mut snap, &[("etc/sysctl.d/99-zz.conf", later)]);
+        let p = plan(&snap, &Expectations::default(), &paths).unwrap();
+        assert_eq!(p.overridden.len(), 1, "{p:?}");
+        assert!(p.overridden[0].by.file.ends_with("99-zz.conf"));
+        apply(&p, &paths).unwrap();
+        let text = fs::read_to_string(dir.path().join("etc/sysctl.d/99-zz.conf")).unwrap();
+        assert_eq!(text, later);
+    }
 
     #[test]
     fn diff_marks_changes() {

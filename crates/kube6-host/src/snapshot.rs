@@ -60,7 +60,7 @@ pub struct Uplink {
 pub struct Snapshot {
     pub interfaces: Interfaces,
     pub uplink: Uplink,
-    /// `/proc/sys/net/ipv6` exists: the kernel has IPv6.
+    /// `/proc/sys/net/ipv6` exists (or there is no runtime tree to look at): the kernel has IPv6.
     pub ipv6_available: bool,
     /// The kernel command line has `ipv6.disable=1`.
     pub ipv6_disabled_at_boot: bool,
@@ -99,7 +99,8 @@ impl Snapshot {
         let cmdline = fs::read_to_string(cmdline_path).unwrap_or_default();
         Ok(Snapshot {
             uplink,
-            ipv6_available: paths.proc_sys.join("net/ipv6").is_dir(),
+            // Without a runtime tree at all (an image being built) IPv6 is assumed available.
+            ipv6_available: !paths.proc_sys.is_dir() || paths.proc_sys.join("net/ipv6").is_dir(),
             ipv6_disabled_at_boot: cmdline.split_whitespace().any(|w| w == "ipv6.disable=1"),
             sysctl,
             persisted: Persisted::read(&paths.root)?,

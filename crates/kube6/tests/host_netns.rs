@@ -245,3 +245,72 @@ fn forwarding_drops_the_ra_default_route_and_fix_brings_it_back() {
         describe(&again)
     );
 }
+
+#[test]
+fn all_disabled_ipv6_on_a_slaac_uplink_recovers_after_fix() {
+    if !can_run("host radvd netns test", &["sysctl", "radvd"]) {
+        return;
+    }
+    let node = Netns::new("sn");
+    let mut router = Netns::new("sr");
+    let tmp = TempDir::new("host");
+    let root = tmp.path().join("root");
+    fs::create_dir_all(&root).unwrap();
+    let conf = tmp.path().join("radvd.conf");
+    fs::write(&conf, RADVD_CONF).unwrap();
+    router.sysctl_set("net.ipv6.conf.all.forwarding", "1");
+    // IPv6 off everywhere before the link comes up; a fixed MAC gives a known SLAAC address.
+    node.sysctl_set("net.ipv6.conf.all.disable_ipv6", "1");
+    node.sysctl_set("net.ipv6.conf.default.disable_ipv6", "1");
+    veth(&node, "up0", &router, "r0");
+    node.ip("link set up0 down");
+    node.ip("link set up0 address 02:00:00:00:00:10");
+    node.ip("link set up0 up");
+    node.etc_file(
+        "hosts",
+        &format!("127.0.0.1 localhost\n::1 localhost\n2001:db8:2::ff:fe00:10 {HOSTNAME}\n"),
+    );
+    router.spawn(
+        "radvd",
+        &[
+            "--nodaemon",
+            "--config",
+            conf.to_str().unwrap(),
+            "--pidfile",
+            tmp.path().join("radvd.pid").to_str().unwrap(),
+            "--logmethod",
+            "stderr",
+        ],
+    );
+
+    let (code, doc) = check_json(&node, &root, &["--uplink", "up0"]);
+    assert_eq!(code, Some(1), "{doc:#}");
+    assert_eq!(status(&doc, "ipv6-enabled"), "fail", "{doc:#}");
+    assert_eq!(status(&doc, "uplink-address"), "fail", "{doc:#}");
+
+    let fixed = host(&node, &root, &["fix", "--uplink", "up0"]);
+    assert!(fixed.status.code().is_some(), "{}", describe(&fixed));
+    assert_eq!(node.sysctl("net.ipv6.conf.all.disable_ipv6"), "0");
+    assert_eq!(node.sysctl("net.ipv6.conf.up0.disable_ipv6"), "0");
+    assert_eq!(node.sysctl("net.ipv6.conf.up0.accept_ra"), "2");
+    assert_eq!(node.sysctl("net.ipv6.conf.all.forwarding"), "1");
+
+    // The link-local address, the solicitation, the advertisement and DAD of the SLAAC
+    // address take a few seconds; then every check passes.
+    let mut last = serde_json::Value::Null;
+    wait_for(Duration::from_secs(30), "the checks to pass", || {
+        let (code, doc) = check_json(&node, &root, &["--uplink", "up0"]);
+        last = doc;
+        code == Some(0)
+    });
+    assert_eq!(status(&last, "default-route"), "pass", "{last:#}");
+    assert_eq!(status(&last, "hostname"), "pass", "{last:#}");
+
+    let again = host(&node, &root, &["fix", "--uplink", "up0"]);
+    assert_eq!(again.status.code(), Some(0), "{}", describe(&again));
+    assert!(
+        stdout(&again).contains("nothing to change"),
+        "{}",
+        describe(&again)
+    );
+}

@@ -154,6 +154,7 @@ struct FixDocument<'a> {
     diff: String,
     runtime: &'a [fix::RuntimeChange],
     absent: Vec<String>,
+    offline: bool,
     overridden: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     applied: Option<&'a Applied>,
@@ -197,6 +198,7 @@ fn fix(args: &HostArgs, dry_run: bool) -> CommandResult {
                 diff: plan.diff(),
                 runtime: &plan.runtime,
                 absent: plan.absent.iter().map(|k| k.to_string()).collect(),
+                offline: plan.offline,
                 overridden: plan.overridden.iter().map(overridden_line).collect(),
                 applied: applied.as_ref(),
                 report: &report,
@@ -254,9 +256,12 @@ fn render_plan(plan: &FixPlan, applied: Option<&Applied>, dry_run: bool) -> Stri
             change.to
         ));
     }
+    if plan.offline {
+        out.push_str("no runtime sysctl tree under the root: only the file is written (use --proc-sys to apply)\n");
+    }
     for key in &plan.absent {
         out.push_str(&format!(
-            "not applied now: {key} does not exist at runtime (module not loaded, interface missing or IPv6 off); it is in the file for the next boot\n"
+            "not applied now: {key} does not exist at runtime (module not loaded, interface missing or IPv6 off)\n"
         ));
     }
     for o in &plan.overridden {
