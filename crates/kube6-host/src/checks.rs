@@ -62,7 +62,8 @@ pub struct Check {
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     pub status: CheckStatus,
-    pub families: String,
+    /// The expected families, primary first.
+    pub families: Vec<Family>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uplink: Option<String>,
     pub checks: Vec<Check>,
@@ -241,7 +242,7 @@ pub fn run_checks(snap: &Snapshot, exp: &Expectations) -> Report {
         .unwrap_or(CheckStatus::Pass);
     Report {
         status,
-        families: families_to_string(&exp.families),
+        families: exp.families.clone(),
         uplink: snap.uplink.name.clone(),
         checks,
     }
@@ -344,7 +345,13 @@ fn forwarding(snap: &Snapshot, exp: &Expectations) -> Check {
         Check {
             id: "forwarding",
             status: CheckStatus::Fail,
-            summary: "forwarding is off".into(),
+            summary: format!(
+                "forwarding is off: {}",
+                off.iter()
+                    .map(|(k, _)| k.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             read,
             why: why.into(),
             fix: Some(fix_with(&off)),
@@ -428,14 +435,16 @@ fn accept_ra(snap: &Snapshot) -> Check {
     let (status, summary, fix) = match snap.value(&ra_key) {
         Some("1") if in_use => (
             CheckStatus::Fail,
-            if forwarding_on {
-                format!(
-                    "forwarding is on and {up} has accept_ra = 1: the default route learned from router advertisements is dropped"
-                )
-            } else {
-                format!(
-                    "{up} has accept_ra = 1: turning forwarding on will drop the default route learned from router advertisements"
-                )
+            match (forwarding_on, route.is_some()) {
+                (true, true) => format!(
+                    "forwarding is on and {up} has accept_ra = 1: the kernel ignores router advertisements and the default route learned from them expires"
+                ),
+                (true, false) => format!(
+                    "forwarding is on and {up} has accept_ra = 1: router advertisements are ignored and there is no IPv6 default route"
+                ),
+                (false, _) => format!(
+                    "{up} has accept_ra = 1: turning forwarding on drops the default route learned from router advertisements"
+                ),
             },
             Some(fix_with(&[(ra_key.clone(), "2")])),
         ),

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use kube6_host::checks::run_checks;
 use kube6_host::dns::SystemResolver;
-use kube6_host::expect::{Expectations, Upstream, parse_families, parse_node_ips};
+use kube6_host::expect::{
+    Expectations, Upstream, families_to_string, parse_families, parse_node_ips,
+};
 use kube6_host::fix::{self, Applied, FixPlan};
 use kube6_host::{CheckStatus, HostPaths, Report, Snapshot};
 use serde::Serialize;
@@ -327,7 +329,7 @@ pub fn render_report(report: &Report, color: bool) -> String {
         } else {
             "ready"
         },
-        report.families,
+        families_to_string(&report.families),
         report
             .uplink
             .as_deref()

@@ -2,10 +2,11 @@
 //! The text output is one line usable as-is as the kubelet's `--node-ip` value.
 
 use kube6_host::dns::SystemResolver;
-use kube6_host::expect::{Expectations, families_to_string};
+use kube6_host::expect::Expectations;
 use kube6_host::netlink::read_interfaces;
 use kube6_host::nodeip::{NodeIpChoice, NodeIps, detect};
 use kube6_host::snapshot::{HostPaths, hostname_lookup};
+use kube6_net::Family;
 use serde::Serialize;
 
 use crate::commands::host::{ExpectationArgs, print_structured};
@@ -27,7 +28,7 @@ pub struct Args {
 struct Document<'a> {
     /// The kubelet `--node-ip` value.
     node_ip: String,
-    families: String,
+    families: &'a [Family],
     complete: bool,
     choices: &'a [NodeIpChoice],
 }
@@ -57,7 +58,7 @@ pub fn run(args: Args) -> CommandResult {
             format,
             &Document {
                 node_ip: ips.kubelet_value(),
-                families: families_to_string(&exp.families),
+                families: &exp.families,
                 complete: ips.complete(),
                 choices: &ips.choices,
             },
