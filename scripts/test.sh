@@ -37,3 +37,6 @@ else
   cargo test --workspace --locked --no-fail-fast
 fi
 cargo test --workspace --locked --doc
+
+# Every importer (and the NDP packet parser) under coverage-guided fuzzing, for a bounded time.
+scripts/fuzz.sh

@@ -261,7 +261,33 @@ fn yaml_error(err: serde_saphyr::Error) -> YamlError {
         Some((head, rest)) if head.starts_with("line ") => rest.to_string(),
         _ => message,
     };
+    // The position is printed by the caller; drop the parser's own copy of it.
+    let message = match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message,
+    };
+    let message = if message.starts_with("budget breached") || message.contains("recursion limit") {
+        budget_message(&message)
+    } else {
+        message
+    };
     YamlError { pos, message }
+}
+
+/// A limit breach said in words: which limit, and that it protects against YAML bombs.
+fn budget_message(raw: &str) -> String {
+    let what = if raw.contains("Depth") || raw.contains("recursion") {
+        format!("it nests deeper than {MAX_DEPTH} levels")
+    } else if raw.contains("Nodes") {
+        format!("it expands to more than {MAX_NODES} values (aliases included)")
+    } else if raw.contains("Documents") {
+        format!("it holds more than {MAX_DOCUMENTS} documents")
+    } else if raw.contains("Alias") || raw.contains("Anchor") || raw.contains("Replay") {
+        "it uses too many aliases or anchors".to_string()
+    } else {
+        "it exceeds kube6's size limits".to_string()
+    };
+    format!("refused: {what}; configuration files never need that, YAML bombs do")
 }
 
 #[cfg(test)]

@@ -1,0 +1,341 @@
+//! The command-line contract: exit statuses, output formats, and what bad input gets.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn kube6(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kube6"))
+        .current_dir(root())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+/// A file in a fresh temporary directory.
+fn temp_file(name: &str, content: &[u8]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, content).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn plan_without_a_file_plans_the_builtin_example() {
+    let out = kube6(&["plan"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("fd00::/108") && text.contains("512") && text.contains("2,048"),
+        "{text}"
+    );
+    let out = kube6(&["plan", "-o", "json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["primaryFamily"], "IPv6");
+    assert_eq!(plan["distribution"], "k0s");
+    assert_eq!(plan["cni"], "kube-router");
+}
+
+#[test]
+fn plan_yaml_output_is_yaml() {
+    let out = kube6(&["plan", "-o", "yaml"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.contains("primaryFamily: IPv6"), "{text}");
+    assert!(text.contains("maxNodes: 512"), "{text}");
+}
+
+#[test]
+fn invalid_input_still_prints_the_plan_with_exit_1() {
+    let (_dir, path) = temp_file(
+        "k0s.yaml",
+        b"apiVersion: k0s.k0sproject.io/v1beta1\nkind: ClusterConfig\nspec:\n  network:\n    podCIDR: fd00::/108\n    serviceCIDR: fd01::/112\n",
+    );
+    let out = kube6(&["plan", path.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["valid"], false);
+    assert_eq!(
+        plan["pods"][0]["maxNodes"], 512,
+        "the computable parts are still there"
+    );
+    let ids: Vec<&str> = plan["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"K6E040") && ids.contains(&"K6E041"),
+        "{ids:?}"
+    );
+    let d = plan["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == "K6E041")
+        .unwrap();
+    for field in [
+        "severity",
+        "message",
+        "path",
+        "line",
+        "column",
+        "enforcedBy",
+        "hint",
+    ] {
+        assert!(!d[field].is_null(), "diagnostic lacks {field}: {d}");
+    }
+}
+
+#[test]
+fn the_gate_on_the_command_line_makes_k0s_ipv6_valid() {
+    let out = kube6(&["validate", "examples/k0s-ipv6-single-stack.yaml"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "without the gate k0s refuses IPv6 single-stack"
+    );
+    assert!(stdout(&out).contains("K6E040"));
+    let out = kube6(&[
+        "validate",
+        "examples/k0s-ipv6-single-stack.yaml",
+        "--feature-gates",
+        "IPv6SingleStack=true",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn text_diagnostics_quote_the_offending_line() {
+    let (_dir, path) = temp_file(
+        "k0s.yaml",
+        b"apiVersion: k0s.k0sproject.io/v1beta1\nkind: ClusterConfig\nspec:\n  network:\n    podCIDR: fd00::/108\n    serviceCIDR: fd01::/112\n",
+    );
+    let out = kube6(&[
+        "validate",
+        path.to_str().unwrap(),
+        "--feature-gates",
+        "IPv6SingleStack=true",
+    ]);
+    let text = stdout(&out);
+    assert!(text.contains("error[K6E041]"), "{text}");
+    assert!(text.contains(":6:18"), "{text}");
+    assert!(text.contains("    serviceCIDR: fd01::/112"), "{text}");
+    assert!(text.contains("fix: use fd01::/108"), "{text}");
+    assert!(!text.contains('\u{1b}'), "no colour when not on a terminal");
+}
+
+fn assert_usage_error(out: &Output, expect: &[&str]) {
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stdout: {}\nstderr: {}",
+        stdout(out),
+        stderr(out)
+    );
+    let err = stderr(out);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    for e in expect {
+        assert!(err.contains(e), "{err:?} lacks {e:?}");
+    }
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_file_line_column_and_one_line() {
+    let cases: &[(&str, &[u8], &[&str])] = &[
+        ("syntax.yaml", b"spec:\n  network: [a, b\n  x: y\n", &["syntax.yaml:"]),
+        ("empty.yaml", b"", &["empty.yaml", "no YAML document"]),
+        ("comment.yaml", b"# nothing here\n", &["comment.yaml", "no YAML document"]),
+        (
+            "wrongtype.yaml",
+            b"apiVersion: k0s.k0sproject.io/v1beta1\nkind: ClusterConfig\nspec:\n  network:\n    podCIDR: [fd00::/108]\n",
+            &["wrongtype.yaml:5:14", "spec.network.podCIDR", "expected a string"],
+        ),
+        ("unknown.yaml", b"apiVersion: example.com/v1\nkind: Widget\n", &["unknown.yaml:2:7", "Widget"]),
+        ("noformat.yaml", b"hello: world\n", &["noformat.yaml:1:1", "--format"]),
+        ("scalar.yaml", b"just a string\n", &["scalar.yaml", "--format"]),
+        (
+            "dupkey.yaml",
+            b"apiVersion: k0s.k0sproject.io/v1beta1\nkind: ClusterConfig\nkind: ClusterConfig\n",
+            &["dupkey.yaml:3"],
+        ),
+        ("binary.yaml", b"\xff\xfe\x00garbage", &["binary.yaml", "UTF-8"]),
+    ];
+    for (name, content, expect) in cases {
+        let (_dir, path) = temp_file(name, content);
+        for command in ["plan", "validate"] {
+            let out = kube6(&[command, path.to_str().unwrap()]);
+            assert_usage_error(&out, expect);
+        }
+    }
+}
+
+#[test]
+fn yaml_bombs_and_oversized_files_are_refused() {
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..15 {
+        let p = i - 1;
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
+    }
+    let (_dir, path) = temp_file("bomb.yaml", bomb.as_bytes());
+    let started = std::time::Instant::now();
+    assert_usage_error(&kube6(&["plan", path.to_str().unwrap()]), &["bomb.yaml"]);
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "a bomb must be refused quickly"
+    );
+
+    let big = "# padding\n".repeat(600_000);
+    let (_dir, path) = temp_file("big.yaml", big.as_bytes());
+    assert_usage_error(
+        &kube6(&["plan", path.to_str().unwrap()]),
+        &["big.yaml", "at most"],
+    );
+
+    let deep = "[".repeat(10_000);
+    let (_dir, path) = temp_file("deep.yaml", deep.as_bytes());
+    assert_usage_error(&kube6(&["plan", path.to_str().unwrap()]), &["deep.yaml"]);
+}
+
+#[test]
+fn missing_files_and_directories_exit_2() {
+    assert_usage_error(
+        &kube6(&["plan", "does/not/exist.yaml"]),
+        &["does/not/exist.yaml"],
+    );
+    assert_usage_error(
+        &kube6(&["validate", "examples"]),
+        &["examples", "directory"],
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(
+        kube6(&["plan", "--feature-gates", "IPv6SingleStack=maybe"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        kube6(&["plan", "--format", "yamlish"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(kube6(&["validate"]).status.code(), Some(2));
+    assert_eq!(kube6(&["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn validate_checks_every_file_and_reports_the_worst() {
+    let out = kube6(&[
+        "validate",
+        "examples/k0s-dual-stack.yaml",
+        "examples/kkp-dual-stack.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let out = kube6(&[
+        "validate",
+        "examples/k0s-dual-stack.yaml",
+        "examples/k0s-ipv6-single-stack.yaml",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["files"].as_array().unwrap().len(), 2);
+    let out = kube6(&["validate", "examples/k0s-dual-stack.yaml", "missing.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out).contains("k0s-dual-stack.yaml: valid"),
+        "the readable file is still checked"
+    );
+}
+
+#[test]
+fn format_override_and_unknown_field_warnings() {
+    let (_dir, path) = temp_file("config.yaml", b"cluster-cidr: fd00:42::/56\nservice-cidr: fd00:43::/112\nnode-ip: 2001:db8::10\nflanel-ipv6-masq: true\n");
+    let out = kube6(&[
+        "validate",
+        path.to_str().unwrap(),
+        "--format",
+        "k3s",
+        "-o",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warning = report["files"][0]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == "K6W900")
+        .cloned();
+    let warning = warning.expect("an unknown-field warning");
+    assert!(
+        warning["hint"]
+            .as_str()
+            .unwrap()
+            .contains("flannel-ipv6-masq"),
+        "{warning}"
+    );
+    assert_eq!(warning["line"], 4);
+    let out = kube6(&["validate", path.to_str().unwrap(), "--format", "k0s"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "forcing the wrong format is refused: {}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn rules_lists_every_rule_and_docs_are_current() {
+    let out = kube6(&["rules", "-o", "json"]);
+    let rules: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules = rules.as_array().unwrap();
+    assert!(rules.len() >= 50, "{}", rules.len());
+    assert!(
+        rules.iter().all(|r| r["id"].is_string()
+            && r["enforcedBy"].is_string()
+            && r["summary"].is_string())
+    );
+    let text = stdout(&kube6(&["rules"]));
+    assert!(text.contains("K6E041") && text.contains("kube-apiserver"));
+    let markdown = stdout(&kube6(&["rules", "--markdown"]));
+    let docs = std::fs::read_to_string(root().join("docs/rules.md")).unwrap_or_default();
+    assert!(
+        docs == markdown,
+        "docs/rules.md is stale: regenerate it with `cargo run -q -p kube6 -- rules --markdown > docs/rules.md`"
+    );
+}
+
+#[test]
+fn schema_is_json_schema_for_the_kube6_format() {
+    let out = kube6(&["schema"]);
+    assert_eq!(out.status.code(), Some(0));
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        schema["properties"]["apiVersion"]["const"],
+        "kube6.dev/v1alpha1"
+    );
+}
