@@ -63,6 +63,21 @@ impl FromStr for Upstream {
 }
 
 /// What the cluster expects of this node. Filled from flags or from a kube6 plan.
+///
+/// ```
+/// use kube6_host::{Expectations, Upstream};
+/// use kube6_net::Family;
+///
+/// // A dual-stack cluster with IPv6 primary whose pod ranges are reached by NDP proxying.
+/// let exp = Expectations {
+///     families: vec![Family::IPv6, Family::IPv4],
+///     upstream: Some(Upstream::NdpProxy),
+///     ..Expectations::default()
+/// };
+/// assert!(exp.validate().is_ok());
+/// assert_eq!(exp.primary(), Family::IPv6);
+/// assert!(exp.dual_stack());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Expectations {

@@ -232,3 +232,53 @@ fn find_tools(root: &Path, names: &[&str]) -> Vec<String> {
         .map(|n| n.to_string())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uplink_from_flag_route_or_the_only_candidate() {
+        let mut ifs = crate::nodeip::tests::fixture();
+        let exp = Expectations::default();
+        let u = find_uplink(&exp, &ifs);
+        assert_eq!(u.name.as_deref(), Some("eth0"));
+        assert!(u.reason.contains("IPv6 default route"), "{u:?}");
+
+        let given = Expectations {
+            uplink: Some("nope0".into()),
+            ..Expectations::default()
+        };
+        assert_eq!(find_uplink(&given, &ifs).name, None);
+
+        // No default route: eth0 is the only ordinary interface with a global address (cni0 is
+        // virtual, lo is loopback).
+        ifs.routes.clear();
+        let u = find_uplink(&exp, &ifs);
+        assert_eq!(u.name.as_deref(), Some("eth0"), "{u:?}");
+
+        // A second candidate makes it ambiguous.
+        ifs.links.push(crate::netlink::Link {
+            index: 4,
+            name: "eth1".into(),
+            mtu: 1500,
+            up: true,
+            loopback: false,
+            kind: None,
+        });
+        let mut second = ifs.addresses[5].clone();
+        second.ifname = "eth1".into();
+        second.addr = "2001:db8:7::1".parse().unwrap();
+        ifs.addresses.push(second);
+        let u = find_uplink(&exp, &ifs);
+        assert_eq!(u.name, None);
+        assert!(u.reason.contains("--uplink"), "{u:?}");
+    }
+
+    #[test]
+    fn sysctl_keys_for_the_uplink() {
+        let keys = keys_to_read(Some("eth0.100"));
+        assert!(keys.contains(&Key::ipv6_conf("eth0.100", "accept_ra")));
+        assert!(keys.contains(&Key::parse("net.ipv4.ip_forward")));
+    }
+}

@@ -82,7 +82,27 @@ fn disabled_ipv6_fails_fix_repairs_and_second_fix_is_a_noop() {
     assert_eq!(status(&doc, "ipv6-enabled"), "fail", "{doc:#}");
     assert_eq!(status(&doc, "forwarding"), "fail", "{doc:#}");
 
-    let fixed = host(&node, root.path(), &["fix"]);
+    // For people: the failing check with what was read, why and the fix.
+    let text = host(&node, root.path(), &["check"]);
+    assert_eq!(text.status.code(), Some(1), "{}", describe(&text));
+    let text = stdout(&text);
+    assert!(text.contains("FAIL  ipv6-enabled"), "{text}");
+    assert!(
+        text.contains("read: net.ipv6.conf.lo.disable_ipv6 = 1"),
+        "{text}"
+    );
+    assert!(text.contains("why:"), "{text}");
+    assert!(
+        text.contains("fix:  kube6 host fix (sets net.ipv6.conf.default.disable_ipv6 = 0, net.ipv6.conf.lo.disable_ipv6 = 0)"),
+        "{text}"
+    );
+    assert!(text.contains("not ready:"), "{text}");
+    let yaml = host(&node, root.path(), &["check", "-o", "yaml"]);
+    let yaml: serde_json::Value = serde_saphyr::from_str(&stdout(&yaml)).unwrap();
+    assert_eq!(yaml["status"], "fail");
+
+    // `check --fix` is `fix`.
+    let fixed = host(&node, root.path(), &["check", "--fix"]);
     assert_eq!(fixed.status.code(), Some(0), "{}", describe(&fixed));
     assert_eq!(node.sysctl("net.ipv6.conf.lo.disable_ipv6"), "0");
     assert_eq!(node.sysctl("net.ipv6.conf.default.disable_ipv6"), "0");
