@@ -23,6 +23,12 @@ enum Command {
     Validate(commands::validate::Args),
     /// Print the address plan (and diagnostics); without FILE, the built-in k0s IPv6 example.
     Plan(commands::plan::Args),
+    /// Write the configuration files a distribution, CNI and host need, from one valid plan.
+    Render(commands::render::Args),
+    /// Translate a configuration between input formats.
+    Convert(commands::convert::Args),
+    /// Check a running cluster (or a kubectl dump of it) against its plan.
+    Verify(commands::verify::Args),
     /// List every rule kube6 checks.
     Rules(commands::rules::Args),
     /// Print the JSON Schema of kube6's ClusterNetwork.
@@ -41,6 +47,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(args),
         Command::Plan(args) => commands::plan::run(args),
+        Command::Render(args) => commands::render::run(args),
+        Command::Convert(args) => commands::convert::run(args),
+        Command::Verify(args) => commands::verify::run(args),
         Command::Rules(args) => commands::rules::run(args),
         Command::Schema(args) => commands::schema::run(args),
         Command::NdpProxy(args) => commands::ndp_proxy::run(args),
