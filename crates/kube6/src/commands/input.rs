@@ -25,6 +25,10 @@ pub struct InputArgs {
     /// The CNI, for formats that do not name one (kubeadm) or to override the input.
     #[arg(long, value_name = "CNI", value_parser = parse_cni)]
     pub cni: Option<Cni>,
+    /// A k3s command line to read instead of a file, as the install flags are usually given:
+    /// --k3s-args "server --node-ip 2001:db8::1 --cluster-cidr fd00:42::/56".
+    #[arg(long, value_name = "ARGS")]
+    pub k3s_args: Option<String>,
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -106,6 +110,15 @@ pub fn import_failure(source: &Source, err: &ImportError) -> Failure {
         None => source.name.clone(),
     };
     Failure::usage(anyhow!("{place}: {err}"))
+}
+
+/// Analyzes the `--k3s-args` command line.
+pub fn analyze_k3s_args(args: &InputArgs, line: &str) -> Result<(Source, Analysis), Failure> {
+    let source = Source { name: "--k3s-args".to_string(), text: line.to_string() };
+    let mut options = args.import_options();
+    options.format = Some(Format::K3sArgs);
+    let analysis = analyze(&source.name, &source.text, &options).map_err(|e| import_failure(&source, &e))?;
+    Ok((source, analysis))
 }
 
 /// Reads and analyzes one file.

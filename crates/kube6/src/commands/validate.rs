@@ -13,7 +13,7 @@ use crate::output::{self, OutputFormat, paint};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Configuration files to check (kube6, k0s, kubeadm, k3s/RKE2, KKP).
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required_unless_present = "k3s_args", value_name = "FILE")]
     pub files: Vec<PathBuf>,
     #[command(flatten)]
     pub input: InputArgs,
@@ -40,8 +40,12 @@ pub fn run(args: Args) -> CommandResult {
     let mut reports = Vec::new();
     let mut text = String::new();
     let mut first_failure = None;
-    for path in &args.files {
-        match analyze_file(path, &args.input) {
+    let mut inputs: Vec<Result<_, _>> = args.files.iter().map(|path| analyze_file(path, &args.input)).collect();
+    if let Some(line) = &args.input.k3s_args {
+        inputs.push(super::input::analyze_k3s_args(&args.input, line));
+    }
+    for input in inputs {
+        match input {
             Ok((source, analysis)) => {
                 let diagnostics = analysis.plan.diagnostics.clone();
                 let valid = analysis.plan.valid;
