@@ -339,3 +339,32 @@ fn schema_is_json_schema_for_the_kube6_format() {
         "kube6.dev/v1alpha1"
     );
 }
+
+#[test]
+fn node_ip_takes_expectations_from_a_plan() {
+    // A node name the plan does not declare is a usage error that lists the declared ones.
+    let out = kube6(&[
+        "node-ip",
+        "--plan",
+        "examples/kube6-ipv6-single-stack.yaml",
+        "--node",
+        "nope",
+    ]);
+    assert_usage_error(&out, &["nope", "cp1, worker1, worker2"]);
+    // The plan's address for cp1 is a documentation address this host does not have: the
+    // explicit choice is reported as unusable (exit 1), with the plan's family.
+    let out = kube6(&[
+        "node-ip",
+        "--plan",
+        "examples/kube6-ipv6-single-stack.yaml",
+        "--node",
+        "cp1",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["families"], serde_json::json!(["IPv6"]));
+    assert_eq!(doc["choices"][0]["source"], "explicit");
+    assert_eq!(doc["choices"][0]["address"], "2001:db8:7:1::10");
+}

@@ -16,33 +16,114 @@ use serde::Serialize;
 use crate::exit::{CommandResult, Failure, Status};
 use crate::output::OutputFormat;
 
-/// What the cluster expects of this node, as flags. Becomes a [`kube6_host::Expectations`].
+/// What the cluster expects of this node, as flags or from a plan. Becomes a
+/// [`kube6_host::Expectations`]; flags given explicitly win over the plan.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ExpectationArgs {
     /// Address families, primary first: IPv4, IPv6, dual (IPv4 first), dual6 (IPv6 first), or a
-    /// comma list such as IPv6,IPv4.
-    #[arg(long, default_value = "IPv6", value_name = "FAMILIES")]
-    pub family: String,
+    /// comma list such as IPv6,IPv4. Default: the plan's families, else IPv6.
+    #[arg(long, value_name = "FAMILIES")]
+    pub family: Option<String>,
     /// The node IPs the kubelet will use (at most one per family), e.g. 2001:db8::10,192.0.2.10.
     #[arg(long = "node-ip", value_name = "ADDR[,ADDR]")]
     pub node_ip: Option<String>,
     /// The node name to resolve (default: this host's hostname).
     #[arg(long, value_name = "NAME")]
     pub hostname: Option<String>,
+    /// A cluster configuration (any format kube6 reads) whose plan says what to expect: families,
+    /// this node's IPs (from its entry in `nodes`), the upstream mode and uplink, NAT64.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// This node's name in the plan's `nodes` (default: --hostname, else this host's hostname).
+    #[arg(long, value_name = "NAME", requires = "plan")]
+    pub node: Option<String>,
+    #[command(flatten)]
+    pub input: crate::commands::input::InputArgs,
 }
 
 impl ExpectationArgs {
     pub fn to_expectations(&self) -> Result<Expectations, Failure> {
-        let exp = Expectations {
-            families: parse_families(&self.family).map_err(Failure::usage)?,
-            node_ips: match &self.node_ip {
-                Some(s) => parse_node_ips(s).map_err(Failure::usage)?,
-                None => Vec::new(),
-            },
-            hostname: self.hostname.clone(),
-            ..Expectations::default()
+        let mut exp = match &self.plan {
+            Some(path) => self.from_plan(path)?,
+            None => Expectations::default(),
         };
+        if let Some(family) = &self.family {
+            exp.families = parse_families(family).map_err(Failure::usage)?;
+        }
+        if let Some(ips) = &self.node_ip {
+            exp.node_ips = parse_node_ips(ips).map_err(Failure::usage)?;
+        }
+        if self.hostname.is_some() {
+            exp.hostname = self.hostname.clone();
+        }
         exp.validate().map_err(Failure::usage)?;
+        Ok(exp)
+    }
+
+    /// Expectations from a plan: what the cluster's configuration says this node needs.
+    fn from_plan(&self, path: &std::path::Path) -> Result<Expectations, Failure> {
+        let (source, analysis) = crate::commands::input::analyze_file(path, &self.input)?;
+        if !analysis.plan.valid {
+            eprintln!(
+                "kube6: {} has errors (see `kube6 validate {}`); checking against it anyway",
+                source.name, source.name
+            );
+        }
+        let net = &analysis.network;
+        let mut exp = Expectations::default();
+        if !analysis.plan.families.is_empty() {
+            exp.families = analysis.plan.families.clone();
+        }
+        let name = self
+            .node
+            .clone()
+            .or_else(|| self.hostname.clone())
+            .or_else(|| {
+                let name = kube6_host::snapshot::node_name(
+                    &Expectations::default(),
+                    &kube6_host::HostPaths::system(),
+                );
+                (!name.is_empty()).then_some(name)
+            });
+        if let Some(name) = &name {
+            match net.nodes.iter().find(|n| &n.name.value == name) {
+                Some(node) => {
+                    exp.node_ips = node
+                        .addresses
+                        .iter()
+                        .filter_map(|a| a.value.parsed)
+                        .collect();
+                    exp.hostname = Some(name.clone());
+                }
+                None if self.node.is_some() => {
+                    let known: Vec<&str> =
+                        net.nodes.iter().map(|n| n.name.value.as_str()).collect();
+                    return Err(Failure::usage(anyhow::anyhow!(
+                        "{}: no node named {name:?} (nodes: {})",
+                        source.name,
+                        if known.is_empty() {
+                            "none declared".to_string()
+                        } else {
+                            known.join(", ")
+                        }
+                    )));
+                }
+                None => {}
+            }
+        }
+        if let Some(upstream) = net
+            .upstream_for(kube6_net::Family::IPv6)
+            .or_else(|| net.upstream.first())
+        {
+            let mode = match upstream.mode.value {
+                kube6_model::model::UpstreamMode::Masquerade => "nat",
+                other => other.as_str(),
+            };
+            exp.upstream = mode.parse::<Upstream>().ok();
+            exp.uplink = upstream.uplink.as_ref().map(|u| u.value.clone());
+        }
+        // An IPv6-only cluster that declares NAT64 depends on DNS64 to reach IPv4-only hosts.
+        exp.require_dns64 = net.nat64.is_some() && exp.families == [kube6_net::Family::IPv6];
         Ok(exp)
     }
 }
@@ -78,12 +159,13 @@ pub struct HostArgs {
 impl HostArgs {
     fn expectations(&self) -> Result<Expectations, Failure> {
         let mut exp = self.expect.to_expectations()?;
-        exp.uplink = self.uplink.clone();
-        exp.upstream = match &self.upstream {
-            Some(s) => Some(s.parse::<Upstream>().map_err(Failure::usage)?),
-            None => None,
-        };
-        exp.require_dns64 = self.require_dns64;
+        if self.uplink.is_some() {
+            exp.uplink = self.uplink.clone();
+        }
+        if let Some(s) = &self.upstream {
+            exp.upstream = Some(s.parse::<Upstream>().map_err(Failure::usage)?);
+        }
+        exp.require_dns64 |= self.require_dns64;
         exp.allow_ula = self.allow_ula;
         Ok(exp)
     }
