@@ -44,7 +44,7 @@ pub struct ExpectationArgs {
 impl ExpectationArgs {
     pub fn to_expectations(&self) -> Result<Expectations, Failure> {
         let mut exp = match &self.plan {
-            Some(path) => self.from_plan(path)?,
+            Some(path) => self.expectations_of_plan(path)?,
             None => Expectations::default(),
         };
         if let Some(family) = &self.family {
@@ -61,7 +61,7 @@ impl ExpectationArgs {
     }
 
     /// Expectations from a plan: what the cluster's configuration says this node needs.
-    fn from_plan(&self, path: &std::path::Path) -> Result<Expectations, Failure> {
+    fn expectations_of_plan(&self, path: &std::path::Path) -> Result<Expectations, Failure> {
         let (source, analysis) = crate::commands::input::analyze_file(path, &self.input)?;
         if !analysis.plan.valid {
             eprintln!(
