@@ -114,10 +114,14 @@ pub fn import_failure(source: &Source, err: &ImportError) -> Failure {
 
 /// Analyzes the `--k3s-args` command line.
 pub fn analyze_k3s_args(args: &InputArgs, line: &str) -> Result<(Source, Analysis), Failure> {
-    let source = Source { name: "--k3s-args".to_string(), text: line.to_string() };
+    let source = Source {
+        name: "--k3s-args".to_string(),
+        text: line.to_string(),
+    };
     let mut options = args.import_options();
     options.format = Some(Format::K3sArgs);
-    let analysis = analyze(&source.name, &source.text, &options).map_err(|e| import_failure(&source, &e))?;
+    let analysis =
+        analyze(&source.name, &source.text, &options).map_err(|e| import_failure(&source, &e))?;
     Ok((source, analysis))
 }
 

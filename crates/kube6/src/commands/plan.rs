@@ -24,7 +24,9 @@ pub struct Args {
 pub fn run(mut args: Args) -> CommandResult {
     let (source, analysis) = match (&args.file, &args.input.k3s_args) {
         (Some(_), Some(_)) => {
-            return Err(crate::exit::Failure::usage(anyhow::anyhow!("give either FILE or --k3s-args, not both")));
+            return Err(crate::exit::Failure::usage(anyhow::anyhow!(
+                "give either FILE or --k3s-args, not both"
+            )));
         }
         (None, Some(line)) => super::input::analyze_k3s_args(&args.input, line)?,
         (Some(path), None) => analyze_file(path, &args.input)?,

@@ -40,7 +40,11 @@ pub fn run(args: Args) -> CommandResult {
     let mut reports = Vec::new();
     let mut text = String::new();
     let mut first_failure = None;
-    let mut inputs: Vec<Result<_, _>> = args.files.iter().map(|path| analyze_file(path, &args.input)).collect();
+    let mut inputs: Vec<Result<_, _>> = args
+        .files
+        .iter()
+        .map(|path| analyze_file(path, &args.input))
+        .collect();
     if let Some(line) = &args.input.k3s_args {
         inputs.push(super::input::analyze_k3s_args(&args.input, line));
     }

@@ -6,5 +6,7 @@ use crate::exit::{CommandResult, Failure};
 pub struct Args {}
 
 pub fn run(_args: Args) -> CommandResult {
-    Err(Failure::usage(anyhow::anyhow!("verify is not available in this build")))
+    Err(Failure::usage(anyhow::anyhow!(
+        "verify is not available in this build"
+    )))
 }
