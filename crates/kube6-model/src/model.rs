@@ -58,6 +58,21 @@ impl Format {
     }
 }
 
+impl Format {
+    /// What a document of this format is called, for people: "k0s ClusterConfig".
+    pub fn document_name(self) -> &'static str {
+        match self {
+            Format::Kube6 => "kube6 ClusterNetwork",
+            Format::K0s => "k0s ClusterConfig",
+            Format::Kubeadm => "kubeadm configuration",
+            Format::K3s => "k3s config.yaml",
+            Format::Rke2 => "RKE2 config.yaml",
+            Format::K3sArgs => "k3s command line",
+            Format::Kkp => "Kubermatic Cluster",
+        }
+    }
+}
+
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -386,6 +401,16 @@ pub struct Upstream {
     pub mode: Located<UpstreamMode>,
     /// The node interface facing the upstream router (for the NDP proxy).
     pub uplink: Option<Located<String>>,
+    /// The upstream BGP peer, for `mode: bgp`.
+    pub bgp: Option<BgpPeer>,
+}
+
+/// An upstream BGP peer the nodes announce their pod blocks to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BgpPeer {
+    pub peer_address: Option<Located<AddrValue>>,
+    pub peer_asn: Option<Located<String>>,
+    pub local_asn: Option<Located<String>>,
 }
 
 /// NAT64 for an IPv6-only cluster reaching IPv4-only destinations.

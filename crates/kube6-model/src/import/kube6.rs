@@ -6,7 +6,7 @@ use kube6_net::Family;
 
 use super::walk::{Fields, Notes, ShapeError, string};
 use crate::model::{
-    CalicoPool, CidrValue, ClusterNetwork, Cni, Distribution, FeatureGate, Format, Nat64, NodeSpec,
+    BgpPeer, CalicoPool, CidrValue, ClusterNetwork, Cni, Distribution, FeatureGate, Format, Nat64, NodeSpec,
     Role, Upstream, UpstreamMode,
 };
 use crate::source::{Located, Origin};
@@ -42,7 +42,8 @@ pub const SERVICE_RANGE: &[&str] = &["cidr"];
 pub const API: &[&str] = &["address", "externalAddress"];
 pub const KUBE_PROXY: &[&str] = &["mode"];
 pub const NODE: &[&str] = &["name", "role", "addresses"];
-pub const UPSTREAM: &[&str] = &["mode", "uplink"];
+pub const UPSTREAM: &[&str] = &["mode", "uplink", "bgp"];
+pub const BGP: &[&str] = &["peerAddress", "peerASN", "localASN"];
 pub const NAT64: &[&str] = &["prefix"];
 pub const CALICO: &[&str] = &["mode", "pools"];
 pub const CALICO_POOL: &[&str] = &["cidr", "blockSize", "natOutgoing", "ipipMode", "vxlanMode"];
@@ -75,6 +76,7 @@ pub const FIELDS: &[(&str, &[&str])] = &[
     ("spec.kubeProxy", KUBE_PROXY),
     ("spec.nodes[]", NODE),
     ("spec.upstream.IPv6", UPSTREAM),
+    ("spec.upstream.IPv6.bgp", BGP),
     ("spec.nat64", NAT64),
 ];
 
@@ -208,6 +210,16 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
                     family,
                     mode: parse_enum::<UpstreamMode>(&mode)?,
                     uplink: entry.string("uplink")?,
+                    bgp: entry
+                        .map("bgp", BGP, &[], notes)?
+                        .map(|bgp| -> Result<BgpPeer, ShapeError> {
+                            Ok(BgpPeer {
+                                peer_address: bgp.addr("peerAddress")?,
+                                peer_asn: bgp.text("peerASN")?,
+                                local_asn: bgp.text("localASN")?,
+                            })
+                        })
+                        .transpose()?,
                 });
             }
         }

@@ -487,7 +487,7 @@ fn check_kkp(net: &ClusterNetwork, out: &mut Out) {
                 provider.value
             ),
             format!(
-                "make sure the seed's datacenter sets spec.{}.ipv6Enabled: true",
+                "make sure the datacenter in the KKP Seed sets spec.{}.ipv6Enabled: true",
                 provider.value
             ),
         ));

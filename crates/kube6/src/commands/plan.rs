@@ -111,7 +111,10 @@ pub fn render_text(plan: &Plan, source: &Source) -> String {
         String::new()
     };
     let rows = vec![
-        vec!["format".to_string(), plan.source.format.to_string()],
+        vec![
+            "input".to_string(),
+            plan.source.format.document_name().to_string(),
+        ],
         vec![
             "distribution".to_string(),
             with_version(plan.distribution.to_string(), &plan.distribution_version),
@@ -257,6 +260,16 @@ pub fn render_text(plan: &Plan, source: &Source) -> String {
         }
     }
     out
+}
+
+/// "k0s ClusterConfig", or "kube6 ClusterNetwork for k0s" when the format names no distribution.
+pub fn describe_source(net: &kube6_model::model::ClusterNetwork) -> String {
+    match net.format {
+        kube6_model::model::Format::Kube6 => {
+            format!("kube6 ClusterNetwork for {}", net.distribution.value)
+        }
+        format => format.document_name().to_string(),
+    }
 }
 
 /// 65535 → "65,535".

@@ -67,10 +67,9 @@ pub fn run(args: Args) -> CommandResult {
                     paint(output::RED, "invalid")
                 };
                 text.push_str(&format!(
-                    "{}: {verdict} ({} {}, {})\n",
+                    "{}: {verdict} ({}, {})\n",
                     source.name,
-                    analysis.network.format,
-                    analysis.network.distribution.value,
+                    super::plan::describe_source(&analysis.network),
                     output::summary(&diagnostics)
                 ));
                 reports.push(FileReport {
