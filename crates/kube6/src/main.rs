@@ -7,7 +7,7 @@ mod output;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Plan, check and render IPv6 single-stack and dual-stack Kubernetes networking.
 #[derive(Debug, Parser)]
@@ -33,6 +33,16 @@ enum Command {
     Rules(commands::rules::Args),
     /// Print the JSON Schema of kube6's ClusterNetwork.
     Schema(commands::schema::Args),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) of kube6, or of one of its commands.
+    Man {
+        /// The command whose page to print, e.g. `plan` (default: kube6 itself).
+        command: Option<String>,
+    },
     /// Run the NDP proxy that answers neighbor solicitations for pod and service prefixes.
     NdpProxy(commands::ndp_proxy::Args),
     /// Check (and fix) this node's readiness for IPv6.
@@ -52,6 +62,13 @@ fn main() -> ExitCode {
         Command::Verify(args) => commands::verify::run(args),
         Command::Rules(args) => commands::rules::run(args),
         Command::Schema(args) => commands::schema::run(args),
+        Command::Completions { shell } => {
+            // Into a buffer first: clap_complete panics when it cannot write (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "kube6", &mut script);
+            output::write_stdout(&String::from_utf8_lossy(&script)).map(|()| exit::Status::Ok)
+        }
+        Command::Man { command } => man_page(command.as_deref()),
         Command::NdpProxy(args) => commands::ndp_proxy::run(args),
         Command::Host(cmd) => commands::host::run(cmd),
         Command::NodeIp(args) => commands::node_ip::run(args),
@@ -60,4 +77,26 @@ fn main() -> ExitCode {
         Ok(code) => code.into(),
         Err(failure) => failure.report(),
     }
+}
+
+/// The man page of `kube6`, or of `kube6 NAME` (as page `kube6-NAME`).
+fn man_page(name: Option<&str>) -> exit::CommandResult {
+    let root = Cli::command();
+    let command = match name {
+        None => root,
+        Some(name) => {
+            let Some(sub) = root.find_subcommand(name) else {
+                return Err(exit::Failure::usage(anyhow::anyhow!(
+                    "no command {name:?}; see `kube6 --help`"
+                )));
+            };
+            sub.clone().name(format!("kube6-{name}"))
+        }
+    };
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command)
+        .render(&mut page)
+        .map_err(exit::Failure::failed)?;
+    output::write_stdout(&String::from_utf8_lossy(&page))?;
+    Ok(exit::Status::Ok)
 }

@@ -368,3 +368,15 @@ fn node_ip_takes_expectations_from_a_plan() {
     assert_eq!(doc["choices"][0]["source"], "explicit");
     assert_eq!(doc["choices"][0]["address"], "2001:db8:7:1::10");
 }
+
+#[test]
+fn completions_and_man_pages() {
+    let out = kube6(&["completions", "bash"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("_kube6()"));
+    let out = kube6(&["man"]);
+    assert!(stdout(&out).contains(".TH kube6 1"));
+    let out = kube6(&["man", "plan"]);
+    assert!(stdout(&out).contains(".TH kube6-plan 1"));
+    assert_usage_error(&kube6(&["man", "nope"]), &["nope"]);
+}
