@@ -215,7 +215,12 @@ fn masquerade_hint(net: &ClusterNetwork) -> String {
         (Distribution::K3s | Distribution::Rke2, Cni::Flannel) => "set flannel-ipv6-masq: true".to_string(),
         (_, Cni::Calico | Cni::Canal) => "set natOutgoing: true on the IPv6 IPPool".to_string(),
         (_, Cni::Cilium) => "set enableIPv6Masquerade: true in the Cilium values".to_string(),
-        _ => "masquerade pod traffic (kube6: spec.upstream.IPv6.mode: masquerade), or use a global prefix routed to the nodes".to_string(),
+        _ if net.format == crate::model::Format::Kube6 => {
+            "declare spec.upstream.IPv6.mode: masquerade (NAT66 to the node address), or use a global prefix routed to the nodes"
+                .to_string()
+        }
+        _ => "configure the CNI to masquerade IPv6 pod traffic (NAT66 to the node address), or use a global prefix routed to the nodes"
+            .to_string(),
     }
 }
 
