@@ -1,0 +1,68 @@
+//! Cluster verification: checks whether a running cluster (or a kubectl dump of one) is the
+//! cluster its plan describes.
+//!
+//! The flow is one way: a [`Snapshot`] of Nodes, Pods, Services and EndpointSlices is read from
+//! dump files ([`read_dumps`], [`dump::parse`]) or a live cluster (the `live` feature), the
+//! [`Expectations`] come from a plan ([`Expectations::from_plan`]) or from the cluster itself
+//! ([`Expectations::infer`]), and [`verify`] runs every check as a pure function over the two.
+//!
+//! ```
+//! use kube6_verify::{Expectations, Status, dump, synth::Shape, verify};
+//!
+//! let text = Shape::dual_ipv6_first().list().to_string();
+//! let snapshot = dump::parse(text.as_bytes()).unwrap();
+//! let report = verify(&snapshot, &Expectations::infer(&snapshot));
+//! assert_eq!(report.status, Status::Pass);
+//! assert_eq!(report.summary.pods.dual, 20 - 4);
+//! ```
+
+pub mod check;
+pub mod dump;
+pub mod expect;
+pub mod snapshot;
+pub mod synth;
+
+use std::path::{Path, PathBuf};
+
+pub use check::{Check, Finding, Report, Status, verify};
+pub use dump::DumpError;
+pub use expect::Expectations;
+pub use snapshot::Snapshot;
+
+/// A dump file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}: {source}")]
+    Dump {
+        file: PathBuf,
+        #[source]
+        source: DumpError,
+    },
+}
+
+/// Reads one dump file.
+pub fn read_dump(path: &Path) -> Result<Snapshot, ReadError> {
+    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    dump::parse(&bytes).map_err(|source| ReadError::Dump {
+        file: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Reads dump files (one cluster split over several files) into one snapshot.
+pub fn read_dumps(paths: &[PathBuf]) -> Result<Snapshot, ReadError> {
+    let mut snapshot = Snapshot::default();
+    for path in paths {
+        snapshot.merge(read_dump(path)?);
+    }
+    Ok(snapshot)
+}
