@@ -123,6 +123,11 @@ fn cases() -> Vec<Case> {
             kube6("kubeadm", &format!("{V6}  api: {{address: \"2001:db8::10\"}}\n")),
         ),
         case(
+            "K6E014",
+            kube6("kubeadm", &format!("{V6}  nodes: [{{name: a, addresses: [\"2001:db8::10\", \"2001:db8::11\"]}}]\n")),
+            kube6("kubeadm", &format!("{V6}  nodes: [{{name: a, addresses: [\"2001:db8::10\", 192.0.2.10]}}]\n")),
+        ),
+        case(
             "K6W013",
             kube6("kubeadm", "  pods: [fd00:10::/56]\n  services: [fd00:20::/108]\n"),
             kube6("kubeadm", V6),

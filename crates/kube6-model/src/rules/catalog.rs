@@ -64,6 +64,8 @@ rules! {
         "A service range has fewer than 8 addresses.";
     ADVERTISE_FAMILY = "K6E012", Error, KubeApiserver, "always",
         "The API server's advertise address is not in the family of the primary service range.";
+    KUBELET_NODE_IP = "K6E014", Error, Kubelet, "always",
+        "A node's --node-ip is more than two addresses, two of the same family, or an unspecified address in a pair.";
     SERVICE_RANGE_CLAMPED = "K6W013", Warning, Kube6, "always",
         "An IPv6 service range between /108 and /111: the allocator's bitmap uses only its first 65,536 addresses.";
 

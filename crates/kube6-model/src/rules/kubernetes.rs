@@ -20,6 +20,50 @@ pub fn check(net: &ClusterNetwork, out: &mut Out) {
     }
     kube_proxy(net, out);
     cluster_dns(net, out);
+    kubelet_node_ips(net, out);
+}
+
+/// The kubelet takes one IP, or a pair of one IPv4 and one IPv6 (and no `0.0.0.0`/`::` in a pair).
+fn kubelet_node_ips(net: &ClusterNetwork, out: &mut Out) {
+    for node in &net.nodes {
+        let ips: Vec<std::net::IpAddr> = node
+            .addresses
+            .iter()
+            .filter_map(|a| a.value.parsed)
+            .collect();
+        let problem = match ips.as_slice() {
+            [] | [_] => None,
+            [a, b] if Family::of_addr(a) == Family::of_addr(b) => {
+                Some(format!("two {} addresses", Family::of_addr(a)))
+            }
+            [a, b] if a.is_unspecified() || b.is_unspecified() => {
+                Some("an unspecified address in a pair".to_string())
+            }
+            [_, _] => None,
+            more => Some(format!("{} addresses", more.len())),
+        };
+        if let Some(problem) = problem {
+            let texts: Vec<&str> = node
+                .addresses
+                .iter()
+                .map(|a| a.value.text.as_str())
+                .collect();
+            let origin = node
+                .addresses
+                .first()
+                .map_or_else(|| node.name.origin.clone(), |a| a.origin.clone());
+            out.push(Diagnostic::new(
+                &r::KUBELET_NODE_IP,
+                &origin,
+                format!(
+                    "node {} would get --node-ip={} ({problem}); the kubelet takes one IP or a dual-stack pair of one IPv4 and one IPv6",
+                    node.name.value,
+                    texts.join(",")
+                ),
+                "keep one address per family, the primary family's first",
+            ));
+        }
+    }
 }
 
 fn gate_on(net: &ClusterNetwork, name: &str) -> bool {
