@@ -6,8 +6,8 @@ use kube6_net::Family;
 
 use super::walk::{Fields, Notes, ShapeError, string};
 use crate::model::{
-    BgpPeer, CalicoPool, CidrValue, ClusterNetwork, Cni, Distribution, FeatureGate, Format, Nat64, NodeSpec,
-    Role, Upstream, UpstreamMode,
+    BgpPeer, CalicoPool, CidrValue, ClusterNetwork, Cni, Distribution, FeatureGate, Format, Nat64,
+    NodeSpec, Role, Upstream, UpstreamMode,
 };
 use crate::source::{Located, Origin};
 use crate::yaml::{Kind, Node};
