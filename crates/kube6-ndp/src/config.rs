@@ -119,6 +119,9 @@ pub struct Config {
     pub probe_timeout: Duration,
     /// Probe mode: how long an answer from the owner is remembered.
     pub probe_ttl: Duration,
+    /// Keep reading the uplink for this long after a solicitation before sleeping (0: off).
+    /// Trades CPU for latency under load; at most 10 ms.
+    pub busy_poll: Duration,
 }
 
 impl Config {
@@ -132,6 +135,7 @@ impl Config {
             rate_limit: RateLimit::default(),
             probe_timeout: Duration::from_millis(500),
             probe_ttl: Duration::from_secs(30),
+            busy_poll: Duration::ZERO,
         }
     }
 
@@ -183,6 +187,9 @@ impl Config {
         }
         if self.rate_limit.per_second > 0 && self.rate_limit.burst == 0 {
             errors.push(ConfigError::RateLimit);
+        }
+        if self.busy_poll > Duration::from_millis(10) {
+            errors.push(ConfigError::BusyPoll);
         }
         if self.probe_timeout.is_zero() || self.probe_timeout > Duration::from_secs(10) {
             errors.push(ConfigError::ProbeTimeout);
@@ -242,6 +249,8 @@ pub enum ConfigError {
     MetricsNotLoopback(SocketAddr),
     #[error("rate-limit burst must be at least 1 when per-second is set")]
     RateLimit,
+    #[error("busy-poll-us must be at most 10000")]
+    BusyPoll,
     #[error("probe timeout must be between 1 ms and 10 s")]
     ProbeTimeout,
     #[error("invalid metrics address {0:?} (expected e.g. 127.0.0.1:9465 or off)")]
@@ -265,6 +274,8 @@ struct FileConfig {
     rate_limit: Option<FileRateLimit>,
     #[serde(default)]
     probe: Option<FileProbe>,
+    #[serde(default)]
+    busy_poll_us: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -339,6 +350,9 @@ impl FileConfig {
                 burst: rl.burst.unwrap_or(rl.per_second),
             };
         }
+        if let Some(us) = self.busy_poll_us {
+            config.busy_poll = Duration::from_micros(us);
+        }
         if let Some(probe) = self.probe {
             if let Some(ms) = probe.timeout_ms {
                 config.probe_timeout = Duration::from_millis(ms);
@@ -401,7 +415,8 @@ mod tests {
              rate-limit:\n\
              \x20 per-second: 10\n\
              probe:\n\
-             \x20 timeout-ms: 200\n",
+             \x20 timeout-ms: 200\n\
+             busy-poll-us: 50\n",
         )
         .unwrap();
         assert_eq!(c.uplink, "n0");
@@ -411,6 +426,7 @@ mod tests {
         assert_eq!(c.metrics, Some("127.0.0.1:9999".parse().unwrap()));
         assert_eq!(c.rate_limit.burst, 10);
         assert_eq!(c.probe_timeout, Duration::from_millis(200));
+        assert_eq!(c.busy_poll, Duration::from_micros(50));
         assert!(c.validate().is_empty(), "{:?}", c.validate());
         assert_eq!(c.probe_interfaces(), vec!["p0".to_string()]);
     }
@@ -484,8 +500,12 @@ mod tests {
         };
         assert_eq!(c.validate(), vec![ConfigError::RateLimit]);
 
-        let mut c = ok;
+        let mut c = ok.clone();
         c.probe_timeout = Duration::ZERO;
         assert_eq!(c.validate(), vec![ConfigError::ProbeTimeout]);
+
+        let mut c = ok;
+        c.busy_poll = Duration::from_millis(11);
+        assert_eq!(c.validate(), vec![ConfigError::BusyPoll]);
     }
 }

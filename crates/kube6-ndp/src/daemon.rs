@@ -172,6 +172,9 @@ enum ProbeState {
 }
 
 const MAX_WAITERS: usize = 16;
+/// Receive buffer of the packet sockets: room for a burst of ~40k solicitations. Kernel memory,
+/// used only while frames are queued.
+const UPLINK_RCVBUF: usize = 32 << 20;
 const MAX_PROBES: usize = 65_536;
 
 /// An open packet socket on one interface.
@@ -348,7 +351,7 @@ impl Daemon {
         if allmulti {
             sys::add_allmulti(&fd, index)?;
         }
-        let _ = sys::set_rcvbuf(&fd, 8 << 20);
+        let _ = sys::set_rcvbuf(&fd, UPLINK_RCVBUF);
         Ok(LinkSocket { index, mac, fd })
     }
 
@@ -497,14 +500,41 @@ impl Daemon {
     }
 
     fn read_uplink(&mut self, buf: &mut [u8]) {
-        // Bounded batch so netlink and control events are never starved.
-        for _ in 0..1024 {
+        // With busy polling, keep reading for `busy_poll` after the last frame instead of going
+        // back to sleep: the next solicitation of a burst then costs no wake-up. The whole call
+        // is bounded so netlink and control events are never starved.
+        let spin = self.config.busy_poll;
+        let started = Instant::now();
+        let mut last = started;
+        let mut handled = 0usize;
+        loop {
             let Some(sock) = &self.uplink else { return };
             match sys::recv(&sock.fd, buf) {
-                Ok(n) => self.handle_ns(&buf[..n]),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Ok(n) => {
+                    self.handle_ns(&buf[..n]);
+                    handled += 1;
+                    if !spin.is_zero() {
+                        last = Instant::now();
+                    }
+                    if handled >= 4096 {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if spin.is_zero() {
+                        return;
+                    }
+                    let now = Instant::now();
+                    if now.duration_since(last) >= spin
+                        || now.duration_since(started) >= Duration::from_millis(10)
+                    {
+                        return;
+                    }
+                    std::hint::spin_loop();
+                }
                 Err(e) if e.raw_os_error() == Some(libc::ENETDOWN) => {
                     debug!(uplink = %self.config.uplink, "uplink is down");
+                    return;
                 }
                 Err(e) => {
                     warn!(uplink = %self.config.uplink, error = %e, "uplink receive failed; reopening");

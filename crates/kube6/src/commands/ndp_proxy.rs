@@ -27,6 +27,10 @@ pub struct Args {
     /// Solicitations per second accepted from one source (0: no limit). Default 1000.
     #[arg(long, value_name = "N")]
     pub rate_limit: Option<u32>,
+    /// Keep reading the uplink this many microseconds after a solicitation before sleeping
+    /// (lower latency under load, more CPU). Default 0.
+    #[arg(long, value_name = "US")]
+    pub busy_poll_us: Option<u64>,
     /// Validate the configuration and exit (0 valid, 1 invalid, 2 unreadable).
     #[arg(long)]
     pub check: bool,
@@ -88,6 +92,9 @@ fn build_config(args: &Args) -> Result<Config, Problem> {
             per_second: n,
             burst: n.max(1),
         };
+    }
+    if let Some(us) = args.busy_poll_us {
+        config.busy_poll = std::time::Duration::from_micros(us);
     }
     let errors = config.validate();
     if errors.is_empty() {

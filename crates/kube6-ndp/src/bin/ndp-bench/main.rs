@@ -17,7 +17,7 @@ fn main() -> ExitCode {
         Some("serve") => serve(&args[1..]),
         Some("-h" | "--help") => {
             println!(
-                "usage: ndp-bench [--sequential N] [--burst N] [--skip-ndppd] [--skip-kernel]\n       ndp-bench serve CONFIG.yaml [-v]"
+                "usage: ndp-bench [--sequential N] [--burst N] [--kernel-burst N] [--busy-poll-us N] [--skip-ndppd] [--skip-kernel]\n       ndp-bench serve CONFIG.yaml [-v]"
             );
             ExitCode::SUCCESS
         }
