@@ -212,6 +212,50 @@ fn fix_with(settings: &[(Key, &str)]) -> String {
     format!("kube6 host fix (sets {})", list.join(", "))
 }
 
+/// What a sysctl check says when its keys are (or are not) as wanted.
+struct SysctlCheck<'a> {
+    id: &'static str,
+    why: &'static str,
+    /// The value every key must have.
+    wanted: &'a str,
+    /// Whether a key's value (None when absent) needs fixing.
+    needs_fix: fn(Option<&str>) -> bool,
+    pass: String,
+    fail: String,
+    fail_status: CheckStatus,
+}
+
+impl SysctlCheck<'_> {
+    /// Reads `keys`, and passes or fails with the settings that fix them.
+    fn run(self, snap: &Snapshot, keys: &[Key]) -> Check {
+        let read: Vec<String> = keys.iter().map(|k| shown(snap, k)).collect();
+        let off: Vec<(Key, &str)> = keys
+            .iter()
+            .filter(|k| (self.needs_fix)(snap.value(k)))
+            .map(|k| (k.clone(), self.wanted))
+            .collect();
+        let (status, summary, fix) = if off.is_empty() {
+            (CheckStatus::Pass, self.pass, None)
+        } else {
+            let names: Vec<String> = off.iter().map(|(k, _)| k.to_string()).collect();
+            (
+                self.fail_status,
+                format!("{}: {}", self.fail, names.join(", ")),
+                Some(fix_with(&off)),
+            )
+        };
+        Check {
+            id: self.id,
+            status,
+            summary,
+            read,
+            why: self.why.into(),
+            fixable: fix.is_some(),
+            fix,
+        }
+    }
+}
+
 /// Runs every check.
 pub fn run_checks(snap: &Snapshot, exp: &Expectations) -> Report {
     let node_ips = nodeip::detect(exp, &snap.interfaces, &snap.hostname);
@@ -281,39 +325,16 @@ fn ipv6_enabled(snap: &Snapshot) -> Check {
     if let Some(up) = &snap.uplink.name {
         keys.push(Key::ipv6_conf(up, "disable_ipv6"));
     }
-    let read: Vec<String> = keys.iter().map(|k| shown(snap, k)).collect();
-    let off: Vec<(Key, &str)> = keys
-        .iter()
-        .filter(|k| snap.value(k) == Some("1"))
-        .map(|k| (k.clone(), "0"))
-        .collect();
-    if off.is_empty() {
-        Check {
-            id: "ipv6-enabled",
-            status: CheckStatus::Pass,
-            summary: "IPv6 is enabled".into(),
-            read,
-            why: why.into(),
-            fix: None,
-            fixable: false,
-        }
-    } else {
-        Check {
-            id: "ipv6-enabled",
-            status: CheckStatus::Fail,
-            summary: format!(
-                "IPv6 is disabled: {}",
-                off.iter()
-                    .map(|(k, _)| k.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            read,
-            why: why.into(),
-            fix: Some(fix_with(&off)),
-            fixable: true,
-        }
+    SysctlCheck {
+        id: "ipv6-enabled",
+        why,
+        wanted: "0",
+        needs_fix: |v| v == Some("1"),
+        pass: "IPv6 is enabled".into(),
+        fail: "IPv6 is disabled".into(),
+        fail_status: CheckStatus::Fail,
     }
+    .run(snap, &keys)
 }
 
 fn forwarding(snap: &Snapshot, exp: &Expectations) -> Check {
@@ -324,40 +345,16 @@ fn forwarding(snap: &Snapshot, exp: &Expectations) -> Check {
     if exp.has(Family::IPv4) {
         wanted.push(Key::parse("net.ipv4.ip_forward"));
     }
-    let read: Vec<String> = wanted.iter().map(|k| shown(snap, k)).collect();
-    let off: Vec<(Key, &str)> = wanted
-        .iter()
-        .filter(|k| snap.value(k) != Some("1"))
-        .map(|k| (k.clone(), "1"))
-        .collect();
-    let why = "pod traffic is routed through the node; without forwarding it stops at the node";
-    if off.is_empty() {
-        Check {
-            id: "forwarding",
-            status: CheckStatus::Pass,
-            summary: format!("forwarding is on for {}", families_to_string(&exp.families)),
-            read,
-            why: why.into(),
-            fix: None,
-            fixable: false,
-        }
-    } else {
-        Check {
-            id: "forwarding",
-            status: CheckStatus::Fail,
-            summary: format!(
-                "forwarding is off: {}",
-                off.iter()
-                    .map(|(k, _)| k.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            read,
-            why: why.into(),
-            fix: Some(fix_with(&off)),
-            fixable: true,
-        }
+    SysctlCheck {
+        id: "forwarding",
+        why: "pod traffic is routed through the node; without forwarding it stops at the node",
+        wanted: "1",
+        needs_fix: |v| v != Some("1"),
+        pass: format!("forwarding is on for {}", families_to_string(&exp.families)),
+        fail: "forwarding is off".into(),
+        fail_status: CheckStatus::Fail,
     }
+    .run(snap, &wanted)
 }
 
 fn uplink(snap: &Snapshot, exp: &Expectations) -> Check {
@@ -687,33 +684,16 @@ fn bridge_netfilter(snap: &Snapshot, exp: &Expectations) -> Check {
     if exp.has(Family::IPv4) {
         keys.push(Key::parse("net.bridge.bridge-nf-call-iptables"));
     }
-    let read: Vec<String> = keys.iter().map(|k| shown(snap, k)).collect();
-    let off: Vec<(Key, &str)> = keys
-        .iter()
-        .filter(|k| snap.value(k) != Some("1"))
-        .map(|k| (k.clone(), "1"))
-        .collect();
-    if off.is_empty() {
-        Check {
-            id: "bridge-netfilter",
-            status: CheckStatus::Pass,
-            summary: "bridged traffic goes through the packet filter".into(),
-            read,
-            why: why.into(),
-            fix: None,
-            fixable: false,
-        }
-    } else {
-        Check {
-            id: "bridge-netfilter",
-            status: CheckStatus::Warn,
-            summary: "bridged traffic bypasses the packet filter".into(),
-            read,
-            why: why.into(),
-            fix: Some(fix_with(&off)),
-            fixable: true,
-        }
+    SysctlCheck {
+        id: "bridge-netfilter",
+        why,
+        wanted: "1",
+        needs_fix: |v| v != Some("1"),
+        pass: "bridged traffic goes through the packet filter".into(),
+        fail: "bridged traffic bypasses the packet filter".into(),
+        fail_status: CheckStatus::Warn,
     }
+    .run(snap, &keys)
 }
 
 fn packet_filter(snap: &Snapshot, exp: &Expectations) -> Check {
