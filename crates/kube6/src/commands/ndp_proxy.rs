@@ -173,3 +173,132 @@ pub fn run(args: Args) -> CommandResult {
 fn tracing_subscriber_warn(message: &str) {
     eprintln!("kube6: ndp-proxy: {message}; keeping the current configuration");
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn args(list: &[&str]) -> Args {
+        let mut all = vec!["ndp-proxy"];
+        all.extend_from_slice(list);
+        Cli::try_parse_from(all).unwrap().args
+    }
+
+    fn file(text: &str) -> tempfile_path::TempFile {
+        tempfile_path::TempFile::new(text)
+    }
+
+    /// A file removed on drop (no extra dependency).
+    mod tempfile_path {
+        use std::path::PathBuf;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        static N: AtomicUsize = AtomicUsize::new(0);
+
+        pub struct TempFile(pub PathBuf);
+
+        impl TempFile {
+            pub fn new(text: &str) -> TempFile {
+                let path = std::env::temp_dir().join(format!(
+                    "kube6-ndp-cli-{}-{}.yaml",
+                    std::process::id(),
+                    N.fetch_add(1, Ordering::SeqCst)
+                ));
+                std::fs::write(&path, text).unwrap();
+                TempFile(path)
+            }
+        }
+
+        impl Drop for TempFile {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_file(&self.0);
+            }
+        }
+    }
+
+    #[test]
+    fn flags_only() {
+        let c = build_config(&args(&[
+            "--uplink",
+            "eth0",
+            "--prefix",
+            "2001:db8:1::a:0/112",
+            "--prefix",
+            "2001:db8:1::b:0/112=probe:cni0",
+            "--metrics",
+            "off",
+            "--rate-limit",
+            "0",
+        ]))
+        .ok()
+        .unwrap();
+        assert_eq!(c.uplink, "eth0");
+        assert_eq!(c.prefixes.len(), 2);
+        assert_eq!(c.metrics, None);
+        assert_eq!(c.rate_limit.per_second, 0);
+    }
+
+    #[test]
+    fn file_plus_flags() {
+        let f = file("uplink: n0\nprefixes:\n  - 2001:db8:1::a:0/112\n");
+        let c = build_config(&args(&[
+            "--config",
+            f.0.to_str().unwrap(),
+            "--uplink",
+            "eth1",
+            "--prefix",
+            "2001:db8:1::d:0/112=routed",
+        ]))
+        .ok()
+        .unwrap();
+        assert_eq!(c.uplink, "eth1");
+        assert_eq!(c.prefixes.len(), 2);
+    }
+
+    #[test]
+    fn exit_classes() {
+        // Unreadable file, unparsable YAML, missing flags: usage (exit 2).
+        assert!(matches!(
+            build_config(&args(&["--config", "/nonexistent/ndp.yaml"])),
+            Err(Problem::Usage(_))
+        ));
+        let f = file("uplink: [\n");
+        assert!(matches!(
+            build_config(&args(&["--config", f.0.to_str().unwrap()])),
+            Err(Problem::Usage(_))
+        ));
+        assert!(matches!(build_config(&args(&[])), Err(Problem::Usage(_))));
+        // Read but not valid: exit 1.
+        let f = file("uplink: n0\nprefixes:\n  - 2001:db8:1::a:1/112\n");
+        assert!(matches!(
+            build_config(&args(&["--config", f.0.to_str().unwrap()])),
+            Err(Problem::Invalid(_))
+        ));
+        assert!(matches!(
+            build_config(&args(&["--uplink", "n0"])),
+            Err(Problem::Invalid(_))
+        ));
+        assert!(matches!(
+            build_config(&args(&["--uplink", "n0", "--prefix", "2001:db8::/64=auto"])),
+            Err(Problem::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn check_runs_without_privileges() {
+        let f = file("uplink: n0\nprefixes:\n  - 2001:db8:1::a:0/112\n");
+        let status = run(args(&["--config", f.0.to_str().unwrap(), "--check"])).ok();
+        assert_eq!(status, Some(Status::Ok));
+        let f = file("uplink: n0\nprefixes: []\n");
+        let status = run(args(&["--config", f.0.to_str().unwrap(), "--check"])).ok();
+        assert_eq!(status, Some(Status::Invalid));
+    }
+}
