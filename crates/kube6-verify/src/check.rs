@@ -289,7 +289,7 @@ fn node_addresses(snapshot: &Snapshot, expect: &Expectations) -> Check {
 fn node_pod_cidrs(snapshot: &Snapshot, expect: &Expectations) -> Check {
     let mut check = Check::new(
         "node-pod-cidrs",
-        "Node podCIDRs: one per family, inside the pod ranges, of the node mask size, no overlap",
+        "Node podCIDRs: one per family, in the pod ranges, of the node mask, disjoint",
     );
     if snapshot.nodes.iter().all(|n| n.pod_cidrs.is_empty()) {
         if !snapshot.nodes.is_empty() {

@@ -1,0 +1,272 @@
+//! `kube6 verify --dump`: exit statuses, text and JSON output, and what unreadable dumps get.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use kube6_verify::synth::Shape;
+use serde_json::{Value, json};
+
+fn kube6(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kube6"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        // A live cluster must never be reached from these tests.
+        .env("KUBECONFIG", "/nonexistent/kubeconfig")
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+struct Files {
+    dir: tempfile::TempDir,
+}
+
+impl Files {
+    fn new() -> Files {
+        Files {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn write(&self, name: &str, content: &[u8]) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    fn dump(&self, name: &str, doc: &Value) -> PathBuf {
+        self.write(name, serde_json::to_string_pretty(doc).unwrap().as_bytes())
+    }
+
+    fn plan(&self, shape: &Shape) -> PathBuf {
+        self.write("config.yaml", shape.k3s_config().as_bytes())
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn a_clean_dump_passes_in_text_and_json() {
+    let files = Files::new();
+    let shape = Shape::dual_ipv6_first();
+    let dump = files.dump("cluster.json", &shape.list());
+    let plan = files.plan(&shape);
+
+    let out = kube6(&["verify", "--dump", s(&dump), "--plan", s(&plan)]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(text.contains("dual-stack, IPv6 primary"), "{text}");
+    assert!(text.contains("Result: 10 passed"), "{text}");
+    assert!(text.contains("kube-dns-service"), "{text}");
+
+    let out = kube6(&[
+        "verify",
+        "--dump",
+        s(&dump),
+        "--plan",
+        s(&plan),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "pass");
+    assert_eq!(report["checks"].as_array().unwrap().len(), 10);
+    assert_eq!(report["expectations"]["families"], json!(["IPv6", "IPv4"]));
+    assert_eq!(
+        report["expectations"]["dnsIPs"],
+        json!(["fd00:43::a", "10.43.0.10"])
+    );
+    assert_eq!(report["objects"]["nodes"], 4);
+    assert_eq!(report["summary"]["pods"]["dual"], 16);
+
+    let out = kube6(&["verify", "--dump", s(&dump), "-o", "yaml"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("from: cluster"), "{}", stdout(&out));
+}
+
+#[test]
+fn a_failed_check_exits_1_and_names_the_objects() {
+    let files = Files::new();
+    let shape = Shape::ipv6();
+    let mut doc = shape.list();
+    // Two pods with one address.
+    let items = doc["items"].as_array_mut().unwrap();
+    let ip = items
+        .iter()
+        .find(|i| i["metadata"]["name"] == "app-4-000004")
+        .unwrap()["status"]["podIPs"]
+        .clone();
+    let other = items
+        .iter_mut()
+        .find(|i| i["metadata"]["name"] == "app-8-000008")
+        .unwrap();
+    other["status"]["podIPs"] = ip.clone();
+    other["status"]["podIP"] = ip[0]["ip"].clone();
+    let dump = files.dump("cluster.json", &doc);
+
+    let out = kube6(&["verify", "--dump", s(&dump), "-o", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "fail");
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "pod-ips-unique")
+        .unwrap();
+    assert_eq!(check["status"], "fail");
+    assert_eq!(
+        check["findings"][0]["objects"],
+        json!(["pod/ns-4/app-4-000004", "pod/ns-8/app-8-000008"])
+    );
+
+    let out = kube6(&["verify", "--dump", s(&dump)]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("fail pod/ns-4/app-4-000004, pod/ns-8/app-8-000008: both pods have"),
+        "{text}"
+    );
+    assert!(text.contains("Result: 1 failed"), "{text}");
+}
+
+#[test]
+fn the_plan_decides_the_expected_addresses() {
+    // The dump is IPv4 single-stack; a dual-stack plan expects IPv6 everywhere.
+    let files = Files::new();
+    let dump = files.dump("cluster.json", &Shape::ipv4().list());
+    let plan = files.plan(&Shape::dual_ipv4_first());
+    let out = kube6(&[
+        "verify",
+        "--dump",
+        s(&dump),
+        "--plan",
+        s(&plan),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let failed: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "fail")
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "node-addresses",
+        "node-pod-cidrs",
+        "pod-ips",
+        "kube-dns-service",
+    ] {
+        assert!(failed.contains(&id), "{id} not in {failed:?}");
+    }
+}
+
+#[test]
+fn a_dump_split_over_files_is_one_cluster() {
+    let files = Files::new();
+    let shape = Shape::dual_ipv4_first();
+    let items = shape.list()["items"].as_array().unwrap().clone();
+    let (nodes, rest): (Vec<Value>, Vec<Value>) =
+        items.into_iter().partition(|i| i["kind"] == "Node");
+    let a = files.dump("nodes.json", &kube6_verify::synth::list(nodes));
+    let b = files.dump("rest.json", &kube6_verify::synth::list(rest));
+    let plan = files.plan(&shape);
+    let out = kube6(&[
+        "verify",
+        "--dump",
+        s(&a),
+        s(&b),
+        "--plan",
+        s(&plan),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["objects"]["nodes"], 4);
+    assert_eq!(report["objects"]["pods"], 20);
+    // Only the pods: hostNetwork pods name nodes the input lacks, and that is a warning.
+    let out = kube6(&["verify", "--dump", s(&b), "--plan", s(&plan)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn unreadable_dumps_exit_2_with_file_and_reason() {
+    let files = Files::new();
+    let missing = files.dir.path().join("missing.json");
+    let out = kube6(&["verify", "--dump", s(&missing)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("missing.json: cannot read"), "{err}");
+    assert!(out.stdout.is_empty());
+
+    let garbage = files.write(
+        "garbage.json",
+        b"{\n  \"kind\": \"List\",\n  \"items\": [oops]\n}\n",
+    );
+    let out = kube6(&["verify", "--dump", s(&garbage)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("garbage.json: line 3, column"), "{err}");
+
+    let not_k8s = files.write("other.json", b"{\"hello\": \"world\"}");
+    let out = kube6(&["verify", "--dump", s(&not_k8s)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("other.json: neither a Kubernetes object"));
+
+    let binary = files.write("binary.json", &[0xff, 0xfe, 0x00, 0x01]);
+    let out = kube6(&["verify", "--dump", s(&binary)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("binary.json: line 1, column"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A good dump after a bad one still fails on the bad one.
+    let good = files.dump("good.json", &Shape::ipv4().list());
+    let out = kube6(&["verify", "--dump", s(&good), s(&garbage)]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let files = Files::new();
+    let dump = files.dump("cluster.json", &Shape::ipv4().list());
+    let out = kube6(&["verify", "--dump", s(&dump), "--context", "prod"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not both"), "{}", stderr(&out));
+
+    let out = kube6(&[
+        "verify",
+        "--dump",
+        s(&dump),
+        "--plan",
+        "/nonexistent/plan.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("/nonexistent/plan.yaml"));
+
+    let out = kube6(&["verify", "--dump", s(&dump), "-o", "xml"]);
+    assert_eq!(out.status.code(), Some(2));
+}
