@@ -1,12 +1,296 @@
-//! `kube6 render` (being built).
+//! `kube6 render FILE --target T [--cni C] --out DIR`: every file a distribution, its CNI and
+//! the nodes need, from one valid plan. Refuses an invalid plan (diagnostics, exit 1) and a
+//! cluster the target cannot express (exit 1); never overwrites a file without `--force`
+//! (exit 2); writes each file atomically; `--dry-run` prints instead of writing.
 
-use crate::exit::{CommandResult, Failure};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, anyhow};
+use kube6_model::Analysis;
+use kube6_model::import::ImportOptions;
+use kube6_model::model::{FeatureGate, Format};
+use kube6_model::source::{Located, Origin};
+use kube6_render::{KubeadmApi, Rendered, RenderedFile, Request, Target};
+
+use super::input::{InputArgs, Source, analyze_file};
+use crate::exit::{CommandResult, Failure, Status};
+use crate::output;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Configuration file (any format kube6 reads).
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// The distribution to write files for.
+    #[arg(long, value_name = "TARGET", value_parser = parse_target)]
+    pub target: Target,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Directory the files are written to (created if missing).
+    #[arg(long, value_name = "DIR", required_unless_present = "dry_run")]
+    pub out: Option<PathBuf>,
+    /// Replace files that already exist.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the files that would be written (paths and contents) and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// kubeadm API version to write (v1beta4 writes extraArgs as name/value lists, v1beta3
+    /// as mappings).
+    #[arg(long, value_name = "VERSION", default_value = "v1beta4", value_parser = parse_kubeadm_api)]
+    pub kubeadm_api: KubeadmApi,
+}
 
-pub fn run(_args: Args) -> CommandResult {
-    Err(Failure::usage(anyhow::anyhow!(
-        "render is not available in this build"
-    )))
+fn parse_target(s: &str) -> Result<Target, String> {
+    s.parse()
+}
+
+pub fn parse_kubeadm_api(s: &str) -> Result<KubeadmApi, String> {
+    s.parse()
+}
+
+pub fn run(args: Args) -> CommandResult {
+    let (source, analysis) = read_input(args.file.as_deref(), &args.input)?;
+    if let Some(status) = refuse_invalid(&source, &analysis, "render") {
+        return Ok(status);
+    }
+    let request = Request {
+        target: args.target,
+        cni: args.input.cni,
+        kubeadm_api: args.kubeadm_api,
+    };
+    let rendered = match kube6_render::render(&analysis.network, &analysis.plan, &request) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kube6: {e}");
+            return Ok(Status::Invalid);
+        }
+    };
+    print_notes(&rendered);
+    let format = kube6_render::format_of(args.target);
+    if let Some(status) = recheck(&analysis, format, args.kubeadm_api) {
+        return Ok(status);
+    }
+    if args.dry_run {
+        let base = args.out.as_deref().unwrap_or(Path::new("."));
+        output::write_stdout(&dry_run_text(base, &rendered.files))?;
+        return Ok(Status::Ok);
+    }
+    let Some(out) = args.out.as_deref() else {
+        return Err(Failure::usage(anyhow!("give --out DIR (or --dry-run)")));
+    };
+    write_all(out, &rendered.files, args.force)?;
+    let mut listing = format!(
+        "wrote {} files for {} to {}\n",
+        rendered.files.len(),
+        args.target,
+        out.display()
+    );
+    for file in &rendered.files {
+        listing.push_str(&format!("  {}\n", file.path));
+    }
+    output::write_stdout(&listing)?;
+    Ok(Status::Ok)
+}
+
+/// Reads FILE or `--k3s-args`.
+pub fn read_input(file: Option<&Path>, input: &InputArgs) -> Result<(Source, Analysis), Failure> {
+    match (file, &input.k3s_args) {
+        (Some(_), Some(_)) => Err(Failure::usage(anyhow!(
+            "give either FILE or --k3s-args, not both"
+        ))),
+        (None, Some(line)) => super::input::analyze_k3s_args(input, line),
+        (Some(path), None) => analyze_file(path, input),
+        (None, None) => Err(Failure::usage(anyhow!(
+            "give the configuration FILE (or --k3s-args)"
+        ))),
+    }
+}
+
+/// For an invalid plan: prints its diagnostics to stderr and returns exit status 1.
+pub fn refuse_invalid(source: &Source, analysis: &Analysis, what: &str) -> Option<Status> {
+    if analysis.plan.valid {
+        return None;
+    }
+    let mut text = String::new();
+    for d in analysis.diagnostics() {
+        text.push_str(&output::render_diagnostic(
+            d,
+            &source.name,
+            Some(&source.text),
+        ));
+    }
+    text.push_str(&format!(
+        "kube6: {} is not valid ({}); {what} writes nothing for an invalid plan\n",
+        source.name,
+        output::summary(analysis.diagnostics())
+    ));
+    let mut err = anstream::stderr();
+    let _ = err.write_all(text.as_bytes());
+    Some(Status::Invalid)
+}
+
+/// Reads the target's rendered document back and plans it: a plan that is not valid for the
+/// target's own distribution (the input was checked for its distribution, which may differ)
+/// is refused with the diagnostics, exit 1.
+pub fn recheck(analysis: &Analysis, format: Format, api: KubeadmApi) -> Option<Status> {
+    let converted = kube6_render::convert(&analysis.network, &analysis.plan, format, api).ok()?;
+    let text: String = converted
+        .files
+        .iter()
+        .map(|f| f.content.as_str())
+        .collect::<Vec<_>>()
+        .join("---\n");
+    let mut options = ImportOptions {
+        format: Some(format),
+        ..ImportOptions::default()
+    };
+    // The rendered command lines carry these gates (k0s --feature-gates).
+    options.feature_gates = analysis
+        .network
+        .feature_gates
+        .iter()
+        .filter(|g| g.name.value == "IPv6SingleStack")
+        .cloned()
+        .collect();
+    if format == Format::K0s
+        && analysis.plan.families == [kube6_net::Family::IPv6]
+        && options.feature_gates.is_empty()
+    {
+        options.feature_gates.push(FeatureGate {
+            name: Located::new(
+                "IPv6SingleStack".to_string(),
+                Origin::input("--feature-gates", None),
+            ),
+            enabled: Located::new(true, Origin::input("--feature-gates", None)),
+        });
+    }
+    let name = format!("rendered {format} configuration");
+    let checked = match kube6_model::analyze(&name, &text, &options) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!(
+                "kube6: internal error: the rendered {format} configuration does not read back: {e}"
+            );
+            return Some(Status::Invalid);
+        }
+    };
+    if checked.plan.valid {
+        return None;
+    }
+    let source = Source { name, text };
+    let mut out = String::new();
+    for d in checked.diagnostics() {
+        if d.severity == kube6_model::diagnostic::Severity::Error {
+            out.push_str(&output::render_diagnostic(
+                d,
+                &source.name,
+                Some(&source.text),
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "kube6: the cluster is valid as given, but not for {format}: the errors above are what {format} would refuse; nothing was written\n"
+    ));
+    let mut err = anstream::stderr();
+    let _ = err.write_all(out.as_bytes());
+    Some(Status::Invalid)
+}
+
+/// Notes from the renderers, one line each on stderr.
+pub fn print_notes(rendered: &Rendered) {
+    for note in &rendered.notes {
+        eprintln!("note: {note}");
+    }
+}
+
+/// What `--dry-run` prints: each file's path (under `base`), mode and content.
+pub fn dry_run_text(base: &Path, files: &[RenderedFile]) -> String {
+    let mut s = String::new();
+    for file in files {
+        s.push_str(&format!(
+            "==> {} (mode {:04o}) <==\n{}",
+            base.join(&file.path).display(),
+            file.mode,
+            file.content
+        ));
+        if !file.content.ends_with('\n') {
+            s.push('\n');
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// Writes every file under `dir`; without `force`, refuses (exit 2) before writing anything
+/// if one of them exists.
+pub fn write_all(dir: &Path, files: &[RenderedFile], force: bool) -> Result<(), Failure> {
+    if !force {
+        let existing: Vec<String> = files
+            .iter()
+            .map(|f| dir.join(&f.path))
+            .filter(|p| p.symlink_metadata().is_ok())
+            .map(|p| p.display().to_string())
+            .collect();
+        if !existing.is_empty() {
+            return Err(Failure::usage(anyhow!(
+                "{} already exist{}; nothing was written. Pass --force to replace {}",
+                existing.join(", "),
+                if existing.len() == 1 { "s" } else { "" },
+                if existing.len() == 1 { "it" } else { "them" }
+            )));
+        }
+    }
+    for file in files {
+        write_atomic(
+            &dir.join(&file.path),
+            file.content.as_bytes(),
+            file.mode,
+            force,
+        )
+        .map_err(Failure::failed)?;
+    }
+    Ok(())
+}
+
+/// Writes `path` through a temporary file in the same directory: write, set the mode, fsync,
+/// rename over the target (without `replace`, fail if it appeared meanwhile), fsync the
+/// directory.
+pub fn write_atomic(path: &Path, content: &[u8], mode: u32, replace: bool) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".kube6-")
+        .tempfile_in(&parent)
+        .with_context(|| format!("cannot create a temporary file in {}", parent.display()))?;
+    tmp.write_all(content)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("cannot set the mode of {}", path.display()))?;
+    tmp.as_file()
+        .sync_all()
+        .with_context(|| format!("cannot sync {}", path.display()))?;
+    if replace {
+        tmp.persist(path)
+            .map_err(|e| anyhow!("cannot write {}: {}", path.display(), e.error))?;
+    } else {
+        tmp.persist_noclobber(path).map_err(|e| {
+            anyhow!(
+                "cannot write {}: {}; pass --force to replace it",
+                path.display(),
+                e.error
+            )
+        })?;
+    }
+    if let Ok(dir) = std::fs::File::open(&parent) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
 }

@@ -1,0 +1,347 @@
+//! Host files, per declared node (or one set for "every node" when the spec lists none):
+//! a sysctl.d file, the NDP proxy configuration (ndppd.conf and kube6's own proxy, with a
+//! systemd unit) when a family's upstream is `ndp-proxy`, and a BIRD 2 configuration that
+//! announces the node's pod block to the upstream peer when it is `bgp`.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::IpNet;
+use kube6_model::model::UpstreamMode;
+use kube6_net::Family;
+
+use crate::context::{Context, NodeView, is_private};
+use crate::yaml::{self, Yaml};
+use crate::{RenderError, Rendered, RenderedFile, Renderer};
+
+/// The uplink when the spec names none.
+pub const DEFAULT_UPLINK: &str = "eth0";
+/// AS number used when the spec gives none (private range, RFC 6996).
+pub const DEFAULT_ASN: &str = "64512";
+
+pub struct HostFiles;
+
+impl Renderer for HostFiles {
+    fn name(&self) -> &'static str {
+        "host files"
+    }
+
+    fn render(&self, cx: &Context<'_>) -> Result<Rendered, RenderError> {
+        let mut out = Rendered::default();
+        if cx.nodes.is_empty() {
+            node_files(cx, None, "host", &mut out);
+        } else {
+            for node in &cx.nodes {
+                node_files(
+                    cx,
+                    Some(node),
+                    &format!("host/{}", node.file_name()),
+                    &mut out,
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn uplink(cx: &Context<'_>, family: Family) -> Option<String> {
+    cx.net
+        .upstream_for(family)
+        .and_then(|u| u.uplink.as_ref())
+        .map(|u| u.value.clone())
+}
+
+fn node_files(cx: &Context<'_>, node: Option<&NodeView>, dir: &str, out: &mut Rendered) {
+    let (content, note) = sysctl(cx);
+    if let Some(note) = note
+        && !out.notes.contains(&note)
+    {
+        out.notes.push(note);
+    }
+    out.files.push(RenderedFile::config(
+        format!("{dir}/sysctl.d/90-kube6.conf"),
+        content,
+    ));
+    if cx.upstream(Family::IPv6) == Some(UpstreamMode::NdpProxy) && cx.has(Family::IPv6) {
+        let iface = uplink(cx, Family::IPv6).unwrap_or_else(|| DEFAULT_UPLINK.to_string());
+        let rules = ndp_rules(cx, node);
+        out.files.push(RenderedFile::config(
+            format!("{dir}/ndppd.conf"),
+            ndppd_conf(&iface, &rules),
+        ));
+        out.files.push(RenderedFile::config(
+            format!("{dir}/kube6-ndp-proxy.yaml"),
+            kube6_ndp_config(&iface, &rules),
+        ));
+        out.files.push(RenderedFile::config(
+            format!("{dir}/kube6-ndp-proxy.service"),
+            NDP_UNIT.to_string(),
+        ));
+    }
+    let bgp_families: Vec<Family> = cx
+        .families()
+        .iter()
+        .copied()
+        .filter(|f| cx.upstream(*f) == Some(UpstreamMode::Bgp))
+        .collect();
+    if !bgp_families.is_empty() {
+        match (node, bird_conf(cx, node, &bgp_families)) {
+            (Some(_), Ok(conf)) => out
+                .files
+                .push(RenderedFile::config(format!("{dir}/bird.conf"), conf)),
+            (None, _) => push_once(
+                out,
+                "bird: list the nodes (spec.nodes) to get a BIRD configuration per node; each announces its own pod block".to_string(),
+            ),
+            (Some(_), Err(why)) => push_once(out, why),
+        }
+    }
+}
+
+fn push_once(out: &mut Rendered, note: String) {
+    if !out.notes.contains(&note) {
+        out.notes.push(note);
+    }
+}
+
+/// A sysctl key for an interface: names with a dot (VLANs) need the slash form.
+fn iface_key(iface: &str, setting: &str) -> String {
+    if iface.contains('.') {
+        format!("net/ipv6/conf/{iface}/{setting}")
+    } else {
+        format!("net.ipv6.conf.{iface}.{setting}")
+    }
+}
+
+/// The sysctl.d file, and a note when the uplink is unknown.
+pub fn sysctl(cx: &Context<'_>) -> (String, Option<String>) {
+    let mut s = String::from(
+        "# Rendered by kube6: kernel settings for the nodes of this cluster.\n\
+         # Install as /etc/sysctl.d/90-kube6.conf; apply with `sysctl -p /etc/sysctl.d/90-kube6.conf`.\n",
+    );
+    let mut note = None;
+    if cx.has(Family::IPv4) {
+        s.push_str("\n# Nodes route pod traffic.\nnet.ipv4.ip_forward = 1\n");
+    }
+    if cx.has(Family::IPv6) {
+        s.push_str(
+            "\n# IPv6 must be on, and nodes route pod traffic.\n\
+             net.ipv6.conf.all.disable_ipv6 = 0\n\
+             net.ipv6.conf.default.disable_ipv6 = 0\n\
+             net.ipv6.conf.all.forwarding = 1\n\
+             net.ipv6.conf.default.forwarding = 1\n",
+        );
+        s.push_str(
+            "\n# With forwarding on, the kernel ignores router advertisements unless accept_ra is 2,\n\
+             # and the default route learned from them disappears (k3s-io/k3s#5019).\n",
+        );
+        match uplink(cx, Family::IPv6) {
+            Some(iface) => {
+                s.push_str(&format!("{} = 2\n", iface_key(&iface, "accept_ra")));
+            }
+            None => {
+                s.push_str(&format!(
+                    "# {} = 2   (uncomment with your uplink's name if it takes its default route from RAs)\n",
+                    iface_key("UPLINK", "accept_ra")
+                ));
+                note = Some(
+                    "host: the spec names no IPv6 uplink (spec.upstream.IPv6.uplink); set accept_ra=2 on it in sysctl.d/90-kube6.conf if it learns its default route from RAs".to_string(),
+                );
+            }
+        }
+    }
+    (s, note)
+}
+
+/// An NDP proxy rule: the prefix and whether to answer at once (static) or only when the
+/// route to the target leaves through another interface (a range shared by every node).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NdpRule {
+    pub prefix: IpNet,
+    pub per_node: bool,
+}
+
+fn ndp_rules(cx: &Context<'_>, node: Option<&NodeView>) -> Vec<NdpRule> {
+    let mut rules = Vec::new();
+    match node.and_then(|n| n.pod_cidr(Family::IPv6)) {
+        Some(block) => rules.push(NdpRule {
+            prefix: block,
+            per_node: true,
+        }),
+        None => {
+            if let Some(pod) = cx.pod(Family::IPv6) {
+                rules.push(NdpRule {
+                    prefix: pod.cidr,
+                    per_node: false,
+                });
+            }
+        }
+    }
+    // Service addresses are handled on every node; answer for a global service range too.
+    if let Some(svc) = cx.service(Family::IPv6)
+        && !is_private(&svc.cidr)
+    {
+        rules.push(NdpRule {
+            prefix: svc.cidr,
+            per_node: true,
+        });
+    }
+    rules
+}
+
+/// ndppd.conf (0.2.5 syntax): static rules for this node's pod block and a global service
+/// range; `auto` for a whole pod range when the node's block is not known.
+pub fn ndppd_conf(iface: &str, rules: &[NdpRule]) -> String {
+    let mut s = String::from(
+        "# Rendered by kube6: ndppd configuration (/etc/ndppd.conf) answering the upstream\n\
+         # router's neighbor solicitations for this node's pod addresses.\n\
+         route-ttl 30000\n",
+    );
+    s.push_str(&format!(
+        "proxy {iface} {{\n    router yes\n    timeout 500\n    ttl 30000\n"
+    ));
+    for rule in rules {
+        let method = if rule.per_node { "static" } else { "auto" };
+        s.push_str(&format!(
+            "    rule {} {{\n        {method}\n    }}\n",
+            rule.prefix
+        ));
+    }
+    s.push_str("}\n");
+    s
+}
+
+/// The configuration file of `kube6 ndp-proxy --config`.
+pub fn kube6_ndp_config(iface: &str, rules: &[NdpRule]) -> String {
+    let doc = Yaml::map([
+        ("uplink", Yaml::str(iface)),
+        (
+            "prefixes",
+            Yaml::Seq(
+                rules
+                    .iter()
+                    .map(|r| {
+                        Yaml::map([
+                            ("prefix", Yaml::str(r.prefix.to_string())),
+                            (
+                                "mode",
+                                Yaml::str(if r.per_node { "static" } else { "routed" }),
+                            ),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+    ]);
+    format!(
+        "# Rendered by kube6: configuration for `kube6 ndp-proxy --config /etc/kube6/ndp-proxy.yaml`.\n{}",
+        yaml::to_string(&doc)
+    )
+}
+
+const NDP_UNIT: &str = "# Rendered by kube6: install as /etc/systemd/system/kube6-ndp-proxy.service with\n\
+# kube6-ndp-proxy.yaml as /etc/kube6/ndp-proxy.yaml.\n\
+[Unit]\n\
+Description=kube6 NDP proxy for this node's pod addresses\n\
+After=network-online.target\n\
+Wants=network-online.target\n\
+\n\
+[Service]\n\
+ExecStart=/usr/local/bin/kube6 ndp-proxy --config /etc/kube6/ndp-proxy.yaml\n\
+Restart=on-failure\n\
+AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN\n\
+CapabilityBoundingSet=CAP_NET_RAW CAP_NET_ADMIN\n\
+NoNewPrivileges=yes\n\
+\n\
+[Install]\n\
+WantedBy=multi-user.target\n";
+
+/// A BIRD router ID: the node's IPv4 address, else the low 32 bits of its IPv6 address.
+fn router_id(node: &NodeView) -> Option<Ipv4Addr> {
+    if let Some(IpAddr::V4(v4)) = node.address(Family::IPv4) {
+        return Some(v4);
+    }
+    match node.address(Family::IPv6) {
+        Some(IpAddr::V6(v6)) => {
+            let low = (u128::from(v6) & 0xffff_ffff) as u32;
+            Some(Ipv4Addr::from(if low == 0 { 1 } else { low }))
+        }
+        _ => None,
+    }
+}
+
+fn asn(value: Option<&kube6_model::source::Located<String>>) -> Option<String> {
+    value.and_then(|v| {
+        let t = v
+            .value
+            .trim()
+            .trim_start_matches("AS")
+            .trim_start_matches("as");
+        t.parse::<u32>().ok().map(|n| n.to_string())
+    })
+}
+
+/// BIRD 2 configuration for `node`: a static protocol holding its pod blocks and one BGP
+/// session per family exporting only those.
+pub fn bird_conf(
+    cx: &Context<'_>,
+    node: Option<&NodeView>,
+    families: &[Family],
+) -> Result<String, String> {
+    let Some(node) = node else {
+        return Err("bird: no node".to_string());
+    };
+    let id = router_id(node).ok_or_else(|| {
+        format!(
+            "bird: node {} has no address to derive a router id from; give its addresses",
+            node.name
+        )
+    })?;
+    let mut s = format!(
+        "# Rendered by kube6: BIRD 2 configuration for node {} (/etc/bird/bird.conf).\n\
+         # Announces the node's pod block to the upstream BGP peer; learns nothing from it.\n\
+         router id {id};\n\nprotocol device {{\n}}\n",
+        node.name
+    );
+    for family in families {
+        let upstream = cx.net.upstream_for(*family);
+        let bgp = upstream.and_then(|u| u.bgp.as_ref());
+        let Some(peer) = bgp
+            .and_then(|b| b.peer_address.as_ref())
+            .and_then(|a| a.value.parsed)
+        else {
+            return Err(format!(
+                "bird: spec.upstream.{}.bgp.peerAddress is not set; no BIRD configuration was rendered",
+                family.as_str()
+            ));
+        };
+        let local_asn =
+            asn(bgp.and_then(|b| b.local_asn.as_ref())).unwrap_or_else(|| DEFAULT_ASN.to_string());
+        let peer_asn =
+            asn(bgp.and_then(|b| b.peer_asn.as_ref())).unwrap_or_else(|| DEFAULT_ASN.to_string());
+        let Some(block) = node.pod_cidr(*family) else {
+            return Err(format!(
+                "bird: node {} has no {} pod block in the plan",
+                node.name,
+                family.as_str()
+            ));
+        };
+        let (channel, suffix) = match family {
+            Family::IPv4 => ("ipv4", "4"),
+            Family::IPv6 => ("ipv6", "6"),
+        };
+        s.push_str(&format!(
+            "\n# The pod block kube-controller-manager gives this node; the CNI routes the pods\n\
+             # inside it, so BIRD only needs the route to announce it (not exported to the kernel).\n\
+             protocol static kube6_pods{suffix} {{\n    {channel};\n    route {block} blackhole;\n}}\n"
+        ));
+        let local = node
+            .address(*family)
+            .map(|a| format!("{a} "))
+            .unwrap_or_default();
+        s.push_str(&format!(
+            "\nprotocol bgp upstream{suffix} {{\n    description \"upstream {} peer\";\n    local {local}as {local_asn};\n    neighbor {peer} as {peer_asn};\n    {channel} {{\n        import none;\n        export where proto = \"kube6_pods{suffix}\";\n    }};\n}}\n",
+            family.as_str()
+        ));
+    }
+    Ok(s)
+}

@@ -1,0 +1,238 @@
+//! k3s and RKE2: a config.yaml per server and agent (`/etc/rancher/k3s/config.yaml` or
+//! `/etc/rancher/rke2/config.yaml`) and the install commands. Ranges are comma lists, primary
+//! first; the node IP lists the primary family first (k3s picks its defaults and the family
+//! order from it); `flannel-ipv6-masq` when flannel carries ULA pods; node masks only when
+//! they differ from kube-controller-manager's defaults (/24, /64), which k3s leaves in place.
+
+use kube6_model::defaults::{KCM_NODE_MASK_V4, KCM_NODE_MASK_V6, mask_flag};
+use kube6_model::model::Cni;
+use kube6_net::{Family, indexed_ip};
+
+use crate::context::{Context, NodeView};
+use crate::yaml::{self, Yaml};
+use crate::{RenderError, Rendered, RenderedFile, Renderer, TargetRenderer};
+
+pub struct K3s {
+    pub rke2: bool,
+}
+
+impl K3s {
+    fn dist(&self) -> &'static str {
+        if self.rke2 { "rke2" } else { "k3s" }
+    }
+
+    /// The supervisor port agents register on (RKE2 has its own, k3s shares the API port).
+    fn join_port(&self) -> u16 {
+        if self.rke2 { 9345 } else { 6443 }
+    }
+
+    fn header(&self, role: &str) -> String {
+        format!(
+            "# Rendered by kube6: the {role} config.yaml for {} (/etc/rancher/{}/config.yaml).\n",
+            self.dist(),
+            self.dist()
+        )
+    }
+
+    /// Settings every server of the cluster must agree on, plus this server's own.
+    fn server(&self, cx: &Context<'_>, node: Option<&NodeView>, join: bool) -> (Yaml, Vec<String>) {
+        let mut notes = Vec::new();
+        let mut doc = Yaml::map::<&str>([]);
+        if let Some(node) = node {
+            doc.push("node-name", Yaml::str(&node.name));
+            if let Some(ip) = node.node_ip() {
+                doc.push("node-ip", Yaml::str(ip));
+            }
+        }
+        if join {
+            if let Some(url) = cx.server_url(self.join_port()) {
+                doc.push("server", Yaml::str(url));
+            }
+            doc.push("token", Yaml::str("K3S_TOKEN"));
+        } else if cx.nodes.iter().filter(|n| n.is_controller()).count() > 1 && !self.rke2 {
+            doc.push("cluster-init", Yaml::Bool(true));
+        }
+        if let Some(addr) = cx.net.api.address.as_ref() {
+            doc.push("advertise-address", Yaml::str(&addr.value));
+        }
+        doc.push("cluster-cidr", Yaml::str(cx.pod_list()));
+        doc.push("service-cidr", Yaml::str(cx.service_list()));
+        // k3s's own pick is the 10th address of each service range; say so only if the plan differs.
+        let own: Vec<_> = cx
+            .services()
+            .iter()
+            .filter_map(|s| indexed_ip(&s.cidr, 10))
+            .collect();
+        if cx.dns_ips() != own.as_slice() && !cx.dns_ips().is_empty() {
+            doc.push("cluster-dns", Yaml::str(crate::context::join(cx.dns_ips())));
+        }
+        if cx.plan.cluster_domain != "cluster.local" {
+            doc.push("cluster-domain", Yaml::str(&cx.plan.cluster_domain));
+        }
+        if self.rke2 {
+            let cni = match cx.cni {
+                Cni::Canal => "canal",
+                Cni::Calico => "calico",
+                Cni::Cilium => "cilium",
+                Cni::Flannel => "flannel",
+                Cni::KubeRouter | Cni::Custom => {
+                    notes.push(format!(
+                        "rke2: {} is not one of RKE2's bundled CNIs; `cni: none` is written, install it yourself",
+                        cx.cni
+                    ));
+                    "none"
+                }
+            };
+            doc.push("cni", Yaml::str(cni));
+        } else if cx.cni == Cni::Flannel {
+            if let Some(backend) = &cx.net.flannel.backend {
+                doc.push("flannel-backend", Yaml::str(&backend.value));
+            }
+            let masq = cx
+                .net
+                .flannel
+                .ipv6_masquerade
+                .as_ref()
+                .map(|m| m.value)
+                .unwrap_or_else(|| cx.has(Family::IPv6) && cx.needs_masquerade(Family::IPv6));
+            if masq {
+                doc.push("flannel-ipv6-masq", Yaml::Bool(true));
+            }
+        } else {
+            doc.push("flannel-backend", Yaml::str("none"));
+            doc.push("disable-network-policy", Yaml::Bool(true));
+        }
+        let mut kcm = Vec::new();
+        for family in cx.families() {
+            let default = match family {
+                Family::IPv4 => KCM_NODE_MASK_V4,
+                Family::IPv6 => KCM_NODE_MASK_V6,
+            };
+            if let Some(mask) = cx.mask(*family)
+                && mask != default
+            {
+                kcm.push(format!("{}={mask}", mask_flag(cx.dual(), *family)));
+            }
+        }
+        if !kcm.is_empty() {
+            doc.push("kube-controller-manager-arg", Yaml::strs(kcm));
+        }
+        if let Some(mode) = &cx.net.kube_proxy_mode {
+            doc.push(
+                "kube-proxy-arg",
+                Yaml::strs([format!("proxy-mode={}", mode.value)]),
+            );
+        }
+        (doc, notes)
+    }
+
+    fn agent(&self, cx: &Context<'_>, node: Option<&NodeView>) -> Yaml {
+        let mut doc = Yaml::map::<&str>([]);
+        if let Some(url) = cx.server_url(self.join_port()) {
+            doc.push("server", Yaml::str(url));
+        }
+        doc.push("token", Yaml::str("K3S_TOKEN"));
+        if let Some(node) = node {
+            doc.push("node-name", Yaml::str(&node.name));
+            if let Some(ip) = node.node_ip() {
+                doc.push("node-ip", Yaml::str(ip));
+            }
+        }
+        doc
+    }
+
+    fn install(&self, cx: &Context<'_>, files: &[(String, bool)]) -> String {
+        let d = self.dist();
+        let mut s = format!(
+            "#!/bin/sh\n# Rendered by kube6: install {d} on each node with its config file.\n\
+             # Replace K3S_TOKEN in the files with the server's token\n\
+             # (/var/lib/rancher/{d}/server/node-token on the first server).\nset -eu\n"
+        );
+        for (file, server) in files {
+            let role = if *server { "server" } else { "agent" };
+            s.push_str(&format!(
+                "\n# {file}\ninstall -D -m 0600 {file} /etc/rancher/{d}/config.yaml\n"
+            ));
+            if self.rke2 {
+                s.push_str(&format!(
+                    "curl -sfL https://get.rke2.io | INSTALL_RKE2_TYPE={role} sh -\nsystemctl enable --now rke2-{role}.service\n"
+                ));
+            } else {
+                s.push_str(&format!("curl -sfL https://get.k3s.io | sh -s - {role}\n"));
+            }
+        }
+        if cx.has(Family::IPv6) {
+            s.push_str(
+                "\n# IPv6: keep the RA-learned default route when forwarding is on (see host/*/sysctl.d).\n",
+            );
+        }
+        s
+    }
+}
+
+impl Renderer for K3s {
+    fn name(&self) -> &'static str {
+        self.dist()
+    }
+
+    fn render(&self, cx: &Context<'_>) -> Result<Rendered, RenderError> {
+        let d = self.dist();
+        let mut out = Rendered::default();
+        let mut files = Vec::new();
+        if cx.nodes.is_empty() {
+            let (server, notes) = self.server(cx, None, false);
+            out.notes.extend(notes);
+            out.files.push(RenderedFile::private(
+                format!("{d}/server.yaml"),
+                self.header("server") + &yaml::to_string(&server),
+            ));
+            out.files.push(RenderedFile::private(
+                format!("{d}/agent.yaml"),
+                self.header("agent") + &yaml::to_string(&self.agent(cx, None)),
+            ));
+            files.push(("server.yaml".to_string(), true));
+            files.push(("agent.yaml".to_string(), false));
+        } else {
+            let first = cx.first_controller().map(|n| n.name.clone());
+            for node in &cx.nodes {
+                let name = node.file_name();
+                if node.is_controller() {
+                    let join = Some(&node.name) != first.as_ref();
+                    let (server, notes) = self.server(cx, Some(node), join);
+                    if !join {
+                        out.notes.extend(notes);
+                    }
+                    out.files.push(RenderedFile::private(
+                        format!("{d}/server-{name}.yaml"),
+                        self.header("server") + &yaml::to_string(&server),
+                    ));
+                    files.push((format!("server-{name}.yaml"), true));
+                } else {
+                    out.files.push(RenderedFile::private(
+                        format!("{d}/agent-{name}.yaml"),
+                        self.header("agent") + &yaml::to_string(&self.agent(cx, Some(node))),
+                    ));
+                    files.push((format!("agent-{name}.yaml"), false));
+                }
+            }
+        }
+        out.files.push(RenderedFile::script(
+            format!("{d}/install.sh"),
+            self.install(cx, &files),
+        ));
+        Ok(out)
+    }
+}
+
+impl TargetRenderer for K3s {
+    fn document(&self, cx: &Context<'_>) -> Result<Rendered, RenderError> {
+        let (server, notes) = self.server(cx, cx.first_controller(), false);
+        Ok(Rendered {
+            files: vec![RenderedFile::private(
+                format!("{}/config.yaml", self.dist()),
+                self.header("server") + &yaml::to_string(&server),
+            )],
+            notes,
+        })
+    }
+}

@@ -1,0 +1,297 @@
+//! kubeadm: InitConfiguration, ClusterConfiguration, KubeletConfiguration and
+//! KubeProxyConfiguration for the first control-plane node, and a JoinConfiguration for every
+//! other node. Follows seed 002 (kubeadm + Calico on IPv6 only): IPv6 advertise address, `::`
+//! bind addresses and `::1` health checks for an IPv6-primary cluster, etcd URLs with the
+//! address in brackets, pod/service ranges primary first, and the node masks spelled with the
+//! family flags (kubeadm's own pod-subnet check reads only those).
+
+use kube6_net::Family;
+
+use crate::context::{Context, NodeView, host};
+use crate::yaml::{self, Yaml};
+use crate::{KubeadmApi, RenderError, Rendered, RenderedFile, Renderer, TargetRenderer};
+
+pub struct Kubeadm;
+
+/// A placeholder bootstrap token in kubeadm's format; `kubeadm token create` prints a real one.
+const TOKEN: &str = "abcdef.0123456789abcdef";
+const HEADER: &str = "# Rendered by kube6 from the cluster's network plan. Replace the bootstrap token and\n# discovery settings before use; the network settings are consistent with each other.\n";
+
+impl Renderer for Kubeadm {
+    fn name(&self) -> &'static str {
+        "kubeadm"
+    }
+
+    fn render(&self, cx: &Context<'_>) -> Result<Rendered, RenderError> {
+        let mut out = self.document(cx)?;
+        let first = cx.first_controller().map(|n| n.name.clone());
+        let joining: Vec<&NodeView> = cx
+            .nodes
+            .iter()
+            .filter(|n| Some(&n.name) != first.as_ref())
+            .collect();
+        if cx.nodes.is_empty() {
+            out.files.push(RenderedFile::private(
+                "kubeadm/join.yaml",
+                format!("{HEADER}{}", yaml::to_string(&join_doc(cx, None))),
+            ));
+        }
+        for node in joining {
+            out.files.push(RenderedFile::private(
+                format!("kubeadm/join-{}.yaml", node.file_name()),
+                format!("{HEADER}{}", yaml::to_string(&join_doc(cx, Some(node)))),
+            ));
+        }
+        Ok(out)
+    }
+}
+
+impl TargetRenderer for Kubeadm {
+    fn document(&self, cx: &Context<'_>) -> Result<Rendered, RenderError> {
+        let docs = vec![
+            init_doc(cx),
+            cluster_doc(cx),
+            kubelet_doc(cx),
+            kube_proxy_doc(cx),
+        ];
+        let mut out = Rendered::default();
+        out.files.push(RenderedFile::private(
+            "kubeadm/init.yaml",
+            format!("{HEADER}{}", yaml::documents(&docs)),
+        ));
+        if cx.plan.pods.is_empty() {
+            out.notes.push(
+                "kubeadm: the plan has no pod range, so networking.podSubnet is left out and \
+                 kube-controller-manager allocates no node blocks"
+                    .to_string(),
+            );
+        }
+        Ok(out)
+    }
+}
+
+fn api_version(cx: &Context<'_>) -> &'static str {
+    match cx.kubeadm_api {
+        KubeadmApi::V1beta3 => "kubeadm.k8s.io/v1beta3",
+        KubeadmApi::V1beta4 => "kubeadm.k8s.io/v1beta4",
+    }
+}
+
+/// extraArgs in the form the API version wants: a list of name/value entries (v1beta4) or a
+/// mapping (v1beta3). Values are strings either way.
+fn extra_args(cx: &Context<'_>, args: &[(&str, String)]) -> Yaml {
+    match cx.kubeadm_api {
+        KubeadmApi::V1beta4 => Yaml::Seq(
+            args.iter()
+                .map(|(name, value)| {
+                    Yaml::map([("name", Yaml::str(*name)), ("value", Yaml::str(value))])
+                })
+                .collect(),
+        ),
+        KubeadmApi::V1beta3 => Yaml::map(args.iter().map(|(n, v)| (*n, Yaml::str(v)))),
+    }
+}
+
+fn node_registration(cx: &Context<'_>, node: Option<&NodeView>) -> Yaml {
+    let mut reg = Yaml::map::<&str>([]);
+    if let Some(node) = node {
+        reg.push("name", Yaml::str(&node.name));
+    }
+    reg.push(
+        "criSocket",
+        Yaml::str("unix:///run/containerd/containerd.sock"),
+    );
+    if let Some(ip) = node.and_then(NodeView::node_ip) {
+        reg.push("kubeletExtraArgs", extra_args(cx, &[("node-ip", ip)]));
+    }
+    reg
+}
+
+fn init_doc(cx: &Context<'_>) -> Yaml {
+    let node = cx.first_controller();
+    let mut doc = Yaml::map([
+        ("apiVersion", Yaml::str(api_version(cx))),
+        ("kind", Yaml::str("InitConfiguration")),
+    ]);
+    if let Some(addr) = cx.api_address() {
+        doc.push(
+            "localAPIEndpoint",
+            Yaml::map([
+                ("advertiseAddress", Yaml::str(addr.to_string())),
+                ("bindPort", Yaml::Int(6443)),
+            ]),
+        );
+    }
+    doc.push("nodeRegistration", node_registration(cx, node));
+    doc
+}
+
+fn cluster_doc(cx: &Context<'_>) -> Yaml {
+    let v6 = cx.ipv6_primary();
+    let mut doc = Yaml::map([
+        ("apiVersion", Yaml::str(api_version(cx))),
+        ("kind", Yaml::str("ClusterConfiguration")),
+    ]);
+    if let Some(version) = &cx.plan.distribution_version
+        && cx.plan.distribution == cx.distribution
+    {
+        doc.push("kubernetesVersion", Yaml::str(version));
+    }
+    if let Some(external) = &cx.net.api.external {
+        doc.push("controlPlaneEndpoint", Yaml::str(&external.value));
+    }
+    let mut networking = Yaml::map::<&str>([]);
+    if !cx.pods().is_empty() {
+        networking.push("podSubnet", Yaml::str(cx.pod_list()));
+    }
+    networking.push("serviceSubnet", Yaml::str(cx.service_list()));
+    networking.push("dnsDomain", Yaml::str(&cx.plan.cluster_domain));
+    doc.push("networking", networking);
+
+    let api_addr = cx.api_address();
+    let mut apiserver = Vec::new();
+    if let Some(addr) = api_addr {
+        apiserver.push(("advertise-address", addr.to_string()));
+    }
+    if v6 {
+        apiserver.push(("bind-address", "::".to_string()));
+        if let Some(addr) = api_addr {
+            apiserver.push(("etcd-servers", format!("https://{}:2379", host(&addr))));
+        }
+    }
+    if !apiserver.is_empty() {
+        doc.push(
+            "apiServer",
+            Yaml::map([("extraArgs", extra_args(cx, &apiserver))]),
+        );
+    }
+
+    let mut kcm = Vec::new();
+    if !cx.pods().is_empty() {
+        kcm.push(("allocate-node-cidrs", "true".to_string()));
+    }
+    if v6 {
+        kcm.push(("bind-address", "::".to_string()));
+    }
+    for family in cx.families() {
+        if let Some(mask) = cx.mask(*family) {
+            let flag = match family {
+                Family::IPv4 => "node-cidr-mask-size-ipv4",
+                Family::IPv6 => "node-cidr-mask-size-ipv6",
+            };
+            kcm.push((flag, mask.to_string()));
+        }
+    }
+    if !kcm.is_empty() {
+        doc.push(
+            "controllerManager",
+            Yaml::map([("extraArgs", extra_args(cx, &kcm))]),
+        );
+    }
+    if v6 {
+        doc.push(
+            "scheduler",
+            Yaml::map([(
+                "extraArgs",
+                extra_args(cx, &[("bind-address", "::".to_string())]),
+            )]),
+        );
+    }
+    let mut local = Yaml::map([("dataDir", Yaml::str("/var/lib/etcd"))]);
+    if v6 && let Some(addr) = api_addr {
+        let h = host(&addr);
+        local.push(
+            "extraArgs",
+            extra_args(
+                cx,
+                &[
+                    (
+                        "listen-client-urls",
+                        format!("https://[::1]:2379,https://{h}:2379"),
+                    ),
+                    ("advertise-client-urls", format!("https://{h}:2379")),
+                    ("listen-peer-urls", format!("https://{h}:2380")),
+                    ("initial-advertise-peer-urls", format!("https://{h}:2380")),
+                    ("listen-metrics-urls", "http://[::1]:2381".to_string()),
+                ],
+            ),
+        );
+    }
+    doc.push("etcd", Yaml::map([("local", local)]));
+    doc
+}
+
+fn kubelet_doc(cx: &Context<'_>) -> Yaml {
+    let mut doc = Yaml::map([
+        ("apiVersion", Yaml::str("kubelet.config.k8s.io/v1beta1")),
+        ("kind", Yaml::str("KubeletConfiguration")),
+        ("cgroupDriver", Yaml::str("systemd")),
+        ("clusterDomain", Yaml::str(&cx.plan.cluster_domain)),
+        (
+            "clusterDNS",
+            Yaml::strs(cx.dns_ips().iter().map(ToString::to_string)),
+        ),
+    ]);
+    if cx.ipv6_primary() {
+        doc.push("healthzBindAddress", Yaml::str("::1"));
+    }
+    doc
+}
+
+fn kube_proxy_doc(cx: &Context<'_>) -> Yaml {
+    let mut doc = Yaml::map([
+        ("apiVersion", Yaml::str("kubeproxy.config.k8s.io/v1alpha1")),
+        ("kind", Yaml::str("KubeProxyConfiguration")),
+    ]);
+    if let Some(mode) = &cx.net.kube_proxy_mode {
+        doc.push("mode", Yaml::str(&mode.value));
+    }
+    if !cx.pods().is_empty() {
+        doc.push("clusterCIDR", Yaml::str(cx.pod_list()));
+    }
+    if cx.ipv6_primary() {
+        doc.push("bindAddress", Yaml::str("::"));
+        doc.push("healthzBindAddress", Yaml::str("[::]:10256"));
+        doc.push("metricsBindAddress", Yaml::str("[::1]:10249"));
+    }
+    doc
+}
+
+fn join_doc(cx: &Context<'_>, node: Option<&NodeView>) -> Yaml {
+    let endpoint = cx
+        .server_url(6443)
+        .map(|u| u.trim_start_matches("https://").to_string())
+        .unwrap_or_else(|| "API_SERVER:6443".to_string());
+    let mut doc = Yaml::map([
+        ("apiVersion", Yaml::str(api_version(cx))),
+        ("kind", Yaml::str("JoinConfiguration")),
+        (
+            "discovery",
+            Yaml::map([(
+                "bootstrapToken",
+                Yaml::map([
+                    ("apiServerEndpoint", Yaml::str(endpoint)),
+                    ("token", Yaml::str(TOKEN)),
+                    ("unsafeSkipCAVerification", Yaml::Bool(true)),
+                ]),
+            )]),
+        ),
+        ("nodeRegistration", node_registration(cx, node)),
+    ]);
+    if let Some(node) = node
+        && node.is_controller()
+        && let Some(addr) = node.addresses.first()
+    {
+        doc.push(
+            "controlPlane",
+            Yaml::map([(
+                "localAPIEndpoint",
+                Yaml::map([
+                    ("advertiseAddress", Yaml::str(addr.to_string())),
+                    ("bindPort", Yaml::Int(6443)),
+                ]),
+            )]),
+        );
+    }
+    doc
+}

@@ -1,0 +1,280 @@
+//! Renderers: the files each distribution, CNI and node needs, written from one valid plan.
+//!
+//! Renderers read the plan and the model and never validate: the caller refuses an invalid plan
+//! before rendering. What a target cannot express at all (KKP with IPv6-only, k0s with an
+//! IPv6-first kube-router cluster) is refused with the reason, as [`RenderError::Unsupported`].
+//!
+//! Each target, CNI and the host files implement [`Renderer`]; [`render`] picks them for a
+//! request and [`convert`] returns the one document a target's format is read from.
+
+pub mod cni;
+pub mod context;
+pub mod host;
+pub mod k0s;
+pub mod k3s;
+pub mod kkp;
+pub mod kube6;
+pub mod kubeadm;
+pub mod yaml;
+
+use std::fmt;
+use std::str::FromStr;
+
+use kube6_model::model::{ClusterNetwork, Cni, Distribution, Format};
+use kube6_model::plan::Plan;
+
+pub use context::Context;
+
+/// One file to write: a path relative to the output directory, its content and its mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedFile {
+    pub path: String,
+    pub content: String,
+    pub mode: u32,
+}
+
+impl RenderedFile {
+    /// A configuration file (0644).
+    pub fn config(path: impl Into<String>, content: impl Into<String>) -> RenderedFile {
+        RenderedFile {
+            path: path.into(),
+            content: content.into(),
+            mode: 0o644,
+        }
+    }
+
+    /// A file that may hold secrets once filled in (0600).
+    pub fn private(path: impl Into<String>, content: impl Into<String>) -> RenderedFile {
+        RenderedFile {
+            path: path.into(),
+            content: content.into(),
+            mode: 0o600,
+        }
+    }
+
+    /// A shell script (0755).
+    pub fn script(path: impl Into<String>, content: impl Into<String>) -> RenderedFile {
+        RenderedFile {
+            path: path.into(),
+            content: content.into(),
+            mode: 0o755,
+        }
+    }
+}
+
+/// What a renderer produced: files, and notes for the person running it (what was left out
+/// and why, what to fill in).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rendered {
+    pub files: Vec<RenderedFile>,
+    pub notes: Vec<String>,
+}
+
+impl Rendered {
+    pub fn extend(&mut self, other: Rendered) {
+        self.files.extend(other.files);
+        self.notes.extend(other.notes);
+    }
+}
+
+/// Why nothing could be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    /// The target cannot express this cluster.
+    #[error("{target} cannot express this cluster: {reason}")]
+    Unsupported { target: String, reason: String },
+    /// The plan has no range to render (an invalid plan slipped through).
+    #[error("the plan has no {0} range to render")]
+    Missing(&'static str),
+}
+
+impl RenderError {
+    pub fn unsupported(target: impl fmt::Display, reason: impl Into<String>) -> RenderError {
+        RenderError::Unsupported {
+            target: target.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A distribution to render for (`--target`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    Kubeadm,
+    K3s,
+    Rke2,
+    K0s,
+    Kkp,
+}
+
+impl Target {
+    pub const ALL: [Target; 5] = [
+        Target::Kubeadm,
+        Target::K3s,
+        Target::Rke2,
+        Target::K0s,
+        Target::Kkp,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Target::Kubeadm => "kubeadm",
+            Target::K3s => "k3s",
+            Target::Rke2 => "rke2",
+            Target::K0s => "k0s",
+            Target::Kkp => "kkp",
+        }
+    }
+
+    pub fn distribution(self) -> Distribution {
+        match self {
+            Target::Kubeadm => Distribution::Kubeadm,
+            Target::K3s => Distribution::K3s,
+            Target::Rke2 => Distribution::Rke2,
+            Target::K0s => Distribution::K0s,
+            Target::Kkp => Distribution::Kkp,
+        }
+    }
+
+    /// The renderer for this target.
+    pub fn renderer(self) -> Box<dyn TargetRenderer> {
+        match self {
+            Target::Kubeadm => Box::new(kubeadm::Kubeadm),
+            Target::K3s => Box::new(k3s::K3s { rke2: false }),
+            Target::Rke2 => Box::new(k3s::K3s { rke2: true }),
+            Target::K0s => Box::new(k0s::K0s),
+            Target::Kkp => Box::new(kkp::Kkp),
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Target {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Target, String> {
+        Target::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                format!(
+                    "unknown target {s:?}: use one of {}",
+                    Target::ALL.map(|t| t.as_str()).join(", ")
+                )
+            })
+    }
+}
+
+/// The kubeadm API version to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KubeadmApi {
+    /// `kubeadm.k8s.io/v1beta3`: extraArgs are mappings.
+    V1beta3,
+    /// `kubeadm.k8s.io/v1beta4`: extraArgs are lists of name/value entries.
+    #[default]
+    V1beta4,
+}
+
+impl FromStr for KubeadmApi {
+    type Err = String;
+    fn from_str(s: &str) -> Result<KubeadmApi, String> {
+        match s.trim() {
+            "v1beta3" | "kubeadm.k8s.io/v1beta3" => Ok(KubeadmApi::V1beta3),
+            "v1beta4" | "kubeadm.k8s.io/v1beta4" => Ok(KubeadmApi::V1beta4),
+            other => Err(format!(
+                "unknown kubeadm API {other:?}: use v1beta3 or v1beta4"
+            )),
+        }
+    }
+}
+
+/// Something that turns a plan into files.
+pub trait Renderer {
+    /// A short name for messages ("kubeadm", "calico", "host files").
+    fn name(&self) -> &'static str;
+    fn render(&self, cx: &Context<'_>) -> Result<Rendered, RenderError>;
+}
+
+/// A distribution target: its files, and the one document `kube6 convert` writes.
+pub trait TargetRenderer: Renderer {
+    /// The document the target's own format is read from (kubeadm's init file, a k3s server's
+    /// config.yaml, k0s.yaml, the KKP Cluster).
+    fn document(&self, cx: &Context<'_>) -> Result<Rendered, RenderError>;
+}
+
+/// What to render.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub target: Target,
+    /// The CNI; the plan's when None.
+    pub cni: Option<Cni>,
+    pub kubeadm_api: KubeadmApi,
+}
+
+/// Every file for `request`: the target's, the CNI's and the host files.
+pub fn render(
+    net: &ClusterNetwork,
+    plan: &Plan,
+    request: &Request,
+) -> Result<Rendered, RenderError> {
+    let cx = Context::new(
+        net,
+        plan,
+        request.target.distribution(),
+        request.cni,
+        request.kubeadm_api,
+    )?;
+    let mut out = request.target.renderer().render(&cx)?;
+    if let Some(cni) = cni::renderer(&cx) {
+        out.extend(cni.render(&cx)?);
+    }
+    out.extend(host::HostFiles.render(&cx)?);
+    Ok(out)
+}
+
+/// The input format a target writes, if there is one.
+pub fn target_of(format: Format) -> Option<Target> {
+    match format {
+        Format::Kubeadm => Some(Target::Kubeadm),
+        Format::K3s | Format::K3sArgs => Some(Target::K3s),
+        Format::Rke2 => Some(Target::Rke2),
+        Format::K0s => Some(Target::K0s),
+        Format::Kkp => Some(Target::Kkp),
+        Format::Kube6 => None,
+    }
+}
+
+/// The input format a target's files are read as.
+pub fn format_of(target: Target) -> Format {
+    match target {
+        Target::Kubeadm => Format::Kubeadm,
+        Target::K3s => Format::K3s,
+        Target::Rke2 => Format::Rke2,
+        Target::K0s => Format::K0s,
+        Target::Kkp => Format::Kkp,
+    }
+}
+
+/// `kube6 convert`: the cluster in `to`'s format, as one file's text (notes say what was
+/// adapted). kube6's own format keeps the source distribution; the others become it.
+pub fn convert(
+    net: &ClusterNetwork,
+    plan: &Plan,
+    to: Format,
+    kubeadm_api: KubeadmApi,
+) -> Result<Rendered, RenderError> {
+    match target_of(to) {
+        Some(target) => {
+            let cx = Context::new(net, plan, target.distribution(), None, kubeadm_api)?;
+            target.renderer().document(&cx)
+        }
+        None => {
+            let cx = Context::new(net, plan, plan.distribution, None, kubeadm_api)?;
+            kube6::document(&cx)
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Golden files for every target × layout (IPv4, IPv6, dual-stack IPv4-first, dual-stack
+//! IPv6-first), every CNI × layout, and kubeadm v1beta3. Each golden holds the rendered files
+//! (path, mode, content) and the notes, or the refusal. `UPDATE_GOLDEN=1` rewrites them;
+//! review the diff like code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use kube6_model::import::ImportOptions;
+use kube6_model::model::Cni;
+use kube6_render::{KubeadmApi, Request, Target, render};
+
+const LAYOUTS: [&str; 4] = ["ipv4", "ipv6", "dual-ipv4-first", "dual-ipv6-first"];
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
+}
+
+fn analyze(layout: &str) -> kube6_model::Analysis {
+    let path = dir().join("layouts").join(format!("{layout}.yaml"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let analysis =
+        kube6_model::analyze(&format!("{layout}.yaml"), &text, &ImportOptions::default()).unwrap();
+    assert!(
+        analysis.plan.valid,
+        "{layout}: {:#?}",
+        analysis.plan.diagnostics
+    );
+    analysis
+}
+
+fn show(
+    result: Result<kube6_render::Rendered, kube6_render::RenderError>,
+    only: Option<&str>,
+) -> String {
+    match result {
+        Err(e) => format!("refused: {e}\n"),
+        Ok(r) => {
+            let mut s = String::new();
+            for note in &r.notes {
+                s.push_str(&format!("note: {note}\n"));
+            }
+            for f in r
+                .files
+                .iter()
+                .filter(|f| only.is_none_or(|p| f.path.starts_with(p)))
+            {
+                s.push_str(&format!(
+                    "\n==> {} (mode {:04o}) <==\n{}",
+                    f.path, f.mode, f.content
+                ));
+            }
+            s
+        }
+    }
+}
+
+fn check(name: &str, actual: &str) {
+    let path = dir().join("golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing golden {}; run with UPDATE_GOLDEN=1",
+            path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "{name} differs from its golden file; if the change is intended, run with UPDATE_GOLDEN=1 and review the diff\n--- expected\n{expected}\n--- actual\n{actual}"
+    );
+}
+
+#[test]
+fn every_target_and_layout() {
+    for layout in LAYOUTS {
+        let a = analyze(layout);
+        for target in Target::ALL {
+            let request = Request {
+                target,
+                cni: None,
+                kubeadm_api: KubeadmApi::V1beta4,
+            };
+            let out = show(render(&a.network, &a.plan, &request), None);
+            check(&format!("{target}/{layout}.txt"), &out);
+        }
+    }
+}
+
+#[test]
+fn every_cni_and_layout() {
+    for layout in LAYOUTS {
+        let a = analyze(layout);
+        for cni in [
+            Cni::Calico,
+            Cni::Cilium,
+            Cni::Flannel,
+            Cni::KubeRouter,
+            Cni::Canal,
+        ] {
+            let request = Request {
+                target: Target::Kubeadm,
+                cni: Some(cni),
+                kubeadm_api: KubeadmApi::V1beta4,
+            };
+            let out = show(render(&a.network, &a.plan, &request), Some("cni/"));
+            check(&format!("cni/{cni}/{layout}.txt"), &out);
+        }
+    }
+}
+
+#[test]
+fn kubeadm_v1beta3() {
+    for layout in ["ipv6", "dual-ipv6-first"] {
+        let a = analyze(layout);
+        let request = Request {
+            target: Target::Kubeadm,
+            cni: None,
+            kubeadm_api: KubeadmApi::V1beta3,
+        };
+        let out = show(render(&a.network, &a.plan, &request), Some("kubeadm/"));
+        check(&format!("kubeadm-v1beta3/{layout}.txt"), &out);
+    }
+}
