@@ -1,0 +1,441 @@
+//! Rendered host files against the real programs, in throwaway network namespaces:
+//! the sysctl.d file applied with `sysctl -p` gives its values; the BIRD 2 configuration passes
+//! `bird -p` and a BIRD peer learns the node's pod block from it; the ndppd.conf run by Debian's
+//! ndppd makes a pod address reachable from the upstream router.
+//!
+//! Namespaces are named with the pid, removed on drop (also when a test panics); only
+//! 2001:db8::/32, fd00::/8 and 192.0.2.0/24 are used and nothing leaves the namespaces. A test
+//! that lacks root or a program fails under `CI=true` and is skipped (with the reason) elsewhere.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var("PATH").unwrap_or_default();
+    path.split(':')
+        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"])
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.is_file())
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// Root and the programs, or a skip (a failure under CI=true).
+fn can_run(test: &str, programs: &[&str]) -> bool {
+    let mut missing: Vec<String> = Vec::new();
+    if !is_root() {
+        missing.push("root".into());
+    }
+    for p in ["ip"].iter().chain(programs) {
+        if program(p).is_none() {
+            missing.push(format!("the program {p}"));
+        }
+    }
+    if missing.is_empty() {
+        return true;
+    }
+    let why = format!("{test} needs {}", missing.join(", "));
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{why}; under CI=true this is a failure, not a skip"
+    );
+    eprintln!("skipping: {why}");
+    false
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(args[0])
+        .args(&args[1..])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {args:?}: {e}"))
+}
+
+fn check(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// A network namespace, deleted on drop.
+struct Netns {
+    name: String,
+}
+
+impl Netns {
+    fn new(tag: &str) -> Netns {
+        let name = format!(
+            "k6r{}-{}-{tag}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        check(&["ip", "netns", "add", &name]);
+        let ns = Netns { name };
+        ns.exec(&["ip", "link", "set", "lo", "up"]);
+        ns.exec(&["sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0"]);
+        ns.exec(&["sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0"]);
+        ns
+    }
+
+    fn exec(&self, args: &[&str]) -> String {
+        let mut full = vec!["ip", "netns", "exec", &self.name];
+        full.extend_from_slice(args);
+        check(&full)
+    }
+
+    fn try_exec(&self, args: &[&str]) -> Output {
+        let mut full = vec!["ip", "netns", "exec", &self.name];
+        full.extend_from_slice(args);
+        run(&full)
+    }
+
+    fn spawn(&self, args: &[&str], log: &Path) -> Daemon {
+        let file = std::fs::File::create(log).unwrap();
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.name])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .spawn()
+            .unwrap();
+        Daemon { child }
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .stdin(Stdio::null())
+            .output();
+    }
+}
+
+/// A process in a namespace, killed on drop.
+struct Daemon {
+    child: Child,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A veth pair between two namespaces.
+fn veth(a: &Netns, a_if: &str, b: &Netns, b_if: &str) {
+    check(&[
+        "ip", "link", "add", a_if, "netns", &a.name, "type", "veth", "peer", "name", b_if, "netns",
+        &b.name,
+    ]);
+    a.exec(&["ip", "link", "set", a_if, "up"]);
+    b.exec(&["ip", "link", "set", b_if, "up"]);
+}
+
+/// Renders `input` for kubeadm into a fresh directory.
+fn render(input: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kube6"))
+        .current_dir(root())
+        .args([
+            "render",
+            &input.display().to_string(),
+            "--target",
+            "kubeadm",
+            "--out",
+        ])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "render failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+fn layout(name: &str) -> PathBuf {
+    root().join(format!("crates/kube6-render/tests/layouts/{name}.yaml"))
+}
+
+fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> Option<String>) -> String {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = done() {
+            return v;
+        }
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn sysctl_file_applied_in_a_namespace_gives_its_values() {
+    if !can_run(
+        "sysctl_file_applied_in_a_namespace_gives_its_values",
+        &["sysctl"],
+    ) {
+        return;
+    }
+    let dir = render(&layout("dual-ipv4-first"));
+    let file = dir.path().join("out/host/cp1/sysctl.d/90-kube6.conf");
+    let ns = Netns::new("sysctl");
+    let other = Netns::new("sysctl-peer");
+    veth(&ns, "eth0", &other, "up0");
+    // Start from the opposite of what the file sets.
+    ns.exec(&["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
+    ns.exec(&["sysctl", "-qw", "net.ipv6.conf.all.forwarding=0"]);
+    ns.exec(&["sysctl", "-qw", "net.ipv4.ip_forward=0"]);
+    ns.exec(&["sysctl", "-qw", "net.ipv6.conf.eth0.accept_ra=0"]);
+    ns.exec(&["sysctl", "-p", &file.display().to_string()]);
+    for (key, want) in [
+        ("net.ipv6.conf.all.disable_ipv6", "0"),
+        ("net.ipv6.conf.default.disable_ipv6", "0"),
+        ("net.ipv6.conf.all.forwarding", "1"),
+        ("net.ipv6.conf.default.forwarding", "1"),
+        ("net.ipv4.ip_forward", "1"),
+        ("net.ipv6.conf.eth0.accept_ra", "2"),
+    ] {
+        let got = ns.exec(&["sysctl", "-n", key]);
+        assert_eq!(got.trim(), want, "{key}");
+    }
+}
+
+#[test]
+fn bird_configs_parse() {
+    if !can_run("bird_configs_parse", &["bird"]) {
+        return;
+    }
+    let mut checked = 0;
+    for name in ["ipv4", "dual-ipv6-first"] {
+        let dir = render(&layout(name));
+        for node in ["cp1", "worker1"] {
+            let conf = dir.path().join(format!("out/host/{node}/bird.conf"));
+            let out = run(&["bird", "-p", "-c", &conf.display().to_string()]);
+            assert!(
+                out.status.success(),
+                "{name}/{node}: bird -p: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 4);
+}
+
+#[test]
+fn bird_peer_learns_the_node_pod_block() {
+    if !can_run("bird_peer_learns_the_node_pod_block", &["bird", "birdc"]) {
+        return;
+    }
+    let dir = render(&layout("dual-ipv6-first"));
+    let conf = dir.path().join("out/host/cp1/bird.conf");
+    let plan = Command::new(env!("CARGO_BIN_EXE_kube6"))
+        .args([
+            "plan",
+            &layout("dual-ipv6-first").display().to_string(),
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let block = plan["nodes"][0]["podCIDRs"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(block.starts_with("2001:db8:100:"), "{block}");
+
+    let node = Netns::new("bnode");
+    let peer = Netns::new("bpeer");
+    veth(&node, "eth0", &peer, "up0");
+    node.exec(&[
+        "ip",
+        "addr",
+        "add",
+        "2001:db8:5::10/64",
+        "dev",
+        "eth0",
+        "nodad",
+    ]);
+    peer.exec(&[
+        "ip",
+        "addr",
+        "add",
+        "2001:db8:5::1/64",
+        "dev",
+        "up0",
+        "nodad",
+    ]);
+    let peer_conf = dir.path().join("peer.conf");
+    std::fs::write(
+        &peer_conf,
+        "router id 192.0.2.1;\nprotocol device {\n}\nprotocol bgp node {\n    local 2001:db8:5::1 as 64500;\n    neighbor 2001:db8:5::10 as 64512;\n    connect delay time 1;\n    connect retry time 2;\n    ipv6 {\n        import all;\n        export none;\n    };\n}\n",
+    )
+    .unwrap();
+    let node_sock = dir.path().join("node.ctl");
+    let peer_sock = dir.path().join("peer.ctl");
+    let _node_bird = node.spawn(
+        &[
+            "bird",
+            "-f",
+            "-c",
+            &conf.display().to_string(),
+            "-s",
+            &node_sock.display().to_string(),
+            "-P",
+            &dir.path().join("node.pid").display().to_string(),
+        ],
+        &dir.path().join("node.log"),
+    );
+    let _peer_bird = peer.spawn(
+        &[
+            "bird",
+            "-f",
+            "-c",
+            &peer_conf.display().to_string(),
+            "-s",
+            &peer_sock.display().to_string(),
+            "-P",
+            &dir.path().join("peer.pid").display().to_string(),
+        ],
+        &dir.path().join("peer.log"),
+    );
+    let sock = peer_sock.display().to_string();
+    let routes = wait_for(
+        "the peer to learn the pod block",
+        Duration::from_secs(60),
+        || {
+            let out = peer.try_exec(&["birdc", "-s", &sock, "show", "route"]);
+            let text = String::from_utf8_lossy(&out.stdout).to_string();
+            text.contains(&block).then_some(text)
+        },
+    );
+    assert!(
+        routes.contains("2001:db8:5::10"),
+        "next hop is the node: {routes}"
+    );
+    // Only the node's own block is announced, not the whole pod range.
+    assert!(!routes.contains("2001:db8:100::/56"), "{routes}");
+}
+
+#[test]
+fn ndppd_with_the_rendered_config_makes_a_pod_reachable() {
+    if !can_run(
+        "ndppd_with_the_rendered_config_makes_a_pod_reachable",
+        &["ndppd", "ping"],
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("ndp.yaml");
+    // The provider routes 2001:db8:1::/64 to the node as on-link; the pod range sits inside it.
+    std::fs::write(
+        &input,
+        "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  distribution: kubeadm\n  pods:\n    - cidr: 2001:db8:1::10:0/108\n      nodeMaskSize: 120\n  services: [fd01::/112]\n  api:\n    address: 2001:db8:1::2\n  nodes:\n    - name: node1\n      role: controller+worker\n      addresses: [2001:db8:1::2]\n  upstream:\n    IPv6:\n      mode: ndp-proxy\n      uplink: n0\n",
+    )
+    .unwrap();
+    let out = render(&input);
+    let conf = out.path().join("out/host/node1/ndppd.conf");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    assert!(
+        text.contains("proxy n0 {") && text.contains("rule 2001:db8:1::10:0/120 {"),
+        "{text}"
+    );
+
+    let rtr = Netns::new("rtr");
+    let node = Netns::new("node");
+    let pod = Netns::new("pod");
+    veth(&rtr, "r0", &node, "n0");
+    veth(&node, "p0", &pod, "eth0");
+    rtr.exec(&[
+        "ip",
+        "addr",
+        "add",
+        "2001:db8:1::1/64",
+        "dev",
+        "r0",
+        "nodad",
+    ]);
+    node.exec(&[
+        "ip",
+        "addr",
+        "add",
+        "2001:db8:1::2/64",
+        "dev",
+        "n0",
+        "nodad",
+    ]);
+    node.exec(&["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"]);
+    node.exec(&["ip", "addr", "add", "fe80::1/64", "dev", "p0", "nodad"]);
+    node.exec(&[
+        "ip",
+        "-6",
+        "route",
+        "add",
+        "2001:db8:1::10:0/120",
+        "dev",
+        "p0",
+    ]);
+    pod.exec(&[
+        "ip",
+        "addr",
+        "add",
+        "2001:db8:1::10:5/128",
+        "dev",
+        "eth0",
+        "nodad",
+    ]);
+    pod.exec(&[
+        "ip", "-6", "route", "add", "default", "via", "fe80::1", "dev", "eth0",
+    ]);
+
+    // Without the proxy nobody answers the router's solicitation.
+    let before = rtr.try_exec(&["ping", "-c", "1", "-W", "1", "2001:db8:1::10:5"]);
+    assert!(
+        !before.status.success(),
+        "the pod answered without the proxy"
+    );
+    rtr.exec(&["ip", "-6", "neigh", "flush", "dev", "r0"]);
+
+    let _ndppd = node.spawn(
+        &["/usr/sbin/ndppd", "-c", &conf.display().to_string()],
+        &out.path().join("ndppd.log"),
+    );
+    wait_for("ping through ndppd", Duration::from_secs(20), || {
+        let ping = rtr.try_exec(&["ping", "-c", "1", "-W", "1", "2001:db8:1::10:5"]);
+        ping.status.success().then(String::new)
+    });
+    let neigh = rtr.exec(&["ip", "-6", "neigh", "show", "dev", "r0"]);
+    assert!(neigh.contains("2001:db8:1::10:5"), "{neigh}");
+    // An address outside the node's block stays unanswered.
+    let other = rtr.try_exec(&["ping", "-c", "1", "-W", "1", "2001:db8:1::11:5"]);
+    assert!(!other.status.success());
+}
