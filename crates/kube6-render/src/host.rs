@@ -64,10 +64,17 @@ fn node_files(cx: &Context<'_>, node: Option<&NodeView>, dir: &str, out: &mut Re
     if cx.upstream(Family::IPv6) == Some(UpstreamMode::NdpProxy) && cx.has(Family::IPv6) {
         let iface = uplink(cx, Family::IPv6).unwrap_or_else(|| DEFAULT_UPLINK.to_string());
         let rules = ndp_rules(cx, node);
-        out.files.push(RenderedFile::config(
-            format!("{dir}/ndppd.conf"),
-            ndppd_conf(&iface, &rules),
-        ));
+        if rules.iter().all(|r| r.per_node) {
+            out.files.push(RenderedFile::config(
+                format!("{dir}/ndppd.conf"),
+                ndppd_conf(&iface, &rules),
+            ));
+        } else {
+            push_once(
+                out,
+                "ndppd: list the nodes (spec.nodes) to get an ndppd.conf per node with a static rule for its own pod block; ndppd 0.2.5's `auto` rule for a whole range answers only the first address behind a route (DanielAdolfsson/ndppd#68). kube6-ndp-proxy.yaml uses the routed mode instead".to_string(),
+            );
+        }
         out.files.push(RenderedFile::config(
             format!("{dir}/kube6-ndp-proxy.yaml"),
             kube6_ndp_config(&iface, &rules),
@@ -189,7 +196,7 @@ fn ndp_rules(cx: &Context<'_>, node: Option<&NodeView>) -> Vec<NdpRule> {
 }
 
 /// ndppd.conf (0.2.5 syntax): static rules for this node's pod block and a global service
-/// range; `auto` for a whole pod range when the node's block is not known.
+/// range.
 pub fn ndppd_conf(iface: &str, rules: &[NdpRule]) -> String {
     let mut s = String::from(
         "# Rendered by kube6: ndppd configuration (/etc/ndppd.conf) answering the upstream\n\
@@ -200,9 +207,8 @@ pub fn ndppd_conf(iface: &str, rules: &[NdpRule]) -> String {
         "proxy {iface} {{\n    router yes\n    timeout 500\n    ttl 30000\n"
     ));
     for rule in rules {
-        let method = if rule.per_node { "static" } else { "auto" };
         s.push_str(&format!(
-            "    rule {} {{\n        {method}\n    }}\n",
+            "    rule {} {{\n        static\n    }}\n",
             rule.prefix
         ));
     }

@@ -15,7 +15,12 @@ pub struct Kubeadm;
 
 /// A placeholder bootstrap token in kubeadm's format; `kubeadm token create` prints a real one.
 const TOKEN: &str = "abcdef.0123456789abcdef";
-const HEADER: &str = "# Rendered by kube6 from the cluster's network plan. Replace the bootstrap token and\n# discovery settings before use; the network settings are consistent with each other.\n";
+/// A placeholder for the CA certificate hash; `kubeadm token create --print-join-command`
+/// prints the real one. Left invalid on purpose so that kubeadm refuses it until replaced.
+const CA_HASH: &str = "sha256:REPLACE-WITH-THE-CA-CERT-HASH";
+const HEADER: &str =
+    "# Rendered by kube6 from the cluster's network plan (kubeadm init --config init.yaml).\n";
+const JOIN_HEADER: &str = "# Rendered by kube6 from the cluster's network plan (kubeadm join --config FILE).\n# Replace the bootstrap token and the CA certificate hash with what\n# `kubeadm token create --print-join-command` prints on a control-plane node.\n";
 
 impl Renderer for Kubeadm {
     fn name(&self) -> &'static str {
@@ -33,13 +38,16 @@ impl Renderer for Kubeadm {
         if cx.nodes.is_empty() {
             out.files.push(RenderedFile::private(
                 "kubeadm/join.yaml",
-                format!("{HEADER}{}", yaml::to_string(&join_doc(cx, None))),
+                format!("{JOIN_HEADER}{}", yaml::to_string(&join_doc(cx, None))),
             ));
         }
         for node in joining {
             out.files.push(RenderedFile::private(
                 format!("kubeadm/join-{}.yaml", node.file_name()),
-                format!("{HEADER}{}", yaml::to_string(&join_doc(cx, Some(node)))),
+                format!(
+                    "{JOIN_HEADER}{}",
+                    yaml::to_string(&join_doc(cx, Some(node)))
+                ),
             ));
         }
         Ok(out)
@@ -59,6 +67,13 @@ impl TargetRenderer for Kubeadm {
             "kubeadm/init.yaml",
             format!("{HEADER}{}", yaml::documents(&docs)),
         ));
+        if cluster_dns(cx) != cx.dns_ips() {
+            out.notes.push(format!(
+                "kubeadm: kubeadm gives the kubelet one DNS address ({}), the 10th of the first service range, where its single-stack CoreDNS Service is; the plan had {}",
+                crate::context::join(&cluster_dns(cx)),
+                crate::context::join(cx.dns_ips())
+            ));
+        }
         if cx.plan.pods.is_empty() {
             out.notes.push(
                 "kubeadm: the plan has no pod range, so networking.podSubnet is left out and \
@@ -103,6 +118,10 @@ fn node_registration(cx: &Context<'_>, node: Option<&NodeView>) -> Yaml {
     );
     if let Some(ip) = node.and_then(NodeView::node_ip) {
         reg.push("kubeletExtraArgs", extra_args(cx, &[("node-ip", ip)]));
+    }
+    if node.is_some_and(|n| n.role == kube6_model::model::Role::ControllerWorker) {
+        // A control-plane node that also runs workloads: no NoSchedule taint.
+        reg.push("taints", Yaml::Seq(Vec::new()));
     }
     reg
 }
@@ -221,6 +240,21 @@ fn cluster_doc(cx: &Context<'_>) -> Yaml {
     doc
 }
 
+/// What the kubelet gets: the input's explicit setting, else kubeadm's own pick (the 10th
+/// address of the first service range, where kubeadm puts the single-stack CoreDNS Service).
+fn cluster_dns(cx: &Context<'_>) -> Vec<std::net::IpAddr> {
+    if !cx.net.cluster_dns.is_empty() {
+        return cx.dns_ips().to_vec();
+    }
+    own_dns(cx).into_iter().collect()
+}
+
+fn own_dns(cx: &Context<'_>) -> Option<std::net::IpAddr> {
+    cx.services()
+        .first()
+        .and_then(|s| kube6_net::indexed_ip(&s.cidr, 10))
+}
+
 fn kubelet_doc(cx: &Context<'_>) -> Yaml {
     let mut doc = Yaml::map([
         ("apiVersion", Yaml::str("kubelet.config.k8s.io/v1beta1")),
@@ -229,7 +263,7 @@ fn kubelet_doc(cx: &Context<'_>) -> Yaml {
         ("clusterDomain", Yaml::str(&cx.plan.cluster_domain)),
         (
             "clusterDNS",
-            Yaml::strs(cx.dns_ips().iter().map(ToString::to_string)),
+            Yaml::strs(cluster_dns(cx).iter().map(ToString::to_string)),
         ),
     ]);
     if cx.ipv6_primary() {
@@ -272,7 +306,7 @@ fn join_doc(cx: &Context<'_>, node: Option<&NodeView>) -> Yaml {
                 Yaml::map([
                     ("apiServerEndpoint", Yaml::str(endpoint)),
                     ("token", Yaml::str(TOKEN)),
-                    ("unsafeSkipCAVerification", Yaml::Bool(true)),
+                    ("caCertHashes", Yaml::strs([CA_HASH])),
                 ]),
             )]),
         ),
