@@ -91,7 +91,7 @@ pub fn parse_page(
     Ok(token)
 }
 
-fn add(snapshot: &mut Snapshot, item: RawObject, default_kind: &str) {
+pub(crate) fn add(snapshot: &mut Snapshot, item: RawObject, default_kind: &str) {
     let kind = item.kind.as_deref().unwrap_or(default_kind);
     let meta = item.metadata.unwrap_or_default();
     let spec = item.spec.unwrap_or_default();
@@ -167,14 +167,14 @@ fn add(snapshot: &mut Snapshot, item: RawObject, default_kind: &str) {
 
 /// The union of the fields of every kind verification reads (and of a list around them).
 #[derive(Deserialize)]
-struct RawObject {
-    kind: Option<String>,
+pub(crate) struct RawObject {
+    pub(crate) kind: Option<String>,
     metadata: Option<RawMeta>,
     spec: Option<RawSpec>,
     status: Option<RawStatus>,
     #[serde(rename = "addressType")]
     address_type: Option<String>,
-    items: Option<Vec<RawObject>>,
+    pub(crate) items: Option<Vec<RawObject>>,
 }
 
 #[derive(Deserialize, Default)]

@@ -20,6 +20,7 @@ pub mod check;
 pub mod dump;
 pub mod expect;
 pub mod snapshot;
+mod stream;
 pub mod synth;
 
 use std::path::{Path, PathBuf};
@@ -46,8 +47,25 @@ pub enum ReadError {
     },
 }
 
-/// Reads one dump file.
+/// Reads one dump file: streamed in chunks and parsed on every core; a file the streaming
+/// reader does not take (a single object, broken JSON) is parsed whole, which also places any
+/// error at its line and column.
 pub fn read_dump(path: &Path) -> Result<Snapshot, ReadError> {
+    let io = |source| ReadError::Io {
+        file: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    match stream::read(file) {
+        Ok(snapshot) => return Ok(snapshot),
+        Err(stream::StreamError::Io(e)) => return Err(io(e)),
+        Err(stream::StreamError::Fallback) => {}
+    }
+    read_dump_whole(path)
+}
+
+/// Reads one dump file into memory and parses it as one document.
+pub fn read_dump_whole(path: &Path) -> Result<Snapshot, ReadError> {
     let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
         file: path.to_path_buf(),
         source,
