@@ -13,7 +13,11 @@ use crate::{KubeadmApi, RenderError};
 /// A node to render files for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeView {
+    /// The node's name; `node1`, `node2`, ... when the input gives none (a k3s or kubeadm file
+    /// without a node name means "the host name", which is not known here).
     pub name: String,
+    /// Whether the input named the node (else the name is not written into configuration).
+    pub named: bool,
     pub role: Role,
     /// The node's addresses in the cluster's families, primary family first.
     pub addresses: Vec<IpAddr>,
@@ -111,8 +115,14 @@ impl<'a> Context<'a> {
                             .take(1),
                     );
                 }
+                let named = net.nodes.get(i).is_none_or(|n| !n.name.origin.is_default());
                 NodeView {
-                    name: node.name.clone(),
+                    name: if named {
+                        node.name.clone()
+                    } else {
+                        format!("node{}", i + 1)
+                    },
+                    named,
                     role,
                     addresses,
                     pod_cidrs: node.pod_cidrs.clone(),
@@ -210,12 +220,9 @@ impl<'a> Context<'a> {
             })
     }
 
-    /// The first node that runs the control plane (or the first node).
+    /// The first node that runs the control plane, if the spec lists one.
     pub fn first_controller(&self) -> Option<&NodeView> {
-        self.nodes
-            .iter()
-            .find(|n| n.is_controller())
-            .or(self.nodes.first())
+        self.nodes.iter().find(|n| n.is_controller())
     }
 
     /// `https://host:port` for clients: the input's external address, else the API address

@@ -39,7 +39,9 @@ impl K3s {
         let mut notes = Vec::new();
         let mut doc = Yaml::map::<&str>([]);
         if let Some(node) = node {
-            doc.push("node-name", Yaml::str(&node.name));
+            if node.named {
+                doc.push("node-name", Yaml::str(&node.name));
+            }
             if let Some(ip) = node.node_ip() {
                 doc.push("node-ip", Yaml::str(ip));
             }
@@ -133,7 +135,9 @@ impl K3s {
         }
         doc.push("token", Yaml::str("K3S_TOKEN"));
         if let Some(node) = node {
-            doc.push("node-name", Yaml::str(&node.name));
+            if node.named {
+                doc.push("node-name", Yaml::str(&node.name));
+            }
             if let Some(ip) = node.node_ip() {
                 doc.push("node-ip", Yaml::str(ip));
             }
@@ -193,6 +197,16 @@ impl Renderer for K3s {
             files.push(("server.yaml".to_string(), true));
             files.push(("agent.yaml".to_string(), false));
         } else {
+            if cx.first_controller().is_none() {
+                // The spec lists only agents: the servers they join still need their config.
+                let (server, notes) = self.server(cx, None, false);
+                out.notes.extend(notes);
+                out.files.push(RenderedFile::private(
+                    format!("{d}/server.yaml"),
+                    self.header("server") + &yaml::to_string(&server),
+                ));
+                files.push(("server.yaml".to_string(), true));
+            }
             let first = cx.first_controller().map(|n| n.name.clone());
             for node in &cx.nodes {
                 let name = node.file_name();

@@ -109,7 +109,7 @@ fn extra_args(cx: &Context<'_>, args: &[(&str, String)]) -> Yaml {
 
 fn node_registration(cx: &Context<'_>, node: Option<&NodeView>) -> Yaml {
     let mut reg = Yaml::map::<&str>([]);
-    if let Some(node) = node {
+    if let Some(node) = node.filter(|n| n.named) {
         reg.push("name", Yaml::str(&node.name));
     }
     reg.push(

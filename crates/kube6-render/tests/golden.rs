@@ -125,3 +125,59 @@ fn kubeadm_v1beta3() {
         check(&format!("kubeadm-v1beta3/{layout}.txt"), &out);
     }
 }
+
+#[test]
+fn k3s_flannel_with_ula_pods_masquerades_ipv6() {
+    let a = analyze("dual-ipv4-first");
+    let request = Request {
+        target: Target::K3s,
+        cni: Some(Cni::Flannel),
+        kubeadm_api: KubeadmApi::V1beta4,
+    };
+    let out = show(render(&a.network, &a.plan, &request), Some("k3s/"));
+    assert!(out.contains("flannel-ipv6-masq: true"), "{out}");
+    check("k3s-flannel/dual-ipv4-first.txt", &out);
+}
+
+#[test]
+fn every_example_for_its_own_distribution() {
+    let examples = dir().join("../../../examples");
+    let options = ImportOptions {
+        feature_gates: vec![kube6_model::model::FeatureGate {
+            name: kube6_model::source::Located::new(
+                "IPv6SingleStack".to_string(),
+                kube6_model::source::Origin::input("--feature-gates", None),
+            ),
+            enabled: kube6_model::source::Located::new(
+                true,
+                kube6_model::source::Origin::input("--feature-gates", None),
+            ),
+        }],
+        ..ImportOptions::default()
+    };
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&examples)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    names.sort();
+    for path in names {
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let a = kube6_model::analyze(&name, &text, &options).unwrap();
+        let target = kube6_render::target_of(a.plan.source.format)
+            .or_else(|| {
+                Target::ALL
+                    .into_iter()
+                    .find(|t| t.distribution() == a.plan.distribution)
+            })
+            .unwrap();
+        let request = Request {
+            target,
+            cni: None,
+            kubeadm_api: KubeadmApi::V1beta4,
+        };
+        let out = show(render(&a.network, &a.plan, &request), None);
+        check(&format!("examples/{name}.txt"), &out);
+    }
+}
