@@ -296,3 +296,88 @@ pub fn is_private(net: &IpNet) -> bool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube6_model::import::ImportOptions;
+
+    fn analyze(spec: &str) -> kube6_model::Analysis {
+        let text = format!(
+            "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  distribution: kubeadm\n  pods: [fd00:10::/56]\n  services: [fd00:20::/112]\n{spec}"
+        );
+        kube6_model::analyze("t.yaml", &text, &ImportOptions::default()).unwrap()
+    }
+
+    fn url(spec: &str) -> Option<String> {
+        let a = analyze(spec);
+        let cx = Context::new(
+            &a.network,
+            &a.plan,
+            Distribution::K3s,
+            None,
+            KubeadmApi::V1beta4,
+        )
+        .unwrap();
+        cx.server_url(6443)
+    }
+
+    #[test]
+    fn server_urls_bracket_ipv6_and_keep_given_ports() {
+        assert_eq!(
+            url("  api:\n    address: 2001:db8::10\n").as_deref(),
+            Some("https://[2001:db8::10]:6443")
+        );
+        assert_eq!(
+            url("  api:\n    externalAddress: 2001:db8::20\n").as_deref(),
+            Some("https://[2001:db8::20]:6443")
+        );
+        assert_eq!(
+            url("  api:\n    externalAddress: \"[2001:db8::20]:7443\"\n").as_deref(),
+            Some("https://[2001:db8::20]:7443")
+        );
+        assert_eq!(
+            url("  api:\n    externalAddress: lb.example.com:7443\n").as_deref(),
+            Some("https://lb.example.com:7443")
+        );
+        assert_eq!(
+            url("  api:\n    externalAddress: lb.example.com\n").as_deref(),
+            Some("https://lb.example.com:6443")
+        );
+        assert_eq!(url(""), None);
+    }
+
+    #[test]
+    fn private_ranges() {
+        for (net, private) in [
+            ("fd00:10::/56", true),
+            ("fc00::/7", true),
+            ("2001:db8::/64", false),
+            ("10.244.0.0/16", true),
+            ("100.64.0.0/10", true),
+            ("192.0.2.0/24", false),
+        ] {
+            assert_eq!(is_private(&net.parse().unwrap()), private, "{net}");
+        }
+    }
+
+    #[test]
+    fn node_addresses_keep_the_cluster_families_primary_first() {
+        let a = analyze(
+            "  nodes:\n    - name: a\n      addresses: [192.0.2.1, 2001:db8::1, 2001:db8::2]\n    - name: b\n      role: controller\n      addresses: [2001:db8::3]\n",
+        );
+        let cx = Context::new(
+            &a.network,
+            &a.plan,
+            Distribution::Kubeadm,
+            None,
+            KubeadmApi::V1beta4,
+        )
+        .unwrap();
+        assert_eq!(cx.nodes[0].node_ip().as_deref(), Some("2001:db8::1"));
+        assert_eq!(cx.nodes[0].role, Role::ControllerWorker);
+        assert_eq!(cx.first_controller().map(|n| n.name.as_str()), Some("a"));
+        assert_eq!(cx.nodes[1].pod_cidrs.len(), 1);
+        assert_ne!(cx.nodes[0].pod_cidrs, cx.nodes[1].pod_cidrs);
+    }
+}

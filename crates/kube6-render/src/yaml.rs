@@ -184,6 +184,55 @@ mod tests {
     }
 
     #[test]
+    fn strings_read_back_as_written() {
+        let tricky = [
+            "::",
+            "::1",
+            "fd00::/108",
+            "[::]:10256",
+            "10.96.0.0/12",
+            "true",
+            "No",
+            "null",
+            "~",
+            "120",
+            "0x1f",
+            "1e3",
+            "-",
+            "- x",
+            "a: b",
+            "#x",
+            "x #y",
+            "@x",
+            "`x",
+            "'q'",
+            "\"d\"",
+            "back\\slash",
+            "tab\t",
+            "line\nbreak",
+            "",
+            " lead",
+            "trail ",
+            "*alias",
+            "&anchor",
+            "!tag",
+            "%x",
+            "{a}",
+            "[a]",
+            "a,b",
+            "https://[2001:db8::1]:6443",
+            "all()",
+            "é",
+        ];
+        for s in tricky {
+            let doc = to_string(&Yaml::map([("k", Yaml::str(s))]));
+            let back: std::collections::BTreeMap<String, String> =
+                serde_saphyr::from_str(&doc).unwrap_or_else(|e| panic!("{s:?}: {e}\n{doc}"));
+            assert_eq!(back["k"], s, "{doc}");
+        }
+    }
+
+    #[test]
     fn nested_blocks() {
         let doc = Yaml::map([
             ("a", Yaml::str("x")),
