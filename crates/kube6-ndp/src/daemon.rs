@@ -103,8 +103,9 @@ where
                         }
                     }
                     Ok(sig) => {
-                        info!(signal = sig, "stopping");
+                        // Stop first: logging may fail (e.g. stderr is a closed pipe).
                         control.shutdown();
+                        info!(signal = sig, "stopping");
                         break;
                     }
                     Err(e) => {

@@ -204,9 +204,10 @@ impl Topology {
         Ok(pid)
     }
 
-    /// Sends `signal` to a process started with [`Topology::spawn`] and, for SIGKILL/SIGTERM,
-    /// waits for it.
-    pub fn signal(&mut self, pid: u32, signal: i32) {
+    /// Sends `signal` to a process started with [`Topology::spawn`]. For SIGKILL/SIGTERM it waits
+    /// up to 5 s for the process to exit, kills it if it did not, and returns whether it exited by
+    /// itself. Other signals return true.
+    pub fn signal(&mut self, pid: u32, signal: i32) -> bool {
         // `ip netns exec` execs the program, so the pid is the program's.
         let _ = Command::new("kill")
             .args([format!("-{signal}"), pid.to_string()])
@@ -218,13 +219,15 @@ impl Topology {
             let deadline = Instant::now() + Duration::from_secs(5);
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = child.try_wait() {
-                    return;
+                    return true;
                 }
                 std::thread::sleep(Duration::from_millis(10));
             }
             let _ = child.kill();
             let _ = child.wait();
+            return false;
         }
+        true
     }
 
     /// The MAC of IFNAME in NS.

@@ -119,7 +119,10 @@ fn init_logging(args: &Args) {
     let builder = tracing_subscriber::fmt()
         .with_max_level(level)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // A closed stderr must not take the daemon down (the default reports through eprintln!,
+        // which panics then).
+        .log_internal_errors(false);
     let _ = match args.log_format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),

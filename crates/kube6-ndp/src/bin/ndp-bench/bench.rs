@@ -235,6 +235,28 @@ fn measure_burst(
     eprintln!("  {}: burst of {burst_n} targets", r.name);
     let (burst_answered, bl, rate) = burst(topo, burst_n, 1_000_000)?;
     let (rss_kib, hwm_kib) = pid.map_or((None, None), rss);
+    if let Some(pid) = pid {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let fields: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        // After the ")" : state is field 0, utime 11, stime 12 (clock ticks, 100/s).
+        eprintln!(
+            "  {}: CPU so far user {:.2} s, system {:.2} s",
+            r.name,
+            ticks(11) as f64 / 100.0,
+            ticks(12) as f64 / 100.0
+        );
+    }
     eprintln!(
         "  {}: burst {burst_answered}/{burst_n}, p50 {} p99 {}",
         r.name,
@@ -337,7 +359,7 @@ fn run(opts: &Options) -> io::Result<()> {
         let pid = topo.spawn(&node, &program, &argv, Some(dir.join("kube6.log")))?;
         topo.wait_proxy_up(&node, 9465)?;
         results.push(measure(&topo, label, opts, opts.burst, Some(pid))?);
-        topo.signal(pid, libc::SIGTERM);
+        let _ = topo.signal(pid, libc::SIGTERM);
     }
 
     // 2. ndppd 0.2.5 (Debian), static rule.
@@ -364,7 +386,7 @@ fn run(opts: &Options) -> io::Result<()> {
             opts.burst,
             Some(pid),
         )?);
-        topo.signal(pid, libc::SIGTERM);
+        let _ = topo.signal(pid, libc::SIGTERM);
     }
 
     // 3. kernel proxy_ndp, proxy_delay=0, one entry per target. The sequential test runs with

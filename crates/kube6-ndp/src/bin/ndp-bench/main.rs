@@ -44,6 +44,9 @@ fn serve(args: &[String]) -> ExitCode {
         })
         .with_ansi(false)
         .with_writer(std::io::stderr)
+        // A closed stderr must not take the daemon down (the default reports through eprintln!,
+        // which panics then).
+        .log_internal_errors(false)
         .try_init();
     let config = match read_config(&path) {
         Ok(c) => c,
