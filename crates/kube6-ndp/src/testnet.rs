@@ -57,6 +57,8 @@ pub struct Topology {
     pub rtr: String,
     pub node: String,
     pub pod: String,
+    /// A directory for configuration files and logs, removed with the topology.
+    pub scratch: PathBuf,
     children: Vec<Child>,
 }
 
@@ -85,8 +87,10 @@ impl Topology {
             rtr: format!("{base}-rtr"),
             node: format!("{base}-node"),
             pod: format!("{base}-pod"),
+            scratch: std::env::temp_dir().join(&base),
             children: Vec::new(),
         };
+        std::fs::create_dir_all(&topo.scratch)?;
         for ns in [&topo.rtr, &topo.node, &topo.pod] {
             run_cmd("ip", &["netns", "add", ns])?;
             topo.sysctl(ns, "net.ipv6.conf.all.accept_dad", "0")?;
@@ -291,6 +295,9 @@ impl Drop for Topology {
                 .args(["netns", "del", ns])
                 .stderr(Stdio::null())
                 .status();
+        }
+        if std::env::var_os("KUBE6_NDP_KEEP_LOGS").is_none() {
+            let _ = std::fs::remove_dir_all(&self.scratch);
         }
     }
 }

@@ -28,8 +28,7 @@ fn pod() -> Ipv6Addr {
 
 /// Writes CONFIG into a temp file and starts the proxy in the node namespace.
 fn start_proxy(topo: &mut Topology, config: &str) -> (u32, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("{}-cfg", topo.node));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = topo.scratch.clone();
     let path = dir.join("ndp.yaml");
     std::fs::write(&path, config).unwrap();
     let log = dir.join("proxy.log");

@@ -331,8 +331,7 @@ pub fn main(args: &[String]) -> ExitCode {
 
 fn run(opts: &Options) -> io::Result<()> {
     let mut topo = Topology::create("bench")?;
-    let dir = std::env::temp_dir().join(format!("{}-bench", topo.node));
-    std::fs::create_dir_all(&dir)?;
+    let dir = topo.scratch.clone();
     let node = topo.node.clone();
     let mut results = Vec::new();
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -402,7 +401,6 @@ fn run(opts: &Options) -> io::Result<()> {
     }
 
     print_report(&results, opts, cpus, kernel.trim());
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 
