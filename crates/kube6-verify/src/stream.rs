@@ -141,6 +141,13 @@ fn parse_batches(rx: &Mutex<mpsc::Receiver<(usize, Vec<u8>)>>) -> Option<Vec<Par
 }
 
 /// Reads and scans the input, sending batches of items; returns the document without them.
+///
+/// Two ways to find where items end. Indented output (kubectl's) puts every item's closing
+/// brace on a line of its own at the indentation of its opening brace; strings cannot hold a
+/// raw newline, so searching for that line (a fast substring search) finds item ends without
+/// looking at every byte. Compact output is scanned byte by byte, keeping track of strings and
+/// brackets. Either way a batch is only accepted when it parses as an array of whole objects,
+/// so a cut in the wrong place cannot go unnoticed (the caller then parses the whole document).
 fn scan<R: Read>(
     input: &mut R,
     tx: &mpsc::SyncSender<(usize, Vec<u8>)>,
@@ -156,9 +163,12 @@ fn scan<R: Read>(
         last_string_was_items: false,
         colon_after_items: false,
     };
+    // Set once the first item shows that the output is indented: "\n" + indentation + "}".
+    let mut item_end_line: Option<Vec<u8>> = None;
+    let mut undecided = false;
     let mut outer = Vec::new();
     let mut buf: Vec<u8> = Vec::with_capacity(chunk * 2);
-    // In `buf`: where the batch being built starts.
+    // In `buf`: where the batch being built (or, after the items, the suffix) starts.
     let mut batch_start = 0usize;
     let mut batches = 0usize;
     let send = |bytes: &[u8], batches: &mut usize| -> Result<(), StreamError> {
@@ -187,12 +197,42 @@ fn scan<R: Read>(
             }
         };
         buf.truncate(old + n);
-        if n == 0 {
-            break;
-        }
-        while pos < buf.len() {
+        let eof = n == 0;
+        'chunk: while pos < buf.len() && s.phase != Phase::Suffix {
+            if let Some(line) = &item_end_line {
+                // Indented: jump from one closing line to the next.
+                let Some(k) = memchr::memmem::find(&buf[pos..], line) else {
+                    // Search again from where a split pattern could start.
+                    pos = buf.len().saturating_sub(line.len()).max(pos);
+                    break 'chunk;
+                };
+                let close = pos + k + line.len() - 1;
+                let Some(next) = buf[close + 1..]
+                    .iter()
+                    .position(|b| !matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+                else {
+                    // The next token is in the next chunk.
+                    pos += k;
+                    break 'chunk;
+                };
+                let next = close + 1 + next;
+                match buf[next] {
+                    b',' if close + 1 - batch_start >= batch_size => {
+                        send(&buf[batch_start..=close], &mut batches)?;
+                        batch_start = close + 1;
+                    }
+                    b']' => {
+                        send(&buf[batch_start..=close], &mut batches)?;
+                        s.phase = Phase::Suffix;
+                        batch_start = next;
+                    }
+                    // Not an item's end after all (the parser will tell if it was).
+                    _ => {}
+                }
+                pos = close + 1;
+                continue;
+            }
             if s.in_string {
-                // Jump to the next quote or backslash.
                 if s.escape {
                     s.escape = false;
                     pos += 1;
@@ -228,6 +268,24 @@ fn scan<R: Read>(
                         s.phase = Phase::Items;
                         outer.extend_from_slice(&buf[..=pos]);
                         batch_start = pos + 1;
+                        undecided = true;
+                    } else if undecided && s.depth == 2 && b == b'{' {
+                        undecided = false;
+                        // An item on a line of its own: the output is indented.
+                        let line_start = buf[..pos]
+                            .iter()
+                            .rposition(|c| *c == b'\n')
+                            .filter(|&nl| nl >= batch_start.saturating_sub(1));
+                        if let Some(nl) = line_start
+                            && buf[nl + 1..pos].iter().all(|c| *c == b' ')
+                        {
+                            let mut line = vec![b'\n'];
+                            line.extend_from_slice(&buf[nl + 1..pos]);
+                            line.push(b'}');
+                            item_end_line = Some(line);
+                            pos += 1;
+                            continue 'chunk;
+                        }
                     }
                     s.depth += 1;
                     s.colon_after_items = false;
@@ -249,8 +307,7 @@ fn scan<R: Read>(
                             send(&buf[batch_start..pos], &mut batches)?;
                             s.phase = Phase::Suffix;
                             // The suffix starts with this `]`.
-                            outer.extend_from_slice(&buf[pos..=pos]);
-                            batch_start = pos + 1;
+                            batch_start = pos;
                         }
                     }
                     s.last_string_was_items = false;
@@ -269,13 +326,11 @@ fn scan<R: Read>(
             }
             pos += 1;
         }
-        // Drop what has been dealt with, keeping the unfinished batch (items) or nothing else.
+        // Drop what has been dealt with: the header is kept whole until the items start (it is
+        // small; a document without items stays here entirely and goes to the ordinary
+        // parser), the unfinished batch is kept, the suffix is moved out.
         let keep_from = match s.phase {
-            Phase::Header => {
-                // The header is kept whole in `buf` until the items start (it is small); a
-                // document without items stays here entirely and goes to the ordinary parser.
-                0
-            }
+            Phase::Header => 0,
             Phase::Items => batch_start,
             Phase::Suffix => {
                 outer.extend_from_slice(&buf[batch_start..]);
@@ -284,7 +339,7 @@ fn scan<R: Read>(
         };
         if keep_from > 0 {
             buf.drain(..keep_from);
-            pos -= keep_from;
+            pos = pos.saturating_sub(keep_from);
             s.string_start = s.string_start.saturating_sub(keep_from);
             batch_start -= keep_from.min(batch_start);
         }
@@ -292,6 +347,9 @@ fn scan<R: Read>(
         // the ordinary way.
         if s.phase == Phase::Header && buf.len() > 64 * chunk.max(CHUNK) {
             return Err(StreamError::Fallback);
+        }
+        if eof {
+            break;
         }
     }
     match s.phase {
@@ -331,6 +389,15 @@ mod tests {
         );
     }
 
+    /// Streamed where the scanner can, whole where it cannot: always the whole parser's result.
+    fn agrees(text: &str) {
+        let streamed = match read_sized(text.as_bytes(), 7, 300) {
+            Ok(s) => s,
+            Err(_) => dump::parse(text.as_bytes()).unwrap(),
+        };
+        assert_eq!(streamed, dump::parse(text.as_bytes()).unwrap());
+    }
+
     #[test]
     fn streams_every_shape_like_the_whole_parser() {
         for shape in [Shape::ipv4(), Shape::dual_ipv6_first()] {
@@ -344,18 +411,19 @@ mod tests {
 
     #[test]
     fn strings_with_brackets_and_lists_without_kinds() {
-        same(
-            r#"{"kind": "List", "note": "items [ { \" ] }", "items": [
+        let odd = r#"{"kind": "List", "note": "items [ { \" ] }", "items": [
             {"kind": "Pod", "metadata": {"name": "a]}\"{", "namespace": "x", "labels": {"items": "["}},
              "status": {"podIPs": [{"ip": "10.0.0.1"}]}},
             {"kind": "Deployment", "metadata": {"name": "d"}}
-        ], "metadata": {"resourceVersion": ""}}"#,
-        );
+        ], "metadata": {"resourceVersion": ""}}"#;
+        same(&odd.replace('\n', ""));
+        // Indented, but items do not close on lines of their own: the whole parser decides.
+        agrees(odd);
         // The API server: kind first, no kind on the items.
-        same(
-            r#"{"kind": "NodeList", "apiVersion": "v1", "metadata": {}, "items": [
-            {"metadata": {"name": "n1"}}, {"metadata": {"name": "n2"}}]}"#,
-        );
+        let api = r#"{"kind": "NodeList", "apiVersion": "v1", "metadata": {}, "items": [
+            {"metadata": {"name": "n1"}}, {"metadata": {"name": "n2"}}]}"#;
+        same(&api.replace('\n', ""));
+        agrees(api);
         // kubectl's order: items before kind.
         same(
             r#"{"apiVersion": "v1", "items": [{"metadata": {"name": "n1"}}], "kind": "NodeList"}"#,
