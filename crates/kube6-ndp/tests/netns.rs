@@ -526,3 +526,35 @@ fn rate_limit_caps_answers_per_source() {
         "{m}"
     );
 }
+
+#[test]
+fn waits_for_an_uplink_created_after_start() {
+    if !testnet::require("waits_for_an_uplink_created_after_start") {
+        return;
+    }
+    let mut topo = Topology::create("late").unwrap();
+    topo.ip(&topo.node, &["link", "del", "n0"]).unwrap();
+    let path = topo.scratch.join("ndp.yaml");
+    std::fs::write(&path, static_config()).unwrap();
+    let node = topo.node.clone();
+    let pid = topo
+        .spawn(&node, BIN, &["serve", path.to_str().unwrap()], None)
+        .unwrap();
+    // The proxy runs (metrics answer) without its uplink, and does not exit.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut page = String::new();
+    while Instant::now() < deadline {
+        if let Ok(m) = topo.metrics(&node, PORT) {
+            page = m;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(page.contains("kube6_ndp_uplink_up 0"), "{page}");
+    std::thread::sleep(Duration::from_millis(300));
+    topo.make_uplink().unwrap();
+    topo.wait_proxy_up(&node, PORT).unwrap();
+    let frame = ns_frame(&topo, router(), pod());
+    assert!(ask_all(&topo, vec![(frame, pod())])[0].is_some());
+    assert!(topo.signal(pid, libc::SIGTERM));
+}
