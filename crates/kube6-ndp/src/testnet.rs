@@ -36,7 +36,9 @@ pub fn require(test: &str) -> bool {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
                 panic!("{test}: cannot run under CI: {why}");
             }
-            eprintln!("skipping {test}: {why}");
+            // Written to the stderr handle directly so the test harness does not capture it.
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "skipping {test}: {why}");
             false
         }
     }
