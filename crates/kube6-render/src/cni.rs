@@ -337,6 +337,15 @@ pub fn kube_router_args(cx: &Context<'_>) -> Vec<String> {
     for svc in cx.services() {
         args.push(format!("--service-cluster-ip-range={}", svc.cidr));
     }
+    let peers = crate::host::bgp_peers(cx);
+    if !peers.is_empty() {
+        let ips: Vec<String> = peers.iter().map(|p| p.1.to_string()).collect();
+        let asns: Vec<String> = peers.iter().map(|p| p.2.clone()).collect();
+        args.push(format!("--cluster-asn={}", peers[0].3));
+        args.push(format!("--peer-router-ips={}", ips.join(",")));
+        args.push(format!("--peer-router-asns={}", asns.join(",")));
+        args.push("--advertise-pod-cidr=true".to_string());
+    }
     let router_id = cx
         .net
         .kube_router

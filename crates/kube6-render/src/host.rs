@@ -6,7 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
-use kube6_model::model::UpstreamMode;
+use kube6_model::model::{Cni, UpstreamMode};
 use kube6_net::Family;
 
 use crate::context::{Context, NodeView, is_private};
@@ -27,6 +27,9 @@ impl Renderer for HostFiles {
 
     fn render(&self, cx: &Context<'_>) -> Result<Rendered, RenderError> {
         let mut out = Rendered::default();
+        if cx.cni == Cni::Calico {
+            calico_bgp(cx, &mut out);
+        }
         if cx.nodes.is_empty() {
             node_files(cx, None, "host", &mut out);
         } else {
@@ -90,7 +93,10 @@ fn node_files(cx: &Context<'_>, node: Option<&NodeView>, dir: &str, out: &mut Re
         .copied()
         .filter(|f| cx.upstream(*f) == Some(UpstreamMode::Bgp))
         .collect();
-    if !bgp_families.is_empty() {
+    // Calico and kube-router run their own BGP speaker on port 179 on every node; a second
+    // one (BIRD) cannot listen there. They peer with the upstream themselves (cni/ files).
+    let cni_speaks_bgp = matches!(cx.cni, Cni::Calico | Cni::KubeRouter);
+    if !bgp_families.is_empty() && !cni_speaks_bgp {
         match (node, bird_conf(cx, node, &bgp_families)) {
             (Some(_), Ok(conf)) => out
                 .files
@@ -102,6 +108,77 @@ fn node_files(cx: &Context<'_>, node: Option<&NodeView>, dir: &str, out: &mut Re
             (Some(_), Err(why)) => push_once(out, why),
         }
     }
+}
+
+/// The upstream BGP peers (address, peer ASN, local ASN) of the families whose mode is bgp.
+pub fn bgp_peers(cx: &Context<'_>) -> Vec<(Family, IpAddr, String, String)> {
+    cx.families()
+        .iter()
+        .filter(|f| cx.upstream(**f) == Some(UpstreamMode::Bgp))
+        .filter_map(|f| {
+            let bgp = cx.net.upstream_for(*f)?.bgp.as_ref()?;
+            let peer = bgp.peer_address.as_ref()?.value.parsed?;
+            let peer_asn = asn(bgp.peer_asn.as_ref()).unwrap_or_else(|| DEFAULT_ASN.to_string());
+            let local_asn = asn(bgp.local_asn.as_ref()).unwrap_or_else(|| DEFAULT_ASN.to_string());
+            Some((*f, peer, peer_asn, local_asn))
+        })
+        .collect()
+}
+
+/// Calico peers with the upstream itself: a BGPConfiguration (the nodes' AS) and one BGPPeer
+/// per family whose upstream mode is bgp.
+fn calico_bgp(cx: &Context<'_>, out: &mut Rendered) {
+    let peers = bgp_peers(cx);
+    if peers.is_empty() {
+        if cx
+            .families()
+            .iter()
+            .any(|f| cx.upstream(*f) == Some(UpstreamMode::Bgp))
+        {
+            push_once(out, "calico: spec.upstream.<family>.bgp.peerAddress is not set; no BGPPeer was rendered".to_string());
+        }
+        return;
+    }
+    let local = peers[0].3.clone();
+    let mut docs = vec![Yaml::map([
+        ("apiVersion", Yaml::str("projectcalico.org/v3")),
+        ("kind", Yaml::str("BGPConfiguration")),
+        ("metadata", Yaml::map([("name", Yaml::str("default"))])),
+        (
+            "spec",
+            Yaml::map([
+                ("asNumber", Yaml::Int(local.parse().unwrap_or(64512))),
+                ("nodeToNodeMeshEnabled", Yaml::Bool(true)),
+            ]),
+        ),
+    ])];
+    for (family, peer, peer_asn, _) in &peers {
+        docs.push(Yaml::map([
+            ("apiVersion", Yaml::str("projectcalico.org/v3")),
+            ("kind", Yaml::str("BGPPeer")),
+            (
+                "metadata",
+                Yaml::map([(
+                    "name",
+                    Yaml::str(format!("upstream-{}", family.as_str().to_ascii_lowercase())),
+                )]),
+            ),
+            (
+                "spec",
+                Yaml::map([
+                    ("peerIP", Yaml::str(peer.to_string())),
+                    ("asNumber", Yaml::Int(peer_asn.parse().unwrap_or(64512))),
+                ]),
+            ),
+        ]));
+    }
+    out.files.push(RenderedFile::config(
+        "cni/calico-bgp.yaml",
+        format!(
+            "# Rendered by kube6: Calico peers every node with the upstream router (calicoctl apply -f, or kubectl with the Calico API server).\n{}",
+            yaml::documents(&docs)
+        ),
+    ));
 }
 
 fn push_once(out: &mut Rendered, note: String) {

@@ -91,6 +91,22 @@ fn config(cx: &Context<'_>) -> (Yaml, Vec<String>) {
         }
     };
     network.push("provider", Yaml::str(provider));
+    let peers = crate::host::bgp_peers(cx);
+    if cx.cni == Cni::KubeRouter && !peers.is_empty() {
+        let ips: Vec<String> = peers.iter().map(|p| p.1.to_string()).collect();
+        let asns: Vec<String> = peers.iter().map(|p| p.2.clone()).collect();
+        network.push(
+            "kuberouter",
+            Yaml::map([(
+                "extraArgs",
+                Yaml::map([
+                    ("cluster-asn", Yaml::str(&peers[0].3)),
+                    ("peer-router-ips", Yaml::str(ips.join(","))),
+                    ("peer-router-asns", Yaml::str(asns.join(","))),
+                ]),
+            )]),
+        );
+    }
     if cx.cni == Cni::Calico {
         let mode = cx
             .net

@@ -107,7 +107,8 @@ fn dry_run_prints_and_writes_nothing() {
         "{printed}"
     );
     assert!(printed.contains("cluster-cidr: \"2001:db8:100::/56,10.244.0.0/16\""));
-    assert!(printed.contains("host/cp1/bird.conf"));
+    // Calico peers with the upstream itself (no BIRD next to its own BGP speaker).
+    assert!(printed.contains("cni/calico-bgp.yaml") && !printed.contains("bird.conf"));
     assert!(!out_dir.exists());
 }
 

@@ -180,6 +180,45 @@ fn render(input: &Path) -> tempfile::TempDir {
     dir
 }
 
+/// Dual-stack, IPv6 first, flannel (which speaks no BGP itself): each node runs BIRD to
+/// announce its global IPv6 pod block to the upstream router.
+const BGP_SPEC: &str = "apiVersion: kube6.dev/v1alpha1
+kind: ClusterNetwork
+spec:
+  distribution: kubeadm
+  cni: flannel
+  pods:
+    - cidr: 2001:db8:100::/56
+      nodeMaskSize: 64
+    - cidr: 10.244.0.0/16
+      nodeMaskSize: 24
+  services: [fd00:20::/112, 10.96.0.0/16]
+  api:
+    address: 2001:db8:5::10
+  nodes:
+    - name: cp1
+      role: controller+worker
+      addresses: [2001:db8:5::10, 192.0.2.10]
+    - name: worker1
+      role: worker
+      addresses: [2001:db8:5::11, 192.0.2.11]
+  upstream:
+    IPv6:
+      mode: bgp
+      uplink: eth0
+      bgp: {peerAddress: 2001:db8:5::1, peerASN: 64500, localASN: 64512}
+    IPv4:
+      mode: masquerade
+";
+
+/// BGP_SPEC in a file.
+fn bgp_spec() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bgp.yaml");
+    std::fs::write(&path, BGP_SPEC).unwrap();
+    (dir, path)
+}
+
 fn layout(name: &str) -> PathBuf {
     root().join(format!("crates/kube6-render/tests/layouts/{name}.yaml"))
 }
@@ -233,8 +272,9 @@ fn bird_configs_parse() {
         return;
     }
     let mut checked = 0;
-    for name in ["ipv4", "dual-ipv6-first"] {
-        let dir = render(&layout(name));
+    let (_spec_dir, spec) = bgp_spec();
+    for (name, input) in [("ipv4", layout("ipv4")), ("bgp", spec)] {
+        let dir = render(&input);
         for node in ["cp1", "worker1"] {
             let conf = dir.path().join(format!("out/host/{node}/bird.conf"));
             let out = run(&["bird", "-p", "-c", &conf.display().to_string()]);
@@ -255,15 +295,11 @@ fn bird_peer_learns_the_node_pod_block() {
     if !can_run("bird_peer_learns_the_node_pod_block", &["bird", "birdc"]) {
         return;
     }
-    let dir = render(&layout("dual-ipv6-first"));
+    let (_spec_dir, spec) = bgp_spec();
+    let dir = render(&spec);
     let conf = dir.path().join("out/host/cp1/bird.conf");
     let plan = Command::new(env!("CARGO_BIN_EXE_kube6"))
-        .args([
-            "plan",
-            &layout("dual-ipv6-first").display().to_string(),
-            "-o",
-            "json",
-        ])
+        .args(["plan", &spec.display().to_string(), "-o", "json"])
         .output()
         .unwrap();
     let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
