@@ -26,6 +26,27 @@ impl K3s {
         if self.rke2 { 9345 } else { 6443 }
     }
 
+    /// The URL agents and joining servers register with: k3s serves registration on the API
+    /// port (keep a port the external address gives); RKE2 on its supervisor port 9345 of the
+    /// same host.
+    fn join_url(&self, cx: &Context<'_>) -> Option<String> {
+        let url = cx.server_url(self.join_port())?;
+        if !self.rke2 {
+            return Some(url);
+        }
+        let rest = url.trim_start_matches("https://");
+        let host = match rest.rsplit_once(':') {
+            Some((h, p))
+                if p.chars().all(|c| c.is_ascii_digit())
+                    && (h.ends_with(']') || !h.contains(':')) =>
+            {
+                h
+            }
+            _ => rest,
+        };
+        Some(format!("https://{host}:9345"))
+    }
+
     fn header(&self, role: &str) -> String {
         format!(
             "# Rendered by kube6: the {role} config.yaml for {} (/etc/rancher/{}/config.yaml).\n",
@@ -47,7 +68,7 @@ impl K3s {
             }
         }
         if join {
-            if let Some(url) = cx.server_url(self.join_port()) {
+            if let Some(url) = self.join_url(cx) {
                 doc.push("server", Yaml::str(url));
             }
             doc.push("token", Yaml::str("K3S_TOKEN"));
@@ -130,7 +151,7 @@ impl K3s {
 
     fn agent(&self, cx: &Context<'_>, node: Option<&NodeView>) -> Yaml {
         let mut doc = Yaml::map::<&str>([]);
-        if let Some(url) = cx.server_url(self.join_port()) {
+        if let Some(url) = self.join_url(cx) {
             doc.push("server", Yaml::str(url));
         }
         doc.push("token", Yaml::str("K3S_TOKEN"));
@@ -248,5 +269,34 @@ impl TargetRenderer for K3s {
             )],
             notes,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube6_model::import::ImportOptions;
+    use kube6_model::model::Distribution;
+
+    #[test]
+    fn rke2_agents_register_on_the_supervisor_port() {
+        let text = "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  distribution: rke2\n  pods: [fd00:42::/56]\n  services: [fd00:43::/112]\n  api:\n    externalAddress: \"[2001:db8::5]:6443\"\n";
+        let a = kube6_model::analyze("t.yaml", text, &ImportOptions::default()).unwrap();
+        let cx = Context::new(
+            &a.network,
+            &a.plan,
+            Distribution::Rke2,
+            None,
+            crate::KubeadmApi::V1beta4,
+        )
+        .unwrap();
+        assert_eq!(
+            K3s { rke2: true }.join_url(&cx).as_deref(),
+            Some("https://[2001:db8::5]:9345")
+        );
+        assert_eq!(
+            K3s { rke2: false }.join_url(&cx).as_deref(),
+            Some("https://[2001:db8::5]:6443")
+        );
     }
 }
