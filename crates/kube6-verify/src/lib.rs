@@ -19,6 +19,8 @@
 pub mod check;
 pub mod dump;
 pub mod expect;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod snapshot;
 mod stream;
 pub mod synth;

@@ -31,6 +31,10 @@ pub struct Args {
     /// The kubeconfig context to use (default: the current context).
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
+    /// Objects per list request to a live cluster (as kubectl's --chunk-size).
+    #[arg(long, value_name = "N", default_value_t = kube6_verify::live::DEFAULT_PAGE_SIZE,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub chunk_size: u32,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: OutputFormat,
@@ -80,11 +84,17 @@ pub fn run(args: Args) -> CommandResult {
     })
 }
 
-fn live(_args: &Args) -> Result<(Snapshot, String), Failure> {
-    Err(Failure::usage(anyhow!(
-        "this build reads no live cluster; give --dump FILE (the output of \
-         `kubectl get nodes,pods,services,endpointslices -A -o json`)"
-    )))
+fn live(args: &Args) -> Result<(Snapshot, String), Failure> {
+    use kube6_verify::live::{self, LiveError};
+    let options = live::Options {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        page_size: args.chunk_size,
+    };
+    live::read(&options).map_err(|e| match e {
+        LiveError::Config(_) => Failure::usage(e),
+        _ => Failure::failed(e),
+    })
 }
 
 fn status_cell(status: CheckStatus) -> String {
