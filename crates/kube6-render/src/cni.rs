@@ -2,8 +2,8 @@
 //! (net-conf.json), kube-router (DaemonSet arguments) and Canal (flannel's net-conf.json plus
 //! calico-node's environment). Files go under `cni/`. A CNI that the target distribution
 //! installs and configures from its own file (flannel in k3s, kube-router and Calico in k0s,
-//! Cilium and Canal in KKP) gets no file here; for RKE2 the files show the values to put in
-//! the bundled chart's HelmChartConfig.
+//! Cilium and Canal in KKP, Cilium and Calico in RKE2, whose HelmChartConfig the RKE2 target
+//! writes) gets no file here.
 
 use kube6_model::model::{Cni, Distribution};
 use kube6_net::Family;
@@ -20,6 +20,7 @@ pub fn renderer(cx: &Context<'_>) -> Option<Box<dyn Renderer>> {
         (Distribution::K3s, Cni::Flannel)
             | (Distribution::K0s, Cni::KubeRouter | Cni::Calico)
             | (Distribution::Kkp, Cni::Cilium | Cni::Canal)
+            | (Distribution::Rke2, Cni::Cilium | Cni::Calico)
     );
     if builtin {
         return None;
@@ -65,6 +66,87 @@ fn calico_ipv6_vxlan(version: Option<&str>) -> bool {
     (major, minor) >= (3, 23)
 }
 
+/// Calico's `calicoNetwork` (operator Installation), the same pools as IPPools, and notes.
+pub fn calico_network(cx: &Context<'_>) -> (Yaml, Vec<Yaml>, Vec<String>) {
+    let mut notes = Vec::new();
+    let mode = cx.net.calico.mode.as_ref().map(|m| m.value.as_str());
+    let vxlan = mode == Some("vxlan");
+    let version = cx.plan.cni_version.as_deref();
+    let v6_vxlan = vxlan && calico_ipv6_vxlan(version);
+    if vxlan && cx.has(Family::IPv6) && !v6_vxlan {
+        notes.push(format!(
+            "calico: {} has no IPv6 VXLAN (added in 3.23); the IPv6 pool uses BGP without encapsulation",
+            version.unwrap_or("this version")
+        ));
+    }
+    let bgp = !vxlan || (cx.has(Family::IPv6) && !v6_vxlan);
+    let mut pools = Vec::new();
+    let mut ippools = Vec::new();
+    for pod in cx.pods() {
+        let family = pod.family;
+        let encapsulation = match (family, vxlan) {
+            (Family::IPv4, true) => "VXLAN",
+            (Family::IPv6, true) if v6_vxlan => "VXLAN",
+            (Family::IPv4, false) if mode == Some("ipip") => "IPIP",
+            _ => "None",
+        };
+        let nat = cx.needs_masquerade(family);
+        let block = block_size(cx, family);
+        pools.push(Yaml::map([
+            ("name", Yaml::str(pool_name(family))),
+            ("cidr", Yaml::str(pod.cidr.to_string())),
+            ("blockSize", Yaml::Int(i64::from(block))),
+            ("encapsulation", Yaml::str(encapsulation)),
+            (
+                "natOutgoing",
+                Yaml::str(if nat { "Enabled" } else { "Disabled" }),
+            ),
+            ("nodeSelector", Yaml::str("all()")),
+        ]));
+        let (ipip, vx) = match encapsulation {
+            "IPIP" => ("Always", "Never"),
+            "VXLAN" => ("Never", "Always"),
+            _ => ("Never", "Never"),
+        };
+        ippools.push(Yaml::map([
+            ("apiVersion", Yaml::str("projectcalico.org/v3")),
+            ("kind", Yaml::str("IPPool")),
+            (
+                "metadata",
+                Yaml::map([("name", Yaml::str(pool_name(family)))]),
+            ),
+            (
+                "spec",
+                Yaml::map([
+                    ("cidr", Yaml::str(pod.cidr.to_string())),
+                    ("blockSize", Yaml::Int(i64::from(block))),
+                    ("ipipMode", Yaml::str(ipip)),
+                    ("vxlanMode", Yaml::str(vx)),
+                    ("natOutgoing", Yaml::Bool(nat)),
+                    ("nodeSelector", Yaml::str("all()")),
+                ]),
+            ),
+        ]));
+    }
+    let mut network = Yaml::map([
+        ("bgp", Yaml::str(if bgp { "Enabled" } else { "Disabled" })),
+        ("ipPools", Yaml::Seq(pools)),
+    ]);
+    if cx.has(Family::IPv4) {
+        network.push(
+            "nodeAddressAutodetectionV4",
+            Yaml::map([("firstFound", Yaml::Bool(true))]),
+        );
+    }
+    if cx.has(Family::IPv6) {
+        network.push(
+            "nodeAddressAutodetectionV6",
+            Yaml::map([("firstFound", Yaml::Bool(true))]),
+        );
+    }
+    (network, ippools, notes)
+}
+
 pub struct Calico;
 
 impl Renderer for Calico {
@@ -73,82 +155,7 @@ impl Renderer for Calico {
     }
 
     fn render(&self, cx: &Context<'_>) -> Result<Rendered, RenderError> {
-        let mut notes = Vec::new();
-        let mode = cx.net.calico.mode.as_ref().map(|m| m.value.as_str());
-        let vxlan = mode == Some("vxlan");
-        let version = cx.plan.cni_version.as_deref();
-        let v6_vxlan = vxlan && calico_ipv6_vxlan(version);
-        if vxlan && cx.has(Family::IPv6) && !v6_vxlan {
-            notes.push(format!(
-                "calico: {} has no IPv6 VXLAN (added in 3.23); the IPv6 pool uses BGP without encapsulation",
-                version.unwrap_or("this version")
-            ));
-        }
-        let bgp = !vxlan || (cx.has(Family::IPv6) && !v6_vxlan);
-        let mut pools = Vec::new();
-        let mut ippools = Vec::new();
-        for pod in cx.pods() {
-            let family = pod.family;
-            let encapsulation = match (family, vxlan) {
-                (Family::IPv4, true) => "VXLAN",
-                (Family::IPv6, true) if v6_vxlan => "VXLAN",
-                (Family::IPv4, false) if mode == Some("ipip") => "IPIP",
-                _ => "None",
-            };
-            let nat = cx.needs_masquerade(family);
-            let block = block_size(cx, family);
-            pools.push(Yaml::map([
-                ("name", Yaml::str(pool_name(family))),
-                ("cidr", Yaml::str(pod.cidr.to_string())),
-                ("blockSize", Yaml::Int(i64::from(block))),
-                ("encapsulation", Yaml::str(encapsulation)),
-                (
-                    "natOutgoing",
-                    Yaml::str(if nat { "Enabled" } else { "Disabled" }),
-                ),
-                ("nodeSelector", Yaml::str("all()")),
-            ]));
-            let (ipip, vx) = match encapsulation {
-                "IPIP" => ("Always", "Never"),
-                "VXLAN" => ("Never", "Always"),
-                _ => ("Never", "Never"),
-            };
-            ippools.push(Yaml::map([
-                ("apiVersion", Yaml::str("projectcalico.org/v3")),
-                ("kind", Yaml::str("IPPool")),
-                (
-                    "metadata",
-                    Yaml::map([("name", Yaml::str(pool_name(family)))]),
-                ),
-                (
-                    "spec",
-                    Yaml::map([
-                        ("cidr", Yaml::str(pod.cidr.to_string())),
-                        ("blockSize", Yaml::Int(i64::from(block))),
-                        ("ipipMode", Yaml::str(ipip)),
-                        ("vxlanMode", Yaml::str(vx)),
-                        ("natOutgoing", Yaml::Bool(nat)),
-                        ("nodeSelector", Yaml::str("all()")),
-                    ]),
-                ),
-            ]));
-        }
-        let mut network = Yaml::map([
-            ("bgp", Yaml::str(if bgp { "Enabled" } else { "Disabled" })),
-            ("ipPools", Yaml::Seq(pools)),
-        ]);
-        if cx.has(Family::IPv4) {
-            network.push(
-                "nodeAddressAutodetectionV4",
-                Yaml::map([("firstFound", Yaml::Bool(true))]),
-            );
-        }
-        if cx.has(Family::IPv6) {
-            network.push(
-                "nodeAddressAutodetectionV6",
-                Yaml::map([("firstFound", Yaml::Bool(true))]),
-            );
-        }
+        let (network, ippools, notes) = calico_network(cx);
         let installation = Yaml::map([
             ("apiVersion", Yaml::str("operator.tigera.io/v1")),
             ("kind", Yaml::str("Installation")),
@@ -196,6 +203,62 @@ fn pool_name(family: Family) -> &'static str {
     }
 }
 
+/// Cilium's Helm values for the plan.
+pub fn cilium_values(cx: &Context<'_>) -> Yaml {
+    let mode = cx
+        .net
+        .cilium
+        .ipam_mode
+        .as_ref()
+        .map(|m| m.value.clone())
+        .unwrap_or_else(|| "kubernetes".to_string());
+    let mut ipam = Yaml::map([("mode", Yaml::str(&mode))]);
+    if mode == "cluster-pool" {
+        let mut operator = Yaml::map::<&str>([]);
+        for family in cx.families() {
+            let (list, size) = match family {
+                Family::IPv4 => ("clusterPoolIPv4PodCIDRList", "clusterPoolIPv4MaskSize"),
+                Family::IPv6 => ("clusterPoolIPv6PodCIDRList", "clusterPoolIPv6MaskSize"),
+            };
+            if let Some(pod) = cx.pod(*family) {
+                operator.push(list, Yaml::strs([pod.cidr.to_string()]));
+                if let Some(m) = pod.node_mask_size {
+                    operator.push(size, Yaml::Int(i64::from(m)));
+                }
+            }
+        }
+        ipam.push("operator", operator);
+    }
+    let mut values = Yaml::map([
+        (
+            "ipv4",
+            Yaml::map([("enabled", Yaml::Bool(cx.has(Family::IPv4)))]),
+        ),
+        (
+            "ipv6",
+            Yaml::map([("enabled", Yaml::Bool(cx.has(Family::IPv6)))]),
+        ),
+        ("ipam", ipam),
+    ]);
+    if cx.has(Family::IPv4) {
+        values.push(
+            "enableIPv4Masquerade",
+            Yaml::Bool(cx.needs_masquerade(Family::IPv4)),
+        );
+    }
+    if cx.has(Family::IPv6) {
+        values.push(
+            "enableIPv6Masquerade",
+            Yaml::Bool(cx.needs_masquerade(Family::IPv6)),
+        );
+    }
+    if let Some(addr) = cx.api_address() {
+        values.push("k8sServiceHost", Yaml::str(addr.to_string()));
+        values.push("k8sServicePort", Yaml::Int(6443));
+    }
+    values
+}
+
 pub struct Cilium;
 
 impl Renderer for Cilium {
@@ -204,57 +267,7 @@ impl Renderer for Cilium {
     }
 
     fn render(&self, cx: &Context<'_>) -> Result<Rendered, RenderError> {
-        let mode = cx
-            .net
-            .cilium
-            .ipam_mode
-            .as_ref()
-            .map(|m| m.value.clone())
-            .unwrap_or_else(|| "kubernetes".to_string());
-        let mut ipam = Yaml::map([("mode", Yaml::str(&mode))]);
-        if mode == "cluster-pool" {
-            let mut operator = Yaml::map::<&str>([]);
-            for family in cx.families() {
-                let (list, size) = match family {
-                    Family::IPv4 => ("clusterPoolIPv4PodCIDRList", "clusterPoolIPv4MaskSize"),
-                    Family::IPv6 => ("clusterPoolIPv6PodCIDRList", "clusterPoolIPv6MaskSize"),
-                };
-                if let Some(pod) = cx.pod(*family) {
-                    operator.push(list, Yaml::strs([pod.cidr.to_string()]));
-                    if let Some(m) = pod.node_mask_size {
-                        operator.push(size, Yaml::Int(i64::from(m)));
-                    }
-                }
-            }
-            ipam.push("operator", operator);
-        }
-        let mut values = Yaml::map([
-            (
-                "ipv4",
-                Yaml::map([("enabled", Yaml::Bool(cx.has(Family::IPv4)))]),
-            ),
-            (
-                "ipv6",
-                Yaml::map([("enabled", Yaml::Bool(cx.has(Family::IPv6)))]),
-            ),
-            ("ipam", ipam),
-        ]);
-        if cx.has(Family::IPv4) {
-            values.push(
-                "enableIPv4Masquerade",
-                Yaml::Bool(cx.needs_masquerade(Family::IPv4)),
-            );
-        }
-        if cx.has(Family::IPv6) {
-            values.push(
-                "enableIPv6Masquerade",
-                Yaml::Bool(cx.needs_masquerade(Family::IPv6)),
-            );
-        }
-        if let Some(addr) = cx.api_address() {
-            values.push("k8sServiceHost", Yaml::str(addr.to_string()));
-            values.push("k8sServicePort", Yaml::Int(6443));
-        }
+        let values = cilium_values(cx);
         Ok(Rendered {
             files: vec![RenderedFile::config(
                 "cni/cilium-values.yaml",

@@ -71,7 +71,7 @@ impl K3s {
             if let Some(url) = self.join_url(cx) {
                 doc.push("server", Yaml::str(url));
             }
-            doc.push("token", Yaml::str("K3S_TOKEN"));
+            doc.push("token", Yaml::str("REPLACE-WITH-THE-SERVER-TOKEN"));
         } else if cx.nodes.iter().filter(|n| n.is_controller()).count() > 1 && !self.rke2 {
             doc.push("cluster-init", Yaml::Bool(true));
         }
@@ -149,12 +149,46 @@ impl K3s {
         (doc, notes)
     }
 
+    /// RKE2 installs Cilium and Calico from bundled charts; their values go in a
+    /// HelmChartConfig in the servers' manifests directory.
+    fn rke2_chart_config(&self, cx: &Context<'_>) -> Option<RenderedFile> {
+        if !self.rke2 {
+            return None;
+        }
+        let (chart, values) = match cx.cni {
+            Cni::Cilium => ("rke2-cilium", crate::cni::cilium_values(cx)),
+            Cni::Calico => {
+                let (network, _, _) = crate::cni::calico_network(cx);
+                (
+                    "rke2-calico",
+                    Yaml::map([("installation", Yaml::map([("calicoNetwork", network)]))]),
+                )
+            }
+            _ => return None,
+        };
+        let mut content = format!(
+            "# Rendered by kube6: values for RKE2's bundled {chart} chart\n\
+             # (/var/lib/rancher/rke2/server/manifests/{chart}-config.yaml on every server).\n\
+             apiVersion: helm.cattle.io/v1\nkind: HelmChartConfig\nmetadata:\n  name: {chart}\n  \
+             namespace: kube-system\nspec:\n  valuesContent: |-\n"
+        );
+        for line in yaml::to_string(&values).lines() {
+            content.push_str("    ");
+            content.push_str(line);
+            content.push('\n');
+        }
+        Some(RenderedFile::config(
+            format!("rke2/server-manifests/{chart}-config.yaml"),
+            content,
+        ))
+    }
+
     fn agent(&self, cx: &Context<'_>, node: Option<&NodeView>) -> Yaml {
         let mut doc = Yaml::map::<&str>([]);
         if let Some(url) = self.join_url(cx) {
             doc.push("server", Yaml::str(url));
         }
-        doc.push("token", Yaml::str("K3S_TOKEN"));
+        doc.push("token", Yaml::str("REPLACE-WITH-THE-SERVER-TOKEN"));
         if let Some(node) = node {
             if node.named {
                 doc.push("node-name", Yaml::str(&node.name));
@@ -170,7 +204,7 @@ impl K3s {
         let d = self.dist();
         let mut s = format!(
             "#!/bin/sh\n# Rendered by kube6: install {d} on each node with its config file.\n\
-             # Replace K3S_TOKEN in the files with the server's token\n\
+             # Replace REPLACE-WITH-THE-SERVER-TOKEN in the files with the server's token\n\
              # (/var/lib/rancher/{d}/server/node-token on the first server).\nset -eu\n"
         );
         for (file, server) in files {
@@ -251,10 +285,22 @@ impl Renderer for K3s {
                 }
             }
         }
-        out.files.push(RenderedFile::script(
-            format!("{d}/install.sh"),
-            self.install(cx, &files),
-        ));
+        let chart = self.rke2_chart_config(cx);
+        let mut script = self.install(cx, &files);
+        if let Some(file) = chart {
+            let name = file.path.trim_start_matches("rke2/").to_string();
+            let base = name.trim_start_matches("server-manifests/");
+            script = script.replacen(
+                "set -eu\n",
+                &format!(
+                    "set -eu\n\n# On every server, before rke2-server starts: the bundled CNI chart's values.\ninstall -D -m 0600 {name} /var/lib/rancher/rke2/server/manifests/{base}\n"
+                ),
+                1,
+            );
+            out.files.push(file);
+        }
+        out.files
+            .push(RenderedFile::script(format!("{d}/install.sh"), script));
         Ok(out)
     }
 }

@@ -181,3 +181,37 @@ fn every_example_for_its_own_distribution() {
         check(&format!("examples/{name}.txt"), &out);
     }
 }
+
+#[test]
+fn rke2_helm_chart_config_values_parse() {
+    for (layout, cni, chart) in [
+        ("dual-ipv4-first", Cni::Cilium, "rke2-cilium"),
+        ("dual-ipv6-first", Cni::Calico, "rke2-calico"),
+    ] {
+        let a = analyze(layout);
+        let request = Request {
+            target: Target::Rke2,
+            cni: Some(cni),
+            kubeadm_api: KubeadmApi::V1beta4,
+        };
+        let out = render(&a.network, &a.plan, &request).unwrap();
+        let file = out
+            .files
+            .iter()
+            .find(|f| f.path == format!("rke2/server-manifests/{chart}-config.yaml"))
+            .unwrap();
+        let doc: serde_json::Value = serde_saphyr::from_str(&file.content).unwrap();
+        assert_eq!(doc["metadata"]["name"], chart);
+        let values: serde_json::Value =
+            serde_saphyr::from_str(doc["spec"]["valuesContent"].as_str().unwrap()).unwrap();
+        match cni {
+            Cni::Cilium => assert_eq!(values["ipv6"]["enabled"], true),
+            _ => assert_eq!(values["installation"]["calicoNetwork"]["bgp"], "Enabled"),
+        }
+        assert!(
+            !out.files
+                .iter()
+                .any(|f| f.path.starts_with("cni/") && !f.path.ends_with("bgp.yaml"))
+        );
+    }
+}
