@@ -202,7 +202,7 @@ pub fn verify(snapshot: &Snapshot, expect: &Expectations) -> Report {
         node_pod_cidrs(snapshot, expect),
         pod_ips(snapshot, expect, &nodes_by_name),
         pod_ips_unique(snapshot),
-        host_network_pods(snapshot, &nodes_by_name),
+        host_network_pods(snapshot, expect, &nodes_by_name),
         service_ip_families(snapshot, expect),
         service_ranges(snapshot, expect),
         kubernetes_service(snapshot, expect),
@@ -573,7 +573,11 @@ fn pod_ips_unique(snapshot: &Snapshot) -> Check {
     check
 }
 
-fn host_network_pods(snapshot: &Snapshot, nodes: &HashMap<&str, &Node>) -> Check {
+fn host_network_pods(
+    snapshot: &Snapshot,
+    expect: &Expectations,
+    nodes: &HashMap<&str, &Node>,
+) -> Check {
     let mut check = Check::new(
         "host-network-pods",
         "hostNetwork pods carry their node's IPs",
@@ -613,6 +617,27 @@ fn host_network_pods(snapshot: &Snapshot, nodes: &HashMap<&str, &Node>) -> Check
                     format!("pod IP {text:?} is not an IP address"),
                 ),
             }
+        }
+        // The kubelet gives a hostNetwork pod the node's IP of every family the cluster uses.
+        let has = pod
+            .pod_ips
+            .iter()
+            .filter_map(Addr::ip)
+            .fold(0u8, |m, ip| m | bit(Family::of_addr(&ip)));
+        let missing: Vec<Family> = node
+            .internal_ips()
+            .filter_map(|a| a.ip())
+            .map(|ip| Family::of_addr(&ip))
+            .filter(|f| expect.expects(*f) && has & bit(*f) == 0)
+            .collect();
+        if !missing.is_empty() {
+            check.warn(
+                vec![pod_ref(pod), node_ref(node)],
+                format!(
+                    "hostNetwork pod lacks its node's {} address",
+                    families_text(&missing)
+                ),
+            );
         }
     }
     check

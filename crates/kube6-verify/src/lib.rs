@@ -49,7 +49,7 @@ pub enum ReadError {
     },
 }
 
-/// Reads one dump file: streamed in chunks and parsed on every core; a file the streaming
+/// Reads one dump file (`-`: standard input): streamed in chunks and parsed on every core; a file the streaming
 /// reader does not take (a single object, broken JSON) is parsed whole, which also places any
 /// error at its line and column.
 pub fn read_dump(path: &Path) -> Result<Snapshot, ReadError> {
@@ -57,6 +57,16 @@ pub fn read_dump(path: &Path) -> Result<Snapshot, ReadError> {
         file: path.to_path_buf(),
         source,
     };
+    if path == Path::new("-") {
+        // Standard input (`kubectl get ... -o json | kube6 verify --dump -`) cannot be read
+        // twice, so it is read whole.
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map_err(io)?;
+        return dump::parse(&bytes).map_err(|source| ReadError::Dump {
+            file: path.to_path_buf(),
+            source,
+        });
+    }
     let file = std::fs::File::open(path).map_err(io)?;
     match stream::read(file) {
         Ok(snapshot) => return Ok(snapshot),

@@ -420,3 +420,19 @@ fn dumps_split_over_files_merge() {
     let report = verify(&snapshot, &plan(&shape));
     assert_eq!(report.status, Status::Pass);
 }
+
+#[test]
+fn a_host_network_pod_with_one_family_of_a_dual_stack_node_is_a_warning() {
+    let shape = Shape::dual_ipv6_first();
+    let mut doc = shape.list();
+    let pod = item(&mut doc, "Pod", "kube-proxy-00001");
+    pod["status"]["podIPs"].as_array_mut().unwrap().truncate(1);
+    let report = check(&doc, Some(&plan(&shape)));
+    assert_eq!(report.status, Status::Warn);
+    let c = report.check("host-network-pods").unwrap();
+    assert_eq!(c.status, Status::Warn);
+    assert_eq!(
+        c.findings[0].objects,
+        vec!["pod/kube-system/kube-proxy-00001", "node/node-1"]
+    );
+}

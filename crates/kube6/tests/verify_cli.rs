@@ -270,3 +270,24 @@ fn usage_errors_exit_2() {
     let out = kube6(&["verify", "--dump", s(&dump), "-o", "xml"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_dump_on_standard_input() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let shape = Shape::dual_ipv4_first();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kube6"))
+        .args(["verify", "--dump", "-", "-o", "json"])
+        .env("KUBECONFIG", "/nonexistent/kubeconfig")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let text = serde_json::to_vec_pretty(&shape.list()).unwrap();
+    child.stdin.take().unwrap().write_all(&text).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["objects"]["pods"], 20);
+    assert_eq!(report["expectations"]["families"], json!(["IPv4", "IPv6"]));
+}

@@ -459,3 +459,12 @@ fn a_wrong_token_is_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("Unauthorized"), "{err}");
 }
+
+#[test]
+fn no_kubeconfig_at_all_is_a_usage_error() {
+    let out = kube6(&["verify"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no cluster to read"), "{err}");
+    assert!(err.contains("--dump FILE"), "{err}");
+}

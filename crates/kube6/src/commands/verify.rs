@@ -16,7 +16,7 @@ const SHOWN_FINDINGS: usize = 10;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Read the output of `kubectl get nodes,pods,services,endpointslices -A -o json` instead of
-    /// a live cluster; several files are merged into one cluster.
+    /// a live cluster (`-` for standard input); several files are merged into one cluster.
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub dump: Vec<PathBuf>,
     /// The plan to compare with (any input format `kube6 plan` reads); without one, families
