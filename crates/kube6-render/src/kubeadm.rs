@@ -145,6 +145,11 @@ fn init_doc(cx: &Context<'_>) -> Yaml {
     doc
 }
 
+/// Whether at most one node runs the control plane.
+fn single_control_plane(cx: &Context<'_>) -> bool {
+    cx.nodes.iter().filter(|n| n.is_controller()).count() <= 1
+}
+
 fn cluster_doc(cx: &Context<'_>) -> Yaml {
     let v6 = cx.ipv6_primary();
     let mut doc = Yaml::map([
@@ -169,12 +174,14 @@ fn cluster_doc(cx: &Context<'_>) -> Yaml {
 
     let api_addr = cx.api_address();
     let mut apiserver = Vec::new();
-    if let Some(addr) = api_addr {
+    // Each control-plane node advertises its localAPIEndpoint; the shared ClusterConfiguration
+    // may name the address only when there is one such node (as seed 002 does).
+    if let Some(addr) = api_addr.filter(|_| single_control_plane(cx)) {
         apiserver.push(("advertise-address", addr.to_string()));
     }
     if v6 {
         apiserver.push(("bind-address", "::".to_string()));
-        if let Some(addr) = api_addr {
+        if let Some(addr) = api_addr.filter(|_| single_control_plane(cx)) {
             apiserver.push(("etcd-servers", format!("https://{}:2379", host(&addr))));
         }
     }
@@ -217,7 +224,13 @@ fn cluster_doc(cx: &Context<'_>) -> Yaml {
         );
     }
     let mut local = Yaml::map([("dataDir", Yaml::str("/var/lib/etcd"))]);
-    if v6 && let Some(addr) = api_addr {
+    // The ClusterConfiguration is shared by every control-plane node, so address-specific
+    // etcd URLs fit only one; with several, kubeadm derives each node's URLs from its own
+    // advertise address (bracketing IPv6 itself).
+    if v6
+        && single_control_plane(cx)
+        && let Some(addr) = api_addr
+    {
         let h = host(&addr);
         local.push(
             "extraArgs",
@@ -328,4 +341,44 @@ fn join_doc(cx: &Context<'_>, node: Option<&NodeView>) -> Yaml {
         );
     }
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube6_model::import::ImportOptions;
+    use kube6_model::model::Distribution;
+
+    #[test]
+    fn several_control_plane_nodes_keep_their_own_addresses() {
+        let text = "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  distribution: kubeadm\n  pods: [fd00:10::/56]\n  services: [fd00:20::/112]\n  api:\n    externalAddress: \"[2001:db8::100]:6443\"\n  nodes:\n    - {name: cp1, role: controller, addresses: [2001:db8::1]}\n    - {name: cp2, role: controller, addresses: [2001:db8::2]}\n";
+        let a = kube6_model::analyze("t.yaml", text, &ImportOptions::default()).unwrap();
+        let cx = Context::new(
+            &a.network,
+            &a.plan,
+            Distribution::Kubeadm,
+            None,
+            KubeadmApi::V1beta4,
+        )
+        .unwrap();
+        let out = Kubeadm.render(&cx).unwrap();
+        let init = &out.files[0].content;
+        assert!(init.contains("advertiseAddress: \"2001:db8::1\""), "{init}");
+        assert!(
+            !init.contains("etcd-servers") && !init.contains("advertise-address"),
+            "{init}"
+        );
+        assert!(!init.contains("listen-peer-urls"), "{init}");
+        let join = out
+            .files
+            .iter()
+            .find(|f| f.path == "kubeadm/join-cp2.yaml")
+            .unwrap();
+        assert!(join.content.contains("controlPlane:"), "{}", join.content);
+        assert!(join.content.contains("advertiseAddress: \"2001:db8::2\""));
+        assert!(
+            join.content
+                .contains("apiServerEndpoint: \"[2001:db8::100]:6443\"")
+        );
+    }
 }
