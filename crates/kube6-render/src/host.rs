@@ -244,6 +244,16 @@ pub struct NdpRule {
     pub per_node: bool,
 }
 
+/// What `kube6 ndp-proxy --plan FILE --node NAME` runs with: the uplink the plan names for IPv6
+/// (if any) and the same rules the rendered proxy configuration holds for that node (or, with no
+/// node, for the whole pod range in routed mode).
+pub fn ndp_proxy_rules(
+    cx: &Context<'_>,
+    node: Option<&NodeView>,
+) -> (Option<String>, Vec<NdpRule>) {
+    (uplink(cx, Family::IPv6), ndp_rules(cx, node))
+}
+
 fn ndp_rules(cx: &Context<'_>, node: Option<&NodeView>) -> Vec<NdpRule> {
     let mut rules = Vec::new();
     match node.and_then(|n| n.pod_cidr(Family::IPv6)) {

@@ -380,3 +380,33 @@ fn completions_and_man_pages() {
     assert!(stdout(&out).contains(".TH kube6-plan 1"));
     assert_usage_error(&kube6(&["man", "nope"]), &["nope"]);
 }
+
+#[test]
+fn ndp_proxy_takes_its_prefixes_from_a_plan() {
+    let plan = "examples/kube6-ipv6-single-stack.yaml";
+    // One node: its own pod block, answered at once, as `kube6 render` writes it.
+    let out = kube6(&["ndp-proxy", "--plan", plan, "--node", "worker1", "--check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("uplink eth0"), "{text}");
+    assert!(text.contains("2001:db8:7:1:a::800/117=static"), "{text}");
+    // No node: the whole pod range, answered when the route leads away from the uplink.
+    let out = kube6(&["ndp-proxy", "--plan", plan, "--check", "--uplink", "ens3"]);
+    assert!(
+        stdout(&out).contains("uplink ens3")
+            && stdout(&out).contains("2001:db8:7:1:a::/108=routed")
+    );
+    assert_usage_error(
+        &kube6(&["ndp-proxy", "--plan", plan, "--node", "nope", "--check"]),
+        &["nope"],
+    );
+    assert_usage_error(
+        &kube6(&[
+            "ndp-proxy",
+            "--plan",
+            "examples/k0s-dual-stack.yaml",
+            "--check",
+        ]),
+        &["--uplink"],
+    );
+}

@@ -31,6 +31,17 @@ pub struct Args {
     /// (lower latency under load, more CPU). Default 0.
     #[arg(long, value_name = "US")]
     pub busy_poll_us: Option<u64>,
+    /// Take the prefixes from a cluster configuration (any format kube6 reads): this node's IPv6
+    /// pod block (static) and a global IPv6 service range (static), or the whole IPv6 pod range
+    /// (routed) without --node, exactly as `kube6 render` writes them; the uplink from
+    /// spec.upstream.IPv6.uplink unless --uplink is given.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// This node's name in the plan's `nodes`.
+    #[arg(long, value_name = "NAME", requires = "plan")]
+    pub node: Option<String>,
+    #[command(flatten)]
+    pub input: crate::commands::input::InputArgs,
     /// Validate the configuration and exit (0 valid, 1 invalid, 2 unreadable).
     #[arg(long)]
     pub check: bool,
@@ -69,12 +80,17 @@ fn build_config(args: &Args) -> Result<Config, Problem> {
                 Err(e) => return Err(Problem::Invalid(vec![e])),
             }
         }
-        None => {
-            let uplink = args.uplink.clone().ok_or_else(|| {
-                Problem::Usage(anyhow!("give --uplink IF and --prefix, or --config FILE"))
-            })?;
-            Config::new(uplink, Vec::new())
-        }
+        None => match &args.plan {
+            Some(path) => config_from_plan(args, path)?,
+            None => {
+                let uplink = args.uplink.clone().ok_or_else(|| {
+                    Problem::Usage(anyhow!(
+                        "give --uplink IF and --prefix, --config FILE, or --plan FILE --node NAME"
+                    ))
+                })?;
+                Config::new(uplink, Vec::new())
+            }
+        },
     };
     if let Some(uplink) = &args.uplink {
         config.uplink = uplink.clone();
@@ -102,6 +118,70 @@ fn build_config(args: &Args) -> Result<Config, Problem> {
     } else {
         Err(Problem::Invalid(errors))
     }
+}
+
+/// The proxy configuration a plan gives this node, the same rules `kube6 render` writes.
+fn config_from_plan(args: &Args, path: &std::path::Path) -> Result<Config, Problem> {
+    let (source, analysis) = crate::commands::input::analyze_file(path, &args.input)
+        .map_err(|f| Problem::Usage(f.into_error()))?;
+    if !analysis.plan.valid {
+        return Err(Problem::Usage(anyhow!(
+            "{} is not valid; see `kube6 validate {}`",
+            source.name,
+            source.name
+        )));
+    }
+    let cx = kube6_render::Context::new(
+        &analysis.network,
+        &analysis.plan,
+        analysis.network.distribution.value,
+        None,
+        kube6_render::KubeadmApi::default(),
+    )
+    .map_err(|e| Problem::Usage(anyhow!("{}: {e}", source.name)))?;
+    let node = match &args.node {
+        Some(name) => Some(cx.nodes.iter().find(|n| &n.name == name).ok_or_else(|| {
+            let known: Vec<&str> = cx.nodes.iter().map(|n| n.name.as_str()).collect();
+            Problem::Usage(anyhow!(
+                "{}: no node named {name:?} (nodes: {})",
+                source.name,
+                if known.is_empty() {
+                    "none declared".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ))
+        })?),
+        None => None,
+    };
+    let (uplink, rules) = kube6_render::host::ndp_proxy_rules(&cx, node);
+    let uplink = args.uplink.clone().or(uplink).ok_or_else(|| {
+        Problem::Usage(anyhow!(
+            "{} names no uplink (spec.upstream.IPv6.uplink); pass --uplink IF",
+            source.name
+        ))
+    })?;
+    let prefixes: Vec<PrefixRule> = rules
+        .into_iter()
+        .filter_map(|rule| match rule.prefix {
+            ipnet::IpNet::V6(prefix) => Some(PrefixRule::new(
+                prefix,
+                if rule.per_node {
+                    kube6_ndp::Mode::Static
+                } else {
+                    kube6_ndp::Mode::Routed
+                },
+            )),
+            ipnet::IpNet::V4(_) => None,
+        })
+        .collect();
+    if prefixes.is_empty() {
+        return Err(Problem::Usage(anyhow!(
+            "{} has no IPv6 range to answer for",
+            source.name
+        )));
+    }
+    Ok(Config::new(uplink, prefixes))
 }
 
 fn print_invalid(errors: &[ConfigError]) {
