@@ -394,6 +394,25 @@ pub struct NodeSpec {
     pub addresses: Vec<Located<AddrValue>>,
 }
 
+impl NodeSpec {
+    /// The addresses as the kubelet's `--node-ip` value would read: `a,b`.
+    pub fn node_ip_text(&self) -> String {
+        let texts: Vec<&str> = self
+            .addresses
+            .iter()
+            .map(|a| a.value.text.as_str())
+            .collect();
+        texts.join(",")
+    }
+
+    /// Where a finding about the node's addresses points: its first address, else its name.
+    pub fn addresses_origin(&self) -> crate::source::Origin {
+        self.addresses
+            .first()
+            .map_or_else(|| self.name.origin.clone(), |a| a.origin.clone())
+    }
+}
+
 /// How one family reaches the outside.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upstream {

@@ -120,10 +120,7 @@ fn node_families(net: &ClusterNetwork, out: &mut Out) {
         let Some(&first) = node_families.first() else {
             continue;
         };
-        let origin = node
-            .addresses
-            .first()
-            .map_or_else(|| node.name.origin.clone(), |a| a.origin.clone());
+        let origin = node.addresses_origin();
         if let Some(missing) = families.iter().find(|f| !node_families.contains(f)) {
             out.push(Diagnostic::new(
                 &r::NODE_FAMILY_ORDER,

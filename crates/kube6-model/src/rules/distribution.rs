@@ -235,22 +235,14 @@ fn check_k3s(net: &ClusterNetwork, out: &mut Out) {
             || (dual_cluster && !dual_node)
             || (cluster_first == Family::IPv4 && !(first == Family::IPv4 || dual_node));
         if bad {
-            let texts: Vec<&str> = node
-                .addresses
-                .iter()
-                .map(|a| a.value.text.as_str())
-                .collect();
-            let origin = node
-                .addresses
-                .first()
-                .map_or_else(|| node.name.origin.clone(), |a| a.origin.clone());
+            let origin = node.addresses_origin();
             out.push(Diagnostic::new(
                 &r::K3S_NODE_IP_FAMILIES,
                 &origin,
                 format!(
                     "cluster-cidr is {} but node-ip {} is not; k3s refuses to start (\"must share the same IP version\")",
                     super::input::describe(&pods),
-                    texts.join(",")
+                    node.node_ip_text()
                 ),
                 format!("give node-ip an address of each cluster family, {} first", cluster_first),
             ));

@@ -43,22 +43,14 @@ fn kubelet_node_ips(net: &ClusterNetwork, out: &mut Out) {
             more => Some(format!("{} addresses", more.len())),
         };
         if let Some(problem) = problem {
-            let texts: Vec<&str> = node
-                .addresses
-                .iter()
-                .map(|a| a.value.text.as_str())
-                .collect();
-            let origin = node
-                .addresses
-                .first()
-                .map_or_else(|| node.name.origin.clone(), |a| a.origin.clone());
+            let origin = node.addresses_origin();
             out.push(Diagnostic::new(
                 &r::KUBELET_NODE_IP,
                 &origin,
                 format!(
                     "node {} would get --node-ip={} ({problem}); the kubelet takes one IP or a dual-stack pair of one IPv4 and one IPv6",
                     node.name.value,
-                    texts.join(",")
+                    node.node_ip_text()
                 ),
                 "keep one address per family, the primary family's first",
             ));
