@@ -440,7 +440,7 @@ fn a_fault_in_the_live_cluster_fails_the_check() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["id"] == "kube-dns-service")
+        .find(|c| c["name"] == "kube-dns-service")
         .unwrap();
     assert_eq!(dns["status"], "fail");
 }
