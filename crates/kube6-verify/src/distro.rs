@@ -34,7 +34,9 @@ impl DistroRules {
                 .unwrap_or_default();
             notes.push(format!(
                 "the plan states no {distribution} version{unreadable}: judged by the rules of \
-                 {distribution} {release}; older releases set node masks and kube-dns differently"
+                 {distribution} {release}; older releases set node masks, podCIDR order and \
+                 kube-dns differently (a kube6 ClusterNetwork states it in \
+                 spec.distribution.version)"
             ));
         }
         DistroRules {

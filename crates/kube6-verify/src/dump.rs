@@ -38,6 +38,9 @@ pub enum DumpError {
         column: usize,
         reason: String,
     },
+    /// Not JSON or YAML, where the parser cannot say where.
+    #[error("{0}")]
+    Invalid(String),
     /// Valid, but not a Kubernetes object or list.
     #[error("{0}")]
     NotKubernetes(String),
@@ -71,10 +74,10 @@ impl DumpError {
     }
 
     fn from_yaml(err: serde_saphyr::Error) -> DumpError {
-        let (line, column) = err
+        let location = err
             .location()
             .map(|l| (l.line() as usize, l.column() as usize))
-            .unwrap_or((0, 0));
+            .filter(|(line, _)| *line > 0);
         // serde-saphyr starts with "error: line L column C: "; the position is printed once.
         let first = err.to_string();
         let first = first.lines().next().unwrap_or_default();
@@ -93,10 +96,13 @@ impl DumpError {
                  more than {MAX_YAML_DOCUMENTS} documents)"
             );
         }
-        DumpError::Syntax {
-            line,
-            column,
-            reason,
+        match location {
+            Some((line, column)) => DumpError::Syntax {
+                line,
+                column,
+                reason,
+            },
+            None => DumpError::Invalid(reason),
         }
     }
 }

@@ -434,7 +434,7 @@ impl Shape {
             && self
                 .families
                 .iter()
-                .all(|&f| (self.pods_on(0) as u128 + 120) < self.share_capacity(f))
+                .all(|&f| (self.pods_on(0) as u128 + 8) < self.share_capacity(f))
     }
 
     /// The `slot`-th address the IPAM hands out on node `node`.

@@ -14,7 +14,7 @@ use crate::snapshot::{Addr, Service};
 
 /// kube-dns: `kube-system/kube-dns` (k0s, k3s, kubeadm, KKP), else the kube-system Service
 /// labelled `k8s-app=kube-dns` (RKE2's `rke2-coredns-rke2-coredns`).
-fn find_kube_dns<'a>(services: &'a [Service]) -> Option<&'a Service> {
+fn find_kube_dns(services: &[Service]) -> Option<&Service> {
     services
         .iter()
         .find(|s| s.namespace == "kube-system" && s.name == "kube-dns")
