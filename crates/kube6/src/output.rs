@@ -26,9 +26,7 @@ pub enum OutputFormat {
 pub fn print_structured<T: Serialize>(value: &T, format: OutputFormat) -> Result<(), Failure> {
     let text = match format {
         OutputFormat::Json => serde_json::to_string_pretty(value).map_err(Failure::failed)? + "\n",
-        OutputFormat::Yaml => {
-            serde_saphyr::to_string(value).map_err(|e| Failure::failed(anyhow::anyhow!("{e}")))?
-        }
+        OutputFormat::Yaml => serde_saphyr::to_string(value).map_err(Failure::failed)?,
         OutputFormat::Text => return Ok(()),
     };
     write_stdout(&text)
@@ -43,6 +41,18 @@ pub fn write_stdout(text: &str) -> Result<(), Failure> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Failure::failed(e)),
     }
+}
+
+/// Writes to stderr, stripping colour as for stdout. A closed or full stderr is ignored: there
+/// is nowhere left to report it.
+pub fn write_stderr(text: &str) {
+    let mut err = anstream::stderr();
+    let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
+}
+
+/// `kube6: MESSAGE` on stderr, the one line a failed command ends with.
+pub fn error_line(message: &str) {
+    write_stderr(&format!("kube6: {message}\n"));
 }
 
 pub const BOLD: Style = Style::new().bold();

@@ -109,7 +109,7 @@ pub fn import_failure(source: &Source, err: &ImportError) -> Failure {
         Some(pos) => format!("{}:{}:{}", source.name, pos.line, pos.column),
         None => source.name.clone(),
     };
-    Failure::usage(anyhow!("{place}: {err}"))
+    Failure::usage(anyhow::Error::new(err.clone()).context(place))
 }
 
 /// Analyzes the `--k3s-args` command line.

@@ -70,12 +70,17 @@ enum Problem {
 fn build_config(args: &Args) -> Result<Config, Problem> {
     let mut config = match &args.config {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Problem::Usage(anyhow!("cannot read {}: {e}", path.display())))?;
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Problem::Usage(
+                    anyhow::Error::new(e).context(format!("cannot read {}", path.display())),
+                )
+            })?;
             match Config::from_yaml(&text) {
                 Ok(c) => c,
-                Err(ConfigError::Syntax(msg)) => {
-                    return Err(Problem::Usage(anyhow!("{}: {msg}", path.display())));
+                Err(e @ ConfigError::Syntax(_)) => {
+                    return Err(Problem::Usage(
+                        anyhow::Error::new(e).context(path.display().to_string()),
+                    ));
                 }
                 Err(e) => return Err(Problem::Invalid(vec![e])),
             }
@@ -138,7 +143,7 @@ fn config_from_plan(args: &Args, path: &std::path::Path) -> Result<Config, Probl
         None,
         kube6_render::KubeadmApi::default(),
     )
-    .map_err(|e| Problem::Usage(anyhow!("{}: {e}", source.name)))?;
+    .map_err(|e| Problem::Usage(anyhow::Error::new(e).context(source.name.clone())))?;
     let node = match &args.node {
         Some(name) => Some(cx.nodes.iter().find(|n| &n.name == name).ok_or_else(|| {
             let known: Vec<&str> = cx.nodes.iter().map(|n| n.name.as_str()).collect();
