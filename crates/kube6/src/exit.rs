@@ -81,7 +81,7 @@ impl fmt::Display for Chain<'_> {
                 line = text.to_string();
             } else if !text.is_empty() && !line.contains(text) {
                 line.push_str(": ");
-                line.push_str(&text);
+                line.push_str(text);
             }
             cause = err.source();
         }
