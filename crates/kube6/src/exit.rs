@@ -31,6 +31,9 @@ pub enum Failure {
     Usage(anyhow::Error),
     /// The system refused something the command needed (e.g. a check could not be done): exit 1.
     Failed(anyhow::Error),
+    /// Already reported through the daemon's log (`ndp-proxy --log-format json`, where every
+    /// line on stderr is a JSON record): only the exit status is left to give.
+    Logged(u8),
 }
 
 impl Failure {
@@ -46,16 +49,26 @@ impl Failure {
     pub fn into_error(self) -> anyhow::Error {
         match self {
             Failure::Usage(err) | Failure::Failed(err) => err,
+            Failure::Logged(_) => anyhow::anyhow!("the error was written to the log"),
+        }
+    }
+
+    /// The exit status it ends the command with.
+    pub fn code(&self) -> u8 {
+        match self {
+            Failure::Usage(_) => 2,
+            Failure::Failed(_) => 1,
+            Failure::Logged(code) => *code,
         }
     }
 
     /// Prints the error on one line (`kube6: what failed: why: why`) and returns the exit code.
     pub fn report(self) -> ExitCode {
-        let (err, code) = match self {
-            Failure::Usage(err) => (err, 2),
-            Failure::Failed(err) => (err, 1),
-        };
-        crate::output::error_line(&Chain(&*err).to_string());
+        let code = self.code();
+        match self {
+            Failure::Usage(err) | Failure::Failed(err) => crate::output::error(&*err),
+            Failure::Logged(_) => {}
+        }
         ExitCode::from(code)
     }
 }

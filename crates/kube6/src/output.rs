@@ -1,5 +1,8 @@
 //! Output shared by every command that reports: the `-o` formats, writing JSON/YAML, aligned
 //! tables, and diagnostics for people (quoting the offending line, colour on a terminal only).
+//!
+//! The one module of the binary that touches stdout and stderr (see the lints in main.rs).
+#![allow(clippy::disallowed_methods)]
 
 use std::io::Write;
 
@@ -39,7 +42,9 @@ pub fn write_stdout(text: &str) -> Result<(), Failure> {
         Ok(()) => Ok(()),
         // A closed pipe (`kube6 plan | head`) is not an error worth a message.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Failure::failed(e)),
+        Err(e) => Err(Failure::failed(
+            anyhow::Error::new(e).context("cannot write to standard output"),
+        )),
     }
 }
 
@@ -53,6 +58,32 @@ pub fn write_stderr(text: &str) {
 /// `kube6: MESSAGE` on stderr, the one line a failed command ends with.
 pub fn error_line(message: &str) {
     write_stderr(&format!("kube6: {message}\n"));
+}
+
+/// `kube6: what failed: why: why` on stderr, each cause once (see [`crate::exit::Chain`]).
+pub fn error(err: &(dyn std::error::Error + 'static)) {
+    error_line(&crate::exit::Chain(err).to_string());
+}
+
+/// `kube6: warning: MESSAGE` on stderr: the command goes on.
+pub fn warning(message: &str) {
+    error_line(&format!("warning: {message}"));
+}
+
+/// `note: MESSAGE` on stderr: something the user should know about the output.
+pub fn note(message: &str) {
+    write_stderr(&format!("note: {message}\n"));
+}
+
+/// Where the daemon's log goes (stderr), for `tracing_subscriber`'s `with_writer`.
+pub fn log_writer() -> std::io::Stderr {
+    std::io::stderr()
+}
+
+/// Whether the log on stderr may be coloured: a terminal, and no NO_COLOR (as anstream decides
+/// for everything else).
+pub fn log_colour() -> bool {
+    anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never
 }
 
 pub const BOLD: Style = Style::new().bold();

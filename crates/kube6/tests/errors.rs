@@ -322,3 +322,48 @@ pub enum E {
         ]
     );
 }
+
+/// `ndp-proxy --log-format json` writes JSON records only, its failures included.
+#[test]
+fn ndp_proxy_json_log_has_json_failures() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let common = ["ndp-proxy", "--log-format", "json", "--uplink", "lo"];
+    let mut args = common.to_vec();
+    args.extend(["--prefix", "2001:db8:1::/64", "--metrics", &addr]);
+    let out = kube6(&args);
+    assert_eq!(out.status.code(), Some(1));
+    let records = json_lines(&out.stderr);
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["level"], "ERROR");
+    assert_eq!(
+        records[0]["fields"]["error"],
+        format!("cannot serve metrics on {addr}: Address already in use (os error 98)")
+    );
+
+    // An invalid configuration: one record per problem, exit 1.
+    let mut args = common.to_vec();
+    args.extend(["--prefix", "2001:db8:1::1/64", "--prefix", "fe80::/64"]);
+    let out = kube6(&args);
+    assert_eq!(out.status.code(), Some(1));
+    let records = json_lines(&out.stderr);
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert!(
+        records
+            .iter()
+            .all(|r| r["level"] == "ERROR" && r["fields"]["message"] == "invalid configuration")
+    );
+
+    // A usage error (no prefixes source at all) is a record too, exit 2.
+    let out = kube6(&["ndp-proxy", "--log-format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let records = json_lines(&out.stderr);
+    assert_eq!(records.len(), 1, "{records:?}");
+}
+
+fn json_lines(bytes: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}

@@ -54,7 +54,9 @@ pub fn run(args: Args) -> CommandResult {
         match kube6_render::convert(&analysis.network, &analysis.plan, args.to, args.kubeadm_api) {
             Ok(c) => c,
             Err(e) => {
-                eprintln!("kube6: cannot convert to {}: {e}", args.to);
+                output::error(
+                    &*anyhow::Error::new(e).context(format!("cannot convert to {}", args.to)),
+                );
                 return Ok(Status::Invalid);
             }
         };
