@@ -149,7 +149,7 @@ impl Expectations {
                 self.families
             )));
         }
-        for family in Family::ALL {
+        for &family in Family::ALL {
             let of_family: Vec<_> = self
                 .node_ips
                 .iter()
