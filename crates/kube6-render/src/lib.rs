@@ -170,13 +170,26 @@ impl FromStr for Target {
 }
 
 /// The kubeadm API version to write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, strum::VariantArray)]
 pub enum KubeadmApi {
     /// `kubeadm.k8s.io/v1beta3`: extraArgs are mappings.
     V1beta3,
     /// `kubeadm.k8s.io/v1beta4`: extraArgs are lists of name/value entries.
     #[default]
     V1beta4,
+}
+
+impl KubeadmApi {
+    /// Every version kube6 writes (derived).
+    pub const ALL: &'static [KubeadmApi] = <KubeadmApi as strum::VariantArray>::VARIANTS;
+
+    /// The short name `--kubeadm-api` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KubeadmApi::V1beta3 => "v1beta3",
+            KubeadmApi::V1beta4 => "v1beta4",
+        }
+    }
 }
 
 impl FromStr for KubeadmApi {

@@ -135,9 +135,9 @@ pub struct HostArgs {
     /// The interface facing the upstream network (default: the interface of the default route).
     #[arg(long, value_name = "IF")]
     pub uplink: Option<String>,
-    /// How pod ranges reach the upstream network: routed, ndp-proxy, bgp or nat.
-    #[arg(long, value_name = "MODE")]
-    pub upstream: Option<String>,
+    /// How pod ranges reach the upstream network.
+    #[arg(long, value_name = "MODE", value_parser = crate::values::upstream())]
+    pub upstream: Option<Upstream>,
     /// Fail (rather than warn) when no DNS64 resolver is found.
     #[arg(long)]
     pub require_dns64: bool,
@@ -161,8 +161,8 @@ impl HostArgs {
         if self.uplink.is_some() {
             exp.uplink = self.uplink.clone();
         }
-        if let Some(s) = &self.upstream {
-            exp.upstream = Some(s.parse::<Upstream>().map_err(Failure::usage)?);
+        if self.upstream.is_some() {
+            exp.upstream = self.upstream;
         }
         exp.require_dns64 |= self.require_dns64;
         exp.allow_ula = self.allow_ula;
