@@ -491,3 +491,33 @@ fn help_lists_the_accepted_values() {
         assert!(text.contains("[possible values:"), "{command:?}: {text}");
     }
 }
+
+/// docs/host.md's check table is the catalog's, and `--ignore` refuses names it does not know.
+#[test]
+fn host_check_catalog_docs_and_ignore() {
+    let docs = std::fs::read_to_string(root().join("docs/host.md")).unwrap();
+    let marker = "<!-- The table is generated: `kube6 host check --list-checks --markdown`";
+    let start = docs
+        .find(marker)
+        .expect("docs/host.md has the generated table");
+    let table: String = docs[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let generated = stdout(&kube6(&["host", "check", "--list-checks", "--markdown"]));
+    assert!(
+        table == generated,
+        "docs/host.md's check table is stale: replace it with `kube6 host check --list-checks --markdown`"
+    );
+    let out = kube6(&["host", "check", "--list-checks", "-o", "json"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list[0]["id"], "K6H001");
+    assert_eq!(list[0]["name"], "ipv6-enabled");
+    assert_usage_error(
+        &kube6(&["host", "check", "--ignore", "forwarding,nope"]),
+        &["unknown check \"nope\"", "K6H002 forwarding"],
+    );
+    assert_usage_error(&kube6(&["host", "fix", "--ignore", "nope"]), &["nope"]);
+}
