@@ -102,7 +102,8 @@ pub struct UnknownCheck {
     pub known: String,
 }
 
-/// The checks whose failures are ignored (`--ignore CHECK,...`).
+/// The checks whose failures and warnings do not count (`--ignore CHECK,...`), in the spirit of
+/// kubeadm's `--ignore-preflight-errors`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IgnoreSet(BTreeSet<&'static str>);
 
@@ -122,7 +123,11 @@ impl IgnoreSet {
             }
             let check = find(item).ok_or_else(|| UnknownCheck {
                 given: item.to_string(),
-                known: ALL.iter().map(|c| c.id).collect::<Vec<_>>().join(", "),
+                known: ALL
+                    .iter()
+                    .map(|c| format!("{} {}", c.id, c.name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })?;
             set.insert(check.id);
         }
@@ -138,7 +143,7 @@ impl IgnoreSet {
     }
 }
 
-/// The check table of docs/verify.md, generated from this catalog (`kube6 verify --checks
+/// The check table of docs/verify.md, generated from this catalog (`kube6 verify --list-checks
 /// --markdown`); a test fails when the file holds another.
 pub fn markdown() -> String {
     let mut out = String::from(
@@ -195,7 +200,10 @@ mod tests {
         assert!(ALL.iter().all(|c| all.contains(c.id)));
         let err = IgnoreSet::parse(["pod-ip"]).unwrap_err();
         assert_eq!(err.given, "pod-ip");
-        assert!(err.to_string().contains("K6V001"), "{err}");
+        assert!(
+            err.to_string().contains("K6V001 input-coverage, K6V002"),
+            "{err}"
+        );
         assert!(IgnoreSet::parse([""]).unwrap().is_empty());
     }
 }

@@ -45,21 +45,20 @@ pub const MAX_WHOLE_DUMP_BYTES: u64 = 4 << 30;
 /// A dump file that could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("{}: cannot read", file.display())]
+    #[error("cannot read {file}")]
     Io {
         file: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("{}: not a usable dump", file.display())]
+    #[error("cannot read {file} as a kubectl dump")]
     Dump {
         file: PathBuf,
         #[source]
         source: DumpError,
     },
     #[error(
-        "{}: larger than {} GiB and not a JSON list kube6 can read in a stream",
-        file.display(),
+        "cannot read {file}: larger than {} GiB, and not a JSON list kube6 can read in a stream",
         MAX_WHOLE_DUMP_BYTES >> 30
     )]
     TooLarge { file: PathBuf },

@@ -240,12 +240,12 @@ fn unreadable_dumps_exit_2_with_file_and_reason() {
     let out = kube6(&["verify", "--dump", s(&missing)]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(
-        err.lines()
-            .next()
-            .unwrap()
-            .ends_with("missing.json: cannot read: No such file or directory (os error 2)"),
-        "{err}"
+    assert_eq!(
+        err,
+        format!(
+            "kube6: cannot read {}: No such file or directory (os error 2)\n",
+            s(&missing)
+        )
     );
     assert!(out.stdout.is_empty());
 
@@ -256,27 +256,34 @@ fn unreadable_dumps_exit_2_with_file_and_reason() {
     let out = kube6(&["verify", "--dump", s(&garbage)]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(
-        err.contains("garbage.json: not a usable dump: line 3, column 13: expected value"),
-        "{err}"
+    assert_eq!(
+        err,
+        format!(
+            "kube6: cannot read {} as a kubectl dump: line 3, column 13: expected value\n",
+            s(&garbage)
+        )
     );
 
     let not_k8s = files.write("other.json", b"{\"hello\": \"world\"}");
     let out = kube6(&["verify", "--dump", s(&not_k8s)]);
     assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
     assert!(
-        stderr(&out).contains("other.json: not a usable dump: neither a Kubernetes object"),
-        "{}",
-        stderr(&out)
+        err.starts_with(&format!(
+            "kube6: cannot read {} as a kubectl dump: neither a Kubernetes object",
+            s(&not_k8s)
+        )) && err.lines().count() == 1,
+        "{err}"
     );
 
     let binary = files.write("binary.json", &[0x01, 0x80, 0xfe, 0x00, 0x01]);
     let out = kube6(&["verify", "--dump", s(&binary)]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains(
-            "binary.json: not a usable dump: line 1, column 2: not UTF-8 text (byte 0x80)"
-        ),
+        stderr(&out).starts_with(&format!(
+            "kube6: cannot read {} as a kubectl dump: line 1, column 2: not UTF-8 text (byte 0x80)",
+            s(&binary)
+        )),
         "{}",
         stderr(&out)
     );
@@ -389,10 +396,38 @@ fn ignored_checks_are_reported_and_do_not_fail() {
     // An unknown check is a usage error.
     let out = kube6(&["verify", "--dump", s(&dump), "--ignore", "pod-ip"]);
     assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "kube6: unknown check \"pod-ip\": use a check id or name ({}) or `all`\n",
+            kube6_verify::catalog::ALL
+                .iter()
+                .map(|c| format!("{} {}", c.id, c.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    );
+}
+
+/// docs/verify.md's check table is the catalog's.
+#[test]
+fn the_docs_hold_the_check_table() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let docs = std::fs::read_to_string(root.join("docs/verify.md")).unwrap();
+    let marker = "<!-- The table is generated: `kube6 verify --list-checks --markdown`";
+    let start = docs
+        .find(marker)
+        .expect("docs/verify.md has the generated table");
+    let table: String = docs[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let generated = stdout(&kube6(&["verify", "--list-checks", "--markdown"]));
     assert!(
-        stderr(&out).contains("unknown check \"pod-ip\": use a check id or name"),
-        "{}",
-        stderr(&out)
+        table == generated,
+        "docs/verify.md's check table is stale: replace it with `kube6 verify --list-checks --markdown`"
     );
 }
 
@@ -490,13 +525,18 @@ fn utf16_dumps_are_refused_with_a_way_out() {
     let out = kube6(&["verify", "--dump", s(&dump)]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(
-        err.contains(
-            "cluster.json: not a usable dump: the input is UTF-16 (little-endian, with a byte-order mark), not UTF-8"
-        ),
-        "{err}"
+    assert_eq!(
+        err,
+        format!(
+            "kube6: cannot read {} as a kubectl dump: the input is UTF-16 (little-endian, with a \
+             byte-order mark), not UTF-8: Windows PowerShell writes UTF-16 when output is \
+             redirected with `>`; kube6 reads UTF-8: in PowerShell write the dump with `kubectl \
+             get nodes,pods,services,endpointslices -A -o json | Out-File -Encoding utf8 \
+             cluster.json`, or from cmd or bash with `kubectl get nodes,pods,services,\
+             endpointslices -A -o json > cluster.json`\n",
+            s(&dump)
+        )
     );
-    assert!(err.contains("Out-File -Encoding utf8"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
 

@@ -44,6 +44,9 @@ pub struct Args {
     /// List the checks (id, name, what each checks) and exit.
     #[arg(long)]
     pub list_checks: bool,
+    /// With --list-checks: the table of docs/verify.md (Markdown).
+    #[arg(long, requires = "list_checks")]
+    pub markdown: bool,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: OutputFormat,
@@ -51,7 +54,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> CommandResult {
     if args.list_checks {
-        return list_checks(args.output);
+        return list_checks(args.output, args.markdown);
     }
     let ignore =
         IgnoreSet::parse(args.ignore.iter().map(String::as_str)).map_err(Failure::usage)?;
@@ -100,14 +103,18 @@ pub fn run(args: Args) -> CommandResult {
     })
 }
 
-/// `--list-checks`: the catalog, as a table or one document.
-fn list_checks(format: OutputFormat) -> CommandResult {
+/// `--list-checks`: the catalog, as a table, Markdown (docs/verify.md) or one document.
+fn list_checks(format: OutputFormat, markdown: bool) -> CommandResult {
+    if markdown {
+        output::write_stdout(&catalog::markdown())?;
+        return Ok(Status::Ok);
+    }
     match format {
         OutputFormat::Text => {
             let mut rows = vec![vec![
-                "ID".to_string(),
-                "NAME".to_string(),
-                "CHECKS".to_string(),
+                "id".to_string(),
+                "name".to_string(),
+                "checks".to_string(),
             ]];
             for check in catalog::ALL {
                 rows.push(vec![
@@ -124,15 +131,18 @@ fn list_checks(format: OutputFormat) -> CommandResult {
 }
 
 fn live(args: &Args) -> Result<(Snapshot, String), Failure> {
-    use kube6_verify::live::{self, LiveError};
+    use kube6_verify::live;
     let options = live::Options {
         kubeconfig: args.kubeconfig.clone(),
         context: args.context.clone(),
         page_size: args.chunk_size,
     };
-    live::read(&options).map_err(|e| match e {
-        LiveError::Config(_) => Failure::usage(e),
-        _ => Failure::failed(e),
+    live::read(&options).map_err(|e| {
+        if e.is_configuration() {
+            Failure::usage(e)
+        } else {
+            Failure::failed(e)
+        }
     })
 }
 
