@@ -76,3 +76,66 @@ impl DistroRules {
         Some(policy.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use kube6_model::analyze;
+    use kube6_model::import::ImportOptions;
+
+    use super::*;
+
+    fn rules(distribution: &str) -> (DistroRules, Vec<String>) {
+        let text = format!(
+            "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nmetadata:\n  name: x\nspec:\n  distribution:\n{distribution}  pods:\n  - 10.244.0.0/16\n  - fd00:10::/104\n  services:\n  - 10.96.0.0/12\n  - fd00:20::/108\n"
+        );
+        let analysis = analyze("plan.yaml", &text, &ImportOptions::default()).unwrap();
+        let mut notes = Vec::new();
+        (DistroRules::new(&analysis.network, &mut notes), notes)
+    }
+
+    const DUAL: [Family; 2] = [Family::IPv4, Family::IPv6];
+
+    #[test]
+    fn k0s_orders_pod_cidrs_by_release() {
+        let (old, notes) = rules("    name: k0s\n    version: v1.35.7+k0s.0\n");
+        assert!(notes.is_empty());
+        assert_eq!(old.pod_cidr_order(&DUAL), [Family::IPv6, Family::IPv4]);
+        assert_eq!(old.pod_cidr_order(&[Family::IPv4]), [Family::IPv4]);
+        let (new, _) = rules("    name: k0s\n    version: v1.36.1+k0s.0\n");
+        assert_eq!(new.pod_cidr_order(&DUAL), DUAL);
+        let (unstated, notes) = rules("    name: k0s\n");
+        assert_eq!(unstated.pod_cidr_order(&DUAL), DUAL);
+        assert_eq!(notes.len(), 1);
+        assert!(
+            notes[0].contains("judged by the rules of k0s v1.36.3"),
+            "{notes:?}"
+        );
+        let (kubeadm, notes) = rules("    name: kubeadm\n");
+        assert_eq!(
+            kubeadm.pod_cidr_order(&[Family::IPv6, Family::IPv4]),
+            [Family::IPv6, Family::IPv4]
+        );
+        assert!(notes.is_empty());
+    }
+
+    #[test]
+    fn kube_dns_policy_by_distribution_and_release() {
+        let policy = |d: &str, n| rules(d).0.kube_dns_policy(n);
+        assert_eq!(
+            policy("    name: k3s\n", 2).as_deref(),
+            Some("RequireDualStack")
+        );
+        assert_eq!(
+            policy("    name: k3s\n    version: v1.28.5+k3s1\n", 2).as_deref(),
+            Some("PreferDualStack")
+        );
+        assert_eq!(
+            policy("    name: rke2\n", 2).as_deref(),
+            Some("PreferDualStack")
+        );
+        assert_eq!(policy("    name: k0s\n", 1).as_deref(), Some("SingleStack"));
+        assert_eq!(policy("    name: kubeadm\n", 2), None);
+    }
+}

@@ -376,3 +376,123 @@ pub fn from_evidence(snapshot: &Snapshot) -> IpamExpectation {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use kube6_model::analyze;
+    use kube6_model::import::ImportOptions;
+
+    use super::*;
+    use crate::synth::{Layout, Shape};
+
+    fn planned(text: &str) -> IpamExpectation {
+        let analysis = analyze("plan.yaml", text, &ImportOptions::default()).unwrap();
+        from_network(&analysis.network)
+    }
+
+    const K3S: &str =
+        "cluster-cidr: 10.42.0.0/16,fd00:42::/56\nservice-cidr: 10.43.0.0/16,fd00:43::/112\n";
+
+    #[test]
+    fn the_plans_cni_decides() {
+        assert_eq!(planned(K3S).mode, IpamMode::NodePodCidrs);
+        let network = |distribution: &str, cni: &str| {
+            format!(
+                "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nmetadata:\n  name: x\nspec:\n  distribution: {distribution}\n  cni:\n{cni}  pods:\n  - 10.42.0.0/16\n  - fd00:42::/56\n  services:\n  - 10.43.0.0/16\n  - fd00:43::/112\n"
+            )
+        };
+        let cases = [
+            ("k0s", "    name: kube-router\n", IpamMode::NodePodCidrs),
+            ("rke2", "    name: canal\n", IpamMode::NodePodCidrs),
+            ("rke2", "    name: cilium\n", IpamMode::NodePodCidrs),
+            ("kubeadm", "    name: cilium\n", IpamMode::CiliumClusterPool),
+            (
+                "kubeadm",
+                "    name: cilium\n    cilium:\n      ipamMode: multi-pool\n",
+                IpamMode::CiliumMultiPool,
+            ),
+            (
+                "kubeadm",
+                "    name: cilium\n    cilium:\n      ipamMode: eni\n",
+                IpamMode::Unknown,
+            ),
+            ("kubeadm", "    name: calico\n", IpamMode::CalicoIpam),
+            ("kubeadm", "    name: custom\n", IpamMode::Unknown),
+        ];
+        for (distribution, cni, mode) in cases {
+            assert_eq!(
+                planned(&network(distribution, cni)).mode,
+                mode,
+                "{distribution} {cni}"
+            );
+        }
+        // Calico without pools of its own: the pod ranges, in Calico's default blocks.
+        let calico = planned(&network("kubeadm", "    name: calico\n"));
+        assert_eq!(
+            calico
+                .pools
+                .iter()
+                .map(|p| (p.cidr.to_string(), p.mask, p.stated))
+                .collect::<Vec<_>>(),
+            [
+                ("10.42.0.0/16".to_string(), Some(26), false),
+                ("fd00:42::/56".to_string(), Some(122), false)
+            ]
+        );
+        // Cilium's cluster-pool without lists: the chart's defaults.
+        let cilium = planned(&network("kubeadm", "    name: cilium\n"));
+        assert_eq!(cilium.pools[0].cidr.to_string(), "10.0.0.0/8");
+        assert_eq!(cilium.pools[1].mask, Some(120));
+        // The operator's HostLocal IPAM takes the node podCIDRs.
+        let host_local = format!(
+            "{K3S}flannel-backend: none\n---\napiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  cni:\n    type: Calico\n    ipam:\n      type: HostLocal\n"
+        );
+        assert_eq!(planned(&host_local).mode, IpamMode::NodePodCidrs);
+    }
+
+    #[test]
+    fn without_a_plan_the_cluster_objects_decide() {
+        let dump = |layout: Layout| {
+            crate::dump::parse(
+                Shape::dual_ipv4_first()
+                    .with_layout(layout)
+                    .list()
+                    .to_string()
+                    .as_bytes(),
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            from_evidence(&dump(Layout::kubeadm_calico())).mode,
+            IpamMode::CalicoIpam
+        );
+        assert_eq!(
+            from_evidence(&dump(Layout::cilium_cluster_pool())).mode,
+            IpamMode::CiliumClusterPool
+        );
+        assert_eq!(
+            from_evidence(&dump(Layout::cilium_multi_pool())).mode,
+            IpamMode::CiliumMultiPool
+        );
+        assert_eq!(
+            from_evidence(&dump(Layout::k3s())).mode,
+            IpamMode::NodePodCidrs
+        );
+        assert_eq!(from_evidence(&Snapshot::default()).mode, IpamMode::Unknown);
+        // --cni names the CNI; Cilium's mode still comes from its objects.
+        assert_eq!(
+            from_cni(Cni::Cilium, &dump(Layout::cilium_multi_pool())).mode,
+            IpamMode::CiliumMultiPool
+        );
+        assert_eq!(
+            from_cni(Cni::Cilium, &Snapshot::default()).mode,
+            IpamMode::Unknown
+        );
+        assert_eq!(
+            from_cni(Cni::Canal, &Snapshot::default()).mode,
+            IpamMode::NodePodCidrs
+        );
+    }
+}
