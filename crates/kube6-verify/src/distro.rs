@@ -4,13 +4,15 @@
 
 use kube6_model::facts;
 use kube6_model::model::{ClusterNetwork, Distribution};
-use kube6_model::version::Version;
+use kube6_model::version::{Release, Version};
 use kube6_net::Family;
 
 /// The plan's distribution and version.
 pub struct DistroRules {
     distribution: Distribution,
     version: Option<Version>,
+    /// The release assumed for want of a stated version.
+    assumed: Option<Release>,
 }
 
 impl DistroRules {
@@ -24,9 +26,8 @@ impl DistroRules {
             Distribution::K3s | Distribution::Rke2 => Some(facts::k3s::ASSUMED_RELEASE),
             Distribution::Kubeadm | Distribution::Kkp => None,
         };
-        if version.is_none()
-            && let Some(release) = assumed
-        {
+        let assumed = assumed.filter(|_| version.is_none());
+        if let Some(release) = assumed {
             let unreadable = net
                 .distribution_version
                 .as_ref()
@@ -42,7 +43,13 @@ impl DistroRules {
         DistroRules {
             distribution,
             version,
+            assumed,
         }
+    }
+
+    /// `k0s v1.36.3` when the plan states no version and that release's rules are assumed.
+    pub fn assumed_release(&self) -> Option<String> {
+        self.assumed.map(|r| format!("{} {r}", self.distribution))
     }
 
     /// The order in which kube-controller-manager gives nodes their podCIDRs: its

@@ -74,6 +74,10 @@ pub struct Expectations {
     pub api_server_ip: Option<IpAddr>,
     pub dns: DnsExpectation,
     pub ipam: IpamExpectation,
+    /// The release whose rules are assumed because the plan states no version of its
+    /// distribution (`k0s v1.36.3`), where the distribution's behaviour changed by release.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assumed_release: Option<String>,
     /// Assumptions made (a version not stated, a CNI not named), for the report.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -142,6 +146,7 @@ impl Expectations {
                 ip_family_policy,
             },
             ipam: ipam::from_network(net),
+            assumed_release: rules.assumed_release(),
             notes,
         }
     }
@@ -243,6 +248,7 @@ impl Expectations {
             api_server_ip: None,
             dns: DnsExpectation::default(),
             ipam,
+            assumed_release: None,
             notes: Vec::new(),
         }
     }

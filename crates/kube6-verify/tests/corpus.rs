@@ -916,8 +916,9 @@ fn every_case_gets_its_verdicts() {
 
 #[test]
 fn yaml_dumps_get_the_same_verdicts() {
-    // kubectl -o yaml of the same clusters: every fourth case, to keep the test fast.
-    for case in cases().iter().step_by(4) {
+    // kubectl -o yaml of the same clusters: every tenth case (YAML is parsed whole, and slowly
+    // in a debug build), to keep the test fast.
+    for case in cases().iter().step_by(10) {
         let json = serde_json::to_vec(&case.dump).unwrap();
         let yaml = serde_saphyr::to_string(&case.dump).unwrap();
         assert_eq!(

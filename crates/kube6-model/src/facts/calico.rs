@@ -35,3 +35,8 @@ pub const IPV6_VXLAN_SINCE: Release = Release::new(3, 23, 0);
 pub fn has_ipv6_vxlan(version: Option<&Version>) -> bool {
     version.is_none_or(|v| v.is_at_least(IPV6_VXLAN_SINCE))
 }
+
+/// The operator's `Installation` `spec.cni.ipam.type` for host-local IPAM over the nodes'
+/// podCIDRs; its default, `Calico`, is Calico IPAM (operator.tigera.io_installations.yaml:
+/// "For CNI Plugin Calico, this field defaults to Calico").
+pub const OPERATOR_HOST_LOCAL_IPAM: &str = "HostLocal";
