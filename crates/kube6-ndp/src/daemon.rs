@@ -293,7 +293,7 @@ impl Daemon {
             if current.is_some() {
                 info!(uplink = %self.config.uplink, "uplink gone; closing its socket");
                 self.uplink = None;
-                self.metrics.uplink_up.store(0, Ordering::Relaxed);
+                self.metrics.uplink_up.set(0);
             }
             if let Some(index) = want
                 && now >= self.retry_at
@@ -302,7 +302,7 @@ impl Daemon {
                     Ok(sock) => {
                         info!(uplink = %self.config.uplink, index, "listening on uplink");
                         self.uplink = Some(sock);
-                        self.metrics.uplink_up.store(1, Ordering::Relaxed);
+                        self.metrics.uplink_up.set(1);
                     }
                     Err(e) => {
                         warn!(uplink = %self.config.uplink, error = %e, "cannot open uplink; retrying in 1 s");
@@ -378,7 +378,7 @@ impl Daemon {
             self.sync_sockets();
         }
         self.probes.clear();
-        self.metrics.reloads.fetch_add(1, Ordering::Relaxed);
+        self.metrics.reloads.inc();
         info!(
             uplink = %self.config.uplink,
             prefixes = %self.config.prefixes.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(","),
@@ -493,7 +493,7 @@ impl Daemon {
 
     fn lost_events(&mut self) {
         warn!("netlink events were lost; reloading links, addresses and routes");
-        self.metrics.netlink_resyncs.fetch_add(1, Ordering::Relaxed);
+        self.metrics.netlink_resyncs.inc();
         if let Err(e) = self.resync() {
             warn!(error = %e, "netlink resync failed");
         }
@@ -539,7 +539,7 @@ impl Daemon {
                 Err(e) => {
                     warn!(uplink = %self.config.uplink, error = %e, "uplink receive failed; reopening");
                     self.uplink = None;
-                    self.metrics.uplink_up.store(0, Ordering::Relaxed);
+                    self.metrics.uplink_up.set(0);
                     self.retry_at = Instant::now() + Duration::from_secs(1);
                     return;
                 }
@@ -552,7 +552,7 @@ impl Daemon {
     }
 
     fn handle_ns(&mut self, frame: &[u8]) {
-        self.metrics.ns_received.fetch_add(1, Ordering::Relaxed);
+        self.metrics.ns_received.inc();
         let ns = match packet::parse_ns_frame(frame) {
             Ok(ns) => ns,
             Err(reason) => {
@@ -566,7 +566,7 @@ impl Daemon {
             return;
         };
         let counters = self.rules[i].counters.clone();
-        counters.ns_received.fetch_add(1, Ordering::Relaxed);
+        counters.ns_received.inc();
         let reject = |me: &Self, reason: DropReason| {
             me.metrics.count_drop(reason);
             counters.count_drop(reason);
@@ -612,8 +612,8 @@ impl Daemon {
         );
         match sys::send(&sock.fd, &frame) {
             Ok(_) => {
-                self.metrics.na_sent.fetch_add(1, Ordering::Relaxed);
-                counters.na_sent.fetch_add(1, Ordering::Relaxed);
+                self.metrics.na_sent.inc();
+                counters.na_sent.inc();
                 debug!(target = %ns.target, to = %ns.src, dad = ns.is_dad(), "answered");
             }
             Err(e) => {
@@ -672,7 +672,7 @@ impl Daemon {
         if sys::send(&sock.fd, &frame).is_err() {
             return unavailable(self);
         }
-        self.metrics.probes_sent.fetch_add(1, Ordering::Relaxed);
+        self.metrics.probes_sent.inc();
         debug!(target = %ns.target, %interface, "probing");
         self.probes.insert(
             ns.target,
