@@ -444,6 +444,9 @@ pub struct CalicoSettings {
     pub mode: Option<Located<String>>,
     /// IP pools declared in the input (Calico `IPPool` documents or kube6's `cni.calico.pools`).
     pub pools: Vec<CalicoPool>,
+    /// The operator's `Installation` `spec.cni.ipam.type` (`Calico`, `HostLocal`, ...); unset
+    /// means Calico IPAM.
+    pub ipam: Option<Located<String>>,
 }
 
 /// A Calico IP pool.

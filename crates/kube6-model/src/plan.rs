@@ -264,10 +264,20 @@ fn distribution_dns_ip(net: &ClusterNetwork, index: usize, cidr: &IpNet) -> Opti
             .then(|| crate::k0s::dns_address(cidr))
             .flatten(),
         // k3s/RKE2: the 10th address of each service range (or what cluster-dns says).
-        Distribution::K3s | Distribution::Rke2 => match net.cluster_dns.get(index) {
-            Some(explicit) => explicit.value.parsed,
-            None => indexed_ip(cidr, 10),
-        },
+        // An explicit `cluster-dns` list is taken as it is; without one, k3s takes the 10th
+        // address of every service range (of the first only before the releases in
+        // `facts::k3s::DNS_PER_SERVICE_RANGE_SINCE`).
+        Distribution::K3s | Distribution::Rke2 => {
+            if !net.cluster_dns.is_empty() {
+                net.cluster_dns.get(index).and_then(|d| d.value.parsed)
+            } else if index == 0
+                || crate::facts::k3s::dns_per_service_range(net.distribution_release().as_ref())
+            {
+                indexed_ip(cidr, crate::facts::k3s::DNS_SERVICE_INDEX)
+            } else {
+                None
+            }
+        }
         // kubeadm: the 10th address of the first range; the CoreDNS Service is single-stack.
         Distribution::Kubeadm => (index == 0).then(|| indexed_ip(cidr, 10)).flatten(),
         // KKP: the first range's network address with 10 added to its last byte.
