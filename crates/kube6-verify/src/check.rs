@@ -342,14 +342,17 @@ fn node_pod_cidrs(snapshot: &Snapshot, expect: &Expectations) -> Check {
             }
             seen |= bit(family);
             if position == 0
-                && let Some(primary) = expect.primary()
-                && family != primary
+                && let Some(first) = expect.first_pod_cidr_family()
+                && family != first
             {
+                let why = if expect.pod_cidr_order.is_empty() {
+                    format!("the primary family is {first}")
+                } else {
+                    format!("kube-controller-manager gets the {first} pod range first")
+                };
                 check.fail(
                     me.clone(),
-                    format!(
-                        "the first podCIDR {net} is {family}, but the primary family is {primary}"
-                    ),
+                    format!("the first podCIDR {net} is {family}, but {why}"),
                 );
             }
             if let Some(range) = expect.pod_range(family) {

@@ -39,6 +39,10 @@ pub struct Expectations {
     pub source: ExpectationSource,
     /// The families, primary first.
     pub families: Vec<Family>,
+    /// The order of every node's podCIDRs (kube-controller-manager's `--cluster-cidr` order),
+    /// when it differs from `families`: k0s before v1.36.1 puts IPv6 first in dual-stack.
+    #[serde(rename = "podCIDROrder", skip_serializing_if = "Vec::is_empty")]
+    pub pod_cidr_order: Vec<Family>,
     pub pods: Vec<PodRangeExpectation>,
     /// Service ranges (empty when inferred).
     pub service_ranges: Vec<IpNet>,
@@ -64,6 +68,14 @@ impl Expectations {
         self.families.contains(&family)
     }
 
+    /// The family a node's first podCIDR is of.
+    pub fn first_pod_cidr_family(&self) -> Option<Family> {
+        self.pod_cidr_order
+            .first()
+            .or(self.families.first())
+            .copied()
+    }
+
     pub fn pod_range(&self, family: Family) -> Option<&PodRangeExpectation> {
         self.pods.iter().find(|p| p.family == family)
     }
@@ -81,6 +93,7 @@ impl Expectations {
                 distribution: plan.distribution.as_str().to_string(),
             },
             families: plan.families.clone(),
+            pod_cidr_order: plan.pod_cidr_order.clone(),
             pods: plan
                 .pods
                 .iter()
@@ -172,9 +185,25 @@ impl Expectations {
                 }
             })
             .collect();
+        // kube-controller-manager gives every node its podCIDRs in the same order; a node with
+        // two shows it (k0s before v1.36.1 puts IPv6 first whatever the primary family).
+        let pod_cidr_order: Vec<Family> = snapshot
+            .nodes
+            .iter()
+            .map(|n| {
+                n.pod_cidrs
+                    .iter()
+                    .filter_map(|c| c.net())
+                    .map(|net| Family::of_net(&net))
+                    .collect::<Vec<_>>()
+            })
+            .find(|order| order.len() == 2 && order[0] != order[1])
+            .filter(|order| *order != families)
+            .unwrap_or_default();
         Expectations {
             source: ExpectationSource::Cluster,
             families,
+            pod_cidr_order,
             pods,
             service_ranges: Vec::new(),
             api_server_ip: None,

@@ -1,6 +1,12 @@
 //! k3s and RKE2 share the server code that picks defaults (k3s-io/k3s pkg/util/net.go
 //! `GetDefaultAddresses`, pkg/cli/server/server.go).
 
+use crate::version::Release;
+
+/// The k3s/RKE2 line kube6's k3s facts were read at (k3s 1.36.3, the line RKE2 v1.36.3+rke2r1
+/// pins; shared/schemas/k3s-rke2-flags.tsv lists its flags).
+pub const ASSUMED_RELEASE: Release = Release::new(1, 36, 3);
+
 /// Defaults when the first node IP is IPv4.
 pub const POD_CIDR_V4: &str = "10.42.0.0/16";
 pub const SERVICE_CIDR_V4: &str = "10.43.0.0/16";
