@@ -25,6 +25,59 @@ use kube6_model::plan::Plan;
 
 pub use context::Context;
 
+/// Refuses a cluster the target cannot express: the first error of the target distribution's
+/// rules and the CNI's (the model's rules, the same `kube6 validate --target` reports), with its
+/// rule id.
+pub fn refuse_unless_expressible(cx: &Context<'_>, target: &str) -> Result<(), RenderError> {
+    let mut net = cx.net.clone();
+    if net.cni.value != cx.cni {
+        net.cni = kube6_model::source::Located::new(
+            cx.cni,
+            kube6_model::source::Origin::input("--cni", None),
+        );
+    }
+    // The install scripts start k0s controllers of an IPv6 single-stack cluster with the
+    // IPv6SingleStack gate, so k0s's check for it holds.
+    if cx.distribution == Distribution::K0s
+        && cx.ipv6_only()
+        && net.feature_gate("IPv6SingleStack").is_none()
+    {
+        let origin = kube6_model::source::Origin::input("--feature-gates", None);
+        net.feature_gates.push(kube6_model::model::FeatureGate {
+            name: kube6_model::source::Located::new("IPv6SingleStack".to_string(), origin.clone()),
+            enabled: kube6_model::source::Located::new(true, origin),
+        });
+    }
+    let errors: Vec<String> = kube6_model::rules::check_target(&net, cx.distribution)
+        .into_iter()
+        .filter(|d| d.severity == kube6_model::diagnostic::Severity::Error)
+        .map(|d| format!("{} [{}]; {}", d.message, d.id, d.hint))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(RenderError::unsupported(target, errors.join("\n  ")))
+    }
+}
+
+/// A node name as one shell word: single-quoted, with single quotes escaped.
+pub fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+/// The lines of a per-node install script that stop it on any other host: the host name must be
+/// the node's, or `KUBE6_NODE` must name it (when the node name is not the host name).
+pub fn host_guard(node: &str) -> String {
+    let quoted = shell_quote(node);
+    format!(
+        "\n# This script is for node {node} only: run on another host it would install that host with {node}'s\n\
+         # configuration. Set KUBE6_NODE={node} where the host name differs from the node name.\n\
+         if [ \"${{KUBE6_NODE:-$(hostname)}}\" != {quoted} ]; then\n  \
+         echo \"this script is for node \"{quoted}\", not $(hostname); set KUBE6_NODE to run it here\" >&2\n  \
+         exit 1\nfi\n"
+    )
+}
+
 /// One file to write: a path relative to the output directory, its content and its mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedFile {

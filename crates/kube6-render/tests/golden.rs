@@ -10,7 +10,13 @@ use kube6_model::import::ImportOptions;
 use kube6_model::model::Cni;
 use kube6_render::{KubeadmApi, Request, Target, render};
 
-const LAYOUTS: [&str; 4] = ["ipv4", "ipv6", "dual-ipv4-first", "dual-ipv6-first"];
+const LAYOUTS: [&str; 5] = [
+    "ipv4",
+    "ipv6",
+    "dual-ipv4-first",
+    "dual-ipv6-first",
+    "ipv6-ha",
+];
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")

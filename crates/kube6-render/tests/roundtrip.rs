@@ -154,9 +154,15 @@ fn refusals_say_why() {
     let a = kube6_model::analyze("x.yaml", &text, &ImportOptions::default()).unwrap();
     let err = convert(&a.network, &a.plan, Format::Kkp, KubeadmApi::V1beta4).unwrap_err();
     assert!(err.to_string().contains("primary family"), "{err}");
-    // k0s cannot order kube-router IPv6-first without raw args.
-    let text = text.replace("name: calico", "name: kube-router");
-    let a = kube6_model::analyze("x.yaml", &text, &ImportOptions::default()).unwrap();
+    // k0s before v1.36.1 cannot run kube-router IPv6-first (k0sproject/k0s#7321); later it can.
+    let old = text.replace("name: calico", "name: kube-router").replace(
+        "distribution: kubeadm",
+        "distribution: {name: k0s, version: v1.35.7+k0s.0}",
+    );
+    let a = kube6_model::analyze("x.yaml", &old, &ImportOptions::default()).unwrap();
     let err = convert(&a.network, &a.plan, Format::K0s, KubeadmApi::V1beta4).unwrap_err();
-    assert!(err.to_string().contains("rawArgs"), "{err}");
+    assert!(err.to_string().contains("#7321"), "{err}");
+    let new = old.replace("v1.35.7+k0s.0", "v1.36.1+k0s.0");
+    let a = kube6_model::analyze("x.yaml", &new, &ImportOptions::default()).unwrap();
+    assert!(convert(&a.network, &a.plan, Format::K0s, KubeadmApi::V1beta4).is_ok());
 }

@@ -601,6 +601,19 @@ pub fn import_config_map(
     }
     for key in ["cni_network_config", "cni-conf.json"] {
         if let Some(node) = data.get(key) {
+            // Canal's install-cni puts a number where `__CNI_MTU__` stands (unquoted, so the
+            // template is no JSON until then); read it as installed.
+            let installed;
+            let node = match &node.kind {
+                Kind::Str(text) if text.contains("__CNI_MTU__") => {
+                    installed = Node {
+                        kind: Kind::Str(text.replace("__CNI_MTU__", "1500")),
+                        pos: node.pos,
+                    };
+                    &installed
+                }
+                _ => node,
+            };
             let docs = yaml::parse_embedded(node).map_err(|e| {
                 ShapeError::new(
                     &data.path_of(key),

@@ -205,7 +205,39 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
         ipv6_service = dual.cidr("IPv6serviceCIDR")?;
     }
     apply_ranges(&mut net, pod, service, ipv6_pod, ipv6_service);
+    kube_router_defaults(&mut net);
     Ok(net)
+}
+
+/// The kube-router flags k0s sets itself (pkg/component/controller/kuberouter.go), under the
+/// ones `extraArgs` gives: `enable-ipv4` unless single-stack IPv6, `enable-ipv6` in dual-stack
+/// and single-stack IPv6.
+fn kube_router_defaults(net: &mut ClusterNetwork) {
+    if net.cni.value != Cni::KubeRouter {
+        return;
+    }
+    let families = net.families();
+    let by = "k0s (pkg/component/controller/kuberouter.go)";
+    let k = &mut net.kube_router;
+    for (slot, flag, on) in [
+        (
+            &mut k.enable_ipv4,
+            "enable-ipv4",
+            families.contains(&Family::IPv4),
+        ),
+        (
+            &mut k.enable_ipv6,
+            "enable-ipv6",
+            families.contains(&Family::IPv6),
+        ),
+    ] {
+        if slot.is_none() {
+            *slot = Some(Located::new(
+                on,
+                Origin::default_by(format!("spec.network.kuberouter.extraArgs.{flag}"), by),
+            ));
+        }
+    }
 }
 
 /// k0s's control-plane load balancing (keepalived): its virtual IPs are the API endpoint's

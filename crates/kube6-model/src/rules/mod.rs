@@ -37,6 +37,28 @@ pub fn check(net: &ClusterNetwork) -> Vec<Diagnostic> {
     out
 }
 
+/// Every rule of `distribution` and of the CNI, run on `net` as that distribution's
+/// configuration (whatever the input's distribution): what a renderer for `distribution` checks
+/// before it writes anything.
+pub fn check_target(
+    net: &ClusterNetwork,
+    distribution: crate::model::Distribution,
+) -> Vec<Diagnostic> {
+    let mut as_target = net.clone();
+    if distribution != net.distribution.value {
+        as_target.distribution = crate::source::Located::new(
+            distribution,
+            crate::source::Origin::input("--target", None),
+        );
+    }
+    let mut out = Vec::new();
+    distribution::check_for(&as_target, distribution, &mut out);
+    cni::check(&as_target, &mut out);
+    diagnostic::sort(&mut out);
+    out.dedup();
+    out
+}
+
 /// The rules `distribution` itself enforces, run on `net` as if it were that distribution's
 /// configuration: what `kube6 validate --target` and `kube6 render --target` report. Findings
 /// the input's own rules already make (`check`) are left out.
