@@ -371,9 +371,22 @@ fn node_ip_takes_expectations_from_a_plan() {
 
 #[test]
 fn completions_and_man_pages() {
-    let out = kube6(&["completions", "bash"]);
+    // kubectl's spelling; the old one still works but is not advertised.
+    let out = kube6(&["completion", "bash"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("_kube6()"));
+    let old = kube6(&["completions", "bash"]);
+    assert_eq!(old.status.code(), Some(0));
+    assert_eq!(old.stdout, out.stdout);
+    let help = stdout(&kube6(&["--help"]));
+    assert!(help.contains("  completion "), "{help}");
+    assert!(!help.contains("completions"), "{help}");
+    // The script completes the enum-valued flags with their values.
+    let script = stdout(&kube6(&["completion", "bash"]));
+    assert!(
+        script.contains("kubeadm k3s rke2 k0s kkp"),
+        "--target values"
+    );
     let out = kube6(&["man"]);
     assert!(stdout(&out).contains(".TH kube6 1"));
     let out = kube6(&["man", "plan"]);
@@ -409,4 +422,261 @@ fn ndp_proxy_takes_its_prefixes_from_a_plan() {
         ]),
         &["--uplink"],
     );
+}
+
+/// `--help` lists what every enum-valued flag accepts, from the same derived lists the parsers
+/// use: a new format, CNI or target shows up without anyone editing a help text.
+#[test]
+fn help_lists_the_accepted_values() {
+    use kube6_model::model::{Cni, Format};
+    use kube6_render::{KubeadmApi, Target};
+    let names = |list: Vec<&str>| format!("[possible values: {}]", list.join(", "));
+    let formats = names(Format::ALL.iter().map(|f| f.as_str()).collect());
+    let written = names(
+        Format::ALL
+            .iter()
+            .filter(|f| **f != Format::K3sArgs)
+            .map(|f| f.as_str())
+            .collect(),
+    );
+    let cnis = names(Cni::ALL.iter().map(|c| c.as_str()).collect());
+    let targets = names(Target::ALL.iter().map(|t| t.as_str()).collect());
+    let apis = names(KubeadmApi::ALL.iter().map(|a| a.as_str()).collect());
+    let upstreams = names(
+        kube6_host::expect::Upstream::ALL
+            .iter()
+            .map(|u| u.as_str())
+            .collect(),
+    );
+    // The help is wrapped to the terminal's width: compare with the words rejoined.
+    let help = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.push("-h");
+        let out = kube6(&all);
+        assert_eq!(out.status.code(), Some(0));
+        stdout(&out)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for command in [
+        &["validate"][..],
+        &["plan"],
+        &["verify"],
+        &["host", "check"],
+    ] {
+        let text = help(command);
+        assert!(text.contains(&formats), "{command:?} --format: {text}");
+        assert!(text.contains(&cnis), "{command:?} --cni: {text}");
+    }
+    let render = help(&["render"]);
+    for expected in [&targets, &formats, &cnis, &apis] {
+        assert!(
+            render.contains(expected.as_str()),
+            "render lacks {expected}: {render}"
+        );
+    }
+    let convert = help(&["convert"]);
+    assert!(convert.contains(&written), "convert --to: {convert}");
+    assert!(convert.contains(&apis), "convert --kubeadm-api: {convert}");
+    let host = help(&["host", "check"]);
+    assert!(host.contains(&upstreams), "host check --upstream: {host}");
+    for command in [
+        &["ndp-proxy"][..],
+        &["plan"],
+        &["host", "fix"],
+        &["node-ip"],
+    ] {
+        let text = help(command);
+        assert!(text.contains("[possible values:"), "{command:?}: {text}");
+    }
+}
+
+/// docs/host.md's check table is the catalog's, and `--ignore` refuses names it does not know.
+#[test]
+fn host_check_catalog_docs_and_ignore() {
+    let docs = std::fs::read_to_string(root().join("docs/host.md")).unwrap();
+    let marker = "<!-- The table is generated: `kube6 host check --list-checks --markdown`";
+    let start = docs
+        .find(marker)
+        .expect("docs/host.md has the generated table");
+    let table: String = docs[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let generated = stdout(&kube6(&["host", "check", "--list-checks", "--markdown"]));
+    assert!(
+        table == generated,
+        "docs/host.md's check table is stale: replace it with `kube6 host check --list-checks --markdown`"
+    );
+    let out = kube6(&["host", "check", "--list-checks", "-o", "json"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list[0]["id"], "K6H001");
+    assert_eq!(list[0]["name"], "ipv6-enabled");
+    assert_usage_error(
+        &kube6(&["host", "check", "--ignore", "forwarding,nope"]),
+        &["unknown check \"nope\"", "K6H002 forwarding"],
+    );
+    assert_usage_error(&kube6(&["host", "fix", "--ignore", "nope"]), &["nope"]);
+}
+
+/// What the text and JSON say (issue 12, item 8).
+#[test]
+fn the_builtin_example_says_what_it_adds() {
+    let text = stdout(&kube6(&["plan"]));
+    let head: Vec<&str> = text.lines().take(4).collect();
+    assert_eq!(
+        head[0],
+        "Plan for the built-in example  valid  (1 warning, 2 notes)"
+    );
+    assert_eq!(
+        head[1],
+        "  examples/k0s-ipv6-single-stack.yaml with --feature-gates IPv6SingleStack=true"
+    );
+    assert!(
+        head[3].ends_with(
+            "kube6 plan examples/k0s-ipv6-single-stack.yaml --feature-gates IPv6SingleStack=true"
+        ),
+        "{text}"
+    );
+    let plan: serde_json::Value =
+        serde_json::from_slice(&kube6(&["plan", "-o", "json"]).stdout).unwrap();
+    assert_eq!(plan["source"]["builtin"], true);
+    assert_eq!(
+        plan["source"]["featureGates"],
+        serde_json::json!(["IPv6SingleStack=true"])
+    );
+    // The same plan from the file, with the gate given; without it the file is not valid.
+    let out = kube6(&[
+        "plan",
+        "examples/k0s-ipv6-single-stack.yaml",
+        "--feature-gates",
+        "IPv6SingleStack=true",
+        "-o",
+        "json",
+    ]);
+    let from_file: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(from_file["pods"], plan["pods"]);
+    assert!(from_file["source"].get("builtin").is_none());
+    assert_eq!(
+        kube6(&["plan", "examples/k0s-ipv6-single-stack.yaml"])
+            .status
+            .code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn pods_per_node_are_bounded_by_max_pods_and_labelled() {
+    let text = stdout(&kube6(&["plan", "examples/k3s-ipv6-only.yaml"]));
+    let header = text
+        .lines()
+        .find(|l| l.contains("node mask") && l.contains("family"))
+        .unwrap();
+    assert!(
+        header.contains("addresses/node") && header.contains("pods/node"),
+        "{header}"
+    );
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("IPv6"))
+        .unwrap();
+    assert!(
+        row.contains("18,446,744,073,709,551,616") && row.contains(" 110 "),
+        "{row}"
+    );
+    assert!(
+        text.contains("at most the kubelet's maxPods (110, kubelet default)"),
+        "{text}"
+    );
+    let plan: serde_json::Value = serde_json::from_slice(
+        &kube6(&["plan", "examples/k3s-ipv6-only.yaml", "-o", "json"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(plan["maxPods"], 110);
+    assert_eq!(plan["pods"][0]["podsPerNode"], 110);
+    assert_eq!(plan["pods"][0]["addressesPerNode"], "18446744073709551616");
+}
+
+#[test]
+fn k3s_defaults_flannel_with_vxlan() {
+    let plan: serde_json::Value = serde_json::from_slice(
+        &kube6(&["plan", "examples/k3s-ipv6-only.yaml", "-o", "json"]).stdout,
+    )
+    .unwrap();
+    let backend = plan["defaults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["path"] == "flannel-backend")
+        .unwrap();
+    assert_eq!(backend["value"], "vxlan");
+    assert_eq!(plan["cni"], "flannel");
+}
+
+#[test]
+fn unnamed_nodes_are_null_in_json() {
+    let (_dir, path) = temp_file(
+        "config.yaml",
+        b"node-ip: 2001:db8::10\ncluster-cidr: fd00:42::/56\nservice-cidr: fd00:43::/112\n",
+    );
+    let out = kube6(&["plan", path.to_str().unwrap(), "-o", "json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        plan["nodes"][0]["name"],
+        serde_json::Value::Null,
+        "{plan:#}"
+    );
+    assert_eq!(plan["nodes"][0]["addresses"][0], "2001:db8::10");
+    let text = stdout(&kube6(&["plan", path.to_str().unwrap()]));
+    assert!(text.contains("(the host name)  2001:db8::10"), "{text}");
+    assert!(!text.contains("this node"), "{text}");
+}
+
+#[test]
+fn a_k3s_agent_plan_says_the_servers_set_the_ranges() {
+    let line = "agent --server https://[2001:db8::1]:6443 --node-ip 2001:db8::5";
+    let text = stdout(&kube6(&["plan", "--k3s-args", line]));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[1],
+        "  a k3s agent: the servers set the cluster's ranges, agents do not. These values are k3s's defaults,"
+    );
+    assert!(
+        lines[2].contains("cluster-cidr") && lines[2].contains("service-cidr"),
+        "{text}"
+    );
+    let plan: serde_json::Value =
+        serde_json::from_slice(&kube6(&["plan", "--k3s-args", line, "-o", "json"]).stdout).unwrap();
+    assert_eq!(plan["source"]["agent"], true);
+    // A server's command line sets them: no such note.
+    let server = stdout(&kube6(&[
+        "plan",
+        "--k3s-args",
+        "server --node-ip 2001:db8::1 --cluster-cidr fd00:42::/56 --service-cidr fd00:43::/112",
+    ]));
+    assert!(!server.contains("a k3s agent"), "{server}");
+}
+
+#[test]
+fn ndp_proxy_check_of_an_invalid_plan_is_exit_1() {
+    let out = kube6(&[
+        "ndp-proxy",
+        "--plan",
+        "examples/k0s-ipv6-single-stack.yaml",
+        "--uplink",
+        "eth0",
+        "--check",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.lines().any(|l| l
+            .starts_with("kube6: ndp-proxy: examples/k0s-ipv6-single-stack.yaml:")
+            && l.contains("error[K6E040]")),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
 }

@@ -13,9 +13,18 @@ pub const ASSUMED_RELEASE: Release = Release::new(1, 19, 4);
 /// `ipam.mode` default of the upstream chart.
 pub const DEFAULT_IPAM_MODE: &str = "cluster-pool";
 
-/// `ipam.mode` of RKE2's packaged rke2-cilium chart (rancher/rke2-charts
-/// packages/rke2-cilium/generated-changes/patch/values.yaml.patch sets `mode: "kubernetes"`).
+/// RKE2 packages Cilium with `ipam.mode: kubernetes` (rancher/rke2-charts
+/// packages/rke2-cilium/generated-changes/patch/values.yaml.patch), so pods take their addresses
+/// from the nodes' podCIDRs.
 pub const RKE2_IPAM_MODE: &str = "kubernetes";
+
+/// The `ipam.mode` the Cilium chart a distribution installs defaults to.
+pub fn default_ipam_mode(distribution: crate::model::Distribution) -> &'static str {
+    match distribution {
+        crate::model::Distribution::Rke2 => RKE2_IPAM_MODE,
+        _ => DEFAULT_IPAM_MODE,
+    }
+}
 
 /// `ipam.operator.clusterPoolIPv4PodCIDRList` / `clusterPoolIPv6PodCIDRList` defaults.
 pub const DEFAULT_CLUSTER_POOL: PerFamily<&str> = PerFamily {

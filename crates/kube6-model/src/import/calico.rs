@@ -43,6 +43,8 @@ const INSTALLATION_SPEC_IGNORED: &[&str] = &[
     "csiNodeDriverDaemonSet",
     "serviceCIDRs",
 ];
+const CNI: &[&str] = &["ipam"];
+const CNI_IGNORED: &[&str] = &["type", "binDir", "confDir"];
 const CALICO_NETWORK: &[&str] = &["ipPools", "bgp"];
 const CALICO_NETWORK_IGNORED: &[&str] = &[
     "mtu",
@@ -135,11 +137,12 @@ pub fn import_installation_spec(
         INSTALLATION_SPEC_IGNORED,
         notes,
     )?;
-    if let Some(cni) = spec.get("cni") {
-        let cni = Fields::any(cni, &spec.path_of("cni"))?;
-        if let Some(ipam) = cni.get("ipam") {
-            net.calico.ipam = Fields::any(ipam, &cni.path_of("ipam"))?.string("type")?;
-        }
+    // spec.cni.ipam.type: which IPAM the Calico CNI plugin runs ("Default: Calico"; `HostLocal`
+    // takes the nodes' podCIDRs).
+    if let Some(cni) = spec.map("cni", CNI, CNI_IGNORED, notes)?
+        && let Some(ipam) = cni.map("ipam", &["type"], &[], notes)?
+    {
+        net.calico.ipam = ipam.string("type")?;
     }
     let Some(network) = spec.map(
         "calicoNetwork",

@@ -794,7 +794,7 @@ pub fn import_calico_node_env(
     if let Some(v) = get("FELIX_IPV6SUPPORT") {
         net.calico.felix_ipv6_support = Some(v.map(|t| t.eq_ignore_ascii_case("true")));
     }
-    for family in Family::ALL {
+    for &family in Family::ALL {
         let tag = match family {
             Family::IPv4 => "IPV4",
             Family::IPv6 => "IPV6",

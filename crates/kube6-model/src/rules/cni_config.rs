@@ -298,7 +298,7 @@ fn felix(net: &ClusterNetwork, out: &mut Out) {
 
 fn net_conf(net: &ClusterNetwork, conf: &crate::model::FlannelNetConf, out: &mut Out) {
     let families = net.families();
-    for family in Family::ALL {
+    for &family in Family::ALL {
         let (enable, default, network, key, enable_key) = match family {
             Family::IPv4 => (
                 &conf.enable_ipv4,
@@ -373,7 +373,7 @@ fn ipam(net: &ClusterNetwork, conf: &crate::model::CniConf, out: &mut Out) {
             if conf.subnets.is_empty() {
                 return;
             }
-            for family in Family::ALL {
+            for &family in Family::ALL {
                 let token = facts::calico::HOST_LOCAL_POD_CIDR.get(family);
                 let given = conf.subnets.iter().find(|s| {
                     s.value == token
