@@ -2,8 +2,8 @@
 //! (net-conf.json), kube-router (DaemonSet arguments) and Canal (flannel's net-conf.json plus
 //! calico-node's environment). Files go under `cni/`. A CNI that the target distribution
 //! installs and configures from its own file (flannel in k3s, kube-router and Calico in k0s,
-//! Cilium and Canal in KKP, Cilium and Calico in RKE2, whose HelmChartConfig the RKE2 target
-//! writes) gets no file here.
+//! Cilium and Canal in KKP, Cilium, Calico and Canal in RKE2, whose HelmChartConfig the RKE2
+//! target writes) gets no file here.
 
 use kube6_model::facts;
 use kube6_model::model::{Cni, Distribution, UpstreamMode};
@@ -21,7 +21,7 @@ pub fn renderer(cx: &Context<'_>) -> Option<Box<dyn Renderer>> {
         (Distribution::K3s, Cni::Flannel)
             | (Distribution::K0s, Cni::KubeRouter | Cni::Calico)
             | (Distribution::Kkp, Cni::Cilium | Cni::Canal)
-            | (Distribution::Rke2, Cni::Cilium | Cni::Calico)
+            | (Distribution::Rke2, Cni::Cilium | Cni::Calico | Cni::Canal)
     );
     if builtin {
         return None;

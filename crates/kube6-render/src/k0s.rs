@@ -21,7 +21,7 @@ const HEADER: &str = "# Rendered by kube6: k0s cluster configuration (/etc/k0s/k
 /// What k0s cannot express is found by the model's k0s rules (the same that `kube6 validate
 /// --target k0s` runs); render refuses with the first of them.
 fn check(cx: &Context<'_>) -> Result<(), RenderError> {
-    crate::refuse_unless_expressible(cx, "k0s")
+    crate::refuse_unless_expressible(cx, crate::Target::K0s)
 }
 
 fn config(cx: &Context<'_>) -> (Yaml, Vec<String>) {

@@ -306,6 +306,7 @@ impl Renderer for K3s {
 
     fn render(&self, cx: &Context<'_>) -> Result<Rendered, RenderError> {
         let d = self.dist();
+        self.document(cx)?;
         let mut out = Rendered::default();
         let charts = self.rke2_chart_files(cx, &mut out.notes);
         let manifests: Vec<String> = charts
@@ -375,6 +376,12 @@ impl Renderer for K3s {
 
 impl TargetRenderer for K3s {
     fn document(&self, cx: &Context<'_>) -> Result<Rendered, RenderError> {
+        let target = if self.rke2 {
+            crate::Target::Rke2
+        } else {
+            crate::Target::K3s
+        };
+        crate::refuse_unless_expressible(cx, target)?;
         let (server, notes) = self.server(cx, cx.first_controller(), false);
         Ok(Rendered {
             files: vec![RenderedFile::private(

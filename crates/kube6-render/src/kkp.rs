@@ -15,7 +15,7 @@ pub struct Kkp;
 /// What KKP cannot express (IPv6-only, IPv6 first, a CNI it does not install, another cluster
 /// domain) is found by the model's KKP rules; render refuses with the first of them.
 fn check(cx: &Context<'_>) -> Result<(), RenderError> {
-    crate::refuse_unless_expressible(cx, "kkp")
+    crate::refuse_unless_expressible(cx, crate::Target::Kkp)
 }
 
 /// The Cluster's name: the KKP input's, else "kube6".

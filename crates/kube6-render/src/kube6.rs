@@ -139,7 +139,10 @@ pub fn document(cx: &Context<'_>) -> Result<Rendered, RenderError> {
     let net = cx.net;
     let mut spec = Yaml::map::<&str>([]);
     let mut dist = Yaml::map([("name", Yaml::str(cx.distribution.as_str()))]);
-    if let Some(v) = &cx.plan.distribution_version {
+    // A version belongs to the distribution it was stated for.
+    if let Some(v) = &cx.plan.distribution_version
+        && cx.distribution == cx.plan.distribution
+    {
         dist.push("version", Yaml::str(v));
     }
     spec.push("distribution", dist);
@@ -147,7 +150,9 @@ pub fn document(cx: &Context<'_>) -> Result<Rendered, RenderError> {
         spec.push("kubernetesVersion", Yaml::str(&v.value));
     }
     let mut cni = Yaml::map([("name", Yaml::str(cx.cni.as_str()))]);
-    if let Some(v) = &cx.plan.cni_version {
+    if let Some(v) = &cx.plan.cni_version
+        && cx.cni == cx.plan.cni
+    {
         cni.push("version", Yaml::str(v));
     }
     cni_settings(cx, &mut cni);

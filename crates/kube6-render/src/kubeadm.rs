@@ -82,6 +82,7 @@ impl Renderer for Kubeadm {
 
 impl TargetRenderer for Kubeadm {
     fn document(&self, cx: &Context<'_>) -> Result<Rendered, RenderError> {
+        crate::refuse_unless_expressible(cx, crate::Target::Kubeadm)?;
         let docs = vec![
             init_doc(cx),
             cluster_doc(cx),

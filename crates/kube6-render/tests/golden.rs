@@ -222,3 +222,25 @@ fn rke2_helm_chart_config_values_parse() {
         );
     }
 }
+
+#[test]
+fn rke2_canal_is_configured_through_its_chart() {
+    for layout in ["ipv6", "dual-ipv6-first"] {
+        let a = analyze(layout);
+        let request = Request {
+            target: Target::Rke2,
+            cni: Some(Cni::Canal),
+            kubeadm_api: KubeadmApi::V1beta4,
+        };
+        let rendered = render(&a.network, &a.plan, &request).unwrap();
+        // RKE2's rke2-canal chart writes Canal's files itself: no raw cni/ files to be overwritten.
+        assert!(
+            !rendered.files.iter().any(|f| f.path.starts_with("cni/")),
+            "{layout}: {:?}",
+            rendered.files.iter().map(|f| &f.path).collect::<Vec<_>>()
+        );
+        let out = show(Ok(rendered), Some("rke2/server-manifests/"));
+        assert!(out.contains("name: rke2-canal"), "{out}");
+        check(&format!("rke2-canal/{layout}.txt"), &out);
+    }
+}
