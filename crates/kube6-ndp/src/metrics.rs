@@ -107,7 +107,11 @@ impl Default for Metrics {
         );
         let drops = DropReason::ALL
             .iter()
-            .map(|r| drops_family.get_or_create(&ReasonLabels { reason: r.as_str() }).clone())
+            .map(|r| {
+                drops_family
+                    .get_or_create(&ReasonLabels { reason: r.as_str() })
+                    .clone()
+            })
             .collect();
         let prefix_ns_received = Family::<PrefixLabels, Counter>::default();
         registry.register(

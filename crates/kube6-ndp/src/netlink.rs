@@ -409,7 +409,8 @@ mod tests {
 
     /// A message as the kernel sends it, encoded by netlink-packet-route.
     fn wire(message: RouteNetlinkMessage) -> Vec<u8> {
-        let mut message = NetlinkMessage::new(NetlinkHeader::default(), NetlinkPayload::from(message));
+        let mut message =
+            NetlinkMessage::new(NetlinkHeader::default(), NetlinkPayload::from(message));
         message.finalize();
         let mut buf = vec![0; message.header.length as usize];
         message.serialize(&mut buf[..]);
@@ -444,9 +445,10 @@ mod tests {
             kind: RouteType::Unicast,
             ..RouteHeader::default()
         };
-        m.attributes.push(RouteAttribute::Destination(RouteAddress::Inet6(
-            dst.parse().unwrap(),
-        )));
+        m.attributes
+            .push(RouteAttribute::Destination(RouteAddress::Inet6(
+                dst.parse().unwrap(),
+            )));
         m.attributes.push(RouteAttribute::Oif(oif));
         m.attributes.push(RouteAttribute::Priority(1024));
         wire(if new {
