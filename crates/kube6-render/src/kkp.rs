@@ -2,6 +2,7 @@
 //! only `IPv4` and `IPv4+IPv6` as IP families, and its validation requires the IPv4 range
 //! first, so IPv6-only and IPv6-first clusters are refused with that reason.
 
+use kube6_model::facts;
 use kube6_model::model::Cni;
 use kube6_net::Family;
 
@@ -90,11 +91,17 @@ fn cluster(cx: &Context<'_>) -> Yaml {
             _ => "none",
         }),
     )]);
-    if let Some(version) = &cx.plan.cni_version
-        && cx.cni == cx.plan.cni
-    {
-        cni.push("version", Yaml::str(version));
-    }
+    // The CRD requires `version` (kubermatic.k8c.io_clusters.yaml, cniPlugin.required); KKP
+    // knows "" as the one version of type none, and defaults the others (pkg/cni/version.go).
+    let version = match &cx.plan.cni_version {
+        Some(v) if cx.cni == cx.plan.cni => v.clone(),
+        _ => match cx.cni {
+            Cni::Cilium => facts::kkp::DEFAULT_CILIUM_VERSION.to_string(),
+            Cni::Canal => facts::kkp::DEFAULT_CANAL_VERSION.to_string(),
+            _ => String::new(),
+        },
+    };
+    cni.push("version", Yaml::str(version));
     let mut spec = Yaml::map([("humanReadableName", Yaml::str("kube6"))]);
     // `spec.version` is the user cluster's Kubernetes version.
     if let Some(version) = cx.net.kubernetes_release() {
@@ -102,8 +109,10 @@ fn cluster(cx: &Context<'_>) -> Yaml {
     }
     spec.push(
         "cloud",
+        // `providerName` is required and must name the provider whose spec is set.
         Yaml::map([
             ("dc", Yaml::str("DATACENTER")),
+            ("providerName", Yaml::str("bringyourown")),
             ("bringyourown", Yaml::map::<&str>([])),
         ]),
     );
@@ -134,6 +143,19 @@ impl TargetRenderer for Kkp {
             "kkp: set spec.cloud to your provider and datacenter (bringyourown/DATACENTER is a placeholder)"
                 .to_string(),
         ];
+        let stated = cx.plan.cni_version.is_some() && cx.cni == cx.plan.cni;
+        if !stated && matches!(cx.cni, Cni::Cilium | Cni::Canal) {
+            notes.push(format!(
+                "kkp: the input names no {} version, so cniPlugin.version is KKP's default ({}); \
+                 set one your KKP release supports",
+                cx.cni,
+                if cx.cni == Cni::Cilium {
+                    facts::kkp::DEFAULT_CILIUM_VERSION
+                } else {
+                    facts::kkp::DEFAULT_CANAL_VERSION
+                }
+            ));
+        }
         if cx.dns_ips().len() > 1 {
             notes.push(
                 "kkp: KKP gives the kubelet one DNS address, in the first service range"
