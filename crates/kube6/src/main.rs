@@ -1,9 +1,21 @@
 //! The `kube6` command: a thin layer over the library crates that parses the command line,
 //! dispatches to one module per subcommand and turns results into output and exit codes.
+//!
+//! Everything the command writes goes through `output` (colour on a terminal only, NO_COLOR,
+//! a closed pipe is not a panic); these lints, and `disallowed-methods` in this crate's
+//! clippy.toml (`std::io::stdout` and friends), keep raw printing out of every other module.
+#![deny(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::print_literal,
+    clippy::explicit_write,
+    clippy::disallowed_methods
+)]
 
 mod commands;
 mod exit;
 mod output;
+mod values;
 
 use std::process::ExitCode;
 
@@ -33,8 +45,9 @@ enum Command {
     Rules(commands::rules::Args),
     /// Print the JSON Schema of kube6's ClusterNetwork.
     Schema(commands::schema::Args),
-    /// Print shell completions (bash, zsh, fish, elvish, powershell).
-    Completions {
+    /// Print the shell completion script (as `kubectl completion SHELL`).
+    #[command(alias = "completions")]
+    Completion {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
@@ -62,7 +75,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => commands::verify::run(args),
         Command::Rules(args) => commands::rules::run(args),
         Command::Schema(args) => commands::schema::run(args),
-        Command::Completions { shell } => {
+        Command::Completion { shell } => {
             // Into a buffer first: clap_complete panics when it cannot write (a closed pipe).
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "kube6", &mut script);

@@ -9,9 +9,7 @@ use kube6_model::model::Format;
 use kube6_render::KubeadmApi;
 
 use super::input::InputArgs;
-use super::render::{
-    parse_kubeadm_api, print_notes, read_input, recheck, refuse_invalid, write_atomic,
-};
+use super::render::{print_notes, read_input, recheck, refuse_invalid, write_atomic};
 use crate::exit::{CommandResult, Failure, Status};
 use crate::output;
 
@@ -20,8 +18,8 @@ pub struct Args {
     /// Configuration file (any format kube6 reads).
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
-    /// The format to write: k0s, kubeadm, k3s, rke2, kkp or kube6.
-    #[arg(long, value_name = "FORMAT", value_parser = parse_to)]
+    /// The format to write.
+    #[arg(long, value_name = "FORMAT", value_parser = crate::values::output_format())]
     pub to: Format,
     #[command(flatten)]
     pub input: InputArgs,
@@ -32,17 +30,8 @@ pub struct Args {
     #[arg(long)]
     pub force: bool,
     /// kubeadm API version to write.
-    #[arg(long, value_name = "VERSION", default_value = "v1beta4", value_parser = parse_kubeadm_api)]
+    #[arg(long, value_name = "VERSION", default_value = "v1beta4", value_parser = crate::values::kubeadm_api())]
     pub kubeadm_api: KubeadmApi,
-}
-
-fn parse_to(s: &str) -> Result<Format, String> {
-    match s.parse::<Format>()? {
-        Format::K3sArgs => {
-            Err("k3s-args is read, not written; use --to k3s for a config.yaml".to_string())
-        }
-        f => Ok(f),
-    }
 }
 
 pub fn run(args: Args) -> CommandResult {
@@ -54,7 +43,9 @@ pub fn run(args: Args) -> CommandResult {
         match kube6_render::convert(&analysis.network, &analysis.plan, args.to, args.kubeadm_api) {
             Ok(c) => c,
             Err(e) => {
-                eprintln!("kube6: cannot convert to {}: {e}", args.to);
+                output::error(
+                    &*anyhow::Error::new(e).context(format!("cannot convert to {}", args.to)),
+                );
                 return Ok(Status::Invalid);
             }
         };

@@ -1,9 +1,9 @@
 //! `kube6 host check` and `kube6 host fix`: this node's readiness for IPv6, and the kernel
 //! settings that make it ready. The expectation flags are shared with `kube6 node-ip`.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use kube6_host::catalog::{self, IgnoreSet};
 use kube6_host::checks::run_checks;
 use kube6_host::dns::SystemResolver;
 use kube6_host::expect::{
@@ -14,7 +14,7 @@ use kube6_host::{CheckStatus, HostPaths, Report, Snapshot};
 use serde::Serialize;
 
 use crate::exit::{CommandResult, Failure, Status};
-use crate::output::OutputFormat;
+use crate::output::{self, OutputFormat, paint};
 
 /// What the cluster expects of this node, as flags or from a plan. Becomes a
 /// [`kube6_host::Expectations`]; flags given explicitly win over the plan.
@@ -64,10 +64,10 @@ impl ExpectationArgs {
     fn expectations_of_plan(&self, path: &std::path::Path) -> Result<Expectations, Failure> {
         let (source, analysis) = crate::commands::input::analyze_file(path, &self.input)?;
         if !analysis.plan.valid {
-            eprintln!(
-                "kube6: {} has errors (see `kube6 validate {}`); checking against it anyway",
+            output::warning(&format!(
+                "{} has errors (see `kube6 validate {}`); checking against it anyway",
                 source.name, source.name
-            );
+            ));
         }
         let net = &analysis.network;
         let mut exp = Expectations::default();
@@ -136,9 +136,9 @@ pub struct HostArgs {
     /// The interface facing the upstream network (default: the interface of the default route).
     #[arg(long, value_name = "IF")]
     pub uplink: Option<String>,
-    /// How pod ranges reach the upstream network: routed, ndp-proxy, bgp or nat.
-    #[arg(long, value_name = "MODE")]
-    pub upstream: Option<String>,
+    /// How pod ranges reach the upstream network.
+    #[arg(long, value_name = "MODE", value_parser = crate::values::upstream())]
+    pub upstream: Option<Upstream>,
     /// Fail (rather than warn) when no DNS64 resolver is found.
     #[arg(long)]
     pub require_dns64: bool,
@@ -151,6 +151,11 @@ pub struct HostArgs {
     /// The runtime sysctl tree (default: <root>/proc/sys).
     #[arg(long, value_name = "DIR")]
     pub proc_sys: Option<PathBuf>,
+    /// Checks whose failures and warnings do not count (ids or names, case-insensitive, or
+    /// `all`; see `host check --list-checks`): reported as ignored, they do not make the exit
+    /// status 1.
+    #[arg(long, value_name = "CHECK,...", value_delimiter = ',')]
+    pub ignore: Vec<String>,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
@@ -162,8 +167,8 @@ impl HostArgs {
         if self.uplink.is_some() {
             exp.uplink = self.uplink.clone();
         }
-        if let Some(s) = &self.upstream {
-            exp.upstream = Some(s.parse::<Upstream>().map_err(Failure::usage)?);
+        if self.upstream.is_some() {
+            exp.upstream = self.upstream;
         }
         exp.require_dns64 |= self.require_dns64;
         exp.allow_ula = self.allow_ula;
@@ -172,6 +177,10 @@ impl HostArgs {
 
     fn paths(&self) -> HostPaths {
         HostPaths::new(self.root.clone(), self.proc_sys.clone())
+    }
+
+    fn ignore_set(&self) -> Result<IgnoreSet, Failure> {
+        IgnoreSet::parse(self.ignore.iter().map(String::as_str)).map_err(Failure::usage)
     }
 }
 
@@ -185,6 +194,12 @@ pub enum HostCommand {
         /// Run `kube6 host fix` instead of only checking.
         #[arg(long)]
         fix: bool,
+        /// List the checks (id, name, what passes) and exit.
+        #[arg(long)]
+        list_checks: bool,
+        /// With --list-checks: the table of docs/host.md (Markdown).
+        #[arg(long, requires = "list_checks")]
+        markdown: bool,
     },
     /// Write the missing kernel settings into <root>/etc/sysctl.d/90-kube6.conf (atomically,
     /// leaving every other file alone), apply them, and check again. A second run changes nothing.
@@ -199,8 +214,18 @@ pub enum HostCommand {
 
 pub fn run(cmd: HostCommand) -> CommandResult {
     match cmd {
-        HostCommand::Check { args, fix: false } => check(&args),
-        HostCommand::Check { args, fix: true } => fix(&args, false),
+        HostCommand::Check {
+            args,
+            list_checks: true,
+            markdown,
+            ..
+        } => list_checks(args.output, markdown),
+        HostCommand::Check {
+            args, fix: false, ..
+        } => check(&args),
+        HostCommand::Check {
+            args, fix: true, ..
+        } => fix(&args, false),
         HostCommand::Fix { args, dry_run } => fix(&args, dry_run),
     }
 }
@@ -217,13 +242,49 @@ fn status_of(report: &Report) -> Status {
     }
 }
 
+/// `--list-checks`: the catalog, as a table, Markdown (docs/host.md) or one document.
+fn list_checks(format: OutputFormat, markdown: bool) -> CommandResult {
+    if markdown {
+        output::write_stdout(&catalog::markdown())?;
+        return Ok(Status::Ok);
+    }
+    match format {
+        OutputFormat::Text => {
+            let mut rows = vec![vec![
+                "id".to_string(),
+                "name".to_string(),
+                "passes when".to_string(),
+            ]];
+            for check in catalog::ALL {
+                rows.push(vec![
+                    check.id.to_string(),
+                    check.name.to_string(),
+                    check.title.to_string(),
+                ]);
+            }
+            output::write_stdout(&output::table(&rows, ""))?;
+        }
+        format => output::print_structured(&catalog::ALL, format)?,
+    }
+    Ok(Status::Ok)
+}
+
+/// The checks on the node as it is now, with `--ignore` applied.
+fn checks(args: &HostArgs, snap: &Snapshot, exp: &Expectations) -> Result<Report, Failure> {
+    let mut report = run_checks(snap, exp);
+    report.ignore(&args.ignore_set()?);
+    Ok(report)
+}
+
 fn check(args: &HostArgs) -> CommandResult {
+    let ignore = args.ignore_set()?;
     let exp = args.expectations()?;
     let snap = read(args, &exp)?;
-    let report = run_checks(&snap, &exp);
+    let mut report = run_checks(&snap, &exp);
+    report.ignore(&ignore);
     match args.output {
-        OutputFormat::Text => print!("{}", render_report(&report, color())),
-        format => print_structured(format, &report)?,
+        OutputFormat::Text => output::write_stdout(&render_report(&report))?,
+        format => output::print_structured(&report, format)?,
     }
     Ok(status_of(&report))
 }
@@ -247,6 +308,7 @@ struct FixDocument<'a> {
 }
 
 fn fix(args: &HostArgs, dry_run: bool) -> CommandResult {
+    args.ignore_set()?;
     let exp = args.expectations()?;
     let paths = args.paths();
     let snap = read(args, &exp)?;
@@ -257,24 +319,22 @@ fn fix(args: &HostArgs, dry_run: bool) -> CommandResult {
         Some(fix::apply(&plan, &paths).map_err(Failure::failed)?)
     };
     let report = if dry_run {
-        run_checks(&snap, &exp)
+        checks(args, &snap, &exp)?
     } else {
-        run_checks(&read(args, &exp)?, &exp)
+        checks(args, &read(args, &exp)?, &exp)?
     };
-    let color = color();
     match args.output {
-        OutputFormat::Text => {
-            print!("{}", render_plan(&plan, applied.as_ref(), dry_run));
-            println!();
+        OutputFormat::Text => output::write_stdout(&format!(
+            "{}\n{}\n{}",
+            render_plan(&plan, applied.as_ref(), dry_run),
             if dry_run {
-                println!("checks now (before any change):");
+                "checks now (before any change):"
             } else {
-                println!("checks after the fix:");
-            }
-            print!("{}", render_report(&report, color));
-        }
-        format => print_structured(
-            format,
+                "checks after the fix:"
+            },
+            render_report(&report)
+        ))?,
+        format => output::print_structured(
             &FixDocument {
                 dry_run,
                 file: plan.file.display().to_string(),
@@ -287,6 +347,7 @@ fn fix(args: &HostArgs, dry_run: bool) -> CommandResult {
                 applied: applied.as_ref(),
                 report: &report,
             },
+            format,
         )?,
     }
     if let Some(a) = &applied
@@ -359,58 +420,71 @@ fn render_plan(plan: &FixPlan, applied: Option<&Applied>, dry_run: bool) -> Stri
     out
 }
 
-fn color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-}
-
 /// The report for people: one line per check, then what was read, why and the fix for those
 /// that did not pass.
-pub fn render_report(report: &Report, color: bool) -> String {
-    let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+pub fn render_report(report: &Report) -> String {
+    let width = report
+        .checks
+        .iter()
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or(0);
     let mut out = String::new();
     for c in &report.checks {
+        // Padded before painting, so that the escapes do not upset the alignment; colour is
+        // stripped on the way out when stdout is not a terminal or NO_COLOR is set.
+        let word = format!("{:<7}", c.status.as_str().to_ascii_uppercase());
         let word = match c.status {
-            CheckStatus::Pass => "PASS",
-            CheckStatus::Warn => "WARN",
-            CheckStatus::Fail => "FAIL",
+            CheckStatus::Pass => paint(output::GREEN, word),
+            CheckStatus::Skip => paint(output::DIM, word),
+            CheckStatus::Ignored => paint(output::BLUE, word),
+            CheckStatus::Warn => paint(output::YELLOW, word),
+            CheckStatus::Fail => paint(output::RED, word),
         };
-        let word = if color {
-            let code = match c.status {
-                CheckStatus::Pass => "32",
-                CheckStatus::Warn => "33",
-                CheckStatus::Fail => "31",
-            };
-            format!("\x1b[{code}m{word}\x1b[0m")
-        } else {
-            word.to_string()
+        let ignored = match c.ignored_status {
+            Some(was) => format!(" (would {}; ignored)", was.as_str()),
+            None => String::new(),
         };
-        out.push_str(&format!("{word}  {:width$}  {}\n", c.id, c.summary));
-        let indent = " ".repeat(width + 8);
+        out.push_str(&format!(
+            "{word}  {}  {:width$}  {}{ignored}\n",
+            c.id, c.name, c.summary
+        ));
+        let indent = " ".repeat(width + 19);
         for line in &c.read {
             out.push_str(&format!("{indent}read: {line}\n"));
         }
-        if c.status != CheckStatus::Pass {
+        if matches!(
+            c.status,
+            CheckStatus::Warn | CheckStatus::Fail | CheckStatus::Ignored
+        ) {
             out.push_str(&format!("{indent}why:  {}\n", c.why));
             if let Some(fix) = &c.fix {
                 out.push_str(&format!("{indent}fix:  {fix}\n"));
             }
         }
     }
-    let (pass, warn, fail) = report
-        .checks
-        .iter()
-        .fold((0, 0, 0), |(p, w, f), c| match c.status {
-            CheckStatus::Pass => (p + 1, w, f),
-            CheckStatus::Warn => (p, w + 1, f),
-            CheckStatus::Fail => (p, w, f + 1),
-        });
+    let mut counts = vec![
+        format!("{} passed", report.count(CheckStatus::Pass)),
+        format!("{} warnings", report.count(CheckStatus::Warn)),
+        format!("{} failed", report.count(CheckStatus::Fail)),
+    ];
+    for (status, word) in [
+        (CheckStatus::Skip, "skipped"),
+        (CheckStatus::Ignored, "ignored"),
+    ] {
+        let n = report.count(status);
+        if n > 0 {
+            counts.push(format!("{n} {word}"));
+        }
+    }
     out.push_str(&format!(
-        "{}: {pass} passed, {warn} warnings, {fail} failed (families {}{})\n",
+        "{}: {} (families {}{})\n",
         if report.failed() {
             "not ready"
         } else {
             "ready"
         },
+        counts.join(", "),
         families_to_string(&report.families),
         report
             .uplink
@@ -419,16 +493,4 @@ pub fn render_report(report: &Report, color: bool) -> String {
             .unwrap_or_default()
     ));
     out
-}
-
-/// Prints a document as JSON or YAML.
-pub fn print_structured<T: Serialize>(format: OutputFormat, doc: &T) -> Result<(), Failure> {
-    let text = match format {
-        OutputFormat::Yaml => {
-            serde_saphyr::to_string(doc).map_err(|e| Failure::failed(anyhow::anyhow!("{e}")))?
-        }
-        _ => serde_json::to_string_pretty(doc).map_err(Failure::failed)? + "\n",
-    };
-    print!("{text}");
-    Ok(())
 }

@@ -23,7 +23,7 @@ pub struct Args {
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// The distribution to write files for.
-    #[arg(long, value_name = "TARGET", value_parser = parse_target)]
+    #[arg(long, value_name = "TARGET", value_parser = crate::values::target())]
     pub target: Target,
     #[command(flatten)]
     pub input: InputArgs,
@@ -38,16 +38,8 @@ pub struct Args {
     pub dry_run: bool,
     /// kubeadm API version to write (v1beta4 writes extraArgs as name/value lists, v1beta3
     /// as mappings).
-    #[arg(long, value_name = "VERSION", default_value = "v1beta4", value_parser = parse_kubeadm_api)]
+    #[arg(long, value_name = "VERSION", default_value = "v1beta4", value_parser = crate::values::kubeadm_api())]
     pub kubeadm_api: KubeadmApi,
-}
-
-fn parse_target(s: &str) -> Result<Target, String> {
-    s.parse()
-}
-
-pub fn parse_kubeadm_api(s: &str) -> Result<KubeadmApi, String> {
-    s.parse()
 }
 
 pub fn run(args: Args) -> CommandResult {
@@ -63,7 +55,7 @@ pub fn run(args: Args) -> CommandResult {
     let rendered = match kube6_render::render(&analysis.network, &analysis.plan, &request) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("kube6: {e}");
+            output::error(&e);
             return Ok(Status::Invalid);
         }
     };
@@ -126,8 +118,7 @@ pub fn refuse_invalid(source: &Source, analysis: &Analysis, what: &str) -> Optio
         source.name,
         output::summary(analysis.diagnostics())
     ));
-    let mut err = anstream::stderr();
-    let _ = err.write_all(text.as_bytes());
+    output::write_stderr(&text);
     Some(Status::Invalid)
 }
 
@@ -170,9 +161,9 @@ pub fn recheck(analysis: &Analysis, format: Format, api: KubeadmApi) -> Option<S
     let checked = match kube6_model::analyze(&name, &text, &options) {
         Ok(a) => a,
         Err(e) => {
-            eprintln!(
-                "kube6: internal error: the rendered {format} configuration does not read back: {e}"
-            );
+            output::error(&*anyhow::Error::new(e).context(format!(
+                "internal error: the rendered {format} configuration does not read back"
+            )));
             return Some(Status::Invalid);
         }
     };
@@ -193,15 +184,14 @@ pub fn recheck(analysis: &Analysis, format: Format, api: KubeadmApi) -> Option<S
     out.push_str(&format!(
         "kube6: the cluster is valid as given, but not for {format}: the errors above are what {format} would refuse; nothing was written\n"
     ));
-    let mut err = anstream::stderr();
-    let _ = err.write_all(out.as_bytes());
+    output::write_stderr(&out);
     Some(Status::Invalid)
 }
 
 /// Notes from the renderers, one line each on stderr.
 pub fn print_notes(rendered: &Rendered) {
     for note in &rendered.notes {
-        eprintln!("note: {note}");
+        output::note(note);
     }
 }
 
