@@ -177,6 +177,58 @@ fn inputs(scratch: &Path) -> Vec<Input> {
             args: vec![three.into()],
         });
     }
+    // Settings the layouts leave at their defaults, so that every field the renderers can
+    // write reaches a schema: Cilium cluster-pool IPAM with masks, Calico VXLAN with explicit
+    // pools, kube-proxy's mode, a cluster domain of its own, flannel's backend.
+    let variants: [(&str, &str, Value); 3] = [
+        (
+            "dual-ipv4-first",
+            "Cilium cluster-pool",
+            json!({"cni": {"name": "cilium", "cilium": {"ipamMode": "cluster-pool",
+                "clusterPoolIPv4PodCIDRList": ["10.244.0.0/16"], "clusterPoolIPv4MaskSize": 24,
+                "clusterPoolIPv6PodCIDRList": ["fd00:10::/56"], "clusterPoolIPv6MaskSize": 64}},
+                "kubeProxy": {"mode": "ipvs"}}),
+        ),
+        (
+            "ipv4",
+            "Calico VXLAN pools, cluster domain",
+            json!({"cni": {"name": "calico", "version": "v3.30.2", "calico": {"mode": "vxlan",
+                "pools": [{"cidr": "10.244.0.0/16", "blockSize": 26, "natOutgoing": true}]}},
+                "clusterDomain": "cluster.example", "kubeProxy": {"mode": "nftables"}}),
+        ),
+        (
+            "dual-ipv6-first",
+            "flannel wireguard-native",
+            json!({"cni": {"name": "flannel", "flannel": {"backend": "wireguard-native"}}}),
+        ),
+    ];
+    for (layout, what, patch) in variants {
+        let text = std::fs::read_to_string(layouts.join(format!("{layout}.yaml"))).unwrap();
+        let mut doc: Value = serde_saphyr::from_str(&text).unwrap();
+        let spec = doc
+            .pointer_mut("/spec")
+            .and_then(Value::as_object_mut)
+            .unwrap();
+        for (k, v) in patch.as_object().unwrap() {
+            spec.insert(k.clone(), v.clone());
+        }
+        let path = scratch.join(format!("{layout}-{}.yaml", out.len()));
+        std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+        let check = Command::new(bin())
+            .arg("validate")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "variant {layout} ({what}) is not valid:\n{}",
+            String::from_utf8_lossy(&check.stdout)
+        );
+        out.push(Input {
+            name: format!("layout {layout} ({what})"),
+            args: vec![path.into()],
+        });
+    }
     out
 }
 
@@ -725,6 +777,12 @@ fn upstream_schemas_refuse_what_upstream_refuses() {
             "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  distribution: k0s\n  pods: ['fd00::/108']\n  services: ['fd01::/108']\n",
             "distribution: k0s",
             "distribution: k0s\n  podz: []",
+        ),
+        (
+            "cni/flannel-net-conf.json",
+            "{\"EnableIPv6\": true, \"IPv6Network\": \"fd00::/56\", \"IPv6SubnetLen\": 64, \"Backend\": {\"Type\": \"vxlan\", \"VNI\": 4096}}",
+            "\"IPv6SubnetLen\"",
+            "\"IPv6SubnetLength\"",
         ),
         (
             "cni/extra.yaml",

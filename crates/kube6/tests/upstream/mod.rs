@@ -10,6 +10,7 @@
 //! | k3s/RKE2 config.yaml | `k3s-rke2-flags.tsv` (keys, role, value types) |
 //! | Cilium Helm values, RKE2 rke2-cilium HelmChartConfig values | cilium/values.schema.json |
 //! | RKE2 rke2-calico HelmChartConfig values | the Installation CRD's `spec` (tigera-operator chart: `installation` minus `enabled` becomes the spec) |
+//! | flannel and Canal net-conf.json | `flannel.schema.json` here (flannel's Config type, source cited in it) |
 //! | kube-router args, Canal calico-node env | the fields of core/v1 Container they are |
 //! | kube6 ClusterNetwork | `kube6 schema` |
 
@@ -105,10 +106,6 @@ const NO_SCHEMA: &[(&str, &str)] = &[
     (
         "host/*",
         "host files (sysctl.d, ndppd.conf, BIRD, systemd unit, kube6-ndp-proxy.yaml): applied by render_netns.rs and `kube6 ndp-proxy --check`",
-    ),
-    (
-        "cni/*-net-conf.json",
-        "flannel's net-conf.json has no published schema; render_netns.rs and the round trips read it",
     ),
 ];
 
@@ -281,6 +278,9 @@ const OWN: &[(&str, &str, &str)] = &[
 /// This test's own field sets for kubeadm and the component configs it carries.
 const OWN_SCHEMA: &str = include_str!("kubeadm.schema.json");
 const OWN_SCHEMA_NAME: &str = "crates/kube6/tests/upstream/kubeadm.schema.json";
+/// flannel's net-conf.json field set (flannel publishes no schema).
+const FLANNEL_SCHEMA: &str = include_str!("flannel.schema.json");
+const FLANNEL_SCHEMA_NAME: &str = "crates/kube6/tests/upstream/flannel.schema.json";
 
 fn glob(pattern: &str, path: &str) -> bool {
     match pattern.split_once('*') {
@@ -571,27 +571,7 @@ impl Schemas {
             };
         }
         if let Some((_, _, def)) = OWN.iter().find(|(a, k, _)| *a == api && *k == kind) {
-            let key = format!("own/{def}");
-            let v = self.validator(&key, || {
-                let own: Value = serde_json::from_str(OWN_SCHEMA)
-                    .map_err(|e| format!("{OWN_SCHEMA_NAME}: {e}"))?;
-                let defs: Map<String, Value> = own
-                    .get("definitions")
-                    .and_then(Value::as_object)
-                    .cloned()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(k, v)| (k, kube::strict(&v, Dialect::OpenApiV2)))
-                    .collect();
-                self.with_definitions(json!({"$ref": format!("#/definitions/{def}")}), &defs)
-            });
-            return match v.as_ref() {
-                Ok(v) => (
-                    vec![OWN_SCHEMA_NAME.into()],
-                    run(v, OWN_SCHEMA_NAME, prefix, doc),
-                ),
-                Err(e) => fail(OWN_SCHEMA_NAME, e.clone()),
-            };
+            return self.check_own(OWN_SCHEMA, OWN_SCHEMA_NAME, def, prefix, doc);
         }
         if let Some((_, _, file)) = CRDS.iter().find(|(g, k, _)| *g == group && *k == kind) {
             let key = format!("{file}#{api}");
@@ -629,6 +609,40 @@ impl Schemas {
                  shared/schemas and to the table in tests/upstream/mod.rs"
             ),
         )
+    }
+
+    /// `doc` against the definition `def` of one of this test's own field-set files.
+    fn check_own(
+        &self,
+        text: &'static str,
+        name: &'static str,
+        def: &str,
+        prefix: &str,
+        doc: &Value,
+    ) -> (Vec<String>, Vec<Finding>) {
+        let v = self.validator(&format!("{name}#{def}"), || {
+            let own: Value = serde_json::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+            let defs: Map<String, Value> = own
+                .get("definitions")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, kube::strict(&v, Dialect::OpenApiV2)))
+                .collect();
+            self.with_definitions(json!({"$ref": format!("#/definitions/{def}")}), &defs)
+        });
+        match v.as_ref() {
+            Ok(v) => (vec![name.into()], run(v, name, prefix, doc)),
+            Err(e) => (
+                vec![name.into()],
+                vec![Finding {
+                    schema: name.into(),
+                    path: prefix.into(),
+                    message: e.clone(),
+                }],
+            ),
+        }
     }
 
     /// A HelmChartConfig's `valuesContent` against the chart's values schema.
@@ -835,6 +849,13 @@ impl Schemas {
         }
         match path {
             "cni/cilium-values.yaml" => self.check_cilium_values(doc, prefix),
+            "cni/flannel-net-conf.json" | "cni/canal-net-conf.json" => self.check_own(
+                FLANNEL_SCHEMA,
+                FLANNEL_SCHEMA_NAME,
+                "flannel.NetConf",
+                prefix,
+                doc,
+            ),
             "cni/kube-router-args.yaml" | "cni/canal-calico-node-env.yaml" => {
                 self.check_container_fragment(doc)
             }
