@@ -817,3 +817,47 @@ fn upstream_schemas_refuse_what_upstream_refuses() {
     );
     assert!(found[0].message.contains("not served"), "{found:?}");
 }
+
+/// The examples users copy are real configurations too: each validates against the schema of
+/// the tool that reads it (a k3s/RKE2 example as a server's config.yaml).
+#[test]
+fn examples_match_their_upstream_schemas() {
+    let Some(schemas) = upstream::schemas_or_explain() else {
+        return;
+    };
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&path).unwrap();
+        // k3s/RKE2 files carry no apiVersion; they are a server's config.yaml.
+        let as_path = if name.starts_with("k3s-") {
+            "k3s/server.yaml".to_string()
+        } else if name.starts_with("rke2-") {
+            "rke2/server.yaml".to_string()
+        } else {
+            format!("examples/{name}")
+        };
+        match schemas.check_file(&as_path, &text) {
+            Outcome::Checked { findings, .. } => {
+                checked += 1;
+                for f in findings {
+                    problems.push(format!("{name} [{}] {}: {}", f.schema, f.path, f.message));
+                }
+            }
+            Outcome::NoSchema(why) => problems.push(format!("{name}: no schema ({why})")),
+        }
+    }
+    assert!(checked >= 10, "only {checked} examples checked");
+    assert!(
+        problems.is_empty(),
+        "examples the upstream schemas reject:\n{}",
+        problems.join("\n")
+    );
+}
