@@ -68,8 +68,10 @@ const EXPECTED: &[Expected] = &[
     },
 ];
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_kube6")
+/// The binary under test: this build's, or `KUBE6_BIN` (a release build, or another
+/// branch's, to see what it would change).
+fn bin() -> OsString {
+    std::env::var_os("KUBE6_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_kube6").into())
 }
 
 fn repo() -> PathBuf {

@@ -892,7 +892,8 @@ impl Schemas {
 
 /// What `kube6 schema` prints.
 fn kube6_schema() -> Result<Value, String> {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kube6"))
+    let bin = std::env::var_os("KUBE6_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_kube6").into());
+    let out = std::process::Command::new(bin)
         .arg("schema")
         .output()
         .map_err(|e| format!("kube6 schema: {e}"))?;
