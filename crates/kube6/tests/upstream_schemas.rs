@@ -644,6 +644,11 @@ fn kubernetes_extensions_validate_like_the_api_server() {
         s,
         json!({"map": [{"name": "a", "v": "1"}, {"name": "a", "v": "2"}]}),
     );
+    // Map keys on a list that is not a map-list constrain nothing.
+    let s = json!({"type": "object", "properties": {"l": {"type": "array",
+        "x-kubernetes-list-map-keys": ["name"],
+        "items": {"type": "object", "properties": {"name": {"type": "string"}}}}}});
+    accept(s, json!({"l": [{"name": "a"}, {"name": "a"}]}));
     // An embedded resource needs apiVersion and kind, and its metadata is ObjectMeta.
     let s = json!({"type": "object", "properties": {"r": {"type": "object",
         "x-kubernetes-embedded-resource": true, "x-kubernetes-preserve-unknown-fields": true}},

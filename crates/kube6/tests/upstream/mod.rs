@@ -327,6 +327,10 @@ impl<'i> jsonschema::Keyword<'i> for ListMapKeys {
 
 impl ListMapKeys {
     fn duplicate(&self, instance: &Value) -> Option<String> {
+        // Keys on a list that is not a map-list mean nothing.
+        if self.0.is_empty() {
+            return None;
+        }
         let items = instance.as_array()?;
         let mut seen = std::collections::HashSet::new();
         for item in items {
