@@ -27,7 +27,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use serde_json::{Value, json};
-use upstream::{Finding, Outcome, Schemas};
+use upstream::{Finding, Outcome, Schemas, glob};
 
 /// A failure this test knows about and another branch fixes. Every field must match a finding:
 /// `scope` is "render TARGET" or "convert FORMAT" (`*` matches any run), `file` a path glob,
@@ -280,7 +280,10 @@ fn run(args: &[OsString], out_dir: Option<&Path>, what: &str) -> Run {
             files.sort();
             Run::Wrote(files)
         }
-        Some(1) => Run::Refused(stderr.lines().last().unwrap_or_default().to_string()),
+        // A refusal says why; an internal error is a defect, not a refusal.
+        Some(1) if !stderr.contains("internal error") => {
+            Run::Refused(stderr.lines().last().unwrap_or_default().to_string())
+        }
         other => panic!("{what}: exit status {other:?}\n{stderr}"),
     }
 }
@@ -292,15 +295,6 @@ struct Seen {
     case: String,
     file: String,
     finding: Finding,
-}
-
-fn glob(pattern: &str, text: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == text,
-        Some((head, tail)) => {
-            text.len() >= head.len() + tail.len() && text.starts_with(head) && text.ends_with(tail)
-        }
-    }
 }
 
 fn matches(e: &Expected, s: &Seen) -> bool {

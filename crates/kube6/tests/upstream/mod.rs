@@ -282,7 +282,8 @@ const OWN_SCHEMA_NAME: &str = "crates/kube6/tests/upstream/kubeadm.schema.json";
 const FLANNEL_SCHEMA: &str = include_str!("flannel.schema.json");
 const FLANNEL_SCHEMA_NAME: &str = "crates/kube6/tests/upstream/flannel.schema.json";
 
-fn glob(pattern: &str, path: &str) -> bool {
+/// `pattern` with at most one `*` matches `path`.
+pub fn glob(pattern: &str, path: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == path,
         Some((head, tail)) => {
