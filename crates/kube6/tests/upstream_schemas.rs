@@ -786,6 +786,12 @@ fn upstream_schemas_refuse_what_upstream_refuses() {
             "\"IPv6SubnetLength\"",
         ),
         (
+            "cni/kube-router-patch.yaml",
+            "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: kube-router, namespace: kube-system}\nspec:\n  template:\n    spec:\n      containers:\n        - name: kube-router\n          args: [--enable-ipv6=true]\n",
+            "containers:",
+            "containerz:",
+        ),
+        (
             "cni/extra.yaml",
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kube-flannel-cfg, namespace: kube-flannel}\ndata: {net-conf.json: '{}'}\n",
             "data:",

@@ -267,6 +267,35 @@ pub fn ecma_pattern(pattern: &str) -> String {
     out
 }
 
+/// `schema` with every `required` list removed (for patches, which name only what they change).
+/// Keywords whose values are maps of schemas are walked by value, so a property that happens to
+/// be called `required` stays.
+pub fn without_required(schema: &Value) -> Value {
+    match schema {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, v)| !(*k == "required" && v.is_array()))
+                .map(|(k, v)| {
+                    let child = match (k.as_str(), v) {
+                        (
+                            "properties" | "patternProperties" | "definitions" | "$defs",
+                            Value::Object(m),
+                        ) => Value::Object(
+                            m.iter()
+                                .map(|(name, s)| (name.clone(), without_required(s)))
+                                .collect(),
+                        ),
+                        _ => without_required(v),
+                    };
+                    (k.clone(), child)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_required).collect()),
+        other => other.clone(),
+    }
+}
+
 /// A reference to ObjectMeta in the definitions every built validator carries.
 pub fn object_meta_ref() -> Value {
     json!({"$ref": format!("#/definitions/{OBJECT_META}")})
@@ -339,6 +368,20 @@ pub fn refs(value: &Value, out: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn patches_require_nothing_but_keep_fields_named_required() {
+        let s = json!({"type": "object", "required": ["a"], "properties": {
+            "required": {"type": "object", "required": ["x"], "properties": {"x": {"type": "string"}}},
+            "a": {"type": "string"}}});
+        let p = without_required(&s);
+        assert!(p.get("required").is_none());
+        assert!(p["properties"]["required"].get("required").is_none());
+        assert_eq!(
+            p["properties"]["required"]["properties"]["x"],
+            json!({"type": "string"})
+        );
+    }
 
     #[test]
     fn go_patterns_become_ecma_patterns() {

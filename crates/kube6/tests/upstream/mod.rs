@@ -553,7 +553,18 @@ impl Schemas {
     }
 
     /// Validates a document with an apiVersion and kind.
-    fn check_object(&self, doc: &Value, prefix: &str) -> (Vec<String>, Vec<Finding>) {
+    /// Validates a document with an apiVersion and kind. A `patch` (a strategic-merge patch
+    /// for `kubectl patch --patch-file`) names only the fields it changes: every field must
+    /// exist and be valid, but nothing is required.
+    fn check_object(&self, doc: &Value, prefix: &str, patch: bool) -> (Vec<String>, Vec<Finding>) {
+        let patched;
+        let doc = if patch {
+            patched = without_directives(doc);
+            &patched
+        } else {
+            doc
+        };
+        let flavour = if patch { "#patch" } else { "" };
         let api = doc.get("apiVersion").and_then(Value::as_str).unwrap_or("");
         let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
         let group = api.rsplit_once('/').map_or("", |(g, _)| g);
@@ -579,8 +590,11 @@ impl Schemas {
             return self.check_own(OWN_SCHEMA, OWN_SCHEMA_NAME, def, prefix, doc);
         }
         if let Some((_, _, file)) = CRDS.iter().find(|(g, k, _)| *g == group && *k == kind) {
-            let key = format!("{file}#{api}");
-            let v = self.validator(&key, || self.crd_schema(file, api, kind));
+            let key = format!("{file}#{api}{flavour}");
+            let v = self.validator(&key, || {
+                self.crd_schema(file, api, kind)
+                    .map(|s| if patch { kube::without_required(&s) } else { s })
+            });
             let mut schemas = vec![file.to_string()];
             let mut findings = match v.as_ref() {
                 Ok(v) => run(v, file, prefix, doc),
@@ -599,8 +613,9 @@ impl Schemas {
         };
         if let Some(def) = definition {
             let schema = "kubernetes/swagger.json";
-            let v = self.validator(&format!("swagger/{api}/{kind}"), || {
+            let v = self.validator(&format!("swagger/{api}/{kind}{flavour}"), || {
                 self.builtin_schema(&def, api, kind)
+                    .map(|s| if patch { kube::without_required(&s) } else { s })
             });
             return match v.as_ref() {
                 Ok(v) => (vec![schema.into()], run(v, schema, prefix, doc)),
@@ -704,6 +719,7 @@ impl Schemas {
                 let (schemas, f) = self.check_object(
                     &installation,
                     &format!("{prefix}/installation->Installation"),
+                    false,
                 );
                 findings.extend(f);
                 (schemas, findings)
@@ -834,7 +850,8 @@ impl Schemas {
 
     fn check_document(&self, path: &str, doc: &Value, prefix: &str) -> (Vec<String>, Vec<Finding>) {
         if doc.get("apiVersion").is_some() && doc.get("kind").is_some() {
-            return self.check_object(doc, prefix);
+            let patch = path.ends_with("-patch.yaml") || path.ends_with("-patch.json");
+            return self.check_object(doc, prefix, patch);
         }
         let dist_role = |dir: &str| -> Option<flags::Role> {
             let name = path.strip_prefix(dir)?.strip_prefix('/')?;
@@ -892,6 +909,22 @@ impl Schemas {
                 }],
             ),
         }
+    }
+}
+
+/// `doc` without strategic-merge-patch directives (`$patch`, `$retainKeys`,
+/// `$setElementOrder/...`, `$deleteFromPrimitiveList/...`): they are instructions to the
+/// patch, not fields.
+fn without_directives(doc: &Value) -> Value {
+    match doc {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, _)| !k.starts_with('$'))
+                .map(|(k, v)| (k.clone(), without_directives(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_directives).collect()),
+        other => other.clone(),
     }
 }
 
