@@ -190,7 +190,7 @@ struct Daemon {
     rules: Vec<Rule>,
     metrics: Arc<Metrics>,
     kernel: KernelState,
-    netlink: OwnedFd,
+    netlink: netlink_sys::Socket,
     uplink: Option<LinkSocket>,
     probe_sockets: HashMap<String, LinkSocket>,
     probes: HashMap<Ipv6Addr, ProbeState>,
@@ -217,8 +217,7 @@ pub fn run(config: Config, control: &Control, metrics: Arc<Metrics>) -> Result<(
     };
     // Subscribe first, then dump: events that race with the dump are applied after it, and
     // applying an event twice is harmless.
-    let nl = sys::netlink_socket(netlink::GROUPS).map_err(Error::Netlink)?;
-    let _ = sys::set_rcvbuf(&nl, 4 << 20);
+    let nl = netlink::subscribe().map_err(Error::Netlink)?;
     let mut daemon = Daemon {
         rules: Vec::new(),
         limiter: RateLimiter {
@@ -459,7 +458,7 @@ impl Daemon {
     fn read_netlink(&mut self, buf: &mut [u8]) {
         let mut links_changed = false;
         loop {
-            match sys::recv(&self.netlink, buf) {
+            match netlink::recv(&self.netlink, buf) {
                 Ok(n) => {
                     for ev in netlink::parse(&buf[..n]) {
                         if ev == Event::Overrun {
@@ -744,7 +743,7 @@ impl Daemon {
     }
 }
 
-fn pollfd(fd: &OwnedFd) -> libc::pollfd {
+fn pollfd(fd: &impl AsRawFd) -> libc::pollfd {
     libc::pollfd {
         fd: fd.as_raw_fd(),
         events: libc::POLLIN,

@@ -36,10 +36,13 @@ fn cni_settings(cx: &Context<'_>, cni: &mut Yaml) {
         return;
     }
     let c = &net.calico;
-    if c.mode.is_some() || !c.pools.is_empty() {
+    if c.mode.is_some() || c.ipam.is_some() || !c.pools.is_empty() {
         let mut calico = Yaml::map::<&str>([]);
         if let Some(m) = &c.mode {
             calico.push("mode", Yaml::str(&m.value));
+        }
+        if let Some(i) = &c.ipam {
+            calico.push("ipam", Yaml::str(&i.value));
         }
         if !c.pools.is_empty() {
             calico.push(
@@ -98,6 +101,21 @@ fn cni_settings(cx: &Context<'_>, cni: &mut Yaml) {
     if let Some(b) = &ci.ipv6_masquerade {
         cilium.push("enableIPv6Masquerade", Yaml::Bool(b.value));
     }
+    if let Some(m) = &ci.routing_mode {
+        cilium.push("routingMode", Yaml::str(&m.value));
+    }
+    if let Some(u) = &ci.underlay_protocol {
+        cilium.push("underlayProtocol", Yaml::str(&u.value));
+    }
+    if let Some(c) = &ci.ipv6_native_routing_cidr {
+        cilium.push("ipv6NativeRoutingCIDR", Yaml::str(&c.value.text));
+    }
+    if let Some(b) = &ci.auto_direct_node_routes {
+        cilium.push("autoDirectNodeRoutes", Yaml::Bool(b.value));
+    }
+    if let Some(b) = &ci.bgp_control_plane {
+        cilium.push("bgpControlPlane", Yaml::Bool(b.value));
+    }
     if matches!(&cilium, Yaml::Map(e) if !e.is_empty()) {
         cni.push("cilium", cilium);
     }
@@ -108,14 +126,21 @@ fn cni_settings(cx: &Context<'_>, cni: &mut Yaml) {
     if let Some(b) = &net.flannel.ipv6_masquerade {
         flannel.push("ipv6Masquerade", Yaml::Bool(b.value));
     }
+    if let Some(b) = &net.flannel.ip_masq {
+        flannel.push("ipMasq", Yaml::Bool(b.value));
+    }
     if matches!(&flannel, Yaml::Map(e) if !e.is_empty()) {
         cni.push("flannel", flannel);
     }
+    let mut kube_router = Yaml::map::<&str>([]);
     if let Some(id) = &net.kube_router.router_id {
-        cni.push(
-            "kubeRouter",
-            Yaml::map([("routerID", Yaml::str(&id.value))]),
-        );
+        kube_router.push("routerID", Yaml::str(&id.value));
+    }
+    if let Some(e) = &net.kube_router.pod_egress {
+        kube_router.push("podEgress", Yaml::Bool(e.value));
+    }
+    if matches!(&kube_router, Yaml::Map(e) if !e.is_empty()) {
+        cni.push("kubeRouter", kube_router);
     }
 }
 
@@ -123,7 +148,10 @@ pub fn document(cx: &Context<'_>) -> Result<Rendered, RenderError> {
     let net = cx.net;
     let mut spec = Yaml::map::<&str>([]);
     let mut dist = Yaml::map([("name", Yaml::str(cx.distribution.as_str()))]);
-    if let Some(v) = &cx.plan.distribution_version {
+    // A version belongs to the distribution it was stated for.
+    if let Some(v) = &cx.plan.distribution_version
+        && cx.distribution == cx.plan.distribution
+    {
         dist.push("version", Yaml::str(v));
     }
     spec.push("distribution", dist);
@@ -131,7 +159,9 @@ pub fn document(cx: &Context<'_>) -> Result<Rendered, RenderError> {
         spec.push("kubernetesVersion", Yaml::str(&v.value));
     }
     let mut cni = Yaml::map([("name", Yaml::str(cx.cni.as_str()))]);
-    if let Some(v) = &cx.plan.cni_version {
+    if let Some(v) = &cx.plan.cni_version
+        && cx.cni == cx.plan.cni
+    {
         cni.push("version", Yaml::str(v));
     }
     cni_settings(cx, &mut cni);
@@ -169,6 +199,23 @@ pub fn document(cx: &Context<'_>) -> Result<Rendered, RenderError> {
     }
     if let Some(a) = &net.api.external {
         api.push("externalAddress", Yaml::str(&a.value));
+    }
+    if !net.api.endpoint_addresses.is_empty() {
+        api.push(
+            "endpointAddresses",
+            Yaml::strs(
+                net.api
+                    .endpoint_addresses
+                    .iter()
+                    .map(|a| a.value.text.clone()),
+            ),
+        );
+    }
+    if !net.api.sans.is_empty() {
+        api.push(
+            "sans",
+            Yaml::strs(net.api.sans.iter().map(|a| a.value.clone())),
+        );
     }
     if matches!(&api, Yaml::Map(e) if !e.is_empty()) {
         spec.push("api", api);

@@ -44,29 +44,9 @@ struct Expected {
 
 /// Known failures, each owned by the render helper (issue 9's list of defects). Remove an
 /// entry when its fix lands: the test fails while a listed failure no longer happens.
-const EXPECTED: &[Expected] = &[
-    // KKP Cluster: `spec.version` is required by the CRD and not defaulted by KKP's webhook;
-    // kube6 writes it only when the input states a Kubernetes version. Owned by the render
-    // helper (issue 9: "KKP spec.version").
-    Expected {
-        scope: "* kkp",
-        file: "*",
-        schema: "kubermatic/kubermatic.k8c.io_clusters.yaml",
-        path: "/spec",
-        message: "\"version\" is a required property",
-        reason: "KKP spec.version missing without an input version; owned by render helper",
-    },
-    // KKP Cluster: `spec.exposeStrategy` is required; kube6 drops a KKP input's and writes
-    // none. Owned by the render helper (issue 9: "KKP exposeStrategy").
-    Expected {
-        scope: "* kkp",
-        file: "*",
-        schema: "kubermatic/kubermatic.k8c.io_clusters.yaml",
-        path: "/spec",
-        message: "\"exposeStrategy\" is a required property",
-        reason: "KKP spec.exposeStrategy missing; owned by render helper",
-    },
-];
+// Empty: the KKP `spec.version` and `spec.exposeStrategy` failures were fixed on main (the
+// render helper's KKP commit) and their entries removed.
+const EXPECTED: &[Expected] = &[];
 
 /// The binary under test: this build's, or `KUBE6_BIN` (a release build, or another
 /// branch's, to see what it would change).

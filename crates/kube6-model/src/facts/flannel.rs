@@ -1,6 +1,21 @@
 //! Flannel (flannel-io/flannel pkg/subnet/config.go `ParseConfig`).
 
 use super::PerFamily;
+use crate::version::Release;
+
+/// The flannel release kube6's flannel facts were last read at (v0.28.9, main.go at commit cdf76059).
+pub const ASSUMED_RELEASE: Release = Release::new(0, 28, 9);
+
+/// flanneld's `--ip-masq` is one switch for both families: with `EnableIPv6` it sets up the
+/// IPv6 masquerade rules next to the IPv4 ones (flannel-io/flannel main.go,
+/// `trafficMngr.SetupAndEnsureMasqRules(config.Network, ..., config.IPv6Network, ...)`), so a
+/// cluster cannot masquerade one family and route the other through flanneld alone. k3s's
+/// embedded flannel is the exception: it has `flannel-ipv6-masq` apart from IPv4.
+pub const IP_MASQ_COVERS_BOTH_FAMILIES: bool = true;
+
+/// net-conf.json `EnableIPv4` defaults to true, `EnableIPv6` to false (pkg/subnet/config.go).
+pub const ENABLE_IPV4_DEFAULT: bool = true;
+pub const ENABLE_IPV6_DEFAULT: bool = false;
 
 /// The longest network prefix Flannel accepts without an explicit subnet length ("Network is
 /// too small. Minimum useful network prefix is /28", "... /124" for IPv6).
