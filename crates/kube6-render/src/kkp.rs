@@ -186,6 +186,10 @@ mod tests {
         ] {
             assert!(doc.contains(want), "{want}: {doc}");
         }
-        assert!(!out.notes.iter().any(|n| n.contains("spec.version")), "{:?}", out.notes);
+        assert!(
+            !out.notes.iter().any(|n| n.contains("spec.version")),
+            "{:?}",
+            out.notes
+        );
     }
 }
