@@ -398,7 +398,7 @@ fn net_conf(cx: &Context<'_>) -> String {
         .flannel
         .backend
         .as_ref()
-        .map(|b| b.value.clone())
+        .map(|b| facts::flannel::net_conf_backend(&b.value).to_string())
         .unwrap_or_else(|| "vxlan".to_string());
     conf.insert("Backend".into(), json!({ "Type": backend }));
     serde_json::to_string_pretty(&serde_json::Value::Object(conf)).unwrap_or_default() + "\n"

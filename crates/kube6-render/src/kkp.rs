@@ -67,11 +67,27 @@ fn cluster(cx: &Context<'_>, notes: &mut Vec<String>) -> Yaml {
             _ => "none",
         }),
     )]);
-    if let Some(version) = &cx.plan.cni_version
-        && cx.cni == cx.plan.cni
-    {
-        cni.push("version", Yaml::str(version));
-    }
+    // The CRD requires `version` (kubermatic.k8c.io_clusters.yaml, cniPlugin.required); KKP
+    // knows "" as the one version of type none, and defaults the others (pkg/cni/version.go).
+    let version = match &cx.plan.cni_version {
+        Some(v) if cx.cni == cx.plan.cni => v.clone(),
+        _ => {
+            let default = match cx.cni {
+                Cni::Cilium => facts::kkp::DEFAULT_CILIUM_VERSION,
+                Cni::Canal => facts::kkp::DEFAULT_CANAL_VERSION,
+                _ => "",
+            };
+            if !default.is_empty() {
+                notes.push(format!(
+                    "kkp: the input names no {} version, so cniPlugin.version is KKP's default \
+                     ({default}); set one your KKP release supports",
+                    cx.cni
+                ));
+            }
+            default.to_string()
+        }
+    };
+    cni.push("version", Yaml::str(version));
     let specific = &cx.net.specific;
     let human = specific
         .kkp_human_readable_name
@@ -105,8 +121,10 @@ fn cluster(cx: &Context<'_>, notes: &mut Vec<String>) -> Yaml {
     spec.push("exposeStrategy", Yaml::str(expose));
     spec.push(
         "cloud",
+        // `providerName` is required and must name the provider whose spec is set.
         Yaml::map([
             ("dc", Yaml::str("DATACENTER")),
+            ("providerName", Yaml::str("bringyourown")),
             ("bringyourown", Yaml::map::<&str>([])),
         ]),
     );

@@ -1,7 +1,7 @@
 //! kube6's own `ClusterNetwork` (for `kube6 convert --to kube6`): every setting of the plan in
 //! one document, with explicit node masks and the source's distribution.
 
-use kube6_model::model::{Role, UpstreamMode};
+use kube6_model::model::{MaskValue, Role, UpstreamMode};
 use kube6_net::Family;
 
 use crate::context::Context;
@@ -18,6 +18,15 @@ fn role(role: Role) -> &'static str {
 
 fn mode(mode: UpstreamMode) -> &'static str {
     mode.as_str()
+}
+
+/// A block or mask size as the schema wants it: an integer (`kube6 schema` types them so);
+/// text that is not a number is kept as written, for the rules to report.
+fn mask(value: &MaskValue) -> Yaml {
+    match value.parsed {
+        Some(n) => Yaml::Int(i64::from(n)),
+        None => Yaml::str(&value.text),
+    }
 }
 
 /// The CNI settings the model keeps (so rules that read them see the same values).
@@ -44,7 +53,7 @@ fn cni_settings(cx: &Context<'_>, cni: &mut Yaml) {
                         .map(|p| {
                             let mut pool = Yaml::map([("cidr", Yaml::str(&p.cidr.value.text))]);
                             if let Some(b) = &p.block_size {
-                                pool.push("blockSize", Yaml::str(&b.value.text));
+                                pool.push("blockSize", mask(&b.value));
                             }
                             if let Some(n) = &p.nat_outgoing {
                                 pool.push("natOutgoing", Yaml::Bool(n.value));
@@ -75,7 +84,7 @@ fn cni_settings(cx: &Context<'_>, cni: &mut Yaml) {
         );
     }
     if let Some(m) = &ci.ipv4_mask {
-        cilium.push("clusterPoolIPv4MaskSize", Yaml::str(&m.value.text));
+        cilium.push("clusterPoolIPv4MaskSize", mask(&m.value));
     }
     if !ci.ipv6_pools.is_empty() {
         cilium.push(
@@ -84,7 +93,7 @@ fn cni_settings(cx: &Context<'_>, cni: &mut Yaml) {
         );
     }
     if let Some(m) = &ci.ipv6_mask {
-        cilium.push("clusterPoolIPv6MaskSize", Yaml::str(&m.value.text));
+        cilium.push("clusterPoolIPv6MaskSize", mask(&m.value));
     }
     if let Some(b) = &ci.ipv6_enabled {
         cilium.push("ipv6Enabled", Yaml::Bool(b.value));

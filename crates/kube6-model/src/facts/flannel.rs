@@ -30,3 +30,26 @@ pub const MAX_NETWORK_PREFIX: PerFamily<u8> = PerFamily {
 /// net-conf.json without `Backend` is read as `udp` (pkg/subnet/config.go `parseBackendType`),
 /// so kube6 always writes the backend explicitly.
 pub const K3S_DEFAULT_BACKEND: &str = "vxlan";
+
+/// flannel's net-conf.json `Backend.Type` for a backend as kube6 and k3s's `--flannel-backend`
+/// name it. k3s's `wireguard-native` is flannel's `wireguard` backend (k3s-io/k3s
+/// pkg/agent/flannel/setup.go `wireguardNativeBackend`: `"Type": "wireguard"`); the other
+/// names are flannel's own (pkg/backend: vxlan, host-gw, ipip, ipsec, udp, ...).
+pub fn net_conf_backend(name: &str) -> &str {
+    match name {
+        "wireguard-native" => "wireguard",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn k3s_backend_names_become_flannel_types() {
+        assert_eq!(net_conf_backend("wireguard-native"), "wireguard");
+        assert_eq!(net_conf_backend("host-gw"), "host-gw");
+        assert_eq!(net_conf_backend(K3S_DEFAULT_BACKEND), "vxlan");
+    }
+}
