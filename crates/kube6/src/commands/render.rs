@@ -260,11 +260,7 @@ pub fn recheck(analysis: &Analysis, format: Format, api: KubeadmApi) -> Option<S
     let mut out = String::new();
     for d in checked.diagnostics() {
         if d.severity == kube6_model::diagnostic::Severity::Error {
-            out.push_str(&output::render_diagnostic(
-                d,
-                &source.name,
-                Some(&source.text),
-            ));
+            out.push_str(&source.render(d));
         }
     }
     out.push_str(&format!(
