@@ -10,3 +10,8 @@ pub const SERVICE_CIDR_V6: &str = "fd00:43::/112";
 
 /// Without `--cluster-dns`, k3s takes `GetIndexedIP(serviceCIDR, 10)` of each service range.
 pub const DNS_SERVICE_INDEX: u128 = 10;
+
+/// `GetIndexedIP` fails when the index is outside the range, so k3s refuses to start without
+/// `--cluster-dns` when a service range has no more addresses than this ("cannot configure default
+/// cluster-dns address").
+pub const MIN_SERVICE_ADDRESSES_FOR_DEFAULT_DNS: u128 = DNS_SERVICE_INDEX + 1;

@@ -8,11 +8,17 @@ use crate::source::{Located, Origin};
 use crate::yaml::Node;
 
 const TOP: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
-const POOL_SPEC: &[&str] = &["cidr", "blockSize", "natOutgoing", "ipipMode", "vxlanMode"];
-const POOL_SPEC_IGNORED: &[&str] = &[
+const POOL_SPEC: &[&str] = &[
+    "cidr",
+    "blockSize",
+    "natOutgoing",
+    "ipipMode",
+    "vxlanMode",
     "disabled",
-    "nodeSelector",
     "allowedUses",
+];
+const POOL_SPEC_IGNORED: &[&str] = &[
+    "nodeSelector",
     "disableBGPExport",
     "assignmentMode",
     "namespaceSelector",
@@ -58,15 +64,16 @@ const CALICO_NETWORK_IGNORED: &[&str] = &[
     "bpfNetworkBootstrap",
     "kubeProxyManagement",
 ];
-const OPERATOR_POOL: &[&str] = &["cidr", "blockSize", "natOutgoing", "encapsulation"];
-const OPERATOR_POOL_IGNORED: &[&str] = &[
-    "name",
-    "nodeSelector",
-    "disableBGPExport",
-    "allowedUses",
+const OPERATOR_POOL: &[&str] = &[
+    "cidr",
+    "blockSize",
+    "natOutgoing",
+    "encapsulation",
     "disableNewAllocations",
-    "assignmentMode",
+    "allowedUses",
 ];
+const OPERATOR_POOL_IGNORED: &[&str] =
+    &["name", "nodeSelector", "disableBGPExport", "assignmentMode"];
 
 fn mark_calico(net: &mut ClusterNetwork, doc: &Node) {
     if !matches!(net.cni.value, Cni::Calico | Cni::Canal) {
@@ -102,6 +109,8 @@ pub fn import_pool(
         nat_outgoing: spec.boolean("natOutgoing")?,
         ipip_mode: spec.string("ipipMode")?,
         vxlan_mode: spec.string("vxlanMode")?,
+        disabled: spec.boolean("disabled")?,
+        allowed_uses: spec.strings("allowedUses")?,
     });
     mark_calico(net, doc);
     Ok(())
@@ -156,6 +165,9 @@ pub fn import_installation(
             nat_outgoing: nat,
             ipip_mode: ipip.map(|l| l.map(|_| "Always".to_string())),
             vxlan_mode: vxlan.map(|l| l.map(|_| "Always".to_string())),
+            // The operator's `disableNewAllocations` becomes the IPPool's `disabled`.
+            disabled: fields.boolean("disableNewAllocations")?,
+            allowed_uses: fields.strings("allowedUses")?,
         });
     }
     Ok(())

@@ -24,6 +24,7 @@ const KNOWN: &[&str] = &[
     "cluster-dns",
     "cluster-domain",
     "node-ip",
+    "node-external-ip",
     "node-name",
     "advertise-address",
     "server",
@@ -54,7 +55,6 @@ const IGNORED: &[&str] = &[
     "tls-san-security",
     "data-dir",
     "service-node-port-range",
-    "node-external-ip",
     "node-internal-dns",
     "node-external-dns",
     "flannel-iface",
@@ -596,9 +596,11 @@ fn boolean(value: &Located<String>) -> Result<Located<bool>, ShapeError> {
     }
 }
 
-/// All items of a list flag, comma-separated strings split, in order.
+/// All items of a list flag, comma-separated strings split, in order. An empty item stays: k3s
+/// splits on commas (`util.SplitStringSlice`) and refuses the empty CIDR or address it leaves
+/// (pkg/cli/server/server.go, pkg/util/net.go `ParseStringSliceToIPs`).
 fn items(values: &[Located<String>]) -> Vec<Located<String>> {
-    values.iter().flat_map(walk::split_commas).collect()
+    values.iter().flat_map(walk::split_list).collect()
 }
 
 /// The list as k3s joins it, for rules that count entries.
@@ -683,6 +685,10 @@ fn apply(
         net.cluster_domain = domain;
     }
     net.api.address = single(&values("advertise-address"), &name_of("advertise-address"))?;
+    net.specific.node_external_ips = items(&values("node-external-ip"))
+        .into_iter()
+        .map(|v| v.map(AddrValue::new))
+        .collect();
     net.api.external = single(&values("server"), &name_of("server"))?;
 
     let addresses: Vec<Located<AddrValue>> = items(&values("node-ip"))
@@ -701,6 +707,7 @@ fn apply(
             name,
             role,
             addresses,
+            ignored_addresses: Vec::new(),
         });
     }
 
@@ -726,8 +733,9 @@ fn apply(
     }
     if net.distribution.value == Distribution::Rke2 {
         // `cni` is a list (`multus,cilium`); multus is a meta-plugin in front of the real one.
-        if let Some(cni) = items(&values("cni"))
-            .into_iter()
+        if let Some(cni) = values("cni")
+            .iter()
+            .flat_map(walk::split_commas)
             .rfind(|c| c.value.trim() != "multus")
         {
             let kind = cni_of(&cni.value);

@@ -315,8 +315,9 @@ fn apply(net: &mut ClusterNetwork, got: Collected) {
     };
 }
 
+/// A subnet list as kubeadm reads it: split on commas, an empty entry kept (kubeadm refuses it).
 fn cidrs(raw: &Located<String>) -> Vec<Located<CidrValue>> {
-    walk::split_commas(raw)
+    walk::split_list(raw)
         .into_iter()
         .map(|s| s.map(CidrValue::new))
         .collect()
@@ -427,26 +428,35 @@ fn read_node_registration(
     };
     let name = reg.string("name")?;
     let mut addresses = Vec::new();
+    let mut ignored_addresses = Vec::new();
     if let Some(args) = reg.get("kubeletExtraArgs") {
         for arg in extra_args(args, &reg.path_of("kubeletExtraArgs"), version, notes)? {
             match arg.name.as_str() {
+                // The kubelet's --node-ip parser (k8s.io/component-helpers node/util
+                // ParseNodeIPArgument) reads addresses sloppily and skips entries that are not
+                // addresses, empty ones included.
                 "node-ip" => {
-                    addresses = walk::split_commas(&arg.value)
-                        .into_iter()
-                        .map(|a| a.map(AddrValue::new))
-                        .collect();
+                    for item in walk::split_list(&arg.value) {
+                        let addr = AddrValue::sloppy(item.value.clone());
+                        if addr.parsed.is_some() {
+                            addresses.push(Located::new(addr, item.origin));
+                        } else {
+                            ignored_addresses.push(item);
+                        }
+                    }
                 }
+                // --cluster-dns is validated entry by entry: an empty one is refused.
                 "cluster-dns" => {
-                    got.flag_dns = walk::split_commas(&arg.value)
+                    got.flag_dns = walk::split_list(&arg.value)
                         .into_iter()
-                        .map(|a| a.map(AddrValue::new))
+                        .map(|a| a.map(AddrValue::sloppy))
                         .collect();
                 }
                 _ => {}
             }
         }
     }
-    if name.is_none() && addresses.is_empty() {
+    if name.is_none() && addresses.is_empty() && ignored_addresses.is_empty() {
         return Ok(());
     }
     let name = name.unwrap_or_else(|| {
@@ -459,6 +469,7 @@ fn read_node_registration(
         name,
         role: Some(role),
         addresses,
+        ignored_addresses,
     });
     Ok(())
 }
@@ -618,7 +629,7 @@ fn read_kubelet(doc: &Node, got: &mut Collected, notes: &mut Notes) -> Result<()
     if let Some(list) = fields.list("clusterDNS")? {
         got.kubelet_dns = list
             .into_iter()
-            .map(|(path, n)| walk::string(n, &path).map(|s| s.map(AddrValue::new)))
+            .map(|(path, n)| walk::string(n, &path).map(|s| s.map(AddrValue::sloppy)))
             .collect::<Result<_, _>>()?;
     }
     Ok(())
