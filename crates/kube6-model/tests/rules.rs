@@ -516,6 +516,27 @@ fn cases() -> Vec<Case> {
             kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{clusterPoolIPv6PodCIDRList: [\"fd00:10::/100\", \"fd00:10::/96\"], clusterPoolIPv6MaskSize: 112}}}}\n")),
             kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{clusterPoolIPv6PodCIDRList: [\"fd00:10::/100\", \"fd00:10::1:0:0/96\"], clusterPoolIPv6MaskSize: 112}}}}\n")),
         ),
+        case(
+            "K6E318",
+            kubeadm("networking:\n  podSubnet: 10.96.0.0/16\n  serviceSubnet: 10.96.0.0/12\n", ""),
+            kubeadm("networking:\n  podSubnet: 10.96.0.0/16\n  serviceSubnet: 10.96.0.0/20\n", ""),
+        ),
+        case(
+            "K6E319",
+            kubeadm(
+                "networking:\n  serviceSubnet: fd00:20::/112\ncontrollerManager:\n  extraArgs:\n  - name: allocate-node-cidrs\n    value: \"true\"\n",
+                "",
+            ),
+            kubeadm(
+                "networking:\n  serviceSubnet: fd00:20::/112\ncontrollerManager:\n  extraArgs:\n  - name: allocate-node-cidrs\n    value: \"false\"\n",
+                "",
+            ),
+        ),
+        case(
+            "K6E320",
+            k0s("  api:\n    address: 0.0.0.0\n"),
+            k0s("  api:\n    address: 10.0.0.5\n"),
+        ),
     ]
 }
 

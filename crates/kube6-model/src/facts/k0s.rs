@@ -43,6 +43,10 @@ pub const KUBE_PROXY_MODES: &[&str] = &["iptables", "ipvs", "userspace", "nftabl
 /// `spec.network.calico.mode` values `Calico.Validate` accepts (pkg/apis/k0s/v1beta1/calico.go).
 pub const CALICO_MODES: &[&str] = &["bird", "vxlan", "ipip"];
 
+/// `spec.api.address` values `APISpec.Validate` refuses as "invalid INADDR_ANY"
+/// (pkg/apis/k0s/v1beta1/api.go `isAnyAddress`, an exact string comparison).
+pub const ANY_ADDRESSES: &[&str] = &["0.0.0.0", "::"];
+
 /// k0s runs its own API endpoint reconciler, and starts kube-apiserver with
 /// `--endpoint-reconciler-type=none`, whenever `spec.api.externalAddress` is set: since v0.9.0
 /// (commit 197a688ec1), in cmd/controller/controller.go and pkg/component/controller/apiserver.go.

@@ -168,7 +168,10 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
     if let Some(domain) = network.string("clusterDomain")? {
         net.cluster_domain = domain;
     }
-    net.primary_family = network.string("primaryAddressFamily")?;
+    // An empty primaryAddressFamily is k0s's PrimaryFamilyUnknown: derived from the API address.
+    net.primary_family = network
+        .string("primaryAddressFamily")?
+        .filter(|f| !f.value.is_empty());
 
     let pod = network.cidr("podCIDR")?;
     let service = network.cidr("serviceCIDR")?;

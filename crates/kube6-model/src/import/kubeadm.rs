@@ -315,6 +315,13 @@ fn apply(net: &mut ClusterNetwork, got: Collected) {
     };
 }
 
+/// kubeadm's defaulting treats an empty string as unset: serviceSubnet and dnsDomain get their
+/// defaults, advertiseAddress is detected, and an empty podSubnet is not validated
+/// (cmd/kubeadm/app/apis/kubeadm/v1beta4/defaults.go `SetDefaults_Networking`, validation.go).
+fn non_empty(value: Option<Located<String>>) -> Option<Located<String>> {
+    value.filter(|v| !v.value.trim().is_empty())
+}
+
 /// A subnet list as kubeadm reads it: split on commas, an empty entry kept (kubeadm refuses it).
 fn cidrs(raw: &Located<String>) -> Vec<Located<CidrValue>> {
     walk::split_list(raw)
@@ -359,7 +366,7 @@ fn read_kubeadm(
                 LOCAL_API_ENDPOINT_IGNORED,
                 notes,
             )? {
-                got.init_advertise = endpoint.string("advertiseAddress")?;
+                got.init_advertise = non_empty(endpoint.string("advertiseAddress")?);
             }
             read_node_registration(
                 &fields,
@@ -434,7 +441,8 @@ fn read_node_registration(
             match arg.name.as_str() {
                 // The kubelet's --node-ip parser (k8s.io/component-helpers node/util
                 // ParseNodeIPArgument) reads addresses sloppily and skips entries that are not
-                // addresses, empty ones included.
+                // addresses, empty ones included; an empty flag means no --node-ip at all.
+                "node-ip" if arg.value.value.is_empty() => {}
                 "node-ip" => {
                     for item in walk::split_list(&arg.value) {
                         let addr = AddrValue::sloppy(item.value.clone());
@@ -489,9 +497,9 @@ fn read_cluster(
     }
     net.api.external = fields.string("controlPlaneEndpoint")?;
     if let Some(networking) = fields.map("networking", NETWORKING, &[], notes)? {
-        got.pod_subnet = networking.string("podSubnet")?;
-        got.service_subnet = networking.string("serviceSubnet")?;
-        got.dns_domain = networking.string("dnsDomain")?;
+        got.pod_subnet = non_empty(networking.string("podSubnet")?);
+        got.service_subnet = non_empty(networking.string("serviceSubnet")?);
+        got.dns_domain = non_empty(networking.string("dnsDomain")?);
     }
     if let Some(cm) = fields.map(
         "controllerManager",

@@ -144,8 +144,8 @@ rules! {
         "--node-cidr-mask-size is set together with --node-cidr-mask-size-ipv4/-ipv6.";
     MASK_FLAG_WRONG_FAMILY = "K6E024", Error, KubeControllerManager, "single-stack", [(KUBERNETES, KCM_CORE)],
         "A per-family node-mask flag is set for the family the single-stack cluster does not use.";
-    MASK_INVALID = "K6E025", Error, KubeControllerManager, "always", [(KUBERNETES, KCM_OPTIONS)],
-        "A node mask is not an integer between 0 and the family's address width (0 means the default).";
+    MASK_INVALID = "K6E025", Error, KubeControllerManager, "always", [(KUBERNETES, KCM_OPTIONS), (KUBERNETES, KUBEADM_VALIDATION)],
+        "A node mask is not an integer between 0 and the family's address width (kube-controller-manager reads 0 as the default; kubeadm also refuses a mask flag that is not an integer).";
     MASK_LEAVES_ONE_NODE = "K6W026", Warning, Kube6, "always", [],
         "The node mask equals the pod range's prefix: the whole range goes to one node.";
 
@@ -296,6 +296,12 @@ rules! {
         "A Calico IPPool's ipipMode or vxlanMode is not Never, Always or CrossSubnet (case matters), or its allowedUses are unknown or combine LoadBalancer with Workload, Tunnel or encapsulation.";
     CILIUM_POOL_LIST = "K6E317", Error, Cilium, "cilium", [(CILIUM, "pkg/ipam/allocator/clusterpool/cidralloc/cidralloc.go"), (CILIUM, "pkg/ipam/cidrset/cidr_set.go")],
         "A Cilium cluster-pool list holds a CIDR of the other family, two CIDRs that collide, or a pool longer than the node mask (no node block fits).";
+    SERVICE_RANGE_TAKES_ALL_BLOCKS = "K6E318", Error, KubeControllerManager, "pod ranges allocated by kube-controller-manager", [(KUBERNETES, RANGE_ALLOCATOR), (KUBERNETES, NODE_IPAM)],
+        "A service range covers every node block of a pod range: kube-controller-manager marks them all used and no node gets a pod CIDR (its cloud IPAM allocator refuses to start).";
+    ALLOCATE_WITHOUT_POD_RANGE = "K6E319", Error, KubeControllerManager, "--allocate-node-cidrs=true", [(KUBERNETES, NODE_IPAM)],
+        "--allocate-node-cidrs is true but there is no pod range: kube-controller-manager refuses to start (\"Must specify --cluster-cidr if --allocate-node-cidrs is set\").";
+    K0S_API_ADDRESS_ANY = "K6E320", Error, K0s, "k0s", [(K0S, "pkg/apis/k0s/v1beta1/api.go")],
+        "k0s refuses spec.api.address 0.0.0.0 or :: (\"invalid INADDR_ANY\"): the API server must advertise a real address.";
 }
 
 /// The rule with this id.

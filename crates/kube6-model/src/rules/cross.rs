@@ -28,7 +28,20 @@ fn overlaps_between_ranges(net: &ClusterNetwork, out: &mut Out) {
     let services = ranges(&net.services);
     for (svc_value, svc) in &services {
         for (_, pod) in &pods {
-            if overlaps(pod, svc) {
+            if !overlaps(pod, svc) {
+                continue;
+            }
+            if let Some(mask) = takes_every_block(net, pod, svc) {
+                out.push(Diagnostic::new(
+                    &r::SERVICE_RANGE_TAKES_ALL_BLOCKS,
+                    &svc_value.origin,
+                    format!(
+                        "service range {svc} covers every /{mask} node block of the pod range {pod}: kube-controller-manager \
+                         marks them all used, so no node gets a pod CIDR"
+                    ),
+                    "choose a service range outside the pod range (e.g. the next free range of the same size)",
+                ));
+            } else {
                 out.push(Diagnostic::new(
                     &r::RANGES_OVERLAP,
                     &svc_value.origin,
@@ -42,6 +55,18 @@ fn overlaps_between_ranges(net: &ClusterNetwork, out: &mut Out) {
             }
         }
     }
+}
+
+/// The node mask, when kube-controller-manager allocates node blocks from `pod` and the service
+/// range `svc` leaves none of them free (its range allocator occupies the service range first).
+fn takes_every_block(net: &ClusterNetwork, pod: &IpNet, svc: &IpNet) -> Option<u8> {
+    if !super::kubernetes::allocates_node_cidrs(net) {
+        return None;
+    }
+    let mask = defaults::node_mask(net, Family::of_net(pod))?.value;
+    let mut set = kube6_net::CidrSet::new(*pod, mask).ok()?;
+    set.occupy(svc).ok()?;
+    (set.free() == 0).then_some(mask)
 }
 
 fn addresses_inside_ranges(net: &ClusterNetwork, out: &mut Out) {

@@ -42,6 +42,16 @@ fn k0s_enumerations(net: &ClusterNetwork, out: &mut Out) {
             "set spec.network.provider to kuberouter (the default), calico, or custom to bring your own CNI",
         ));
     }
+    if let Some(address) = &net.api.address
+        && facts::k0s::ANY_ADDRESSES.contains(&address.value.as_str())
+    {
+        out.push(Diagnostic::new(
+            &r::K0S_API_ADDRESS_ANY,
+            &address.origin,
+            format!("k0s refuses spec.api.address {:?} (\"invalid INADDR_ANY\")", address.value),
+            "set spec.api.address to this controller's own address, or leave it out (k0s then picks the first public address)",
+        ));
+    }
     let proxy_disabled = s.k0s_kube_proxy_disabled.as_ref().is_some_and(|d| d.value);
     if let Some(mode) = &net.kube_proxy_mode
         && !proxy_disabled

@@ -21,7 +21,22 @@ pub fn check(net: &ClusterNetwork, out: &mut Out) {
     primary(net, out);
     domain(net, out);
     versions(net, out);
-    if net.pods.is_empty() {
+    let allocate_on = net
+        .specific
+        .allocate_node_cidrs
+        .as_ref()
+        .filter(|v| v.value.trim().eq_ignore_ascii_case("true"));
+    if net.pods.is_empty()
+        && let Some(allocate) = allocate_on
+    {
+        out.push(Diagnostic::new(
+            &r::ALLOCATE_WITHOUT_POD_RANGE,
+            &allocate.origin,
+            "--allocate-node-cidrs is true but there is no pod range: kube-controller-manager refuses to start \
+             (\"Controller: Must specify --cluster-cidr if --allocate-node-cidrs is set\")",
+            "set the pod range (networking.podSubnet), or drop allocate-node-cidrs if the CNI does its own IPAM",
+        ));
+    } else if net.pods.is_empty() {
         out.push(Diagnostic::new(
             &r::NO_POD_RANGE,
             &crate::source::Origin::default_by("networking.podSubnet", "kubeadm (no default)"),
@@ -147,20 +162,16 @@ fn addresses(net: &ClusterNetwork, out: &mut Out) {
     for dns in &net.cluster_dns {
         check(dns, "cluster DNS IP");
     }
+    // k3s parses node-external-ip with the same strict list parser as node-ip.
+    for external in &net.specific.node_external_ips {
+        check(external, "node external IP");
+    }
     if let Some(api) = &net.api.address {
         let value = api.clone().map(crate::model::AddrValue::new);
-        match value.value.parsed {
-            None => check(&value, "API server address"),
-            Some(ip) if ip.is_unspecified() => out.push(Diagnostic::new(
-                &r::ADDRESS_INVALID,
-                &api.origin,
-                format!(
-                    "`{}` is the unspecified address; the API server cannot advertise it",
-                    api.value
-                ),
-                "use the node's own address (kube6 node-ip shows it)",
-            )),
-            Some(_) => {}
+        // 0.0.0.0 and :: are valid: kubeadm and kube-apiserver then advertise the address of the
+        // host's default route (k0s refuses them, K6E320).
+        if value.value.parsed.is_none() {
+            check(&value, "API server address");
         }
     }
 }

@@ -174,7 +174,12 @@ fn apiserver(net: &ClusterNetwork, out: &mut Out) {
 /// node-ip, whatever its family (k3s-io/k3s pkg/cli/server/server.go `GetFirstValidIPString`).
 fn advertised_address(net: &ClusterNetwork) -> Option<(std::net::IpAddr, Origin, String)> {
     if let Some(api) = &net.api.address {
-        let ip = api.value.trim().parse().ok()?;
+        let ip: std::net::IpAddr = api.value.trim().parse().ok()?;
+        // An unspecified address makes kube-apiserver advertise the host's default-route address
+        // (ServerRunOptions.DefaultAdvertiseAddress), whose family kube6 does not know.
+        if ip.is_unspecified() {
+            return None;
+        }
         return Some((
             ip,
             api.origin.clone(),
