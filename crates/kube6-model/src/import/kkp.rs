@@ -150,7 +150,8 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
             net.services = cidr_blocks(&network, "services", notes)?;
             net.node_masks.ipv4 = network.mask("nodeCidrMaskSizeIPv4")?;
             net.node_masks.ipv6 = network.mask("nodeCidrMaskSizeIPv6")?;
-            if let Some(domain) = network.string("dnsDomain")? {
+            // DefaultClusterNetwork treats an empty dnsDomain as unset (cluster.local).
+            if let Some(domain) = network.string("dnsDomain")?.filter(|d| !d.value.is_empty()) {
                 net.cluster_domain = domain;
             }
             net.kube_proxy_mode = network.string("proxyMode")?;
