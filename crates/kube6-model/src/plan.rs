@@ -17,9 +17,21 @@ pub const SHOWN_NODE_BLOCKS: usize = 4;
 
 /// Where the input came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SourceRef {
     pub format: Format,
     pub file: String,
+    /// The built-in example of `kube6 plan` without a file, not a file read from disk.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub builtin: bool,
+    /// Feature gates given on the command line (`--feature-gates`), as the distribution is
+    /// started with them: `IPv6SingleStack=true`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub feature_gates: Vec<String>,
+    /// The input is a k3s/RKE2 agent's: agents do not set the cluster's ranges (the servers do),
+    /// so the ranges, cluster DNS and domain in this plan are k3s's defaults.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub agent: bool,
 }
 
 /// One pod range.
@@ -31,6 +43,9 @@ pub struct PodRange {
     pub node_mask_size: Option<u8>,
     pub max_nodes: Option<AddressCount>,
     pub addresses_per_node: Option<AddressCount>,
+    /// The pods a node can run in this range: its addresses, bounded by the kubelet's maxPods
+    /// (the plan's `maxPods`).
+    pub pods_per_node: Option<u64>,
     /// The first node blocks kube-controller-manager would hand out.
     pub first_node_blocks: Vec<IpNet>,
     /// Where the node mask comes from ("kube-controller-manager default", a field path, ...).
@@ -59,10 +74,20 @@ pub struct ServiceRange {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NodePlan {
-    pub name: String,
+    /// The node's name; null when the input leaves it to the host name (k3s without
+    /// `node-name`, kubeadm without `nodeRegistration.name`), which only the node knows.
+    pub name: Option<String>,
     pub addresses: Vec<IpAddr>,
     #[serde(rename = "podCIDRs")]
     pub pod_cidrs: Vec<IpNet>,
+}
+
+/// A component whose version the input does not state, and the release whose defaults and
+/// rules kube6 applied to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assumed {
+    pub component: String,
+    pub release: String,
 }
 
 /// A value the input did not set, and who supplied it.
@@ -90,15 +115,27 @@ pub struct Plan {
     pub cni_version: Option<String>,
     pub families: Vec<Family>,
     pub primary_family: Option<Family>,
+    /// The order kube-controller-manager gets the pod ranges in (`--cluster-cidr`), and so the
+    /// order of every node's podCIDRs; written only where it differs from `families` (k0s
+    /// before v1.36.1 in dual-stack puts IPv6 first whatever the primary family).
+    #[serde(rename = "podCIDROrder", skip_serializing_if = "Vec::is_empty")]
+    pub pod_cidr_order: Vec<Family>,
     pub pods: Vec<PodRange>,
     pub services: Vec<ServiceRange>,
     pub cluster_domain: String,
+    /// The kubelet's maxPods: the most pods a node runs, whatever its pod block holds.
+    pub max_pods: u32,
+    /// Who decides `maxPods` ("kubelet default").
+    pub max_pods_source: String,
     /// The DNS IPs the kubelet gets, in order.
     #[serde(rename = "dnsIPs")]
     pub dns_ips: Vec<IpAddr>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub nodes: Vec<NodePlan>,
     pub defaults: Vec<Defaulted>,
+    /// Components without a stated version, and the release kube6 assumed for each.
+    #[serde(rename = "assumedReleases", skip_serializing_if = "Vec::is_empty")]
+    pub assumed_releases: Vec<Assumed>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -115,9 +152,20 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
             });
         }
     };
-    note_default(&net.cni.origin, net.cni.value.to_string());
+    // k3s's CNI default is its bundled Flannel, chosen at `flannel-backend`, whose default value
+    // is the backend, vxlan (facts::flannel), not the CNI's name.
+    let cni_default = match &net.cni.origin {
+        crate::source::Origin::Default { path, .. }
+            if net.cni.value == Cni::Flannel && path == "flannel-backend" =>
+        {
+            crate::facts::flannel::K3S_DEFAULT_BACKEND.to_string()
+        }
+        _ => net.cni.value.to_string(),
+    };
+    note_default(&net.cni.origin, cni_default);
     note_default(&net.cluster_domain.origin, net.cluster_domain.value.clone());
 
+    let (max_pods, max_pods_source) = crate::facts::kubernetes::max_pods(net.distribution.value);
     let mut pods = Vec::new();
     for range in &net.pods {
         let Some(cidr) = range.value.net() else {
@@ -139,6 +187,11 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
             node_mask_size: mask.as_ref().map(|m| m.value),
             max_nodes: mask_value.map(|m| AddressCount::pow2(m - cidr.prefix_len())),
             addresses_per_node: mask_value.map(|m| AddressCount::pow2(family.bits() - m)),
+            pods_per_node: mask_value.map(|m| {
+                AddressCount::pow2(family.bits() - m)
+                    .to_u64()
+                    .map_or(u64::from(max_pods), |n| n.min(u64::from(max_pods)))
+            }),
             first_node_blocks: Vec::new(),
             node_mask_source: mask.map(|m| match &m.origin {
                 crate::source::Origin::Default { by, .. } => by.clone(),
@@ -168,7 +221,8 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
     }
 
     let dns_ips = kubelet_dns_ips(net, &services);
-    let nodes = allocate_blocks(net, &mut pods, &services);
+    let order = pod_cidr_order(net, &families);
+    let nodes = allocate_blocks(net, &mut pods, &services, &order);
 
     let valid = !diagnostics.iter().any(|d| d.severity == Severity::Error);
     Plan {
@@ -176,6 +230,14 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
         source: SourceRef {
             format: net.format,
             file: file.to_string(),
+            builtin: false,
+            agent: net.specific.k3s_agent.as_ref().is_some_and(|a| a.value),
+            feature_gates: net
+                .feature_gates
+                .iter()
+                .filter(|g| matches!(&g.name.origin, crate::source::Origin::Input { path, .. } if path == "--feature-gates"))
+                .map(|g| format!("{}={}", g.name.value, g.enabled.value))
+                .collect(),
         },
         distribution: net.distribution.value,
         distribution_version: net.distribution_version.as_ref().map(|v| v.value.clone()),
@@ -187,15 +249,64 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
         cni: net.cni.value,
         cni_version: net.cni_version.as_ref().map(|v| v.value.clone()),
         primary_family: families.first().copied(),
+        pod_cidr_order: if order == families { Vec::new() } else { order },
+        assumed_releases: assumed_releases(net),
         families,
         pods,
         services,
         cluster_domain: net.cluster_domain.value.clone(),
+        max_pods,
+        max_pods_source: max_pods_source.to_string(),
         dns_ips,
         nodes,
         defaults: defaults_used,
         diagnostics,
     }
+}
+
+/// The order of the pod ranges on kube-controller-manager's `--cluster-cidr`: the families'
+/// order, except k0s before v1.36.1, which always put the IPv6 range first in dual-stack
+/// (facts::k0s::pod_cidrs_ipv6_first).
+pub fn pod_cidr_order(net: &ClusterNetwork, families: &[Family]) -> Vec<Family> {
+    if net.distribution.value == Distribution::K0s
+        && families.len() == 2
+        && crate::facts::k0s::pod_cidrs_ipv6_first(net.distribution_release().as_ref())
+    {
+        return vec![Family::IPv6, Family::IPv4];
+    }
+    families.to_vec()
+}
+
+/// The components whose version the input leaves open, with the release kube6 assumed.
+fn assumed_releases(net: &ClusterNetwork) -> Vec<Assumed> {
+    let mut out = Vec::new();
+    if net.distribution_release().is_none() && net.distribution.value != Distribution::Kkp {
+        out.push(Assumed {
+            component: net.distribution.value.to_string(),
+            release: crate::facts::distribution_assumed_release(net.distribution.value).to_string(),
+        });
+    }
+    if net.distribution.value == Distribution::Kkp {
+        if net.kubernetes_release().is_none() {
+            out.push(Assumed {
+                component: "kubernetes".to_string(),
+                release: crate::facts::kkp::DEFAULT_KUBERNETES_VERSION.to_string(),
+            });
+        }
+        out.push(Assumed {
+            component: "kkp".to_string(),
+            release: crate::facts::kkp::ASSUMED_RELEASE.to_string(),
+        });
+    }
+    if net.cni_release().is_none()
+        && let Some(release) = crate::facts::cni_assumed_release(net.cni.value)
+    {
+        out.push(Assumed {
+            component: net.cni.value.to_string(),
+            release: release.to_string(),
+        });
+    }
+    out
 }
 
 /// Addresses the ClusterIP bitmap allocator can hand out for `cidr`.
@@ -217,10 +328,20 @@ fn distribution_dns_ip(net: &ClusterNetwork, index: usize, cidr: &IpNet) -> Opti
             .then(|| crate::k0s::dns_address(cidr))
             .flatten(),
         // k3s/RKE2: the 10th address of each service range (or what cluster-dns says).
-        Distribution::K3s | Distribution::Rke2 => match net.cluster_dns.get(index) {
-            Some(explicit) => explicit.value.parsed,
-            None => indexed_ip(cidr, 10),
-        },
+        // An explicit `cluster-dns` list is taken as it is; without one, k3s takes the 10th
+        // address of every service range (of the first only before the releases in
+        // `facts::k3s::DNS_PER_SERVICE_RANGE_SINCE`).
+        Distribution::K3s | Distribution::Rke2 => {
+            if !net.cluster_dns.is_empty() {
+                net.cluster_dns.get(index).and_then(|d| d.value.parsed)
+            } else if index == 0
+                || crate::facts::k3s::dns_per_service_range(net.distribution_release().as_ref())
+            {
+                indexed_ip(cidr, crate::facts::k3s::DNS_SERVICE_INDEX)
+            } else {
+                None
+            }
+        }
         // kubeadm: the 10th address of the first range; the CoreDNS Service is single-stack.
         Distribution::Kubeadm => (index == 0).then(|| indexed_ip(cidr, 10)).flatten(),
         // KKP: the first range's network address with 10 added to its last byte.
@@ -250,10 +371,18 @@ fn allocate_blocks(
     net: &ClusterNetwork,
     pods: &mut [PodRange],
     services: &[ServiceRange],
+    order: &[Family],
 ) -> Vec<NodePlan> {
-    let cluster: Vec<(IpNet, u8)> = pods
+    // kube-controller-manager's sets, in the order it gets the ranges; each node's podCIDRs
+    // come out in that order.
+    let mut in_order: Vec<usize> = (0..pods.len()).collect();
+    in_order.sort_by_key(|&i| order.iter().position(|f| *f == pods[i].family));
+    let cluster: Vec<(IpNet, u8)> = in_order
         .iter()
-        .filter_map(|p| p.max_nodes.and(p.node_mask_size).map(|m| (p.cidr, m)))
+        .filter_map(|&i| {
+            let p = &pods[i];
+            p.max_nodes.and(p.node_mask_size).map(|m| (p.cidr, m))
+        })
         .collect();
     if cluster.is_empty() || cluster.len() != pods.len() {
         return Vec::new();
@@ -270,18 +399,18 @@ fn allocate_blocks(
             Err(_) => break,
         }
     }
-    for (i, pod) in pods.iter_mut().enumerate() {
-        pod.first_node_blocks = handed_out
+    for (set, &i) in in_order.iter().enumerate() {
+        pods[i].first_node_blocks = handed_out
             .iter()
             .take(SHOWN_NODE_BLOCKS)
-            .filter_map(|b| b.get(i).copied())
+            .filter_map(|b| b.get(set).copied())
             .collect();
     }
     net.nodes
         .iter()
         .enumerate()
         .map(|(i, node)| NodePlan {
-            name: node.name.value.clone(),
+            name: (!node.name.origin.is_default()).then(|| node.name.value.clone()),
             addresses: node
                 .addresses
                 .iter()

@@ -57,6 +57,27 @@ const V6: &str = "  pods: [fd00:10::/56]\n  services: [fd00:20::/112]\n";
 const DUAL_V6_FIRST: &str =
     "  pods: [fd00:10::/56, 10.244.0.0/16]\n  services: [fd00:20::/112, 10.96.0.0/16]\n";
 
+const V6_GLOBAL: &str = "  pods: [\"2001:db8:1::/104\"]\n  services: [fd00:20::/112]\n";
+
+/// Canal's CNI configuration, host-local on the node's IPv4 podCIDR only.
+const CANAL_V4_ONLY: &str = "{\"name\": \"k8s-pod-network\", \"cniVersion\": \"0.3.1\", \"plugins\": [{\"type\": \"calico\", \"ipam\": {\"type\": \"host-local\", \"subnet\": \"usePodCidr\"}}]}\n";
+/// The same, with the IPv6 range.
+const CANAL_DUAL: &str = "{\"name\": \"k8s-pod-network\", \"cniVersion\": \"0.3.1\", \"plugins\": [{\"type\": \"calico\", \"ipam\": {\"type\": \"host-local\", \"ranges\": [[{\"subnet\": \"usePodCidr\"}], [{\"subnet\": \"usePodCidrIPv6\"}]]}}]}\n";
+
+fn calico_node_env(name: &str, value: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: canal, namespace: kube-system}}\nspec:\n  template:\n    spec:\n      containers:\n        - name: calico-node\n          env:\n            - {{name: {name}, value: {value}}}\n"
+    )
+}
+
+fn kube_router_ds(args: &[&str]) -> String {
+    let args: Vec<String> = args.iter().map(|a| format!("\"{a}\"")).collect();
+    format!(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: kube-router, namespace: kube-system}}\nspec:\n  template:\n    spec:\n      containers:\n        - name: kube-router\n          args: [{}]\n",
+        args.join(", ")
+    )
+}
+
 fn cases() -> Vec<Case> {
     vec![
         // Input.
@@ -228,8 +249,8 @@ fn cases() -> Vec<Case> {
         ),
         gated(
             "K6W044",
-            k0s("  network:\n    podCIDR: fd00::/108\n    serviceCIDR: fd01::/108\n"),
-            k0s("  network:\n    primaryAddressFamily: IPv6\n    podCIDR: fd00::/108\n    serviceCIDR: fd01::/108\n"),
+            k0s("  network:\n    provider: calico\n    podCIDR: fd00::/108\n    serviceCIDR: fd01::/108\n"),
+            k0s("  network:\n    provider: calico\n    primaryAddressFamily: IPv6\n    podCIDR: fd00::/108\n    serviceCIDR: fd01::/108\n"),
         ),
         case(
             "K6E045",
@@ -351,13 +372,13 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "K6E085",
-            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{clusterPoolIPv6PodCIDRList: [\"fd00:10::/56\"], clusterPoolIPv6MaskSize: 120}}}}\n")),
-            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{clusterPoolIPv6PodCIDRList: [\"fd00:10::/56\"], clusterPoolIPv6MaskSize: 72}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{ipamMode: cluster-pool, clusterPoolIPv6PodCIDRList: [\"fd00:10::/56\"], clusterPoolIPv6MaskSize: 120}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{ipamMode: cluster-pool, clusterPoolIPv6PodCIDRList: [\"fd00:10::/56\"], clusterPoolIPv6MaskSize: 72}}}}\n")),
         ),
         case(
             "K6W086",
-            kube6("kubeadm", &format!("{V6}  cni: cilium\n")),
-            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{clusterPoolIPv6PodCIDRList: [\"fd00:10::/56\"], clusterPoolIPv6MaskSize: 64}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{ipamMode: cluster-pool}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{ipamMode: cluster-pool, clusterPoolIPv6PodCIDRList: [\"fd00:10::/56\"], clusterPoolIPv6MaskSize: 64}}}}\n")),
         ),
         case(
             "K6E087",
@@ -373,6 +394,99 @@ fn cases() -> Vec<Case> {
             "K6I091",
             kube6("kubeadm", &format!("{V6}  cni: kube-router\n")),
             kube6("kubeadm", &format!("{DUAL_V6_FIRST}  cni: kube-router\n")),
+        ),
+        // What a target cannot express.
+        case(
+            "K6E201",
+            kube6("kkp", "  cni: calico\n  pods: [172.25.0.0/16]\n  services: [10.240.16.0/20]\n"),
+            kube6("kkp", "  cni: canal\n  pods: [172.25.0.0/16]\n  services: [10.240.16.0/20]\n"),
+        ),
+        case(
+            "K6E202",
+            kube6("k0s", &format!("  distribution: {{name: k0s, version: v1.35.7+k0s.0}}\n{DUAL_V6_FIRST}")).replace("  distribution: k0s\n", ""),
+            kube6("k0s", &format!("  distribution: {{name: k0s, version: v1.36.1+k0s.0}}\n{DUAL_V6_FIRST}")).replace("  distribution: k0s\n", ""),
+        ),
+        case(
+            "K6E203",
+            kube6("kubeadm", &format!("{V6}  nodes: [{{name: a, role: controller}}, {{name: b, role: controller}}]\n")),
+            kube6("kubeadm", &format!("{V6}  api: {{externalAddress: \"[2001:db8::100]:6443\"}}\n  nodes: [{{name: a, role: controller}}, {{name: b, role: controller}}]\n")),
+        ),
+        case(
+            "K6E204",
+            kkp("    pods:\n      cidrBlocks: [172.25.0.0/16]\n    services:\n      cidrBlocks: [10.240.16.0/20]\n", "  exposeStrategy: Ingress\n"),
+            kkp("    pods:\n      cidrBlocks: [172.25.0.0/16]\n    services:\n      cidrBlocks: [10.240.16.0/20]\n", "  exposeStrategy: Tunneling\n"),
+        ),
+        case(
+            "K6E222",
+            kkp("    pods:\n      cidrBlocks: [172.25.0.0/16]\n    services:\n      cidrBlocks: [10.240.16.0/20]\n", ""),
+            kkp("    pods:\n      cidrBlocks: [172.25.0.0/16]\n    services:\n      cidrBlocks: [10.240.16.0/20]\n", "  version: v1.35.7\n"),
+        ),
+        // The API endpoint.
+        case(
+            "K6E205",
+            kube6("kubeadm", &format!("{V6}  api: {{externalAddress: 192.0.2.10}}\n")),
+            kube6("kubeadm", &format!("{V6}  api: {{externalAddress: \"2001:db8::10\"}}\n")),
+        ),
+        case(
+            "K6W206",
+            kube6("kubeadm", &format!("{DUAL_V6_FIRST}  api: {{externalAddress: 192.0.2.10}}\n")),
+            kube6("kubeadm", &format!("{DUAL_V6_FIRST}  api: {{externalAddress: api.example.com, endpointAddresses: [\"2001:db8::10\", 192.0.2.10]}}\n")),
+        ),
+        // CNI configuration files, given next to the cluster.
+        case(
+            "K6E210",
+            kube6("kubeadm", &format!("{V6}---\nipv4: {{enabled: false}}\nipv6: {{enabled: true}}\nipam: {{mode: kubernetes}}\n")),
+            kube6("kubeadm", &format!("{V6}---\nipv4: {{enabled: false}}\nipv6: {{enabled: true}}\nipam: {{mode: kubernetes}}\nroutingMode: native\nipv6NativeRoutingCIDR: fd00:10::/56\nautoDirectNodeRoutes: true\n")),
+        ),
+        case(
+            "K6E211",
+            kube6("kubeadm", &format!("{V6}---\nipv4: {{enabled: false}}\nipv6: {{enabled: true}}\nipam: {{mode: kubernetes}}\nroutingMode: native\nautoDirectNodeRoutes: true\n")),
+            kube6("kubeadm", &format!("{V6}---\nipv4: {{enabled: false}}\nipv6: {{enabled: true}}\nipam: {{mode: kubernetes}}\nroutingMode: native\nenableIPv6Masquerade: false\nautoDirectNodeRoutes: true\n")),
+        ),
+        case(
+            "K6W212",
+            kube6("kubeadm", &format!("{V6}---\nipv4: {{enabled: false}}\nipv6: {{enabled: true}}\nroutingMode: native\nipv6NativeRoutingCIDR: fd00:10::/56\n")),
+            kube6("kubeadm", &format!("{V6}  upstream: {{IPv6: {{mode: routed}}}}\n---\nipv4: {{enabled: false}}\nipv6: {{enabled: true}}\nroutingMode: native\nipv6NativeRoutingCIDR: fd00:10::/56\nenableIPv6Masquerade: false\n")),
+        ),
+        case(
+            "K6E213",
+            kube6("kubeadm", &format!("{DUAL_V6_FIRST}  cni: canal\n---\n{CANAL_V4_ONLY}")),
+            kube6("kubeadm", &format!("{DUAL_V6_FIRST}  cni: canal\n---\n{CANAL_DUAL}")),
+        ),
+        case(
+            "K6E214",
+            kube6("kubeadm", &format!("{V6}  cni: canal\n---\n{}", calico_node_env("FELIX_IPV6SUPPORT", "\"false\""))),
+            kube6("kubeadm", &format!("{V6}  cni: canal\n---\n{}", calico_node_env("FELIX_IPV6SUPPORT", "\"true\""))),
+        ),
+        case(
+            "K6E215",
+            kube6("kubeadm", &format!("{V6}  cni: flannel\n---\n{{\"Network\": \"10.244.0.0/16\", \"Backend\": {{\"Type\": \"vxlan\"}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: flannel\n---\n{{\"EnableIPv4\": false, \"EnableIPv6\": true, \"IPv6Network\": \"fd00:10::/56\", \"Backend\": {{\"Type\": \"vxlan\"}}}}\n")),
+        ),
+        case(
+            "K6E216",
+            kube6("kubeadm", &format!("{V6}  cni: flannel\n---\n{{\"EnableIPv4\": false, \"EnableIPv6\": true, \"IPv6Network\": \"fd00:99::/56\"}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: flannel\n---\n{{\"EnableIPv4\": false, \"EnableIPv6\": true, \"IPv6Network\": \"fd00:10::/48\"}}\n")),
+        ),
+        case(
+            "K6W217",
+            kube6("kubeadm", &format!("{V6_GLOBAL}  upstream: {{IPv6: {{mode: ndp-proxy}}}}\n---\n{}", kube_router_ds(&["--enable-ipv4=false", "--enable-ipv6=true"]))),
+            kube6("kubeadm", &format!("{V6_GLOBAL}  upstream: {{IPv6: {{mode: ndp-proxy}}}}\n---\n{}", kube_router_ds(&["--enable-ipv4=false", "--enable-ipv6=true", "--enable-pod-egress=false"]))),
+        ),
+        case(
+            "K6E218",
+            kube6("kubeadm", &format!("{V6}---\n{}", kube_router_ds(&["--enable-pod-egress=true"]))),
+            kube6("kubeadm", &format!("{V6}---\n{}", kube_router_ds(&["--enable-ipv4=false", "--enable-ipv6", "--service-cluster-ip-range=fd00:20::/112"]))),
+        ),
+        case(
+            "K6I219",
+            kube6("k0s", "  pods: [10.244.0.0/16, fd00::/108]\n  services: [10.96.0.0/12, fd01::/108]\n").replace("distribution: k0s", "distribution: {name: k0s, version: v1.35.7+k0s.0}"),
+            kube6("k0s", "  pods: [10.244.0.0/16, fd00::/108]\n  services: [10.96.0.0/12, fd01::/108]\n"),
+        ),
+        case(
+            "K6I220",
+            kube6("kubeadm", &format!("{V6_GLOBAL}  cni: calico\n  upstream: {{IPv6: {{mode: ndp-proxy}}}}\n")),
+            kube6("kubeadm", &format!("{V6_GLOBAL}  cni: {{name: calico, calico: {{ipam: HostLocal}}}}\n  upstream: {{IPv6: {{mode: ndp-proxy}}}}\n")),
         ),
         // Cross-checks.
         case(
@@ -513,8 +627,8 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "K6E317",
-            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{clusterPoolIPv6PodCIDRList: [\"fd00:10::/100\", \"fd00:10::/96\"], clusterPoolIPv6MaskSize: 112}}}}\n")),
-            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{clusterPoolIPv6PodCIDRList: [\"fd00:10::/100\", \"fd00:10::1:0:0/96\"], clusterPoolIPv6MaskSize: 112}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{ipamMode: cluster-pool, clusterPoolIPv6PodCIDRList: [\"fd00:10::/100\", \"fd00:10::/96\"], clusterPoolIPv6MaskSize: 112}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{ipamMode: cluster-pool, clusterPoolIPv6PodCIDRList: [\"fd00:10::/100\", \"fd00:10::1:0:0/96\"], clusterPoolIPv6MaskSize: 112}}}}\n")),
         ),
         case(
             "K6E318",
@@ -621,4 +735,44 @@ fn diagnostics_point_at_the_offending_value() {
     assert_eq!(d.enforced_by.as_str(), "k0s");
     assert!(d.hint.contains("fd01::/108"), "{}", d.hint);
     assert!(!analysis.plan.valid);
+}
+
+/// K6W044 fires where k0s reads the primary family in IPv6 single-stack (see the rule's source
+/// comment for the k0s and kube-router code), not on k0s's own documented examples.
+#[test]
+fn k0s_primary_family_warning_only_where_k0s_reads_it() {
+    let single = "    podCIDR: fd00::/108\n    serviceCIDR: fd01::/108\n";
+    let gates = &["IPv6SingleStack"];
+    let fires = |network: &str, api: &str| {
+        ids(&k0s(&format!("{api}  network:\n{network}{single}")), gates).contains(&"K6W044")
+    };
+    // k0s's documented examples: kube-router, no API address. On an IPv6-only host k0s picks
+    // IPv6; on a host with IPv4, kube-router takes its router id from the node's IP.
+    assert!(!fires("", ""));
+    assert!(!fires("    provider: kuberouter\n", ""));
+    // Calico switches IPv6 off on any host with IPv4.
+    assert!(fires("    provider: calico\n", ""));
+    // The configuration makes IPv4 primary: kube-router gets no router id...
+    assert!(fires("", "  api:\n    address: 192.0.2.10\n"));
+    assert!(fires("    primaryAddressFamily: IPv4\n", ""));
+    // ...unless its extraArgs give one.
+    assert!(!fires(
+        "    primaryAddressFamily: IPv4\n    kuberouter:\n      extraArgs:\n        router-id: 192.0.2.10\n",
+        ""
+    ));
+    // A custom CNI reads nothing, but the API endpoint reconciler resolves a hostname external
+    // address in IPv4.
+    assert!(!fires(
+        "    provider: custom\n    primaryAddressFamily: IPv4\n",
+        ""
+    ));
+    assert!(fires(
+        "    provider: custom\n",
+        "  api:\n    address: 2001:db8::10\n    externalAddress: api.example.com\n"
+    ));
+    // An IPv6 API address or an explicit IPv6 primary family: never.
+    assert!(!fires(
+        "    provider: calico\n",
+        "  api:\n    address: 2001:db8::10\n"
+    ));
 }

@@ -49,6 +49,8 @@ const INSTALLATION_SPEC_IGNORED: &[&str] = &[
     "csiNodeDriverDaemonSet",
     "serviceCIDRs",
 ];
+const CNI: &[&str] = &["ipam"];
+const CNI_IGNORED: &[&str] = &["type", "binDir", "confDir"];
 const CALICO_NETWORK: &[&str] = &["ipPools", "bgp"];
 const CALICO_NETWORK_IGNORED: &[&str] = &[
     "mtu",
@@ -65,6 +67,7 @@ const CALICO_NETWORK_IGNORED: &[&str] = &[
     "kubeProxyManagement",
 ];
 const OPERATOR_POOL: &[&str] = &[
+    "name",
     "cidr",
     "blockSize",
     "natOutgoing",
@@ -72,8 +75,7 @@ const OPERATOR_POOL: &[&str] = &[
     "disableNewAllocations",
     "allowedUses",
 ];
-const OPERATOR_POOL_IGNORED: &[&str] =
-    &["name", "nodeSelector", "disableBGPExport", "assignmentMode"];
+const OPERATOR_POOL_IGNORED: &[&str] = &["nodeSelector", "disableBGPExport", "assignmentMode"];
 
 fn mark_calico(net: &mut ClusterNetwork, doc: &Node) {
     if !matches!(net.cni.value, Cni::Calico | Cni::Canal) {
@@ -81,6 +83,21 @@ fn mark_calico(net: &mut ClusterNetwork, doc: &Node) {
             Cni::Calico,
             Origin::input("kind", doc.get("kind").map(|n| n.pos)),
         );
+    }
+}
+
+/// Adds `pool`, or replaces the pool of the same name: an IPPool applied under the name of an
+/// operator pool (or of calico-node's default pool) updates that object, it does not add one.
+fn upsert_pool(net: &mut ClusterNetwork, pool: CalicoPool) {
+    let same = |p: &CalicoPool| {
+        p.name
+            .as_ref()
+            .zip(pool.name.as_ref())
+            .is_some_and(|(a, b)| a.value == b.value)
+    };
+    match net.calico.pools.iter_mut().find(|p| same(p)) {
+        Some(existing) => *existing = pool,
+        None => net.calico.pools.push(pool),
     }
 }
 
@@ -103,15 +120,26 @@ pub fn import_pool(
     let cidr = spec
         .cidr("cidr")?
         .ok_or_else(|| ShapeError::new(&spec.path, Some(doc.pos), "an IPPool needs `spec.cidr`"))?;
-    net.calico.pools.push(CalicoPool {
-        cidr,
-        block_size: spec.mask("blockSize")?,
-        nat_outgoing: spec.boolean("natOutgoing")?,
-        ipip_mode: spec.string("ipipMode")?,
-        vxlan_mode: spec.string("vxlanMode")?,
-        disabled: spec.boolean("disabled")?,
-        allowed_uses: spec.strings("allowedUses")?,
-    });
+    let name = doc
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(|n| {
+            n.scalar_text()
+                .map(|t| Located::new(t.to_string(), Origin::input("metadata.name", Some(n.pos))))
+        });
+    upsert_pool(
+        net,
+        CalicoPool {
+            name,
+            cidr,
+            block_size: spec.mask("blockSize")?,
+            nat_outgoing: spec.boolean("natOutgoing")?,
+            ipip_mode: spec.string("ipipMode")?,
+            vxlan_mode: spec.string("vxlanMode")?,
+            disabled: spec.boolean("disabled")?,
+            allowed_uses: spec.strings("allowedUses")?,
+        },
+    );
     mark_calico(net, doc);
     Ok(())
 }
@@ -124,9 +152,33 @@ pub fn import_installation(
 ) -> Result<(), ShapeError> {
     let top = Fields::read(doc, "Installation", TOP, &[], notes)?;
     mark_calico(net, doc);
-    let Some(spec) = top.map("spec", INSTALLATION_SPEC, INSTALLATION_SPEC_IGNORED, notes)? else {
+    let Some(spec) = top.get("spec") else {
         return Ok(());
     };
+    import_installation_spec(spec, "Installation.spec", net, notes)
+}
+
+/// An Installation's `spec` (also RKE2's rke2-calico values under `installation`).
+pub fn import_installation_spec(
+    node: &Node,
+    path: &str,
+    net: &mut ClusterNetwork,
+    notes: &mut Notes,
+) -> Result<(), ShapeError> {
+    let spec = Fields::read(
+        node,
+        path,
+        INSTALLATION_SPEC,
+        INSTALLATION_SPEC_IGNORED,
+        notes,
+    )?;
+    // spec.cni.ipam.type: which IPAM the Calico CNI plugin runs ("Default: Calico"; `HostLocal`
+    // takes the nodes' podCIDRs).
+    if let Some(cni) = spec.map("cni", CNI, CNI_IGNORED, notes)?
+        && let Some(ipam) = cni.map("ipam", &["type"], &[], notes)?
+    {
+        net.calico.ipam = ipam.string("type")?;
+    }
     let Some(network) = spec.map(
         "calicoNetwork",
         CALICO_NETWORK,
@@ -159,16 +211,20 @@ pub fn import_installation(
         let nat = fields
             .text("natOutgoing")?
             .map(|n| n.map(|v| v.eq_ignore_ascii_case("enabled") || v == "true"));
-        net.calico.pools.push(CalicoPool {
-            cidr,
-            block_size: fields.mask("blockSize")?,
-            nat_outgoing: nat,
-            ipip_mode: ipip.map(|l| l.map(|_| "Always".to_string())),
-            vxlan_mode: vxlan.map(|l| l.map(|_| "Always".to_string())),
-            // The operator's `disableNewAllocations` becomes the IPPool's `disabled`.
-            disabled: fields.boolean("disableNewAllocations")?,
-            allowed_uses: fields.strings("allowedUses")?,
-        });
+        upsert_pool(
+            net,
+            CalicoPool {
+                name: fields.string("name")?,
+                cidr,
+                block_size: fields.mask("blockSize")?,
+                nat_outgoing: nat,
+                ipip_mode: ipip.map(|l| l.map(|_| "Always".to_string())),
+                vxlan_mode: vxlan.map(|l| l.map(|_| "Always".to_string())),
+                // The operator's `disableNewAllocations` becomes the IPPool's `disabled`.
+                disabled: fields.boolean("disableNewAllocations")?,
+                allowed_uses: fields.strings("allowedUses")?,
+            },
+        );
     }
     Ok(())
 }

@@ -416,6 +416,9 @@ pub fn import_command_line(text: &str, notes: &mut Notes) -> Result<ClusterNetwo
     }
     let distribution = Located::new(Distribution::K3s, Origin::derived("", "a k3s command line"));
     let mut net = ClusterNetwork::new(Format::K3sArgs, distribution);
+    if let Some(agent) = role.as_ref().filter(|r| r.value == Role::Worker) {
+        net.specific.k3s_agent = Some(Located::new(true, agent.origin.clone()));
+    }
     let role = role.or_else(|| {
         Some(Located::new(
             Role::Controller,
@@ -690,6 +693,7 @@ fn apply(
         .map(|v| v.map(AddrValue::new))
         .collect();
     net.api.external = single(&values("server"), &name_of("server"))?;
+    net.api.sans = items(&values("tls-san"));
 
     let addresses: Vec<Located<AddrValue>> = items(&values("node-ip"))
         .into_iter()

@@ -294,17 +294,9 @@ fn flannel(net: &ClusterNetwork, out: &mut Out) {
 
 fn cilium(net: &ClusterNetwork, out: &mut Out) {
     let c = &net.cilium;
-    // Cilium's chart defaults to cluster-pool IPAM; RKE2's packaged chart uses kubernetes IPAM.
-    let default_mode = if net.distribution.value == Distribution::Rke2 {
-        "kubernetes"
-    } else {
-        "cluster-pool"
-    };
-    let cluster_pool = c
-        .ipam_mode
-        .as_ref()
-        .map_or(default_mode, |m| m.value.as_str())
-        == "cluster-pool";
+    // Cilium's chart defaults to cluster-pool IPAM; RKE2's packaged chart and kube6's rendering
+    // use kubernetes IPAM.
+    let cluster_pool = net.cilium_ipam_mode() == "cluster-pool";
     let families = net.families();
     if families.contains(&Family::IPv6)
         && let Some(enabled) = &c.ipv6_enabled

@@ -12,7 +12,13 @@ use crate::source::{Located, Origin};
 use crate::{facts, k0s};
 
 pub fn check(net: &ClusterNetwork, out: &mut Out) {
-    match net.distribution.value {
+    check_for(net, net.distribution.value, out);
+}
+
+/// The rules `distribution` enforces, applied to `net` (which may have been written for another
+/// distribution: `--target`, and what render checks before it writes a target's files).
+pub fn check_for(net: &ClusterNetwork, distribution: Distribution, out: &mut Out) {
+    match distribution {
         Distribution::K0s => check_k0s(net, out),
         Distribution::K3s | Distribution::Rke2 => check_k3s(net, out),
         Distribution::Kubeadm => check_kubeadm(net, out),
@@ -83,6 +89,14 @@ fn k0s_enumerations(net: &ClusterNetwork, out: &mut Out) {
     }
 }
 
+/// The version stated for `distribution`, when the input is for that distribution (another
+/// distribution's version says nothing about it).
+fn version_of(net: &ClusterNetwork, distribution: Distribution) -> Option<crate::version::Version> {
+    (net.distribution.value == distribution)
+        .then(|| net.distribution_release())
+        .flatten()
+}
+
 fn check_k0s(net: &ClusterNetwork, out: &mut Out) {
     if net.format == Format::K0s {
         k0s_enumerations(net, out);
@@ -125,34 +139,54 @@ fn check_k0s(net: &ClusterNetwork, out: &mut Out) {
                      (for kube6: --feature-gates IPv6SingleStack=true)",
                 ));
             }
-            // k0s picks the primary family from the API address, not from the ranges.
-            let (primary, source) = k0s::primary_family(net);
-            if net.format == Format::K0s && primary == Family::IPv4 {
-                let why = match source {
-                    k0s::PrimarySource::Explicit => "spec.network.primaryAddressFamily is IPv4",
-                    k0s::PrimarySource::Unset => {
-                        "spec.api.address is unset, and k0s defaults it to the host's first IPv4 address when the host has one"
-                    }
-                    k0s::PrimarySource::Fallback => "spec.api address is a hostname",
-                    _ => "spec.api address is IPv4",
-                };
-                let certainty = if source == k0s::PrimarySource::Unset {
-                    "on a host with any IPv4 address, "
-                } else {
-                    ""
-                };
-                out.push(Diagnostic::new(
-                    &r::K0S_PRIMARY_DERIVED,
-                    &pod.origin,
-                    format!(
-                        "{certainty}k0s will treat IPv4 as the primary family ({why}), although the ranges are IPv6: \
-                         Calico gets the IPv6 range in its IPv4 slot and kube-router gets no --router-id"
-                    ),
-                    "set spec.network.primaryAddressFamily: IPv6",
-                ));
+            if net.format == Format::K0s {
+                primary_family_in_single_stack(net, pod, out);
             }
         }
     } else {
+        let version = version_of(net, Distribution::K0s);
+        if net.cni.value == Cni::KubeRouter
+            && net.primary() == Some(Family::IPv6)
+            && !facts::k0s::supports_ipv6_primary_kube_router(version.as_ref())
+        {
+            let origin = net
+                .pods
+                .first()
+                .map_or_else(|| net.cni.origin.clone(), |p| p.origin.clone());
+            out.push(Diagnostic::new(
+                &r::K0S_IPV6_FIRST_KUBE_ROUTER,
+                &origin,
+                format!(
+                    "k0s {} configures kube-router, kube-proxy and the kubelet for IPv4-first dual-stack only; \
+                     with IPv6 first the nodes' addresses, pod ranges and kube-router's router id disagree (k0sproject/k0s#7321)",
+                    version.as_ref().map_or("before v1.36.1", |v| v.as_str())
+                ),
+                format!(
+                    "use k0s {} or later, Calico (mode bird), or make IPv4 the primary family",
+                    facts::k0s::IPV6_PRIMARY_KUBE_ROUTER_SINCE
+                ),
+            ));
+        }
+        if net.primary() == Some(Family::IPv4) && facts::k0s::pod_cidrs_ipv6_first(version.as_ref())
+        {
+            let origin = net
+                .pods
+                .first()
+                .map_or_else(|| net.distribution.origin.clone(), |p| p.origin.clone());
+            out.push(Diagnostic::new(
+                &r::K0S_POD_CIDR_ORDER,
+                &origin,
+                format!(
+                    "k0s {} gives kube-controller-manager the IPv6 pod range first (BuildPodCIDR): every node's \
+                     podCIDRs list IPv6 first although the primary family is IPv4; the plan's node blocks are in that order",
+                    version.as_ref().map_or("before v1.36.1", |v| v.as_str())
+                ),
+                format!(
+                    "nothing to fix; k0s {} and later order them by the primary family",
+                    facts::k0s::POD_CIDRS_PRIMARY_FIRST_SINCE
+                ),
+            ));
+        }
         if net.cni.value == Cni::Calico {
             let mode = net.calico.mode.as_ref();
             if mode.is_none_or(|m| m.value != "bird") {
@@ -402,6 +436,38 @@ fn k3s_default_dns(net: &ClusterNetwork, out: &mut Out) {
 }
 
 fn check_kubeadm(net: &ClusterNetwork, out: &mut Out) {
+    let control_planes: Vec<&crate::model::NodeSpec> = net
+        .nodes
+        .iter()
+        .filter(|n| {
+            n.role.as_ref().is_some_and(|r| {
+                matches!(
+                    r.value,
+                    crate::model::Role::Controller | crate::model::Role::ControllerWorker
+                )
+            })
+        })
+        .collect();
+    if control_planes.len() >= facts::kubeadm::CONTROL_PLANE_ENDPOINT_NEEDED_FROM
+        && net.api.external.is_none()
+    {
+        let names: Vec<&str> = control_planes
+            .iter()
+            .map(|n| n.name.value.as_str())
+            .collect();
+        out.push(Diagnostic::new(
+            &r::KUBEADM_CONTROL_PLANE_ENDPOINT,
+            &control_planes[1].name.origin,
+            format!(
+                "{} control-plane nodes ({}) but no control-plane endpoint: kubeadm refuses to join the second one \
+                 (\"unable to add a new control plane instance to a cluster that doesn't have a stable controlPlaneEndpoint address\")",
+                control_planes.len(),
+                names.join(", ")
+            ),
+            "set controlPlaneEndpoint (kube6: spec.api.externalAddress) to a DNS name or virtual IP that reaches every \
+             control-plane node, e.g. a keepalived VIP or a load balancer",
+        ));
+    }
     for (value, cidr) in ranges(&net.services) {
         let bits = cidr.max_prefix_len();
         let host_bits = bits - cidr.prefix_len();
@@ -566,6 +632,38 @@ fn kkp_enumerations(net: &ClusterNetwork, out: &mut Out) {
 
 fn check_kkp(net: &ClusterNetwork, out: &mut Out) {
     kkp_enumerations(net, out);
+    if !matches!(net.cni.value, Cni::Cilium | Cni::Canal | Cni::Custom) {
+        out.push(Diagnostic::new(
+            &r::KKP_CNI,
+            &net.cni.origin,
+            format!(
+                "KKP installs Cilium or Canal (or nothing, cniPlugin.type none); it cannot install {}",
+                net.cni.value
+            ),
+            "use cilium or canal, or cniPlugin.type none and install the CNI yourself (kube6: --cni custom)",
+        ));
+    }
+    if let Some(strategy) = &net.specific.kkp_expose_strategy
+        && !facts::kkp::EXPOSE_STRATEGIES.contains(&strategy.value.as_str())
+    {
+        out.push(Diagnostic::new(
+            &r::KKP_EXPOSE_STRATEGY,
+            &strategy.origin,
+            format!("KKP has no exposeStrategy {:?}", strategy.value),
+            format!("use one of {}", facts::kkp::EXPOSE_STRATEGIES.join(", ")),
+        ));
+    }
+    if net.format == Format::Kkp && net.kubernetes_version.is_none() {
+        out.push(Diagnostic::new(
+            &r::KKP_VERSION,
+            &Origin::input("spec.version", None),
+            "the Cluster has no spec.version: the CRD requires it and no KKP webhook fills it in, so the API server refuses the object",
+            format!(
+                "set spec.version to the Kubernetes version of the user cluster, e.g. {} (KKP v2.31's default)",
+                facts::kkp::DEFAULT_KUBERNETES_VERSION
+            ),
+        ));
+    }
     let families = net.families();
     if families == [Family::IPv6] {
         let origin = net
@@ -716,4 +814,83 @@ fn canal_version(net: &ClusterNetwork, out: &mut Out) {
             "use Canal v3.22 or later",
         ));
     }
+}
+
+/// K6W044: k0s picks the primary family from the API address, not from the ranges, and in IPv6
+/// single-stack a derived IPv4 primary family matters only where k0s reads it:
+///
+/// - `ClusterSpec.PrimaryAddressFamily()` (k0sproject/k0s pkg/apis/k0s/v1beta1/
+///   clusterconfig_types.go): `spec.network.primaryAddressFamily`, else IPv6 when the host of
+///   `spec.api.externalAddress` (or `spec.api.address`) is an IPv6 address, else IPv4. An unset
+///   `spec.api.address` is defaulted to `iface.FirstPublicAddress()` (pkg/apis/k0s/v1beta1/api.go
+///   `setDefaults`, internal/pkg/iface): the first non-loopback IPv4 address of the host, IPv6
+///   only when the host has no IPv4 at all.
+/// - Without dual-stack, pod and service ranges and the DNS address ignore the primary family
+///   (network.go `BuildPodCIDR`, `BuildServiceCIDR`, `DNSAddress`); so does the kubelet's node IP
+///   detection (pkg/component/worker/kubelet.go, dual-stack only).
+/// - Calico runs with `EnableIPv6 = dualStack || primary is IPv6` (pkg/component/controller/
+///   calico.go `getConfig`): a derived IPv4 primary switches IPv6 off in calico-node.
+/// - kube-router gets `router-id=generate` only with an IPv6 primary (pkg/component/controller/
+///   kuberouter.go), and `spec.network.kuberouter.extraArgs` is merged after it, so a `router-id`
+///   there makes the primary family moot. Without one kube-router derives its router id from the
+///   node's first IP and stops only when that IP is IPv6 (cloudnativelabs/kube-router
+///   pkg/controllers/routing/network_routes_controller.go: "router-id must be specified when
+///   primary node IP is an IPv6 address").
+/// - The API endpoint reconciler, which runs only with `spec.api.externalAddress`, resolves that
+///   address in the primary family (pkg/component/controller/apiendpointreconciler.go).
+///
+/// So the warning fires when the configuration itself makes IPv4 primary and a component above
+/// reads it; when only the host decides (no API address), it fires for Calico, which breaks on
+/// any host with IPv4, and not for kube-router, whose router id then comes from the node's IP:
+/// k0s's own IPv6 single-stack examples (kube-router, no API address) are right on IPv6-only
+/// hosts and are not flagged.
+fn primary_family_in_single_stack(net: &ClusterNetwork, pod: &Located<CidrValue>, out: &mut Out) {
+    let (primary, source) = k0s::primary_family(net);
+    if primary != Family::IPv4 {
+        return;
+    }
+    let host_decides = source == k0s::PrimarySource::Unset;
+    let mut effects = Vec::new();
+    match net.cni.value {
+        Cni::Calico => effects.push("calico-node runs with IPv6 switched off"),
+        Cni::KubeRouter if net.kube_router.router_id.is_none() && !host_decides => effects
+            .push("kube-router gets no router id and stops on every node whose first IP is IPv6"),
+        _ => {}
+    }
+    if net
+        .api
+        .external
+        .as_ref()
+        .is_some_and(|e| !e.value.trim().is_empty())
+    {
+        effects.push(
+            "the API endpoint reconciler looks up spec.api.externalAddress in IPv4 and writes \
+             IPv4 endpoints for the kubernetes Service",
+        );
+    }
+    if effects.is_empty() {
+        return;
+    }
+    let why = match source {
+        k0s::PrimarySource::Explicit => "spec.network.primaryAddressFamily is IPv4",
+        k0s::PrimarySource::Unset => {
+            "spec.api.address is unset, and k0s defaults it to the host's first IPv4 address when the host has one"
+        }
+        k0s::PrimarySource::Fallback => "the spec.api address is a hostname",
+        _ => "the spec.api address is IPv4",
+    };
+    let certainty = if host_decides {
+        "on a host with any IPv4 address, "
+    } else {
+        ""
+    };
+    out.push(Diagnostic::new(
+        &r::K0S_PRIMARY_DERIVED,
+        &pod.origin,
+        format!(
+            "{certainty}k0s will treat IPv4 as the primary family ({why}), although the ranges are IPv6: {}",
+            effects.join("; ")
+        ),
+        "set spec.network.primaryAddressFamily: IPv6",
+    ));
 }

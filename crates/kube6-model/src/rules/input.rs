@@ -85,6 +85,24 @@ fn all_cidrs(net: &ClusterNetwork) -> Vec<(&Located<CidrValue>, bool)> {
             .map(|c| (c, false)),
     );
     all.extend(net.nat64.iter().map(|n| (&n.prefix, false)));
+    all.extend(
+        [
+            &net.cilium.ipv4_native_routing_cidr,
+            &net.cilium.ipv6_native_routing_cidr,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|c| (c, false)),
+    );
+    if let Some(conf) = &net.flannel.net_conf {
+        all.extend(
+            [&conf.network, &conf.ipv6_network]
+                .into_iter()
+                .flatten()
+                .map(|c| (c, false)),
+        );
+    }
+    all.extend(net.kube_router.service_ranges.iter().map(|c| (c, false)));
     all
 }
 
@@ -165,6 +183,9 @@ fn addresses(net: &ClusterNetwork, out: &mut Out) {
     // k3s parses node-external-ip with the same strict list parser as node-ip.
     for external in &net.specific.node_external_ips {
         check(external, "node external IP");
+    }
+    for vip in &net.api.endpoint_addresses {
+        check(vip, "API endpoint address");
     }
     if let Some(api) = &net.api.address {
         let value = api.clone().map(crate::model::AddrValue::new);

@@ -45,7 +45,7 @@ fn code(case: &'static str) -> Upstream {
 fn cilium(family: &str, list: &[&str], mask: u8) -> String {
     let list: Vec<String> = list.iter().map(|c| format!("\"{c}\"")).collect();
     format!(
-        "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  distribution: kubeadm\n  pods: [10.244.0.0/16, fd00:10::/56]\n  services: [10.96.0.0/16, fd00:20::/112]\n  cni: {{name: cilium, cilium: {{clusterPool{family}PodCIDRList: [{}], clusterPool{family}MaskSize: {mask}}}}}\n",
+        "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  distribution: kubeadm\n  pods: [10.244.0.0/16, fd00:10::/56]\n  services: [10.96.0.0/16, fd00:20::/112]\n  cni: {{name: cilium, cilium: {{ipamMode: cluster-pool, clusterPool{family}PodCIDRList: [{}], clusterPool{family}MaskSize: {mask}}}}}\n",
         list.join(", ")
     )
 }

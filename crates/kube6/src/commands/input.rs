@@ -64,6 +64,86 @@ impl InputArgs {
 pub struct Source {
     pub name: String,
     pub text: String,
+    /// CNI configuration files read with the cluster's (`kube6 validate cluster.yaml
+    /// cilium-values.yaml`): each is appended to `text` as more YAML documents, and findings in
+    /// it are reported against its own name and lines.
+    pub parts: Vec<Part>,
+}
+
+/// A file appended to a source.
+pub struct Part {
+    pub name: String,
+    /// The line of the combined text before the file's first line.
+    pub offset: u32,
+    pub text: String,
+}
+
+impl Source {
+    /// A source made of one text.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Source {
+        Source {
+            name: name.into(),
+            text: text.into(),
+            parts: Vec::new(),
+        }
+    }
+
+    /// Appends a CNI configuration file as more documents of the same input.
+    pub fn append(&mut self, part: Source) {
+        if !self.text.ends_with('\n') && !self.text.is_empty() {
+            self.text.push('\n');
+        }
+        self.text.push_str("---\n");
+        let offset = self.text.lines().count() as u32;
+        self.text.push_str(&part.text);
+        if !part.text.ends_with('\n') {
+            self.text.push('\n');
+        }
+        self.parts.push(Part {
+            name: part.name,
+            offset,
+            text: part.text,
+        });
+    }
+
+    /// The file and line a line of the combined text stands on.
+    fn place(&self, line: u32) -> (&str, u32, &str) {
+        match self.parts.iter().rev().find(|p| line > p.offset) {
+            Some(part) => (&part.name, line - part.offset, &part.text),
+            None => (&self.name, line, &self.text),
+        }
+    }
+
+    /// Moves findings that lie in an appended file to that file's name and lines.
+    pub fn relocate(&self, diagnostics: &mut [kube6_model::diagnostic::Diagnostic]) {
+        if self.parts.is_empty() {
+            return;
+        }
+        for d in diagnostics {
+            if let Some(line) = d.line {
+                let (name, local, _) = self.place(line);
+                if name != self.name {
+                    d.file = Some(name.to_string());
+                    d.line = Some(local);
+                }
+            }
+        }
+    }
+
+    /// A finding for people, quoting the line of the file it is in.
+    pub fn render(&self, d: &kube6_model::diagnostic::Diagnostic) -> String {
+        match &d.file {
+            Some(file) => {
+                let text = self
+                    .parts
+                    .iter()
+                    .find(|p| &p.name == file)
+                    .map(|p| p.text.as_str());
+                crate::output::render_diagnostic(d, file, text)
+            }
+            None => crate::output::render_diagnostic(d, &self.name, Some(&self.text)),
+        }
+    }
 }
 
 /// Reads a file, refusing anything that is not a small text file.
@@ -92,13 +172,20 @@ pub fn read(path: &Path) -> Result<Source, Failure> {
             e.utf8_error().valid_up_to()
         ))
     })?;
-    Ok(Source { name, text })
+    Ok(Source {
+        name,
+        text,
+        parts: Vec::new(),
+    })
 }
 
 /// `file:line:column: reason`, the one line shown for input kube6 cannot read.
 pub fn import_failure(source: &Source, err: &ImportError) -> Failure {
     let place = match err.pos() {
-        Some(pos) => format!("{}:{}:{}", source.name, pos.line, pos.column),
+        Some(pos) => {
+            let (name, line, _) = source.place(pos.line);
+            format!("{name}:{line}:{}", pos.column)
+        }
         None => source.name.clone(),
     };
     Failure::usage(anyhow::Error::new(err.clone()).context(place))
@@ -106,10 +193,7 @@ pub fn import_failure(source: &Source, err: &ImportError) -> Failure {
 
 /// Analyzes the `--k3s-args` command line.
 pub fn analyze_k3s_args(args: &InputArgs, line: &str) -> Result<(Source, Analysis), Failure> {
-    let source = Source {
-        name: "--k3s-args".to_string(),
-        text: line.to_string(),
-    };
+    let source = Source::new("--k3s-args", line);
     let mut options = args.import_options();
     options.format = Some(Format::K3sArgs);
     let analysis =
@@ -119,8 +203,37 @@ pub fn analyze_k3s_args(args: &InputArgs, line: &str) -> Result<(Source, Analysi
 
 /// Reads and analyzes one file.
 pub fn analyze_file(path: &Path, args: &InputArgs) -> Result<(Source, Analysis), Failure> {
-    let source = read(path)?;
-    let analysis = analyze(&source.name, &source.text, &args.import_options())
+    analyze_with(path, &[], args)
+}
+
+/// Whether a file holds only CNI configuration (Cilium values, a net-conf.json, a CNI's
+/// ConfigMap or DaemonSet, ...), which accompanies a cluster configuration.
+pub fn is_cni_only(source: &Source) -> bool {
+    kube6_model::import::holds_only_cni_documents(&source.text).unwrap_or(false)
+}
+
+/// Reads the cluster configuration at `path` with the CNI configuration files that accompany
+/// it, and analyzes them as one input: the CNI files' settings are judged by the same rules.
+pub fn analyze_with(
+    path: &Path,
+    cni_files: &[std::path::PathBuf],
+    args: &InputArgs,
+) -> Result<(Source, Analysis), Failure> {
+    let mut source = read(path)?;
+    for file in cni_files {
+        let part = read(file)?;
+        if !is_cni_only(&part) {
+            return Err(Failure::usage(anyhow!(
+                "{} is not CNI configuration (Cilium values, a net-conf.json, a CNI network \
+                 configuration, or a CNI's ConfigMap, DaemonSet or HelmChartConfig); kube6 reads \
+                 one cluster per group of files",
+                part.name
+            )));
+        }
+        source.append(part);
+    }
+    let mut analysis = analyze(&source.name, &source.text, &args.import_options())
         .map_err(|e| import_failure(&source, &e))?;
+    source.relocate(&mut analysis.plan.diagnostics);
     Ok((source, analysis))
 }

@@ -64,8 +64,13 @@ pub enum LogFormat {
 enum Problem {
     /// Unreadable file, unparsable YAML, missing flags: exit 2.
     Usage(anyhow::Error),
-    /// A configuration that was read but is not valid: exit 1.
-    Invalid(Vec<ConfigError>),
+    /// A configuration (or the plan it comes from) that was read but is not valid: exit 1, with
+    /// one line per problem.
+    Invalid(Vec<String>),
+}
+
+fn invalid(e: ConfigError) -> Problem {
+    Problem::Invalid(vec![e.to_string()])
 }
 
 fn build_config(args: &Args) -> Result<Config, Problem> {
@@ -83,7 +88,7 @@ fn build_config(args: &Args) -> Result<Config, Problem> {
                         anyhow::Error::new(e).context(path.display().to_string()),
                     ));
                 }
-                Err(e) => return Err(Problem::Invalid(vec![e])),
+                Err(e) => return Err(invalid(e)),
             }
         }
         None => match &args.plan {
@@ -102,12 +107,11 @@ fn build_config(args: &Args) -> Result<Config, Problem> {
         config.uplink = uplink.clone();
     }
     for spec in &args.prefixes {
-        let rule: PrefixRule = spec.parse().map_err(|e| Problem::Invalid(vec![e]))?;
+        let rule: PrefixRule = spec.parse().map_err(invalid)?;
         config.prefixes.push(rule);
     }
     if let Some(m) = &args.metrics {
-        config.metrics =
-            kube6_ndp::config::parse_metrics(m).map_err(|e| Problem::Invalid(vec![e]))?;
+        config.metrics = kube6_ndp::config::parse_metrics(m).map_err(invalid)?;
     }
     if let Some(n) = args.rate_limit {
         config.rate_limit = RateLimit {
@@ -122,7 +126,9 @@ fn build_config(args: &Args) -> Result<Config, Problem> {
     if errors.is_empty() {
         Ok(config)
     } else {
-        Err(Problem::Invalid(errors))
+        Err(Problem::Invalid(
+            errors.iter().map(ConfigError::to_string).collect(),
+        ))
     }
 }
 
@@ -131,11 +137,24 @@ fn config_from_plan(args: &Args, path: &std::path::Path) -> Result<Config, Probl
     let (source, analysis) = crate::commands::input::analyze_file(path, &args.input)
         .map_err(|f| Problem::Usage(f.into_error()))?;
     if !analysis.plan.valid {
-        return Err(Problem::Usage(anyhow!(
-            "{} is not valid; see `kube6 validate {}`",
-            source.name,
-            source.name
-        )));
+        // A plan that was read but is not valid is exit 1, as for a configuration file.
+        let mut problems: Vec<String> = analysis
+            .diagnostics()
+            .iter()
+            .filter(|d| d.severity == kube6_model::diagnostic::Severity::Error)
+            .map(|d| {
+                let place = match (d.line, d.column) {
+                    (Some(l), Some(c)) => format!("{}:{l}:{c}", source.name),
+                    _ => source.name.clone(),
+                };
+                format!("{place}: {}[{}]: {}", d.severity, d.id, d.message)
+            })
+            .collect();
+        problems.push(format!(
+            "{} is not valid (see `kube6 validate {}`); the proxy takes no prefixes from it",
+            source.name, source.name
+        ));
+        return Err(Problem::Invalid(problems));
     }
     let cx = kube6_render::Context::new(
         &analysis.network,
