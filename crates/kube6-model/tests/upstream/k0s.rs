@@ -349,6 +349,11 @@ fn validation_tests() {
     check(rows);
 }
 
+/// Feature gates given on the command line.
+type Gates = &'static [(&'static str, bool)];
+/// The internal API addresses and the DNS address (when the case checks it).
+type Addresses = (&'static [&'static str], Option<&'static str>);
+
 /// NetworkSuite.TestAddresses: the cluster DNS address (the 10th address of the primary service
 /// range, the 2nd when the range has 8 addresses or fewer; refused when that is outside the range)
 /// and the internal API addresses (the 1st address of each service range), as kube6's plan gives
@@ -357,7 +362,7 @@ fn validation_tests() {
 fn addresses() {
     let t = "NetworkSuite.TestAddresses";
     // (case, network lines, gates, Some((API IPs, DNS IP)) or None when k0s cannot compute it)
-    let cases: [(&str, &str, &[(&str, bool)], Option<(&[&str], Option<&str>)>); 9] = [
+    let cases: [(&str, &str, Gates, Option<Addresses>); 9] = [
         (
             "DNS_default_service_cidr",
             "",

@@ -934,54 +934,57 @@ fn range_allocator_allocate() {
     }
 }
 
+/// Cluster CIDRs with their node masks.
+type ClusterCidrs = &'static [(&'static str, u8)];
+
 /// TestOccupyPreExistingCIDR: the allocator refuses to start when an existing node's pod CIDR
 /// is outside its cluster CIDR, or a node has more pod CIDRs than there are cluster CIDRs.
 #[test]
 fn range_allocator_pre_existing() {
     let t = "TestOccupyPreExistingCIDR";
-    let v4 = ("10.10.0.0/16", 24);
-    let v6 = ("ace:cab:deca::/8", 24);
-    let cases: [(&str, &[(&str, u8)], &[&str], bool); 8] = [
-        ("success, single stack no node allocation", &[v4], &[], true),
+    const V4: (&str, u8) = ("10.10.0.0/16", 24);
+    const V6: (&str, u8) = ("ace:cab:deca::/8", 24);
+    let cases: [(&str, ClusterCidrs, &[&str], bool); 8] = [
+        ("success, single stack no node allocation", &[V4], &[], true),
         (
             "success, dual stack no node allocation",
-            &[v4, v6],
+            &[V4, V6],
             &[],
             true,
         ),
         (
             "success, single stack correct node allocation",
-            &[v4],
+            &[V4],
             &["10.10.0.1/24"],
             true,
         ),
         (
             "success, dual stack both allocated correctly",
-            &[v4, v6],
+            &[V4, V6],
             &["10.10.0.1/24", "a00::/86"],
             true,
         ),
         (
             "fail, single stack incorrect node allocation",
-            &[v4],
+            &[V4],
             &["172.10.0.1/24"],
             false,
         ),
         (
             "fail, dualstack node allocating from non existing cidr",
-            &[v4],
+            &[V4],
             &["10.10.0.1/24", "a00::/86"],
             false,
         ),
         (
             "fail, dualstack node allocating bad v4",
-            &[v4, v6],
+            &[V4, V6],
             &["172.10.0.1/24", "a00::/86"],
             false,
         ),
         (
             "fail, dualstack node allocating bad v6",
-            &[v4, v6],
+            &[V4, V6],
             &["10.10.0.1/24", "cdd::/86"],
             false,
         ),

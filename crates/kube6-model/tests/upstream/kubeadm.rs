@@ -558,13 +558,12 @@ fn addresses_and_init() -> Vec<Row> {
     rows
 }
 
+/// The API server's Service address and (when the case checks it) CoreDNS's.
+type ServiceIps = (&'static str, Option<&'static str>);
+
 /// constants_test.go: the API server's and CoreDNS's Service addresses kubeadm derives from the
 /// first service subnet (kube6's plan shows the same), and the subnet lists it refuses.
-fn service_addresses() -> Vec<(
-    Upstream,
-    &'static str,
-    Option<(&'static str, Option<&'static str>)>,
-)> {
+fn service_addresses() -> Vec<(Upstream, &'static str, Option<ServiceIps>)> {
     let at = |test, case| Upstream {
         repo: K8S,
         file: CONSTANTS,

@@ -306,11 +306,7 @@ pub fn render_text(plan: &Plan, source: &Source) -> String {
     if !plan.diagnostics.is_empty() {
         out.push_str(&format!("\n{}\n", paint(output::BOLD, "Diagnostics")));
         for d in &plan.diagnostics {
-            out.push_str(&output::render_diagnostic(
-                d,
-                &source.name,
-                Some(&source.text),
-            ));
+            out.push_str(&source.render(d));
         }
     }
     out
