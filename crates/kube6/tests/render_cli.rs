@@ -118,7 +118,7 @@ fn invalid_plan_is_refused_with_its_diagnostics() {
     let input = dir.path().join("bad.yaml");
     std::fs::write(
         &input,
-        "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  distribution: kubeadm\n  pods: [fd00::/48]\n  services: [10.96.0.0/12]\n",
+        "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  distribution: kubeadm\n  pods: [fd00::/48]\n  services: [fd00:20::/125]\n",
     )
     .unwrap();
     let out_dir = dir.path().join("out");
