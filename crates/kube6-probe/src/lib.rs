@@ -16,6 +16,8 @@ pub mod agent;
 pub mod catalog;
 pub mod cause;
 pub mod cluster;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod outcome;
 pub mod plan;
 pub mod report;
