@@ -419,6 +419,125 @@ fn external_mtu(spec: &Spec, from: &str, object: &str, family: Family, out: &mut
     }
 }
 
+/// The agent id of `probe local`.
+pub const LOCAL: &str = "local";
+
+/// The tests of `probe local`: for each target and family, the name's A or AAAA record (for
+/// names), an ICMP echo, a TCP connection where a port is given, and with `mtu` the path MTU;
+/// an IPv4 address in the IPv6 family goes through NAT64 when a prefix is given. `names` are
+/// resolved in every family.
+pub fn local_tasks(
+    targets: &[External],
+    names: &[String],
+    families: &[Family],
+    mtu: bool,
+    nat64: Option<ipnet::Ipv6Net>,
+) -> Vec<Task> {
+    let mut out = Vec::new();
+    let mut looked_up: Vec<String> = Vec::new();
+    for target in targets {
+        for &family in families {
+            let host = match &target.host {
+                Host::Addr(a) if Family::of_addr(a) == family => target.host.clone(),
+                Host::Addr(IpAddr::V4(v4)) if family == Family::IPv6 => match nat64 {
+                    Some(prefix) => Host::Addr(IpAddr::V6(embed_ipv4(prefix, *v4))),
+                    None => continue,
+                },
+                Host::Addr(_) => continue,
+                Host::Name(name) => {
+                    if !looked_up.contains(&format!("{family}{name}")) {
+                        looked_up.push(format!("{family}{name}"));
+                        out.push(task(
+                            &catalog::DNS_EXTERNAL,
+                            family,
+                            LOCAL,
+                            name.clone(),
+                            Vec::new(),
+                            Action::Lookup {
+                                name: name.clone(),
+                                answer: Answer::Any,
+                            },
+                        ));
+                    }
+                    target.host.clone()
+                }
+            };
+            let via_nat64 = host != target.host;
+            let to = target.host.to_string();
+            out.push(task(
+                if via_nat64 {
+                    &catalog::NAT64
+                } else {
+                    &catalog::ICMP_ECHO
+                },
+                family,
+                LOCAL,
+                to.clone(),
+                Vec::new(),
+                Action::Egress {
+                    target: External {
+                        host: host.clone(),
+                        port: None,
+                    },
+                },
+            ));
+            if let Some(port) = target.port {
+                out.push(task(
+                    if via_nat64 {
+                        &catalog::NAT64
+                    } else {
+                        &catalog::EGRESS
+                    },
+                    family,
+                    LOCAL,
+                    target.to_string(),
+                    Vec::new(),
+                    Action::Egress {
+                        target: External {
+                            host: host.clone(),
+                            port: Some(port),
+                        },
+                    },
+                ));
+            }
+            if mtu {
+                out.push(task(
+                    &catalog::PATH_MTU,
+                    family,
+                    LOCAL,
+                    to,
+                    Vec::new(),
+                    Action::PathMtu { host },
+                ));
+            }
+        }
+    }
+    for name in names {
+        for &family in families {
+            if looked_up.contains(&format!("{family}{name}")) {
+                continue;
+            }
+            looked_up.push(format!("{family}{name}"));
+            out.push(task(
+                &catalog::DNS_EXTERNAL,
+                family,
+                LOCAL,
+                name.clone(),
+                Vec::new(),
+                Action::Lookup {
+                    name: name.clone(),
+                    answer: Answer::Any,
+                },
+            ));
+        }
+    }
+    // Two tasks of one check for one target (an echo with and without NAT64 cannot happen,
+    // but a port given twice can): keep ids unique.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|t| seen.insert(t.id.clone()));
+    out
+}
+
 fn unspecified(family: Family) -> IpAddr {
     match family {
         Family::IPv4 => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
@@ -617,6 +736,44 @@ pub(crate) mod tests {
         let b = tasks_for(&spec, "b/pod", "cluster.local");
         assert_eq!(count(&b, &catalog::POD_TO_POD_CROSS_NODE, Family::IPv6), 0);
         assert_eq!(count(&b, &catalog::POD_TO_POD_CROSS_NODE, Family::IPv4), 1);
+    }
+
+    #[test]
+    fn local_tasks_cover_every_target_and_family() {
+        let targets: Vec<External> = vec![
+            "dual.example:443".parse().unwrap(),
+            "192.0.2.7".parse().unwrap(),
+            "2001:db8::7:22".parse().unwrap(),
+        ];
+        let both = [Family::IPv4, Family::IPv6];
+        let tasks = local_tasks(&targets, &["only.example".into()], &both, true, None);
+        let ids: Vec<&str> = tasks.iter().map(|t| t.id.as_str()).collect();
+        assert!(ids.contains(&"K6P011:IPv4:local>dual.example"), "{ids:#?}");
+        assert!(ids.contains(&"K6P011:IPv6:local>dual.example"));
+        assert!(ids.contains(&"K6P015:IPv6:local>dual.example"));
+        assert!(ids.contains(&"K6P012:IPv6:local>dual.example:443"));
+        assert!(ids.contains(&"K6P014:IPv4:local>192.0.2.7"));
+        assert!(
+            !ids.iter()
+                .any(|i| i.starts_with("K6P015:IPv6:local>192.0.2.7"))
+        );
+        assert!(ids.contains(&"K6P011:IPv6:local>only.example"));
+        // An IPv4 address over IPv6 through NAT64, when a prefix is given.
+        let tasks = local_tasks(
+            &targets,
+            &[],
+            &[Family::IPv6],
+            false,
+            Some(crate::spec::well_known_nat64()),
+        );
+        let nat = tasks.iter().find(|t| t.to == "192.0.2.7").unwrap();
+        assert_eq!(nat.check.id, "K6P013");
+        assert_eq!(
+            nat.action,
+            Action::Egress {
+                target: "64:ff9b::c000:207".parse().unwrap()
+            }
+        );
     }
 
     #[test]
