@@ -42,13 +42,6 @@ impl Failure {
         Failure::Failed(err.into())
     }
 
-    /// The error, whatever its exit status.
-    pub fn into_error(self) -> anyhow::Error {
-        match self {
-            Failure::Usage(err) | Failure::Failed(err) => err,
-        }
-    }
-
     /// Prints the error as one line per cause and returns the exit code.
     pub fn report(self) -> ExitCode {
         let (err, code) = match self {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, anyhow};
+use kube6_fs::{Limit, ReadError};
 use kube6_model::import::{ImportError, ImportOptions};
 use kube6_model::model::{Cni, FeatureGate, Format};
 use kube6_model::source::{Located, Origin};
@@ -10,8 +10,12 @@ use kube6_model::{Analysis, analyze};
 
 use crate::exit::Failure;
 
-/// The largest file kube6 reads; configuration files are a few kilobytes.
-const MAX_FILE_BYTES: u64 = kube6_model::yaml::MAX_INPUT_BYTES as u64;
+/// How much of a configuration file kube6 reads: the YAML reader's own limit.
+pub const CONFIG_LIMIT: Limit = Limit {
+    bytes: kube6_model::yaml::MAX_INPUT_BYTES as u64,
+    what: "a configuration file",
+    raise: None,
+};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct InputArgs {
@@ -74,46 +78,90 @@ pub struct Source {
     pub text: String,
 }
 
-/// Reads a file, refusing anything that is not a small text file.
-pub fn read(path: &Path) -> Result<Source, Failure> {
-    let name = path.display().to_string();
-    let meta = std::fs::metadata(path)
-        .with_context(|| format!("cannot read {name}"))
-        .map_err(Failure::usage)?;
-    if meta.is_dir() {
-        return Err(Failure::usage(anyhow!(
-            "{name} is a directory; give a configuration file"
-        )));
+/// A configuration that could not be read or parsed (exit status 2).
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error("{}: {error}", place(.file, .error))]
+    Import { file: String, error: ImportError },
+    #[error("{0}")]
+    Usage(String),
+}
+
+fn place(file: &str, err: &ImportError) -> String {
+    match err.pos() {
+        Some(pos) => format!("{file}:{}:{}", pos.line, pos.column),
+        None => file.to_string(),
     }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(Failure::usage(anyhow!(
-            "{name} is {} bytes; kube6 reads configuration files of at most {MAX_FILE_BYTES} bytes",
-            meta.len()
-        )));
+}
+
+impl InputError {
+    /// The file the error is about, if any.
+    pub fn file(&self) -> Option<&str> {
+        match self {
+            InputError::Read(e) => Some(e.name()),
+            InputError::Import { file, .. } => Some(file),
+            InputError::Usage(_) => None,
+        }
     }
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("cannot read {name}"))
-        .map_err(Failure::usage)?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        Failure::usage(anyhow!(
-            "{name}: not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ))
-    })?;
-    Ok(Source { name, text })
+
+    /// Line and column, when the error is at a place in the file.
+    pub fn position(&self) -> Option<kube6_model::source::Position> {
+        match self {
+            InputError::Import { error, .. } => error.pos(),
+            _ => None,
+        }
+    }
+
+    /// The whole error on one line, causes included (for JSON reports).
+    pub fn one_line(&self) -> String {
+        match self {
+            // Transparent: the read error's own chain.
+            InputError::Read(e) => error_line(e),
+            other => error_line(other),
+        }
+    }
+}
+
+/// An error and its causes on one line, `outer: inner: innermost`.
+pub fn error_line(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+impl From<InputError> for Failure {
+    fn from(err: InputError) -> Failure {
+        Failure::usage(err)
+    }
+}
+
+/// Reads a configuration file (`-`: standard input): a regular file of at most
+/// [`CONFIG_LIMIT`], as text.
+pub fn read(path: &Path) -> Result<Source, InputError> {
+    let text = kube6_fs::read::text(path, &CONFIG_LIMIT)?;
+    Ok(Source {
+        name: text.name,
+        text: text.text,
+    })
 }
 
 /// `file:line:column: reason`, the one line shown for input kube6 cannot read.
-pub fn import_failure(source: &Source, err: &ImportError) -> Failure {
-    let place = match err.pos() {
-        Some(pos) => format!("{}:{}:{}", source.name, pos.line, pos.column),
-        None => source.name.clone(),
-    };
-    Failure::usage(anyhow!("{place}: {err}"))
+pub fn import_failure(source: &Source, err: &ImportError) -> InputError {
+    InputError::Import {
+        file: source.name.clone(),
+        error: err.clone(),
+    }
 }
 
 /// Analyzes the `--k3s-args` command line.
-pub fn analyze_k3s_args(args: &InputArgs, line: &str) -> Result<(Source, Analysis), Failure> {
+pub fn analyze_k3s_args(args: &InputArgs, line: &str) -> Result<(Source, Analysis), InputError> {
     let source = Source {
         name: "--k3s-args".to_string(),
         text: line.to_string(),
@@ -125,10 +173,27 @@ pub fn analyze_k3s_args(args: &InputArgs, line: &str) -> Result<(Source, Analysi
     Ok((source, analysis))
 }
 
-/// Reads and analyzes one file.
-pub fn analyze_file(path: &Path, args: &InputArgs) -> Result<(Source, Analysis), Failure> {
+/// Reads and analyzes one file (`-`: standard input).
+pub fn analyze_file(path: &Path, args: &InputArgs) -> Result<(Source, Analysis), InputError> {
     let source = read(path)?;
     let analysis = analyze(&source.name, &source.text, &args.import_options())
         .map_err(|e| import_failure(&source, &e))?;
     Ok((source, analysis))
+}
+
+/// Reads FILE or `--k3s-args`, whichever was given.
+pub fn read_input(
+    file: Option<&Path>,
+    input: &InputArgs,
+) -> Result<(Source, Analysis), InputError> {
+    match (file, &input.k3s_args) {
+        (Some(_), Some(_)) => Err(InputError::Usage(
+            "give either FILE or --k3s-args, not both".to_string(),
+        )),
+        (None, Some(line)) => analyze_k3s_args(input, line),
+        (Some(path), None) => analyze_file(path, input),
+        (None, None) => Err(InputError::Usage(
+            "give the configuration FILE (- for standard input) or --k3s-args".to_string(),
+        )),
+    }
 }

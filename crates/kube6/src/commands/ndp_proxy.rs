@@ -123,7 +123,7 @@ fn build_config(args: &Args) -> Result<Config, Problem> {
 /// The proxy configuration a plan gives this node, the same rules `kube6 render` writes.
 fn config_from_plan(args: &Args, path: &std::path::Path) -> Result<Config, Problem> {
     let (source, analysis) = crate::commands::input::analyze_file(path, &args.input)
-        .map_err(|f| Problem::Usage(f.into_error()))?;
+        .map_err(|e| Problem::Usage(anyhow::Error::new(e)))?;
     if !analysis.plan.valid {
         return Err(Problem::Usage(anyhow!(
             "{} is not valid; see `kube6 validate {}`",
