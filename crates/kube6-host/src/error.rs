@@ -6,16 +6,20 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file or `/proc/sys` entry could not be read or written.
-    #[error("{action} {path}: {source}")]
+    #[error("cannot {action} {path}")]
     Io {
         action: &'static str,
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    /// The netlink socket failed or the kernel answered with an error.
-    #[error("netlink {what}: {message}")]
-    Netlink { what: &'static str, message: String },
+    /// The netlink socket failed, or the kernel answered a request with an error.
+    #[error("cannot read the {what} over netlink")]
+    Netlink {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
     /// A file that could not be read (not a regular file, too large, not text).
     #[error(transparent)]
     Read(#[from] kube6_fs::ReadError),
@@ -38,5 +42,39 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    /// What failed in the message, why in the source: each printed once by the caller's chain.
+    #[test]
+    fn messages_leave_the_cause_to_the_source() {
+        let err = Error::io(
+            "read",
+            "/proc/sys/net/ipv6/conf/all/forwarding",
+            std::io::Error::from_raw_os_error(13),
+        );
+        assert_eq!(
+            err.to_string(),
+            "cannot read /proc/sys/net/ipv6/conf/all/forwarding"
+        );
+        assert_eq!(
+            err.source().map(|s| s.to_string()).as_deref(),
+            Some("Permission denied (os error 13)")
+        );
+        let err = Error::Netlink {
+            what: "routes",
+            source: std::io::Error::from_raw_os_error(105),
+        };
+        assert_eq!(err.to_string(), "cannot read the routes over netlink");
+        assert_eq!(
+            err.source().map(|s| s.to_string()).as_deref(),
+            Some("No buffer space available (os error 105)")
+        );
     }
 }

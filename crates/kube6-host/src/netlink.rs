@@ -165,9 +165,9 @@ pub fn read_interfaces() -> Result<Interfaces, Error> {
 }
 
 fn open() -> Result<Socket, Error> {
-    let err = |e: std::io::Error| Error::Netlink {
-        what: "socket",
-        message: e.to_string(),
+    let err = |source: std::io::Error| Error::Netlink {
+        what: "interfaces",
+        source,
     };
     let mut socket = Socket::new(NETLINK_ROUTE).map_err(err)?;
     socket.bind_auto().map_err(err)?;
@@ -181,7 +181,7 @@ fn dump(
     request: RouteNetlinkMessage,
     what: &'static str,
 ) -> Result<Vec<RouteNetlinkMessage>, Error> {
-    let err = |message: String| Error::Netlink { what, message };
+    let err = |source: std::io::Error| Error::Netlink { what, source };
     let mut header = NetlinkHeader::default();
     header.flags = NLM_F_REQUEST | NLM_F_DUMP;
     header.sequence_number = *seq;
@@ -190,15 +190,16 @@ fn dump(
     message.finalize();
     let mut buf = vec![0; message.header.length as usize];
     message.serialize(&mut buf[..]);
-    socket.send(&buf, 0).map_err(|e| err(e.to_string()))?;
+    socket.send(&buf, 0).map_err(err)?;
 
     let mut out = Vec::new();
     loop {
-        let (data, _) = socket.recv_from_full().map_err(|e| err(e.to_string()))?;
+        let (data, _) = socket.recv_from_full().map_err(err)?;
         let mut offset = 0;
         while offset < data.len() {
             let parsed: NetlinkMessage<RouteNetlinkMessage> =
-                NetlinkMessage::deserialize(&data[offset..]).map_err(|e| err(e.to_string()))?;
+                NetlinkMessage::deserialize(&data[offset..])
+                    .map_err(|e| err(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
             let length = parsed.header.length as usize;
             match parsed.payload {
                 NetlinkPayload::Done(_) => return Ok(out),
@@ -206,7 +207,7 @@ fn dump(
                     if e.code.is_none() {
                         return Ok(out);
                     }
-                    return Err(err(format!("{e:?}")));
+                    return Err(err(e.to_io()));
                 }
                 NetlinkPayload::InnerMessage(inner) => out.push(inner),
                 _ => {}

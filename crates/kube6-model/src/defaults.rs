@@ -4,38 +4,9 @@
 
 use kube6_net::Family;
 
+use crate::facts;
 use crate::model::{CidrValue, ClusterNetwork, Cni, Distribution, Format};
 use crate::source::{Located, Origin};
-
-/// k0s `spec.network.podCIDR` default (kubebuilder marker).
-pub const K0S_POD_CIDR: &str = "10.244.0.0/16";
-/// k0s `spec.network.serviceCIDR` default.
-pub const K0S_SERVICE_CIDR: &str = "10.96.0.0/12";
-/// k0s sets these node masks on kube-controller-manager (pkg/component/controller/controllermanager.go).
-pub const K0S_NODE_MASK_V4: u8 = 24;
-pub const K0S_NODE_MASK_V6: u8 = 117;
-
-/// k3s/RKE2 defaults when the first node IP is IPv4 (pkg/util/net.go GetDefaultAddresses).
-pub const K3S_POD_CIDR_V4: &str = "10.42.0.0/16";
-pub const K3S_SERVICE_CIDR_V4: &str = "10.43.0.0/16";
-/// k3s/RKE2 defaults when the first node IP is IPv6.
-pub const K3S_POD_CIDR_V6: &str = "fd00:42::/56";
-pub const K3S_SERVICE_CIDR_V6: &str = "fd00:43::/112";
-
-/// kubeadm `networking.serviceSubnet` default; kubeadm has no default pod subnet.
-pub const KUBEADM_SERVICE_CIDR: &str = "10.96.0.0/12";
-
-/// Kubermatic KKP defaults (pkg/resources/resources.go).
-pub const KKP_POD_CIDR_V4: &str = "172.25.0.0/16";
-pub const KKP_POD_CIDR_V4_KUBEVIRT: &str = "172.26.0.0/16";
-pub const KKP_POD_CIDR_V6: &str = "fd01::/48";
-pub const KKP_SERVICE_CIDR_V4: &str = "10.240.16.0/20";
-pub const KKP_SERVICE_CIDR_V4_KUBEVIRT: &str = "10.241.0.0/20";
-pub const KKP_SERVICE_CIDR_V6: &str = "fd02::/108";
-
-/// kube-controller-manager's node masks when no flag sets them.
-pub const KCM_NODE_MASK_V4: u8 = 24;
-pub const KCM_NODE_MASK_V6: u8 = 64;
 
 pub const CLUSTER_DOMAIN: &str = "cluster.local";
 
@@ -110,6 +81,7 @@ impl ClusterNetwork {
             ),
             distribution,
             distribution_version: None,
+            kubernetes_version: None,
             cni_version: None,
             pods: Vec::new(),
             services: Vec::new(),
@@ -154,11 +126,12 @@ pub fn fill_ranges(net: &mut ClusterNetwork) {
     match dist {
         Distribution::K0s => {
             if net.pods.is_empty() {
-                net.pods.push(defaulted(K0S_POD_CIDR, pods_path, &by));
+                net.pods
+                    .push(defaulted(facts::k0s::POD_CIDR, pods_path, &by));
             }
             if net.services.is_empty() {
                 net.services
-                    .push(defaulted(K0S_SERVICE_CIDR, services_path, &by));
+                    .push(defaulted(facts::k0s::SERVICE_CIDR, services_path, &by));
             }
         }
         Distribution::K3s | Distribution::Rke2 => {
@@ -170,14 +143,18 @@ pub fn fill_ranges(net: &mut ClusterNetwork) {
                 by
             };
             if net.pods.is_empty() {
-                let cidr = if v6 { K3S_POD_CIDR_V6 } else { K3S_POD_CIDR_V4 };
+                let cidr = if v6 {
+                    facts::k3s::POD_CIDR_V6
+                } else {
+                    facts::k3s::POD_CIDR_V4
+                };
                 net.pods.push(defaulted(cidr, pods_path, &by));
             }
             if net.services.is_empty() {
                 let cidr = if v6 {
-                    K3S_SERVICE_CIDR_V6
+                    facts::k3s::SERVICE_CIDR_V6
                 } else {
-                    K3S_SERVICE_CIDR_V4
+                    facts::k3s::SERVICE_CIDR_V4
                 };
                 net.services.push(defaulted(cidr, services_path, &by));
             }
@@ -185,7 +162,7 @@ pub fn fill_ranges(net: &mut ClusterNetwork) {
         Distribution::Kubeadm => {
             if net.services.is_empty() {
                 net.services
-                    .push(defaulted(KUBEADM_SERVICE_CIDR, services_path, &by));
+                    .push(defaulted(facts::kubeadm::SERVICE_CIDR, services_path, &by));
             }
         }
         Distribution::Kkp => {
@@ -201,25 +178,26 @@ pub fn fill_ranges(net: &mut ClusterNetwork) {
                 .is_some_and(|f| f.value == "IPv4+IPv6");
             if net.pods.is_empty() {
                 let v4 = if kubevirt {
-                    KKP_POD_CIDR_V4_KUBEVIRT
+                    facts::kkp::POD_CIDR_V4_KUBEVIRT
                 } else {
-                    KKP_POD_CIDR_V4
+                    facts::kkp::POD_CIDR_V4
                 };
                 net.pods.push(defaulted(v4, pods_path, &by));
                 if dual {
-                    net.pods.push(defaulted(KKP_POD_CIDR_V6, pods_path, &by));
+                    net.pods
+                        .push(defaulted(facts::kkp::POD_CIDR_V6, pods_path, &by));
                 }
             }
             if net.services.is_empty() {
                 let v4 = if kubevirt {
-                    KKP_SERVICE_CIDR_V4_KUBEVIRT
+                    facts::kkp::SERVICE_CIDR_V4_KUBEVIRT
                 } else {
-                    KKP_SERVICE_CIDR_V4
+                    facts::kkp::SERVICE_CIDR_V4
                 };
                 net.services.push(defaulted(v4, services_path, &by));
                 if dual {
                     net.services
-                        .push(defaulted(KKP_SERVICE_CIDR_V6, services_path, &by));
+                        .push(defaulted(facts::kkp::SERVICE_CIDR_V6, services_path, &by));
                 }
             }
         }
@@ -247,10 +225,18 @@ pub fn node_mask(net: &ClusterNetwork, family: Family) -> Option<Located<u8>> {
     }
     let dist = net.distribution.value;
     let (value, by) = match (dist, family) {
-        (Distribution::K0s, Family::IPv4) => (K0S_NODE_MASK_V4, "k0s default"),
-        (Distribution::K0s, Family::IPv6) => (K0S_NODE_MASK_V6, "k0s default"),
-        (_, Family::IPv4) => (KCM_NODE_MASK_V4, "kube-controller-manager default"),
-        (_, Family::IPv6) => (KCM_NODE_MASK_V6, "kube-controller-manager default"),
+        (Distribution::K0s, _) => {
+            let version = net.distribution_release();
+            let by = match &version {
+                Some(v) => format!("k0s {v} default"),
+                None => "k0s default".to_string(),
+            };
+            (facts::k0s::node_mask(version.as_ref(), dual, family), by)
+        }
+        (_, _) => (
+            facts::kubernetes::KCM_NODE_MASK.get(family),
+            "kube-controller-manager default".to_string(),
+        ),
     };
     let path = match (net.format, family) {
         (Format::Kube6, _) => "spec.pods[].nodeMaskSize".to_string(),

@@ -3,12 +3,14 @@
 
 pub mod defaults;
 pub mod diagnostic;
+pub mod facts;
 pub mod import;
 pub mod k0s;
 pub mod model;
 pub mod plan;
 pub mod rules;
 pub mod source;
+pub mod version;
 pub mod yaml;
 
 use crate::diagnostic::Diagnostic;

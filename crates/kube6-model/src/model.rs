@@ -13,6 +13,7 @@ use kube6_net::{CidrError, Family, ParsedCidr, parse_cidr};
 use serde::Serialize;
 
 use crate::source::Located;
+use crate::version::Version;
 
 /// The input formats kube6 reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -514,7 +515,12 @@ pub struct FormatSpecific {
 pub struct ClusterNetwork {
     pub format: Format,
     pub distribution: Located<Distribution>,
+    /// The distribution's own version (k0s `v1.34.1+k0s.0`, k3s `v1.33.4+k3s1`, kubeadm's is the
+    /// Kubernetes version it installs). KKP's own version is not in a Cluster object.
     pub distribution_version: Option<Located<String>>,
+    /// The Kubernetes version when the input states it apart from the distribution's (KKP
+    /// `spec.version`, kubeadm `kubernetesVersion`, kube6 `spec.kubernetesVersion`).
+    pub kubernetes_version: Option<Located<String>>,
     pub cni: Located<Cni>,
     pub cni_version: Option<Located<String>>,
     /// Pod ranges, primary family first.
@@ -589,6 +595,31 @@ impl ClusterNetwork {
     pub fn upstream_for(&self, family: Family) -> Option<&Upstream> {
         self.upstream.iter().find(|u| u.family == family)
     }
+
+    /// The distribution's version, if given and readable (rule K6W009 reports unreadable ones).
+    pub fn distribution_release(&self) -> Option<Version> {
+        parsed_version(&self.distribution_version)
+    }
+
+    /// The CNI's version, if given and readable.
+    pub fn cni_release(&self) -> Option<Version> {
+        parsed_version(&self.cni_version)
+    }
+
+    /// The Kubernetes version: as stated, else the one a versioned k0s, k3s, RKE2 or kubeadm
+    /// release ships (`v1.34.1+k0s.0` ships Kubernetes 1.34.1).
+    pub fn kubernetes_release(&self) -> Option<Version> {
+        parsed_version(&self.kubernetes_version).or_else(|| match self.distribution.value {
+            Distribution::Kkp => None,
+            _ => self
+                .distribution_release()
+                .and_then(|v| Version::parse(&v.core()).ok()),
+        })
+    }
+}
+
+fn parsed_version(value: &Option<Located<String>>) -> Option<Version> {
+    value.as_ref().and_then(|v| Version::parse(&v.value).ok())
 }
 
 fn families(ranges: &[Located<CidrValue>]) -> Vec<Family> {

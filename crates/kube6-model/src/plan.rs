@@ -82,6 +82,9 @@ pub struct Plan {
     pub distribution: Distribution,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distribution_version: Option<String>,
+    /// The Kubernetes version: as stated, or the one the distribution's version ships.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kubernetes_version: Option<String>,
     pub cni: Cni,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cni_version: Option<String>,
@@ -176,6 +179,11 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
         },
         distribution: net.distribution.value,
         distribution_version: net.distribution_version.as_ref().map(|v| v.value.clone()),
+        kubernetes_version: net
+            .kubernetes_version
+            .as_ref()
+            .map(|v| v.value.clone())
+            .or_else(|| net.kubernetes_release().map(|v| v.core())),
         cni: net.cni.value,
         cni_version: net.cni_version.as_ref().map(|v| v.value.clone()),
         primary_family: families.first().copied(),

@@ -184,7 +184,11 @@ fn positions_and_paths() {
         net.specific.kkp_ip_family.as_ref().unwrap().value,
         "IPv4+IPv6"
     );
-    assert_eq!(net.distribution_version.as_ref().unwrap().value, "1.33.4");
+    assert!(
+        net.distribution_version.is_none(),
+        "spec.version is Kubernetes's, not KKP's"
+    );
+    assert_eq!(net.kubernetes_version.as_ref().unwrap().value, "1.33.4");
     assert_eq!(
         net.cluster_domain.origin.path(),
         "spec.clusterNetwork.dnsDomain"

@@ -106,6 +106,11 @@ fn cases() -> Vec<Case> {
             kube6("kubeadm", &format!("{V6}  primaryFamily: ipv6\n")),
             kube6("kubeadm", &format!("{V6}  primaryFamily: IPv6\n")),
         ),
+        case(
+            "K6W009",
+            kube6("kubeadm", &format!("{V6}  kubernetesVersion: stable-1.33\n")),
+            kube6("kubeadm", &format!("{V6}  kubernetesVersion: v1.33.4\n")),
+        ),
         // kube-apiserver.
         case(
             "K6E010",

@@ -141,8 +141,13 @@ impl Config {
 
     /// Parses a YAML configuration file's text (it is not validated; see [`Config::validate`]).
     pub fn from_yaml(text: &str) -> Result<Config, ConfigError> {
-        let file: FileConfig =
-            serde_saphyr::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+        let file: FileConfig = serde_saphyr::from_str(text).map_err(|e| {
+            // serde-saphyr renders "error: line L column C: reason" and then a snippet of the
+            // input over several lines; the error is one line on the command line.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            ConfigError::Syntax(first.trim_start_matches("error: ").to_string())
+        })?;
         file.into_config()
     }
 

@@ -22,11 +22,11 @@ use crate::sys;
 pub enum Error {
     #[error("invalid configuration: {0}")]
     Config(String),
-    #[error("netlink: {0}")]
+    #[error("cannot follow the kernel's links, addresses and routes over netlink")]
     Netlink(#[source] io::Error),
-    #[error("metrics endpoint {0}: {1}")]
+    #[error("cannot serve metrics on {0}")]
     Metrics(std::net::SocketAddr, #[source] io::Error),
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] io::Error),
 }
 

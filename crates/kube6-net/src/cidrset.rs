@@ -110,7 +110,7 @@ pub enum CidrSetError {
     },
 
     /// Allocation from one cluster CIDR failed (kube's wording), with the cause.
-    #[error("failed to allocate cidr from cluster cidr at idx:{index}: {source}")]
+    #[error("failed to allocate cidr from cluster cidr at idx:{index}")]
     AllocationFailed {
         /// The position of the cluster CIDR.
         index: usize,

@@ -5,6 +5,7 @@
 //! Cilium and Canal in KKP, Cilium and Calico in RKE2, whose HelmChartConfig the RKE2 target
 //! writes) gets no file here.
 
+use kube6_model::facts;
 use kube6_model::model::{Cni, Distribution};
 use kube6_net::Family;
 use serde_json::json;
@@ -47,23 +48,11 @@ fn block_size(cx: &Context<'_>, family: Family) -> u8 {
     if let Some(b) = explicit {
         return b;
     }
-    let (lo, hi, default) = match family {
-        Family::IPv4 => (20, 32, 26),
-        Family::IPv6 => (116, 128, 122),
-    };
+    let bounds = facts::calico::block_size_bounds(family);
     match cx.mask(family) {
-        Some(m) if (lo..=hi).contains(&m) && pod.is_some_and(|p| p.cidr.prefix_len() <= m) => m,
-        _ => default,
+        Some(m) if bounds.contains(m) && pod.is_some_and(|p| p.cidr.prefix_len() <= m) => m,
+        _ => facts::calico::DEFAULT_BLOCK_SIZE.get(family),
     }
-}
-
-/// Whether Calico's IPv6 VXLAN exists in the version (added in 3.23).
-fn calico_ipv6_vxlan(version: Option<&str>) -> bool {
-    let Some(v) = version else { return true };
-    let mut parts = v.trim_start_matches('v').split('.');
-    let major: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(3);
-    let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(99);
-    (major, minor) >= (3, 23)
 }
 
 /// Calico's `calicoNetwork` (operator Installation), the same pools as IPPools, and notes.
@@ -71,12 +60,13 @@ pub fn calico_network(cx: &Context<'_>) -> (Yaml, Vec<Yaml>, Vec<String>) {
     let mut notes = Vec::new();
     let mode = cx.net.calico.mode.as_ref().map(|m| m.value.as_str());
     let vxlan = mode == Some("vxlan");
-    let version = cx.plan.cni_version.as_deref();
-    let v6_vxlan = vxlan && calico_ipv6_vxlan(version);
+    let version = cx.net.cni_release();
+    let v6_vxlan = vxlan && facts::calico::has_ipv6_vxlan(version.as_ref());
     if vxlan && cx.has(Family::IPv6) && !v6_vxlan {
         notes.push(format!(
-            "calico: {} has no IPv6 VXLAN (added in 3.23); the IPv6 pool uses BGP without encapsulation",
-            version.unwrap_or("this version")
+            "calico: {} has no IPv6 VXLAN (added in {}); the IPv6 pool uses BGP without encapsulation",
+            version.as_ref().map_or("this version", |v| v.as_str()),
+            facts::calico::IPV6_VXLAN_SINCE
         ));
     }
     let bgp = !vxlan || (cx.has(Family::IPv6) && !v6_vxlan);

@@ -4,8 +4,10 @@
 //! node masks itself (/24, /117; extraArgs only when the plan's differ), and needs
 //! `--feature-gates=IPv6SingleStack=true` on every controller for IPv6 single-stack.
 
-use kube6_model::defaults::{K0S_NODE_MASK_V4, K0S_NODE_MASK_V6, mask_flag};
+use kube6_model::defaults::mask_flag;
+use kube6_model::facts;
 use kube6_model::model::Cni;
+use kube6_model::model::Distribution;
 use kube6_net::Family;
 
 use crate::context::{Context, NodeView};
@@ -63,10 +65,12 @@ fn config(cx: &Context<'_>) -> (Yaml, Vec<String>) {
     }
     let mut masks = Vec::new();
     for family in cx.families() {
-        let default = match family {
-            Family::IPv4 => K0S_NODE_MASK_V4,
-            Family::IPv6 => K0S_NODE_MASK_V6,
-        };
+        // The version stated for k0s decides what k0s itself passes; another distribution's
+        // version says nothing about the k0s release the files are for.
+        let version = (cx.net.distribution.value == Distribution::K0s)
+            .then(|| cx.net.distribution_release())
+            .flatten();
+        let default = facts::k0s::node_mask(version.as_ref(), cx.families().len() == 2, *family);
         if let Some(mask) = cx.mask(*family)
             && mask != default
         {

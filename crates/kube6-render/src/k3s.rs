@@ -4,7 +4,8 @@
 //! order from it); `flannel-ipv6-masq` when flannel carries ULA pods; node masks only when
 //! they differ from kube-controller-manager's defaults (/24, /64), which k3s leaves in place.
 
-use kube6_model::defaults::{KCM_NODE_MASK_V4, KCM_NODE_MASK_V6, mask_flag};
+use kube6_model::defaults::mask_flag;
+use kube6_model::facts;
 use kube6_model::model::Cni;
 use kube6_net::{Family, indexed_ip};
 
@@ -127,10 +128,7 @@ impl K3s {
         }
         let mut kcm = Vec::new();
         for family in cx.families() {
-            let default = match family {
-                Family::IPv4 => KCM_NODE_MASK_V4,
-                Family::IPv6 => KCM_NODE_MASK_V6,
-            };
+            let default = facts::kubernetes::KCM_NODE_MASK.get(*family);
             if let Some(mask) = cx.mask(*family)
                 && mask != default
             {

@@ -96,10 +96,9 @@ fn cluster(cx: &Context<'_>) -> Yaml {
         cni.push("version", Yaml::str(version));
     }
     let mut spec = Yaml::map([("humanReadableName", Yaml::str("kube6"))]);
-    if let Some(version) = &cx.plan.distribution_version
-        && cx.plan.distribution == cx.distribution
-    {
-        spec.push("version", Yaml::str(version));
+    // `spec.version` is the user cluster's Kubernetes version.
+    if let Some(version) = cx.net.kubernetes_release() {
+        spec.push("version", Yaml::str(version.as_str()));
     }
     spec.push(
         "cloud",

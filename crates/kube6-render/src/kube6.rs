@@ -118,6 +118,9 @@ pub fn document(cx: &Context<'_>) -> Result<Rendered, RenderError> {
         dist.push("version", Yaml::str(v));
     }
     spec.push("distribution", dist);
+    if let Some(v) = &cx.net.kubernetes_version {
+        spec.push("kubernetesVersion", Yaml::str(&v.value));
+    }
     let mut cni = Yaml::map([("name", Yaml::str(cx.cni.as_str()))]);
     if let Some(v) = &cx.plan.cni_version {
         cni.push("version", Yaml::str(v));

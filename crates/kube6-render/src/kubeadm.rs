@@ -156,10 +156,15 @@ fn cluster_doc(cx: &Context<'_>) -> Yaml {
         ("apiVersion", Yaml::str(api_version(cx))),
         ("kind", Yaml::str("ClusterConfiguration")),
     ]);
-    if let Some(version) = &cx.plan.distribution_version
-        && cx.plan.distribution == cx.distribution
-    {
-        doc.push("kubernetesVersion", Yaml::str(version));
+    // kubeadm installs the Kubernetes version it is asked for; any distribution's stated
+    // version implies one (k0s v1.34.1+k0s.0 ships 1.34.1), written as kubeadm expects (v1.34.1).
+    if let Some(version) = &cx.net.kubernetes_version {
+        doc.push("kubernetesVersion", Yaml::str(&version.value));
+    } else if let Some(version) = cx.net.kubernetes_release() {
+        doc.push(
+            "kubernetesVersion",
+            Yaml::str(format!("v{}", version.core())),
+        );
     }
     if let Some(external) = &cx.net.api.external {
         doc.push("controlPlaneEndpoint", Yaml::str(&external.value));

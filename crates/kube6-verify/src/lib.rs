@@ -35,13 +35,13 @@ pub use snapshot::Snapshot;
 /// A dump file that could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("{file}: cannot read: {source}")]
+    #[error("cannot read {file}")]
     Io {
         file: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("{file}: {source}")]
+    #[error("cannot read {file} as a kubectl dump")]
     Dump {
         file: PathBuf,
         #[source]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use kube::Client;
 use kube::api::ListParams;
-use kube::config::{Config, KubeConfigOptions, Kubeconfig};
+use kube::config::{Config, InferConfigError, KubeConfigOptions, Kubeconfig, KubeconfigError};
 
 use crate::dump::{self, DumpError};
 use crate::snapshot::Snapshot;
@@ -46,11 +46,33 @@ impl Default for Options {
 /// Why the cluster could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
-    /// No usable kubeconfig, or no such context.
-    #[error("{0}")]
-    Config(String),
+    /// The kubeconfig file given could not be read or parsed.
+    #[error("cannot read the kubeconfig {path}")]
+    Kubeconfig {
+        path: PathBuf,
+        #[source]
+        source: KubeconfigError,
+    },
+    /// The kubeconfig was read, but its context, cluster or user cannot be used.
+    #[error("cannot use {what}")]
+    Config {
+        /// "the kubeconfig FILE" or "the kubeconfig context NAME".
+        what: String,
+        #[source]
+        source: KubeconfigError,
+    },
+    /// No kubeconfig anywhere, and not running inside a cluster.
+    #[error("no cluster to read (give --kubeconfig FILE, set KUBECONFIG, or give --dump FILE)")]
+    NoCluster(#[source] InferConfigError),
+    /// The configuration is complete but no client can be built from it (TLS, proxy).
+    #[error("cannot connect to {cluster}")]
+    Client {
+        cluster: String,
+        #[source]
+        source: kube::Error,
+    },
     /// The API server could not be reached or refused a request.
-    #[error("listing {path} on {cluster}: {source}")]
+    #[error("cannot list {path} on {cluster}")]
     Request {
         cluster: String,
         path: String,
@@ -58,15 +80,29 @@ pub enum LiveError {
         source: kube::Error,
     },
     /// The API server answered with something that is not a list.
-    #[error("listing {path} on {cluster}: {source}")]
+    #[error("cannot read the list of {path} from {cluster}")]
     Answer {
         cluster: String,
         path: String,
         #[source]
         source: DumpError,
     },
-    #[error("cannot start the I/O runtime: {0}")]
+    #[error("cannot start the I/O runtime")]
     Runtime(#[source] std::io::Error),
+}
+
+impl LiveError {
+    /// The configuration (kubeconfig, context) is at fault rather than the cluster: a usage
+    /// error for the command line.
+    pub fn is_configuration(&self) -> bool {
+        matches!(
+            self,
+            LiveError::Kubeconfig { .. }
+                | LiveError::Config { .. }
+                | LiveError::NoCluster(_)
+                | LiveError::Client { .. }
+        )
+    }
 }
 
 /// Reads the cluster; returns the snapshot and the API server's URL.
@@ -85,28 +121,43 @@ async fn config(options: &Options) -> Result<Config, LiveError> {
     };
     match &options.kubeconfig {
         Some(path) => {
-            let kubeconfig = Kubeconfig::read_from(path)
-                .map_err(|e| LiveError::Config(format!("{}: {e}", path.display())))?;
+            let kubeconfig =
+                Kubeconfig::read_from(path).map_err(|source| LiveError::Kubeconfig {
+                    path: path.clone(),
+                    source,
+                })?;
             Config::from_custom_kubeconfig(kubeconfig, &kube_options)
                 .await
-                .map_err(|e| LiveError::Config(format!("{}: {e}", path.display())))
+                .map_err(|source| LiveError::Config {
+                    what: match &options.context {
+                        Some(context) => format!(
+                            "the context {context:?} of the kubeconfig {}",
+                            path.display()
+                        ),
+                        None => format!("the kubeconfig {}", path.display()),
+                    },
+                    source,
+                })
         }
-        None if options.context.is_some() => Config::from_kubeconfig(&kube_options)
-            .await
-            .map_err(|e| LiveError::Config(format!("kubeconfig: {e}"))),
-        None => Config::infer().await.map_err(|e| {
-            LiveError::Config(format!(
-                "no cluster to read ({e}); give --kubeconfig FILE, set KUBECONFIG, or give \
-                 --dump FILE"
-            ))
-        }),
+        None => match &options.context {
+            Some(context) => Config::from_kubeconfig(&kube_options)
+                .await
+                .map_err(|source| LiveError::Config {
+                    what: format!("the kubeconfig context {context:?}"),
+                    source,
+                }),
+            None => Config::infer().await.map_err(LiveError::NoCluster),
+        },
     }
 }
 
 async fn read_async(options: &Options) -> Result<(Snapshot, String), LiveError> {
     let config = config(options).await?;
     let cluster = config.cluster_url.to_string();
-    let client = Client::try_from(config).map_err(|e| LiveError::Config(e.to_string()))?;
+    let client = Client::try_from(config).map_err(|source| LiveError::Client {
+        cluster: cluster.clone(),
+        source,
+    })?;
     let mut snapshot = Snapshot::default();
     for (path, kind) in RESOURCES {
         let mut token: Option<String> = None;

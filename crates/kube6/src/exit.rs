@@ -31,6 +31,9 @@ pub enum Failure {
     Usage(anyhow::Error),
     /// The system refused something the command needed (e.g. a check could not be done): exit 1.
     Failed(anyhow::Error),
+    /// Already reported through the daemon's log (`ndp-proxy --log-format json`, where every
+    /// line on stderr is a JSON record): only the exit status is left to give.
+    Logged(u8),
 }
 
 impl Failure {
@@ -42,32 +45,101 @@ impl Failure {
         Failure::Failed(err.into())
     }
 
-    /// Prints the error as one line per cause and returns the exit code.
+    /// The error, whatever its exit status.
+    pub fn into_error(self) -> anyhow::Error {
+        match self {
+            Failure::Usage(err) | Failure::Failed(err) => err,
+            Failure::Logged(_) => anyhow::anyhow!("the error was written to the log"),
+        }
+    }
+
+    /// The exit status it ends the command with.
+    pub fn code(&self) -> u8 {
+        match self {
+            Failure::Usage(_) => 2,
+            Failure::Failed(_) => 1,
+            Failure::Logged(code) => *code,
+        }
+    }
+
+    /// Prints the error on one line (`kube6: what failed: why: why`) and returns the exit code.
     pub fn report(self) -> ExitCode {
-        let (err, code) = match self {
-            Failure::Usage(err) => (err, 2),
-            Failure::Failed(err) => (err, 1),
-        };
-        eprintln!("kube6: {}", Chain(&err));
+        let code = self.code();
+        match self {
+            Failure::Usage(err) | Failure::Failed(err) => crate::output::error(&*err),
+            Failure::Logged(_) => {}
+        }
         ExitCode::from(code)
     }
 }
 
 /// `outer: inner: innermost`, the way the causes read best on one line.
-struct Chain<'a>(&'a anyhow::Error);
+///
+/// The workspace's rule is that a message says what failed and its `#[source]` says why, so that
+/// each cause is printed once, here. Errors of other crates do not all follow it (kube-rs writes
+/// `failed to read kubeconfig from ...: {0}` and also returns `{0}` as the source): a cause whose
+/// text the line already holds is not repeated. A cause written over several lines (serde-saphyr
+/// adds a snippet of the input under its message) contributes its first line: the error stays
+/// one line.
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
 
 impl fmt::Display for Chain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut first = true;
-        for cause in self.0.chain() {
-            if !first {
-                f.write_str(": ")?;
+        let mut line = String::new();
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self.0);
+        while let Some(err) = cause {
+            let full = err.to_string();
+            let text = full.lines().next().unwrap_or_default().trim_end();
+            if line.is_empty() {
+                line = text.to_string();
+            } else if !text.is_empty() && !line.contains(text) {
+                line.push_str(": ");
+                line.push_str(text);
             }
-            write!(f, "{cause}")?;
-            first = false;
+            cause = err.source();
         }
-        Ok(())
+        f.write_str(&line)
     }
 }
 
 pub type CommandResult = Result<Status, Failure>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    enum Outer {
+        /// Follows the rule: what failed, the source says why.
+        #[error("cannot read missing.json")]
+        Read(#[source] std::io::Error),
+        /// Breaks it, as some other crates' errors do.
+        #[error("failed to read kubeconfig: {0}")]
+        Repeats(#[source] std::io::Error),
+        #[error("error: line 3 column 11: unclosed bracket\n --> <input>:3:11\n  |")]
+        Snippet,
+    }
+
+    fn not_found() -> std::io::Error {
+        std::io::Error::from_raw_os_error(2)
+    }
+
+    #[test]
+    fn each_cause_once() {
+        let err = anyhow::Error::new(Outer::Read(not_found()));
+        assert_eq!(
+            Chain(&*err).to_string(),
+            "cannot read missing.json: No such file or directory (os error 2)"
+        );
+        let err = anyhow::Error::new(Outer::Repeats(not_found())).context("cannot use ctx");
+        assert_eq!(
+            Chain(&*err).to_string(),
+            "cannot use ctx: failed to read kubeconfig: No such file or directory (os error 2)"
+        );
+        let err = anyhow::Error::new(Outer::Snippet).context("cannot read the kubeconfig k");
+        assert_eq!(
+            Chain(&*err).to_string(),
+            "cannot read the kubeconfig k: error: line 3 column 11: unclosed bracket"
+        );
+    }
+}

@@ -1,5 +1,16 @@
 //! The `kube6` command: a thin layer over the library crates that parses the command line,
 //! dispatches to one module per subcommand and turns results into output and exit codes.
+//!
+//! Everything the command writes goes through `output` (colour on a terminal only, NO_COLOR,
+//! a closed pipe is not a panic); these lints, and `disallowed-methods` in this crate's
+//! clippy.toml (`std::io::stdout` and friends), keep raw printing out of every other module.
+#![deny(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::print_literal,
+    clippy::explicit_write,
+    clippy::disallowed_methods
+)]
 
 mod commands;
 mod exit;

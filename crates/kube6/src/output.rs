@@ -1,5 +1,8 @@
 //! Output shared by every command that reports: the `-o` formats, writing JSON/YAML, aligned
 //! tables, and diagnostics for people (quoting the offending line, colour on a terminal only).
+//!
+//! The one module of the binary that touches stdout and stderr (see the lints in main.rs).
+#![allow(clippy::disallowed_methods)]
 
 use std::io::Write;
 
@@ -26,9 +29,7 @@ pub enum OutputFormat {
 pub fn print_structured<T: Serialize>(value: &T, format: OutputFormat) -> Result<(), Failure> {
     let text = match format {
         OutputFormat::Json => serde_json::to_string_pretty(value).map_err(Failure::failed)? + "\n",
-        OutputFormat::Yaml => {
-            serde_saphyr::to_string(value).map_err(|e| Failure::failed(anyhow::anyhow!("{e}")))?
-        }
+        OutputFormat::Yaml => serde_saphyr::to_string(value).map_err(Failure::failed)?,
         OutputFormat::Text => return Ok(()),
     };
     write_stdout(&text)
@@ -41,8 +42,48 @@ pub fn write_stdout(text: &str) -> Result<(), Failure> {
         Ok(()) => Ok(()),
         // A closed pipe (`kube6 plan | head`) is not an error worth a message.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Failure::failed(e)),
+        Err(e) => Err(Failure::failed(
+            anyhow::Error::new(e).context("cannot write to standard output"),
+        )),
     }
+}
+
+/// Writes to stderr, stripping colour as for stdout. A closed or full stderr is ignored: there
+/// is nowhere left to report it.
+pub fn write_stderr(text: &str) {
+    let mut err = anstream::stderr();
+    let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
+}
+
+/// `kube6: MESSAGE` on stderr, the one line a failed command ends with.
+pub fn error_line(message: &str) {
+    write_stderr(&format!("kube6: {message}\n"));
+}
+
+/// `kube6: what failed: why: why` on stderr, each cause once (see [`crate::exit::Chain`]).
+pub fn error(err: &(dyn std::error::Error + 'static)) {
+    error_line(&crate::exit::Chain(err).to_string());
+}
+
+/// `kube6: warning: MESSAGE` on stderr: the command goes on.
+pub fn warning(message: &str) {
+    error_line(&format!("warning: {message}"));
+}
+
+/// `note: MESSAGE` on stderr: something the user should know about the output.
+pub fn note(message: &str) {
+    write_stderr(&format!("note: {message}\n"));
+}
+
+/// Where the daemon's log goes (stderr), for `tracing_subscriber`'s `with_writer`.
+pub fn log_writer() -> std::io::Stderr {
+    std::io::stderr()
+}
+
+/// Whether the log on stderr may be coloured: a terminal, and no NO_COLOR (as anstream decides
+/// for everything else).
+pub fn log_colour() -> bool {
+    anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never
 }
 
 pub const BOLD: Style = Style::new().bold();

@@ -370,7 +370,7 @@ fn the_context_and_kubeconfig_are_chosen_as_kubectl_does() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("listing /api/v1/nodes on https://127.0.0.1:"),
+        err.starts_with("kube6: cannot list /api/v1/nodes on https://127.0.0.1:"),
         "{err}"
     );
 

@@ -5,10 +5,10 @@
 use kube6_net::Family;
 
 use super::walk::{Fields, Notes, ShapeError};
+use crate::k0s;
 use crate::model::{ClusterNetwork, Cni, Distribution, Format};
 use crate::source::{Located, Origin};
 use crate::yaml::Node;
-use crate::{defaults, k0s};
 
 const TOP: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
 const SPEC: &[&str] = &["api", "controllerManager", "network"];
@@ -202,13 +202,13 @@ fn apply_ranges(
     let by = "k0s default";
     let pod = pod.unwrap_or_else(|| {
         Located::new(
-            crate::model::CidrValue::new(defaults::K0S_POD_CIDR),
+            crate::model::CidrValue::new(crate::facts::k0s::POD_CIDR),
             Origin::default_by("spec.network.podCIDR", by),
         )
     });
     let service = service.unwrap_or_else(|| {
         Located::new(
-            crate::model::CidrValue::new(defaults::K0S_SERVICE_CIDR),
+            crate::model::CidrValue::new(crate::facts::k0s::SERVICE_CIDR),
             Origin::default_by("spec.network.serviceCIDR", by),
         )
     });

@@ -9,6 +9,7 @@
 use kube6_net::Family;
 
 use super::walk::{self, Fields, Notes, ShapeError};
+use crate::facts;
 use crate::model::{CidrValue, ClusterNetwork, Cni, Distribution, Format, MaskValue};
 use crate::source::{Located, Origin};
 use crate::yaml::Node;
@@ -93,9 +94,6 @@ const PROVIDERS: &[&str] = &[
 ];
 const CLOUD_IGNORED: &[&str] = &["dc", "providerName"];
 
-/// KKP's default CNI versions (pkg/cni/version.go).
-const DEFAULT_CANAL_VERSION: &str = "v3.31";
-const DEFAULT_CILIUM_VERSION: &str = "1.19.4";
 const BY: &str = "kkp default";
 
 pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeError> {
@@ -108,7 +106,8 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
     let spec = top.map("spec", SPEC, SPEC_IGNORED, notes)?;
     let mut cni_given = false;
     if let Some(spec) = &spec {
-        net.distribution_version = spec.text("version")?;
+        // `spec.version` is the user cluster's Kubernetes version, not KKP's own.
+        net.kubernetes_version = spec.text("version")?;
         if let Some(cloud) = spec.map("cloud", PROVIDERS, CLOUD_IGNORED, notes)? {
             net.specific.kkp_provider = cloud
                 .entries()
@@ -191,8 +190,8 @@ fn apply_defaults(net: &mut ClusterNetwork, cni_given: bool) {
     }
     if net.cni_version.is_none() {
         let version = match net.cni.value {
-            Cni::Canal => Some(DEFAULT_CANAL_VERSION),
-            Cni::Cilium => Some(DEFAULT_CILIUM_VERSION),
+            Cni::Canal => Some(facts::kkp::DEFAULT_CANAL_VERSION),
+            Cni::Cilium => Some(facts::kkp::DEFAULT_CILIUM_VERSION),
             _ => None,
         };
         net.cni_version = version.map(|v| {
@@ -232,29 +231,11 @@ fn apply_defaults(net: &mut ClusterNetwork, cni_given: bool) {
     }
     // kube-proxy: iptables on Hetzner, nftables from Kubernetes 1.35, ipvs before.
     if net.kube_proxy_mode.is_none() {
-        let mode = if provider.as_deref() == Some("hetzner") {
-            "iptables"
-        } else if net
-            .distribution_version
-            .as_ref()
-            .and_then(|v| minor_version(&v.value))
-            .is_some_and(|(major, minor)| (major, minor) >= (1, 35))
-        {
-            "nftables"
-        } else {
-            "ipvs"
-        };
+        let kubernetes = net.kubernetes_release();
+        let mode = facts::kkp::default_proxy_mode(kubernetes.as_ref(), provider.as_deref());
         net.kube_proxy_mode = Some(Located::new(
             mode.to_string(),
             Origin::default_by("spec.clusterNetwork.proxyMode", BY),
         ));
     }
-}
-
-/// `1.35.2` or `v1.35` → (1, 35).
-fn minor_version(text: &str) -> Option<(u32, u32)> {
-    let mut parts = text.trim().trim_start_matches('v').split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    Some((major, minor))
 }

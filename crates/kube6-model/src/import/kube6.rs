@@ -15,6 +15,7 @@ use crate::yaml::{Kind, Node};
 pub const TOP: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
 pub const SPEC: &[&str] = &[
     "distribution",
+    "kubernetesVersion",
     "cni",
     "primaryFamily",
     "pods",
@@ -137,6 +138,7 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
     let distribution: Located<Distribution> = parse_enum(&dist_name)?;
     let mut net = ClusterNetwork::new(Format::Kube6, distribution);
     net.distribution_version = dist_version;
+    net.kubernetes_version = spec.text("kubernetesVersion")?;
 
     if let Some(cni_node) = spec.get("cni") {
         let (name, version, fields) = name_and_version(cni_node, "spec.cni", CNI, notes)?;

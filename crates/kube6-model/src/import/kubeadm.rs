@@ -472,7 +472,9 @@ fn read_cluster(
 ) -> Result<(), ShapeError> {
     let fields = read_top(doc, CLUSTER, CLUSTER_IGNORED, notes)?;
     if let Some(v) = fields.string("kubernetesVersion")? {
-        net.distribution_version = Some(v);
+        // kubeadm is released with Kubernetes: its version is the one it installs.
+        net.distribution_version = Some(v.clone());
+        net.kubernetes_version = Some(v);
     }
     net.api.external = fields.string("controlPlaneEndpoint")?;
     if let Some(networking) = fields.map("networking", NETWORKING, &[], notes)? {

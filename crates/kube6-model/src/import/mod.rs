@@ -47,7 +47,7 @@ pub enum ImportError {
     },
     #[error("the file holds no YAML document; expected a cluster network configuration")]
     Empty,
-    #[error("{0}")]
+    #[error(transparent)]
     Shape(#[from] ShapeError),
     #[error("{message}")]
     Format {

@@ -56,6 +56,8 @@ rules! {
         "An explicit primary family disagrees with the order of the ranges.";
     PRIMARY_FAMILY_INVALID = "K6E008", Error, Kube6, "always",
         "The primary family is neither IPv4 nor IPv6.";
+    VERSION_UNREADABLE = "K6W009", Warning, Kube6, "always",
+        "A distribution, Kubernetes or CNI version kube6 cannot read; defaults and rules of the newest release kube6 knows apply.";
 
     // kube-apiserver.
     SERVICE_RANGE_TOO_LARGE = "K6E010", Error, KubeApiserver, "always",

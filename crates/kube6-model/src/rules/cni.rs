@@ -4,12 +4,11 @@
 use kube6_net::{Family, contains_net};
 
 use super::catalog as r;
-use super::distribution::major_minor;
 use super::{Out, ranges};
 use crate::diagnostic::Diagnostic;
 use crate::model::{CidrValue, ClusterNetwork, Cni, Distribution, Format};
 use crate::source::{Located, Origin};
-use crate::{defaults, k0s};
+use crate::{defaults, facts, k0s};
 
 pub fn check(net: &ClusterNetwork, out: &mut Out) {
     match net.cni.value {
@@ -39,10 +38,9 @@ fn calico_pools(net: &ClusterNetwork, out: &mut Out) {
             continue;
         };
         let family = Family::of_net(&cidr);
-        let (low, high, default) = match family {
-            Family::IPv4 => (20, 32, 26),
-            Family::IPv6 => (116, 128, 122),
-        };
+        let bounds = facts::calico::block_size_bounds(family);
+        let (low, high) = (bounds.min, bounds.max);
+        let default = facts::calico::DEFAULT_BLOCK_SIZE.get(family);
         let block = match &pool.block_size {
             Some(b) => match b.value.parsed {
                 Some(v) => (v, b.origin.clone()),
@@ -138,7 +136,7 @@ fn calico_ipv6_vxlan(net: &ClusterNetwork, out: &mut Out) {
     let Some(version) = &net.cni_version else {
         return;
     };
-    if major_minor(&version.value).is_none_or(|v| v >= (3, 23))
+    if facts::calico::has_ipv6_vxlan(net.cni_release().as_ref())
         || !net.families().contains(&Family::IPv6)
     {
         return;
@@ -158,18 +156,23 @@ fn calico_ipv6_vxlan(net: &ClusterNetwork, out: &mut Out) {
         out.push(Diagnostic::new(
             &r::CALICO_IPV6_VXLAN_VERSION,
             &origin,
-            format!("Calico {} cannot carry IPv6 over VXLAN (added in 3.23)", version.value),
-            "use BGP for IPv6 (k0s: calico.mode: bird; IPPool: vxlanMode: Never), or Calico 3.23 or later",
+            format!(
+                "Calico {} cannot carry IPv6 over VXLAN (added in {})",
+                version.value,
+                facts::calico::IPV6_VXLAN_SINCE
+            ),
+            format!(
+                "use BGP for IPv6 (k0s: calico.mode: bird; IPPool: vxlanMode: Never), or Calico {} or later",
+                facts::calico::IPV6_VXLAN_SINCE
+            ),
         ));
     }
 }
 
 fn flannel(net: &ClusterNetwork, out: &mut Out) {
     for (value, cidr) in ranges(&net.pods) {
-        let (limit, min_text) = match Family::of_net(&cidr) {
-            Family::IPv4 => (28, "/28"),
-            Family::IPv6 => (124, "/124"),
-        };
+        let limit = facts::flannel::MAX_NETWORK_PREFIX.get(Family::of_net(&cidr));
+        let min_text = format!("/{limit}");
         if cidr.prefix_len() > limit {
             out.push(Diagnostic::new(
                 &r::FLANNEL_NETWORK_TOO_SMALL,
@@ -212,10 +215,12 @@ fn cilium(net: &ClusterNetwork, out: &mut Out) {
     // KKP fills the pool lists and masks from the cluster's ranges itself.
     let kkp = net.distribution.value == Distribution::Kkp;
     for family in families {
-        let (pools, mask, default_pool, default_mask) = match family {
-            Family::IPv4 => (&c.ipv4_pools, &c.ipv4_mask, "10.0.0.0/8", 24),
-            Family::IPv6 => (&c.ipv6_pools, &c.ipv6_mask, "fd00::/104", 120),
+        let (pools, mask) = match family {
+            Family::IPv4 => (&c.ipv4_pools, &c.ipv4_mask),
+            Family::IPv6 => (&c.ipv6_pools, &c.ipv6_mask),
         };
+        let default_pool = facts::cilium::DEFAULT_CLUSTER_POOL.get(family);
+        let default_mask = facts::cilium::DEFAULT_CLUSTER_POOL_MASK.get(family);
         let mask_value = mask
             .as_ref()
             .and_then(|m| m.value.parsed)
@@ -235,13 +240,18 @@ fn cilium(net: &ClusterNetwork, out: &mut Out) {
                 .as_ref()
                 .map_or_else(|| value.origin.clone(), |m| m.origin.clone());
             if family == Family::IPv6
-                && (mask_value > 128 || mask_value.saturating_sub(pool.prefix_len()) > 16)
+                && (mask_value > 128
+                    || mask_value.saturating_sub(pool.prefix_len())
+                        > facts::cilium::CLUSTER_POOL_MAX_MASK_DIFF)
             {
                 out.push(Diagnostic::new(
                     &r::CILIUM_MASK_TOO_FAR,
                     &mask_origin,
                     format!("Cilium refuses IPv6 mask /{mask_value} for pool {pool} (\"the node CIDR size is too big\": at most 16 bits more)"),
-                    format!("use clusterPoolIPv6MaskSize of at most {}", (pool.prefix_len() + 16).min(128)),
+                    format!(
+                        "use clusterPoolIPv6MaskSize of at most {}",
+                        (pool.prefix_len() + facts::cilium::CLUSTER_POOL_MAX_MASK_DIFF).min(128)
+                    ),
                 ));
             }
             if !kkp

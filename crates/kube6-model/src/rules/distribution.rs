@@ -9,7 +9,7 @@ use super::{Out, ranges, with_prefix};
 use crate::diagnostic::Diagnostic;
 use crate::model::{CidrValue, ClusterNetwork, Cni, Distribution, Format};
 use crate::source::{Located, Origin};
-use crate::{defaults, k0s};
+use crate::{facts, k0s};
 
 pub fn check(net: &ClusterNetwork, out: &mut Out) {
     match net.distribution.value {
@@ -315,9 +315,9 @@ fn check_kubeadm(net: &ClusterNetwork, out: &mut Out) {
             },
             None => (
                 if family == Family::IPv4 {
-                    defaults::KCM_NODE_MASK_V4
+                    crate::facts::kubernetes::KCM_NODE_MASK.ipv4
                 } else {
-                    defaults::KCM_NODE_MASK_V6
+                    crate::facts::kubernetes::KCM_NODE_MASK.ipv6
                 },
                 value.origin.clone(),
             ),
@@ -486,15 +486,6 @@ fn check_kkp(net: &ClusterNetwork, out: &mut Out) {
     }
 }
 
-/// Parses "v3.21", "3.21.4", "3.21" into (major, minor).
-pub fn major_minor(text: &str) -> Option<(u32, u32)> {
-    let t = text.trim().trim_start_matches(['v', 'V']);
-    let mut parts = t.split(['.', '-', '+']);
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next().unwrap_or("0").parse().ok()?;
-    Some((major, minor))
-}
-
 fn canal_version(net: &ClusterNetwork, out: &mut Out) {
     if net.cni.value != Cni::Canal || !net.is_dual_stack() {
         return;
@@ -502,13 +493,17 @@ fn canal_version(net: &ClusterNetwork, out: &mut Out) {
     let Some(version) = &net.cni_version else {
         return;
     };
-    if major_minor(&version.value).is_some_and(|v| v < (3, 22)) {
+    if net
+        .cni_release()
+        .is_some_and(|v| v.is_before(facts::kkp::CANAL_DUAL_STACK_SINCE))
+    {
         out.push(Diagnostic::new(
             &r::CANAL_DUAL_STACK_VERSION,
             &version.origin,
             format!(
-                "Canal {} does not support dual-stack; 3.22 is the first version that does",
-                version.value
+                "Canal {} does not support dual-stack; {} is the first version that does",
+                version.value,
+                facts::kkp::CANAL_DUAL_STACK_SINCE
             ),
             "use Canal v3.22 or later",
         ));

@@ -10,6 +10,7 @@ use super::{Out, ranges};
 use crate::diagnostic::Diagnostic;
 use crate::model::{CidrValue, ClusterNetwork, Distribution};
 use crate::source::Located;
+use crate::version::Version;
 
 pub fn check(net: &ClusterNetwork, out: &mut Out) {
     cidrs(net, out);
@@ -18,6 +19,7 @@ pub fn check(net: &ClusterNetwork, out: &mut Out) {
     families(net, out);
     primary(net, out);
     domain(net, out);
+    versions(net, out);
     if net.pods.is_empty() {
         out.push(Diagnostic::new(
             &r::NO_POD_RANGE,
@@ -25,6 +27,27 @@ pub fn check(net: &ClusterNetwork, out: &mut Out) {
             "no pod range is set: kube-controller-manager gets no --cluster-cidr and assigns no node pod CIDRs",
             "set networking.podSubnet (e.g. \"fd00:10::/56\" or \"10.244.0.0/16,fd00:10::/56\"), unless your CNI does its own IPAM",
         ));
+    }
+}
+
+/// Versions that decide defaults and rules must be readable; a label such as kubeadm's
+/// `stable-1.33` is valid for its tool but tells kube6 nothing about the release.
+fn versions(net: &ClusterNetwork, out: &mut Out) {
+    let stated = [
+        ("distribution", &net.distribution_version),
+        ("Kubernetes", &net.kubernetes_version),
+        ("CNI", &net.cni_version),
+    ];
+    for (what, value) in stated {
+        let Some(value) = value else { continue };
+        if let Err(err) = Version::parse(&value.value) {
+            out.push(Diagnostic::new(
+                &r::VERSION_UNREADABLE,
+                &value.origin,
+                format!("kube6 cannot read the {what} version: {err}; it applies the defaults and rules of the newest release it knows"),
+                "write the release as MAJOR.MINOR[.PATCH], e.g. v1.34.1",
+            ));
+        }
     }
 }
 

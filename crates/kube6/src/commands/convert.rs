@@ -12,7 +12,7 @@ use kube6_model::model::Format;
 use kube6_render::KubeadmApi;
 
 use super::emit::{parse_kubeadm_api, print_notes, recheck, refuse_invalid};
-use super::input::{InputArgs, error_line, read_input};
+use super::input::{InputArgs, read_input};
 use crate::exit::{CommandResult, Failure, Status};
 use crate::output;
 
@@ -80,7 +80,9 @@ pub fn run(args: Args) -> CommandResult {
         match kube6_render::convert(&analysis.network, &analysis.plan, args.to, args.kubeadm_api) {
             Ok(c) => c,
             Err(e) => {
-                eprintln!("kube6: cannot convert to {}: {e}", args.to);
+                output::error(
+                    &*anyhow::Error::new(e).context(format!("cannot convert to {}", args.to)),
+                );
                 return Ok(Status::Invalid);
             }
         };
@@ -147,6 +149,6 @@ fn write_failure(err: WriteError) -> Failure {
     match err {
         WriteError::Exists { .. } => Failure::usage(anyhow!("{err}. Pass --force to replace it")),
         WriteError::NotRegular { .. } | WriteError::NoFileName { .. } => Failure::usage(err),
-        WriteError::Io { .. } => Failure::failed(anyhow!("{}", error_line(&err))),
+        WriteError::Io { .. } => Failure::failed(err),
     }
 }

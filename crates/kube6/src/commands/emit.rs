@@ -2,8 +2,6 @@
 //! refusing an invalid plan, reading the rendered configuration back through kube6's own rules,
 //! and the renderers' notes.
 
-use std::io::Write;
-
 use kube6_model::Analysis;
 use kube6_model::import::ImportOptions;
 use kube6_model::model::{FeatureGate, Format};
@@ -36,8 +34,7 @@ pub fn refuse_invalid(source: &Source, analysis: &Analysis, what: &str) -> Optio
         source.name,
         output::summary(analysis.diagnostics())
     ));
-    let mut err = anstream::stderr();
-    let _ = err.write_all(text.as_bytes());
+    output::write_stderr(&text);
     Some(Status::Invalid)
 }
 
@@ -80,9 +77,9 @@ pub fn recheck(analysis: &Analysis, format: Format, api: KubeadmApi) -> Option<S
     let checked = match kube6_model::analyze(&name, &text, &options) {
         Ok(a) => a,
         Err(e) => {
-            eprintln!(
-                "kube6: internal error: the rendered {format} configuration does not read back: {e}"
-            );
+            output::error(&*anyhow::Error::new(e).context(format!(
+                "internal error: the rendered {format} configuration does not read back"
+            )));
             return Some(Status::Invalid);
         }
     };
@@ -103,14 +100,13 @@ pub fn recheck(analysis: &Analysis, format: Format, api: KubeadmApi) -> Option<S
     out.push_str(&format!(
         "kube6: the cluster is valid as given, but not for {format}: the errors above are what {format} would refuse; nothing was written\n"
     ));
-    let mut err = anstream::stderr();
-    let _ = err.write_all(out.as_bytes());
+    output::write_stderr(&out);
     Some(Status::Invalid)
 }
 
 /// Notes from the renderers, one line each on stderr.
 pub fn print_notes(rendered: &Rendered) {
     for note in &rendered.notes {
-        eprintln!("note: {note}");
+        output::note(note);
     }
 }

@@ -1,7 +1,6 @@
 //! `kube6 host check` and `kube6 host fix`: this node's readiness for IPv6, and the kernel
 //! settings that make it ready. The expectation flags are shared with `kube6 node-ip`.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use kube6_host::checks::run_checks;
@@ -14,7 +13,7 @@ use kube6_host::{CheckStatus, HostPaths, Report, Snapshot};
 use serde::Serialize;
 
 use crate::exit::{CommandResult, Failure, Status};
-use crate::output::OutputFormat;
+use crate::output::{self, OutputFormat, paint};
 
 /// What the cluster expects of this node, as flags or from a plan. Becomes a
 /// [`kube6_host::Expectations`]; flags given explicitly win over the plan.
@@ -64,10 +63,10 @@ impl ExpectationArgs {
     fn expectations_of_plan(&self, path: &std::path::Path) -> Result<Expectations, Failure> {
         let (source, analysis) = crate::commands::input::analyze_file(path, &self.input)?;
         if !analysis.plan.valid {
-            eprintln!(
-                "kube6: {} has errors (see `kube6 validate {}`); checking against it anyway",
+            output::warning(&format!(
+                "{} has errors (see `kube6 validate {}`); checking against it anyway",
                 source.name, source.name
-            );
+            ));
         }
         let net = &analysis.network;
         let mut exp = Expectations::default();
@@ -222,8 +221,8 @@ fn check(args: &HostArgs) -> CommandResult {
     let snap = read(args, &exp)?;
     let report = run_checks(&snap, &exp);
     match args.output {
-        OutputFormat::Text => print!("{}", render_report(&report, color())),
-        format => print_structured(format, &report)?,
+        OutputFormat::Text => output::write_stdout(&render_report(&report))?,
+        format => output::print_structured(&report, format)?,
     }
     Ok(status_of(&report))
 }
@@ -261,20 +260,18 @@ fn fix(args: &HostArgs, dry_run: bool) -> CommandResult {
     } else {
         run_checks(&read(args, &exp)?, &exp)
     };
-    let color = color();
     match args.output {
-        OutputFormat::Text => {
-            print!("{}", render_plan(&plan, applied.as_ref(), dry_run));
-            println!();
+        OutputFormat::Text => output::write_stdout(&format!(
+            "{}\n{}\n{}",
+            render_plan(&plan, applied.as_ref(), dry_run),
             if dry_run {
-                println!("checks now (before any change):");
+                "checks now (before any change):"
             } else {
-                println!("checks after the fix:");
-            }
-            print!("{}", render_report(&report, color));
-        }
-        format => print_structured(
-            format,
+                "checks after the fix:"
+            },
+            render_report(&report)
+        ))?,
+        format => output::print_structured(
             &FixDocument {
                 dry_run,
                 file: plan.file.display().to_string(),
@@ -287,6 +284,7 @@ fn fix(args: &HostArgs, dry_run: bool) -> CommandResult {
                 applied: applied.as_ref(),
                 report: &report,
             },
+            format,
         )?,
     }
     if let Some(a) = &applied
@@ -359,30 +357,17 @@ fn render_plan(plan: &FixPlan, applied: Option<&Applied>, dry_run: bool) -> Stri
     out
 }
 
-fn color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-}
-
 /// The report for people: one line per check, then what was read, why and the fix for those
 /// that did not pass.
-pub fn render_report(report: &Report, color: bool) -> String {
+pub fn render_report(report: &Report) -> String {
     let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
     let mut out = String::new();
     for c in &report.checks {
+        // Colour is stripped on the way out when stdout is not a terminal or NO_COLOR is set.
         let word = match c.status {
-            CheckStatus::Pass => "PASS",
-            CheckStatus::Warn => "WARN",
-            CheckStatus::Fail => "FAIL",
-        };
-        let word = if color {
-            let code = match c.status {
-                CheckStatus::Pass => "32",
-                CheckStatus::Warn => "33",
-                CheckStatus::Fail => "31",
-            };
-            format!("\x1b[{code}m{word}\x1b[0m")
-        } else {
-            word.to_string()
+            CheckStatus::Pass => paint(output::GREEN, "PASS"),
+            CheckStatus::Warn => paint(output::YELLOW, "WARN"),
+            CheckStatus::Fail => paint(output::RED, "FAIL"),
         };
         out.push_str(&format!("{word}  {:width$}  {}\n", c.id, c.summary));
         let indent = " ".repeat(width + 8);
@@ -419,16 +404,4 @@ pub fn render_report(report: &Report, color: bool) -> String {
             .unwrap_or_default()
     ));
     out
-}
-
-/// Prints a document as JSON or YAML.
-pub fn print_structured<T: Serialize>(format: OutputFormat, doc: &T) -> Result<(), Failure> {
-    let text = match format {
-        OutputFormat::Yaml => {
-            serde_saphyr::to_string(doc).map_err(|e| Failure::failed(anyhow::anyhow!("{e}")))?
-        }
-        _ => serde_json::to_string_pretty(doc).map_err(Failure::failed)? + "\n",
-    };
-    print!("{text}");
-    Ok(())
 }

@@ -116,24 +116,8 @@ impl InputError {
 
     /// The whole error on one line, causes included (for JSON reports).
     pub fn one_line(&self) -> String {
-        match self {
-            // Transparent: the read error's own chain.
-            InputError::Read(e) => error_line(e),
-            other => error_line(other),
-        }
+        crate::exit::Chain(self).to_string()
     }
-}
-
-/// An error and its causes on one line, `outer: inner: innermost`.
-pub fn error_line(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut cause = err.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
 }
 
 impl From<InputError> for Failure {

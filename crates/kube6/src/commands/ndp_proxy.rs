@@ -8,7 +8,8 @@ use std::sync::Arc;
 use anyhow::anyhow;
 use kube6_ndp::{Config, ConfigError, Control, Metrics, PrefixRule, RateLimit};
 
-use crate::exit::{CommandResult, Failure, Status};
+use crate::exit::{Chain, CommandResult, Failure, Status};
+use crate::output;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -70,12 +71,17 @@ enum Problem {
 fn build_config(args: &Args) -> Result<Config, Problem> {
     let mut config = match &args.config {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Problem::Usage(anyhow!("cannot read {}: {e}", path.display())))?;
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Problem::Usage(
+                    anyhow::Error::new(e).context(format!("cannot read {}", path.display())),
+                )
+            })?;
             match Config::from_yaml(&text) {
                 Ok(c) => c,
-                Err(ConfigError::Syntax(msg)) => {
-                    return Err(Problem::Usage(anyhow!("{}: {msg}", path.display())));
+                Err(e @ ConfigError::Syntax(_)) => {
+                    return Err(Problem::Usage(
+                        anyhow::Error::new(e).context(path.display().to_string()),
+                    ));
                 }
                 Err(e) => return Err(Problem::Invalid(vec![e])),
             }
@@ -138,7 +144,7 @@ fn config_from_plan(args: &Args, path: &std::path::Path) -> Result<Config, Probl
         None,
         kube6_render::KubeadmApi::default(),
     )
-    .map_err(|e| Problem::Usage(anyhow!("{}: {e}", source.name)))?;
+    .map_err(|e| Problem::Usage(anyhow::Error::new(e).context(source.name.clone())))?;
     let node = match &args.node {
         Some(name) => Some(cx.nodes.iter().find(|n| &n.name == name).ok_or_else(|| {
             let known: Vec<&str> = cx.nodes.iter().map(|n| n.name.as_str()).collect();
@@ -184,12 +190,6 @@ fn config_from_plan(args: &Args, path: &std::path::Path) -> Result<Config, Probl
     Ok(Config::new(uplink, prefixes))
 }
 
-fn print_invalid(errors: &[ConfigError]) {
-    for e in errors {
-        eprintln!("kube6: ndp-proxy: {e}");
-    }
-}
-
 fn init_logging(args: &Args) {
     let level = if args.verbose {
         tracing_subscriber::filter::LevelFilter::DEBUG
@@ -198,8 +198,8 @@ fn init_logging(args: &Args) {
     };
     let builder = tracing_subscriber::fmt()
         .with_max_level(level)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
+        .with_ansi(output::log_colour())
+        .with_writer(output::log_writer)
         // A closed stderr must not take the daemon down (the default reports through eprintln!,
         // which panics then).
         .log_internal_errors(false);
@@ -209,40 +209,79 @@ fn init_logging(args: &Args) {
     };
 }
 
-pub fn run(args: Args) -> CommandResult {
-    let config = match build_config(&args) {
+/// `--check`: the configuration, or why it is not valid; nothing is started.
+fn check(args: &Args) -> CommandResult {
+    let config = match build_config(args) {
         Ok(c) => c,
         Err(Problem::Usage(e)) => return Err(Failure::usage(e)),
         Err(Problem::Invalid(errors)) => {
-            print_invalid(&errors);
+            let text: String = errors
+                .iter()
+                .map(|e| format!("kube6: ndp-proxy: {e}\n"))
+                .collect();
+            output::write_stderr(&text);
             return Ok(Status::Invalid);
         }
     };
-    if args.check {
-        println!(
-            "configuration valid: uplink {}, metrics {}",
-            config.uplink,
-            config
-                .metrics
-                .map_or_else(|| "off".to_string(), |a| a.to_string())
-        );
-        for rule in &config.prefixes {
-            println!("  {rule}");
-        }
-        return Ok(Status::Ok);
+    let mut text = format!(
+        "configuration valid: uplink {}, metrics {}\n",
+        config.uplink,
+        config
+            .metrics
+            .map_or_else(|| "off".to_string(), |a| a.to_string())
+    );
+    for rule in &config.prefixes {
+        text.push_str(&format!("  {rule}\n"));
     }
+    output::write_stdout(&text)?;
+    Ok(Status::Ok)
+}
+
+pub fn run(args: Args) -> CommandResult {
+    if args.check {
+        return check(&args);
+    }
+    // From here on everything the command says goes through the log, so that
+    // `--log-format json` gets JSON lines only, its last words included.
     init_logging(&args);
+    let result = serve(&args);
+    match result {
+        Err(failure) if args.log_format == LogFormat::Json => {
+            let code = failure.code();
+            let err = failure.into_error();
+            tracing::error!(error = %Chain(&*err), "ndp proxy stopped");
+            Err(Failure::Logged(code))
+        }
+        other => other,
+    }
+}
+
+fn serve(args: &Args) -> CommandResult {
+    let config = match build_config(args) {
+        Ok(c) => c,
+        Err(Problem::Usage(e)) => return Err(Failure::usage(e)),
+        Err(Problem::Invalid(errors)) => {
+            for e in &errors {
+                match args.log_format {
+                    LogFormat::Json => tracing::error!(error = %e, "invalid configuration"),
+                    LogFormat::Text => output::error_line(&format!("ndp-proxy: {e}")),
+                }
+            }
+            return Ok(Status::Invalid);
+        }
+    };
     let control = Control::new().map_err(Failure::failed)?;
     let reload_args = args.clone();
     kube6_ndp::handle_signals(control.clone(), move || match build_config(&reload_args) {
         Ok(c) => Some(c),
+        // The daemon keeps running with the previous configuration.
         Err(Problem::Usage(e)) => {
-            tracing_subscriber_warn(&format!("reload failed: {e:#}"));
+            tracing::warn!(error = %Chain(&*e), "reload failed; keeping the current configuration");
             None
         }
         Err(Problem::Invalid(errors)) => {
             for e in errors {
-                tracing_subscriber_warn(&format!("reload rejected: {e}"));
+                tracing::warn!(error = %e, "reload rejected; keeping the current configuration");
             }
             None
         }
@@ -250,11 +289,6 @@ pub fn run(args: Args) -> CommandResult {
     .map_err(Failure::failed)?;
     kube6_ndp::run(config, &control, Arc::new(Metrics::default())).map_err(Failure::failed)?;
     Ok(Status::Ok)
-}
-
-/// Reload problems go to the log (the daemon keeps running with the previous configuration).
-fn tracing_subscriber_warn(message: &str) {
-    eprintln!("kube6: ndp-proxy: {message}; keeping the current configuration");
 }
 
 #[cfg(test)]

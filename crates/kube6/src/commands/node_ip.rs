@@ -9,9 +9,9 @@ use kube6_host::snapshot::{HostPaths, hostname_lookup};
 use kube6_net::Family;
 use serde::Serialize;
 
-use crate::commands::host::{ExpectationArgs, print_structured};
+use crate::commands::host::ExpectationArgs;
 use crate::exit::{CommandResult, Failure, Status};
-use crate::output::OutputFormat;
+use crate::output::{self, OutputFormat};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -38,30 +38,31 @@ pub fn run(args: Args) -> CommandResult {
     let ips = detect_node_ips(&exp)?;
     match args.output {
         OutputFormat::Text => {
-            if ips.complete() {
-                println!("{}", ips.kubelet_value());
-            }
-            for choice in &ips.choices {
-                if !choice.ok() {
-                    let what = match (choice.address, &choice.problem) {
-                        (Some(ip), Some(problem)) => format!("{ip}: {problem}"),
-                        _ => format!("no usable address: {}", choice.reason),
-                    };
-                    eprintln!("kube6: node-ip {}: {what}", choice.family);
-                    for r in &choice.rejected {
-                        eprintln!("  skipped {}: {}", r.address, r.reason);
-                    }
+            // Problems first: stdout may be closed early (`| head -1`), stderr still says why.
+            let mut problems = String::new();
+            for choice in ips.choices.iter().filter(|c| !c.ok()) {
+                let what = match (choice.address, &choice.problem) {
+                    (Some(ip), Some(problem)) => format!("{ip}: {problem}"),
+                    _ => format!("no usable address: {}", choice.reason),
+                };
+                problems.push_str(&format!("kube6: node-ip {}: {what}\n", choice.family));
+                for r in &choice.rejected {
+                    problems.push_str(&format!("  skipped {}: {}\n", r.address, r.reason));
                 }
             }
+            output::write_stderr(&problems);
+            if ips.complete() {
+                output::write_stdout(&format!("{}\n", ips.kubelet_value()))?;
+            }
         }
-        format => print_structured(
-            format,
+        format => output::print_structured(
             &Document {
                 node_ip: ips.kubelet_value(),
                 families: &exp.families,
                 complete: ips.complete(),
                 choices: &ips.choices,
             },
+            format,
         )?,
     }
     Ok(if ips.complete() {

@@ -110,7 +110,7 @@ pub fn render_text(plan: &Plan, source: &Source) -> String {
     } else {
         String::new()
     };
-    let rows = vec![
+    let mut rows = vec![
         vec![
             "input".to_string(),
             plan.source.format.document_name().to_string(),
@@ -141,6 +141,9 @@ pub fn render_text(plan: &Plan, source: &Source) -> String {
             },
         ],
     ];
+    if let Some(version) = &plan.kubernetes_version {
+        rows.insert(2, vec!["kubernetes".to_string(), version.clone()]);
+    }
     for row in rows {
         out.push_str(&format!("  {:<15} {}\n", row[0], row[1]));
     }

@@ -59,7 +59,7 @@ pub fn run(args: Args) -> CommandResult {
     let rendered = match kube6_render::render(&analysis.network, &analysis.plan, &request) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("kube6: {e}");
+            output::error(&e);
             return Ok(Status::Invalid);
         }
     };
@@ -142,7 +142,7 @@ fn write_failure(out: &Path, err: TreeError) -> Failure {
             "internal error: the renderer produced an unsafe file list ({err}); {written}"
         )),
         TreeError::Io { .. } | TreeError::Partial { .. } => {
-            Failure::failed(anyhow!("{}; {written}", super::input::error_line(&err)))
+            Failure::failed(anyhow!("{}; {written}", crate::exit::Chain(&err)))
         }
     }
 }

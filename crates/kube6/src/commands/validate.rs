@@ -107,7 +107,7 @@ pub fn run(args: Args) -> CommandResult {
             Err(err) => {
                 // With one input, its error is the command's (printed once, at the end).
                 if total > 1 {
-                    eprintln!("kube6: {}", err.one_line());
+                    output::error_line(&err.one_line());
                 }
                 let pos = err.position();
                 reports.push(FileReport {

@@ -85,15 +85,18 @@ pub fn run(args: Args) -> CommandResult {
 }
 
 fn live(args: &Args) -> Result<(Snapshot, String), Failure> {
-    use kube6_verify::live::{self, LiveError};
+    use kube6_verify::live;
     let options = live::Options {
         kubeconfig: args.kubeconfig.clone(),
         context: args.context.clone(),
         page_size: args.chunk_size,
     };
-    live::read(&options).map_err(|e| match e {
-        LiveError::Config(_) => Failure::usage(e),
-        _ => Failure::failed(e),
+    live::read(&options).map_err(|e| {
+        if e.is_configuration() {
+            Failure::usage(e)
+        } else {
+            Failure::failed(e)
+        }
     })
 }
 

@@ -1,0 +1,97 @@
+//! k0s (k0sproject/k0s): defaults from pkg/apis/k0s/v1beta1/network.go, the flags it gives
+//! kube-controller-manager in pkg/component/controller/controllermanager.go, and the releases
+//! at which they changed (read from k0s's git tags).
+
+use kube6_net::Family;
+
+use super::PerFamily;
+use crate::version::{Release, Version};
+
+/// `spec.network.podCIDR` default (kubebuilder marker).
+pub const POD_CIDR: &str = "10.244.0.0/16";
+/// `spec.network.serviceCIDR` default.
+pub const SERVICE_CIDR: &str = "10.96.0.0/12";
+
+/// The newest k0s release kube6's k0s facts were checked against (the CRD in
+/// shared/schemas/k0s is v1.36.3+k0s.2's).
+pub const ASSUMED_RELEASE: Release = Release::new(1, 36, 3);
+
+/// k0s v1.34.0 (commit 5b9466a3c3, "Fix node-cidr-mask-size for single stack IPv6") moved the
+/// dual-stack IPv6 node mask from /110 to /117 and gave IPv6 single-stack its own /117 (before,
+/// single-stack got `node-cidr-mask-size=24` whatever the family).
+pub const NODE_MASK_117_SINCE: Release = Release::new(1, 34, 0);
+
+/// k0s v1.34.0 (commit a50271db8e, "Implement k0s feature gates") added the IPv6SingleStack gate;
+/// before it, k0s did not support IPv6 single-stack at all (DNSAddress errors out).
+pub const IPV6_SINGLE_STACK_SINCE: Release = Release::new(1, 34, 0);
+
+/// k0s v1.36.1 (commit eb9388ba13, "More consistently build pod and service CIDRs") orders the
+/// dual-stack pod ranges by the primary family. Before, `BuildPodCIDR()` always put the IPv6 pod
+/// range first (kube-controller-manager's `--cluster-cidr` and kube-proxy's `clusterCIDR`), so
+/// nodes got their IPv6 podCIDR first whatever the primary family.
+pub const POD_CIDRS_PRIMARY_FIRST_SINCE: Release = Release::new(1, 36, 1);
+
+/// The node masks k0s passes to kube-controller-manager (before `extraArgs` override them).
+pub fn node_mask(version: Option<&Version>, dual_stack: bool, family: Family) -> u8 {
+    let modern = version.is_none_or(|v| v.is_at_least(NODE_MASK_117_SINCE));
+    let masks = if modern {
+        PerFamily {
+            ipv4: 24,
+            ipv6: 117,
+        }
+    } else if dual_stack {
+        PerFamily {
+            ipv4: 24,
+            ipv6: 110,
+        }
+    } else {
+        // `node-cidr-mask-size=24` for every single-stack cluster.
+        PerFamily { ipv4: 24, ipv6: 24 }
+    };
+    masks.get(family)
+}
+
+/// Whether k0s passes the dual-stack pod ranges IPv6 first whatever the primary family.
+pub fn pod_cidrs_ipv6_first(version: Option<&Version>) -> bool {
+    version.is_some_and(|v| v.is_before(POD_CIDRS_PRIMARY_FIRST_SINCE))
+}
+
+/// Whether this k0s release can run IPv6 single-stack.
+pub fn supports_ipv6_single_stack(version: Option<&Version>) -> bool {
+    version.is_none_or(|v| v.is_at_least(IPV6_SINGLE_STACK_SINCE))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(text: &str) -> Option<Version> {
+        Version::parse(text).ok()
+    }
+
+    #[test]
+    fn node_masks_follow_the_release() {
+        // v1.33.13+k0s.1 is the last release before the change, v1.34.1+k0s.0 the first after.
+        let old = version("v1.33.13+k0s.1");
+        let new = version("v1.34.1+k0s.0");
+        assert_eq!(node_mask(old.as_ref(), true, Family::IPv6), 110);
+        assert_eq!(node_mask(old.as_ref(), true, Family::IPv4), 24);
+        assert_eq!(node_mask(old.as_ref(), false, Family::IPv6), 24);
+        assert_eq!(node_mask(new.as_ref(), true, Family::IPv6), 117);
+        assert_eq!(node_mask(new.as_ref(), false, Family::IPv6), 117);
+        assert_eq!(node_mask(None, true, Family::IPv6), 117);
+    }
+
+    #[test]
+    fn pod_order_and_single_stack_follow_the_release() {
+        assert!(pod_cidrs_ipv6_first(version("v1.35.7+k0s.0").as_ref()));
+        assert!(!pod_cidrs_ipv6_first(version("v1.36.1+k0s.0").as_ref()));
+        assert!(!pod_cidrs_ipv6_first(None));
+        assert!(!supports_ipv6_single_stack(
+            version("v1.33.4+k0s.0").as_ref()
+        ));
+        assert!(supports_ipv6_single_stack(
+            version("v1.34.1+k0s.0").as_ref()
+        ));
+    }
+}

@@ -1,0 +1,52 @@
+//! Kubermatic KKP (kubermatic/kubermatic pkg/resources/resources.go, pkg/defaulting/cluster.go,
+//! pkg/cni/version.go, pkg/validation/cluster.go).
+
+use crate::version::{Release, Version};
+
+pub const POD_CIDR_V4: &str = "172.25.0.0/16";
+pub const POD_CIDR_V4_KUBEVIRT: &str = "172.26.0.0/16";
+pub const POD_CIDR_V6: &str = "fd01::/48";
+pub const SERVICE_CIDR_V4: &str = "10.240.16.0/20";
+pub const SERVICE_CIDR_V4_KUBEVIRT: &str = "10.241.0.0/20";
+pub const SERVICE_CIDR_V6: &str = "fd02::/108";
+
+/// The CNI versions KKP installs when the Cluster names none (pkg/cni/version.go).
+pub const DEFAULT_CILIUM_VERSION: &str = "1.19.4";
+pub const DEFAULT_CANAL_VERSION: &str = "v3.31";
+
+/// `ValidateClusterSpec`: "dual-stack not allowed on Canal CNI version lower than 3.22".
+pub const CANAL_DUAL_STACK_SINCE: Release = Release::new(3, 22, 0);
+
+/// `GetDefaultProxyMode`: nftables from Kubernetes 1.35, ipvs before (hetzner: iptables).
+pub const NFTABLES_PROXY_SINCE: Release = Release::new(1, 35, 0);
+
+/// KKP's default kube-proxy mode for a cluster of `kubernetes` on `provider`.
+pub fn default_proxy_mode(kubernetes: Option<&Version>, provider: Option<&str>) -> &'static str {
+    if provider == Some("hetzner") {
+        "iptables"
+    } else if kubernetes.is_some_and(|v| v.is_at_least(NFTABLES_PROXY_SINCE)) {
+        "nftables"
+    } else {
+        "ipvs"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_mode_follows_provider_and_kubernetes() {
+        let v = |t: &str| Version::parse(t).ok();
+        assert_eq!(
+            default_proxy_mode(v("1.35.0").as_ref(), Some("hetzner")),
+            "iptables"
+        );
+        assert_eq!(
+            default_proxy_mode(v("1.35.0").as_ref(), Some("aws")),
+            "nftables"
+        );
+        assert_eq!(default_proxy_mode(v("v1.34.9").as_ref(), None), "ipvs");
+        assert_eq!(default_proxy_mode(None, None), "ipvs");
+    }
+}

@@ -1,0 +1,48 @@
+//! What kube6 knows about each component it must agree with: limits, defaults and the releases
+//! at which they changed, one module per component. Rules, defaults, render, host and verify all
+//! read these, so a fact lives in exactly one place; each names the upstream file it encodes.
+//!
+//! Where a fact depends on the component's version, the module offers a function taking an
+//! optional `Version`; `None` means "the newest release kube6 was checked against"
+//! (`ASSUMED_RELEASE` of that module), and the plan says so.
+
+pub mod calico;
+pub mod cilium;
+pub mod flannel;
+pub mod k0s;
+pub mod k3s;
+pub mod kkp;
+pub mod kube_router;
+pub mod kubeadm;
+pub mod kubernetes;
+
+use kube6_net::Family;
+
+/// A value per address family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PerFamily<T> {
+    pub ipv4: T,
+    pub ipv6: T,
+}
+
+impl<T: Copy> PerFamily<T> {
+    pub const fn get(&self, family: Family) -> T {
+        match family {
+            Family::IPv4 => self.ipv4,
+            Family::IPv6 => self.ipv6,
+        }
+    }
+}
+
+/// An inclusive range of prefix lengths (a block or mask size a component accepts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrefixBounds {
+    pub min: u8,
+    pub max: u8,
+}
+
+impl PrefixBounds {
+    pub const fn contains(&self, prefix: u8) -> bool {
+        self.min <= prefix && prefix <= self.max
+    }
+}
