@@ -26,16 +26,32 @@ pub enum DumpError {
     /// JSON, but not a Kubernetes object or list.
     #[error("{0}")]
     NotKubernetes(String),
+    /// Standard input broke off or broke its JSON among the items, which were already read
+    /// and cannot be read again to place the error.
+    #[error(
+        "the JSON breaks (or is cut off) among its items; save it to a file and give that to \
+         --dump to see the line and column"
+    )]
+    Broken,
 }
 
 impl DumpError {
     fn from_json(err: serde_json::Error) -> DumpError {
-        // serde_json appends " at line L column C"; keep the reason alone.
+        // serde_json appends " at line L column C"; keep the reason alone, in Kubernetes terms
+        // rather than the names of kube6's own types.
         let text = err.to_string();
         let reason = match text.rfind(" at line ") {
             Some(i) => text[..i].to_string(),
             None => text,
         };
+        let reason = reason
+            .replace("struct RawObject", "a Kubernetes object")
+            .replace("struct RawMeta", "an object's metadata")
+            .replace("struct RawSpec", "an object's spec")
+            .replace("struct RawStatus", "an object's status")
+            .replace("struct RawNodeAddress", "a node address")
+            .replace("struct RawPodIp", "a pod IP")
+            .replace("struct Labels", "labels");
         DumpError::Syntax {
             line: err.line(),
             column: err.column(),
@@ -47,6 +63,18 @@ impl DumpError {
 /// Parses one dump document into a snapshot.
 pub fn parse(bytes: &[u8]) -> Result<Snapshot, DumpError> {
     let doc: RawObject = serde_json::from_slice(bytes).map_err(DumpError::from_json)?;
+    snapshot_of(doc)
+}
+
+/// Parses one dump document from a reader, without holding its bytes.
+pub fn parse_reader<R: std::io::Read>(reader: R) -> Result<Snapshot, DumpError> {
+    let doc: RawObject =
+        serde_json::from_reader(std::io::BufReader::with_capacity(1 << 20, reader))
+            .map_err(DumpError::from_json)?;
+    snapshot_of(doc)
+}
+
+fn snapshot_of(doc: RawObject) -> Result<Snapshot, DumpError> {
     let mut snapshot = Snapshot::default();
     let list_kind = doc.kind.as_deref().unwrap_or("");
     match doc.items {
