@@ -7,17 +7,22 @@ use std::net::IpAddr;
 use kube6_net::Family;
 use serde::Serialize;
 
+use crate::catalog::{self, CheckInfo, IgnoreSet};
 use crate::expect::{Expectations, Upstream, families_to_string};
 use crate::netlink::Address;
 use crate::nodeip::{self, NodeIps, is_global_unicast, is_ula, unusable};
 use crate::snapshot::Snapshot;
 use crate::sysctl::{Key, Persisted};
 
-/// The outcome of one check.
+/// The outcome of one check, from best to worst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckStatus {
     Pass,
+    /// Not applicable here, or what it needs could not be read (the summary says which).
+    Skip,
+    /// Warned or failed, but named in `--ignore`: does not count.
+    Ignored,
     Warn,
     Fail,
 }
@@ -26,6 +31,8 @@ impl CheckStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             CheckStatus::Pass => "pass",
+            CheckStatus::Skip => "skip",
+            CheckStatus::Ignored => "ignored",
             CheckStatus::Warn => "warn",
             CheckStatus::Fail => "fail",
         }
@@ -40,16 +47,24 @@ impl fmt::Display for CheckStatus {
 
 /// One check's result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Check {
-    /// Stable name: `ipv6-enabled`, `forwarding`, `accept-ra`, ...
+    /// Stable id from the catalog: `K6H001`.
     pub id: &'static str,
+    /// Stable name: `ipv6-enabled`, `forwarding`, `accept-ra`, ...
+    pub name: &'static str,
+    /// What passes (the catalog's title).
+    pub title: &'static str,
     pub status: CheckStatus,
+    /// For an ignored check, what it would have been.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored_status: Option<CheckStatus>,
     /// One line saying what was found.
     pub summary: String,
     /// What was read from the system.
     pub read: Vec<String>,
     /// Why it matters.
-    pub why: String,
+    pub why: &'static str,
     /// How to fix it (present when the status is not pass).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
@@ -69,13 +84,93 @@ pub struct Report {
     pub checks: Vec<Check>,
 }
 
+impl Check {
+    /// A check's result, described by its catalog entry.
+    fn new(
+        info: &CheckInfo,
+        status: CheckStatus,
+        summary: String,
+        read: Vec<String>,
+        fix: Option<String>,
+        fixable: bool,
+    ) -> Check {
+        Check {
+            id: info.id,
+            name: info.name,
+            title: info.title,
+            status,
+            ignored_status: None,
+            summary,
+            read,
+            why: info.why,
+            fix,
+            fixable,
+        }
+    }
+
+    /// A check that does not apply here, or cannot be done, and why.
+    fn skipped(info: &CheckInfo, reason: impl Into<String>) -> Check {
+        Check::new(
+            info,
+            CheckStatus::Skip,
+            reason.into(),
+            Vec::new(),
+            None,
+            false,
+        )
+    }
+}
+
 impl Report {
+    fn new(exp: &Expectations, uplink: Option<String>, checks: Vec<Check>) -> Report {
+        let mut report = Report {
+            status: CheckStatus::Pass,
+            families: exp.families.clone(),
+            uplink,
+            checks,
+        };
+        report.settle();
+        report
+    }
+
     pub fn failed(&self) -> bool {
         self.status == CheckStatus::Fail
     }
 
-    pub fn get(&self, id: &str) -> Option<&Check> {
-        self.checks.iter().find(|c| c.id == id)
+    /// The check with this id or name (case-insensitive).
+    pub fn get(&self, key: &str) -> Option<&Check> {
+        self.checks
+            .iter()
+            .find(|c| c.id.eq_ignore_ascii_case(key) || c.name.eq_ignore_ascii_case(key))
+    }
+
+    /// Marks the warnings and failures of the checks in `ignore` as ignored: they are still
+    /// reported, with what they would have been, and no longer decide the report's status.
+    pub fn ignore(&mut self, ignore: &IgnoreSet) {
+        for check in &mut self.checks {
+            if ignore.contains(check.id)
+                && matches!(check.status, CheckStatus::Warn | CheckStatus::Fail)
+            {
+                check.ignored_status = Some(check.status);
+                check.status = CheckStatus::Ignored;
+            }
+        }
+        self.settle();
+    }
+
+    /// How many checks have `status`.
+    pub fn count(&self, status: CheckStatus) -> usize {
+        self.checks.iter().filter(|c| c.status == status).count()
+    }
+
+    fn settle(&mut self) {
+        self.status = self
+            .checks
+            .iter()
+            .map(|c| c.status)
+            .filter(|s| matches!(s, CheckStatus::Pass | CheckStatus::Warn | CheckStatus::Fail))
+            .max()
+            .unwrap_or(CheckStatus::Pass);
     }
 }
 
@@ -214,8 +309,7 @@ fn fix_with(settings: &[(Key, &str)]) -> String {
 
 /// What a sysctl check says when its keys are (or are not) as wanted.
 struct SysctlCheck<'a> {
-    id: &'static str,
-    why: &'static str,
+    info: &'static CheckInfo,
     /// The value every key must have.
     wanted: &'a str,
     /// Whether a key's value (None when absent) needs fixing.
@@ -244,56 +338,62 @@ impl SysctlCheck<'_> {
                 Some(fix_with(&off)),
             )
         };
-        Check {
-            id: self.id,
-            status,
-            summary,
-            read,
-            why: self.why.into(),
-            fixable: fix.is_some(),
-            fix,
-        }
+        let fixable = fix.is_some();
+        Check::new(self.info, status, summary, read, fix, fixable)
     }
 }
 
-/// Runs every check.
+/// Runs every check of the catalog, in its order; those that do not apply to this node are
+/// reported as skipped, with the reason.
 pub fn run_checks(snap: &Snapshot, exp: &Expectations) -> Report {
     let node_ips = nodeip::detect(exp, &snap.interfaces, &snap.hostname);
-    let mut checks = Vec::new();
-    if exp.has(Family::IPv6) {
-        checks.push(ipv6_enabled(snap));
-    }
-    checks.push(forwarding(snap, exp));
-    checks.push(uplink(snap, exp));
-    if exp.has(Family::IPv6) && snap.ipv6_available && snap.uplink.name.is_some() {
-        checks.push(accept_ra(snap));
-        checks.push(uplink_address(snap, exp));
-    }
-    checks.push(default_routes(snap, exp));
-    checks.push(node_ips_check(&node_ips, exp));
-    if exp.upstream == Some(Upstream::NdpProxy) && exp.has(Family::IPv6) {
-        checks.push(proxy_ndp(snap));
-    }
-    checks.push(bridge_netfilter(snap, exp));
-    checks.push(packet_filter(snap, exp));
-    checks.push(hostname(snap, exp));
-    checks.push(dns64(snap, exp));
-    checks.push(persistence(snap, exp));
-    let status = checks
-        .iter()
-        .map(|c| c.status)
-        .max()
-        .unwrap_or(CheckStatus::Pass);
-    Report {
-        status,
-        families: exp.families.clone(),
-        uplink: snap.uplink.name.clone(),
-        checks,
-    }
+    let ipv6 = exp.has(Family::IPv6);
+    // Why the uplink's IPv6 checks cannot run, if they cannot.
+    let no_uplink_ipv6 = if !ipv6 {
+        Some("the cluster has no IPv6")
+    } else if !snap.ipv6_available {
+        Some("the kernel has no IPv6 (see K6H001)")
+    } else if snap.uplink.name.is_none() {
+        Some("no uplink (see K6H003)")
+    } else {
+        None
+    };
+    let checks = vec![
+        if ipv6 {
+            ipv6_enabled(snap)
+        } else {
+            Check::skipped(&catalog::IPV6_ENABLED, "the cluster has no IPv6")
+        },
+        forwarding(snap, exp),
+        uplink(snap, exp),
+        match no_uplink_ipv6 {
+            None => accept_ra(snap),
+            Some(why) => Check::skipped(&catalog::ACCEPT_RA, why),
+        },
+        match no_uplink_ipv6 {
+            None => uplink_address(snap, exp),
+            Some(why) => Check::skipped(&catalog::UPLINK_ADDRESS, why),
+        },
+        default_routes(snap, exp),
+        node_ips_check(&node_ips, exp),
+        if exp.upstream == Some(Upstream::NdpProxy) && ipv6 {
+            proxy_ndp(snap)
+        } else {
+            Check::skipped(
+                &catalog::PROXY_NDP,
+                "only with --upstream ndp-proxy in an IPv6 cluster",
+            )
+        },
+        bridge_netfilter(snap, exp),
+        packet_filter(snap, exp),
+        hostname(snap, exp),
+        dns64(snap, exp),
+        persistence(snap, exp),
+    ];
+    Report::new(exp, snap.uplink.name.clone(), checks)
 }
 
 fn ipv6_enabled(snap: &Snapshot) -> Check {
-    let why = "an IPv6 cluster needs IPv6 on the node, on loopback (components bind ::1) and on the uplink";
     if !snap.ipv6_available {
         let mut read = vec!["/proc/sys/net/ipv6 does not exist".to_string()];
         let (summary, fix) = if snap.ipv6_disabled_at_boot {
@@ -308,15 +408,14 @@ fn ipv6_enabled(snap: &Snapshot) -> Check {
                 "use a kernel with IPv6 (CONFIG_IPV6) or load the ipv6 module",
             )
         };
-        return Check {
-            id: "ipv6-enabled",
-            status: CheckStatus::Fail,
-            summary: summary.into(),
+        return Check::new(
+            &catalog::IPV6_ENABLED,
+            CheckStatus::Fail,
+            summary.into(),
             read,
-            why: why.into(),
-            fix: Some(fix.into()),
-            fixable: false,
-        };
+            Some(fix.into()),
+            false,
+        );
     }
     let mut keys: Vec<Key> = ["all", "default", "lo"]
         .iter()
@@ -326,8 +425,7 @@ fn ipv6_enabled(snap: &Snapshot) -> Check {
         keys.push(Key::ipv6_conf(up, "disable_ipv6"));
     }
     SysctlCheck {
-        id: "ipv6-enabled",
-        why,
+        info: &catalog::IPV6_ENABLED,
         wanted: "0",
         needs_fix: |v| v == Some("1"),
         pass: "IPv6 is enabled".into(),
@@ -346,8 +444,7 @@ fn forwarding(snap: &Snapshot, exp: &Expectations) -> Check {
         wanted.push(Key::parse("net.ipv4.ip_forward"));
     }
     SysctlCheck {
-        id: "forwarding",
-        why: "pod traffic is routed through the node; without forwarding it stops at the node",
+        info: &catalog::FORWARDING,
         wanted: "1",
         needs_fix: |v| v != Some("1"),
         pass: format!("forwarding is on for {}", families_to_string(&exp.families)),
@@ -358,17 +455,15 @@ fn forwarding(snap: &Snapshot, exp: &Expectations) -> Check {
 }
 
 fn uplink(snap: &Snapshot, exp: &Expectations) -> Check {
-    let why = "the uplink carries node and pod traffic; the kernel turns IPv6 off on links with an MTU below 1280";
     let Some(name) = &snap.uplink.name else {
-        return Check {
-            id: "uplink",
-            status: CheckStatus::Fail,
-            summary: "no uplink interface".into(),
-            read: vec![snap.uplink.reason.clone()],
-            why: why.into(),
-            fix: Some("add a default route, or name the interface with --uplink".into()),
-            fixable: false,
-        };
+        return Check::new(
+            &catalog::UPLINK,
+            CheckStatus::Fail,
+            "no uplink interface".into(),
+            vec![snap.uplink.reason.clone()],
+            Some("add a default route, or name the interface with --uplink".into()),
+            false,
+        );
     };
     let link = snap.interfaces.link(name);
     let mtu = link.map(|l| l.mtu).unwrap_or(0);
@@ -394,15 +489,7 @@ fn uplink(snap: &Snapshot, exp: &Expectations) -> Check {
     } else {
         (CheckStatus::Pass, format!("uplink {name}, MTU {mtu}"), None)
     };
-    Check {
-        id: "uplink",
-        status,
-        summary,
-        read,
-        why: why.into(),
-        fix,
-        fixable: false,
-    }
+    Check::new(&catalog::UPLINK, status, summary, read, fix, false)
 }
 
 fn accept_ra(snap: &Snapshot) -> Check {
@@ -427,7 +514,6 @@ fn accept_ra(snap: &Snapshot) -> Check {
         "router advertisements configure {up}: {}",
         if in_use { "yes" } else { "no sign of it" }
     ));
-    let why = "with forwarding on, the kernel ignores router advertisements unless accept_ra = 2, and drops the default route it learned from them (k3s issue 5019)";
     let forwarding_on = snap.value(&fwd_key) == Some("1");
     let (status, summary, fix) = match snap.value(&ra_key) {
         Some("1") if in_use => (
@@ -456,15 +542,8 @@ fn accept_ra(snap: &Snapshot) -> Check {
             None,
         ),
     };
-    Check {
-        id: "accept-ra",
-        status,
-        summary,
-        read,
-        why: why.into(),
-        fixable: fix.is_some(),
-        fix,
-    }
+    let fixable = fix.is_some();
+    Check::new(&catalog::ACCEPT_RA, status, summary, read, fix, fixable)
 }
 
 fn describe_address(a: &Address) -> String {
@@ -514,7 +593,6 @@ fn uplink_address(snap: &Snapshot, exp: &Expectations) -> Check {
         .collect();
     let global = usable.iter().find(|a| !is_ula(&a.addr));
     let ula = usable.iter().find(|a| is_ula(&a.addr));
-    let why = "the node needs a stable IPv6 address on the uplink: temporary addresses change, deprecated ones are being retired, tentative or dadfailed ones cannot be used";
     let (status, summary, fix) = match (global, ula) {
         (Some(a), _) => (
             CheckStatus::Pass,
@@ -537,15 +615,7 @@ fn uplink_address(snap: &Snapshot, exp: &Expectations) -> Check {
             Some(format!("configure a global IPv6 address on {up} (static, SLAAC or DHCPv6) that is not temporary, deprecated, tentative or dadfailed")),
         ),
     };
-    Check {
-        id: "uplink-address",
-        status,
-        summary,
-        read,
-        why: why.into(),
-        fix,
-        fixable: false,
-    }
+    Check::new(&catalog::UPLINK_ADDRESS, status, summary, read, fix, false)
 }
 
 fn default_routes(snap: &Snapshot, exp: &Expectations) -> Check {
@@ -568,27 +638,24 @@ fn default_routes(snap: &Snapshot, exp: &Expectations) -> Check {
             }
         }
     }
-    let why = "the kubelet and the CNI pick node addresses and egress paths from the default route of each family";
     if missing.is_empty() {
-        Check {
-            id: "default-route",
-            status: CheckStatus::Pass,
-            summary: format!("default route for {}", families_to_string(&exp.families)),
+        Check::new(
+            &catalog::DEFAULT_ROUTE,
+            CheckStatus::Pass,
+            format!("default route for {}", families_to_string(&exp.families)),
             read,
-            why: why.into(),
-            fix: None,
-            fixable: false,
-        }
+            None,
+            false,
+        )
     } else {
-        Check {
-            id: "default-route",
-            status: CheckStatus::Fail,
-            summary: format!("no default route for {}", families_to_string(&missing)),
+        Check::new(
+            &catalog::DEFAULT_ROUTE,
+            CheckStatus::Fail,
+            format!("no default route for {}", families_to_string(&missing)),
             read,
-            why: why.into(),
-            fix: Some("configure a default route (statically, or from router advertisements with accept_ra = 2 when forwarding is on)".into()),
-            fixable: false,
-        }
+            Some("configure a default route (statically, or from router advertisements with accept_ra = 2 when forwarding is on)".into()),
+            false,
+        )
     }
 }
 
@@ -602,22 +669,20 @@ fn node_ips_check(ips: &NodeIps, exp: &Expectations) -> Check {
             (None, _) => format!("{}: none ({})", c.family, c.reason),
         })
         .collect();
-    let why = "the kubelet registers the node with one IP per cluster family; a family without a node IP breaks dual-stack and IPv6-only services";
     if ips.complete() {
-        Check {
-            id: "node-ips",
-            status: CheckStatus::Pass,
-            summary: format!("node IPs {}", ips.kubelet_value()),
+        Check::new(
+            &catalog::NODE_IPS,
+            CheckStatus::Pass,
+            format!("node IPs {}", ips.kubelet_value()),
             read,
-            why: why.into(),
-            fix: None,
-            fixable: false,
-        }
+            None,
+            false,
+        )
     } else {
-        Check {
-            id: "node-ips",
-            status: CheckStatus::Fail,
-            summary: format!(
+        Check::new(
+            &catalog::NODE_IPS,
+            CheckStatus::Fail,
+            format!(
                 "no usable node IP for {}",
                 ips.choices
                     .iter()
@@ -627,14 +692,13 @@ fn node_ips_check(ips: &NodeIps, exp: &Expectations) -> Check {
                     .join(", ")
             ),
             read,
-            why: why.into(),
-            fix: Some(if exp.node_ips.is_empty() {
+            Some(if exp.node_ips.is_empty() {
                 "configure a usable address for each family on the uplink, or pass --node-ip".into()
             } else {
                 "pass node IPs that are configured on this host".into()
             }),
-            fixable: false,
-        }
+            false,
+        )
     }
 }
 
@@ -649,33 +713,34 @@ fn proxy_ndp(snap: &Snapshot) -> Check {
         on |= snap.value(&key) == Some("1");
         fix = Some(fix_with(&[(key, "1")]));
     }
-    Check {
-        id: "proxy-ndp",
-        status: if on { CheckStatus::Pass } else { CheckStatus::Fail },
-        summary: if on {
+    Check::new(
+        &catalog::PROXY_NDP,
+        if on {
+            CheckStatus::Pass
+        } else {
+            CheckStatus::Fail
+        },
+        if on {
             "NDP proxying is on".into()
         } else {
             "NDP proxying is off on the uplink".into()
         },
         read,
-        why: "in NDP-proxy mode the upstream router finds pod addresses by neighbour solicitation on the uplink".into(),
-        fixable: !on && fix.is_some(),
-        fix: if on { None } else { fix },
-    }
+        if on { None } else { fix.clone() },
+        !on && fix.is_some(),
+    )
 }
 
 fn bridge_netfilter(snap: &Snapshot, exp: &Expectations) -> Check {
-    let why = "kube-proxy in iptables mode must see traffic between pods on the same bridge (br_netfilter, bridge-nf-call-ip6tables)";
     if !snap.bridge_netfilter_loaded {
-        return Check {
-            id: "bridge-netfilter",
-            status: CheckStatus::Warn,
-            summary: "br_netfilter is not loaded".into(),
-            read: vec!["/proc/sys/net/bridge does not exist".into()],
-            why: why.into(),
-            fix: Some("modprobe br_netfilter; echo br_netfilter > /etc/modules-load.d/kube6.conf; then kube6 host fix".into()),
-            fixable: false,
-        };
+        return Check::new(
+            &catalog::BRIDGE_NETFILTER,
+            CheckStatus::Warn,
+            "br_netfilter is not loaded".into(),
+            vec!["/proc/sys/net/bridge does not exist".into()],
+            Some("modprobe br_netfilter; echo br_netfilter > /etc/modules-load.d/kube6.conf; then kube6 host fix".into()),
+            false,
+        );
     }
     let mut keys = Vec::new();
     if exp.has(Family::IPv6) {
@@ -685,8 +750,7 @@ fn bridge_netfilter(snap: &Snapshot, exp: &Expectations) -> Check {
         keys.push(Key::parse("net.bridge.bridge-nf-call-iptables"));
     }
     SysctlCheck {
-        id: "bridge-netfilter",
-        why,
+        info: &catalog::BRIDGE_NETFILTER,
         wanted: "1",
         needs_fix: |v| v != Some("1"),
         pass: "bridged traffic goes through the packet filter".into(),
@@ -712,22 +776,20 @@ fn packet_filter(snap: &Snapshot, exp: &Expectations) -> Check {
     } else {
         format!("found: {}", snap.packet_filter_tools.join(", "))
     }];
-    let why = "kube-proxy and most CNIs program the kernel's packet filter; tools on the node are needed to inspect and debug it";
     if found.is_empty() {
-        Check {
-            id: "packet-filter",
-            status: CheckStatus::Warn,
-            summary: format!("neither {} found on the node", wanted.join(" nor ")),
+        Check::new(
+            &catalog::PACKET_FILTER,
+            CheckStatus::Warn,
+            format!("neither {} found on the node", wanted.join(" nor ")),
             read,
-            why: why.into(),
-            fix: Some("install iptables (ip6tables) or nftables".into()),
-            fixable: false,
-        }
+            Some("install iptables (ip6tables) or nftables".into()),
+            false,
+        )
     } else {
-        Check {
-            id: "packet-filter",
-            status: CheckStatus::Pass,
-            summary: format!(
+        Check::new(
+            &catalog::PACKET_FILTER,
+            CheckStatus::Pass,
+            format!(
                 "{} available",
                 found
                     .iter()
@@ -736,10 +798,9 @@ fn packet_filter(snap: &Snapshot, exp: &Expectations) -> Check {
                     .join(", ")
             ),
             read,
-            why: why.into(),
-            fix: None,
-            fixable: false,
-        }
+            None,
+            false,
+        )
     }
 }
 
@@ -779,39 +840,36 @@ fn hostname(snap: &Snapshot, exp: &Expectations) -> Check {
             missing.push(family);
         }
     }
-    let why = "k0s in dual-stack takes the node IPs from the hostname's answers and stops when a family is missing; kubelets fall back to them too";
     if missing.is_empty() {
-        return Check {
-            id: "hostname",
-            status: CheckStatus::Pass,
-            summary: format!(
+        return Check::new(
+            &catalog::HOSTNAME,
+            CheckStatus::Pass,
+            format!(
                 "{name} resolves to this node's addresses in {}",
                 families_to_string(&exp.families)
             ),
             read,
-            why: why.into(),
-            fix: None,
-            fixable: false,
-        };
+            None,
+            false,
+        );
     }
-    Check {
-        id: "hostname",
-        status: if exp.dual_stack() {
+    Check::new(
+        &catalog::HOSTNAME,
+        if exp.dual_stack() {
             CheckStatus::Fail
         } else {
             CheckStatus::Warn
         },
-        summary: format!(
+        format!(
             "{name} does not resolve to a usable address of this node in {}",
             families_to_string(&missing)
         ),
         read,
-        why: why.into(),
-        fix: Some(format!(
+        Some(format!(
             "add AAAA/A records (or /etc/hosts lines) for {name} with this node's addresses, or set the kubelet's --node-ip explicitly"
         )),
-        fixable: false,
-    }
+        false,
+    )
 }
 
 fn dns64(snap: &Snapshot, exp: &Expectations) -> Check {
@@ -826,54 +884,48 @@ fn dns64(snap: &Snapshot, exp: &Expectations) -> Check {
         ),
         Err(e) => format!("ipv4only.arpa lookup failed: {e}"),
     }];
-    let why = "without IPv4, a node reaches IPv4-only hosts (many container registries) only through DNS64 and NAT64";
     if !snap.dns64.prefixes.is_empty() {
         let prefixes: Vec<String> = snap.dns64.prefixes.iter().map(|p| p.to_string()).collect();
         read.push(format!("NAT64 prefix (RFC 7050): {}", prefixes.join(", ")));
-        return Check {
-            id: "dns64",
-            status: CheckStatus::Pass,
-            summary: format!("DNS64 present, NAT64 prefix {}", prefixes.join(", ")),
+        return Check::new(
+            &catalog::DNS64,
+            CheckStatus::Pass,
+            format!("DNS64 present, NAT64 prefix {}", prefixes.join(", ")),
             read,
-            why: why.into(),
-            fix: None,
-            fixable: false,
-        };
+            None,
+            false,
+        );
     }
     let ipv6_only = !exp.has(Family::IPv4);
     let fix = "use a DNS64 resolver with a NAT64 gateway on the path, or run the nodes dual-stack with an IPv6-only cluster (hybrid: the node keeps IPv4 for pulling images, pods and services stay IPv6)";
     if exp.require_dns64 {
-        Check {
-            id: "dns64",
-            status: CheckStatus::Fail,
-            summary: "no DNS64: no NAT64 prefix found (required)".into(),
+        Check::new(
+            &catalog::DNS64,
+            CheckStatus::Fail,
+            "no DNS64: no NAT64 prefix found (required)".into(),
             read,
-            why: why.into(),
-            fix: Some(fix.into()),
-            fixable: false,
-        }
+            Some(fix.into()),
+            false,
+        )
     } else if ipv6_only {
-        Check {
-            id: "dns64",
-            status: CheckStatus::Warn,
-            summary:
-                "no DNS64: IPv4-only registries and hosts cannot be reached from an IPv6-only node"
-                    .into(),
+        Check::new(
+            &catalog::DNS64,
+            CheckStatus::Warn,
+            "no DNS64: IPv4-only registries and hosts cannot be reached from an IPv6-only node"
+                .into(),
             read,
-            why: why.into(),
-            fix: Some(fix.into()),
-            fixable: false,
-        }
+            Some(fix.into()),
+            false,
+        )
     } else {
-        Check {
-            id: "dns64",
-            status: CheckStatus::Pass,
-            summary: "no DNS64, not needed: the cluster has IPv4".into(),
+        Check::new(
+            &catalog::DNS64,
+            CheckStatus::Pass,
+            "no DNS64, not needed: the cluster has IPv4".into(),
             read,
-            why: why.into(),
-            fix: None,
-            fixable: false,
-        }
+            None,
+            false,
+        )
     }
 }
 
@@ -897,26 +949,24 @@ fn persistence(snap: &Snapshot, exp: &Expectations) -> Check {
             runtime_only.push((s.key.clone(), s.value.clone()));
         }
     }
-    let why = "values set at runtime but absent from /etc/sysctl.conf and /etc/sysctl.d are lost on reboot";
     if runtime_only.is_empty() {
-        Check {
-            id: "persistence",
-            status: CheckStatus::Pass,
-            summary: "the settings that are in place survive a reboot".into(),
+        Check::new(
+            &catalog::PERSISTENCE,
+            CheckStatus::Pass,
+            "the settings that are in place survive a reboot".into(),
             read,
-            why: why.into(),
-            fix: None,
-            fixable: false,
-        }
+            None,
+            false,
+        )
     } else {
         let pairs: Vec<(Key, &str)> = runtime_only
             .iter()
             .map(|(k, v)| (k.clone(), v.as_str()))
             .collect();
-        Check {
-            id: "persistence",
-            status: CheckStatus::Warn,
-            summary: format!(
+        Check::new(
+            &catalog::PERSISTENCE,
+            CheckStatus::Warn,
+            format!(
                 "set at runtime only, lost on reboot: {}",
                 runtime_only
                     .iter()
@@ -925,10 +975,9 @@ fn persistence(snap: &Snapshot, exp: &Expectations) -> Check {
                     .join(", ")
             ),
             read,
-            why: why.into(),
-            fix: Some(fix_with(&pairs).replace("(sets", "(persists")),
-            fixable: true,
-        }
+            Some(fix_with(&pairs).replace("(sets", "(persists")),
+            true,
+        )
     }
 }
 
@@ -1012,7 +1061,12 @@ pub(crate) mod tests {
         ] {
             assert_eq!(status(&report, id), CheckStatus::Pass, "{id}: {report:#?}");
         }
-        assert!(report.get("proxy-ndp").is_none());
+        assert_eq!(status(&report, "proxy-ndp"), CheckStatus::Skip);
+        assert_eq!(
+            report.checks.len(),
+            catalog::ALL.len(),
+            "every check is reported"
+        );
     }
 
     #[test]
@@ -1183,5 +1237,158 @@ pub(crate) mod tests {
         assert_eq!(c.status, CheckStatus::Warn);
         assert!(c.summary.contains("net.ipv6.conf.all.forwarding"), "{c:?}");
         assert!(!c.summary.contains("disable_ipv6"), "{c:?}");
+    }
+
+    type Case = fn() -> (Snapshot, Expectations);
+
+    fn ready() -> (Snapshot, Expectations) {
+        (snapshot(), Expectations::default())
+    }
+
+    fn ndp_proxy_mode() -> Expectations {
+        Expectations {
+            upstream: Some(Upstream::NdpProxy),
+            ..Expectations::default()
+        }
+    }
+
+    /// For every check of the catalog: a node where it passes and one where it does not.
+    fn cases() -> Vec<(&'static str, Case, Case)> {
+        vec![
+            ("ipv6-enabled", ready, || {
+                let mut snap = snapshot();
+                set(&mut snap, "net.ipv6.conf.lo.disable_ipv6", "1");
+                (snap, Expectations::default())
+            }),
+            ("forwarding", ready, || {
+                let mut snap = snapshot();
+                set(&mut snap, "net.ipv6.conf.all.forwarding", "0");
+                (snap, Expectations::default())
+            }),
+            ("uplink", ready, || {
+                let mut snap = snapshot();
+                snap.interfaces.links[1].mtu = 1200;
+                (snap, Expectations::default())
+            }),
+            ("accept-ra", ready, || {
+                let mut snap = snapshot();
+                snap.interfaces.routes[0].protocol = "ra".into();
+                (snap, Expectations::default())
+            }),
+            ("uplink-address", ready, || {
+                let mut snap = snapshot();
+                snap.interfaces
+                    .addresses
+                    .retain(|a| !(a.ifname == "eth0" && a.addr.is_ipv6()));
+                (snap, Expectations::default())
+            }),
+            ("default-route", ready, || {
+                let mut snap = snapshot();
+                snap.interfaces.routes.clear();
+                (snap, Expectations::default())
+            }),
+            ("node-ips", ready, || {
+                let exp = Expectations {
+                    node_ips: vec!["2001:db8:9::9".parse().unwrap()],
+                    ..Expectations::default()
+                };
+                (snapshot(), exp)
+            }),
+            (
+                "proxy-ndp",
+                || {
+                    let mut snap = snapshot();
+                    set(&mut snap, "net.ipv6.conf.eth0.proxy_ndp", "1");
+                    (snap, ndp_proxy_mode())
+                },
+                || (snapshot(), ndp_proxy_mode()),
+            ),
+            ("bridge-netfilter", ready, || {
+                let mut snap = snapshot();
+                snap.bridge_netfilter_loaded = false;
+                (snap, Expectations::default())
+            }),
+            ("packet-filter", ready, || {
+                let mut snap = snapshot();
+                snap.packet_filter_tools.clear();
+                (snap, Expectations::default())
+            }),
+            ("hostname", ready, || {
+                let mut snap = snapshot();
+                snap.hostname.result = Ok(vec![]);
+                (snap, Expectations::default())
+            }),
+            (
+                "dns64",
+                || {
+                    let mut snap = snapshot();
+                    let answer = "64:ff9b::c000:aa".parse().unwrap();
+                    snap.dns64 = Dns64Probe {
+                        answers: Ok(vec![answer]),
+                        prefixes: vec![crate::dns::nat64_prefix(answer).unwrap()],
+                    };
+                    (snap, Expectations::default())
+                },
+                ready,
+            ),
+            ("persistence", ready, || {
+                let mut snap = snapshot();
+                snap.persisted = Persisted::default();
+                (snap, Expectations::default())
+            }),
+        ]
+    }
+
+    #[test]
+    fn every_check_has_a_passing_and_a_failing_case() {
+        let cases = cases();
+        for info in catalog::ALL {
+            let (_, pass, fail) = cases
+                .iter()
+                .find(|(name, _, _)| *name == info.name)
+                .unwrap_or_else(|| panic!("{} {} has no cases", info.id, info.name));
+            let (snap, exp) = pass();
+            let report = run_checks(&snap, &exp);
+            let check = report.get(info.id).unwrap();
+            assert_eq!(check.status, CheckStatus::Pass, "{}: {check:#?}", info.name);
+            assert_eq!(check.why, info.why);
+            let (snap, exp) = fail();
+            let report = run_checks(&snap, &exp);
+            let check = report.get(info.id).unwrap();
+            assert!(
+                matches!(check.status, CheckStatus::Warn | CheckStatus::Fail),
+                "{}: {check:#?}",
+                info.name
+            );
+            assert!(
+                check.fix.is_some(),
+                "{}: a check that does not pass says how to fix it",
+                info.name
+            );
+        }
+        assert_eq!(
+            cases.len(),
+            catalog::ALL.len(),
+            "cases for checks not in the catalog"
+        );
+    }
+
+    #[test]
+    fn ignored_checks_are_reported_and_do_not_fail_the_node() {
+        let mut snap = snapshot();
+        set(&mut snap, "net.ipv6.conf.all.forwarding", "0");
+        let mut report = run_checks(&snap, &Expectations::default());
+        assert!(report.failed());
+        report.ignore(&IgnoreSet::parse(["forwarding", "K6H012"]).unwrap());
+        assert!(!report.failed(), "{report:#?}");
+        let c = report.get("K6H002").unwrap();
+        assert_eq!(c.status, CheckStatus::Ignored);
+        assert_eq!(c.ignored_status, Some(CheckStatus::Fail));
+        // dns64 warned: ignored too; a passing check named in --ignore stays a pass.
+        assert_eq!(status(&report, "dns64"), CheckStatus::Ignored);
+        let mut report = run_checks(&snapshot(), &Expectations::default());
+        report.ignore(&IgnoreSet::parse(["all"]).unwrap());
+        assert_eq!(status(&report, "forwarding"), CheckStatus::Pass);
+        assert_eq!(report.status, CheckStatus::Pass);
     }
 }

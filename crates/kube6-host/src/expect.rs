@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::Error;
 
 /// How pod and service ranges are made reachable from the upstream network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::VariantArray)]
 #[serde(rename_all = "kebab-case")]
 pub enum Upstream {
     /// The upstream router has routes to the pod prefixes.
@@ -30,6 +30,9 @@ pub enum Upstream {
 }
 
 impl Upstream {
+    /// Every mode (derived).
+    pub const ALL: &'static [Upstream] = <Upstream as strum::VariantArray>::VARIANTS;
+
     pub fn as_str(self) -> &'static str {
         match self {
             Upstream::Routed => "routed",
@@ -149,7 +152,7 @@ impl Expectations {
                 self.families
             )));
         }
-        for family in Family::ALL {
+        for &family in Family::ALL {
             let of_family: Vec<_> = self
                 .node_ips
                 .iter()

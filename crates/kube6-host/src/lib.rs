@@ -12,6 +12,7 @@
 //!   report). They take a [`Snapshot`] and never touch the system, so they are tested with fixtures.
 //! - [`fix`]: turns the settings the checks want into one sysctl.d file and runtime writes.
 
+pub mod catalog;
 pub mod checks;
 pub mod dns;
 pub mod error;
@@ -22,6 +23,7 @@ pub mod nodeip;
 pub mod snapshot;
 pub mod sysctl;
 
+pub use catalog::{CheckInfo, IgnoreSet};
 pub use checks::{Check, CheckStatus, Report};
 pub use error::Error;
 pub use expect::{Expectations, Upstream};

@@ -16,7 +16,7 @@ use crate::source::Located;
 use crate::version::Version;
 
 /// The input formats kube6 reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::VariantArray)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
     /// kube6's own `ClusterNetwork` (`kube6.dev/v1alpha1`).
@@ -36,15 +36,8 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 7] = [
-        Format::Kube6,
-        Format::K0s,
-        Format::Kubeadm,
-        Format::K3s,
-        Format::Rke2,
-        Format::K3sArgs,
-        Format::Kkp,
-    ];
+    /// Every variant, in declaration order (derived: a new variant cannot be left out).
+    pub const ALL: &'static [Format] = <Format as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -84,19 +77,24 @@ impl FromStr for Format {
     type Err = String;
     fn from_str(s: &str) -> Result<Format, String> {
         Format::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|f| f.as_str().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
                 format!(
                     "unknown format {s:?}: use one of {}",
-                    Format::ALL.map(|f| f.as_str()).join(", ")
+                    Format::ALL
+                        .iter()
+                        .map(|f| f.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             })
     }
 }
 
 /// A Kubernetes distribution whose defaults and checks apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::VariantArray)]
 #[serde(rename_all = "kebab-case")]
 pub enum Distribution {
     K0s,
@@ -107,13 +105,8 @@ pub enum Distribution {
 }
 
 impl Distribution {
-    pub const ALL: [Distribution; 5] = [
-        Distribution::K0s,
-        Distribution::K3s,
-        Distribution::Rke2,
-        Distribution::Kubeadm,
-        Distribution::Kkp,
-    ];
+    /// Every variant, in declaration order (derived: a new variant cannot be left out).
+    pub const ALL: &'static [Distribution] = <Distribution as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -141,19 +134,24 @@ impl FromStr for Distribution {
     type Err = String;
     fn from_str(s: &str) -> Result<Distribution, String> {
         Distribution::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|d| d.as_str().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
                 format!(
                     "unknown distribution {s:?}: use one of {}",
-                    Distribution::ALL.map(|d| d.as_str()).join(", ")
+                    Distribution::ALL
+                        .iter()
+                        .map(|d| d.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             })
     }
 }
 
 /// A CNI plugin whose rules apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::VariantArray)]
 #[serde(rename_all = "kebab-case")]
 pub enum Cni {
     KubeRouter,
@@ -166,14 +164,8 @@ pub enum Cni {
 }
 
 impl Cni {
-    pub const ALL: [Cni; 6] = [
-        Cni::KubeRouter,
-        Cni::Calico,
-        Cni::Canal,
-        Cni::Cilium,
-        Cni::Flannel,
-        Cni::Custom,
-    ];
+    /// Every variant, in declaration order (derived: a new variant cannot be left out).
+    pub const ALL: &'static [Cni] = <Cni as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -203,19 +195,24 @@ impl FromStr for Cni {
             _ => norm,
         };
         Cni::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|c| c.as_str() == norm)
             .ok_or_else(|| {
                 format!(
                     "unknown CNI {s:?}: use one of {}",
-                    Cni::ALL.map(|c| c.as_str()).join(", ")
+                    Cni::ALL
+                        .iter()
+                        .map(|c| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             })
     }
 }
 
 /// How pod addresses of one family reach (and are reached from) outside the cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::VariantArray)]
 #[serde(rename_all = "kebab-case")]
 pub enum UpstreamMode {
     /// The upstream network routes the pod range to the nodes (static routes or a routed prefix).
@@ -229,12 +226,8 @@ pub enum UpstreamMode {
 }
 
 impl UpstreamMode {
-    pub const ALL: [UpstreamMode; 4] = [
-        UpstreamMode::Routed,
-        UpstreamMode::NdpProxy,
-        UpstreamMode::Bgp,
-        UpstreamMode::Masquerade,
-    ];
+    /// Every variant, in declaration order (derived: a new variant cannot be left out).
+    pub const ALL: &'static [UpstreamMode] = <UpstreamMode as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -256,12 +249,17 @@ impl FromStr for UpstreamMode {
             other => other,
         };
         UpstreamMode::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|m| m.as_str() == norm)
             .ok_or_else(|| {
                 format!(
                     "unknown upstream mode {s:?}: use one of {}",
-                    UpstreamMode::ALL.map(|m| m.as_str()).join(", ")
+                    UpstreamMode::ALL
+                        .iter()
+                        .map(|m| m.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             })
     }
@@ -632,4 +630,34 @@ fn families(ranges: &[Located<CidrValue>]) -> Vec<Family> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Every variant (the lists are derived) reads back from its own name, and the names are
+    /// distinct: a new variant is parsed, listed in `--help` and goes through the goldens.
+    #[test]
+    fn every_variant_parses_from_its_name() {
+        fn check<T: Copy + PartialEq + fmt::Debug + FromStr<Err = String>>(
+            all: &[T],
+            name: impl Fn(T) -> &'static str,
+        ) {
+            let mut names: Vec<&str> = all.iter().map(|v| name(*v)).collect();
+            for v in all {
+                assert_eq!(name(*v).parse::<T>(), Ok(*v));
+            }
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), all.len(), "two variants share a name");
+        }
+        check(Format::ALL, Format::as_str);
+        check(Distribution::ALL, Distribution::as_str);
+        check(Cni::ALL, Cni::as_str);
+        check(UpstreamMode::ALL, UpstreamMode::as_str);
+        assert_eq!(Format::ALL.len(), 7);
+        assert!(Format::ALL.contains(&Format::K3sArgs));
+    }
 }

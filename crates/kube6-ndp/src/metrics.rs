@@ -114,7 +114,7 @@ impl Metrics {
             "# HELP kube6_ndp_drops_total Solicitations not answered, by reason.\n\
              # TYPE kube6_ndp_drops_total counter"
         );
-        for r in DropReason::ALL {
+        for &r in DropReason::ALL {
             let _ = writeln!(
                 out,
                 "kube6_ndp_drops_total{{reason=\"{}\"}} {}",
@@ -161,7 +161,7 @@ impl Metrics {
              # TYPE kube6_ndp_prefix_drops_total counter"
         );
         for c in &list {
-            for r in DropReason::ALL {
+            for &r in DropReason::ALL {
                 let v = load(&c.drops[r.index()]);
                 if v > 0 {
                     let _ = writeln!(

@@ -29,7 +29,7 @@ pub const OPT_TARGET_LLA: u8 = 2;
 pub const ND_MIN_LEN: usize = 24;
 
 /// Why a received frame is not acted upon. Each variant is a metrics label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, strum::VariantArray)]
 pub enum DropReason {
     /// Shorter than the headers it claims to carry.
     Truncated,
@@ -83,33 +83,8 @@ pub enum DropReason {
 }
 
 impl DropReason {
-    /// Every reason, in a fixed order (index = position).
-    pub const ALL: [DropReason; 24] = [
-        DropReason::Truncated,
-        DropReason::NotIpv6,
-        DropReason::NotIcmpv6,
-        DropReason::WrongType,
-        DropReason::HopLimit,
-        DropReason::Checksum,
-        DropReason::Code,
-        DropReason::Length,
-        DropReason::MulticastTarget,
-        DropReason::ZeroLengthOption,
-        DropReason::TruncatedOption,
-        DropReason::MulticastSource,
-        DropReason::DadDestination,
-        DropReason::DadSourceLinkLayer,
-        DropReason::SolicitedToMulticast,
-        DropReason::OutsidePrefix,
-        DropReason::OwnAddress,
-        DropReason::OwnSource,
-        DropReason::RateLimited,
-        DropReason::NoRoute,
-        DropReason::ProbeTimeout,
-        DropReason::ProbeUnavailable,
-        DropReason::UplinkUnavailable,
-        DropReason::SendFailed,
-    ];
+    /// Every variant, in declaration order (derived: a new variant cannot be left out).
+    pub const ALL: &'static [DropReason] = <DropReason as strum::VariantArray>::VARIANTS;
 
     /// The metrics label of this reason.
     pub fn as_str(self) -> &'static str {

@@ -8,7 +8,19 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 /// An IP address family.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::VariantArray,
+)]
 pub enum Family {
     /// IPv4 (32-bit addresses).
     IPv4,
@@ -17,8 +29,8 @@ pub enum Family {
 }
 
 impl Family {
-    /// Both families, IPv4 first.
-    pub const ALL: [Family; 2] = [Family::IPv4, Family::IPv6];
+    /// Both families, IPv4 first (derived: declaration order).
+    pub const ALL: &'static [Family] = <Family as strum::VariantArray>::VARIANTS;
 
     /// The family of an address. An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is IPv6, as the
     /// kernel and Kubernetes treat it when it is written in IPv6 notation.

@@ -14,7 +14,19 @@ use crate::cidr::{contains_net, overlaps};
 
 /// A special-purpose range that must not hold pods or services (except
 /// [`SpecialRange::SharedAddressSpace`], which is reported for information only).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::VariantArray,
+)]
 pub enum SpecialRange {
     /// 0.0.0.0/32 and ::/128.
     Unspecified,
@@ -92,23 +104,8 @@ const PRIVATE_V4: &[IpNet] = &[
 ];
 
 impl SpecialRange {
-    /// Every special range, in declaration order.
-    pub const ALL: [SpecialRange; 14] = [
-        SpecialRange::Unspecified,
-        SpecialRange::Loopback,
-        SpecialRange::LinkLocal,
-        SpecialRange::Multicast,
-        SpecialRange::SiteLocal,
-        SpecialRange::Documentation,
-        SpecialRange::Ipv4Mapped,
-        SpecialRange::Discard,
-        SpecialRange::Teredo,
-        SpecialRange::Nat64WellKnown,
-        SpecialRange::Broadcast,
-        SpecialRange::ThisNetwork,
-        SpecialRange::Reserved,
-        SpecialRange::SharedAddressSpace,
-    ];
+    /// Every variant, in declaration order (derived: a new variant cannot be left out).
+    pub const ALL: &'static [SpecialRange] = <SpecialRange as strum::VariantArray>::VARIANTS;
 
     /// The CIDRs this special range consists of (both families where it has both).
     pub fn cidrs(&self) -> &'static [IpNet] {
@@ -219,7 +216,7 @@ mod tests {
 
     #[test]
     fn table_is_well_formed() {
-        for r in SpecialRange::ALL {
+        for &r in SpecialRange::ALL {
             assert!(!r.cidrs().is_empty());
             assert!(r.rfc().starts_with("RFC "));
             for c in r.cidrs() {

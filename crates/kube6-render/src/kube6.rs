@@ -197,7 +197,7 @@ pub fn document(cx: &Context<'_>) -> Result<Rendered, RenderError> {
         );
     }
     let mut upstream = Yaml::map::<&str>([]);
-    for family in Family::ALL {
+    for &family in Family::ALL {
         if let Some(u) = net.upstream_for(family) {
             let mut entry = Yaml::map([("mode", Yaml::str(mode(u.mode.value)))]);
             if let Some(uplink) = &u.uplink {

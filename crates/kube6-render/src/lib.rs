@@ -98,7 +98,7 @@ impl RenderError {
 }
 
 /// A distribution to render for (`--target`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::VariantArray)]
 pub enum Target {
     Kubeadm,
     K3s,
@@ -108,13 +108,8 @@ pub enum Target {
 }
 
 impl Target {
-    pub const ALL: [Target; 5] = [
-        Target::Kubeadm,
-        Target::K3s,
-        Target::Rke2,
-        Target::K0s,
-        Target::Kkp,
-    ];
+    /// Every variant, in declaration order (derived: a new variant cannot be left out).
+    pub const ALL: &'static [Target] = <Target as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -158,25 +153,43 @@ impl FromStr for Target {
     type Err = String;
     fn from_str(s: &str) -> Result<Target, String> {
         Target::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|t| t.as_str().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
                 format!(
                     "unknown target {s:?}: use one of {}",
-                    Target::ALL.map(|t| t.as_str()).join(", ")
+                    Target::ALL
+                        .iter()
+                        .map(|t| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             })
     }
 }
 
 /// The kubeadm API version to write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, strum::VariantArray)]
 pub enum KubeadmApi {
     /// `kubeadm.k8s.io/v1beta3`: extraArgs are mappings.
     V1beta3,
     /// `kubeadm.k8s.io/v1beta4`: extraArgs are lists of name/value entries.
     #[default]
     V1beta4,
+}
+
+impl KubeadmApi {
+    /// Every version kube6 writes (derived).
+    pub const ALL: &'static [KubeadmApi] = <KubeadmApi as strum::VariantArray>::VARIANTS;
+
+    /// The short name `--kubeadm-api` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KubeadmApi::V1beta3 => "v1beta3",
+            KubeadmApi::V1beta4 => "v1beta4",
+        }
+    }
 }
 
 impl FromStr for KubeadmApi {
@@ -276,5 +289,20 @@ pub fn convert(
             let cx = Context::new(net, plan, plan.distribution, None, kubeadm_api)?;
             kube6::document(&cx)
         }
+    }
+}
+
+#[cfg(test)]
+mod target_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Every target (the list is derived) reads back from its name and renders a format.
+    #[test]
+    fn every_target_parses_from_its_name() {
+        for target in Target::ALL {
+            assert_eq!(target.as_str().parse::<Target>(), Ok(*target));
+        }
+        assert!(Target::ALL.contains(&Target::Kkp));
     }
 }

@@ -78,7 +78,7 @@ fn check(name: &str, actual: &str) {
 fn every_target_and_layout() {
     for layout in LAYOUTS {
         let a = analyze(layout);
-        for target in Target::ALL {
+        for &target in Target::ALL {
             let request = Request {
                 target,
                 cni: None,
@@ -168,7 +168,8 @@ fn every_example_for_its_own_distribution() {
         let target = kube6_render::target_of(a.plan.source.format)
             .or_else(|| {
                 Target::ALL
-                    .into_iter()
+                    .iter()
+                    .copied()
                     .find(|t| t.distribution() == a.plan.distribution)
             })
             .unwrap();

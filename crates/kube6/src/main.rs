@@ -15,6 +15,7 @@
 mod commands;
 mod exit;
 mod output;
+mod values;
 
 use std::process::ExitCode;
 
@@ -44,8 +45,9 @@ enum Command {
     Rules(commands::rules::Args),
     /// Print the JSON Schema of kube6's ClusterNetwork.
     Schema(commands::schema::Args),
-    /// Print shell completions (bash, zsh, fish, elvish, powershell).
-    Completions {
+    /// Print the shell completion script (as `kubectl completion SHELL`).
+    #[command(alias = "completions")]
+    Completion {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
@@ -73,7 +75,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => commands::verify::run(args),
         Command::Rules(args) => commands::rules::run(args),
         Command::Schema(args) => commands::schema::run(args),
-        Command::Completions { shell } => {
+        Command::Completion { shell } => {
             // Into a buffer first: clap_complete panics when it cannot write (a closed pipe).
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "kube6", &mut script);

@@ -372,9 +372,22 @@ fn node_ip_takes_expectations_from_a_plan() {
 
 #[test]
 fn completions_and_man_pages() {
-    let out = kube6(&["completions", "bash"]);
+    // kubectl's spelling; the old one still works but is not advertised.
+    let out = kube6(&["completion", "bash"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("_kube6()"));
+    let old = kube6(&["completions", "bash"]);
+    assert_eq!(old.status.code(), Some(0));
+    assert_eq!(old.stdout, out.stdout);
+    let help = stdout(&kube6(&["--help"]));
+    assert!(help.contains("  completion "), "{help}");
+    assert!(!help.contains("completions"), "{help}");
+    // The script completes the enum-valued flags with their values.
+    let script = stdout(&kube6(&["completion", "bash"]));
+    assert!(
+        script.contains("kubeadm k3s rke2 k0s kkp"),
+        "--target values"
+    );
     let out = kube6(&["man"]);
     assert!(stdout(&out).contains(".TH kube6 1"));
     let out = kube6(&["man", "plan"]);
@@ -410,4 +423,102 @@ fn ndp_proxy_takes_its_prefixes_from_a_plan() {
         ]),
         &["--uplink"],
     );
+}
+
+/// `--help` lists what every enum-valued flag accepts, from the same derived lists the parsers
+/// use: a new format, CNI or target shows up without anyone editing a help text.
+#[test]
+fn help_lists_the_accepted_values() {
+    use kube6_model::model::{Cni, Format};
+    use kube6_render::{KubeadmApi, Target};
+    let names = |list: Vec<&str>| format!("[possible values: {}]", list.join(", "));
+    let formats = names(Format::ALL.iter().map(|f| f.as_str()).collect());
+    let written = names(
+        Format::ALL
+            .iter()
+            .filter(|f| **f != Format::K3sArgs)
+            .map(|f| f.as_str())
+            .collect(),
+    );
+    let cnis = names(Cni::ALL.iter().map(|c| c.as_str()).collect());
+    let targets = names(Target::ALL.iter().map(|t| t.as_str()).collect());
+    let apis = names(KubeadmApi::ALL.iter().map(|a| a.as_str()).collect());
+    let upstreams = names(
+        kube6_host::expect::Upstream::ALL
+            .iter()
+            .map(|u| u.as_str())
+            .collect(),
+    );
+    // The help is wrapped to the terminal's width: compare with the words rejoined.
+    let help = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.push("-h");
+        let out = kube6(&all);
+        assert_eq!(out.status.code(), Some(0));
+        stdout(&out)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for command in [
+        &["validate"][..],
+        &["plan"],
+        &["verify"],
+        &["host", "check"],
+    ] {
+        let text = help(command);
+        assert!(text.contains(&formats), "{command:?} --format: {text}");
+        assert!(text.contains(&cnis), "{command:?} --cni: {text}");
+    }
+    let render = help(&["render"]);
+    for expected in [&targets, &formats, &cnis, &apis] {
+        assert!(
+            render.contains(expected.as_str()),
+            "render lacks {expected}: {render}"
+        );
+    }
+    let convert = help(&["convert"]);
+    assert!(convert.contains(&written), "convert --to: {convert}");
+    assert!(convert.contains(&apis), "convert --kubeadm-api: {convert}");
+    let host = help(&["host", "check"]);
+    assert!(host.contains(&upstreams), "host check --upstream: {host}");
+    for command in [
+        &["ndp-proxy"][..],
+        &["plan"],
+        &["host", "fix"],
+        &["node-ip"],
+    ] {
+        let text = help(command);
+        assert!(text.contains("[possible values:"), "{command:?}: {text}");
+    }
+}
+
+/// docs/host.md's check table is the catalog's, and `--ignore` refuses names it does not know.
+#[test]
+fn host_check_catalog_docs_and_ignore() {
+    let docs = std::fs::read_to_string(root().join("docs/host.md")).unwrap();
+    let marker = "<!-- The table is generated: `kube6 host check --list-checks --markdown`";
+    let start = docs
+        .find(marker)
+        .expect("docs/host.md has the generated table");
+    let table: String = docs[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let generated = stdout(&kube6(&["host", "check", "--list-checks", "--markdown"]));
+    assert!(
+        table == generated,
+        "docs/host.md's check table is stale: replace it with `kube6 host check --list-checks --markdown`"
+    );
+    let out = kube6(&["host", "check", "--list-checks", "-o", "json"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list[0]["id"], "K6H001");
+    assert_eq!(list[0]["name"], "ipv6-enabled");
+    assert_usage_error(
+        &kube6(&["host", "check", "--ignore", "forwarding,nope"]),
+        &["unknown check \"nope\"", "K6H002 forwarding"],
+    );
+    assert_usage_error(&kube6(&["host", "fix", "--ignore", "nope"]), &["nope"]);
 }

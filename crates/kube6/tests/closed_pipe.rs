@@ -108,6 +108,7 @@ fn commands_that_need_no_privileges() {
         (vec!["rules", "--markdown"], 0),
         (vec!["rules", "-o", "yaml"], 0),
         (vec!["schema"], 0),
+        (vec!["completion", "bash"], 0),
         (vec!["completions", "zsh"], 0),
         (vec!["man"], 0),
         (vec!["man", "plan"], 0),

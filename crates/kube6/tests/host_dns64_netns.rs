@@ -46,7 +46,7 @@ fn dns64_check(node: &Netns, root: &TempDir, extra: &[&str]) -> (Option<i32>, se
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["id"] == "dns64")
+        .find(|c| c["name"] == "dns64")
         .unwrap_or_else(|| panic!("no dns64 check: {doc:#}"))
         .clone();
     (out.status.code(), check)

@@ -57,7 +57,7 @@ fn status<'a>(doc: &'a serde_json::Value, id: &str) -> &'a str {
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["id"] == id)
+        .find(|c| c["name"] == id)
         .unwrap_or_else(|| panic!("no check {id} in {doc:#}"))["status"]
         .as_str()
         .unwrap()
@@ -86,7 +86,11 @@ fn disabled_ipv6_fails_fix_repairs_and_second_fix_is_a_noop() {
     let text = host(&node, root.path(), &["check"]);
     assert_eq!(text.status.code(), Some(1), "{}", describe(&text));
     let text = stdout(&text);
-    assert!(text.contains("FAIL  ipv6-enabled"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("FAIL     K6H001  ipv6-enabled")),
+        "{text}"
+    );
     assert!(
         text.contains("read: net.ipv6.conf.lo.disable_ipv6 = 1"),
         "{text}"
@@ -97,6 +101,13 @@ fn disabled_ipv6_fails_fix_repairs_and_second_fix_is_a_noop() {
         "{text}"
     );
     assert!(text.contains("not ready:"), "{text}");
+    // Ignored, the failures are still shown but no longer fail the node.
+    let (code, doc) = check_json(&node, root.path(), &["--ignore", "all"]);
+    assert_eq!(code, Some(0), "{doc:#}");
+    assert_eq!(status(&doc, "ipv6-enabled"), "ignored", "{doc:#}");
+    let ipv6 = doc["checks"][0].clone();
+    assert_eq!(ipv6["id"], "K6H001");
+    assert_eq!(ipv6["ignoredStatus"], "fail", "{doc:#}");
     let yaml = host(&node, root.path(), &["check", "-o", "yaml"]);
     let yaml: serde_json::Value = serde_saphyr::from_str(&stdout(&yaml)).unwrap();
     assert_eq!(yaml["status"], "fail");

@@ -199,7 +199,7 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
     }
     if let Some(upstream) = spec.get("upstream") {
         let upstream = Fields::read(upstream, "spec.upstream", &["IPv4", "IPv6"], &[], notes)?;
-        for family in Family::ALL {
+        for &family in Family::ALL {
             if let Some(entry) = upstream.map(family.as_str(), UPSTREAM, &[], notes)? {
                 let mode = entry.string("mode")?.ok_or_else(|| {
                     ShapeError::new(

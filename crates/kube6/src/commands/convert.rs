@@ -11,7 +11,7 @@ use kube6_fs::write::{Replace, WriteError};
 use kube6_model::model::Format;
 use kube6_render::KubeadmApi;
 
-use super::emit::{parse_kubeadm_api, print_notes, recheck, refuse_invalid};
+use super::emit::{print_notes, recheck, refuse_invalid};
 use super::input::{InputArgs, read_input};
 use crate::exit::{CommandResult, Failure, Status};
 use crate::output;
@@ -42,8 +42,8 @@ pub struct Args {
     /// Configuration file (any format kube6 reads; - for standard input).
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
-    /// The format to write: k0s, kubeadm, k3s, rke2, kkp or kube6.
-    #[arg(long, value_name = "FORMAT", value_parser = parse_to)]
+    /// The format to write.
+    #[arg(long, value_name = "FORMAT", value_parser = crate::values::output_format())]
     pub to: Format,
     #[command(flatten)]
     pub input: InputArgs,
@@ -58,17 +58,8 @@ pub struct Args {
     #[arg(long, requires = "out")]
     pub force: bool,
     /// kubeadm API version to write.
-    #[arg(long, value_name = "VERSION", default_value = "v1beta4", value_parser = parse_kubeadm_api)]
+    #[arg(long, value_name = "VERSION", default_value = "v1beta4", value_parser = crate::values::kubeadm_api())]
     pub kubeadm_api: KubeadmApi,
-}
-
-fn parse_to(s: &str) -> Result<Format, String> {
-    match s.parse::<Format>()? {
-        Format::K3sArgs => {
-            Err("k3s-args is read, not written; use --to k3s for a config.yaml".to_string())
-        }
-        f => Ok(f),
-    }
 }
 
 pub fn run(args: Args) -> CommandResult {

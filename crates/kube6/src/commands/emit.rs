@@ -1,5 +1,4 @@
-//! What `render` and `convert` share before they write anything: the kubeadm API option,
-//! refusing an invalid plan, reading the rendered configuration back through kube6's own rules,
+//! What `render` and `convert` share before they write anything: refusing an invalid plan, reading the rendered configuration back through kube6's own rules,
 //! and the renderers' notes.
 
 use kube6_model::Analysis;
@@ -11,10 +10,6 @@ use kube6_render::{KubeadmApi, Rendered};
 use super::input::Source;
 use crate::exit::Status;
 use crate::output;
-
-pub fn parse_kubeadm_api(s: &str) -> Result<KubeadmApi, String> {
-    s.parse()
-}
 
 /// For an invalid plan: prints its diagnostics to stderr and returns exit status 1.
 pub fn refuse_invalid(source: &Source, analysis: &Analysis, what: &str) -> Option<Status> {

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use kube6_host::catalog::{self, IgnoreSet};
 use kube6_host::checks::run_checks;
 use kube6_host::dns::SystemResolver;
 use kube6_host::expect::{
@@ -135,9 +136,9 @@ pub struct HostArgs {
     /// The interface facing the upstream network (default: the interface of the default route).
     #[arg(long, value_name = "IF")]
     pub uplink: Option<String>,
-    /// How pod ranges reach the upstream network: routed, ndp-proxy, bgp or nat.
-    #[arg(long, value_name = "MODE")]
-    pub upstream: Option<String>,
+    /// How pod ranges reach the upstream network.
+    #[arg(long, value_name = "MODE", value_parser = crate::values::upstream())]
+    pub upstream: Option<Upstream>,
     /// Fail (rather than warn) when no DNS64 resolver is found.
     #[arg(long)]
     pub require_dns64: bool,
@@ -150,6 +151,11 @@ pub struct HostArgs {
     /// The runtime sysctl tree (default: <root>/proc/sys).
     #[arg(long, value_name = "DIR")]
     pub proc_sys: Option<PathBuf>,
+    /// Checks whose failures and warnings do not count (ids or names, case-insensitive, or
+    /// `all`; see `host check --list-checks`): reported as ignored, they do not make the exit
+    /// status 1.
+    #[arg(long, value_name = "CHECK,...", value_delimiter = ',')]
+    pub ignore: Vec<String>,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
@@ -161,8 +167,8 @@ impl HostArgs {
         if self.uplink.is_some() {
             exp.uplink = self.uplink.clone();
         }
-        if let Some(s) = &self.upstream {
-            exp.upstream = Some(s.parse::<Upstream>().map_err(Failure::usage)?);
+        if self.upstream.is_some() {
+            exp.upstream = self.upstream;
         }
         exp.require_dns64 |= self.require_dns64;
         exp.allow_ula = self.allow_ula;
@@ -171,6 +177,10 @@ impl HostArgs {
 
     fn paths(&self) -> HostPaths {
         HostPaths::new(self.root.clone(), self.proc_sys.clone())
+    }
+
+    fn ignore_set(&self) -> Result<IgnoreSet, Failure> {
+        IgnoreSet::parse(self.ignore.iter().map(String::as_str)).map_err(Failure::usage)
     }
 }
 
@@ -184,6 +194,12 @@ pub enum HostCommand {
         /// Run `kube6 host fix` instead of only checking.
         #[arg(long)]
         fix: bool,
+        /// List the checks (id, name, what passes) and exit.
+        #[arg(long)]
+        list_checks: bool,
+        /// With --list-checks: the table of docs/host.md (Markdown).
+        #[arg(long, requires = "list_checks")]
+        markdown: bool,
     },
     /// Write the missing kernel settings into <root>/etc/sysctl.d/90-kube6.conf (atomically,
     /// leaving every other file alone), apply them, and check again. A second run changes nothing.
@@ -198,8 +214,18 @@ pub enum HostCommand {
 
 pub fn run(cmd: HostCommand) -> CommandResult {
     match cmd {
-        HostCommand::Check { args, fix: false } => check(&args),
-        HostCommand::Check { args, fix: true } => fix(&args, false),
+        HostCommand::Check {
+            args,
+            list_checks: true,
+            markdown,
+            ..
+        } => list_checks(args.output, markdown),
+        HostCommand::Check {
+            args, fix: false, ..
+        } => check(&args),
+        HostCommand::Check {
+            args, fix: true, ..
+        } => fix(&args, false),
         HostCommand::Fix { args, dry_run } => fix(&args, dry_run),
     }
 }
@@ -216,10 +242,46 @@ fn status_of(report: &Report) -> Status {
     }
 }
 
+/// `--list-checks`: the catalog, as a table, Markdown (docs/host.md) or one document.
+fn list_checks(format: OutputFormat, markdown: bool) -> CommandResult {
+    if markdown {
+        output::write_stdout(&catalog::markdown())?;
+        return Ok(Status::Ok);
+    }
+    match format {
+        OutputFormat::Text => {
+            let mut rows = vec![vec![
+                "id".to_string(),
+                "name".to_string(),
+                "passes when".to_string(),
+            ]];
+            for check in catalog::ALL {
+                rows.push(vec![
+                    check.id.to_string(),
+                    check.name.to_string(),
+                    check.title.to_string(),
+                ]);
+            }
+            output::write_stdout(&output::table(&rows, ""))?;
+        }
+        format => output::print_structured(&catalog::ALL, format)?,
+    }
+    Ok(Status::Ok)
+}
+
+/// The checks on the node as it is now, with `--ignore` applied.
+fn checks(args: &HostArgs, snap: &Snapshot, exp: &Expectations) -> Result<Report, Failure> {
+    let mut report = run_checks(snap, exp);
+    report.ignore(&args.ignore_set()?);
+    Ok(report)
+}
+
 fn check(args: &HostArgs) -> CommandResult {
+    let ignore = args.ignore_set()?;
     let exp = args.expectations()?;
     let snap = read(args, &exp)?;
-    let report = run_checks(&snap, &exp);
+    let mut report = run_checks(&snap, &exp);
+    report.ignore(&ignore);
     match args.output {
         OutputFormat::Text => output::write_stdout(&render_report(&report))?,
         format => output::print_structured(&report, format)?,
@@ -246,6 +308,7 @@ struct FixDocument<'a> {
 }
 
 fn fix(args: &HostArgs, dry_run: bool) -> CommandResult {
+    args.ignore_set()?;
     let exp = args.expectations()?;
     let paths = args.paths();
     let snap = read(args, &exp)?;
@@ -256,9 +319,9 @@ fn fix(args: &HostArgs, dry_run: bool) -> CommandResult {
         Some(fix::apply(&plan, &paths).map_err(Failure::failed)?)
     };
     let report = if dry_run {
-        run_checks(&snap, &exp)
+        checks(args, &snap, &exp)?
     } else {
-        run_checks(&read(args, &exp)?, &exp)
+        checks(args, &read(args, &exp)?, &exp)?
     };
     match args.output {
         OutputFormat::Text => output::write_stdout(&format!(
@@ -360,42 +423,68 @@ fn render_plan(plan: &FixPlan, applied: Option<&Applied>, dry_run: bool) -> Stri
 /// The report for people: one line per check, then what was read, why and the fix for those
 /// that did not pass.
 pub fn render_report(report: &Report) -> String {
-    let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    let width = report
+        .checks
+        .iter()
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or(0);
     let mut out = String::new();
     for c in &report.checks {
-        // Colour is stripped on the way out when stdout is not a terminal or NO_COLOR is set.
+        // Padded before painting, so that the escapes do not upset the alignment; colour is
+        // stripped on the way out when stdout is not a terminal or NO_COLOR is set.
+        let word = format!("{:<7}", c.status.as_str().to_ascii_uppercase());
         let word = match c.status {
-            CheckStatus::Pass => paint(output::GREEN, "PASS"),
-            CheckStatus::Warn => paint(output::YELLOW, "WARN"),
-            CheckStatus::Fail => paint(output::RED, "FAIL"),
+            CheckStatus::Pass => paint(output::GREEN, word),
+            CheckStatus::Skip => paint(output::DIM, word),
+            CheckStatus::Ignored => paint(output::BLUE, word),
+            CheckStatus::Warn => paint(output::YELLOW, word),
+            CheckStatus::Fail => paint(output::RED, word),
         };
-        out.push_str(&format!("{word}  {:width$}  {}\n", c.id, c.summary));
-        let indent = " ".repeat(width + 8);
+        let ignored = match c.ignored_status {
+            Some(was) => format!(" (would {}; ignored)", was.as_str()),
+            None => String::new(),
+        };
+        out.push_str(&format!(
+            "{word}  {}  {:width$}  {}{ignored}\n",
+            c.id, c.name, c.summary
+        ));
+        let indent = " ".repeat(width + 19);
         for line in &c.read {
             out.push_str(&format!("{indent}read: {line}\n"));
         }
-        if c.status != CheckStatus::Pass {
+        if matches!(
+            c.status,
+            CheckStatus::Warn | CheckStatus::Fail | CheckStatus::Ignored
+        ) {
             out.push_str(&format!("{indent}why:  {}\n", c.why));
             if let Some(fix) = &c.fix {
                 out.push_str(&format!("{indent}fix:  {fix}\n"));
             }
         }
     }
-    let (pass, warn, fail) = report
-        .checks
-        .iter()
-        .fold((0, 0, 0), |(p, w, f), c| match c.status {
-            CheckStatus::Pass => (p + 1, w, f),
-            CheckStatus::Warn => (p, w + 1, f),
-            CheckStatus::Fail => (p, w, f + 1),
-        });
+    let mut counts = vec![
+        format!("{} passed", report.count(CheckStatus::Pass)),
+        format!("{} warnings", report.count(CheckStatus::Warn)),
+        format!("{} failed", report.count(CheckStatus::Fail)),
+    ];
+    for (status, word) in [
+        (CheckStatus::Skip, "skipped"),
+        (CheckStatus::Ignored, "ignored"),
+    ] {
+        let n = report.count(status);
+        if n > 0 {
+            counts.push(format!("{n} {word}"));
+        }
+    }
     out.push_str(&format!(
-        "{}: {pass} passed, {warn} warnings, {fail} failed (families {}{})\n",
+        "{}: {} (families {}{})\n",
         if report.failed() {
             "not ready"
         } else {
             "ready"
         },
+        counts.join(", "),
         families_to_string(&report.families),
         report
             .uplink

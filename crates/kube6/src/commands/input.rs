@@ -20,27 +20,19 @@ pub const CONFIG_LIMIT: Limit = Limit {
 #[derive(Debug, Clone, clap::Args)]
 pub struct InputArgs {
     /// Input format, when detection from apiVersion/kind (or k3s keys) should not decide.
-    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    #[arg(long, value_name = "FORMAT", value_parser = crate::values::format())]
     pub format: Option<Format>,
     /// Feature gates given on the distribution's command line, e.g. IPv6SingleStack=true
     /// (as for `k0s controller --feature-gates`).
     #[arg(long, value_name = "K=V,...", value_delimiter = ',', value_parser = parse_gate)]
     pub feature_gates: Vec<(String, bool)>,
     /// The CNI, for formats that do not name one (kubeadm) or to override the input.
-    #[arg(long, value_name = "CNI", value_parser = parse_cni)]
+    #[arg(long, value_name = "CNI", value_parser = crate::values::cni())]
     pub cni: Option<Cni>,
     /// A k3s command line to read instead of a file, as the install flags are usually given:
     /// --k3s-args "server --node-ip 2001:db8::1 --cluster-cidr fd00:42::/56".
     #[arg(long, value_name = "ARGS")]
     pub k3s_args: Option<String>,
-}
-
-fn parse_format(s: &str) -> Result<Format, String> {
-    s.parse()
-}
-
-fn parse_cni(s: &str) -> Result<Cni, String> {
-    s.parse()
 }
 
 fn parse_gate(s: &str) -> Result<(String, bool), String> {

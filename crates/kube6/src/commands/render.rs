@@ -11,7 +11,7 @@ use anyhow::anyhow;
 use kube6_fs::{TreeError, TreeFile, TreeReport};
 use kube6_render::{KubeadmApi, RenderedFile, Request, Target};
 
-use super::emit::{parse_kubeadm_api, print_notes, recheck, refuse_invalid};
+use super::emit::{print_notes, recheck, refuse_invalid};
 use super::input::{InputArgs, read_input};
 use crate::exit::{CommandResult, Failure, Status};
 use crate::output;
@@ -22,7 +22,7 @@ pub struct Args {
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// The distribution to write files for.
-    #[arg(long, value_name = "TARGET", value_parser = parse_target)]
+    #[arg(long, value_name = "TARGET", value_parser = crate::values::target())]
     pub target: Target,
     #[command(flatten)]
     pub input: InputArgs,
@@ -38,12 +38,8 @@ pub struct Args {
     pub dry_run: bool,
     /// kubeadm API version to write (v1beta4 writes extraArgs as name/value lists, v1beta3
     /// as mappings).
-    #[arg(long, value_name = "VERSION", default_value = "v1beta4", value_parser = parse_kubeadm_api)]
+    #[arg(long, value_name = "VERSION", default_value = "v1beta4", value_parser = crate::values::kubeadm_api())]
     pub kubeadm_api: KubeadmApi,
-}
-
-fn parse_target(s: &str) -> Result<Target, String> {
-    s.parse()
 }
 
 pub fn run(args: Args) -> CommandResult {
