@@ -596,6 +596,11 @@ fn boolean(value: &Located<String>) -> Result<Located<bool>, ShapeError> {
     }
 }
 
+/// All items of a CIDR list flag, split as k3s splits them (spaces and empty items kept).
+fn cidr_items(values: &[Located<String>]) -> Vec<Located<String>> {
+    values.iter().flat_map(walk::split_cidr_list).collect()
+}
+
 /// All items of a list flag, comma-separated strings split, in order.
 fn items(values: &[Located<String>]) -> Vec<Located<String>> {
     values.iter().flat_map(walk::split_commas).collect()
@@ -664,13 +669,13 @@ fn apply(
     let name_of = |flag: &str| format!("{prefix}{flag}");
 
     let pods = values("cluster-cidr");
-    net.pods = items(&pods)
+    net.pods = cidr_items(&pods)
         .into_iter()
         .map(|v| v.map(CidrValue::new))
         .collect();
     net.specific.raw_pod_list = raw(&pods);
     let services = values("service-cidr");
-    net.services = items(&services)
+    net.services = cidr_items(&services)
         .into_iter()
         .map(|v| v.map(CidrValue::new))
         .collect();

@@ -316,7 +316,7 @@ fn apply(net: &mut ClusterNetwork, got: Collected) {
 }
 
 fn cidrs(raw: &Located<String>) -> Vec<Located<CidrValue>> {
-    walk::split_commas(raw)
+    walk::split_cidr_list(raw)
         .into_iter()
         .map(|s| s.map(CidrValue::new))
         .collect()
