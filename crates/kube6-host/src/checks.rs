@@ -390,8 +390,39 @@ pub fn run_checks(snap: &Snapshot, exp: &Expectations) -> Report {
         dns64(snap, exp),
         persistence(snap, exp),
     ];
+    let checks = match &snap.runtime_unreadable {
+        None => checks,
+        // Values that could not be read are unknown, not fine: every check that judges runtime
+        // kernel parameters is skipped, saying why.
+        Some(why) => checks
+            .into_iter()
+            .map(|c| {
+                if RUNTIME_CHECKS.contains(&c.id) && c.status != CheckStatus::Skip {
+                    Check::skipped(
+                        catalog::find(c.id).unwrap_or(&catalog::IPV6_ENABLED),
+                        format!(
+                            "the runtime kernel parameters cannot be read ({why}); pass --proc-sys DIR \
+                             or run on the node itself"
+                        ),
+                    )
+                } else {
+                    c
+                }
+            })
+            .collect(),
+    };
     Report::new(exp, snap.uplink.name.clone(), checks)
 }
+
+/// The checks that judge runtime values under /proc/sys.
+const RUNTIME_CHECKS: &[&str] = &[
+    catalog::IPV6_ENABLED.id,
+    catalog::FORWARDING.id,
+    catalog::ACCEPT_RA.id,
+    catalog::PROXY_NDP.id,
+    catalog::BRIDGE_NETFILTER.id,
+    catalog::PERSISTENCE.id,
+];
 
 fn ipv6_enabled(snap: &Snapshot) -> Check {
     if !snap.ipv6_available {
@@ -1017,6 +1048,7 @@ pub(crate) mod tests {
                 reason: "test".into(),
             },
             ipv6_available: true,
+            runtime_unreadable: None,
             ipv6_disabled_at_boot: false,
             sysctl,
             persisted,
@@ -1390,5 +1422,35 @@ pub(crate) mod tests {
         report.ignore(&IgnoreSet::parse(["all"]).unwrap());
         assert_eq!(status(&report, "forwarding"), CheckStatus::Pass);
         assert_eq!(report.status, CheckStatus::Pass);
+    }
+
+    #[test]
+    fn unreadable_runtime_values_are_unknown_not_fine() {
+        let mut snap = snapshot();
+        for value in snap.sysctl.values_mut() {
+            *value = None;
+        }
+        snap.runtime_unreadable = Some("/img/proc/sys does not exist".into());
+        snap.bridge_netfilter_loaded = false;
+        let report = run_checks(&snap, &Expectations::default());
+        for id in [
+            "ipv6-enabled",
+            "forwarding",
+            "accept-ra",
+            "bridge-netfilter",
+            "persistence",
+        ] {
+            let c = report.get(id).unwrap();
+            assert_eq!(c.status, CheckStatus::Skip, "{id}: {c:#?}");
+            assert!(c.summary.contains("/img/proc/sys does not exist"), "{c:?}");
+        }
+        assert!(!report.failed());
+        assert!(
+            report
+                .get("ipv6-enabled")
+                .unwrap()
+                .summary
+                .contains("--proc-sys")
+        );
     }
 }

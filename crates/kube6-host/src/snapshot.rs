@@ -61,6 +61,9 @@ pub struct Snapshot {
     pub uplink: Uplink,
     /// `/proc/sys/net/ipv6` exists (or there is no runtime tree to look at): the kernel has IPv6.
     pub ipv6_available: bool,
+    /// Why the runtime values could not be read at all (no runtime tree under `--root`, as when an
+    /// image is being built); the checks that need them are skipped with this reason.
+    pub runtime_unreadable: Option<String>,
     /// The kernel command line has `ipv6.disable=1`.
     pub ipv6_disabled_at_boot: bool,
     /// Runtime values of the parameters the checks need; `None` when absent.
@@ -100,6 +103,8 @@ impl Snapshot {
             uplink,
             // Without a runtime tree at all (an image being built) IPv6 is assumed available.
             ipv6_available: !paths.proc_sys.is_dir() || paths.proc_sys.join("net/ipv6").is_dir(),
+            runtime_unreadable: (!paths.proc_sys.is_dir())
+                .then(|| format!("{} does not exist", paths.proc_sys.display())),
             ipv6_disabled_at_boot: cmdline.split_whitespace().any(|w| w == "ipv6.disable=1"),
             sysctl,
             persisted: Persisted::read(&paths.root)?,

@@ -444,6 +444,9 @@ pub struct CalicoSettings {
     pub mode: Option<Located<String>>,
     /// IP pools declared in the input (Calico `IPPool` documents or kube6's `cni.calico.pools`).
     pub pools: Vec<CalicoPool>,
+    /// The operator's `Installation` `spec.cni.ipam.type` (`Calico`, `HostLocal`, ...); unset
+    /// means Calico IPAM.
+    pub ipam: Option<Located<String>>,
 }
 
 /// A Calico IP pool.
@@ -506,6 +509,9 @@ pub struct FormatSpecific {
     pub allocate_node_cidrs: Option<Located<String>>,
     /// kube-apiserver `endpoint-reconciler-type` as set in the input.
     pub endpoint_reconciler_type: Option<Located<String>>,
+    /// The input configures a k3s/RKE2 agent (`k3s agent ...`): agents take the cluster's ranges
+    /// from the servers, so what the plan shows for them is k3s's defaults, not the cluster's.
+    pub k3s_agent: Option<Located<bool>>,
 }
 
 /// One cluster's network, as every component will see it.

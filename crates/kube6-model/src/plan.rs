@@ -17,9 +17,21 @@ pub const SHOWN_NODE_BLOCKS: usize = 4;
 
 /// Where the input came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SourceRef {
     pub format: Format,
     pub file: String,
+    /// The built-in example of `kube6 plan` without a file, not a file read from disk.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub builtin: bool,
+    /// Feature gates given on the command line (`--feature-gates`), as the distribution is
+    /// started with them: `IPv6SingleStack=true`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub feature_gates: Vec<String>,
+    /// The input is a k3s/RKE2 agent's: agents do not set the cluster's ranges (the servers do),
+    /// so the ranges, cluster DNS and domain in this plan are k3s's defaults.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub agent: bool,
 }
 
 /// One pod range.
@@ -31,6 +43,9 @@ pub struct PodRange {
     pub node_mask_size: Option<u8>,
     pub max_nodes: Option<AddressCount>,
     pub addresses_per_node: Option<AddressCount>,
+    /// The pods a node can run in this range: its addresses, bounded by the kubelet's maxPods
+    /// (the plan's `maxPods`).
+    pub pods_per_node: Option<u64>,
     /// The first node blocks kube-controller-manager would hand out.
     pub first_node_blocks: Vec<IpNet>,
     /// Where the node mask comes from ("kube-controller-manager default", a field path, ...).
@@ -59,7 +74,9 @@ pub struct ServiceRange {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NodePlan {
-    pub name: String,
+    /// The node's name; null when the input leaves it to the host name (k3s without
+    /// `node-name`, kubeadm without `nodeRegistration.name`), which only the node knows.
+    pub name: Option<String>,
     pub addresses: Vec<IpAddr>,
     #[serde(rename = "podCIDRs")]
     pub pod_cidrs: Vec<IpNet>,
@@ -93,6 +110,10 @@ pub struct Plan {
     pub pods: Vec<PodRange>,
     pub services: Vec<ServiceRange>,
     pub cluster_domain: String,
+    /// The kubelet's maxPods: the most pods a node runs, whatever its pod block holds.
+    pub max_pods: u32,
+    /// Who decides `maxPods` ("kubelet default").
+    pub max_pods_source: String,
     /// The DNS IPs the kubelet gets, in order.
     #[serde(rename = "dnsIPs")]
     pub dns_ips: Vec<IpAddr>,
@@ -115,9 +136,20 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
             });
         }
     };
-    note_default(&net.cni.origin, net.cni.value.to_string());
+    // k3s's CNI default is its bundled Flannel, chosen at `flannel-backend`, whose default value
+    // is the backend, vxlan (facts::flannel), not the CNI's name.
+    let cni_default = match &net.cni.origin {
+        crate::source::Origin::Default { path, .. }
+            if net.cni.value == Cni::Flannel && path == "flannel-backend" =>
+        {
+            crate::facts::flannel::K3S_DEFAULT_BACKEND.to_string()
+        }
+        _ => net.cni.value.to_string(),
+    };
+    note_default(&net.cni.origin, cni_default);
     note_default(&net.cluster_domain.origin, net.cluster_domain.value.clone());
 
+    let (max_pods, max_pods_source) = crate::facts::kubernetes::max_pods(net.distribution.value);
     let mut pods = Vec::new();
     for range in &net.pods {
         let Some(cidr) = range.value.net() else {
@@ -139,6 +171,11 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
             node_mask_size: mask.as_ref().map(|m| m.value),
             max_nodes: mask_value.map(|m| AddressCount::pow2(m - cidr.prefix_len())),
             addresses_per_node: mask_value.map(|m| AddressCount::pow2(family.bits() - m)),
+            pods_per_node: mask_value.map(|m| {
+                AddressCount::pow2(family.bits() - m)
+                    .to_u64()
+                    .map_or(u64::from(max_pods), |n| n.min(u64::from(max_pods)))
+            }),
             first_node_blocks: Vec::new(),
             node_mask_source: mask.map(|m| match &m.origin {
                 crate::source::Origin::Default { by, .. } => by.clone(),
@@ -176,6 +213,14 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
         source: SourceRef {
             format: net.format,
             file: file.to_string(),
+            builtin: false,
+            agent: net.specific.k3s_agent.as_ref().is_some_and(|a| a.value),
+            feature_gates: net
+                .feature_gates
+                .iter()
+                .filter(|g| matches!(&g.name.origin, crate::source::Origin::Input { path, .. } if path == "--feature-gates"))
+                .map(|g| format!("{}={}", g.name.value, g.enabled.value))
+                .collect(),
         },
         distribution: net.distribution.value,
         distribution_version: net.distribution_version.as_ref().map(|v| v.value.clone()),
@@ -191,6 +236,8 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
         pods,
         services,
         cluster_domain: net.cluster_domain.value.clone(),
+        max_pods,
+        max_pods_source: max_pods_source.to_string(),
         dns_ips,
         nodes,
         defaults: defaults_used,
@@ -217,10 +264,20 @@ fn distribution_dns_ip(net: &ClusterNetwork, index: usize, cidr: &IpNet) -> Opti
             .then(|| crate::k0s::dns_address(cidr))
             .flatten(),
         // k3s/RKE2: the 10th address of each service range (or what cluster-dns says).
-        Distribution::K3s | Distribution::Rke2 => match net.cluster_dns.get(index) {
-            Some(explicit) => explicit.value.parsed,
-            None => indexed_ip(cidr, 10),
-        },
+        // An explicit `cluster-dns` list is taken as it is; without one, k3s takes the 10th
+        // address of every service range (of the first only before the releases in
+        // `facts::k3s::DNS_PER_SERVICE_RANGE_SINCE`).
+        Distribution::K3s | Distribution::Rke2 => {
+            if !net.cluster_dns.is_empty() {
+                net.cluster_dns.get(index).and_then(|d| d.value.parsed)
+            } else if index == 0
+                || crate::facts::k3s::dns_per_service_range(net.distribution_release().as_ref())
+            {
+                indexed_ip(cidr, crate::facts::k3s::DNS_SERVICE_INDEX)
+            } else {
+                None
+            }
+        }
         // kubeadm: the 10th address of the first range; the CoreDNS Service is single-stack.
         Distribution::Kubeadm => (index == 0).then(|| indexed_ip(cidr, 10)).flatten(),
         // KKP: the first range's network address with 10 added to its last byte.
@@ -281,7 +338,7 @@ fn allocate_blocks(
         .iter()
         .enumerate()
         .map(|(i, node)| NodePlan {
-            name: node.name.value.clone(),
+            name: (!node.name.origin.is_default()).then(|| node.name.value.clone()),
             addresses: node
                 .addresses
                 .iter()

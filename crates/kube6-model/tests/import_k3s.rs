@@ -511,3 +511,56 @@ fn truncated_examples_never_panic() {
         }
     }
 }
+
+/// k3s's default `cluster-dns` by release: one address before v1.28.3 (and its backports),
+/// one per service range since (k3s-io/k3s#8394, #8467); an explicit list is taken as written.
+#[test]
+fn the_plan_gives_kubelets_the_cluster_dns_of_the_release() {
+    let plan = |text: &str| {
+        kube6_model::analyze("cluster.yaml", text, &ImportOptions::default())
+            .unwrap_or_else(|e| panic!("{e}\n{text}"))
+            .plan
+            .dns_ips
+            .iter()
+            .map(|ip| ip.to_string())
+            .collect::<Vec<_>>()
+    };
+    let network = |version: &str| {
+        format!(
+            "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nmetadata:\n  name: k3s\nspec:\n  distribution:\n    name: k3s\n{version}  pods:\n  - 10.42.0.0/16\n  - fd00:42::/56\n  services:\n  - 10.43.0.0/16\n  - fd00:43::/112\n"
+        )
+    };
+    assert_eq!(plan(&network("")), ["10.43.0.10", "fd00:43::a"]);
+    assert_eq!(
+        plan(&network("    version: v1.28.3+k3s1\n")),
+        ["10.43.0.10", "fd00:43::a"]
+    );
+    assert_eq!(
+        plan(&network("    version: v1.28.2+k3s1\n")),
+        ["10.43.0.10"]
+    );
+    assert_eq!(
+        plan(
+            "cluster-cidr: 10.42.0.0/16,fd00:42::/56\nservice-cidr: 10.43.0.0/16,fd00:43::/112\ncluster-dns: 10.43.0.53\n"
+        ),
+        ["10.43.0.53"]
+    );
+}
+
+/// The Tigera operator's `Installation` says which IPAM Calico's CNI plugin runs.
+#[test]
+fn the_calico_installation_names_its_ipam() {
+    let text = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  cni:\n    type: Calico\n    ipam:\n      type: HostLocal\n  calicoNetwork:\n    ipPools:\n    - cidr: 10.42.0.0/16\n---\ncluster-cidr: 10.42.0.0/16\nflannel-backend: none\n";
+    let imported = read_as(text, None);
+    assert_eq!(imported.network.cni.value, Cni::Calico);
+    assert_eq!(
+        imported
+            .network
+            .calico
+            .ipam
+            .as_ref()
+            .map(|t| t.value.as_str()),
+        Some("HostLocal")
+    );
+    assert!(imported.notes.is_empty(), "{:?}", imported.notes);
+}

@@ -238,8 +238,8 @@ fn cases() -> Vec<Case> {
         ),
         gated(
             "K6W044",
-            k0s("  network:\n    podCIDR: fd00::/108\n    serviceCIDR: fd01::/108\n"),
-            k0s("  network:\n    primaryAddressFamily: IPv6\n    podCIDR: fd00::/108\n    serviceCIDR: fd01::/108\n"),
+            k0s("  network:\n    provider: calico\n    podCIDR: fd00::/108\n    serviceCIDR: fd01::/108\n"),
+            k0s("  network:\n    provider: calico\n    primaryAddressFamily: IPv6\n    podCIDR: fd00::/108\n    serviceCIDR: fd01::/108\n"),
         ),
         case(
             "K6E045",
@@ -512,4 +512,44 @@ fn diagnostics_point_at_the_offending_value() {
     assert_eq!(d.enforced_by.as_str(), "k0s");
     assert!(d.hint.contains("fd01::/108"), "{}", d.hint);
     assert!(!analysis.plan.valid);
+}
+
+/// K6W044 fires where k0s reads the primary family in IPv6 single-stack (see the rule's source
+/// comment for the k0s and kube-router code), not on k0s's own documented examples.
+#[test]
+fn k0s_primary_family_warning_only_where_k0s_reads_it() {
+    let single = "    podCIDR: fd00::/108\n    serviceCIDR: fd01::/108\n";
+    let gates = &["IPv6SingleStack"];
+    let fires = |network: &str, api: &str| {
+        ids(&k0s(&format!("{api}  network:\n{network}{single}")), gates).contains(&"K6W044")
+    };
+    // k0s's documented examples: kube-router, no API address. On an IPv6-only host k0s picks
+    // IPv6; on a host with IPv4, kube-router takes its router id from the node's IP.
+    assert!(!fires("", ""));
+    assert!(!fires("    provider: kuberouter\n", ""));
+    // Calico switches IPv6 off on any host with IPv4.
+    assert!(fires("    provider: calico\n", ""));
+    // The configuration makes IPv4 primary: kube-router gets no router id...
+    assert!(fires("", "  api:\n    address: 192.0.2.10\n"));
+    assert!(fires("    primaryAddressFamily: IPv4\n", ""));
+    // ...unless its extraArgs give one.
+    assert!(!fires(
+        "    primaryAddressFamily: IPv4\n    kuberouter:\n      extraArgs:\n        router-id: 192.0.2.10\n",
+        ""
+    ));
+    // A custom CNI reads nothing, but the API endpoint reconciler resolves a hostname external
+    // address in IPv4.
+    assert!(!fires(
+        "    provider: custom\n    primaryAddressFamily: IPv4\n",
+        ""
+    ));
+    assert!(fires(
+        "    provider: custom\n",
+        "  api:\n    address: 2001:db8::10\n    externalAddress: api.example.com\n"
+    ));
+    // An IPv6 API address or an explicit IPv6 primary family: never.
+    assert!(!fires(
+        "    provider: calico\n",
+        "  api:\n    address: 2001:db8::10\n"
+    ));
 }

@@ -20,8 +20,6 @@ pub mod metrics;
 pub mod netlink;
 pub mod packet;
 pub mod sys;
-#[doc(hidden)]
-pub mod testnet;
 
 pub use config::{Config, ConfigError, Mode, PrefixRule, RateLimit};
 pub use daemon::{Control, Error, handle_signals, run};

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The proxy in network namespaces: router (r0) ↔ (n0) node (p0) ↔ (eth0) pod, as in the
 //! reference topology. Each test builds its own namespaces (names contain the pid), runs the proxy
-//! (`ndp-bench serve`, the library's thin front end) in the node namespace and probes it with raw
+//! (`ndp-bench serve`, the library's thin front end, from kube6-testnet) in the node namespace and probes it with raw
 //! frames from the router namespace. Needs root; fails under CI=true without it.
 
 use std::net::Ipv6Addr;
@@ -9,10 +9,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use kube6_ndp::packet::{self, DropReason, ETH_HLEN, IPV6_HLEN, ND_MIN_LEN};
-use kube6_ndp::testnet::{self, Prober, Topology, in_netns, metric};
+use kube6_testnet::ndp::{self as testnet, Prober, Topology, in_netns, metric};
 
 const PORT: u16 = 9465;
-const BIN: &str = env!("CARGO_BIN_EXE_ndp-bench");
 
 fn addr(s: &str) -> Ipv6Addr {
     s.parse().unwrap()
@@ -36,7 +35,7 @@ fn start_proxy(topo: &mut Topology, config: &str) -> (u32, PathBuf) {
     let pid = topo
         .spawn(
             &node,
-            BIN,
+            kube6_testnet::ndp_bench(),
             &["serve", path.to_str().unwrap(), "-v"],
             Some(log.clone()),
         )
@@ -105,7 +104,7 @@ fn fix_checksum(frame: &mut [u8]) {
 
 #[test]
 fn ping_works_only_while_proxy_runs() {
-    if !testnet::require("ping_works_only_while_proxy_runs") {
+    if !kube6_testnet::require("ping_works_only_while_proxy_runs", &["ping"]) {
         return;
     }
     let mut topo = Topology::create("ping").unwrap();
@@ -138,7 +137,7 @@ fn ping_works_only_while_proxy_runs() {
 
 #[test]
 fn answers_carry_rfc4861_fields() {
-    if !testnet::require("answers_carry_rfc4861_fields") {
+    if !kube6_testnet::require("answers_carry_rfc4861_fields", &[]) {
         return;
     }
     let mut topo = Topology::create("fields").unwrap();
@@ -182,7 +181,7 @@ fn answers_carry_rfc4861_fields() {
 
 #[test]
 fn outside_prefix_and_own_addresses_get_no_answer() {
-    if !testnet::require("outside_prefix_and_own_addresses_get_no_answer") {
+    if !kube6_testnet::require("outside_prefix_and_own_addresses_get_no_answer", &[]) {
         return;
     }
     let mut topo = Topology::create("outside").unwrap();
@@ -234,7 +233,7 @@ fn outside_prefix_and_own_addresses_get_no_answer() {
 
 #[test]
 fn malformed_ns_are_dropped_and_counted() {
-    if !testnet::require("malformed_ns_are_dropped_and_counted") {
+    if !kube6_testnet::require("malformed_ns_are_dropped_and_counted", &[]) {
         return;
     }
     let mut topo = Topology::create("malformed").unwrap();
@@ -293,7 +292,7 @@ fn malformed_ns_are_dropped_and_counted() {
 
 #[test]
 fn routed_mode_follows_route_events() {
-    if !testnet::require("routed_mode_follows_route_events") {
+    if !kube6_testnet::require("routed_mode_follows_route_events", &[]) {
         return;
     }
     let mut topo = Topology::create("routed").unwrap();
@@ -346,7 +345,7 @@ fn routed_mode_follows_route_events() {
 
 #[test]
 fn probe_mode_answers_only_when_the_owner_does() {
-    if !testnet::require("probe_mode_answers_only_when_the_owner_does") {
+    if !kube6_testnet::require("probe_mode_answers_only_when_the_owner_does", &[]) {
         return;
     }
     let mut topo = Topology::create("probe").unwrap();
@@ -379,7 +378,7 @@ fn probe_mode_answers_only_when_the_owner_does() {
 
 #[test]
 fn allmulti_is_released_after_kill_9() {
-    if !testnet::require("allmulti_is_released_after_kill_9") {
+    if !kube6_testnet::require("allmulti_is_released_after_kill_9", &[]) {
         return;
     }
     let mut topo = Topology::create("kill").unwrap();
@@ -400,7 +399,7 @@ fn allmulti_is_released_after_kill_9() {
 
 #[test]
 fn survives_uplink_down_up_and_recreation() {
-    if !testnet::require("survives_uplink_down_up_and_recreation") {
+    if !kube6_testnet::require("survives_uplink_down_up_and_recreation", &[]) {
         return;
     }
     let mut topo = Topology::create("flap").unwrap();
@@ -432,7 +431,7 @@ fn survives_uplink_down_up_and_recreation() {
 
 #[test]
 fn sighup_reloads_without_a_gap() {
-    if !testnet::require("sighup_reloads_without_a_gap") {
+    if !kube6_testnet::require("sighup_reloads_without_a_gap", &[]) {
         return;
     }
     let mut topo = Topology::create("reload").unwrap();
@@ -488,7 +487,7 @@ fn sighup_reloads_without_a_gap() {
 
 #[test]
 fn rate_limit_caps_answers_per_source() {
-    if !testnet::require("rate_limit_caps_answers_per_source") {
+    if !kube6_testnet::require("rate_limit_caps_answers_per_source", &[]) {
         return;
     }
     let mut topo = Topology::create("rate").unwrap();
@@ -529,7 +528,7 @@ fn rate_limit_caps_answers_per_source() {
 
 #[test]
 fn waits_for_an_uplink_created_after_start() {
-    if !testnet::require("waits_for_an_uplink_created_after_start") {
+    if !kube6_testnet::require("waits_for_an_uplink_created_after_start", &[]) {
         return;
     }
     let mut topo = Topology::create("late").unwrap();
@@ -538,7 +537,12 @@ fn waits_for_an_uplink_created_after_start() {
     std::fs::write(&path, static_config()).unwrap();
     let node = topo.node.clone();
     let pid = topo
-        .spawn(&node, BIN, &["serve", path.to_str().unwrap()], None)
+        .spawn(
+            &node,
+            kube6_testnet::ndp_bench(),
+            &["serve", path.to_str().unwrap()],
+            None,
+        )
         .unwrap();
     // The proxy runs (metrics answer) without its uplink, and does not exit.
     let deadline = Instant::now() + Duration::from_secs(10);

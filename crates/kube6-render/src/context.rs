@@ -115,14 +115,12 @@ impl<'a> Context<'a> {
                             .take(1),
                     );
                 }
-                let named = net.nodes.get(i).is_none_or(|n| !n.name.origin.is_default());
                 NodeView {
-                    name: if named {
-                        node.name.clone()
-                    } else {
-                        format!("node{}", i + 1)
-                    },
-                    named,
+                    name: node
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| format!("node{}", i + 1)),
+                    named: node.name.is_some(),
                     role,
                     addresses,
                     pod_cidrs: node.pod_cidrs.clone(),

@@ -37,7 +37,7 @@ fn main() {
     let stream = t.elapsed();
     assert_eq!(streamed, snapshot);
     let t = Instant::now();
-    let expect = kube6_verify::Expectations::infer(&snapshot);
+    let expect = kube6_verify::Expectations::infer(&snapshot, None);
     let report = kube6_verify::verify(&snapshot, &expect);
     let check = t.elapsed();
     println!(

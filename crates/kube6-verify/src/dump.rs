@@ -1,5 +1,8 @@
-//! Reading `kubectl get nodes,pods,services,endpointslices -A -o json` (a v1 `List`), a list of
-//! one kind (`NodeList`, or the API server's answer to a list request) or a single object.
+//! Reading what `kubectl get` prints: `-o json` (a v1 `List`, a list of one kind such as
+//! `NodeList`, the API server's answer to a list request, or a single object; several documents
+//! one after the other, as `cat` joins them) and `-o yaml` (the same, with `---` between
+//! documents). A UTF-8 byte-order mark is skipped; UTF-16 and UTF-32 are refused with a way to
+//! write a usable dump.
 //!
 //! Only the fields the checks need are kept; everything else is skipped while parsing, so a dump
 //! of a large cluster costs little more memory than its own bytes.
@@ -9,23 +12,39 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
+use crate::encoding::{self, Foreign, Sniffed, Syntax};
 use crate::snapshot::{
-    Addr, Cidr, EndpointSlice, Node, NodeAddress, Pod, PodPhase, Service, Snapshot,
+    Addr, CalicoBlock, CalicoPool, Cidr, CiliumNode, CiliumPool, EndpointSlice, Node, NodeAddress,
+    Pod, PodPhase, Service, Snapshot,
 };
 
-/// A dump that could not be read as Kubernetes JSON.
+/// The largest YAML dump read: YAML is parsed whole (JSON dumps of any size are streamed).
+pub const MAX_YAML_BYTES: usize = 1 << 30;
+/// The most YAML documents in one dump.
+pub const MAX_YAML_DOCUMENTS: usize = 100_000;
+/// The deepest nesting of a YAML dump (Kubernetes objects, managedFields included, stay far below).
+pub const MAX_YAML_DEPTH: usize = 256;
+
+/// What `kubectl` command makes a usable dump, for messages.
+pub const DUMP_COMMAND: &str = "kubectl get nodes,pods,services,endpointslices -A -o json";
+
+/// A dump that could not be read as Kubernetes objects.
 #[derive(Debug, thiserror::Error)]
 pub enum DumpError {
-    /// Not JSON, or JSON of the wrong shape.
+    /// Not JSON or YAML, or of the wrong shape.
     #[error("line {line}, column {column}: {reason}")]
     Syntax {
         line: usize,
         column: usize,
         reason: String,
     },
-    /// JSON, but not a Kubernetes object or list.
+    /// Not JSON or YAML, where the parser cannot say where.
+    #[error("{0}")]
+    Invalid(String),
+    /// Valid, but not a Kubernetes object or list.
     #[error("{0}")]
     NotKubernetes(String),
+<<<<<<< HEAD
     /// Standard input broke off or broke its JSON among the items, which were already read
     /// and cannot be read again to place the error.
     #[error(
@@ -33,6 +52,20 @@ pub enum DumpError {
          --dump to see the line and column"
     )]
     Broken,
+=======
+    /// Nothing but white space.
+    #[error("the input is empty; expected the output of `{DUMP_COMMAND}` (or -o yaml)")]
+    Empty,
+    /// Text in an encoding kube6 does not read.
+    #[error("the input is {}, not UTF-8: {}", .0.describe(), .0.advice())]
+    Encoding(Foreign),
+    /// A YAML dump larger than kube6 parses whole.
+    #[error(
+        "the YAML dump is larger than {} MiB; write the dump with -o json, which kube6 reads in a stream whatever its size",
+        MAX_YAML_BYTES >> 20
+    )]
+    TooLarge,
+>>>>>>> main
 }
 
 impl DumpError {
@@ -58,10 +91,44 @@ impl DumpError {
             reason,
         }
     }
+
+    fn from_yaml(err: serde_saphyr::Error) -> DumpError {
+        let location = err
+            .location()
+            .map(|l| (l.line() as usize, l.column() as usize))
+            .filter(|(line, _)| *line > 0);
+        // serde-saphyr starts with "error: line L column C: "; the position is printed once.
+        let first = err.to_string();
+        let first = first.lines().next().unwrap_or_default();
+        let mut reason = first.trim_start_matches("error: ").to_string();
+        if let Some((head, rest)) = reason.split_once(": ")
+            && head.starts_with("line ")
+        {
+            reason = rest.to_string();
+        }
+        if let Some(i) = reason.find(" at line ") {
+            reason.truncate(i);
+        }
+        if reason.starts_with("budget breached") {
+            reason = format!(
+                "refused: {reason}; kubectl never writes such YAML (aliases, deep nesting or \
+                 more than {MAX_YAML_DOCUMENTS} documents)"
+            );
+        }
+        match location {
+            Some((line, column)) => DumpError::Syntax {
+                line,
+                column,
+                reason,
+            },
+            None => DumpError::Invalid(reason),
+        }
+    }
 }
 
-/// Parses one dump document into a snapshot.
+/// Parses a whole dump (JSON or YAML, one document or several) into a snapshot.
 pub fn parse(bytes: &[u8]) -> Result<Snapshot, DumpError> {
+<<<<<<< HEAD
     let doc: RawObject = serde_json::from_slice(bytes).map_err(DumpError::from_json)?;
     snapshot_of(doc)
 }
@@ -75,29 +142,101 @@ pub fn parse_reader<R: std::io::Read>(reader: R) -> Result<Snapshot, DumpError> 
 }
 
 fn snapshot_of(doc: RawObject) -> Result<Snapshot, DumpError> {
+=======
+    let (skip, syntax) = match encoding::sniff(bytes) {
+        Sniffed::Text { skip, syntax } => (skip, syntax),
+        Sniffed::Empty => return Err(DumpError::Empty),
+        Sniffed::Foreign(foreign) => return Err(DumpError::Encoding(foreign)),
+    };
+    let bytes = &bytes[skip..];
+>>>>>>> main
     let mut snapshot = Snapshot::default();
-    let list_kind = doc.kind.as_deref().unwrap_or("");
-    match doc.items {
-        Some(items) => {
-            // `NodeList` → `Node`; kubectl's `List` names the kind on every item.
-            let item_kind = list_kind.strip_suffix("List").unwrap_or("");
-            for item in items {
-                add(&mut snapshot, item, item_kind);
+    match syntax {
+        Syntax::Json => {
+            for doc in serde_json::Deserializer::from_slice(bytes).into_iter::<RawObject>() {
+                add_document(&mut snapshot, doc.map_err(DumpError::from_json)?)?;
             }
         }
-        None if doc.kind.is_some() => {
-            let kind = list_kind.to_string();
-            add(&mut snapshot, doc, &kind);
-        }
-        None => {
-            return Err(DumpError::NotKubernetes(
-                "neither a Kubernetes object (no \"kind\") nor a list (no \"items\"); \
-                 expected the output of `kubectl get nodes,pods,services,endpointslices -A -o json`"
-                    .to_string(),
-            ));
+        Syntax::Yaml => {
+            if bytes.len() > MAX_YAML_BYTES {
+                return Err(DumpError::TooLarge);
+            }
+            if let Err(e) = std::str::from_utf8(bytes) {
+                let at = e.valid_up_to();
+                let before = &bytes[..at];
+                let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+                let column = at
+                    - before
+                        .iter()
+                        .rposition(|b| *b == b'\n')
+                        .map_or(0, |i| i + 1)
+                    + 1;
+                return Err(DumpError::Syntax {
+                    line,
+                    column,
+                    reason: format!(
+                        "not UTF-8 text (byte 0x{:02x}); expected the output of `{DUMP_COMMAND}`",
+                        bytes[at]
+                    ),
+                });
+            }
+            let docs: Vec<Option<RawObject>> =
+                serde_saphyr::from_slice_multiple_with_options(bytes, yaml_options())
+                    .map_err(DumpError::from_yaml)?;
+            let mut any = false;
+            for doc in docs.into_iter().flatten() {
+                any = true;
+                add_document(&mut snapshot, doc)?;
+            }
+            if !any {
+                return Err(DumpError::Empty);
+            }
         }
     }
     Ok(snapshot)
+}
+
+/// serde-saphyr's limits for dumps: room for clusters of any size kubectl prints, none for
+/// alias bombs (kubectl never writes anchors or aliases).
+fn yaml_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = MAX_YAML_DEPTH;
+    budget.max_documents = MAX_YAML_DOCUMENTS;
+    budget.max_reader_input_bytes = Some(MAX_YAML_BYTES);
+    // A node or event takes at least two bytes of input: these follow from the size limit.
+    budget.max_nodes = MAX_YAML_BYTES / 2;
+    budget.max_events = MAX_YAML_BYTES;
+    budget.max_total_scalar_bytes = MAX_YAML_BYTES;
+    budget.max_aliases = 0;
+    budget.max_anchors = 0;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options.with_snippet = false;
+    options
+}
+
+/// Adds one top-level document: a list (its items) or a single object.
+pub(crate) fn add_document(snapshot: &mut Snapshot, doc: RawObject) -> Result<(), DumpError> {
+    match doc.items {
+        Some(items) => {
+            // `NodeList` → `Node`; kubectl's `List` names the kind on every item.
+            let list_kind = doc.kind.as_deref().unwrap_or("");
+            let item_kind = list_kind.strip_suffix("List").unwrap_or("");
+            let api_version = doc.api_version.as_deref().unwrap_or("");
+            for item in items {
+                add(snapshot, item, item_kind, api_version);
+            }
+            Ok(())
+        }
+        None if doc.kind.is_some() => {
+            add(snapshot, doc, "", "");
+            Ok(())
+        }
+        None => Err(DumpError::NotKubernetes(format!(
+            "neither a Kubernetes object (no \"kind\") nor a list (no \"items\"); expected the \
+             output of `{DUMP_COMMAND}`"
+        ))),
+    }
 }
 
 /// Parses one page of a list of `kind` (the API server leaves `kind` off the items) and returns
@@ -105,6 +244,7 @@ fn snapshot_of(doc: RawObject) -> Result<Snapshot, DumpError> {
 pub fn parse_page(
     bytes: &[u8],
     kind: &str,
+    api_version: &str,
     into: &mut Snapshot,
 ) -> Result<Option<String>, DumpError> {
     let doc: RawObject = serde_json::from_slice(bytes).map_err(DumpError::from_json)?;
@@ -114,18 +254,45 @@ pub fn parse_page(
         .and_then(|m| m.continue_.clone())
         .filter(|t| !t.is_empty());
     for item in doc.items.unwrap_or_default() {
-        add(into, item, kind);
+        add(into, item, kind, api_version);
     }
     Ok(token)
 }
 
-pub(crate) fn add(snapshot: &mut Snapshot, item: RawObject, default_kind: &str) {
+/// The API group of an `apiVersion` (`crd.projectcalico.org/v1` → `crd.projectcalico.org`;
+/// the core group `v1` → "").
+fn group(api_version: &str) -> &str {
+    api_version.split_once('/').map_or("", |(g, _)| g)
+}
+
+/// Adds one object; `default_kind` and `default_api_version` come from the list around it, for
+/// items that do not name their own (the API server's list answers).
+pub(crate) fn add(
+    snapshot: &mut Snapshot,
+    item: RawObject,
+    default_kind: &str,
+    default_api_version: &str,
+) {
     let kind = item.kind.as_deref().unwrap_or(default_kind);
+    // An object without any apiVersion (hand-made) is taken by its kind alone where the kind is
+    // unambiguous; `IPPool` is not (Calico, whereabouts, kube-ovn each have one).
+    let api_version = item
+        .api_version
+        .as_deref()
+        .or(Some(default_api_version).filter(|v| !v.is_empty()));
+    let group = match api_version {
+        Some(v) => group(v),
+        None if kind == "EndpointSlice" => "discovery.k8s.io",
+        None if kind == "IPAMBlock" => "crd.projectcalico.org",
+        None if kind.starts_with("Cilium") => "cilium.io",
+        None => "",
+    };
     let meta = item.metadata.unwrap_or_default();
     let spec = item.spec.unwrap_or_default();
     let status = item.status.unwrap_or_default();
-    match kind {
-        "Node" => {
+    let name = meta.name.unwrap_or_default();
+    match (group, kind) {
+        ("", "Node") => {
             let mut pod_cidrs = spec.pod_cidrs.unwrap_or_default();
             if pod_cidrs.is_empty()
                 && let Some(one) = spec.pod_cidr
@@ -133,7 +300,7 @@ pub(crate) fn add(snapshot: &mut Snapshot, item: RawObject, default_kind: &str) 
                 pod_cidrs.push(one);
             }
             snapshot.nodes.push(Node {
-                name: meta.name.unwrap_or_default(),
+                name,
                 addresses: status
                     .addresses
                     .unwrap_or_default()
@@ -146,7 +313,7 @@ pub(crate) fn add(snapshot: &mut Snapshot, item: RawObject, default_kind: &str) 
                 pod_cidrs,
             });
         }
-        "Pod" => {
+        ("", "Pod") => {
             let mut pod_ips: Vec<Addr> = status
                 .pod_ips
                 .unwrap_or_default()
@@ -160,7 +327,7 @@ pub(crate) fn add(snapshot: &mut Snapshot, item: RawObject, default_kind: &str) 
             }
             snapshot.pods.push(Pod {
                 namespace: meta.namespace.unwrap_or_default(),
-                name: meta.name.unwrap_or_default(),
+                name,
                 node_name: spec.node_name.filter(|n| !n.is_empty()),
                 host_network: spec.host_network.unwrap_or(false),
                 phase: match status.phase.as_deref() {
@@ -172,9 +339,9 @@ pub(crate) fn add(snapshot: &mut Snapshot, item: RawObject, default_kind: &str) 
                 pod_ips,
             });
         }
-        "Service" => snapshot.services.push(Service {
+        ("", "Service") => snapshot.services.push(Service {
             namespace: meta.namespace.unwrap_or_default(),
-            name: meta.name.unwrap_or_default(),
+            name,
             type_: spec.type_,
             cluster_ip: spec.cluster_ip,
             cluster_ips: spec.cluster_ips.unwrap_or_default(),
@@ -183,19 +350,78 @@ pub(crate) fn add(snapshot: &mut Snapshot, item: RawObject, default_kind: &str) 
             has_selector: spec.selector.is_some(),
             app_label: meta.labels.app,
         }),
-        "EndpointSlice" => snapshot.endpoint_slices.push(EndpointSlice {
+        ("discovery.k8s.io", "EndpointSlice") => snapshot.endpoint_slices.push(EndpointSlice {
             namespace: meta.namespace.unwrap_or_default(),
-            name: meta.name.unwrap_or_default(),
+            name,
             service_name: meta.labels.service_name,
             address_type: item.address_type,
         }),
-        _ => snapshot.ignored += 1,
+        // Calico's own API (projectcalico.org/v3, served by its API server) and the CRDs it
+        // stores them in (crd.projectcalico.org/v1); libcalico-go api/pkg/apis/projectcalico/v3.
+        ("crd.projectcalico.org" | "projectcalico.org", "IPPool") => {
+            snapshot.cni.calico_pools.push(CalicoPool {
+                name,
+                cidr: spec.cidr.unwrap_or_default(),
+                block_size: spec.block_size.and_then(|b| u8::try_from(b).ok()),
+                disabled: spec.disabled.unwrap_or(false),
+            })
+        }
+        ("crd.projectcalico.org", "IPAMBlock") => snapshot.cni.calico_blocks.push(CalicoBlock {
+            name,
+            cidr: spec.cidr.unwrap_or_default(),
+            // libcalico-go: affinity is "host:<node>" for blocks claimed by a node.
+            node: spec
+                .affinity
+                .0
+                .and_then(|a| a.strip_prefix("host:").map(str::to_string)),
+        }),
+        // cilium/cilium pkg/k8s/apis/cilium.io/v2 CiliumNode, pkg/ipam/types IPAMSpec.
+        ("cilium.io", "CiliumNode") => {
+            let ipam = spec.ipam.unwrap_or_default();
+            snapshot.cni.cilium_nodes.push(CiliumNode {
+                name,
+                pod_cidrs: ipam.pod_cidrs.unwrap_or_default(),
+                pool_cidrs: ipam
+                    .pools
+                    .and_then(|p| p.allocated)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .flat_map(|a| {
+                        let pool = a.pool.unwrap_or_default();
+                        a.cidrs
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(move |c| (pool.clone(), c))
+                    })
+                    .collect(),
+            });
+        }
+        // cilium/cilium pkg/k8s/apis/cilium.io/v2alpha1 CiliumPodIPPool (multi-pool IPAM).
+        ("cilium.io", "CiliumPodIPPool") => {
+            let v4 = spec.ipv4.unwrap_or_default();
+            let v6 = spec.ipv6.unwrap_or_default();
+            let mask = |m: Option<u32>| m.and_then(|m| u8::try_from(m).ok());
+            snapshot.cni.cilium_pools.push(CiliumPool {
+                name,
+                ipv4_mask: mask(v4.mask_size),
+                ipv6_mask: mask(v6.mask_size),
+                cidrs: v4
+                    .cidrs
+                    .unwrap_or_default()
+                    .into_iter()
+                    .chain(v6.cidrs.unwrap_or_default())
+                    .collect(),
+            });
+        }
+        _ => snapshot.ignore(kind),
     }
 }
 
 /// The union of the fields of every kind verification reads (and of a list around them).
 #[derive(Deserialize)]
 pub(crate) struct RawObject {
+    #[serde(rename = "apiVersion")]
+    pub(crate) api_version: Option<String>,
     pub(crate) kind: Option<String>,
     metadata: Option<RawMeta>,
     spec: Option<RawSpec>,
@@ -239,6 +465,44 @@ struct RawSpec {
     #[serde(rename = "ipFamilyPolicy")]
     ip_family_policy: Option<String>,
     selector: Option<IgnoredAny>,
+    // Calico IPPool, IPAMBlock
+    cidr: Option<Cidr>,
+    #[serde(rename = "blockSize")]
+    block_size: Option<u32>,
+    disabled: Option<bool>,
+    /// IPAMBlock's `host:NAME`; a Pod's `affinity` is a mapping and is skipped.
+    #[serde(default)]
+    affinity: TextOnly,
+    // CiliumNode
+    ipam: Option<RawCiliumIpam>,
+    // CiliumPodIPPool
+    ipv4: Option<RawCiliumPoolFamily>,
+    ipv6: Option<RawCiliumPoolFamily>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawCiliumIpam {
+    #[serde(rename = "podCIDRs")]
+    pod_cidrs: Option<Vec<Cidr>>,
+    pools: Option<RawCiliumPools>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawCiliumPools {
+    allocated: Option<Vec<RawCiliumAllocation>>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawCiliumAllocation {
+    pool: Option<String>,
+    cidrs: Option<Vec<Cidr>>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawCiliumPoolFamily {
+    cidrs: Option<Vec<Cidr>>,
+    #[serde(rename = "maskSize")]
+    mask_size: Option<u32>,
 }
 
 #[derive(Deserialize, Default)]
@@ -263,6 +527,53 @@ struct RawNodeAddress {
 #[derive(Deserialize)]
 struct RawPodIp {
     ip: Option<Addr>,
+}
+
+/// A field that is a string in one kind and something else in another: the string is kept,
+/// anything else skipped.
+#[derive(Default)]
+struct TextOnly(Option<String>);
+
+impl<'de> Deserialize<'de> for TextOnly {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<TextOnly, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TextOnly;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("anything")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<TextOnly, E> {
+                Ok(TextOnly(Some(v.to_string())))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<TextOnly, E> {
+                Ok(TextOnly(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<TextOnly, E> {
+                Ok(TextOnly(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<TextOnly, E> {
+                Ok(TextOnly(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<TextOnly, E> {
+                Ok(TextOnly(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<TextOnly, E> {
+                Ok(TextOnly(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<TextOnly, E> {
+                Ok(TextOnly(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TextOnly, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(TextOnly(None))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<TextOnly, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(TextOnly(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// The two labels verification reads; every other label is skipped without being copied.
@@ -343,7 +654,8 @@ mod tests {
                  "status": {"addresses": [{"type": "InternalIP", "address": "192.0.2.1"},
                                           {"type": "Hostname", "address": "n1"}]}},
                 {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "d"},
-                 "spec": {"nodeName": "n1", "containers": [{"name": "c"}]},
+                 "spec": {"nodeName": "n1", "containers": [{"name": "c"}],
+                          "affinity": {"nodeAffinity": {"x": [1, 2]}}},
                  "status": {"phase": "Running", "podIP": "10.42.0.5",
                             "podIPs": [{"ip": "10.42.0.5"}, {"ip": "fd00:42::5"}]}},
                 {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "d",
@@ -365,19 +677,172 @@ mod tests {
         assert!(s.services[0].has_selector);
         assert_eq!(s.endpoint_slices[0].service_name.as_deref(), Some("s"));
         assert_eq!(s.endpoint_slices[0].address_type.as_deref(), Some("IPv6"));
-        assert_eq!(s.ignored, 1);
+        assert_eq!(s.ignored.get("Deployment"), Some(&1));
     }
 
     #[test]
     fn reads_a_typed_list_and_a_single_object() {
-        let list = r#"{"kind": "NodeList", "metadata": {"continue": "abc"},
+        let list = r#"{"kind": "NodeList", "apiVersion": "v1", "metadata": {"continue": "abc"},
                        "items": [{"metadata": {"name": "n1"}}]}"#;
         assert_eq!(parse(list.as_bytes()).unwrap().nodes[0].name, "n1");
         let mut s = Snapshot::default();
-        let token = parse_page(list.as_bytes(), "Node", &mut s).unwrap();
+        let token = parse_page(list.as_bytes(), "Node", "v1", &mut s).unwrap();
         assert_eq!(token.as_deref(), Some("abc"));
-        let one = r#"{"kind": "Pod", "metadata": {"name": "p", "namespace": "d"}, "spec": {"hostNetwork": true}}"#;
+        let one = r#"{"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "p", "namespace": "d"}, "spec": {"hostNetwork": true}}"#;
         assert!(parse(one.as_bytes()).unwrap().pods[0].host_network);
+    }
+
+    #[test]
+    fn reads_concatenated_json_documents() {
+        let nodes =
+            r#"{"kind": "NodeList", "apiVersion": "v1", "items": [{"metadata": {"name": "n1"}}]}"#;
+        let pods = r#"{"apiVersion": "v1", "items": [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "d"}}], "kind": "List"}"#;
+        for joined in [
+            format!("{nodes}{pods}"),
+            format!("{nodes}\n{pods}\n"),
+            format!("\u{feff}{nodes}\n\n{pods}"),
+        ] {
+            let s = parse(joined.as_bytes()).unwrap();
+            assert_eq!((s.nodes.len(), s.pods.len()), (1, 1), "{joined}");
+        }
+        // A broken second document is reported where it breaks.
+        let err = parse(format!("{nodes}\n{{\"kind\": ").as_bytes()).unwrap_err();
+        assert!(matches!(err, DumpError::Syntax { line: 2, .. }), "{err}");
+    }
+
+    #[test]
+    fn reads_yaml_dumps_as_kubectl_prints_them() {
+        let text = r#"apiVersion: v1
+items:
+- apiVersion: v1
+  kind: Node
+  metadata:
+    annotations:
+      node.alpha.kubernetes.io/ttl: "0"
+    labels:
+      kubernetes.io/hostname: n1
+    managedFields:
+    - apiVersion: v1
+      fieldsType: FieldsV1
+      fieldsV1:
+        f:spec:
+          f:podCIDR: {}
+          f:podCIDRs:
+            .: {}
+            v:"fd00:42::/64": {}
+      manager: kube-controller-manager
+      operation: Update
+    name: n1
+  spec:
+    podCIDR: fd00:42::/64
+    podCIDRs:
+    - fd00:42::/64
+    - 10.42.0.0/24
+  status:
+    addresses:
+    - address: 2001:db8::10
+      type: InternalIP
+    - address: n1
+      type: Hostname
+- apiVersion: v1
+  kind: Service
+  metadata:
+    labels:
+      k8s-app: kube-dns
+    name: kube-dns
+    namespace: kube-system
+  spec:
+    clusterIP: fd00:43::a
+    clusterIPs:
+    - fd00:43::a
+    ipFamilies:
+    - IPv6
+    ipFamilyPolicy: SingleStack
+    selector:
+      k8s-app: kube-dns
+kind: List
+metadata:
+  resourceVersion: ""
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  namespace: d
+spec:
+  nodeName: n1
+status:
+  podIPs:
+  - ip: fd00:42::5
+"#;
+        let s = parse(text.as_bytes()).unwrap();
+        assert_eq!(s.nodes[0].pod_cidrs.len(), 2);
+        assert_eq!(s.nodes[0].addresses[0].address, "2001:db8::10");
+        assert_eq!(s.services[0].cluster_ips, vec!["fd00:43::a"]);
+        assert_eq!(s.pods[0].pod_ips.len(), 1);
+        // Broken YAML says where.
+        let err = parse(b"apiVersion: v1\nkind: List\nitems: [\n").unwrap_err();
+        assert!(
+            matches!(err, DumpError::Syntax { line, .. } if line >= 3),
+            "{err}"
+        );
+        // Anchors and aliases are not kubectl's: refused.
+        let err = parse(b"kind: Pod\nmetadata: &m {name: a}\nstatus: *m\n").unwrap_err();
+        assert!(err.to_string().contains("refused"), "{err}");
+        // Only comments: empty.
+        assert!(matches!(
+            parse(b"# nothing\n").unwrap_err(),
+            DumpError::Empty
+        ));
+    }
+
+    #[test]
+    fn reads_the_cni_ipam_objects() {
+        let text = r#"{"apiVersion": "v1", "kind": "List", "items": [
+            {"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool",
+             "metadata": {"name": "default-ipv6-ippool"},
+             "spec": {"cidr": "fd00:10::/48", "blockSize": 122, "ipipMode": "Never",
+                      "nodeSelector": "all()", "vxlanMode": "Never"}},
+            {"apiVersion": "crd.projectcalico.org/v1", "kind": "IPAMBlock",
+             "metadata": {"name": "fd00-10--ffc0-122"},
+             "spec": {"cidr": "fd00:10::ffc0/122", "affinity": "host:node-1",
+                      "allocations": [0, null], "unallocated": [1, 2], "attributes": []}},
+            {"apiVersion": "cilium.io/v2", "kind": "CiliumNode", "metadata": {"name": "node-1"},
+             "spec": {"ipam": {"podCIDRs": ["10.0.1.0/24", "fd00::100/120"],
+                               "pools": {"allocated": [{"pool": "blue", "cidrs": ["10.20.0.0/27"]}]}}}},
+            {"apiVersion": "cilium.io/v2alpha1", "kind": "CiliumPodIPPool", "metadata": {"name": "blue"},
+             "spec": {"ipv4": {"cidrs": ["10.20.0.0/16"], "maskSize": 27}}},
+            {"apiVersion": "whereabouts.cni.cncf.io/v1alpha1", "kind": "IPPool",
+             "metadata": {"name": "other"}, "spec": {"range": "192.0.2.0/24"}}
+        ]}"#;
+        let s = parse(text.as_bytes()).unwrap();
+        assert_eq!(s.cni.calico_pools[0].block_size, Some(122));
+        assert_eq!(s.cni.calico_blocks[0].node.as_deref(), Some("node-1"));
+        assert_eq!(s.cni.cilium_nodes[0].pod_cidrs.len(), 2);
+        assert_eq!(s.cni.cilium_nodes[0].pool_cidrs[0].0, "blue");
+        assert_eq!(s.cni.cilium_pools[0].ipv4_mask, Some(27));
+        // Another project's IPPool is not Calico's.
+        assert_eq!(s.cni.calico_pools.len(), 1);
+        assert_eq!(s.ignored.get("IPPool"), Some(&1));
+    }
+
+    #[test]
+    fn refuses_utf16_with_a_way_out_and_takes_a_utf8_mark() {
+        let text = r#"{"kind": "NodeList", "apiVersion": "v1", "items": []}"#;
+        let mut utf16 = vec![0xFF, 0xFE];
+        for unit in text.encode_utf16() {
+            utf16.extend(unit.to_le_bytes());
+        }
+        let err = parse(&utf16).unwrap_err().to_string();
+        assert!(
+            err.contains("UTF-16 (little-endian, with a byte-order mark)"),
+            "{err}"
+        );
+        assert!(err.contains("Out-File -Encoding utf8"), "{err}");
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(text.as_bytes());
+        assert!(parse(&bom).is_ok());
+        assert!(matches!(parse(b" \n").unwrap_err(), DumpError::Empty));
     }
 
     #[test]

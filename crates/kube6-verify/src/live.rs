@@ -22,12 +22,66 @@ pub const KUBECONFIG_LIMIT: Limit = Limit {
 /// kubectl's default `--chunk-size`.
 pub const DEFAULT_PAGE_SIZE: u32 = 500;
 
-/// The resources read, with the kind of their items.
-const RESOURCES: [(&str, &str); 4] = [
-    ("/api/v1/nodes", "Node"),
-    ("/api/v1/pods", "Pod"),
-    ("/api/v1/services", "Service"),
-    ("/apis/discovery.k8s.io/v1/endpointslices", "EndpointSlice"),
+/// A resource read: its list path, the kind and apiVersion of its items, and whether a cluster
+/// may lack it (the CNI's own resources exist only where that CNI runs).
+struct Resource {
+    path: &'static str,
+    kind: &'static str,
+    api_version: &'static str,
+    optional: bool,
+}
+
+const fn resource(
+    path: &'static str,
+    kind: &'static str,
+    api_version: &'static str,
+    optional: bool,
+) -> Resource {
+    Resource {
+        path,
+        kind,
+        api_version,
+        optional,
+    }
+}
+
+/// The resources read.
+const RESOURCES: [Resource; 8] = [
+    resource("/api/v1/nodes", "Node", "v1", false),
+    resource("/api/v1/pods", "Pod", "v1", false),
+    resource("/api/v1/services", "Service", "v1", false),
+    resource(
+        "/apis/discovery.k8s.io/v1/endpointslices",
+        "EndpointSlice",
+        "discovery.k8s.io/v1",
+        false,
+    ),
+    // Calico IPAM (projectcalico/calico libcalico-go/config/crd).
+    resource(
+        "/apis/crd.projectcalico.org/v1/ippools",
+        "IPPool",
+        "crd.projectcalico.org/v1",
+        true,
+    ),
+    resource(
+        "/apis/crd.projectcalico.org/v1/ipamblocks",
+        "IPAMBlock",
+        "crd.projectcalico.org/v1",
+        true,
+    ),
+    // Cilium IPAM (cilium/cilium pkg/k8s/apis/cilium.io/client/crds).
+    resource(
+        "/apis/cilium.io/v2/ciliumnodes",
+        "CiliumNode",
+        "cilium.io/v2",
+        true,
+    ),
+    resource(
+        "/apis/cilium.io/v2alpha1/ciliumpodippools",
+        "CiliumPodIPPool",
+        "cilium.io/v2alpha1",
+        true,
+    ),
 ];
 
 /// Which cluster to read, as kubectl chooses it.
@@ -245,7 +299,13 @@ async fn read_async(options: &Options) -> Result<(Snapshot, String), LiveError> 
         source,
     })?;
     let mut snapshot = Snapshot::default();
-    for (path, kind) in RESOURCES {
+    for Resource {
+        path,
+        kind,
+        api_version,
+        optional,
+    } in RESOURCES
+    {
         let mut token: Option<String> = None;
         loop {
             let params = ListParams {
@@ -261,21 +321,30 @@ async fn read_async(options: &Options) -> Result<(Snapshot, String), LiveError> 
                         path: path.to_string(),
                         source: kube::Error::BuildRequest(e),
                     })?;
-            let text = client
-                .request_text(request)
-                .await
-                .map_err(|source| LiveError::Request {
-                    cluster: cluster.clone(),
-                    path: path.to_string(),
-                    source,
-                })?;
-            token = dump::parse_page(text.as_bytes(), kind, &mut snapshot).map_err(|source| {
-                LiveError::Answer {
-                    cluster: cluster.clone(),
-                    path: path.to_string(),
-                    source,
+            let text = match client.request_text(request).await {
+                Ok(text) => text,
+                // The CNI's resources are absent where another CNI runs (404), and credentials
+                // made for the core resources may not read them (403): verify goes on without.
+                Err(kube::Error::Api(status))
+                    if optional && (status.code == 404 || status.code == 403) =>
+                {
+                    break;
                 }
-            })?;
+                Err(source) => {
+                    return Err(LiveError::Request {
+                        cluster: cluster.clone(),
+                        path: path.to_string(),
+                        source,
+                    });
+                }
+            };
+            token = dump::parse_page(text.as_bytes(), kind, api_version, &mut snapshot).map_err(
+                |source| LiveError::Answer {
+                    cluster: cluster.clone(),
+                    path: path.to_string(),
+                    source,
+                },
+            )?;
             if token.is_none() {
                 break;
             }

@@ -1,6 +1,7 @@
 //! The objects the checks read: lean copies of Nodes, Pods, Services and EndpointSlices holding
 //! only the fields verification needs.
 
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 use std::net::IpAddr;
 
@@ -64,6 +65,12 @@ impl<'de> Deserialize<'de> for Addr {
 pub enum Cidr {
     Net(IpNet),
     Invalid(Box<str>),
+}
+
+impl Default for Cidr {
+    fn default() -> Cidr {
+        Cidr::Invalid("".into())
+    }
 }
 
 impl Cidr {
@@ -136,11 +143,46 @@ impl Node {
             .map(|a| Addr::from(a.address.as_str()))
     }
 
+    /// The node's IPs as Kubernetes itself takes them: the InternalIPs, then the ExternalIPs, in
+    /// their order; the first is the node's primary IP, then the first one of the other family,
+    /// if any. The kubelet gives these to hostNetwork pods as `status.podIPs` and the first as
+    /// every pod's `status.hostIP`. Mirrors `GetNodeHostIPs` in kubernetes/kubernetes
+    /// pkg/util/node/node.go (addresses parsed with `netutils.ParseIPSloppy`, which also takes
+    /// IPv4 octets with leading zeros; anything else that does not parse is skipped).
+    pub fn host_ips(&self) -> Vec<IpAddr> {
+        let parsed = |kind: &'static str| {
+            self.addresses
+                .iter()
+                .filter(move |a| a.kind == kind)
+                .filter_map(|a| parse_ip_sloppy(&a.address))
+        };
+        let mut all = parsed("InternalIP").chain(parsed("ExternalIP"));
+        let Some(first) = all.next() else {
+            return Vec::new();
+        };
+        let mut ips = vec![first];
+        if let Some(other) = all.find(|ip| ip.is_ipv6() != first.is_ipv6()) {
+            ips.push(other);
+        }
+        ips
+    }
+
+    /// Whether the node has an `ExternalIP` among the host IPs that Kubernetes took for it
+    /// (the node's address of that family is only known as an ExternalIP).
+    pub fn host_ip_is_external(&self, ip: &IpAddr) -> bool {
+        !self
+            .addresses
+            .iter()
+            .filter(|a| a.kind == "InternalIP")
+            .filter_map(|a| parse_ip_sloppy(&a.address))
+            .any(|a| a == *ip)
+    }
+
     /// Every address of the node that is an IP (InternalIP, ExternalIP, ...).
     pub fn ips(&self) -> impl Iterator<Item = IpAddr> + '_ {
         self.addresses
             .iter()
-            .filter_map(|a| a.address.parse::<IpAddr>().ok())
+            .filter_map(|a| parse_ip_sloppy(&a.address))
     }
 
     /// The node's pod CIDR of `family`, if it has one that parses.
@@ -150,6 +192,27 @@ impl Node {
             .filter_map(Cidr::net)
             .find(|n| Family::of_net(n) == family)
     }
+}
+
+/// Parses an address the way Kubernetes' `netutils.ParseIPSloppy` (k8s.io/utils/net) does: as
+/// Go's `net.ParseIP` did before Go 1.17, which also read IPv4 octets with leading zeros as
+/// decimal (`010.001.002.003` is 10.1.2.3).
+pub fn parse_ip_sloppy(text: &str) -> Option<IpAddr> {
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    let octets: Vec<&str> = text.split('.').collect();
+    if octets.len() != 4 {
+        return None;
+    }
+    let mut out = [0u8; 4];
+    for (slot, octet) in out.iter_mut().zip(&octets) {
+        if octet.is_empty() || octet.len() > 3 || !octet.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *slot = octet.parse().ok()?;
+    }
+    Some(IpAddr::from(out))
 }
 
 /// A pod's `status.phase`, as far as the checks care.
@@ -226,6 +289,76 @@ pub struct EndpointSlice {
     pub address_type: Option<String>,
 }
 
+/// A Calico `IPPool` (`crd.projectcalico.org/v1` or `projectcalico.org/v3`): a range Calico IPAM
+/// hands out pod addresses from, in blocks of `blockSize`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CalicoPool {
+    pub name: String,
+    pub cidr: Cidr,
+    /// `spec.blockSize`; Calico's default (26 / 122) when unset.
+    pub block_size: Option<u8>,
+    /// `spec.disabled`: no new addresses, but pods may still hold addresses from it.
+    pub disabled: bool,
+}
+
+/// A Calico `IPAMBlock`: one block of a pool, affine to a node (`spec.affinity: host:NAME`) until
+/// it is released; other nodes may borrow addresses from it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CalicoBlock {
+    pub name: String,
+    pub cidr: Cidr,
+    /// The node of `host:NAME`, if the block is affine to one.
+    pub node: Option<String>,
+}
+
+/// A `CiliumNode` (`cilium.io/v2`): the pod CIDRs Cilium's operator gave the node in cluster-pool
+/// mode (`spec.ipam.podCIDRs`) and, in multi-pool mode, per pool (`spec.ipam.pools.allocated`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CiliumNode {
+    pub name: String,
+    pub pod_cidrs: Vec<Cidr>,
+    /// Multi-pool allocations: (pool name, CIDR).
+    pub pool_cidrs: Vec<(String, Cidr)>,
+}
+
+/// A `CiliumPodIPPool` (`cilium.io/v2alpha1`), the pools of multi-pool IPAM.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CiliumPool {
+    pub name: String,
+    pub cidrs: Vec<Cidr>,
+    /// `spec.ipv4.maskSize`, `spec.ipv6.maskSize`.
+    pub ipv4_mask: Option<u8>,
+    pub ipv6_mask: Option<u8>,
+}
+
+impl CiliumPool {
+    pub fn mask(&self, family: Family) -> Option<u8> {
+        match family {
+            Family::IPv4 => self.ipv4_mask,
+            Family::IPv6 => self.ipv6_mask,
+        }
+    }
+}
+
+/// The CNI's own IPAM objects found in the input: evidence of which IPAM the cluster uses and
+/// of the ranges it hands out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CniObjects {
+    pub calico_pools: Vec<CalicoPool>,
+    pub calico_blocks: Vec<CalicoBlock>,
+    pub cilium_nodes: Vec<CiliumNode>,
+    pub cilium_pools: Vec<CiliumPool>,
+}
+
+impl CniObjects {
+    pub fn is_empty(&self) -> bool {
+        self.calico_pools.is_empty()
+            && self.calico_blocks.is_empty()
+            && self.cilium_nodes.is_empty()
+            && self.cilium_pools.is_empty()
+    }
+}
+
 /// How many objects of each kind a snapshot holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -234,6 +367,13 @@ pub struct Counts {
     pub pods: usize,
     pub services: usize,
     pub endpoint_slices: usize,
+    #[serde(rename = "calicoIPPools")]
+    pub calico_ip_pools: usize,
+    #[serde(rename = "calicoIPAMBlocks")]
+    pub calico_ipam_blocks: usize,
+    pub cilium_nodes: usize,
+    #[serde(rename = "ciliumPodIPPools")]
+    pub cilium_pod_ip_pools: usize,
     /// Objects of other kinds in the input, skipped.
     pub ignored: usize,
 }
@@ -245,7 +385,9 @@ pub struct Snapshot {
     pub pods: Vec<Pod>,
     pub services: Vec<Service>,
     pub endpoint_slices: Vec<EndpointSlice>,
-    pub ignored: usize,
+    pub cni: CniObjects,
+    /// Objects of other kinds, counted by kind (`Deployment`, `ReplicaSet`, ...).
+    pub ignored: BTreeMap<String, usize>,
 }
 
 impl Snapshot {
@@ -255,14 +397,52 @@ impl Snapshot {
             pods: self.pods.len(),
             services: self.services.len(),
             endpoint_slices: self.endpoint_slices.len(),
-            ignored: self.ignored,
+            calico_ip_pools: self.cni.calico_pools.len(),
+            calico_ipam_blocks: self.cni.calico_blocks.len(),
+            cilium_nodes: self.cni.cilium_nodes.len(),
+            cilium_pod_ip_pools: self.cni.cilium_pools.len(),
+            ignored: self.ignored.values().sum(),
+        }
+    }
+
+    /// Counts one object of a kind verification does not read.
+    pub fn ignore(&mut self, kind: &str) {
+        let kind = if kind.is_empty() { "(no kind)" } else { kind };
+        match self.ignored.get_mut(kind) {
+            Some(n) => *n += 1,
+            None => {
+                self.ignored.insert(kind.to_string(), 1);
+            }
+        }
+    }
+
+    /// The namespaces the pods and Services of the input come from.
+    pub fn namespaces(&self) -> BTreeSet<&str> {
+        self.pods
+            .iter()
+            .map(|p| p.namespace.as_str())
+            .chain(self.services.iter().map(|s| s.namespace.as_str()))
+            .collect()
+    }
+
+    /// Adds `other`'s objects after this one's, all of them (parts of one document).
+    pub(crate) fn append(&mut self, other: Snapshot) {
+        self.nodes.extend(other.nodes);
+        self.pods.extend(other.pods);
+        self.services.extend(other.services);
+        self.endpoint_slices.extend(other.endpoint_slices);
+        self.cni.calico_pools.extend(other.cni.calico_pools);
+        self.cni.calico_blocks.extend(other.cni.calico_blocks);
+        self.cni.cilium_nodes.extend(other.cni.cilium_nodes);
+        self.cni.cilium_pools.extend(other.cni.cilium_pools);
+        for (kind, n) in other.ignored {
+            *self.ignored.entry(kind).or_default() += n;
         }
     }
 
     /// Adds `other`'s objects. When the same object appears in both (overlapping dumps), the
     /// later copy is dropped so that it is not counted twice.
     pub fn merge(&mut self, other: Snapshot) {
-        use std::collections::HashSet;
         fn extend<T>(into: &mut Vec<T>, from: Vec<T>, key: impl Fn(&T) -> (String, String)) {
             if into.is_empty() {
                 *into = from;
@@ -271,9 +451,8 @@ impl Snapshot {
             let seen: HashSet<(String, String)> = into.iter().map(&key).collect();
             into.extend(from.into_iter().filter(|o| !seen.contains(&key(o))));
         }
-        extend(&mut self.nodes, other.nodes, |n| {
-            (String::new(), n.name.clone())
-        });
+        let cluster_scoped = |name: &String| (String::new(), name.clone());
+        extend(&mut self.nodes, other.nodes, |n| cluster_scoped(&n.name));
         extend(&mut self.pods, other.pods, |p| {
             (p.namespace.clone(), p.name.clone())
         });
@@ -283,6 +462,113 @@ impl Snapshot {
         extend(&mut self.endpoint_slices, other.endpoint_slices, |e| {
             (e.namespace.clone(), e.name.clone())
         });
-        self.ignored += other.ignored;
+        extend(&mut self.cni.calico_pools, other.cni.calico_pools, |p| {
+            cluster_scoped(&p.name)
+        });
+        extend(&mut self.cni.calico_blocks, other.cni.calico_blocks, |b| {
+            cluster_scoped(&b.name)
+        });
+        extend(&mut self.cni.cilium_nodes, other.cni.cilium_nodes, |n| {
+            cluster_scoped(&n.name)
+        });
+        extend(&mut self.cni.cilium_pools, other.cni.cilium_pools, |p| {
+            cluster_scoped(&p.name)
+        });
+        for (kind, n) in other.ignored {
+            *self.ignored.entry(kind).or_default() += n;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn node(addresses: &[(&str, &str)]) -> Node {
+        Node {
+            name: "n".to_string(),
+            addresses: addresses
+                .iter()
+                .map(|(kind, address)| NodeAddress {
+                    kind: kind.to_string(),
+                    address: address.to_string(),
+                })
+                .collect(),
+            pod_cidrs: Vec::new(),
+        }
+    }
+
+    fn ips(list: &[&str]) -> Vec<IpAddr> {
+        list.iter().map(|ip| ip.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn host_ips_follow_get_node_host_ips() {
+        // InternalIPs first, then ExternalIPs; the first of the other family completes the pair.
+        let n = node(&[
+            ("Hostname", "n"),
+            ("ExternalIP", "2001:db8::5"),
+            ("InternalIP", "192.0.2.10"),
+            ("InternalIP", "192.0.2.11"),
+        ]);
+        assert_eq!(n.host_ips(), ips(&["192.0.2.10", "2001:db8::5"]));
+        assert!(n.host_ip_is_external(&"2001:db8::5".parse().unwrap()));
+        // An IPv6 InternalIP wins over an IPv6 ExternalIP listed before it.
+        let n = node(&[
+            ("ExternalIP", "2001:db8::5"),
+            ("InternalIP", "fd00::10"),
+            ("InternalIP", "192.0.2.10"),
+        ]);
+        assert_eq!(n.host_ips(), ips(&["fd00::10", "192.0.2.10"]));
+        // Only ExternalIPs: they are the node's IPs.
+        assert_eq!(
+            node(&[("ExternalIP", "198.51.100.7")]).host_ips(),
+            ips(&["198.51.100.7"])
+        );
+        // Nothing that parses: no host IP (the kubelet reports "host IP unknown").
+        assert!(
+            node(&[("Hostname", "n"), ("InternalIP", "not-an-ip")])
+                .host_ips()
+                .is_empty()
+        );
+        // Single-stack node: one IP.
+        assert_eq!(
+            node(&[("InternalIP", "192.0.2.1"), ("InternalIP", "192.0.2.2")]).host_ips(),
+            ips(&["192.0.2.1"])
+        );
+    }
+
+    #[test]
+    fn sloppy_parsing_reads_leading_zeros_as_decimal() {
+        assert_eq!(
+            parse_ip_sloppy("010.001.002.003"),
+            Some("10.1.2.3".parse().unwrap())
+        );
+        assert_eq!(
+            parse_ip_sloppy("2001:db8::1"),
+            Some("2001:db8::1".parse().unwrap())
+        );
+        assert_eq!(parse_ip_sloppy("256.1.1.1"), None);
+        assert_eq!(parse_ip_sloppy("1.2.3"), None);
+        assert_eq!(parse_ip_sloppy("0x1.2.3.4"), None);
+    }
+
+    #[test]
+    fn merge_keeps_one_copy_and_counts_ignored_kinds() {
+        let mut a = Snapshot::default();
+        a.nodes.push(node(&[]));
+        a.ignore("Deployment");
+        let mut b = a.clone();
+        b.cni.calico_pools.push(CalicoPool {
+            name: "default-ipv4-ippool".to_string(),
+            ..Default::default()
+        });
+        a.merge(b);
+        assert_eq!(a.nodes.len(), 1);
+        assert_eq!(a.cni.calico_pools.len(), 1);
+        assert_eq!(a.ignored.get("Deployment"), Some(&2));
+        assert_eq!(a.counts().ignored, 2);
     }
 }

@@ -1,16 +1,22 @@
-//! Reading a large dump without holding it in memory, on every core.
+//! Reading a large JSON dump without holding it in memory, on every core.
 //!
-//! The file is read in chunks; a scanner that knows only JSON's strings and brackets finds the
-//! `items` array of the top-level object and cuts it into batches of whole items, and worker
+//! The input is read in chunks; a scanner that knows only JSON's strings and brackets finds the
+//! `items` array of each top-level object (several documents may follow one another, as `cat`
+//! joins `kubectl get -o json` outputs) and cuts it into batches of whole items, and worker
 //! threads parse the batches (as `[item, item, ...]`) into lean objects. Memory stays at a few
-//! chunks plus the snapshot, whatever the size of the file.
+//! chunks plus the snapshot, whatever the size of the input.
 //!
+<<<<<<< HEAD
 //! Anything the scanner does not expect (no top-level `items`, broken JSON) is left to the
 //! whole-document parser, which also gives the exact line and column of an error. When the
 //! scanner gives up before any item was consumed it hands back the bytes it read, so that even
 //! standard input can be parsed whole (the rest is read on from where the scanner stopped);
 //! input that is not a JSON object is given up on at its first byte, so an endless stream of
 //! garbage (`yes | kube6 verify --dump -`) costs nothing.
+=======
+//! Anything the scanner does not expect (YAML, a top-level array, broken JSON) is left to the
+//! whole-document parser, which also gives the exact line and column of an error.
+>>>>>>> main
 
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,9 +27,13 @@ use crate::snapshot::Snapshot;
 
 const CHUNK: usize = 4 << 20;
 const BATCH: usize = 2 << 20;
+<<<<<<< HEAD
 /// The most of a document's head (before its `items`) the scanner keeps; a single huge object
 /// is given to the whole-document parser, which reads on from where the scanner stopped.
 const HEADER_CHUNKS: usize = 4;
+=======
+const UTF8_BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
+>>>>>>> main
 
 /// Why the streaming reader gave up (the caller then parses the whole document).
 #[derive(Debug)]
@@ -37,13 +47,15 @@ pub(crate) enum StreamError {
     Consumed,
 }
 
-#[derive(PartialEq, Eq, Clone, Copy)]
+#[derive(PartialEq, Eq, Clone, Copy, Debug)]
 enum Phase {
-    /// Inside the top-level object, before its `items` array.
+    /// Between top-level documents (or before the first).
+    Between,
+    /// Inside a top-level object, before its `items` array.
     Header,
     /// Inside the `items` array.
     Items,
-    /// After the `items` array.
+    /// After the `items` array, inside the object.
     Suffix,
 }
 
@@ -53,7 +65,7 @@ struct Scanner {
     depth: u32,
     in_string: bool,
     escape: bool,
-    /// Where the current depth-1 string started (absolute, in the buffer), to compare with "items".
+    /// Where the current depth-1 string started (in the buffer), to compare with "items".
     string_start: usize,
     last_string_was_items: bool,
     colon_after_items: bool,
@@ -61,9 +73,19 @@ struct Scanner {
     top_seen: bool,
 }
 
-/// Parsed batches: the batch number and its objects; objects without a `kind` wait for the
-/// list's.
-type Parsed = (usize, Snapshot, Vec<RawObject>);
+/// One top-level document, without its items: `{"apiVersion": ..., "items": [], "kind": ...}`,
+/// or the whole object when it has no `items` array.
+struct Document {
+    outer: Vec<u8>,
+    had_items: bool,
+}
+
+/// A batch of items to parse: document number, batch number within it, `[item, ...]`.
+type Batch = (usize, usize, Vec<u8>);
+
+/// Parsed batches: document and batch number, its objects, and the objects that lack a `kind`
+/// or `apiVersion` and wait for their list's.
+type Parsed = (usize, usize, Snapshot, Vec<RawObject>);
 
 /// Reads `input`. `exact` scans every byte outside strings (no shortcut for indented output),
 /// so that a batch that does not parse is broken input, never a wrong cut: for input that
@@ -88,14 +110,18 @@ fn read_sized<R: Read>(
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, 4);
-    let (tx, rx) = mpsc::sync_channel::<(usize, Vec<u8>)>(workers * 2);
+    let (tx, rx) = mpsc::sync_channel::<Batch>(workers * 2);
     let rx = Mutex::new(rx);
     let failed = AtomicBool::new(false);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| scope.spawn(|| parse_batches(&rx, &failed)))
             .collect();
+<<<<<<< HEAD
         let scanned = scan(&mut input, &tx, chunk, batch, exact, &failed);
+=======
+        let docs = scan(&mut input, &tx, chunk, batch);
+>>>>>>> main
         drop(tx);
         let mut parts = Vec::new();
         let mut ok = true;
@@ -105,6 +131,7 @@ fn read_sized<R: Read>(
                 _ => ok = false,
             }
         }
+<<<<<<< HEAD
         let Scanned { outer, whole } = scanned?;
         if !ok {
             return Err(StreamError::Consumed);
@@ -128,27 +155,52 @@ fn read_sized<R: Read>(
         let list_kind = doc.kind.as_deref().unwrap_or("");
         let item_kind = list_kind.strip_suffix("List").unwrap_or("");
         parts.sort_by_key(|p| p.0);
-        let mut snapshot = Snapshot::default();
-        let mut pending = Vec::new();
-        for (_, part, waiting) in parts {
-            snapshot.nodes.extend(part.nodes);
-            snapshot.pods.extend(part.pods);
-            snapshot.services.extend(part.services);
-            snapshot.endpoint_slices.extend(part.endpoint_slices);
-            snapshot.ignored += part.ignored;
-            pending.extend(waiting);
+=======
+        let docs = docs?;
+        if !ok || docs.is_empty() {
+            return Err(StreamError::Fallback);
         }
-        for item in pending {
-            dump::add(&mut snapshot, item, item_kind);
+        parts.sort_by_key(|p| (p.0, p.1));
+        let mut parts = parts.into_iter().peekable();
+>>>>>>> main
+        let mut snapshot = Snapshot::default();
+        for (index, doc) in docs.into_iter().enumerate() {
+            let raw: RawObject =
+                serde_json::from_slice(&doc.outer).map_err(|_| StreamError::Fallback)?;
+            if !doc.had_items {
+                // A single object, or a document without items: as the whole parser takes it.
+                dump::add_document(&mut snapshot, raw).map_err(|_| StreamError::Fallback)?;
+                continue;
+            }
+            let item_kind = raw
+                .kind
+                .as_deref()
+                .unwrap_or("")
+                .strip_suffix("List")
+                .unwrap_or("")
+                .to_string();
+            let api_version = raw.api_version.clone().unwrap_or_default();
+            let mut pending = Vec::new();
+            while let Some((_, _, part, waiting)) = parts.next_if(|p| p.0 == index) {
+                snapshot.append(part);
+                pending.extend(waiting);
+            }
+            for item in pending {
+                dump::add(&mut snapshot, item, &item_kind, &api_version);
+            }
         }
         Ok(snapshot)
     })
 }
 
+<<<<<<< HEAD
 fn parse_batches(
     rx: &Mutex<mpsc::Receiver<(usize, Vec<u8>)>>,
     any_failed: &AtomicBool,
 ) -> Option<Vec<Parsed>> {
+=======
+fn parse_batches(rx: &Mutex<mpsc::Receiver<Batch>>) -> Option<Vec<Parsed>> {
+>>>>>>> main
     let mut out = Vec::new();
     let mut failed = false;
     loop {
@@ -156,7 +208,7 @@ fn parse_batches(
             Ok(guard) => guard.recv(),
             Err(_) => return None,
         };
-        let Ok((index, bytes)) = message else {
+        let Ok((doc, index, bytes)) = message else {
             break;
         };
         if failed {
@@ -168,13 +220,13 @@ fn parse_batches(
                 let mut part = Snapshot::default();
                 let mut waiting = Vec::new();
                 for item in items {
-                    if item.kind.is_some() {
-                        dump::add(&mut part, item, "");
+                    if item.kind.is_some() && item.api_version.is_some() {
+                        dump::add(&mut part, item, "", "");
                     } else {
                         waiting.push(item);
                     }
                 }
-                out.push((index, part, waiting));
+                out.push((doc, index, part, waiting));
             }
             Err(_) => {
                 failed = true;
@@ -186,24 +238,28 @@ fn parse_batches(
     (!failed).then_some(out)
 }
 
-/// Reads and scans the input, sending batches of items; returns the document without them.
+/// Reads and scans the input, sending batches of items; returns the documents without them.
 ///
 /// Two ways to find where items end. Indented output (kubectl's) puts every item's closing
 /// brace on a line of its own at the indentation of its opening brace; strings cannot hold a
 /// raw newline, so searching for that line (a fast substring search) finds item ends without
 /// looking at every byte. Compact output is scanned byte by byte, keeping track of strings and
 /// brackets. Either way a batch is only accepted when it parses as an array of whole objects,
-/// so a cut in the wrong place cannot go unnoticed (the caller then parses the whole document).
+/// so a cut in the wrong place cannot go unnoticed (the caller then parses the whole input).
 fn scan<R: Read>(
     input: &mut R,
-    tx: &mpsc::SyncSender<(usize, Vec<u8>)>,
+    tx: &mpsc::SyncSender<Batch>,
     chunk: usize,
     batch_size: usize,
+<<<<<<< HEAD
     exact: bool,
     failed: &AtomicBool,
 ) -> Result<Scanned, StreamError> {
+=======
+) -> Result<Vec<Document>, StreamError> {
+>>>>>>> main
     let mut s = Scanner {
-        phase: Phase::Header,
+        phase: Phase::Between,
         depth: 0,
         in_string: false,
         escape: false,
@@ -212,15 +268,21 @@ fn scan<R: Read>(
         colon_after_items: false,
         top_seen: false,
     };
-    // Set once the first item shows that the output is indented: "\n" + indentation + "}".
+    let mut docs: Vec<Document> = Vec::new();
+    // Set once the first item of a document shows that it is indented: "\n" + indentation + "}".
     let mut item_end_line: Option<Vec<u8>> = None;
     let mut undecided = false;
+    // The current document's bytes outside its items.
     let mut outer = Vec::new();
     let mut buf: Vec<u8> = Vec::with_capacity(chunk * 2);
-    // In `buf`: where the batch being built (or, after the items, the suffix) starts.
+    // In `buf`: where the current document starts (Header), where the batch being built starts
+    // (Items), where the suffix not yet moved to `outer` starts (Suffix).
+    let mut doc_start = 0usize;
     let mut batch_start = 0usize;
+    let mut suffix_start = 0usize;
     let mut batches = 0usize;
-    let send = |bytes: &[u8], batches: &mut usize| -> Result<(), StreamError> {
+    let mut at_start = true;
+    let send = |doc: usize, bytes: &[u8], batches: &mut usize| -> Result<(), StreamError> {
         let bytes = strip_comma(bytes);
         if bytes.trim_ascii().is_empty() {
             return Ok(());
@@ -229,8 +291,13 @@ fn scan<R: Read>(
         batch.push(b'[');
         batch.extend_from_slice(bytes);
         batch.push(b']');
+<<<<<<< HEAD
         tx.send((*batches, batch))
             .map_err(|_| StreamError::Consumed)?;
+=======
+        tx.send((doc, *batches, batch))
+            .map_err(|_| StreamError::Fallback)?;
+>>>>>>> main
         *batches += 1;
         Ok(())
     };
@@ -247,8 +314,43 @@ fn scan<R: Read>(
         };
         buf.truncate(old + n);
         let eof = n == 0;
-        'chunk: while pos < buf.len() && s.phase != Phase::Suffix {
-            if let Some(line) = &item_end_line {
+        'chunk: while pos < buf.len() {
+            if s.phase == Phase::Between {
+                if at_start {
+                    // A UTF-8 byte-order mark (PowerShell's `Out-File -Encoding utf8`).
+                    if buf.len() < UTF8_BOM.len() && !eof {
+                        break 'chunk;
+                    }
+                    if buf.starts_with(UTF8_BOM) {
+                        pos = UTF8_BOM.len();
+                    }
+                    at_start = false;
+                    continue;
+                }
+                match buf[pos] {
+                    b' ' | b'\n' | b'\r' | b'\t' => pos += 1,
+                    b'{' => {
+                        s.phase = Phase::Header;
+                        s.depth = 1;
+                        s.in_string = false;
+                        s.escape = false;
+                        s.last_string_was_items = false;
+                        s.colon_after_items = false;
+                        doc_start = pos;
+                        batches = 0;
+                        item_end_line = None;
+                        undecided = false;
+                        outer.clear();
+                        pos += 1;
+                    }
+                    // YAML, a top-level array, or not JSON at all.
+                    _ => return Err(StreamError::Fallback),
+                }
+                continue;
+            }
+            if s.phase == Phase::Items
+                && let Some(line) = &item_end_line
+            {
                 // Indented: jump from one closing line to the next.
                 let Some(k) = memchr::memmem::find(&buf[pos..], line) else {
                     // Search again from where a split pattern could start.
@@ -267,13 +369,17 @@ fn scan<R: Read>(
                 let next = close + 1 + next;
                 match buf[next] {
                     b',' if close + 1 - batch_start >= batch_size => {
-                        send(&buf[batch_start..=close], &mut batches)?;
+                        send(docs.len(), &buf[batch_start..=close], &mut batches)?;
                         batch_start = close + 1;
                     }
                     b']' => {
-                        send(&buf[batch_start..=close], &mut batches)?;
+                        send(docs.len(), &buf[batch_start..=close], &mut batches)?;
+                        // The `]` closes the items: back to the object's own level.
                         s.phase = Phase::Suffix;
-                        batch_start = next;
+                        s.depth = 1;
+                        suffix_start = next;
+                        pos = next + 1;
+                        continue;
                     }
                     // Not an item's end after all (the parser will tell if it was).
                     _ => {}
@@ -295,7 +401,7 @@ fn scan<R: Read>(
                             s.escape = true;
                         } else {
                             s.in_string = false;
-                            if s.depth == 1 {
+                            if s.depth == 1 && s.phase == Phase::Header {
                                 s.last_string_was_items = &buf[s.string_start..pos] == b"items";
                             }
                         }
@@ -323,10 +429,14 @@ fn scan<R: Read>(
                     if s.depth == 1 && b == b'[' && s.colon_after_items && s.phase == Phase::Header
                     {
                         s.phase = Phase::Items;
-                        outer.extend_from_slice(&buf[..=pos]);
+                        outer.extend_from_slice(&buf[doc_start..=pos]);
                         batch_start = pos + 1;
                         undecided = true;
+<<<<<<< HEAD
                     } else if undecided && s.depth == 2 && b == b'{' && !exact {
+=======
+                    } else if undecided && s.phase == Phase::Items && s.depth == 2 && b == b'{' {
+>>>>>>> main
                         undecided = false;
                         // An item on a line of its own: the output is indented.
                         let line_start = buf[..pos]
@@ -349,6 +459,7 @@ fn scan<R: Read>(
                     s.last_string_was_items = false;
                 }
                 b'}' | b']' => {
+<<<<<<< HEAD
                     let Some(depth) = s.depth.checked_sub(1) else {
                         return Err(give_up(s.phase, &mut buf));
                     };
@@ -363,12 +474,50 @@ fn scan<R: Read>(
                         } else if s.depth == 1 {
                             if b != b']' {
                                 return Err(StreamError::Consumed);
+=======
+                    s.depth = s.depth.checked_sub(1).ok_or(StreamError::Fallback)?;
+                    match s.phase {
+                        Phase::Items => {
+                            if s.depth == 2 && b == b'}' {
+                                if pos + 1 - batch_start >= batch_size {
+                                    send(docs.len(), &buf[batch_start..=pos], &mut batches)?;
+                                    // The next batch starts with the separating comma.
+                                    batch_start = pos + 1;
+                                }
+                            } else if s.depth == 1 {
+                                if b != b']' {
+                                    return Err(StreamError::Fallback);
+                                }
+                                send(docs.len(), &buf[batch_start..pos], &mut batches)?;
+                                s.phase = Phase::Suffix;
+                                // The suffix starts with this `]`.
+                                suffix_start = pos;
                             }
-                            send(&buf[batch_start..pos], &mut batches)?;
-                            s.phase = Phase::Suffix;
-                            // The suffix starts with this `]`.
-                            batch_start = pos;
                         }
+                        Phase::Header if s.depth == 0 => {
+                            if b != b'}' {
+                                return Err(StreamError::Fallback);
+>>>>>>> main
+                            }
+                            // A document without an items array: kept whole.
+                            docs.push(Document {
+                                outer: buf[doc_start..=pos].to_vec(),
+                                had_items: false,
+                            });
+                            s.phase = Phase::Between;
+                        }
+                        Phase::Suffix if s.depth == 0 => {
+                            if b != b'}' {
+                                return Err(StreamError::Fallback);
+                            }
+                            outer.extend_from_slice(&buf[suffix_start..=pos]);
+                            docs.push(Document {
+                                outer: std::mem::take(&mut outer),
+                                had_items: true,
+                            });
+                            s.phase = Phase::Between;
+                        }
+                        _ => {}
                     }
                     s.last_string_was_items = false;
                     s.colon_after_items = false;
@@ -386,23 +535,28 @@ fn scan<R: Read>(
             }
             pos += 1;
         }
-        // Drop what has been dealt with: the header is kept whole until the items start (it is
-        // small; a document without items stays here entirely and goes to the ordinary
-        // parser), the unfinished batch is kept, the suffix is moved out.
+        // Drop what has been dealt with: a document's header is kept whole until its items
+        // start (it is small; a document without items stays here entirely), the unfinished
+        // batch is kept, the suffix is moved out.
         let keep_from = match s.phase {
-            Phase::Header => 0,
+            Phase::Between => pos,
+            Phase::Header => doc_start,
             Phase::Items => batch_start,
             Phase::Suffix => {
-                outer.extend_from_slice(&buf[batch_start..]);
-                buf.len()
+                outer.extend_from_slice(&buf[suffix_start..pos]);
+                suffix_start = pos;
+                pos
             }
         };
         if keep_from > 0 {
             buf.drain(..keep_from);
-            pos = pos.saturating_sub(keep_from);
+            pos -= keep_from;
             s.string_start = s.string_start.saturating_sub(keep_from);
-            batch_start -= keep_from.min(batch_start);
+            doc_start = doc_start.saturating_sub(keep_from);
+            batch_start = batch_start.saturating_sub(keep_from);
+            suffix_start = suffix_start.saturating_sub(keep_from);
         }
+<<<<<<< HEAD
         // A header that never ends would grow without bound: a single huge object is parsed
         // the ordinary way, reading on from here.
         if s.phase == Phase::Header && buf.len() > HEADER_CHUNKS * chunk.max(CHUNK) {
@@ -411,11 +565,18 @@ fn scan<R: Read>(
         // A batch did not parse: the input is broken, reading on is pointless.
         if failed.load(Ordering::Relaxed) {
             return Err(StreamError::Consumed);
+=======
+        // A header (or an object without items) that never ends would grow without bound: a
+        // single huge object is parsed the ordinary way.
+        if s.phase == Phase::Header && buf.len() > 64 * chunk.max(CHUNK) {
+            return Err(StreamError::Fallback);
+>>>>>>> main
         }
         if eof {
             break;
         }
     }
+<<<<<<< HEAD
     match s.phase {
         Phase::Header => Ok(Scanned {
             outer: buf,
@@ -435,7 +596,13 @@ fn give_up(phase: Phase, buf: &mut Vec<u8>) -> StreamError {
     match phase {
         Phase::Header => StreamError::Fallback(std::mem::take(buf)),
         Phase::Items | Phase::Suffix => StreamError::Consumed,
+=======
+    if s.phase != Phase::Between {
+        // The input ends inside a document.
+        return Err(StreamError::Fallback);
+>>>>>>> main
     }
+    Ok(docs)
 }
 
 /// A batch cut after an item starts with `,` (the separator before the next item).
@@ -516,6 +683,40 @@ mod tests {
     }
 
     #[test]
+    fn streams_documents_joined_one_after_the_other() {
+        let shape = Shape::dual_ipv6_first();
+        let items = shape.list()["items"].as_array().unwrap().clone();
+        let (nodes, rest): (Vec<_>, Vec<_>) = items.into_iter().partition(|i| i["kind"] == "Node");
+        // `kubectl get nodes -o json` (items without their own kind, as the API server sends
+        // them), then `kubectl get pods,services,endpointslices -A -o json`.
+        let nodes = serde_json::json!({"apiVersion": "v1", "kind": "NodeList", "metadata": {},
+            "items": nodes.iter().map(|n| {
+                let mut n = n.clone();
+                n.as_object_mut().unwrap().remove("kind");
+                n.as_object_mut().unwrap().remove("apiVersion");
+                n
+            }).collect::<Vec<_>>()});
+        let rest = crate::synth::list(rest);
+        let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap();
+        for joined in [
+            format!("{}\n{}\n", pretty(&nodes), pretty(&rest)),
+            format!("{}{}", nodes, rest),
+            format!("\u{feff}{}\n\n{}", pretty(&nodes), rest),
+            format!(
+                "{}\n{}\n{}",
+                rest,
+                r#"{"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "x", "namespace": "y"}}"#,
+                pretty(&nodes)
+            ),
+        ] {
+            same(&joined);
+            let s = read(joined.as_bytes()).unwrap();
+            assert_eq!(s.nodes.len(), 4);
+            assert!(s.pods.len() >= 20);
+        }
+    }
+
+    #[test]
     fn leaves_broken_documents_to_the_whole_parser() {
         for text in [
             r#"{"kind": "List", "items": [{"kind": "Pod"}, 5]}"#,
@@ -524,6 +725,8 @@ mod tests {
             r#"{"kind": "List", "items": [{"kind": "Pod"}]}}"#,
             r#"[1, 2]"#,
             "not json",
+            r#"{"kind": "List", "items": []} ["#,
+            r#"{"kind": "List", "items": []} {"kind": "Pod""#,
         ] {
             let (streamed, whole) = both(text);
             assert!(

@@ -522,3 +522,162 @@ fn host_check_catalog_docs_and_ignore() {
     );
     assert_usage_error(&kube6(&["host", "fix", "--ignore", "nope"]), &["nope"]);
 }
+
+/// What the text and JSON say (issue 12, item 8).
+#[test]
+fn the_builtin_example_says_what_it_adds() {
+    let text = stdout(&kube6(&["plan"]));
+    let head: Vec<&str> = text.lines().take(4).collect();
+    assert_eq!(
+        head[0],
+        "Plan for the built-in example  valid  (1 warning, 2 notes)"
+    );
+    assert_eq!(
+        head[1],
+        "  examples/k0s-ipv6-single-stack.yaml with --feature-gates IPv6SingleStack=true"
+    );
+    assert!(
+        head[3].ends_with(
+            "kube6 plan examples/k0s-ipv6-single-stack.yaml --feature-gates IPv6SingleStack=true"
+        ),
+        "{text}"
+    );
+    let plan: serde_json::Value =
+        serde_json::from_slice(&kube6(&["plan", "-o", "json"]).stdout).unwrap();
+    assert_eq!(plan["source"]["builtin"], true);
+    assert_eq!(
+        plan["source"]["featureGates"],
+        serde_json::json!(["IPv6SingleStack=true"])
+    );
+    // The same plan from the file, with the gate given; without it the file is not valid.
+    let out = kube6(&[
+        "plan",
+        "examples/k0s-ipv6-single-stack.yaml",
+        "--feature-gates",
+        "IPv6SingleStack=true",
+        "-o",
+        "json",
+    ]);
+    let from_file: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(from_file["pods"], plan["pods"]);
+    assert!(from_file["source"].get("builtin").is_none());
+    assert_eq!(
+        kube6(&["plan", "examples/k0s-ipv6-single-stack.yaml"])
+            .status
+            .code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn pods_per_node_are_bounded_by_max_pods_and_labelled() {
+    let text = stdout(&kube6(&["plan", "examples/k3s-ipv6-only.yaml"]));
+    let header = text
+        .lines()
+        .find(|l| l.contains("node mask") && l.contains("family"))
+        .unwrap();
+    assert!(
+        header.contains("addresses/node") && header.contains("pods/node"),
+        "{header}"
+    );
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("IPv6"))
+        .unwrap();
+    assert!(
+        row.contains("18,446,744,073,709,551,616") && row.contains(" 110 "),
+        "{row}"
+    );
+    assert!(
+        text.contains("at most the kubelet's maxPods (110, kubelet default)"),
+        "{text}"
+    );
+    let plan: serde_json::Value = serde_json::from_slice(
+        &kube6(&["plan", "examples/k3s-ipv6-only.yaml", "-o", "json"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(plan["maxPods"], 110);
+    assert_eq!(plan["pods"][0]["podsPerNode"], 110);
+    assert_eq!(plan["pods"][0]["addressesPerNode"], "18446744073709551616");
+}
+
+#[test]
+fn k3s_defaults_flannel_with_vxlan() {
+    let plan: serde_json::Value = serde_json::from_slice(
+        &kube6(&["plan", "examples/k3s-ipv6-only.yaml", "-o", "json"]).stdout,
+    )
+    .unwrap();
+    let backend = plan["defaults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["path"] == "flannel-backend")
+        .unwrap();
+    assert_eq!(backend["value"], "vxlan");
+    assert_eq!(plan["cni"], "flannel");
+}
+
+#[test]
+fn unnamed_nodes_are_null_in_json() {
+    let (_dir, path) = temp_file(
+        "config.yaml",
+        b"node-ip: 2001:db8::10\ncluster-cidr: fd00:42::/56\nservice-cidr: fd00:43::/112\n",
+    );
+    let out = kube6(&["plan", path.to_str().unwrap(), "-o", "json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        plan["nodes"][0]["name"],
+        serde_json::Value::Null,
+        "{plan:#}"
+    );
+    assert_eq!(plan["nodes"][0]["addresses"][0], "2001:db8::10");
+    let text = stdout(&kube6(&["plan", path.to_str().unwrap()]));
+    assert!(text.contains("(the host name)  2001:db8::10"), "{text}");
+    assert!(!text.contains("this node"), "{text}");
+}
+
+#[test]
+fn a_k3s_agent_plan_says_the_servers_set_the_ranges() {
+    let line = "agent --server https://[2001:db8::1]:6443 --node-ip 2001:db8::5";
+    let text = stdout(&kube6(&["plan", "--k3s-args", line]));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[1],
+        "  a k3s agent: the servers set the cluster's ranges, agents do not. These values are k3s's defaults,"
+    );
+    assert!(
+        lines[2].contains("cluster-cidr") && lines[2].contains("service-cidr"),
+        "{text}"
+    );
+    let plan: serde_json::Value =
+        serde_json::from_slice(&kube6(&["plan", "--k3s-args", line, "-o", "json"]).stdout).unwrap();
+    assert_eq!(plan["source"]["agent"], true);
+    // A server's command line sets them: no such note.
+    let server = stdout(&kube6(&[
+        "plan",
+        "--k3s-args",
+        "server --node-ip 2001:db8::1 --cluster-cidr fd00:42::/56 --service-cidr fd00:43::/112",
+    ]));
+    assert!(!server.contains("a k3s agent"), "{server}");
+}
+
+#[test]
+fn ndp_proxy_check_of_an_invalid_plan_is_exit_1() {
+    let out = kube6(&[
+        "ndp-proxy",
+        "--plan",
+        "examples/k0s-ipv6-single-stack.yaml",
+        "--uplink",
+        "eth0",
+        "--check",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.lines().any(|l| l
+            .starts_with("kube6: ndp-proxy: examples/k0s-ipv6-single-stack.yaml:")
+            && l.contains("error[K6E040]")),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}

@@ -3,12 +3,12 @@
 //! the pipe is closed before the command starts, so its very first write fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod host_support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use host_support::{KUBE6, Netns, TempDir, can_run, describe};
+use kube6_testnet::{Netns, describe, require, scratch_dir};
+
+const KUBE6: &str = env!("CARGO_BIN_EXE_kube6");
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -146,7 +146,7 @@ fn a_closed_stderr_is_not_a_panic() {
 /// their own, against a temporary root.
 #[test]
 fn host_and_node_ip_commands() {
-    if !can_run("closed-pipe host test", &[]) {
+    if !require("closed-pipe host test", &[]) {
         return;
     }
     let ns = Netns::new("pipe");
@@ -154,7 +154,7 @@ fn host_and_node_ip_commands() {
     ns.ip("link set up0 up");
     ns.ip("link set up1 up");
     ns.ip("addr add 2001:db8:7::10/64 dev up0 nodad");
-    let tree = TempDir::new("pipe");
+    let tree = scratch_dir("pipe");
     let root = tree.path().to_str().unwrap();
     let cases: Vec<(Vec<&str>, i32)> = vec![
         (
@@ -217,8 +217,8 @@ fn host_and_node_ip_commands() {
         ),
     ];
     for (args, code) in cases {
-        let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &ns.name, KUBE6]).args(&args);
+        let mut cmd = ns.command(KUBE6);
+        cmd.args(&args);
         let out = with_closed_stdout(&mut cmd);
         assert_quiet_exit(&args, &out, code);
     }

@@ -3,18 +3,19 @@
 //! real zone does). Without it, an IPv6-only node gets the warning.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod host_support;
-
 use std::fs;
 
-use host_support::{Netns, TempDir, can_run, describe};
+use kube6_testnet::{Netns, describe, require, scratch_dir, veth};
+use tempfile::TempDir;
+
+const KUBE6: &str = env!("CARGO_BIN_EXE_kube6");
 
 const HOSTNAME: &str = "node1.kube6.test";
 
 fn topology() -> (Netns, Netns) {
     let node = Netns::new("dn");
     let router = Netns::new("dr");
-    host_support::veth(&node, "up0", &router, "r0");
+    veth(&node, "up0", &router, "r0");
     node.ip("addr add 2001:db8:1::10/64 dev up0 nodad");
     node.ip("-6 route add default via 2001:db8:1::1 dev up0");
     router.ip("addr add 2001:db8:1::1/64 dev r0 nodad");
@@ -39,7 +40,7 @@ fn dns64_check(node: &Netns, root: &TempDir, extra: &[&str]) -> (Option<i32>, se
         HOSTNAME,
     ];
     args.extend_from_slice(extra);
-    let out = node.kube6(&args);
+    let out = node.exec(KUBE6, &args);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", describe(&out)));
     let check = doc["checks"]
@@ -54,11 +55,11 @@ fn dns64_check(node: &Netns, root: &TempDir, extra: &[&str]) -> (Option<i32>, se
 
 #[test]
 fn without_dns64_an_ipv6_only_node_is_warned() {
-    if !can_run("DNS64 netns test", &[]) {
+    if !require("DNS64 netns test", &[]) {
         return;
     }
     let (node, _router) = topology();
-    let root = TempDir::new("dns64");
+    let root = scratch_dir("dns64");
     let (_, check) = dns64_check(&node, &root, &[]);
     assert_eq!(check["status"], "warn", "{check:#}");
     assert!(
@@ -80,12 +81,12 @@ fn without_dns64_an_ipv6_only_node_is_warned() {
 
 #[test]
 fn unbound_dns64_prefix_is_discovered() {
-    if !can_run("DNS64 netns test", &["unbound", "dnsmasq", "ss"]) {
+    if !require("DNS64 netns test", &["unbound", "dnsmasq", "ss"]) {
         return;
     }
     let (node, mut router) = topology();
-    let root = TempDir::new("dns64");
-    let dir = TempDir::new("unbound");
+    let root = scratch_dir("dns64");
+    let dir = scratch_dir("unbound");
     let conf = dir.path().join("unbound.conf");
     fs::write(
         &conf,
@@ -126,8 +127,9 @@ forward-zone:
             "--host-record=ipv4only.arpa,192.0.0.170",
             "--host-record=ipv4only.arpa,192.0.0.171",
         ],
+        None,
     );
-    router.spawn("unbound", &["-d", "-c", conf.to_str().unwrap()]);
+    router.spawn("unbound", &["-d", "-c", conf.to_str().unwrap()], None);
     router.wait_udp_listener(5353);
     router.wait_udp_listener(53);
 

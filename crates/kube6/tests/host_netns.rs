@@ -3,13 +3,13 @@
 //! goes to a temporary root (`--root`), never to the host's `/etc`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod host_support;
-
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use host_support::{Netns, TempDir, can_run, describe, stdout, veth, wait_for};
+use kube6_testnet::{Netns, describe, require, scratch_dir, stdout, veth, wait_for};
+
+const KUBE6: &str = env!("CARGO_BIN_EXE_kube6");
 
 const HOSTNAME: &str = "node1.kube6.test";
 
@@ -40,7 +40,7 @@ fn host(ns: &Netns, root: &Path, args: &[&str]) -> std::process::Output {
         "--hostname",
         HOSTNAME,
     ]);
-    ns.kube6(&all)
+    ns.exec(KUBE6, &all)
 }
 
 fn check_json(ns: &Netns, root: &Path, extra: &[&str]) -> (Option<i32>, serde_json::Value) {
@@ -65,11 +65,11 @@ fn status<'a>(doc: &'a serde_json::Value, id: &str) -> &'a str {
 
 #[test]
 fn disabled_ipv6_fails_fix_repairs_and_second_fix_is_a_noop() {
-    if !can_run("host fix netns test", &["sysctl"]) {
+    if !require("host fix netns test", &["sysctl"]) {
         return;
     }
     let (node, _router) = static_topology();
-    let root = TempDir::new("host");
+    let root = scratch_dir("host");
     let other = root.path().join("etc/sysctl.d/50-other.conf");
     fs::create_dir_all(other.parent().unwrap()).unwrap();
     fs::write(&other, "net.ipv6.conf.all.forwarding = 0\n").unwrap();
@@ -159,11 +159,11 @@ fn disabled_ipv6_fails_fix_repairs_and_second_fix_is_a_noop() {
 
 #[test]
 fn dry_run_changes_nothing() {
-    if !can_run("host fix netns test", &["sysctl"]) {
+    if !require("host fix netns test", &["sysctl"]) {
         return;
     }
     let (node, _router) = static_topology();
-    let root = TempDir::new("host");
+    let root = scratch_dir("host");
     let out = host(&node, root.path(), &["fix", "--dry-run"]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     assert!(
@@ -190,12 +190,12 @@ const RADVD_CONF: &str = "interface r0 {
 
 #[test]
 fn forwarding_drops_the_ra_default_route_and_fix_brings_it_back() {
-    if !can_run("host radvd netns test", &["sysctl", "radvd"]) {
+    if !require("host radvd netns test", &["sysctl", "radvd"]) {
         return;
     }
     let node = Netns::new("an");
     let mut router = Netns::new("ar");
-    let tmp = TempDir::new("host");
+    let tmp = scratch_dir("host");
     let root = tmp.path().join("root");
     fs::create_dir_all(&root).unwrap();
     let conf = tmp.path().join("radvd.conf");
@@ -213,6 +213,7 @@ fn forwarding_drops_the_ra_default_route_and_fix_brings_it_back() {
             "--logmethod",
             "stderr",
         ],
+        None,
     );
 
     // The node learns its default route and an address from the advertisements.
@@ -279,12 +280,12 @@ fn forwarding_drops_the_ra_default_route_and_fix_brings_it_back() {
 
 #[test]
 fn all_disabled_ipv6_on_a_slaac_uplink_recovers_after_fix() {
-    if !can_run("host radvd netns test", &["sysctl", "radvd"]) {
+    if !require("host radvd netns test", &["sysctl", "radvd"]) {
         return;
     }
     let node = Netns::new("sn");
     let mut router = Netns::new("sr");
-    let tmp = TempDir::new("host");
+    let tmp = scratch_dir("host");
     let root = tmp.path().join("root");
     fs::create_dir_all(&root).unwrap();
     let conf = tmp.path().join("radvd.conf");
@@ -312,6 +313,7 @@ fn all_disabled_ipv6_on_a_slaac_uplink_recovers_after_fix() {
             "--logmethod",
             "stderr",
         ],
+        None,
     );
 
     let (code, doc) = check_json(&node, &root, &["--uplink", "up0"]);

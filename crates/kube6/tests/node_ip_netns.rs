@@ -3,9 +3,9 @@
 //! other end of the uplink, optionally running dnsmasq to answer the node's hostname.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod host_support;
+use kube6_testnet::{Netns, describe, require, stdout, veth};
 
-use host_support::{Netns, can_run, describe, stdout, veth};
+const KUBE6: &str = env!("CARGO_BIN_EXE_kube6");
 
 struct Topology {
     node: Netns,
@@ -58,6 +58,7 @@ fn start_dnsmasq(t: &mut Topology) {
             &format!("--host-record={HOSTNAME},2001:db8:99::1"),
             &format!("--host-record={HOSTNAME},192.0.2.20,2001:db8:1::20"),
         ],
+        None,
     );
     t.router.wait_udp_listener(53);
 }
@@ -65,10 +66,10 @@ fn start_dnsmasq(t: &mut Topology) {
 fn node_ip(t: &Topology, args: &[&str]) -> (String, serde_json::Value) {
     let mut all = vec!["node-ip", "--hostname", HOSTNAME];
     all.extend_from_slice(args);
-    let text = t.node.kube6(&all);
+    let text = t.node.exec(KUBE6, &all);
     assert!(text.status.success(), "{}", describe(&text));
     all.extend_from_slice(&["-o", "json"]);
-    let json = t.node.kube6(&all);
+    let json = t.node.exec(KUBE6, &all);
     assert!(json.status.success(), "{}", describe(&json));
     let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     (stdout(&text).trim().to_string(), doc)
@@ -76,7 +77,7 @@ fn node_ip(t: &Topology, args: &[&str]) -> (String, serde_json::Value) {
 
 #[test]
 fn ipv6_only_without_dns_uses_the_default_route_interface() {
-    if !can_run("node-ip netns test", &["sysctl"]) {
+    if !require("node-ip netns test", &["sysctl"]) {
         return;
     }
     let t = topology();
@@ -93,7 +94,7 @@ fn ipv6_only_without_dns_uses_the_default_route_interface() {
 
 #[test]
 fn dual_stack_without_dns_in_both_orders() {
-    if !can_run("node-ip netns test", &["sysctl"]) {
+    if !require("node-ip netns test", &["sysctl"]) {
         return;
     }
     let t = topology();
@@ -107,7 +108,7 @@ fn dual_stack_without_dns_in_both_orders() {
 
 #[test]
 fn hostname_answers_win_when_local_and_usable() {
-    if !can_run("node-ip netns test", &["sysctl", "dnsmasq", "ss"]) {
+    if !require("node-ip netns test", &["sysctl", "dnsmasq", "ss"]) {
         return;
     }
     let mut t = topology();
@@ -133,28 +134,34 @@ fn hostname_answers_win_when_local_and_usable() {
 
 #[test]
 fn explicit_node_ip_must_be_on_this_host() {
-    if !can_run("node-ip netns test", &["sysctl"]) {
+    if !require("node-ip netns test", &["sysctl"]) {
         return;
     }
     let t = topology();
-    let ok = t.node.kube6(&[
-        "node-ip",
-        "--node-ip",
-        "2001:db8:1::20",
-        "--hostname",
-        HOSTNAME,
-    ]);
+    let ok = t.node.exec(
+        KUBE6,
+        &[
+            "node-ip",
+            "--node-ip",
+            "2001:db8:1::20",
+            "--hostname",
+            HOSTNAME,
+        ],
+    );
     assert!(ok.status.success(), "{}", describe(&ok));
     assert_eq!(stdout(&ok).trim(), "2001:db8:1::20");
-    let bad = t.node.kube6(&[
-        "node-ip",
-        "--node-ip",
-        "2001:db8:99::9",
-        "--hostname",
-        HOSTNAME,
-    ]);
+    let bad = t.node.exec(
+        KUBE6,
+        &[
+            "node-ip",
+            "--node-ip",
+            "2001:db8:99::9",
+            "--hostname",
+            HOSTNAME,
+        ],
+    );
     assert_eq!(bad.status.code(), Some(1), "{}", describe(&bad));
     assert!(stdout(&bad).is_empty(), "{}", describe(&bad));
-    let usage = t.node.kube6(&["node-ip", "--family", "IPv5"]);
+    let usage = t.node.exec(KUBE6, &["node-ip", "--family", "IPv5"]);
     assert_eq!(usage.status.code(), Some(2), "{}", describe(&usage));
 }

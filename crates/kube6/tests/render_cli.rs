@@ -234,3 +234,26 @@ fn rendered_ndp_proxy_config_is_what_kube6_ndp_proxy_reads() {
     let conf = std::fs::read_to_string(dir.path().join("o/host/worker1/ndppd.conf")).unwrap();
     assert!(conf.contains(&format!("rule {block} {{")), "{conf}");
 }
+
+/// A write the system refuses is exit 1 (the system is not as the command needs), with one line
+/// naming what could not be written and why.
+#[test]
+fn a_refused_write_is_exit_1_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let out_arg = file.join("out").display().to_string();
+    let ipv6 = layout("ipv6");
+    let out = kube6(&["render", &ipv6, "--target", "kubeadm", "--out", &out_arg]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let last = text(&out.stderr)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        last.starts_with(&format!("kube6: cannot create {out_arg}"))
+            && last.ends_with("Not a directory (os error 20)"),
+        "{last}"
+    );
+}

@@ -3,158 +3,29 @@
 //! `bird -p` and a BIRD peer learns the node's pod block from it; the ndppd.conf run by Debian's
 //! ndppd makes a pod address reachable from the upstream router.
 //!
-//! Namespaces are named with the pid, removed on drop (also when a test panics); only
+//! Namespaces come from kube6-testnet: named with the pid, removed on drop (also when a test
+//! panics), with the processes started in them; only
 //! 2001:db8::/32, fd00::/8 and 192.0.2.0/24 are used and nothing leaves the namespaces. A test
 //! that lacks root or a program fails under `CI=true` and is skipped (with the reason) elsewhere.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
+use kube6_testnet::{Netns, require, veth};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn program(name: &str) -> Option<PathBuf> {
-    let path = std::env::var("PATH").unwrap_or_default();
-    path.split(':')
-        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"])
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file())
-}
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
-/// Root and the programs, or a skip (a failure under CI=true).
-fn can_run(test: &str, programs: &[&str]) -> bool {
-    let mut missing: Vec<String> = Vec::new();
-    if !is_root() {
-        missing.push("root".into());
-    }
-    for p in ["ip"].iter().chain(programs) {
-        if program(p).is_none() {
-            missing.push(format!("the program {p}"));
-        }
-    }
-    if missing.is_empty() {
-        return true;
-    }
-    let why = format!("{test} needs {}", missing.join(", "));
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{why}; under CI=true this is a failure, not a skip"
-    );
-    eprintln!("skipping: {why}");
-    false
-}
-
+/// Runs a program outside any namespace (parsers such as `bird -p`), whatever its status.
 fn run(args: &[&str]) -> Output {
     Command::new(args[0])
         .args(&args[1..])
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {args:?}: {e}"))
-}
-
-fn check(args: &[&str]) -> String {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-/// A network namespace, deleted on drop.
-struct Netns {
-    name: String,
-}
-
-impl Netns {
-    fn new(tag: &str) -> Netns {
-        let name = format!(
-            "k6r{}-{}-{tag}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
-        check(&["ip", "netns", "add", &name]);
-        let ns = Netns { name };
-        ns.exec(&["ip", "link", "set", "lo", "up"]);
-        ns.exec(&["sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0"]);
-        ns.exec(&["sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0"]);
-        ns
-    }
-
-    fn exec(&self, args: &[&str]) -> String {
-        let mut full = vec!["ip", "netns", "exec", &self.name];
-        full.extend_from_slice(args);
-        check(&full)
-    }
-
-    fn try_exec(&self, args: &[&str]) -> Output {
-        let mut full = vec!["ip", "netns", "exec", &self.name];
-        full.extend_from_slice(args);
-        run(&full)
-    }
-
-    fn spawn(&self, args: &[&str], log: &Path) -> Daemon {
-        let file = std::fs::File::create(log).unwrap();
-        let child = Command::new("ip")
-            .args(["netns", "exec", &self.name])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .spawn()
-            .unwrap();
-        Daemon { child }
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .stdin(Stdio::null())
-            .output();
-    }
-}
-
-/// A process in a namespace, killed on drop.
-struct Daemon {
-    child: Child,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A veth pair between two namespaces.
-fn veth(a: &Netns, a_if: &str, b: &Netns, b_if: &str) {
-    check(&[
-        "ip", "link", "add", a_if, "netns", &a.name, "type", "veth", "peer", "name", b_if, "netns",
-        &b.name,
-    ]);
-    a.exec(&["ip", "link", "set", a_if, "up"]);
-    b.exec(&["ip", "link", "set", b_if, "up"]);
 }
 
 /// Renders `input` for kubeadm into a fresh directory.
@@ -236,7 +107,7 @@ fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> Option<Stri
 
 #[test]
 fn sysctl_file_applied_in_a_namespace_gives_its_values() {
-    if !can_run(
+    if !require(
         "sysctl_file_applied_in_a_namespace_gives_its_values",
         &["sysctl"],
     ) {
@@ -248,11 +119,11 @@ fn sysctl_file_applied_in_a_namespace_gives_its_values() {
     let other = Netns::new("sysctl-peer");
     veth(&ns, "eth0", &other, "up0");
     // Start from the opposite of what the file sets.
-    ns.exec(&["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
-    ns.exec(&["sysctl", "-qw", "net.ipv6.conf.all.forwarding=0"]);
-    ns.exec(&["sysctl", "-qw", "net.ipv4.ip_forward=0"]);
-    ns.exec(&["sysctl", "-qw", "net.ipv6.conf.eth0.accept_ra=0"]);
-    ns.exec(&["sysctl", "-p", &file.display().to_string()]);
+    ns.exec_ok("sysctl", &["-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
+    ns.exec_ok("sysctl", &["-qw", "net.ipv6.conf.all.forwarding=0"]);
+    ns.exec_ok("sysctl", &["-qw", "net.ipv4.ip_forward=0"]);
+    ns.exec_ok("sysctl", &["-qw", "net.ipv6.conf.eth0.accept_ra=0"]);
+    ns.exec_ok("sysctl", &["-p", &file.display().to_string()]);
     for (key, want) in [
         ("net.ipv6.conf.all.disable_ipv6", "0"),
         ("net.ipv6.conf.default.disable_ipv6", "0"),
@@ -261,14 +132,13 @@ fn sysctl_file_applied_in_a_namespace_gives_its_values() {
         ("net.ipv4.ip_forward", "1"),
         ("net.ipv6.conf.eth0.accept_ra", "2"),
     ] {
-        let got = ns.exec(&["sysctl", "-n", key]);
-        assert_eq!(got.trim(), want, "{key}");
+        assert_eq!(ns.sysctl(key), want, "{key}");
     }
 }
 
 #[test]
 fn bird_configs_parse() {
-    if !can_run("bird_configs_parse", &["bird"]) {
+    if !require("bird_configs_parse", &["bird"]) {
         return;
     }
     let mut checked = 0;
@@ -292,7 +162,7 @@ fn bird_configs_parse() {
 
 #[test]
 fn bird_peer_learns_the_node_pod_block() {
-    if !can_run("bird_peer_learns_the_node_pod_block", &["bird", "birdc"]) {
+    if !require("bird_peer_learns_the_node_pod_block", &["bird", "birdc"]) {
         return;
     }
     let (_spec_dir, spec) = bgp_spec();
@@ -309,27 +179,17 @@ fn bird_peer_learns_the_node_pod_block() {
         .to_string();
     assert!(block.starts_with("2001:db8:100:"), "{block}");
 
-    let node = Netns::new("bnode");
-    let peer = Netns::new("bpeer");
+    let mut node = Netns::new("bnode");
+    let mut peer = Netns::new("bpeer");
     veth(&node, "eth0", &peer, "up0");
-    node.exec(&[
+    node.exec_ok(
         "ip",
-        "addr",
-        "add",
-        "2001:db8:5::10/64",
-        "dev",
-        "eth0",
-        "nodad",
-    ]);
-    peer.exec(&[
+        &["addr", "add", "2001:db8:5::10/64", "dev", "eth0", "nodad"],
+    );
+    peer.exec_ok(
         "ip",
-        "addr",
-        "add",
-        "2001:db8:5::1/64",
-        "dev",
-        "up0",
-        "nodad",
-    ]);
+        &["addr", "add", "2001:db8:5::1/64", "dev", "up0", "nodad"],
+    );
     let peer_conf = dir.path().join("peer.conf");
     std::fs::write(
         &peer_conf,
@@ -339,8 +199,8 @@ fn bird_peer_learns_the_node_pod_block() {
     let node_sock = dir.path().join("node.ctl");
     let peer_sock = dir.path().join("peer.ctl");
     let _node_bird = node.spawn(
+        "bird",
         &[
-            "bird",
             "-f",
             "-c",
             &conf.display().to_string(),
@@ -349,11 +209,11 @@ fn bird_peer_learns_the_node_pod_block() {
             "-P",
             &dir.path().join("node.pid").display().to_string(),
         ],
-        &dir.path().join("node.log"),
+        Some(&dir.path().join("node.log")),
     );
     let _peer_bird = peer.spawn(
+        "bird",
         &[
-            "bird",
             "-f",
             "-c",
             &peer_conf.display().to_string(),
@@ -362,14 +222,14 @@ fn bird_peer_learns_the_node_pod_block() {
             "-P",
             &dir.path().join("peer.pid").display().to_string(),
         ],
-        &dir.path().join("peer.log"),
+        Some(&dir.path().join("peer.log")),
     );
     let sock = peer_sock.display().to_string();
     let routes = wait_for(
         "the peer to learn the pod block",
         Duration::from_secs(60),
         || {
-            let out = peer.try_exec(&["birdc", "-s", &sock, "show", "route"]);
+            let out = peer.exec("birdc", &["-s", &sock, "show", "route"]);
             let text = String::from_utf8_lossy(&out.stdout).to_string();
             text.contains(&block).then_some(text)
         },
@@ -384,7 +244,7 @@ fn bird_peer_learns_the_node_pod_block() {
 
 #[test]
 fn ndppd_with_the_rendered_config_makes_a_pod_reachable() {
-    if !can_run(
+    if !require(
         "ndppd_with_the_rendered_config_makes_a_pod_reachable",
         &["ndppd", "ping"],
     ) {
@@ -407,71 +267,62 @@ fn ndppd_with_the_rendered_config_makes_a_pod_reachable() {
     );
 
     let rtr = Netns::new("rtr");
-    let node = Netns::new("node");
+    let mut node = Netns::new("node");
     let pod = Netns::new("pod");
     veth(&rtr, "r0", &node, "n0");
     veth(&node, "p0", &pod, "eth0");
-    rtr.exec(&[
+    rtr.exec_ok(
         "ip",
-        "addr",
-        "add",
-        "2001:db8:1::1/64",
-        "dev",
-        "r0",
-        "nodad",
-    ]);
-    node.exec(&[
+        &["addr", "add", "2001:db8:1::1/64", "dev", "r0", "nodad"],
+    );
+    node.exec_ok(
         "ip",
-        "addr",
-        "add",
-        "2001:db8:1::2/64",
-        "dev",
-        "n0",
-        "nodad",
-    ]);
-    node.exec(&["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"]);
-    node.exec(&["ip", "addr", "add", "fe80::1/64", "dev", "p0", "nodad"]);
-    node.exec(&[
+        &["addr", "add", "2001:db8:1::2/64", "dev", "n0", "nodad"],
+    );
+    node.exec_ok("sysctl", &["-qw", "net.ipv6.conf.all.forwarding=1"]);
+    node.exec_ok("ip", &["addr", "add", "fe80::1/64", "dev", "p0", "nodad"]);
+    node.exec_ok(
         "ip",
-        "-6",
-        "route",
-        "add",
-        "2001:db8:1::10:0/120",
-        "dev",
-        "p0",
-    ]);
-    pod.exec(&[
+        &["-6", "route", "add", "2001:db8:1::10:0/120", "dev", "p0"],
+    );
+    pod.exec_ok(
         "ip",
-        "addr",
-        "add",
-        "2001:db8:1::10:5/128",
-        "dev",
-        "eth0",
-        "nodad",
-    ]);
-    pod.exec(&[
-        "ip", "-6", "route", "add", "default", "via", "fe80::1", "dev", "eth0",
-    ]);
+        &[
+            "addr",
+            "add",
+            "2001:db8:1::10:5/128",
+            "dev",
+            "eth0",
+            "nodad",
+        ],
+    );
+    pod.exec_ok(
+        "ip",
+        &[
+            "-6", "route", "add", "default", "via", "fe80::1", "dev", "eth0",
+        ],
+    );
 
     // Without the proxy nobody answers the router's solicitation.
-    let before = rtr.try_exec(&["ping", "-c", "1", "-W", "1", "2001:db8:1::10:5"]);
+    let before = rtr.exec("ping", &["-c", "1", "-W", "1", "2001:db8:1::10:5"]);
     assert!(
         !before.status.success(),
         "the pod answered without the proxy"
     );
-    rtr.exec(&["ip", "-6", "neigh", "flush", "dev", "r0"]);
+    rtr.exec_ok("ip", &["-6", "neigh", "flush", "dev", "r0"]);
 
     let _ndppd = node.spawn(
-        &["/usr/sbin/ndppd", "-c", &conf.display().to_string()],
-        &out.path().join("ndppd.log"),
+        "ndppd",
+        &["-c", &conf.display().to_string()],
+        Some(&out.path().join("ndppd.log")),
     );
     wait_for("ping through ndppd", Duration::from_secs(20), || {
-        let ping = rtr.try_exec(&["ping", "-c", "1", "-W", "1", "2001:db8:1::10:5"]);
+        let ping = rtr.exec("ping", &["-c", "1", "-W", "1", "2001:db8:1::10:5"]);
         ping.status.success().then(String::new)
     });
-    let neigh = rtr.exec(&["ip", "-6", "neigh", "show", "dev", "r0"]);
+    let neigh = rtr.exec_ok("ip", &["-6", "neigh", "show", "dev", "r0"]);
     assert!(neigh.contains("2001:db8:1::10:5"), "{neigh}");
     // An address outside the node's block stays unanswered.
-    let other = rtr.try_exec(&["ping", "-c", "1", "-W", "1", "2001:db8:1::11:5"]);
+    let other = rtr.exec("ping", &["-c", "1", "-W", "1", "2001:db8:1::11:5"]);
     assert!(!other.status.success());
 }

@@ -72,7 +72,8 @@ fn a_clean_dump_passes_in_text_and_json() {
     );
     let text = stdout(&out);
     assert!(text.contains("dual-stack, IPv6 primary"), "{text}");
-    assert!(text.contains("Result: 10 passed"), "{text}");
+    // cni-ipam has nothing to look at: Flannel uses the nodes' podCIDRs, judged by K6V003.
+    assert!(text.contains("Result: 1 skipped, 11 passed"), "{text}");
     assert!(text.contains("kube-dns-service"), "{text}");
 
     let out = kube6(&[
@@ -87,10 +88,14 @@ fn a_clean_dump_passes_in_text_and_json() {
     assert_eq!(out.status.code(), Some(0));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["status"], "pass");
-    assert_eq!(report["checks"].as_array().unwrap().len(), 10);
+    assert_eq!(report["checks"].as_array().unwrap().len(), 12);
+    assert_eq!(report["checks"][0]["id"], "K6V001");
+    assert_eq!(report["checks"][0]["name"], "input-coverage");
+    assert_eq!(report["totals"]["passed"], 11);
+    assert_eq!(report["expectations"]["ipam"]["mode"], "node-pod-cidrs");
     assert_eq!(report["expectations"]["families"], json!(["IPv6", "IPv4"]));
     assert_eq!(
-        report["expectations"]["dnsIPs"],
+        report["expectations"]["dns"]["clusterDNS"],
         json!(["fd00:43::a", "10.43.0.10"])
     );
     assert_eq!(report["objects"]["nodes"], 4);
@@ -129,7 +134,7 @@ fn a_failed_check_exits_1_and_names_the_objects() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["id"] == "pod-ips-unique")
+        .find(|c| c["name"] == "pod-ips-unique")
         .unwrap();
     assert_eq!(check["status"], "fail");
     assert_eq!(
@@ -141,10 +146,13 @@ fn a_failed_check_exits_1_and_names_the_objects() {
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     assert!(
-        text.contains("fail pod/ns-4/app-4-000004, pod/ns-8/app-8-000008: both pods have"),
+        text.contains("pod/ns-4/app-4-000004, pod/ns-8/app-8-000008: both pods have the address"),
         "{text}"
     );
-    assert!(text.contains("Result: 1 failed"), "{text}");
+    assert!(
+        text.contains("Result: 1 failed, 3 skipped, 8 passed"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -169,7 +177,7 @@ fn the_plan_decides_the_expected_addresses() {
         .unwrap()
         .iter()
         .filter(|c| c["status"] == "fail")
-        .map(|c| c["id"].as_str().unwrap())
+        .map(|c| c["name"].as_str().unwrap())
         .collect();
     for id in [
         "node-addresses",
@@ -205,9 +213,24 @@ fn a_dump_split_over_files_is_one_cluster() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["objects"]["nodes"], 4);
     assert_eq!(report["objects"]["pods"], 20);
-    // Only the pods: hostNetwork pods name nodes the input lacks, and that is a warning.
-    let out = kube6(&["verify", "--dump", s(&b), "--plan", s(&plan)]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // Only the pods: a dump without Nodes cannot pass; what needs the Nodes skips.
+    let out = kube6(&["verify", "--dump", s(&b), "--plan", s(&plan), "-o", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let status = |name: &str| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status("input-coverage"), "fail");
+    for name in ["node-addresses", "node-pod-cidrs", "host-network-pods"] {
+        assert_eq!(status(name), "skip", "{name}");
+    }
+    assert_eq!(status("pod-ips"), "pass");
 }
 
 #[test]
@@ -253,12 +276,12 @@ fn unreadable_dumps_exit_2_with_file_and_reason() {
         "{err}"
     );
 
-    let binary = files.write("binary.json", &[0xff, 0xfe, 0x00, 0x01]);
+    let binary = files.write("binary.json", &[0x01, 0x80, 0xfe, 0x00, 0x01]);
     let out = kube6(&["verify", "--dump", s(&binary)]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).starts_with(&format!(
-            "kube6: cannot read {} as a kubectl dump: line 1, column",
+            "kube6: cannot read {} as a kubectl dump: line 1, column 2: not UTF-8 text (byte 0x80)",
             s(&binary)
         )),
         "{}",
@@ -312,4 +335,226 @@ fn a_dump_on_standard_input() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["objects"]["pods"], 20);
     assert_eq!(report["expectations"]["families"], json!(["IPv4", "IPv6"]));
+}
+
+#[test]
+fn ignored_checks_are_reported_and_do_not_fail() {
+    let files = Files::new();
+    let shape = Shape::dual_ipv6_first();
+    let mut doc = shape.list();
+    // A dual-stack Service loses its IPv6 EndpointSlice.
+    doc["items"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|i| i["metadata"]["name"] != "svc-00002-ipv6");
+    let dump = files.dump("cluster.json", &doc);
+    let plan = files.plan(&shape);
+    let out = kube6(&["verify", "--dump", s(&dump), "--plan", s(&plan)]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    for ignore in ["K6V012", "endpointslice-families", "k6v012,pod-ips", "ALL"] {
+        let out = kube6(&[
+            "verify",
+            "--dump",
+            s(&dump),
+            "--plan",
+            s(&plan),
+            "--ignore",
+            ignore,
+            "-o",
+            "json",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{ignore}: {}", stderr(&out));
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let check = &report["checks"][11];
+        assert_eq!(check["status"], "ignored", "{ignore}");
+        assert_eq!(check["ignoredStatus"], "fail");
+        assert!(!check["findings"].as_array().unwrap().is_empty());
+        assert_eq!(report["totals"]["ignored"], 1);
+        assert_eq!(report["status"], "pass");
+        // Passing checks stay passed.
+        assert_eq!(report["checks"][4]["status"], "pass", "{ignore}");
+    }
+    let out = kube6(&[
+        "verify",
+        "--dump",
+        s(&dump),
+        "--plan",
+        s(&plan),
+        "--ignore",
+        "endpointslice-families",
+    ]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("ignored  K6V012  endpointslice-families"),
+        "{text}"
+    );
+    assert!(text.contains("(would fail)"), "{text}");
+    assert!(
+        text.contains("Result: 1 ignored, 1 skipped, 10 passed"),
+        "{text}"
+    );
+    // An unknown check is a usage error.
+    let out = kube6(&["verify", "--dump", s(&dump), "--ignore", "pod-ip"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "kube6: unknown check \"pod-ip\": use a check id or name ({}) or `all`\n",
+            kube6_verify::catalog::ALL
+                .iter()
+                .map(|c| format!("{} {}", c.id, c.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    );
+}
+
+/// docs/verify.md's check table is the catalog's.
+#[test]
+fn the_docs_hold_the_check_table() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let docs = std::fs::read_to_string(root.join("docs/verify.md")).unwrap();
+    let marker = "<!-- The table is generated: `kube6 verify --list-checks --markdown`";
+    let start = docs
+        .find(marker)
+        .expect("docs/verify.md has the generated table");
+    let table: String = docs[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let generated = stdout(&kube6(&["verify", "--list-checks", "--markdown"]));
+    assert!(
+        table == generated,
+        "docs/verify.md's check table is stale: replace it with `kube6 verify --list-checks --markdown`"
+    );
+}
+
+#[test]
+fn the_checks_are_listed() {
+    let out = kube6(&["verify", "--list-checks"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.contains("K6V004  cni-ipam"), "{text}");
+    let out = kube6(&["verify", "--list-checks", "-o", "json"]);
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        kube6_verify::catalog::ALL.len()
+    );
+    assert!(list[0]["why"].as_str().unwrap().contains("Nodes"));
+}
+
+#[test]
+fn yaml_dumps_utf8_marks_and_joined_documents_are_read() {
+    let files = Files::new();
+    let shape = Shape::dual_ipv4_first();
+    let plan = files.plan(&shape);
+    // kubectl -o yaml
+    let yaml = serde_saphyr::to_string(&shape.list()).unwrap();
+    let dump = files.write("cluster.yaml", yaml.as_bytes());
+    let out = kube6(&[
+        "verify",
+        "--dump",
+        s(&dump),
+        "--plan",
+        s(&plan),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["objects"]["pods"], 20);
+    // PowerShell's `Out-File -Encoding utf8` writes a byte-order mark.
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend(serde_json::to_vec_pretty(&shape.list()).unwrap());
+    let dump = files.write("bom.json", &bom);
+    let out = kube6(&["verify", "--dump", s(&dump), "--plan", s(&plan)]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    // Two kubectl outputs joined with cat.
+    let items = shape.list()["items"].as_array().unwrap().clone();
+    let (nodes, rest): (Vec<Value>, Vec<Value>) =
+        items.into_iter().partition(|i| i["kind"] == "Node");
+    let mut joined = serde_json::to_vec_pretty(&kube6_verify::synth::list(nodes)).unwrap();
+    joined.push(b'\n');
+    joined.extend(serde_json::to_vec_pretty(&kube6_verify::synth::list(rest)).unwrap());
+    let dump = files.write("joined.json", &joined);
+    let out = kube6(&[
+        "verify",
+        "--dump",
+        s(&dump),
+        "--plan",
+        s(&plan),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["objects"]["nodes"], 4);
+    assert_eq!(report["objects"]["pods"], 20);
+}
+
+#[test]
+fn utf16_dumps_are_refused_with_a_way_out() {
+    let files = Files::new();
+    let text = serde_json::to_string_pretty(&Shape::ipv4().list()).unwrap();
+    let mut utf16 = vec![0xFF, 0xFE];
+    for unit in text.encode_utf16() {
+        utf16.extend(unit.to_le_bytes());
+    }
+    let dump = files.write("cluster.json", &utf16);
+    let out = kube6(&["verify", "--dump", s(&dump)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(
+        err,
+        format!(
+            "kube6: cannot read {} as a kubectl dump: the input is UTF-16 (little-endian, with a \
+             byte-order mark), not UTF-8: Windows PowerShell writes UTF-16 when output is \
+             redirected with `>`; kube6 reads UTF-8: in PowerShell write the dump with `kubectl \
+             get nodes,pods,services,endpointslices -A -o json | Out-File -Encoding utf8 \
+             cluster.json`, or from cmd or bash with `kubectl get nodes,pods,services,\
+             endpointslices -A -o json > cluster.json`\n",
+            s(&dump)
+        )
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn cni_without_a_plan_names_the_ipam() {
+    let files = Files::new();
+    let dump = files.dump("cluster.json", &Shape::ipv4().list());
+    let out = kube6(&[
+        "verify",
+        "--dump",
+        s(&dump),
+        "--cni",
+        "calico",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["expectations"]["ipam"]["mode"], "calico-ipam");
+    assert_eq!(report["expectations"]["ipam"]["cni"], "calico");
 }

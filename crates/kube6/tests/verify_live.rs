@@ -38,6 +38,16 @@ fn resources(dump: &Value) -> HashMap<&'static str, (&'static str, &'static str,
             "EndpointSlice",
             "discovery.k8s.io/v1",
         ),
+        (
+            "/apis/crd.projectcalico.org/v1/ippools",
+            "IPPool",
+            "crd.projectcalico.org/v1",
+        ),
+        (
+            "/apis/crd.projectcalico.org/v1/ipamblocks",
+            "IPAMBlock",
+            "crd.projectcalico.org/v1",
+        ),
     ] {
         let items = dump["items"]
             .as_array()
@@ -82,6 +92,10 @@ fn answer(
         return status(405, "MethodNotAllowed", "read-only test server");
     }
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    // Credentials made for the core resources only: the CNI's CRDs are forbidden.
+    if path == "/apis/cilium.io/v2/ciliumnodes" {
+        return status(403, "Forbidden", "ciliumnodes.cilium.io is forbidden");
+    }
     let Some((kind, api_version, items)) = resources.get(path) else {
         return status(
             404,
@@ -440,7 +454,7 @@ fn a_fault_in_the_live_cluster_fails_the_check() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["id"] == "kube-dns-service")
+        .find(|c| c["name"] == "kube-dns-service")
         .unwrap();
     assert_eq!(dns["status"], "fail");
 }
@@ -467,4 +481,61 @@ fn no_kubeconfig_at_all_is_a_usage_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no cluster to read"), "{err}");
     assert!(err.contains("--dump FILE"), "{err}");
+}
+
+#[test]
+fn the_cni_ipam_objects_are_read_when_the_cluster_has_them() {
+    use kube6_verify::synth::Layout;
+    let dir = tempfile::tempdir().unwrap();
+    let shape = Shape::new(
+        &[kube6_net::Family::IPv6, kube6_net::Family::IPv4],
+        3,
+        20,
+        5,
+    )
+    .with_layout(Layout::kubeadm_calico());
+    let server = start(&shape.list(), dir.path());
+    let config = kubeconfig(dir.path(), server.port, "test");
+    let plan = dir.path().join("cluster.yaml");
+    std::fs::write(&plan, shape.cluster_network("kubeadm", "calico")).unwrap();
+    let out = kube6(
+        &[
+            "verify",
+            "--kubeconfig",
+            s(&config),
+            "--plan",
+            s(&plan),
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report = json_out(&out);
+    assert_eq!(report["objects"]["calicoIPPools"], 2);
+    assert!(report["objects"]["calicoIPAMBlocks"].as_u64().unwrap() >= 6);
+    assert_eq!(report["objects"]["ciliumNodes"], 0);
+    let cni = &report["checks"][3];
+    assert_eq!(cni["name"], "cni-ipam");
+    assert_eq!(cni["status"], "pass");
+    let requests = server.requests.lock().unwrap().clone();
+    for path in [
+        "/apis/crd.projectcalico.org/v1/ippools?",
+        "/apis/crd.projectcalico.org/v1/ipamblocks?",
+        // Forbidden (403) and not found (404): verify goes on without them.
+        "/apis/cilium.io/v2/ciliumnodes?",
+        "/apis/cilium.io/v2alpha1/ciliumpodippools?",
+    ] {
+        assert!(
+            requests
+                .iter()
+                .any(|r| r.starts_with(&format!("GET {path}"))),
+            "{path}: {requests:?}"
+        );
+    }
 }

@@ -1,6 +1,8 @@
 //! k3s and RKE2 share the server code that picks defaults (k3s-io/k3s pkg/util/net.go
 //! `GetDefaultAddresses`, pkg/cli/server/server.go).
 
+use crate::version::{Release, Version};
+
 /// Defaults when the first node IP is IPv4.
 pub const POD_CIDR_V4: &str = "10.42.0.0/16";
 pub const SERVICE_CIDR_V4: &str = "10.43.0.0/16";
@@ -10,3 +12,111 @@ pub const SERVICE_CIDR_V6: &str = "fd00:43::/112";
 
 /// Without `--cluster-dns`, k3s takes `GetIndexedIP(serviceCIDR, 10)` of each service range.
 pub const DNS_SERVICE_INDEX: u128 = 10;
+
+/// The newest k3s/RKE2 release kube6's k3s facts were checked against (the flags in
+/// shared/schemas/k3s-rke2-flags.tsv are of the 1.36.3 line).
+pub const ASSUMED_RELEASE: Release = Release::new(1, 36, 3);
+
+/// Whether `version` has a change that landed in the listed releases: one per minor line it was
+/// backported to, in ascending order (k3s backports fixes to every supported minor line at
+/// once). A version of a minor line before the first listed lacks it; one of a minor line after
+/// the last listed has it; `None` (no version stated) is the newest release.
+pub fn has_backported(version: Option<&Version>, releases: &[Release]) -> bool {
+    let Some(version) = version else {
+        return true;
+    };
+    let v = version.release();
+    match releases
+        .iter()
+        .find(|r| r.major == v.major && r.minor == v.minor)
+    {
+        Some(first) => v >= *first,
+        None => releases.first().is_some_and(|oldest| v > *oldest),
+    }
+}
+
+/// Since k3s-io/k3s#8394 (issue #8393, merged with #8467: validated on v1.28.2+k3s-e82b3764 for
+/// v1.28.3 and on v1.25.15-rc1 for the 1.25 line), k3s's default `cluster-dns` is the tenth
+/// address of *every* service range and kube-dns gets all of them (`clusterIPs:
+/// %{CLUSTER_DNS_LIST}%`); before, the default was one address, of the first service range, and
+/// kube-dns was single-stack.
+pub const DNS_PER_SERVICE_RANGE_SINCE: &[Release] = &[
+    Release::new(1, 25, 15),
+    Release::new(1, 26, 10),
+    Release::new(1, 27, 7),
+    Release::new(1, 28, 3),
+];
+
+/// Since k3s-io/k3s#8984 (issue #9152, backports #9269/#9270/#9271, validated on
+/// v1.26.13-rc2, v1.27.10-rc2 and master after v1.29.0), pkg/server/server.go gives a dual-stack
+/// kube-dns `ipFamilyPolicy: RequireDualStack`; between #8394 and it, `PreferDualStack`.
+pub const KUBE_DNS_REQUIRE_DUAL_STACK_SINCE: &[Release] = &[
+    Release::new(1, 26, 13),
+    Release::new(1, 27, 10),
+    Release::new(1, 28, 6),
+    Release::new(1, 29, 1),
+];
+
+/// Whether k3s/RKE2 `version` defaults `cluster-dns` to one address per service range.
+pub fn dns_per_service_range(version: Option<&Version>) -> bool {
+    has_backported(version, DNS_PER_SERVICE_RANGE_SINCE)
+}
+
+/// The `ipFamilyPolicy` k3s gives kube-dns when the kubelets get `dns_ips` cluster DNS
+/// addresses (pkg/server/server.go: `SingleStack` for one address; with more, `PreferDualStack`
+/// or `RequireDualStack` by release).
+pub fn kube_dns_policy(version: Option<&Version>, dns_ips: usize) -> &'static str {
+    if dns_ips < 2 {
+        "SingleStack"
+    } else if has_backported(version, KUBE_DNS_REQUIRE_DUAL_STACK_SINCE) {
+        "RequireDualStack"
+    } else {
+        "PreferDualStack"
+    }
+}
+
+/// The `ipFamilyPolicy` RKE2's rke2-coredns chart gives its Service: `PreferDualStack` when
+/// `global.clusterDNS` holds more than one address, else `SingleStack` (rancher/rke2-charts
+/// packages/rke2-coredns/generated-changes/patch/templates/_helpers.tpl.patch, "ipFamilyPolicy";
+/// rancher/rke2-charts#375).
+pub fn rke2_kube_dns_policy(dns_ips: usize) -> &'static str {
+    if dns_ips > 1 {
+        "PreferDualStack"
+    } else {
+        "SingleStack"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(text: &str) -> Option<Version> {
+        Version::parse(text).ok()
+    }
+
+    #[test]
+    fn kube_dns_follows_the_release_line() {
+        assert_eq!(kube_dns_policy(None, 2), "RequireDualStack");
+        assert_eq!(kube_dns_policy(None, 1), "SingleStack");
+        for (text, policy) in [
+            ("v1.29.1+k3s1", "RequireDualStack"),
+            ("v1.28.6+k3s1", "RequireDualStack"),
+            ("v1.28.5+k3s1", "PreferDualStack"),
+            ("v1.27.10+k3s1", "RequireDualStack"),
+            ("v1.27.9+k3s1", "PreferDualStack"),
+            ("v1.26.13+k3s1", "RequireDualStack"),
+            // 1.25 reached its end before #8984 was backported.
+            ("v1.25.16+k3s4", "PreferDualStack"),
+            ("v1.33.4+rke2r1", "RequireDualStack"),
+        ] {
+            assert_eq!(kube_dns_policy(version(text).as_ref(), 2), policy, "{text}");
+        }
+        assert!(dns_per_service_range(version("v1.28.3+k3s1").as_ref()));
+        assert!(!dns_per_service_range(version("v1.28.2+k3s1").as_ref()));
+        assert!(dns_per_service_range(version("v1.25.15+k3s1").as_ref()));
+        assert!(!dns_per_service_range(version("v1.24.17+k3s1").as_ref()));
+        assert!(dns_per_service_range(None));
+        assert_eq!(rke2_kube_dns_policy(2), "PreferDualStack");
+    }
+}

@@ -30,5 +30,15 @@ pub const API_SERVER_SERVICE_INDEX: u128 = 1;
 /// defaults.go `SetDefaults_KubeletConfiguration`).
 pub const KUBELET_MAX_PODS: u32 = 110;
 
+/// The pods a node runs at most when the input does not set the kubelet's `maxPods`, and who
+/// decides it. No supported distribution changes the kubelet's default: k0s's worker profiles and
+/// kubelet arguments leave `maxPods` alone (k0sproject/k0s, no `maxPods` under pkg/ or cmd/),
+/// k3s and RKE2 pass no `--max-pods`, kubeadm writes no `maxPods` into its
+/// KubeletConfiguration, and KKP's kubelet configuration keeps it unless an operator sets it.
+pub fn max_pods(distribution: crate::model::Distribution) -> (u32, &'static str) {
+    let _ = distribution;
+    (KUBELET_MAX_PODS, "kubelet default")
+}
+
 /// The Kubernetes release kube6's facts about the core components were last checked against.
 pub const ASSUMED_RELEASE: crate::version::Release = crate::version::Release::new(1, 36, 0);

@@ -43,6 +43,8 @@ const INSTALLATION_SPEC_IGNORED: &[&str] = &[
     "csiNodeDriverDaemonSet",
     "serviceCIDRs",
 ];
+const CNI: &[&str] = &["ipam"];
+const CNI_IGNORED: &[&str] = &["type", "binDir", "confDir"];
 const CALICO_NETWORK: &[&str] = &["ipPools", "bgp"];
 const CALICO_NETWORK_IGNORED: &[&str] = &[
     "mtu",
@@ -118,6 +120,13 @@ pub fn import_installation(
     let Some(spec) = top.map("spec", INSTALLATION_SPEC, INSTALLATION_SPEC_IGNORED, notes)? else {
         return Ok(());
     };
+    // spec.cni.ipam.type: which IPAM the Calico CNI plugin runs ("Default: Calico"; `HostLocal`
+    // takes the nodes' podCIDRs).
+    if let Some(cni) = spec.map("cni", CNI, CNI_IGNORED, notes)?
+        && let Some(ipam) = cni.map("ipam", &["type"], &[], notes)?
+    {
+        net.calico.ipam = ipam.string("type")?;
+    }
     let Some(network) = spec.map(
         "calicoNetwork",
         CALICO_NETWORK,

@@ -439,6 +439,9 @@ pub fn import_command_line(text: &str, notes: &mut Notes) -> Result<ClusterNetwo
     }
     let distribution = Located::new(Distribution::K3s, Origin::derived("", "a k3s command line"));
     let mut net = ClusterNetwork::new(Format::K3sArgs, distribution);
+    if let Some(agent) = role.as_ref().filter(|r| r.value == Role::Worker) {
+        net.specific.k3s_agent = Some(Located::new(true, agent.origin.clone()));
+    }
     let role = role.or_else(|| {
         Some(if agent_by_url {
             // install.sh: "If K3S_URL is set, default to agent".

@@ -113,7 +113,7 @@ rules! {
     K0S_DUAL_STACK_SLOTS = "K6E043", Error, K0s, "k0s",
         "In k0s dual-stack, podCIDR/serviceCIDR must be IPv4 and dualStack.IPv6podCIDR/IPv6serviceCIDR IPv6, and both IPv6 ranges are required.";
     K0S_PRIMARY_DERIVED = "K6W044", Warning, K0s, "k0s",
-        "k0s derives its primary family from the API address; it disagrees with the IPv6 ranges.";
+        "IPv6 single-stack k0s derives IPv4 as its primary family (from primaryAddressFamily or the API address) where Calico, kube-router without a router-id or the API endpoint reconciler read it.";
     K0S_DNS_TOO_NARROW = "K6E045", Error, K0s, "k0s",
         "k0s cannot compute the cluster DNS address: the service range is too narrow.";
     K0S_DUAL_STACK_NODE_IPS = "K6E046", Error, K0s, "k0s",

@@ -186,12 +186,7 @@ fn flannel(net: &ClusterNetwork, out: &mut Out) {
 
 fn cilium(net: &ClusterNetwork, out: &mut Out) {
     let c = &net.cilium;
-    // Cilium's chart defaults to cluster-pool IPAM; RKE2's packaged chart uses kubernetes IPAM.
-    let default_mode = if net.distribution.value == Distribution::Rke2 {
-        "kubernetes"
-    } else {
-        "cluster-pool"
-    };
+    let default_mode = facts::cilium::default_ipam_mode(net.distribution.value);
     let cluster_pool = c
         .ipam_mode
         .as_ref()

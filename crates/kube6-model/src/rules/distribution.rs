@@ -72,31 +72,8 @@ fn check_k0s(net: &ClusterNetwork, out: &mut Out) {
                     format!("use {}", with_prefix(&service_net, 108)),
                 ));
             }
-            // k0s picks the primary family from the API address, not from the ranges.
-            let (primary, source) = k0s::primary_family(net);
-            if net.format == Format::K0s && primary == Family::IPv4 {
-                let why = match source {
-                    k0s::PrimarySource::Explicit => "spec.network.primaryAddressFamily is IPv4",
-                    k0s::PrimarySource::Unset => {
-                        "spec.api.address is unset, and k0s defaults it to the host's first IPv4 address when the host has one"
-                    }
-                    k0s::PrimarySource::Fallback => "spec.api address is a hostname",
-                    _ => "spec.api address is IPv4",
-                };
-                let certainty = if source == k0s::PrimarySource::Unset {
-                    "on a host with any IPv4 address, "
-                } else {
-                    ""
-                };
-                out.push(Diagnostic::new(
-                    &r::K0S_PRIMARY_DERIVED,
-                    &pod.origin,
-                    format!(
-                        "{certainty}k0s will treat IPv4 as the primary family ({why}), although the ranges are IPv6: \
-                         Calico gets the IPv6 range in its IPv4 slot and kube-router gets no --router-id"
-                    ),
-                    "set spec.network.primaryAddressFamily: IPv6",
-                ));
+            if net.format == Format::K0s {
+                primary_family_in_single_stack(net, pod, out);
             }
         }
     } else {
@@ -508,4 +485,83 @@ fn canal_version(net: &ClusterNetwork, out: &mut Out) {
             "use Canal v3.22 or later",
         ));
     }
+}
+
+/// K6W044: k0s picks the primary family from the API address, not from the ranges, and in IPv6
+/// single-stack a derived IPv4 primary family matters only where k0s reads it:
+///
+/// - `ClusterSpec.PrimaryAddressFamily()` (k0sproject/k0s pkg/apis/k0s/v1beta1/
+///   clusterconfig_types.go): `spec.network.primaryAddressFamily`, else IPv6 when the host of
+///   `spec.api.externalAddress` (or `spec.api.address`) is an IPv6 address, else IPv4. An unset
+///   `spec.api.address` is defaulted to `iface.FirstPublicAddress()` (pkg/apis/k0s/v1beta1/api.go
+///   `setDefaults`, internal/pkg/iface): the first non-loopback IPv4 address of the host, IPv6
+///   only when the host has no IPv4 at all.
+/// - Without dual-stack, pod and service ranges and the DNS address ignore the primary family
+///   (network.go `BuildPodCIDR`, `BuildServiceCIDR`, `DNSAddress`); so does the kubelet's node IP
+///   detection (pkg/component/worker/kubelet.go, dual-stack only).
+/// - Calico runs with `EnableIPv6 = dualStack || primary is IPv6` (pkg/component/controller/
+///   calico.go `getConfig`): a derived IPv4 primary switches IPv6 off in calico-node.
+/// - kube-router gets `router-id=generate` only with an IPv6 primary (pkg/component/controller/
+///   kuberouter.go), and `spec.network.kuberouter.extraArgs` is merged after it, so a `router-id`
+///   there makes the primary family moot. Without one kube-router derives its router id from the
+///   node's first IP and stops only when that IP is IPv6 (cloudnativelabs/kube-router
+///   pkg/controllers/routing/network_routes_controller.go: "router-id must be specified when
+///   primary node IP is an IPv6 address").
+/// - The API endpoint reconciler, which runs only with `spec.api.externalAddress`, resolves that
+///   address in the primary family (pkg/component/controller/apiendpointreconciler.go).
+///
+/// So the warning fires when the configuration itself makes IPv4 primary and a component above
+/// reads it; when only the host decides (no API address), it fires for Calico, which breaks on
+/// any host with IPv4, and not for kube-router, whose router id then comes from the node's IP:
+/// k0s's own IPv6 single-stack examples (kube-router, no API address) are right on IPv6-only
+/// hosts and are not flagged.
+fn primary_family_in_single_stack(net: &ClusterNetwork, pod: &Located<CidrValue>, out: &mut Out) {
+    let (primary, source) = k0s::primary_family(net);
+    if primary != Family::IPv4 {
+        return;
+    }
+    let host_decides = source == k0s::PrimarySource::Unset;
+    let mut effects = Vec::new();
+    match net.cni.value {
+        Cni::Calico => effects.push("calico-node runs with IPv6 switched off"),
+        Cni::KubeRouter if net.kube_router.router_id.is_none() && !host_decides => effects
+            .push("kube-router gets no router id and stops on every node whose first IP is IPv6"),
+        _ => {}
+    }
+    if net
+        .api
+        .external
+        .as_ref()
+        .is_some_and(|e| !e.value.trim().is_empty())
+    {
+        effects.push(
+            "the API endpoint reconciler looks up spec.api.externalAddress in IPv4 and writes \
+             IPv4 endpoints for the kubernetes Service",
+        );
+    }
+    if effects.is_empty() {
+        return;
+    }
+    let why = match source {
+        k0s::PrimarySource::Explicit => "spec.network.primaryAddressFamily is IPv4",
+        k0s::PrimarySource::Unset => {
+            "spec.api.address is unset, and k0s defaults it to the host's first IPv4 address when the host has one"
+        }
+        k0s::PrimarySource::Fallback => "the spec.api address is a hostname",
+        _ => "the spec.api address is IPv4",
+    };
+    let certainty = if host_decides {
+        "on a host with any IPv4 address, "
+    } else {
+        ""
+    };
+    out.push(Diagnostic::new(
+        &r::K0S_PRIMARY_DERIVED,
+        &pod.origin,
+        format!(
+            "{certainty}k0s will treat IPv4 as the primary family ({why}), although the ranges are IPv6: {}",
+            effects.join("; ")
+        ),
+        "set spec.network.primaryAddressFamily: IPv6",
+    ));
 }

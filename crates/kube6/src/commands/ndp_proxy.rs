@@ -65,10 +65,16 @@ pub enum LogFormat {
 enum Problem {
     /// Unreadable file, unparsable YAML, missing flags: exit 2.
     Usage(anyhow::Error),
-    /// A configuration that was read but is not valid: exit 1.
-    Invalid(Vec<ConfigError>),
+    /// A configuration (or the plan it comes from) that was read but is not valid: exit 1, with
+    /// one line per problem.
+    Invalid(Vec<String>),
 }
 
+fn invalid(e: ConfigError) -> Problem {
+    Problem::Invalid(vec![e.to_string()])
+}
+
+<<<<<<< HEAD
 /// Reads `--config FILE` (bounded, regular files only) into a configuration.
 fn read_config_file(path: &std::path::Path) -> Result<Config, Problem> {
     let text = super::input::read(path).map_err(|e| Problem::Usage(anyhow::Error::new(e)))?;
@@ -116,18 +122,36 @@ fn build_config(args: &Args) -> Result<Config, Problem> {
                 ))
             })?;
             Config::new(uplink, Vec::new())
+=======
+fn build_config(args: &Args) -> Result<Config, Problem> {
+    let mut config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Problem::Usage(
+                    anyhow::Error::new(e).context(format!("cannot read {}", path.display())),
+                )
+            })?;
+            match Config::from_yaml(&text) {
+                Ok(c) => c,
+                Err(e @ ConfigError::Syntax(_)) => {
+                    return Err(Problem::Usage(
+                        anyhow::Error::new(e).context(path.display().to_string()),
+                    ));
+                }
+                Err(e) => return Err(invalid(e)),
+            }
+>>>>>>> main
         }
     };
     if let Some(uplink) = &args.uplink {
         config.uplink = uplink.clone();
     }
     for spec in &args.prefixes {
-        let rule: PrefixRule = spec.parse().map_err(|e| Problem::Invalid(vec![e]))?;
+        let rule: PrefixRule = spec.parse().map_err(invalid)?;
         config.prefixes.push(rule);
     }
     if let Some(m) = &args.metrics {
-        config.metrics =
-            kube6_ndp::config::parse_metrics(m).map_err(|e| Problem::Invalid(vec![e]))?;
+        config.metrics = kube6_ndp::config::parse_metrics(m).map_err(invalid)?;
     }
     if let Some(n) = args.rate_limit {
         config.rate_limit = RateLimit {
@@ -142,7 +166,9 @@ fn build_config(args: &Args) -> Result<Config, Problem> {
     if errors.is_empty() {
         Ok(config)
     } else {
-        Err(Problem::Invalid(errors))
+        Err(Problem::Invalid(
+            errors.iter().map(ConfigError::to_string).collect(),
+        ))
     }
 }
 
@@ -197,11 +223,24 @@ fn plan_rules(args: &Args, path: &std::path::Path) -> Result<PlanRules, Problem>
     let (source, analysis) = crate::commands::input::analyze_file(path, &args.input)
         .map_err(|e| Problem::Usage(anyhow::Error::new(e)))?;
     if !analysis.plan.valid {
-        return Err(Problem::Usage(anyhow!(
-            "{} is not valid; see `kube6 validate {}`",
-            source.name,
-            source.name
-        )));
+        // A plan that was read but is not valid is exit 1, as for a configuration file.
+        let mut problems: Vec<String> = analysis
+            .diagnostics()
+            .iter()
+            .filter(|d| d.severity == kube6_model::diagnostic::Severity::Error)
+            .map(|d| {
+                let place = match (d.line, d.column) {
+                    (Some(l), Some(c)) => format!("{}:{l}:{c}", source.name),
+                    _ => source.name.clone(),
+                };
+                format!("{place}: {}[{}]: {}", d.severity, d.id, d.message)
+            })
+            .collect();
+        problems.push(format!(
+            "{} is not valid (see `kube6 validate {}`); the proxy takes no prefixes from it",
+            source.name, source.name
+        ));
+        return Err(Problem::Invalid(problems));
     }
     let cx = kube6_render::Context::new(
         &analysis.network,

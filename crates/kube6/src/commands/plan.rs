@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use kube6_model::model::Cni;
 use kube6_model::plan::Plan;
 use kube6_model::{BUILTIN_EXAMPLE, BUILTIN_EXAMPLE_NAME, analyze};
 
@@ -46,8 +47,9 @@ pub fn run(mut args: Args) -> CommandResult {
                 name: BUILTIN_EXAMPLE_NAME.to_string(),
                 text: BUILTIN_EXAMPLE.to_string(),
             };
-            let analysis = analyze(&source.name, &source.text, &args.input.import_options())
+            let mut analysis = analyze(&source.name, &source.text, &args.input.import_options())
                 .map_err(|e| import_failure(&source, &e))?;
+            analysis.plan.source.builtin = true;
             (source, analysis)
         }
     };
@@ -90,26 +92,61 @@ pub fn render_text(plan: &Plan, source: &Source) -> String {
             .map(|d| paint(output::DIM, format!("  ({})", d.by)))
             .unwrap_or_default()
     };
+    let title = if plan.source.builtin {
+        "the built-in example".to_string()
+    } else {
+        source.name.clone()
+    };
     out.push_str(&format!(
-        "{} {}  {}  ({})\n\n",
+        "{} {title}  {}  ({})\n",
         paint(output::BOLD, "Plan for"),
-        source.name,
         yes_no(plan.valid),
         output::summary(&plan.diagnostics)
     ));
-    let cni_note = if plan
+    if plan.source.agent {
+        // k3s agents take cluster-cidr, service-cidr, cluster-dns and cluster-domain from the
+        // servers (k3s-io/k3s pkg/cli/cmds/agent.go has no such flags); what kube6 shows for them
+        // is k3s's default, which the cluster has only if its servers keep the default too.
+        let defaulted: Vec<&str> = plan.defaults.iter().map(|d| d.path.as_str()).collect();
+        out.push_str(&paint(
+            output::DIM,
+            format!(
+                "  a k3s agent: the servers set the cluster's ranges, agents do not. These values \
+                 are k3s's defaults,\n  right only if the servers keep them: {}.\n  \
+                 Plan the servers' configuration for the cluster's own.\n",
+                if defaulted.is_empty() {
+                    "none".to_string()
+                } else {
+                    defaulted.join(", ")
+                }
+            ),
+        ));
+    }
+    if plan.source.builtin {
+        // The file alone is not the example: k0s refuses an IPv6-only cluster unless its
+        // controllers run with the gate, so the example adds it, as its documentation does.
+        let gates = plan.source.feature_gates.join(",");
+        out.push_str(&paint(
+            output::DIM,
+            format!(
+                "  {name} with --feature-gates {gates}\n  \
+                 (k0s starts the controllers of an IPv6 single-stack cluster with it); from the file:\n  \
+                 kube6 plan {name} --feature-gates {gates}\n",
+                name = source.name
+            ),
+        ));
+    }
+    out.push('\n');
+    // The default that chose the CNI: its name, or for k3s the Flannel backend it runs.
+    let cni_note = plan
         .defaults
         .iter()
-        .any(|d| d.value == plan.cni.to_string())
-    {
-        plan.defaults
-            .iter()
-            .find(|d| d.value == plan.cni.to_string())
-            .map(|d| paint(output::DIM, format!("  ({})", d.by)))
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
+        .find(|d| {
+            d.value == plan.cni.to_string()
+                || (plan.cni == Cni::Flannel && d.path == "flannel-backend")
+        })
+        .map(|d| paint(output::DIM, format!("  ({})", d.by)))
+        .unwrap_or_default();
     let mut rows = vec![
         vec![
             "input".to_string(),
@@ -144,6 +181,12 @@ pub fn render_text(plan: &Plan, source: &Source) -> String {
     if let Some(version) = &plan.kubernetes_version {
         rows.insert(2, vec!["kubernetes".to_string(), version.clone()]);
     }
+    if !plan.source.feature_gates.is_empty() {
+        rows.push(vec![
+            "feature gates".to_string(),
+            plan.source.feature_gates.join(", ") + &paint(output::DIM, "  (--feature-gates)"),
+        ]);
+    }
     for row in rows {
         out.push_str(&format!("  {:<15} {}\n", row[0], row[1]));
     }
@@ -157,6 +200,7 @@ pub fn render_text(plan: &Plan, source: &Source) -> String {
             "range".to_string(),
             "node mask".to_string(),
             "max nodes".to_string(),
+            "addresses/node".to_string(),
             "pods/node".to_string(),
             "node mask from".to_string(),
         ]];
@@ -169,10 +213,18 @@ pub fn render_text(plan: &Plan, source: &Source) -> String {
                 pod.max_nodes.map_or("-".to_string(), |n| n.human()),
                 pod.addresses_per_node
                     .map_or("-".to_string(), |n| n.human()),
+                pod.pods_per_node.map_or("-".to_string(), group),
                 pod.node_mask_source.clone().unwrap_or_default(),
             ]);
         }
         out.push_str(&table(&rows, "  "));
+        out.push_str(&paint(
+            output::DIM,
+            format!(
+                "  pods/node: the node block's addresses, at most the kubelet's maxPods ({}, {})\n",
+                plan.max_pods, plan.max_pods_source
+            ),
+        ));
         for pod in &plan.pods {
             if !pod.first_node_blocks.is_empty() {
                 let blocks: Vec<String> = pod
@@ -223,7 +275,9 @@ pub fn render_text(plan: &Plan, source: &Source) -> String {
         ]];
         for node in &plan.nodes {
             rows.push(vec![
-                node.name.clone(),
+                node.name
+                    .clone()
+                    .unwrap_or_else(|| "(the host name)".to_string()),
                 node.addresses
                     .iter()
                     .map(|a| a.to_string())

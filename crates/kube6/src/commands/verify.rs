@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::anyhow;
+use kube6_verify::catalog::{self, IgnoreSet};
 use kube6_verify::expect::ExpectationSource;
 use kube6_verify::{Expectations, Report, Snapshot, Status as CheckStatus};
 
@@ -15,8 +16,9 @@ const SHOWN_FINDINGS: usize = 10;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Read the output of `kubectl get nodes,pods,services,endpointslices -A -o json` instead of
-    /// a live cluster (`-` for standard input); several files are merged into one cluster.
+    /// Read `kubectl get nodes,pods,services,endpointslices -A -o json` (or -o yaml) output
+    /// instead of a live cluster (`-` for standard input); several files, or several documents
+    /// in one, are merged into one cluster.
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub dump: Vec<PathBuf>,
     /// The plan to compare with (any input format `kube6 plan` reads); without one, families
@@ -40,6 +42,16 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = kube6_verify::live::DEFAULT_PAGE_SIZE,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub chunk_size: u32,
+    /// Checks whose failures and warnings do not count (ids or names, `all`; see
+    /// --list-checks): they are reported as ignored and do not make the exit status 1.
+    #[arg(long, value_name = "CHECK,...", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// List the checks (id, name, what each checks) and exit.
+    #[arg(long)]
+    pub list_checks: bool,
+    /// With --list-checks: the table of docs/verify.md (Markdown).
+    #[arg(long, requires = "list_checks")]
+    pub markdown: bool,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: OutputFormat,
@@ -50,11 +62,17 @@ fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 pub fn run(args: Args) -> CommandResult {
+    if args.list_checks {
+        return list_checks(args.output, args.markdown);
+    }
+    let ignore =
+        IgnoreSet::parse(args.ignore.iter().map(String::as_str)).map_err(Failure::usage)?;
     if !args.dump.is_empty() && (args.kubeconfig.is_some() || args.context.is_some()) {
         return Err(Failure::usage(anyhow!(
             "give either --dump FILE... or a live cluster (--kubeconfig, --context), not both"
         )));
     }
+<<<<<<< HEAD
     let stdin_readers = args
         .dump
         .iter()
@@ -77,13 +95,16 @@ pub fn run(args: Args) -> CommandResult {
         )));
     }
     let expect_plan = match (&args.plan, &args.input.k3s_args) {
+=======
+    let analysis = match (&args.plan, &args.input.k3s_args) {
+>>>>>>> main
         (Some(_), Some(_)) => {
             return Err(Failure::usage(anyhow!(
                 "give either --plan FILE or --k3s-args, not both"
             )));
         }
-        (Some(path), None) => Some(analyze_file(path, &args.input)?.1.plan),
-        (None, Some(line)) => Some(super::input::analyze_k3s_args(&args.input, line)?.1.plan),
+        (Some(path), None) => Some(analyze_file(path, &args.input)?.1),
+        (None, Some(line)) => Some(super::input::analyze_k3s_args(&args.input, line)?.1),
         (None, None) => None,
     };
     let (snapshot, origin) = if args.dump.is_empty() {
@@ -99,11 +120,13 @@ pub fn run(args: Args) -> CommandResult {
             .join(", ");
         (snapshot, names)
     };
-    let expectations = match &expect_plan {
-        Some(plan) => Expectations::from_plan(plan),
-        None => Expectations::infer(&snapshot),
+    // With a plan, --cni is already applied by its import.
+    let expectations = match &analysis {
+        Some(analysis) => Expectations::from_analysis(analysis),
+        None => Expectations::infer(&snapshot, args.input.cni),
     };
-    let report = kube6_verify::verify(&snapshot, &expectations);
+    let mut report = kube6_verify::verify(&snapshot, &expectations);
+    report.ignore(&ignore);
     match args.output {
         OutputFormat::Text => output::write_stdout(&render_text(&report, &origin))?,
         format => output::print_structured(&report, format)?,
@@ -113,6 +136,33 @@ pub fn run(args: Args) -> CommandResult {
     } else {
         Status::Ok
     })
+}
+
+/// `--list-checks`: the catalog, as a table, Markdown (docs/verify.md) or one document.
+fn list_checks(format: OutputFormat, markdown: bool) -> CommandResult {
+    if markdown {
+        output::write_stdout(&catalog::markdown())?;
+        return Ok(Status::Ok);
+    }
+    match format {
+        OutputFormat::Text => {
+            let mut rows = vec![vec![
+                "id".to_string(),
+                "name".to_string(),
+                "checks".to_string(),
+            ]];
+            for check in catalog::ALL {
+                rows.push(vec![
+                    check.id.to_string(),
+                    check.name.to_string(),
+                    check.title.to_string(),
+                ]);
+            }
+            output::write_stdout(&table(&rows, ""))?;
+        }
+        format => output::print_structured(&catalog::ALL, format)?,
+    }
+    Ok(Status::Ok)
 }
 
 fn live(args: &Args) -> Result<(Snapshot, String), Failure> {
@@ -135,11 +185,12 @@ fn status_cell(status: CheckStatus) -> String {
     let style = match status {
         CheckStatus::Pass => output::GREEN,
         CheckStatus::Skip => output::DIM,
+        CheckStatus::Ignored => output::BLUE,
         CheckStatus::Warn => output::YELLOW,
         CheckStatus::Fail => output::RED,
     };
     // Pad before painting so that the escapes do not upset the alignment.
-    paint(style, format!("{:<4}", status.as_str()))
+    paint(style, format!("{:<7}", status.as_str()))
 }
 
 fn families_line(expect: &Expectations) -> String {
@@ -154,18 +205,36 @@ fn families_line(expect: &Expectations) -> String {
 pub fn render_text(report: &Report, origin: &str) -> String {
     let mut out = String::new();
     let o = &report.objects;
+    let mut held = format!(
+        "{} nodes, {} pods, {} services, {} EndpointSlices",
+        o.nodes, o.pods, o.services, o.endpoint_slices
+    );
+    for (n, what) in [
+        (o.calico_ip_pools, "Calico IPPools"),
+        (o.calico_ipam_blocks, "Calico IPAMBlocks"),
+        (o.cilium_nodes, "CiliumNodes"),
+        (o.cilium_pod_ip_pools, "CiliumPodIPPools"),
+    ] {
+        if n > 0 {
+            held.push_str(&format!(", {n} {what}"));
+        }
+    }
     out.push_str(&format!(
-        "{} {origin}: {} nodes, {} pods, {} services, {} EndpointSlices\n",
-        paint(output::BOLD, "Verifying"),
-        o.nodes,
-        o.pods,
-        o.services,
-        o.endpoint_slices
+        "{} {origin}: {held}\n",
+        paint(output::BOLD, "Verifying")
     ));
     let e = &report.expectations;
     match &e.source {
-        ExpectationSource::Plan { file, distribution } => out.push_str(&format!(
-            "against the plan {file} ({distribution}): {}\n",
+        ExpectationSource::Plan {
+            file,
+            distribution,
+            version,
+        } => out.push_str(&format!(
+            "against the plan {file} ({distribution}{}): {}\n",
+            version
+                .as_deref()
+                .map(|v| format!(" {v}"))
+                .unwrap_or_default(),
             families_line(e)
         )),
         ExpectationSource::Cluster => out.push_str(&format!(
@@ -177,14 +246,32 @@ pub fn render_text(report: &Report, origin: &str) -> String {
             )
         )),
     }
+    out.push_str(&format!(
+        "pod addresses: {} {}\n",
+        e.ipam.mode,
+        paint(output::DIM, format!("({})", e.ipam.why))
+    ));
+    for note in &e.notes {
+        out.push_str(&format!(
+            "{}\n",
+            paint(output::DIM, format!("note: {note}"))
+        ));
+    }
     out.push('\n');
 
-    let id_width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    let name_width = report
+        .checks
+        .iter()
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or(0);
+    let indent = " ".repeat(2 + 7 + 2 + 6 + 2);
     for check in &report.checks {
         let mut line = format!(
-            "  {}  {:<id_width$}  {}",
+            "  {}  {}  {:<name_width$}  {}",
             status_cell(check.status),
             check.id,
+            check.name,
             check.title
         );
         if check.checked > 0 {
@@ -193,14 +280,13 @@ pub fn render_text(report: &Report, origin: &str) -> String {
                 format!("  ({} checked)", check.checked),
             ));
         }
+        if let Some(was) = check.ignored_status {
+            line.push_str(&paint(output::DIM, format!("  (would {})", was.as_str())));
+        }
         out.push_str(&line);
         out.push('\n');
-        if let Some(note) = &check.note {
-            out.push_str(&format!(
-                "        {:<id_width$}  {}\n",
-                "",
-                paint(output::DIM, note)
-            ));
+        for note in &check.notes {
+            out.push_str(&format!("{indent}{}\n", paint(output::DIM, note)));
         }
         for finding in check.findings.iter().take(SHOWN_FINDINGS) {
             let objects = if finding.objects.is_empty() {
@@ -209,16 +295,14 @@ pub fn render_text(report: &Report, origin: &str) -> String {
                 format!("{}: ", finding.objects.join(", "))
             };
             out.push_str(&format!(
-                "        {:<id_width$}  {} {objects}{}\n",
-                "",
+                "{indent}{} {objects}{}\n",
                 status_cell(finding.status),
                 finding.message
             ));
         }
         if check.findings.len() > SHOWN_FINDINGS {
             out.push_str(&format!(
-                "        {:<id_width$}  … and {} more (-o json lists every one)\n",
-                "",
+                "{indent}… and {} more (-o json lists every one)\n",
                 check.findings.len() - SHOWN_FINDINGS
             ));
         }
@@ -249,27 +333,24 @@ pub fn render_text(report: &Report, origin: &str) -> String {
     out.push_str(&table(&rows, "  "));
     out.push_str(&paint(
         output::DIM,
-        "  nodes by InternalIP, pods (not hostNetwork) by pod IP, services by ipFamilies\n",
+        "  nodes by their IPs (InternalIPs, then ExternalIPs), pods (not hostNetwork) by pod IP, services by ipFamilies\n",
     ));
 
-    let count = |status: CheckStatus| report.checks.iter().filter(|c| c.status == status).count();
-    let (failed, warned, skipped) = (
-        count(CheckStatus::Fail),
-        count(CheckStatus::Warn),
-        count(CheckStatus::Skip),
-    );
+    let t = &report.totals;
     let mut parts = Vec::new();
-    if failed > 0 {
-        parts.push(paint(output::RED, format!("{failed} failed")));
+    if t.failed > 0 {
+        parts.push(paint(output::RED, format!("{} failed", t.failed)));
     }
-    if warned > 0 {
-        parts.push(paint(output::YELLOW, format!("{warned} with warnings")));
+    if t.warned > 0 {
+        parts.push(paint(output::YELLOW, format!("{} with warnings", t.warned)));
     }
-    if skipped > 0 {
-        parts.push(format!("{skipped} skipped"));
+    if t.ignored > 0 {
+        parts.push(paint(output::BLUE, format!("{} ignored", t.ignored)));
     }
-    let passed = report.checks.len() - failed - warned - skipped;
-    parts.push(paint(output::GREEN, format!("{passed} passed")));
+    if t.skipped > 0 {
+        parts.push(format!("{} skipped", t.skipped));
+    }
+    parts.push(paint(output::GREEN, format!("{} passed", t.passed)));
     out.push_str(&format!(
         "\n{} {}\n",
         paint(output::BOLD, "Result:"),

@@ -1,4 +1,4 @@
-//! Network-namespace helpers shared by the integration tests and the benchmark: the
+//! The NDP proxy's test network, shared by its namespace tests and the benchmark: the
 //! router ↔ node ↔ pod topology of docs/ndp-proxy.md, processes started inside it, and a raw
 //! packet prober that sends neighbor solicitations from the router and records the answers.
 //!
@@ -10,41 +10,19 @@ use std::net::Ipv6Addr;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::netlink::{self, Event};
-use crate::packet::{self, Mac, NeighborAdvert, NsSpec};
-use crate::sys;
+use kube6_ndp::netlink::{self, Event};
+use kube6_ndp::packet::{self, Mac, NeighborAdvert, NsSpec};
+use kube6_ndp::sys;
 
-/// Checks that namespace tests can run here (root, `ip`).
+/// Checks that the topology can be built here: root (namespaces, raw sockets) and `ip`.
 pub fn check_environment() -> Result<(), String> {
-    if sys::euid() != 0 {
-        return Err("needs root (network namespaces, raw sockets)".into());
-    }
-    match Command::new("ip").arg("-V").output() {
-        Ok(o) if o.status.success() => Ok(()),
-        _ => Err("needs `ip` from iproute2".into()),
+    match crate::missing(&[]) {
+        None => Ok(()),
+        Some(why) => Err(format!("needs {why}")),
     }
 }
-
-/// For tests: true if they can run; otherwise fails under CI=true and skips (false) elsewhere.
-pub fn require(test: &str) -> bool {
-    match check_environment() {
-        Ok(()) => true,
-        Err(why) => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("{test}: cannot run under CI: {why}");
-            }
-            // Written to the stderr handle directly so the test harness does not capture it.
-            use std::io::Write as _;
-            let _ = writeln!(std::io::stderr(), "skipping {test}: {why}");
-            false
-        }
-    }
-}
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// The address every test pod gets.
 pub const POD: &str = "2001:db8:1::a:5";
@@ -83,8 +61,7 @@ impl Topology {
     /// Creates the namespaces and links; names contain the pid and a counter, so tests can run
     /// in parallel.
     pub fn create(tag: &str) -> io::Result<Topology> {
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let base = format!("k6ndp-{}-{n}-{tag}", std::process::id());
+        let base = crate::netns::unique_name(tag);
         let topo = Topology {
             rtr: format!("{base}-rtr"),
             node: format!("{base}-node"),
@@ -189,12 +166,12 @@ impl Topology {
     pub fn spawn(
         &mut self,
         ns: &str,
-        program: &str,
+        program: impl AsRef<std::ffi::OsStr>,
         args: &[&str],
         log: Option<PathBuf>,
     ) -> io::Result<u32> {
         let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", ns, program]).args(args);
+        cmd.args(["netns", "exec", ns]).arg(program).args(args);
         cmd.stdin(Stdio::null()).stdout(Stdio::null());
         match log {
             Some(path) => {

@@ -1,5 +1,5 @@
 //! `ndp-bench`: the NDP proxy benchmark, and a minimal front end to the proxy library used by the
-//! benchmark and the namespace tests.
+//! benchmark and the namespace tests (kube6-ndp's tests get it from `kube6_testnet::ndp_bench`).
 //!
 //! - `ndp-bench` (as root): builds a router/node/pod topology in network namespaces and measures
 //!   kube6's proxy, Debian's ndppd and the kernel's proxy_ndp in one run (see docs/benchmarks.md).

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use kube6_ndp::testnet::{Prober, Topology, in_netns};
+use kube6_testnet::ndp::{Prober, Topology, in_netns};
 
 /// Targets live in 2001:db8:1:0:1::/96, on-link for the router (its /64), answered by the node.
 const BENCH_PREFIX: &str = "2001:db8:1:0:1::/96";
@@ -92,7 +92,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
 fn sequential(topo: &Topology, n: u32, offset: u32) -> io::Result<(usize, Vec<Duration>)> {
     in_netns(&topo.rtr, move || {
         let p = Prober::open("r0")?;
-        let src: Ipv6Addr = kube6_ndp::testnet::ROUTER
+        let src: Ipv6Addr = kube6_testnet::ndp::ROUTER
             .parse()
             .map_err(io::Error::other)?;
         let mut lat = Vec::with_capacity(n as usize);
@@ -114,7 +114,7 @@ fn sequential(topo: &Topology, n: u32, offset: u32) -> io::Result<(usize, Vec<Du
 fn burst(topo: &Topology, n: u32, offset: u32) -> io::Result<(usize, Vec<Duration>, f64)> {
     in_netns(&topo.rtr, move || {
         let p = Prober::open("r0")?;
-        let src: Ipv6Addr = kube6_ndp::testnet::ROUTER
+        let src: Ipv6Addr = kube6_testnet::ndp::ROUTER
             .parse()
             .map_err(io::Error::other)?;
         let frames: Vec<Vec<u8>> = (0..n).map(|i| p.ns(src, target(offset + i))).collect();
@@ -316,7 +316,7 @@ pub fn main(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(e) = kube6_ndp::testnet::check_environment() {
+    if let Err(e) = kube6_testnet::ndp::check_environment() {
         eprintln!("ndp-bench: {e}");
         return ExitCode::FAILURE;
     }
