@@ -159,6 +159,19 @@ impl Read for Input {
     }
 }
 
+impl io::Seek for Input {
+    /// Regular files seek; standard input cannot.
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        match &mut self.source {
+            Source::File(f) => f.seek(pos),
+            Source::Stdin(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "standard input cannot be read twice",
+            )),
+        }
+    }
+}
+
 /// Opens `path` for reading (`-`: standard input), refusing anything but a regular file.
 pub fn open(path: &Path) -> Result<Input, ReadError> {
     let name = display_name(path);
@@ -323,6 +336,16 @@ pub struct Bounded<R> {
     inner: R,
     limit: Limit,
     read: u64,
+}
+
+impl<R: io::Seek> io::Seek for Bounded<R> {
+    /// Moves in the input; the limit counts from the new position (reading a file again from
+    /// its start may read it whole again).
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        let at = self.inner.seek(pos)?;
+        self.read = at;
+        Ok(at)
+    }
 }
 
 /// The error a [`Bounded`] reader returns past its limit.

@@ -127,7 +127,15 @@ pub fn write_tree(root: &Path, files: &[TreeFile], replace: bool) -> Result<Tree
     // 1. Check.
     let root_existed = match std::fs::symlink_metadata(root) {
         Ok(_) => true,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+        // Missing (or under a file): creating it says what is in the way.
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            false
+        }
         Err(e) => return Err(io_error("inspect", root, e)),
     };
     let mut dirs: BTreeMap<Vec<&str>, Dir> = BTreeMap::new();

@@ -544,9 +544,8 @@ mod tests {
     fn a_large_real_cluster_fits() {
         // A tenth of a 70,000-node file (4 MB in all; Kubernetes itself stops at 5,000 nodes):
         // the whole file fits the limits ten times over this part, and this part parses.
-        let mut text = String::from(
-            "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  nodes:\n",
-        );
+        let mut text =
+            String::from("apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  nodes:\n");
         for i in 0..7_000 {
             text.push_str(&format!(
                 "    - name: node-{i:05}\n      addresses: [2001:db8::{i:x}]\n"

@@ -44,15 +44,6 @@ pub enum DumpError {
     /// Valid, but not a Kubernetes object or list.
     #[error("{0}")]
     NotKubernetes(String),
-<<<<<<< HEAD
-    /// Standard input broke off or broke its JSON among the items, which were already read
-    /// and cannot be read again to place the error.
-    #[error(
-        "the JSON breaks (or is cut off) among its items; save it to a file and give that to \
-         --dump to see the line and column"
-    )]
-    Broken,
-=======
     /// Nothing but white space.
     #[error("the input is empty; expected the output of `{DUMP_COMMAND}` (or -o yaml)")]
     Empty,
@@ -65,26 +56,18 @@ pub enum DumpError {
         MAX_YAML_BYTES >> 20
     )]
     TooLarge,
->>>>>>> main
 }
 
 impl DumpError {
     fn from_json(err: serde_json::Error) -> DumpError {
         // serde_json appends " at line L column C"; keep the reason alone, in Kubernetes terms
-        // rather than the names of kube6's own types.
+        // rather than the names of kube6's own types ("expected struct RawObject").
         let text = err.to_string();
         let reason = match text.rfind(" at line ") {
             Some(i) => text[..i].to_string(),
             None => text,
         };
-        let reason = reason
-            .replace("struct RawObject", "a Kubernetes object")
-            .replace("struct RawMeta", "an object's metadata")
-            .replace("struct RawSpec", "an object's spec")
-            .replace("struct RawStatus", "an object's status")
-            .replace("struct RawNodeAddress", "a node address")
-            .replace("struct RawPodIp", "a pod IP")
-            .replace("struct Labels", "labels");
+        let reason = kubernetes_terms(&reason);
         DumpError::Syntax {
             line: err.line(),
             column: err.column(),
@@ -126,30 +109,80 @@ impl DumpError {
     }
 }
 
+/// A parser's message with kube6's internal type names said in Kubernetes terms.
+fn kubernetes_terms(reason: &str) -> String {
+    let mut out = reason.to_string();
+    for (internal, words) in [
+        ("struct RawObject", "a Kubernetes object"),
+        ("struct RawMeta", "an object's metadata"),
+        ("struct RawSpec", "an object's spec"),
+        ("struct RawStatus", "an object's status"),
+        ("struct RawNodeAddress", "a node address"),
+        ("struct RawPodIp", "a pod IP"),
+        ("struct RawCiliumIpam", "Cilium's IPAM settings"),
+        ("struct RawCiliumPools", "Cilium's pools"),
+        ("struct RawCiliumAllocation", "a Cilium pool allocation"),
+        ("struct RawCiliumPoolFamily", "a Cilium pool family"),
+        ("struct Labels", "labels"),
+    ] {
+        out = out.replace(internal, words);
+    }
+    out
+}
+
+/// Whether the start of an input already shows it is no dump: an encoding kube6 does not read,
+/// binary data, or text whose first line is neither JSON nor a YAML mapping (kubectl's output
+/// starts with `{`, `apiVersion:`, `items:`, `kind:` or `---`). None: it may be one.
+pub fn not_a_dump(head: &[u8]) -> Option<DumpError> {
+    let (skip, syntax) = match encoding::sniff(head) {
+        Sniffed::Text { skip, syntax } => (skip, syntax),
+        Sniffed::Empty => return None,
+        Sniffed::Foreign(foreign) => return Some(DumpError::Encoding(foreign)),
+    };
+    let text = &head[skip..];
+    if let Some(nul) = text.iter().position(|b| *b == 0) {
+        return Some(DumpError::Invalid(format!(
+            "binary data (a NUL byte at offset {nul}); expected the output of `{DUMP_COMMAND}`"
+        )));
+    }
+    if syntax == Syntax::Json {
+        return None;
+    }
+    for (index, line) in text.split(|b| *b == b'\n').enumerate() {
+        let line = line.trim_ascii();
+        if line.is_empty() || line.starts_with(b"#") {
+            continue;
+        }
+        let mapping = line.starts_with(b"---")
+            || line.starts_with(b"%")
+            || line.iter().position(|b| *b == b':').is_some_and(|colon| {
+                line[..colon]
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'"' | b'\''))
+            });
+        if mapping {
+            return None;
+        }
+        let shown: String = String::from_utf8_lossy(&line[..line.len().min(40)]).into_owned();
+        return Some(DumpError::Syntax {
+            line: index + 1,
+            column: 1,
+            reason: format!(
+                "{shown:?} is neither JSON nor a YAML mapping; expected the output of `{DUMP_COMMAND}`"
+            ),
+        });
+    }
+    None
+}
+
 /// Parses a whole dump (JSON or YAML, one document or several) into a snapshot.
 pub fn parse(bytes: &[u8]) -> Result<Snapshot, DumpError> {
-<<<<<<< HEAD
-    let doc: RawObject = serde_json::from_slice(bytes).map_err(DumpError::from_json)?;
-    snapshot_of(doc)
-}
-
-/// Parses one dump document from a reader, without holding its bytes.
-pub fn parse_reader<R: std::io::Read>(reader: R) -> Result<Snapshot, DumpError> {
-    let doc: RawObject =
-        serde_json::from_reader(std::io::BufReader::with_capacity(1 << 20, reader))
-            .map_err(DumpError::from_json)?;
-    snapshot_of(doc)
-}
-
-fn snapshot_of(doc: RawObject) -> Result<Snapshot, DumpError> {
-=======
     let (skip, syntax) = match encoding::sniff(bytes) {
         Sniffed::Text { skip, syntax } => (skip, syntax),
         Sniffed::Empty => return Err(DumpError::Empty),
         Sniffed::Foreign(foreign) => return Err(DumpError::Encoding(foreign)),
     };
     let bytes = &bytes[skip..];
->>>>>>> main
     let mut snapshot = Snapshot::default();
     match syntax {
         Syntax::Json => {

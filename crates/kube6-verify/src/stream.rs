@@ -6,20 +6,10 @@
 //! threads parse the batches (as `[item, item, ...]`) into lean objects. Memory stays at a few
 //! chunks plus the snapshot, whatever the size of the input.
 //!
-<<<<<<< HEAD
-//! Anything the scanner does not expect (no top-level `items`, broken JSON) is left to the
-//! whole-document parser, which also gives the exact line and column of an error. When the
-//! scanner gives up before any item was consumed it hands back the bytes it read, so that even
-//! standard input can be parsed whole (the rest is read on from where the scanner stopped);
-//! input that is not a JSON object is given up on at its first byte, so an endless stream of
-//! garbage (`yes | kube6 verify --dump -`) costs nothing.
-=======
 //! Anything the scanner does not expect (YAML, a top-level array, broken JSON) is left to the
 //! whole-document parser, which also gives the exact line and column of an error.
->>>>>>> main
 
 use std::io::Read;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
 
 use crate::dump::{self, RawObject};
@@ -27,24 +17,14 @@ use crate::snapshot::Snapshot;
 
 const CHUNK: usize = 4 << 20;
 const BATCH: usize = 2 << 20;
-<<<<<<< HEAD
-/// The most of a document's head (before its `items`) the scanner keeps; a single huge object
-/// is given to the whole-document parser, which reads on from where the scanner stopped.
-const HEADER_CHUNKS: usize = 4;
-=======
 const UTF8_BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
->>>>>>> main
 
 /// Why the streaming reader gave up (the caller then parses the whole document).
 #[derive(Debug)]
 pub(crate) enum StreamError {
     Io(std::io::Error),
-    /// Not the shape the scanner handles, given up before any item was consumed: these are the
-    /// bytes read so far; the input continues after them.
-    Fallback(Vec<u8>),
-    /// Given up after items were consumed (broken JSON among them, or a cut-off input): the
-    /// input must be read again from its start to place the error.
-    Consumed,
+    /// Not the shape the scanner handles, or not valid: parse the whole document instead.
+    Fallback,
 }
 
 #[derive(PartialEq, Eq, Clone, Copy, Debug)]
@@ -69,8 +49,6 @@ struct Scanner {
     string_start: usize,
     last_string_was_items: bool,
     colon_after_items: bool,
-    /// The top-level object has started.
-    top_seen: bool,
 }
 
 /// One top-level document, without its items: `{"apiVersion": ..., "items": [], "kind": ...}`,
@@ -87,41 +65,22 @@ type Batch = (usize, usize, Vec<u8>);
 /// or `apiVersion` and wait for their list's.
 type Parsed = (usize, usize, Snapshot, Vec<RawObject>);
 
-/// Reads `input`. `exact` scans every byte outside strings (no shortcut for indented output),
-/// so that a batch that does not parse is broken input, never a wrong cut: for input that
-/// cannot be read twice.
-pub(crate) fn read<R: Read>(input: R, exact: bool) -> Result<Snapshot, StreamError> {
-    read_sized(input, CHUNK, BATCH, exact)
+pub(crate) fn read<R: Read>(input: R) -> Result<Snapshot, StreamError> {
+    read_sized(input, CHUNK, BATCH)
 }
 
-/// What the scanner leaves: the document around the items, and whether that is the whole input.
-struct Scanned {
-    outer: Vec<u8>,
-    whole: bool,
-}
-
-fn read_sized<R: Read>(
-    mut input: R,
-    chunk: usize,
-    batch: usize,
-    exact: bool,
-) -> Result<Snapshot, StreamError> {
+fn read_sized<R: Read>(mut input: R, chunk: usize, batch: usize) -> Result<Snapshot, StreamError> {
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, 4);
     let (tx, rx) = mpsc::sync_channel::<Batch>(workers * 2);
     let rx = Mutex::new(rx);
-    let failed = AtomicBool::new(false);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
-            .map(|_| scope.spawn(|| parse_batches(&rx, &failed)))
+            .map(|_| scope.spawn(|| parse_batches(&rx)))
             .collect();
-<<<<<<< HEAD
-        let scanned = scan(&mut input, &tx, chunk, batch, exact, &failed);
-=======
         let docs = scan(&mut input, &tx, chunk, batch);
->>>>>>> main
         drop(tx);
         let mut parts = Vec::new();
         let mut ok = true;
@@ -131,38 +90,12 @@ fn read_sized<R: Read>(
                 _ => ok = false,
             }
         }
-<<<<<<< HEAD
-        let Scanned { outer, whole } = scanned?;
-        if !ok {
-            return Err(StreamError::Consumed);
-        }
-        let give_up = |outer: Vec<u8>| {
-            if whole {
-                StreamError::Fallback(outer)
-            } else {
-                StreamError::Consumed
-            }
-        };
-        // The document around the items (`{"apiVersion": ..., "items": [], "kind": ...}`).
-        let doc: RawObject = match serde_json::from_slice(&outer) {
-            Ok(doc) => doc,
-            Err(_) => return Err(give_up(outer)),
-        };
-        if parts.is_empty() && doc.items.as_ref().is_none_or(|i| !i.is_empty()) {
-            // A single object or a document without items: the ordinary parser handles it.
-            return dump::parse(&outer).map_err(|_| give_up(outer));
-        }
-        let list_kind = doc.kind.as_deref().unwrap_or("");
-        let item_kind = list_kind.strip_suffix("List").unwrap_or("");
-        parts.sort_by_key(|p| p.0);
-=======
         let docs = docs?;
         if !ok || docs.is_empty() {
             return Err(StreamError::Fallback);
         }
         parts.sort_by_key(|p| (p.0, p.1));
         let mut parts = parts.into_iter().peekable();
->>>>>>> main
         let mut snapshot = Snapshot::default();
         for (index, doc) in docs.into_iter().enumerate() {
             let raw: RawObject =
@@ -193,14 +126,7 @@ fn read_sized<R: Read>(
     })
 }
 
-<<<<<<< HEAD
-fn parse_batches(
-    rx: &Mutex<mpsc::Receiver<(usize, Vec<u8>)>>,
-    any_failed: &AtomicBool,
-) -> Option<Vec<Parsed>> {
-=======
 fn parse_batches(rx: &Mutex<mpsc::Receiver<Batch>>) -> Option<Vec<Parsed>> {
->>>>>>> main
     let mut out = Vec::new();
     let mut failed = false;
     loop {
@@ -228,11 +154,7 @@ fn parse_batches(rx: &Mutex<mpsc::Receiver<Batch>>) -> Option<Vec<Parsed>> {
                 }
                 out.push((doc, index, part, waiting));
             }
-            Err(_) => {
-                failed = true;
-                // The scanner stops reading: the input is given up on.
-                any_failed.store(true, Ordering::Relaxed);
-            }
+            Err(_) => failed = true,
         }
     }
     (!failed).then_some(out)
@@ -251,13 +173,7 @@ fn scan<R: Read>(
     tx: &mpsc::SyncSender<Batch>,
     chunk: usize,
     batch_size: usize,
-<<<<<<< HEAD
-    exact: bool,
-    failed: &AtomicBool,
-) -> Result<Scanned, StreamError> {
-=======
 ) -> Result<Vec<Document>, StreamError> {
->>>>>>> main
     let mut s = Scanner {
         phase: Phase::Between,
         depth: 0,
@@ -266,7 +182,6 @@ fn scan<R: Read>(
         string_start: 0,
         last_string_was_items: false,
         colon_after_items: false,
-        top_seen: false,
     };
     let mut docs: Vec<Document> = Vec::new();
     // Set once the first item of a document shows that it is indented: "\n" + indentation + "}".
@@ -291,13 +206,8 @@ fn scan<R: Read>(
         batch.push(b'[');
         batch.extend_from_slice(bytes);
         batch.push(b']');
-<<<<<<< HEAD
-        tx.send((*batches, batch))
-            .map_err(|_| StreamError::Consumed)?;
-=======
         tx.send((doc, *batches, batch))
             .map_err(|_| StreamError::Fallback)?;
->>>>>>> main
         *batches += 1;
         Ok(())
     };
@@ -411,14 +321,6 @@ fn scan<R: Read>(
                 continue;
             }
             let b = buf[pos];
-            // A dump is one JSON object: anything else at the top level (a second value,
-            // `yes`, zeros, binary) is given up on at once, with the bytes read so far.
-            if s.depth == 0 && !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
-                if b != b'{' || s.top_seen {
-                    return Err(give_up(s.phase, &mut buf));
-                }
-                s.top_seen = true;
-            }
             match b {
                 b' ' | b'\n' | b'\r' | b'\t' => {}
                 b'"' => {
@@ -432,11 +334,7 @@ fn scan<R: Read>(
                         outer.extend_from_slice(&buf[doc_start..=pos]);
                         batch_start = pos + 1;
                         undecided = true;
-<<<<<<< HEAD
-                    } else if undecided && s.depth == 2 && b == b'{' && !exact {
-=======
                     } else if undecided && s.phase == Phase::Items && s.depth == 2 && b == b'{' {
->>>>>>> main
                         undecided = false;
                         // An item on a line of its own: the output is indented.
                         let line_start = buf[..pos]
@@ -459,22 +357,6 @@ fn scan<R: Read>(
                     s.last_string_was_items = false;
                 }
                 b'}' | b']' => {
-<<<<<<< HEAD
-                    let Some(depth) = s.depth.checked_sub(1) else {
-                        return Err(give_up(s.phase, &mut buf));
-                    };
-                    s.depth = depth;
-                    if s.phase == Phase::Items {
-                        if s.depth == 2 && b == b'}' {
-                            if pos + 1 - batch_start >= batch_size {
-                                send(&buf[batch_start..=pos], &mut batches)?;
-                                // The next batch starts with the separating comma.
-                                batch_start = pos + 1;
-                            }
-                        } else if s.depth == 1 {
-                            if b != b']' {
-                                return Err(StreamError::Consumed);
-=======
                     s.depth = s.depth.checked_sub(1).ok_or(StreamError::Fallback)?;
                     match s.phase {
                         Phase::Items => {
@@ -497,7 +379,6 @@ fn scan<R: Read>(
                         Phase::Header if s.depth == 0 => {
                             if b != b'}' {
                                 return Err(StreamError::Fallback);
->>>>>>> main
                             }
                             // A document without an items array: kept whole.
                             docs.push(Document {
@@ -556,51 +437,18 @@ fn scan<R: Read>(
             batch_start = batch_start.saturating_sub(keep_from);
             suffix_start = suffix_start.saturating_sub(keep_from);
         }
-<<<<<<< HEAD
-        // A header that never ends would grow without bound: a single huge object is parsed
-        // the ordinary way, reading on from here.
-        if s.phase == Phase::Header && buf.len() > HEADER_CHUNKS * chunk.max(CHUNK) {
-            return Err(give_up(s.phase, &mut buf));
-        }
-        // A batch did not parse: the input is broken, reading on is pointless.
-        if failed.load(Ordering::Relaxed) {
-            return Err(StreamError::Consumed);
-=======
         // A header (or an object without items) that never ends would grow without bound: a
         // single huge object is parsed the ordinary way.
         if s.phase == Phase::Header && buf.len() > 64 * chunk.max(CHUNK) {
             return Err(StreamError::Fallback);
->>>>>>> main
         }
         if eof {
             break;
         }
     }
-<<<<<<< HEAD
-    match s.phase {
-        Phase::Header => Ok(Scanned {
-            outer: buf,
-            whole: true,
-        }),
-        // Cut off inside the items.
-        Phase::Items => Err(StreamError::Consumed),
-        Phase::Suffix => Ok(Scanned {
-            outer,
-            whole: false,
-        }),
-    }
-}
-
-/// Gives up: in the header, with every byte read so far (nothing was dropped yet).
-fn give_up(phase: Phase, buf: &mut Vec<u8>) -> StreamError {
-    match phase {
-        Phase::Header => StreamError::Fallback(std::mem::take(buf)),
-        Phase::Items | Phase::Suffix => StreamError::Consumed,
-=======
     if s.phase != Phase::Between {
         // The input ends inside a document.
         return Err(StreamError::Fallback);
->>>>>>> main
     }
     Ok(docs)
 }
@@ -621,27 +469,23 @@ mod tests {
 
     fn both(text: &str) -> (Result<Snapshot, StreamError>, Result<Snapshot, DumpError>) {
         let whole = dump::parse(text.as_bytes());
-        let streamed = read_sized(text.as_bytes(), 7, 300, false);
+        let streamed = read_sized(text.as_bytes(), 7, 300);
         (streamed, whole)
     }
 
     fn same(text: &str) {
         let (streamed, whole) = both(text);
         assert_eq!(streamed.unwrap(), whole.unwrap(), "{text}");
-        // And with the real sizes, and exactly.
+        // And with the real sizes.
         assert_eq!(
-            read(text.as_bytes(), false).unwrap(),
-            dump::parse(text.as_bytes()).unwrap()
-        );
-        assert_eq!(
-            read_sized(text.as_bytes(), 7, 300, true).unwrap(),
+            read(text.as_bytes()).unwrap(),
             dump::parse(text.as_bytes()).unwrap()
         );
     }
 
     /// Streamed where the scanner can, whole where it cannot: always the whole parser's result.
     fn agrees(text: &str) {
-        let streamed = match read_sized(text.as_bytes(), 7, 300, false) {
+        let streamed = match read_sized(text.as_bytes(), 7, 300) {
             Ok(s) => s,
             Err(_) => dump::parse(text.as_bytes()).unwrap(),
         };
@@ -729,45 +573,8 @@ mod tests {
             r#"{"kind": "List", "items": []} {"kind": "Pod""#,
         ] {
             let (streamed, whole) = both(text);
-            assert!(
-                matches!(
-                    streamed,
-                    Err(StreamError::Fallback(_) | StreamError::Consumed)
-                ),
-                "{text}"
-            );
+            assert!(matches!(streamed, Err(StreamError::Fallback)), "{text}");
             assert!(whole.is_err(), "{text}");
         }
-    }
-
-    #[test]
-    fn exact_scanning_never_cuts_valid_json_wrongly() {
-        // Indented, but items do not close on lines of their own: exact scanning streams it.
-        let odd = "{\"kind\": \"List\", \"items\": [\n  {\"kind\": \"Pod\", \"metadata\": {\"name\": \"a\", \"namespace\": \"x\"}},\n  {\"kind\": \"Node\", \"metadata\": {\"name\": \"n\"}}\n]}";
-        assert_eq!(
-            read_sized(odd.as_bytes(), 7, 30, true).unwrap(),
-            dump::parse(odd.as_bytes()).unwrap()
-        );
-    }
-
-    #[test]
-    fn garbage_is_given_up_on_at_its_first_byte() {
-        // An endless input that is not a JSON object: given up on after the first chunk, with
-        // the bytes read so far.
-        let endless = std::io::repeat(b'y');
-        match read_sized(endless, 64, 300, true) {
-            Err(StreamError::Fallback(read)) => assert!(read.len() <= 64, "{}", read.len()),
-            other => panic!("{other:?}"),
-        }
-        let zeros = std::io::repeat(0);
-        assert!(matches!(
-            read_sized(zeros, 64, 300, true),
-            Err(StreamError::Fallback(_))
-        ));
-        // Two documents: given up on at the second.
-        assert!(matches!(
-            read_sized(&b"{\"kind\": \"List\"} {}"[..], 7, 300, true),
-            Err(StreamError::Fallback(_))
-        ));
     }
 }

@@ -278,10 +278,12 @@ fn doc_kind(doc: &Node, forced: Option<Format>) -> Result<DocKind, ImportError> 
                 .map(|v| format!("{group}/{v}"))
                 .collect::<Vec<_>>()
                 .join(" or ");
-            let refused = if *reader == "kube6" {
-                String::new()
-            } else {
-                format!("; {reader} refuses the file")
+            let refused = match (*reader, group) {
+                ("kube6", _) => String::new(),
+                (_, "kubeadm.k8s.io") => "; kubeadm refuses the file: convert it with \
+                                          `kubeadm config migrate`"
+                    .to_string(),
+                _ => format!("; {reader} refuses the file"),
             };
             Err(ImportError::Format {
                 pos: doc.get("apiVersion").map(|n| n.pos),

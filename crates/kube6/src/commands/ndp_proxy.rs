@@ -74,7 +74,6 @@ fn invalid(e: ConfigError) -> Problem {
     Problem::Invalid(vec![e.to_string()])
 }
 
-<<<<<<< HEAD
 /// Reads `--config FILE` (bounded, regular files only) into a configuration.
 fn read_config_file(path: &std::path::Path) -> Result<Config, Problem> {
     let text = super::input::read(path).map_err(|e| Problem::Usage(anyhow::Error::new(e)))?;
@@ -92,7 +91,7 @@ fn read_config_file(path: &std::path::Path) -> Result<Config, Problem> {
             };
             Err(Problem::Usage(anyhow!("{place}: {message}")))
         }
-        Err(e) => Err(Problem::Invalid(vec![e])),
+        Err(e) => Err(invalid(e)),
     }
 }
 
@@ -122,25 +121,6 @@ fn build_config(args: &Args) -> Result<Config, Problem> {
                 ))
             })?;
             Config::new(uplink, Vec::new())
-=======
-fn build_config(args: &Args) -> Result<Config, Problem> {
-    let mut config = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Problem::Usage(
-                    anyhow::Error::new(e).context(format!("cannot read {}", path.display())),
-                )
-            })?;
-            match Config::from_yaml(&text) {
-                Ok(c) => c,
-                Err(e @ ConfigError::Syntax(_)) => {
-                    return Err(Problem::Usage(
-                        anyhow::Error::new(e).context(path.display().to_string()),
-                    ));
-                }
-                Err(e) => return Err(invalid(e)),
-            }
->>>>>>> main
         }
     };
     if let Some(uplink) = &args.uplink {
@@ -571,7 +551,9 @@ mod tests {
         // A file without an uplink and nothing else to give one: invalid, said so.
         let f = file("prefixes:\n  - 2001:db8:9::/64\n");
         match build_config(&args(&["--config", f.0.to_str().unwrap()])) {
-            Err(Problem::Invalid(errors)) => assert_eq!(errors, vec![ConfigError::NoUplink]),
+            Err(Problem::Invalid(errors)) => {
+                assert_eq!(errors, vec![ConfigError::NoUplink.to_string()])
+            }
             _ => panic!("a configuration without an uplink is invalid"),
         }
     }

@@ -72,7 +72,6 @@ pub fn run(args: Args) -> CommandResult {
             "give either --dump FILE... or a live cluster (--kubeconfig, --context), not both"
         )));
     }
-<<<<<<< HEAD
     let stdin_readers = args
         .dump
         .iter()
@@ -94,10 +93,7 @@ pub fn run(args: Args) -> CommandResult {
             "--kubeconfig takes a file, not standard input"
         )));
     }
-    let expect_plan = match (&args.plan, &args.input.k3s_args) {
-=======
     let analysis = match (&args.plan, &args.input.k3s_args) {
->>>>>>> main
         (Some(_), Some(_)) => {
             return Err(Failure::usage(anyhow!(
                 "give either --plan FILE or --k3s-args, not both"
