@@ -143,6 +143,35 @@ pub fn write_atomic(
     Ok(())
 }
 
+/// Writes `content` into the existing regular file `path` in place (a kernel parameter under
+/// /proc/sys, which cannot be replaced by a rename): never creates a file, never follows a
+/// symbolic link at `path`, never writes to a device or FIFO.
+pub fn overwrite_existing(path: &Path, content: &[u8]) -> Result<(), WriteError> {
+    let fd = rustix::fs::open(
+        path,
+        OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| match e {
+        rustix::io::Errno::LOOP => WriteError::NotRegular {
+            path: path.to_path_buf(),
+            kind: FileKind::Symlink,
+        },
+        e => WriteError::io("open", path, e),
+    })?;
+    let stat = rustix::fs::fstat(&fd).map_err(|e| WriteError::io("inspect", path, e))?;
+    let kind = FileKind::of_stat(&stat);
+    if kind != FileKind::Regular {
+        return Err(WriteError::NotRegular {
+            path: path.to_path_buf(),
+            kind,
+        });
+    }
+    File::from(fd)
+        .write_all(content)
+        .map_err(|e| WriteError::io("write", path, e))
+}
+
 fn check_target(
     dir: impl AsFd,
     name: &str,
@@ -189,6 +218,27 @@ mod tests {
         write_atomic(&path, b"a = 2\n", 0o644, Replace::RegularFile).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "a = 2\n");
         assert!(leftovers(&dir.path().join("sub")).is_empty());
+    }
+
+    #[test]
+    fn in_place_writes_go_to_existing_regular_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("forwarding");
+        std::fs::write(&file, "0\n").unwrap();
+        overwrite_existing(&file, b"1\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "1\n");
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert!(matches!(
+            overwrite_existing(&link, b"2\n"),
+            Err(WriteError::NotRegular {
+                kind: FileKind::Symlink,
+                ..
+            })
+        ));
+        assert!(overwrite_existing(&dir.path().join("missing"), b"1\n").is_err());
+        assert!(!dir.path().join("missing").exists());
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "1\n");
     }
 
     #[test]

@@ -131,7 +131,10 @@ impl Runtime {
 
     pub fn write(&self, key: &Key, value: &str) -> Result<(), Error> {
         let path = key.path_under(&self.dir);
-        fs::write(&path, format!("{value}\n")).map_err(|e| Error::io("write", path, e))
+        Ok(kube6_fs::write::overwrite_existing(
+            &path,
+            format!("{value}\n").as_bytes(),
+        )?)
     }
 }
 
@@ -300,7 +303,11 @@ mod tests {
         };
         let k = Key::parse("net.ipv6.conf.all.forwarding");
         assert_eq!(rt.read(&k).unwrap(), None);
+        // A parameter that does not exist is not created (the kernel has no such setting).
         fs::create_dir_all(k.path_under(dir.path()).parent().unwrap()).unwrap();
+        assert!(rt.write(&k, "1").is_err());
+        assert_eq!(rt.read(&k).unwrap(), None);
+        fs::write(k.path_under(dir.path()), "0\n").unwrap();
         rt.write(&k, "1").unwrap();
         assert_eq!(rt.read(&k).unwrap().as_deref(), Some("1"));
     }
