@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 needed=(
   ip:iproute2 ping:iputils-ping sysctl:procps modprobe:kmod
   ndppd:ndppd radvd:radvd dnsmasq:dnsmasq unbound:unbound bird:bird2
-  tcpdump:tcpdump hyperfine:hyperfine jq:jq
+  tcpdump:tcpdump hyperfine:hyperfine jq:jq /usr/bin/time:time setpriv:util-linux unshare:util-linux
 )
 missing=()
 for pair in "${needed[@]}"; do

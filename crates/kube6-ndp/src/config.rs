@@ -142,6 +142,19 @@ impl Config {
     /// Parses a YAML configuration file's text (it is not validated; see [`Config::validate`]).
     /// The uplink may be left out when it comes from elsewhere (`--uplink`, a plan).
     pub fn from_yaml(text: &str) -> Result<Config, ConfigError> {
+        let nothing = text.lines().all(|l| {
+            let l = l.trim();
+            l.is_empty() || l.starts_with('#') || l == "---"
+        });
+        if nothing {
+            return Err(ConfigError::Syntax {
+                line: None,
+                column: None,
+                message: "the file holds no configuration; expected uplink and prefixes (see \
+                          docs/ndp-proxy.md)"
+                    .into(),
+            });
+        }
         let file: FileConfig =
             serde_saphyr::from_str_with_options(text, yaml_options()).map_err(syntax_error)?;
         file.into_config()

@@ -177,6 +177,9 @@ pub fn not_a_dump(head: &[u8]) -> Option<DumpError> {
 
 /// Parses a whole dump (JSON or YAML, one document or several) into a snapshot.
 pub fn parse(bytes: &[u8]) -> Result<Snapshot, DumpError> {
+    if let Some(refused) = not_a_dump(&bytes[..bytes.len().min(64 << 10)]) {
+        return Err(refused);
+    }
     let (skip, syntax) = match encoding::sniff(bytes) {
         Sniffed::Text { skip, syntax } => (skip, syntax),
         Sniffed::Empty => return Err(DumpError::Empty),
