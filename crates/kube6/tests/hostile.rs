@@ -994,3 +994,105 @@ fn ndp_proxy_reports_a_missing_uplink() {
     );
     assert!(status.success() || status.code() == Some(0), "{status:?}");
 }
+
+#[test]
+fn machine_readable_output_is_whole_or_absent() {
+    if !kube6_testnet::require("machine-readable output", &["time", "unshare"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(dir.path(), "bad.yaml", b"a: [\n");
+    let invalid = write(
+        dir.path(),
+        "invalid.yaml",
+        b"apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  distribution: kubeadm\n  pods: [fd00:10::/56]\n  services: [10.96.0.0/12]\n",
+    );
+    let dump = write(dir.path(), "cluster.json", GOOD_DUMP.as_bytes());
+    let broken_dump = write(
+        dir.path(),
+        "broken.json",
+        b"{\"kind\": \"List\", \"items\": [5]}",
+    );
+    let example = root().join("examples/kube6-ipv6-single-stack.yaml");
+    let example = example.to_str().unwrap();
+    let fake_root = dir.path().join("root");
+    std::fs::create_dir_all(&fake_root).unwrap();
+    let fake_root = fake_root.to_str().unwrap();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["plan", example, "-o", "json"],
+        vec!["plan", &invalid, "-o", "json"],
+        vec!["plan", &bad, "-o", "json"],
+        vec!["plan", &invalid, "-o", "yaml"],
+        vec!["validate", example, &bad, "/nonexistent.yaml", "-o", "json"],
+        vec!["validate", &bad, "-o", "json"],
+        vec!["convert", example, "--to", "k3s", "-o", "json"],
+        vec!["convert", &invalid, "--to", "k3s", "-o", "json"],
+        vec!["convert", &bad, "--to", "k3s", "-o", "json"],
+        vec!["verify", "--dump", &dump, "-o", "json"],
+        vec!["verify", "--dump", &broken_dump, "-o", "json"],
+        vec!["verify", "--dump", &dump, "--plan", &bad, "-o", "json"],
+        vec!["rules", "-o", "json"],
+    ];
+    let mut failures = Vec::new();
+    let mut judge = |label: String, run: Run, yaml: bool| {
+        let parsed = if yaml {
+            serde_saphyr::from_str::<serde_json::Value>(&run.stdout).is_ok()
+        } else {
+            serde_json::from_str::<serde_json::Value>(&run.stdout).is_ok()
+        };
+        // Whole or absent: a complete document, or nothing. A command that ran to its end
+        // (exit 0, or 1 for a report: plan, validate, verify, host, node-ip) prints its
+        // document; validate reports every file, the unreadable ones too (exit 2); convert
+        // prints nothing when it refuses (exit 1), and no command prints anything when it
+        // cannot run to its end (exit 2).
+        let report = !label.starts_with("convert");
+        let whole = match run.code {
+            Some(0) => parsed,
+            Some(1) if report => parsed,
+            Some(1) => run.stdout.is_empty(),
+            Some(2) if label.starts_with("validate") => parsed,
+            Some(2) => run.stdout.is_empty(),
+            _ => false,
+        };
+        if !whole {
+            failures.push(format!("{label}: {}", run.describe()));
+        }
+    };
+    for args in &cases {
+        let yaml = args.contains(&"yaml");
+        judge(args.join(" "), run(args, Input::Null, false), yaml);
+    }
+    // Host and node-ip look at this machine: in an empty network namespace of their own.
+    for args in [
+        vec![
+            "host",
+            "check",
+            "--root",
+            fake_root,
+            "--proc-sys",
+            fake_root,
+            "-o",
+            "json",
+        ],
+        vec!["host", "check", "--plan", &bad, "-o", "json"],
+        vec!["node-ip", "-o", "json"],
+        vec!["node-ip", "--plan", &bad, "-o", "json"],
+    ] {
+        let mut argv = vec!["--net", BIN];
+        argv.extend(&args);
+        let out = Command::new("unshare")
+            .args(&argv)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let run = Run {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            elapsed: Duration::ZERO,
+            max_rss_kb: 0,
+        };
+        judge(args.join(" "), run, false);
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
