@@ -51,6 +51,18 @@ export PATH="$PATH:/usr/sbin:/sbin"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# Licences and banned crates (deny.toml), offline: the build above fetched every crate.
+# cargo-deny is installed once per machine, pinned to a release that builds with the toolchain
+# here (0.20.2 needs rustc 1.88). Its release profile asks for fat LTO with one codegen unit,
+# which triples the build on two cores; the check runs in about a second either way, so the
+# build keeps the default optimisation without LTO (see docs/benchmarks.md for the timings).
+if ! cargo deny --version >/dev/null 2>&1; then
+  echo "installing cargo-deny 0.20.2"
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+    cargo install --locked cargo-deny --version 0.20.2
+fi
+cargo deny --offline check licenses bans
+
 if command -v cargo-nextest >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast
 else

@@ -99,6 +99,7 @@ impl ClusterNetwork {
             cilium: Default::default(),
             flannel: Default::default(),
             kube_router: Default::default(),
+            cni_conf: None,
             specific: Default::default(),
         }
     }

@@ -96,6 +96,10 @@ pub struct Diagnostic {
     pub enforced_by: Component,
     /// The concrete change that fixes it.
     pub hint: String,
+    /// The file the line and column are in, when it is not the cluster configuration itself (a
+    /// CNI configuration file given next to it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 impl Diagnostic {
@@ -116,6 +120,7 @@ impl Diagnostic {
             column: pos.map(|p| p.column),
             enforced_by: rule.enforced_by,
             hint: hint.into(),
+            file: None,
         }
     }
 }

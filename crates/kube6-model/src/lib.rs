@@ -7,6 +7,7 @@ pub mod facts;
 pub mod import;
 pub mod k0s;
 pub mod model;
+pub mod node_kernel;
 pub mod plan;
 pub mod rules;
 pub mod source;

@@ -12,7 +12,7 @@ use ipnet::IpNet;
 use kube6_net::{CidrError, Family, ParsedCidr, parse_cidr};
 use serde::Serialize;
 
-use crate::source::Located;
+use crate::source::{Located, Origin};
 use crate::version::Version;
 
 /// The input formats kube6 reads.
@@ -349,9 +349,50 @@ pub struct Api {
     /// The address the API server advertises (k0s `spec.api.address`, kubeadm
     /// `localAPIEndpoint.advertiseAddress`, k3s `advertise-address`).
     pub address: Option<Located<String>>,
-    /// The address clients use, `host` or `host:port` (k0s `externalAddress`, kubeadm
-    /// `controlPlaneEndpoint`, k3s server URL).
+    /// The highly available endpoint clients and joining nodes use: a DNS name or a virtual IP,
+    /// `host` or `host:port` (k0s `externalAddress`, kubeadm `controlPlaneEndpoint`, k3s/RKE2
+    /// `server` URL, kube6 `api.externalAddress`).
     pub external: Option<Located<String>>,
+    /// The virtual IPs behind the endpoint, at most one per family (k0s
+    /// `controlPlaneLoadBalancing` virtual IPs, kube6 `api.endpointAddresses`). A DNS name that
+    /// resolves to them is the endpoint; each also goes into the serving certificate.
+    pub endpoint_addresses: Vec<Located<AddrValue>>,
+    /// More names and addresses the API server's certificate must hold (k3s/RKE2 `tls-san`,
+    /// kubeadm `apiServer.certSANs`, k0s `spec.api.sans`, kube6 `api.sans`).
+    pub sans: Vec<Located<String>>,
+}
+
+impl Api {
+    /// The endpoint's host: the external address without port or brackets.
+    pub fn external_host(&self) -> Option<String> {
+        self.external.as_ref().map(|e| {
+            crate::k0s::external_host(
+                e.value
+                    .trim()
+                    .trim_start_matches("https://")
+                    .trim_end_matches('/'),
+            )
+        })
+    }
+
+    /// The endpoint's port, if it names one.
+    pub fn external_port(&self) -> Option<u16> {
+        let text = self.external.as_ref()?.value.trim();
+        let text = text.trim_start_matches("https://").trim_end_matches('/');
+        if text.parse::<IpAddr>().is_ok() {
+            return None;
+        }
+        let (host, port) = text.rsplit_once(':')?;
+        if host.is_empty() || (host.contains(':') && !host.ends_with(']')) {
+            return None;
+        }
+        port.parse().ok()
+    }
+
+    /// The endpoint's host as an address, when it is an IP literal.
+    pub fn external_ip(&self) -> Option<IpAddr> {
+        self.external_host().and_then(|h| h.parse().ok())
+    }
 }
 
 /// A feature gate and its value.
@@ -442,11 +483,16 @@ pub struct Nat64 {
 pub struct CalicoSettings {
     /// k0s `calico.mode` (`bird`, `vxlan`, `ipip`) or the operator's encapsulation.
     pub mode: Option<Located<String>>,
-    /// IP pools declared in the input (Calico `IPPool` documents or kube6's `cni.calico.pools`).
+    /// IP pools declared in the input (Calico `IPPool` documents, the operator's
+    /// `calicoNetwork.ipPools`, calico-node's `CALICO_IPV*POOL_*` environment, or kube6's
+    /// `cni.calico.pools`).
     pub pools: Vec<CalicoPool>,
-    /// The operator's `Installation` `spec.cni.ipam.type` (`Calico`, `HostLocal`, ...); unset
-    /// means Calico IPAM.
+    /// Which IPAM hands out pod addresses: `Calico` (blocks from the pools, the default) or
+    /// `HostLocal` (the node's podCIDRs from kube-controller-manager) — the operator's
+    /// `spec.cni.ipam.type`, a CNI configuration's `ipam.type`, kube6 `cni.calico.ipam`.
     pub ipam: Option<Located<String>>,
+    /// calico-node's `FELIX_IPV6SUPPORT`: Felix programs no IPv6 dataplane when false.
+    pub felix_ipv6_support: Option<Located<bool>>,
 }
 
 /// A Calico IP pool.
@@ -469,6 +515,22 @@ pub struct CiliumSettings {
     pub ipv6_mask: Option<Located<MaskValue>>,
     pub ipv6_enabled: Option<Located<bool>>,
     pub ipv6_masquerade: Option<Located<bool>>,
+    pub ipv4_enabled: Option<Located<bool>>,
+    pub ipv4_masquerade: Option<Located<bool>>,
+    /// `routingMode` (`native` or `tunnel`; the legacy `tunnel: disabled` reads as native).
+    pub routing_mode: Option<Located<String>>,
+    /// `underlayProtocol` (`ipv4` or `ipv6`): the family the tunnels run over.
+    pub underlay_protocol: Option<Located<String>>,
+    pub ipv4_native_routing_cidr: Option<Located<CidrValue>>,
+    pub ipv6_native_routing_cidr: Option<Located<CidrValue>>,
+    /// `autoDirectNodeRoutes`: routes to the other nodes' pod CIDRs where they share a link.
+    pub auto_direct_node_routes: Option<Located<bool>>,
+    /// `bgpControlPlane.enabled`: Cilium announces pod CIDRs over BGP itself.
+    pub bgp_control_plane: Option<Located<bool>>,
+    /// Where Cilium's own configuration was read (a values file, a HelmChartConfig, the
+    /// cilium-config ConfigMap). Settings it leaves out take the chart's defaults; settings of
+    /// kube6's `cni.cilium` leave the rest to kube6's rendering.
+    pub source: Option<Origin>,
 }
 
 /// Flannel settings that rules depend on.
@@ -477,12 +539,53 @@ pub struct FlannelSettings {
     pub backend: Option<Located<String>>,
     /// k3s `flannel-ipv6-masq`.
     pub ipv6_masquerade: Option<Located<bool>>,
+    /// flanneld's `--ip-masq` (Canal's `masquerade`), one switch for both families.
+    pub ip_masq: Option<Located<bool>>,
+    /// net-conf.json, when the input holds one.
+    pub net_conf: Option<FlannelNetConf>,
+}
+
+/// flannel's net-conf.json.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlannelNetConf {
+    /// Where the document is (for findings about a missing field).
+    pub origin: Origin,
+    pub enable_ipv4: Option<Located<bool>>,
+    pub enable_ipv6: Option<Located<bool>>,
+    pub network: Option<Located<CidrValue>>,
+    pub ipv6_network: Option<Located<CidrValue>>,
+    pub subnet_len: Option<Located<MaskValue>>,
+    pub ipv6_subnet_len: Option<Located<MaskValue>>,
+}
+
+/// A CNI network configuration (`/etc/cni/net.d/*.conflist`) as the input gives it: its main
+/// plugin and that plugin's IPAM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CniConf {
+    /// The main plugin's `type` (`calico`, `flannel`, `bridge`, ...).
+    pub plugin: Located<String>,
+    /// `ipam.type` (`host-local`, `calico-ipam`, ...).
+    pub ipam_type: Option<Located<String>>,
+    /// host-local's subnets, as written (`usePodCidr`, `usePodCidrIPv6` or CIDRs), from
+    /// `ipam.subnet` and `ipam.ranges`.
+    pub subnets: Vec<Located<String>>,
+    /// calico-ipam's `assign_ipv4` / `assign_ipv6`.
+    pub assign_ipv4: Option<Located<bool>>,
+    pub assign_ipv6: Option<Located<bool>>,
 }
 
 /// kube-router settings that rules depend on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KubeRouterSettings {
     pub router_id: Option<Located<String>>,
+    /// `--enable-pod-egress` (SNAT of pod traffic leaving the cluster; default true).
+    pub pod_egress: Option<Located<bool>>,
+    pub enable_ipv4: Option<Located<bool>>,
+    pub enable_ipv6: Option<Located<bool>>,
+    /// `--service-cluster-ip-range` entries.
+    pub service_ranges: Vec<Located<CidrValue>>,
+    /// Where kube-router's arguments were read (a DaemonSet, k0s extraArgs), if anywhere.
+    pub args_origin: Option<Origin>,
 }
 
 /// Settings only one input format has, kept so that rules enforced by that format's tool can
@@ -509,6 +612,10 @@ pub struct FormatSpecific {
     pub allocate_node_cidrs: Option<Located<String>>,
     /// kube-apiserver `endpoint-reconciler-type` as set in the input.
     pub endpoint_reconciler_type: Option<Located<String>>,
+    /// KKP `metadata.name`, `spec.humanReadableName`, `spec.exposeStrategy`.
+    pub kkp_name: Option<Located<String>>,
+    pub kkp_human_readable_name: Option<Located<String>>,
+    pub kkp_expose_strategy: Option<Located<String>>,
     /// The input configures a k3s/RKE2 agent (`k3s agent ...`): agents take the cluster's ranges
     /// from the servers, so what the plan shows for them is k3s's defaults, not the cluster's.
     pub k3s_agent: Option<Located<bool>>,
@@ -549,6 +656,8 @@ pub struct ClusterNetwork {
     pub cilium: CiliumSettings,
     pub flannel: FlannelSettings,
     pub kube_router: KubeRouterSettings,
+    /// The CNI network configuration, when the input holds one.
+    pub cni_conf: Option<CniConf>,
     pub specific: FormatSpecific,
 }
 
@@ -598,6 +707,35 @@ impl ClusterNetwork {
 
     pub fn upstream_for(&self, family: Family) -> Option<&Upstream> {
         self.upstream.iter().find(|u| u.family == family)
+    }
+
+    /// The Cilium IPAM mode: as configured, else what the distribution installs (RKE2's chart and
+    /// kube6's own rendering use `kubernetes`, the upstream chart and KKP `cluster-pool`).
+    pub fn cilium_ipam_mode(&self) -> String {
+        if let Some(mode) = &self.cilium.ipam_mode {
+            return mode.value.clone();
+        }
+        if self.distribution.value == Distribution::Rke2 || self.format == Format::Kube6 {
+            crate::facts::cilium::RKE2_IPAM_MODE.to_string()
+        } else {
+            crate::facts::cilium::DEFAULT_IPAM_MODE.to_string()
+        }
+    }
+
+    /// Whether pods get their addresses from the node blocks kube-controller-manager assigns
+    /// (`node.spec.podCIDRs`): host-local IPAM (flannel, Canal, kube-router, Calico with HostLocal)
+    /// and Cilium's `kubernetes` IPAM do; Calico IPAM and Cilium's cluster-pool and multi-pool
+    /// hand out blocks of their own.
+    pub fn pod_addresses_from_node_blocks(&self) -> bool {
+        match self.cni.value {
+            Cni::Calico => self
+                .calico
+                .ipam
+                .as_ref()
+                .is_some_and(|i| i.value.eq_ignore_ascii_case("HostLocal")),
+            Cni::Cilium => self.cilium_ipam_mode() == "kubernetes",
+            Cni::Canal | Cni::Flannel | Cni::KubeRouter | Cni::Custom => true,
+        }
     }
 
     /// The distribution's version, if given and readable (rule K6W009 reports unreadable ones).

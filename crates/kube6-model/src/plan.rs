@@ -82,6 +82,14 @@ pub struct NodePlan {
     pub pod_cidrs: Vec<IpNet>,
 }
 
+/// A component whose version the input does not state, and the release whose defaults and
+/// rules kube6 applied to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assumed {
+    pub component: String,
+    pub release: String,
+}
+
 /// A value the input did not set, and who supplied it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Defaulted {
@@ -107,6 +115,11 @@ pub struct Plan {
     pub cni_version: Option<String>,
     pub families: Vec<Family>,
     pub primary_family: Option<Family>,
+    /// The order kube-controller-manager gets the pod ranges in (`--cluster-cidr`), and so the
+    /// order of every node's podCIDRs; written only where it differs from `families` (k0s
+    /// before v1.36.1 in dual-stack puts IPv6 first whatever the primary family).
+    #[serde(rename = "podCIDROrder", skip_serializing_if = "Vec::is_empty")]
+    pub pod_cidr_order: Vec<Family>,
     pub pods: Vec<PodRange>,
     pub services: Vec<ServiceRange>,
     pub cluster_domain: String,
@@ -120,6 +133,9 @@ pub struct Plan {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub nodes: Vec<NodePlan>,
     pub defaults: Vec<Defaulted>,
+    /// Components without a stated version, and the release kube6 assumed for each.
+    #[serde(rename = "assumedReleases", skip_serializing_if = "Vec::is_empty")]
+    pub assumed_releases: Vec<Assumed>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -205,7 +221,8 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
     }
 
     let dns_ips = kubelet_dns_ips(net, &services);
-    let nodes = allocate_blocks(net, &mut pods, &services);
+    let order = pod_cidr_order(net, &families);
+    let nodes = allocate_blocks(net, &mut pods, &services, &order);
 
     let valid = !diagnostics.iter().any(|d| d.severity == Severity::Error);
     Plan {
@@ -232,6 +249,8 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
         cni: net.cni.value,
         cni_version: net.cni_version.as_ref().map(|v| v.value.clone()),
         primary_family: families.first().copied(),
+        pod_cidr_order: if order == families { Vec::new() } else { order },
+        assumed_releases: assumed_releases(net),
         families,
         pods,
         services,
@@ -243,6 +262,51 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
         defaults: defaults_used,
         diagnostics,
     }
+}
+
+/// The order of the pod ranges on kube-controller-manager's `--cluster-cidr`: the families'
+/// order, except k0s before v1.36.1, which always put the IPv6 range first in dual-stack
+/// (facts::k0s::pod_cidrs_ipv6_first).
+pub fn pod_cidr_order(net: &ClusterNetwork, families: &[Family]) -> Vec<Family> {
+    if net.distribution.value == Distribution::K0s
+        && families.len() == 2
+        && crate::facts::k0s::pod_cidrs_ipv6_first(net.distribution_release().as_ref())
+    {
+        return vec![Family::IPv6, Family::IPv4];
+    }
+    families.to_vec()
+}
+
+/// The components whose version the input leaves open, with the release kube6 assumed.
+fn assumed_releases(net: &ClusterNetwork) -> Vec<Assumed> {
+    let mut out = Vec::new();
+    if net.distribution_release().is_none() && net.distribution.value != Distribution::Kkp {
+        out.push(Assumed {
+            component: net.distribution.value.to_string(),
+            release: crate::facts::distribution_assumed_release(net.distribution.value).to_string(),
+        });
+    }
+    if net.distribution.value == Distribution::Kkp {
+        if net.kubernetes_release().is_none() {
+            out.push(Assumed {
+                component: "kubernetes".to_string(),
+                release: crate::facts::kkp::DEFAULT_KUBERNETES_VERSION.to_string(),
+            });
+        }
+        out.push(Assumed {
+            component: "kkp".to_string(),
+            release: crate::facts::kkp::ASSUMED_RELEASE.to_string(),
+        });
+    }
+    if net.cni_release().is_none()
+        && let Some(release) = crate::facts::cni_assumed_release(net.cni.value)
+    {
+        out.push(Assumed {
+            component: net.cni.value.to_string(),
+            release: release.to_string(),
+        });
+    }
+    out
 }
 
 /// Addresses the ClusterIP bitmap allocator can hand out for `cidr`.
@@ -307,10 +371,18 @@ fn allocate_blocks(
     net: &ClusterNetwork,
     pods: &mut [PodRange],
     services: &[ServiceRange],
+    order: &[Family],
 ) -> Vec<NodePlan> {
-    let cluster: Vec<(IpNet, u8)> = pods
+    // kube-controller-manager's sets, in the order it gets the ranges; each node's podCIDRs
+    // come out in that order.
+    let mut in_order: Vec<usize> = (0..pods.len()).collect();
+    in_order.sort_by_key(|&i| order.iter().position(|f| *f == pods[i].family));
+    let cluster: Vec<(IpNet, u8)> = in_order
         .iter()
-        .filter_map(|p| p.max_nodes.and(p.node_mask_size).map(|m| (p.cidr, m)))
+        .filter_map(|&i| {
+            let p = &pods[i];
+            p.max_nodes.and(p.node_mask_size).map(|m| (p.cidr, m))
+        })
         .collect();
     if cluster.is_empty() || cluster.len() != pods.len() {
         return Vec::new();
@@ -327,11 +399,11 @@ fn allocate_blocks(
             Err(_) => break,
         }
     }
-    for (i, pod) in pods.iter_mut().enumerate() {
-        pod.first_node_blocks = handed_out
+    for (set, &i) in in_order.iter().enumerate() {
+        pods[i].first_node_blocks = handed_out
             .iter()
             .take(SHOWN_NODE_BLOCKS)
-            .filter_map(|b| b.get(i).copied())
+            .filter_map(|b| b.get(set).copied())
             .collect();
     }
     net.nodes

@@ -435,6 +435,66 @@ fn group_thousands(n: usize) -> String {
     out
 }
 
+/// Parses a document held in a string value (a HelmChartConfig's `valuesContent`, a ConfigMap's
+/// `net-conf.json`), with positions moved to where the text stands in the outer file. A block
+/// scalar's position is its first content line, so inner line 1, column 1 is that position; a
+/// quoted one-line string starts one column after its quote.
+pub fn parse_embedded(outer: &Node) -> Result<Vec<Node>, YamlError> {
+    let Kind::Str(text) = &outer.kind else {
+        return Err(YamlError {
+            pos: Some(outer.pos),
+            message: format!(
+                "expected a string holding a document, found {}",
+                outer.type_name()
+            ),
+        });
+    };
+    let (line_shift, column_shift) = if text.contains('\n') {
+        (outer.pos.line - 1, outer.pos.column - 1)
+    } else {
+        (outer.pos.line - 1, outer.pos.column)
+    };
+    let shift = |p: Position| Position {
+        line: p.line + line_shift,
+        column: if p.line == 1 || text.contains('\n') {
+            p.column + column_shift
+        } else {
+            p.column
+        },
+    };
+    let docs = parse_documents(text).map_err(|e| YamlError {
+        pos: e.pos.map(shift).or(Some(outer.pos)),
+        message: e.message,
+    })?;
+    Ok(docs.into_iter().map(|d| shifted(d, &shift)).collect())
+}
+
+fn shifted(node: Node, shift: &impl Fn(Position) -> Position) -> Node {
+    let kind = match node.kind {
+        Kind::Seq(items) => Kind::Seq(items.into_iter().map(|n| shifted(n, shift)).collect()),
+        Kind::Map(entries) => Kind::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| {
+                    (
+                        Key {
+                            name: k.name,
+                            pos: shift(k.pos),
+                        },
+                        shifted(v, shift),
+                    )
+                })
+                .collect(),
+        ),
+        other => other,
+    };
+    Node {
+        kind,
+        pos: shift(node.pos),
+        raw: node.raw,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -554,6 +614,35 @@ mod tests {
         let docs = parse_documents(&text).unwrap();
         assert!(text.len() * 10 < MAX_INPUT_BYTES, "{}", text.len());
         assert!(count(&docs[0]) * 10 < MAX_VALUES, "{}", count(&docs[0]));
+    }
+
+    #[test]
+    fn embedded_documents_keep_outer_positions() {
+        let docs =
+            parse_documents("spec:\n  valuesContent: |-\n    ipam:\n      mode: x\n").unwrap();
+        let outer = docs[0].get("spec").unwrap().get("valuesContent").unwrap();
+        let inner = parse_embedded(outer).unwrap();
+        let mode = inner[0].get("ipam").unwrap().get("mode").unwrap();
+        assert_eq!(
+            mode.pos,
+            Position {
+                line: 4,
+                column: 13
+            }
+        );
+        let docs =
+            parse_documents("data:\n  net-conf.json: '{\"Network\": \"10.0.0.0/8\"}'\n").unwrap();
+        let outer = docs[0].get("data").unwrap().get("net-conf.json").unwrap();
+        let inner = parse_embedded(outer).unwrap();
+        assert_eq!(inner[0].get("Network").unwrap().pos.line, 2);
+        assert!(
+            parse_embedded(&Node {
+                kind: Kind::Int(1),
+                pos: outer.pos,
+                raw: None,
+            })
+            .is_err()
+        );
     }
 
     #[test]

@@ -57,6 +57,27 @@ const V6: &str = "  pods: [fd00:10::/56]\n  services: [fd00:20::/112]\n";
 const DUAL_V6_FIRST: &str =
     "  pods: [fd00:10::/56, 10.244.0.0/16]\n  services: [fd00:20::/112, 10.96.0.0/16]\n";
 
+const V6_GLOBAL: &str = "  pods: [\"2001:db8:1::/104\"]\n  services: [fd00:20::/112]\n";
+
+/// Canal's CNI configuration, host-local on the node's IPv4 podCIDR only.
+const CANAL_V4_ONLY: &str = "{\"name\": \"k8s-pod-network\", \"cniVersion\": \"0.3.1\", \"plugins\": [{\"type\": \"calico\", \"ipam\": {\"type\": \"host-local\", \"subnet\": \"usePodCidr\"}}]}\n";
+/// The same, with the IPv6 range.
+const CANAL_DUAL: &str = "{\"name\": \"k8s-pod-network\", \"cniVersion\": \"0.3.1\", \"plugins\": [{\"type\": \"calico\", \"ipam\": {\"type\": \"host-local\", \"ranges\": [[{\"subnet\": \"usePodCidr\"}], [{\"subnet\": \"usePodCidrIPv6\"}]]}}]}\n";
+
+fn calico_node_env(name: &str, value: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: canal, namespace: kube-system}}\nspec:\n  template:\n    spec:\n      containers:\n        - name: calico-node\n          env:\n            - {{name: {name}, value: {value}}}\n"
+    )
+}
+
+fn kube_router_ds(args: &[&str]) -> String {
+    let args: Vec<String> = args.iter().map(|a| format!("\"{a}\"")).collect();
+    format!(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: kube-router, namespace: kube-system}}\nspec:\n  template:\n    spec:\n      containers:\n        - name: kube-router\n          args: [{}]\n",
+        args.join(", ")
+    )
+}
+
 fn cases() -> Vec<Case> {
     vec![
         // Input.
@@ -361,12 +382,12 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "K6E085",
-            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{clusterPoolIPv6PodCIDRList: [\"fd00:10::/56\"], clusterPoolIPv6MaskSize: 120}}}}\n")),
-            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{clusterPoolIPv6PodCIDRList: [\"fd00:10::/56\"], clusterPoolIPv6MaskSize: 72}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{ipamMode: cluster-pool, clusterPoolIPv6PodCIDRList: [\"fd00:10::/56\"], clusterPoolIPv6MaskSize: 120}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{ipamMode: cluster-pool, clusterPoolIPv6PodCIDRList: [\"fd00:10::/56\"], clusterPoolIPv6MaskSize: 72}}}}\n")),
         ),
         case(
             "K6W086",
-            kube6("kubeadm", &format!("{V6}  cni: cilium\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{ipamMode: cluster-pool}}}}\n")),
             kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{clusterPoolIPv6PodCIDRList: [\"fd00:10::/56\"], clusterPoolIPv6MaskSize: 64}}}}\n")),
         ),
         case(
@@ -383,6 +404,99 @@ fn cases() -> Vec<Case> {
             "K6I091",
             kube6("kubeadm", &format!("{V6}  cni: kube-router\n")),
             kube6("kubeadm", &format!("{DUAL_V6_FIRST}  cni: kube-router\n")),
+        ),
+        // What a target cannot express.
+        case(
+            "K6E201",
+            kube6("kkp", "  cni: calico\n  pods: [172.25.0.0/16]\n  services: [10.240.16.0/20]\n"),
+            kube6("kkp", "  cni: canal\n  pods: [172.25.0.0/16]\n  services: [10.240.16.0/20]\n"),
+        ),
+        case(
+            "K6E202",
+            kube6("k0s", &format!("  distribution: {{name: k0s, version: v1.35.7+k0s.0}}\n{DUAL_V6_FIRST}")).replace("  distribution: k0s\n", ""),
+            kube6("k0s", &format!("  distribution: {{name: k0s, version: v1.36.1+k0s.0}}\n{DUAL_V6_FIRST}")).replace("  distribution: k0s\n", ""),
+        ),
+        case(
+            "K6E203",
+            kube6("kubeadm", &format!("{V6}  nodes: [{{name: a, role: controller}}, {{name: b, role: controller}}]\n")),
+            kube6("kubeadm", &format!("{V6}  api: {{externalAddress: \"[2001:db8::100]:6443\"}}\n  nodes: [{{name: a, role: controller}}, {{name: b, role: controller}}]\n")),
+        ),
+        case(
+            "K6E204",
+            kkp("    pods:\n      cidrBlocks: [172.25.0.0/16]\n    services:\n      cidrBlocks: [10.240.16.0/20]\n", "  exposeStrategy: Ingress\n"),
+            kkp("    pods:\n      cidrBlocks: [172.25.0.0/16]\n    services:\n      cidrBlocks: [10.240.16.0/20]\n", "  exposeStrategy: Tunneling\n"),
+        ),
+        case(
+            "K6E222",
+            kkp("    pods:\n      cidrBlocks: [172.25.0.0/16]\n    services:\n      cidrBlocks: [10.240.16.0/20]\n", ""),
+            kkp("    pods:\n      cidrBlocks: [172.25.0.0/16]\n    services:\n      cidrBlocks: [10.240.16.0/20]\n", "  version: v1.35.7\n"),
+        ),
+        // The API endpoint.
+        case(
+            "K6E205",
+            kube6("kubeadm", &format!("{V6}  api: {{externalAddress: 192.0.2.10}}\n")),
+            kube6("kubeadm", &format!("{V6}  api: {{externalAddress: \"2001:db8::10\"}}\n")),
+        ),
+        case(
+            "K6W206",
+            kube6("kubeadm", &format!("{DUAL_V6_FIRST}  api: {{externalAddress: 192.0.2.10}}\n")),
+            kube6("kubeadm", &format!("{DUAL_V6_FIRST}  api: {{externalAddress: api.example.com, endpointAddresses: [\"2001:db8::10\", 192.0.2.10]}}\n")),
+        ),
+        // CNI configuration files, given next to the cluster.
+        case(
+            "K6E210",
+            kube6("kubeadm", &format!("{V6}---\nipv4: {{enabled: false}}\nipv6: {{enabled: true}}\nipam: {{mode: kubernetes}}\n")),
+            kube6("kubeadm", &format!("{V6}---\nipv4: {{enabled: false}}\nipv6: {{enabled: true}}\nipam: {{mode: kubernetes}}\nroutingMode: native\nipv6NativeRoutingCIDR: fd00:10::/56\nautoDirectNodeRoutes: true\n")),
+        ),
+        case(
+            "K6E211",
+            kube6("kubeadm", &format!("{V6}---\nipv4: {{enabled: false}}\nipv6: {{enabled: true}}\nipam: {{mode: kubernetes}}\nroutingMode: native\nautoDirectNodeRoutes: true\n")),
+            kube6("kubeadm", &format!("{V6}---\nipv4: {{enabled: false}}\nipv6: {{enabled: true}}\nipam: {{mode: kubernetes}}\nroutingMode: native\nenableIPv6Masquerade: false\nautoDirectNodeRoutes: true\n")),
+        ),
+        case(
+            "K6W212",
+            kube6("kubeadm", &format!("{V6}---\nipv4: {{enabled: false}}\nipv6: {{enabled: true}}\nroutingMode: native\nipv6NativeRoutingCIDR: fd00:10::/56\n")),
+            kube6("kubeadm", &format!("{V6}  upstream: {{IPv6: {{mode: routed}}}}\n---\nipv4: {{enabled: false}}\nipv6: {{enabled: true}}\nroutingMode: native\nipv6NativeRoutingCIDR: fd00:10::/56\nenableIPv6Masquerade: false\n")),
+        ),
+        case(
+            "K6E213",
+            kube6("kubeadm", &format!("{DUAL_V6_FIRST}  cni: canal\n---\n{CANAL_V4_ONLY}")),
+            kube6("kubeadm", &format!("{DUAL_V6_FIRST}  cni: canal\n---\n{CANAL_DUAL}")),
+        ),
+        case(
+            "K6E214",
+            kube6("kubeadm", &format!("{V6}  cni: canal\n---\n{}", calico_node_env("FELIX_IPV6SUPPORT", "\"false\""))),
+            kube6("kubeadm", &format!("{V6}  cni: canal\n---\n{}", calico_node_env("FELIX_IPV6SUPPORT", "\"true\""))),
+        ),
+        case(
+            "K6E215",
+            kube6("kubeadm", &format!("{V6}  cni: flannel\n---\n{{\"Network\": \"10.244.0.0/16\", \"Backend\": {{\"Type\": \"vxlan\"}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: flannel\n---\n{{\"EnableIPv4\": false, \"EnableIPv6\": true, \"IPv6Network\": \"fd00:10::/56\", \"Backend\": {{\"Type\": \"vxlan\"}}}}\n")),
+        ),
+        case(
+            "K6E216",
+            kube6("kubeadm", &format!("{V6}  cni: flannel\n---\n{{\"EnableIPv4\": false, \"EnableIPv6\": true, \"IPv6Network\": \"fd00:99::/56\"}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: flannel\n---\n{{\"EnableIPv4\": false, \"EnableIPv6\": true, \"IPv6Network\": \"fd00:10::/48\"}}\n")),
+        ),
+        case(
+            "K6W217",
+            kube6("kubeadm", &format!("{V6_GLOBAL}  upstream: {{IPv6: {{mode: ndp-proxy}}}}\n---\n{}", kube_router_ds(&["--enable-ipv4=false", "--enable-ipv6=true"]))),
+            kube6("kubeadm", &format!("{V6_GLOBAL}  upstream: {{IPv6: {{mode: ndp-proxy}}}}\n---\n{}", kube_router_ds(&["--enable-ipv4=false", "--enable-ipv6=true", "--enable-pod-egress=false"]))),
+        ),
+        case(
+            "K6E218",
+            kube6("kubeadm", &format!("{V6}---\n{}", kube_router_ds(&["--enable-pod-egress=true"]))),
+            kube6("kubeadm", &format!("{V6}---\n{}", kube_router_ds(&["--enable-ipv4=false", "--enable-ipv6", "--service-cluster-ip-range=fd00:20::/112"]))),
+        ),
+        case(
+            "K6I219",
+            kube6("k0s", "  pods: [10.244.0.0/16, fd00::/108]\n  services: [10.96.0.0/12, fd01::/108]\n").replace("distribution: k0s", "distribution: {name: k0s, version: v1.35.7+k0s.0}"),
+            kube6("k0s", "  pods: [10.244.0.0/16, fd00::/108]\n  services: [10.96.0.0/12, fd01::/108]\n"),
+        ),
+        case(
+            "K6I220",
+            kube6("kubeadm", &format!("{V6_GLOBAL}  cni: calico\n  upstream: {{IPv6: {{mode: ndp-proxy}}}}\n")),
+            kube6("kubeadm", &format!("{V6_GLOBAL}  cni: {{name: calico, calico: {{ipam: HostLocal}}}}\n  upstream: {{IPv6: {{mode: ndp-proxy}}}}\n")),
         ),
         // Cross-checks.
         case(

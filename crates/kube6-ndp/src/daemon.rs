@@ -196,7 +196,7 @@ struct Daemon {
     rules: Vec<Rule>,
     metrics: Arc<Metrics>,
     kernel: KernelState,
-    netlink: OwnedFd,
+    netlink: netlink_sys::Socket,
     uplink: Option<LinkSocket>,
     probe_sockets: HashMap<String, LinkSocket>,
     probes: HashMap<Ipv6Addr, ProbeState>,
@@ -231,8 +231,7 @@ pub fn run(config: Config, control: &Control, metrics: Arc<Metrics>) -> Result<(
     };
     // Subscribe first, then dump: events that race with the dump are applied after it, and
     // applying an event twice is harmless.
-    let nl = sys::netlink_socket(netlink::GROUPS).map_err(Error::Netlink)?;
-    let _ = sys::set_rcvbuf(&nl, 4 << 20);
+    let nl = netlink::subscribe().map_err(Error::Netlink)?;
     let mut daemon = Daemon {
         rules: Vec::new(),
         limiter: RateLimiter {
@@ -320,7 +319,7 @@ impl Daemon {
             if current.is_some() {
                 info!(uplink = %self.config.uplink, "uplink gone; closing its socket");
                 self.uplink = None;
-                self.metrics.uplink_up.store(0, Ordering::Relaxed);
+                self.metrics.uplink_up.set(0);
             }
             if let Some(index) = want
                 && now >= self.retry_at
@@ -329,7 +328,7 @@ impl Daemon {
                     Ok(sock) => {
                         info!(uplink = %self.config.uplink, index, "listening on uplink");
                         self.uplink = Some(sock);
-                        self.metrics.uplink_up.store(1, Ordering::Relaxed);
+                        self.metrics.uplink_up.set(1);
                     }
                     Err(e) => {
                         warn!(uplink = %self.config.uplink, error = %e, "cannot open the uplink; retrying in 1 s");
@@ -405,7 +404,7 @@ impl Daemon {
             self.sync_sockets();
         }
         self.probes.clear();
-        self.metrics.reloads.fetch_add(1, Ordering::Relaxed);
+        self.metrics.reloads.inc();
         info!(
             uplink = %self.config.uplink,
             prefixes = %self.config.prefixes.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(","),
@@ -485,7 +484,7 @@ impl Daemon {
     fn read_netlink(&mut self, buf: &mut [u8]) {
         let mut links_changed = false;
         loop {
-            match sys::recv(&self.netlink, buf) {
+            match netlink::recv(&self.netlink, buf) {
                 Ok(n) => {
                     for ev in netlink::parse(&buf[..n]) {
                         if ev == Event::Overrun {
@@ -520,7 +519,7 @@ impl Daemon {
 
     fn lost_events(&mut self) {
         warn!("netlink events were lost; reloading links, addresses and routes");
-        self.metrics.netlink_resyncs.fetch_add(1, Ordering::Relaxed);
+        self.metrics.netlink_resyncs.inc();
         if let Err(e) = self.resync() {
             warn!(error = %e, "netlink resync failed");
         }
@@ -566,7 +565,7 @@ impl Daemon {
                 Err(e) => {
                     warn!(uplink = %self.config.uplink, error = %e, "uplink receive failed; reopening");
                     self.uplink = None;
-                    self.metrics.uplink_up.store(0, Ordering::Relaxed);
+                    self.metrics.uplink_up.set(0);
                     self.retry_at = Instant::now() + Duration::from_secs(1);
                     return;
                 }
@@ -579,7 +578,7 @@ impl Daemon {
     }
 
     fn handle_ns(&mut self, frame: &[u8]) {
-        self.metrics.ns_received.fetch_add(1, Ordering::Relaxed);
+        self.metrics.ns_received.inc();
         let ns = match packet::parse_ns_frame(frame) {
             Ok(ns) => ns,
             Err(reason) => {
@@ -593,7 +592,7 @@ impl Daemon {
             return;
         };
         let counters = self.rules[i].counters.clone();
-        counters.ns_received.fetch_add(1, Ordering::Relaxed);
+        counters.ns_received.inc();
         let reject = |me: &Self, reason: DropReason| {
             me.metrics.count_drop(reason);
             counters.count_drop(reason);
@@ -639,8 +638,8 @@ impl Daemon {
         );
         match sys::send(&sock.fd, &frame) {
             Ok(_) => {
-                self.metrics.na_sent.fetch_add(1, Ordering::Relaxed);
-                counters.na_sent.fetch_add(1, Ordering::Relaxed);
+                self.metrics.na_sent.inc();
+                counters.na_sent.inc();
                 debug!(target = %ns.target, to = %ns.src, dad = ns.is_dad(), "answered");
             }
             Err(e) => {
@@ -699,7 +698,7 @@ impl Daemon {
         if sys::send(&sock.fd, &frame).is_err() {
             return unavailable(self);
         }
-        self.metrics.probes_sent.fetch_add(1, Ordering::Relaxed);
+        self.metrics.probes_sent.inc();
         debug!(target = %ns.target, %interface, "probing");
         self.probes.insert(
             ns.target,
@@ -770,7 +769,7 @@ impl Daemon {
     }
 }
 
-fn pollfd(fd: &OwnedFd) -> libc::pollfd {
+fn pollfd(fd: &impl AsRawFd) -> libc::pollfd {
     libc::pollfd {
         fd: fd.as_raw_fd(),
         events: libc::POLLIN,

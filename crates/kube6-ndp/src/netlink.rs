@@ -1,48 +1,33 @@
 //! Just enough rtnetlink for the proxy: dumps and events of links, IPv6 addresses and IPv6
-//! routes, parsed by a small bounds-checked parser, and the tables the daemon keeps from them.
+//! routes, decoded by `netlink-packet-route` over `netlink-sys` sockets (as kube6-host reads
+//! them), and the tables the daemon keeps from them.
 
 use std::collections::{HashMap, HashSet};
 use std::io;
-use std::net::Ipv6Addr;
-use std::os::fd::OwnedFd;
+use std::net::{IpAddr, Ipv6Addr};
+use std::os::fd::AsRawFd;
 
 use ipnet::Ipv6Net;
+use netlink_packet_core::{
+    NLM_F_DUMP, NLM_F_REQUEST, NetlinkBuffer, NetlinkHeader, NetlinkMessage, NetlinkPayload,
+};
+use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
 
 use crate::packet::Mac;
 use crate::sys;
 
-const NLMSG_HDRLEN: usize = 16;
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_DONE: u16 = 3;
-const NLMSG_OVERRUN: u16 = 4;
-const RTM_NEWLINK: u16 = 16;
-const RTM_DELLINK: u16 = 17;
-const RTM_GETLINK: u16 = 18;
-const RTM_NEWADDR: u16 = 20;
-const RTM_DELADDR: u16 = 21;
-const RTM_GETADDR: u16 = 22;
-const RTM_NEWROUTE: u16 = 24;
-const RTM_DELROUTE: u16 = 25;
-const RTM_GETROUTE: u16 = 26;
-const NLM_F_REQUEST: u16 = 1;
-const NLM_F_DUMP: u16 = 0x300;
-const AF_INET6: u8 = 10;
-const IFF_UP: u32 = 1;
-const IFLA_ADDRESS: u16 = 1;
-const IFLA_IFNAME: u16 = 3;
-const IFA_ADDRESS: u16 = 1;
-const IFA_LOCAL: u16 = 2;
-const RTA_DST: u16 = 1;
-const RTA_OIF: u16 = 4;
-const RTA_PRIORITY: u16 = 6;
-const RTA_TABLE: u16 = 15;
 /// The main routing table.
 pub const RT_TABLE_MAIN: u32 = 254;
 /// Route type unicast.
 pub const RTN_UNICAST: u8 = 1;
 
 /// Multicast groups: links, IPv6 addresses, IPv6 routes.
-pub const GROUPS: u32 = 0x1 | 0x100 | 0x400;
+pub const GROUPS: u32 =
+    (libc::RTMGRP_LINK | libc::RTMGRP_IPV6_IFADDR | libc::RTMGRP_IPV6_ROUTE) as u32;
 
 /// One change (or dump entry) from the kernel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,171 +67,179 @@ pub struct Route {
     pub oif: Option<u32>,
 }
 
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_ne_bytes(b.get(at..at + 2)?.try_into().ok()?))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
 fn align4(n: usize) -> usize {
     (n + 3) & !3
 }
 
-/// Iterates (type, payload) over rtattrs.
-fn attrs(mut buf: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
-    std::iter::from_fn(move || {
-        let len = usize::from(u16_at(buf, 0)?);
-        let kind = u16_at(buf, 2)? & 0x3fff;
-        if len < 4 || len > buf.len() {
-            return None;
-        }
-        let payload = &buf[4..len];
-        buf = buf.get(align4(len)..).unwrap_or(&[]);
-        Some((kind, payload))
-    })
-}
-
-/// Parses every message in one netlink datagram. Unknown or malformed messages are skipped.
+/// Decodes every message in one netlink datagram. Messages the proxy does not follow, and
+/// messages that do not decode, are skipped; a header that does not fit ends the datagram.
 pub fn parse(buf: &[u8]) -> Vec<Event> {
     let mut out = Vec::new();
-    let mut rest = buf;
-    while rest.len() >= NLMSG_HDRLEN {
-        let Some(len) = u32_at(rest, 0).map(|l| l as usize) else {
+    let mut offset = 0;
+    while offset < buf.len() {
+        let rest = &buf[offset..];
+        let Ok(header) = NetlinkBuffer::new_checked(rest) else {
             break;
         };
-        if len < NLMSG_HDRLEN || len > rest.len() {
+        let len = header.length() as usize;
+        let Some(message) = rest.get(..len) else {
             break;
+        };
+        if let Ok(message) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(message)
+            && let Some(event) = event_of(message.payload)
+        {
+            out.push(event);
         }
-        let kind = u16_at(rest, 4).unwrap_or_default();
-        let body = &rest[NLMSG_HDRLEN..len];
-        if let Some(ev) = parse_one(kind, body) {
-            out.push(ev);
-        }
-        rest = rest.get(align4(len)..).unwrap_or(&[]);
+        offset += align4(len.max(1));
     }
     out
 }
 
-fn parse_one(kind: u16, body: &[u8]) -> Option<Event> {
-    match kind {
-        NLMSG_DONE => Some(Event::Done),
-        NLMSG_OVERRUN => Some(Event::Overrun),
-        NLMSG_ERROR => Some(Event::Error(u32_at(body, 0)? as i32)),
-        RTM_NEWLINK | RTM_DELLINK => {
-            let index = u32_at(body, 4)?;
-            let flags = u32_at(body, 8)?;
-            let mut name = None;
-            let mut mac = None;
-            for (t, p) in attrs(body.get(16..)?) {
-                match t {
-                    IFLA_IFNAME => {
-                        let end = p.iter().position(|&b| b == 0).unwrap_or(p.len());
-                        name = Some(String::from_utf8_lossy(&p[..end]).into_owned());
-                    }
-                    IFLA_ADDRESS if p.len() == 6 => mac = p.try_into().ok(),
-                    _ => {}
-                }
-            }
-            Some(Event::Link {
-                index,
-                name: name?,
-                mac,
-                up: flags & IFF_UP != 0,
-                deleted: kind == RTM_DELLINK,
-            })
-        }
-        RTM_NEWADDR | RTM_DELADDR => {
-            if *body.first()? != AF_INET6 {
-                return None;
-            }
-            let index = u32_at(body, 4)?;
-            let mut addr = None;
-            for (t, p) in attrs(body.get(8..)?) {
-                if (t == IFA_ADDRESS || t == IFA_LOCAL) && p.len() == 16 {
-                    let bytes: [u8; 16] = p.try_into().ok()?;
-                    addr = Some(Ipv6Addr::from(bytes));
-                }
-            }
-            Some(Event::Addr {
-                index,
-                addr: addr?,
-                deleted: kind == RTM_DELADDR,
-            })
-        }
-        RTM_NEWROUTE | RTM_DELROUTE => {
-            if *body.first()? != AF_INET6 {
-                return None;
-            }
-            let dst_len = *body.get(1)?;
-            let mut table = u32::from(*body.get(4)?);
-            let kind_byte = *body.get(7)?;
-            let mut dst = Ipv6Addr::UNSPECIFIED;
-            let mut oif = None;
-            let mut priority = 0;
-            for (t, p) in attrs(body.get(12..)?) {
-                match t {
-                    RTA_DST if p.len() == 16 => {
-                        let bytes: [u8; 16] = p.try_into().ok()?;
-                        dst = Ipv6Addr::from(bytes);
-                    }
-                    RTA_OIF => oif = u32_at(p, 0),
-                    RTA_PRIORITY => priority = u32_at(p, 0).unwrap_or_default(),
-                    RTA_TABLE => table = u32_at(p, 0).unwrap_or(table),
-                    _ => {}
-                }
-            }
-            let dst = Ipv6Net::new(dst, dst_len).ok()?.trunc();
-            Some(Event::Route {
-                route: Route {
-                    dst,
-                    table,
-                    priority,
-                    kind: kind_byte,
-                    oif,
-                },
-                deleted: kind == RTM_DELROUTE,
-            })
-        }
+fn event_of(payload: NetlinkPayload<RouteNetlinkMessage>) -> Option<Event> {
+    match payload {
+        NetlinkPayload::Done(_) => Some(Event::Done),
+        NetlinkPayload::Overrun(_) => Some(Event::Overrun),
+        NetlinkPayload::Error(e) => Some(Event::Error(e.raw_code())),
+        NetlinkPayload::InnerMessage(message) => match message {
+            RouteNetlinkMessage::NewLink(link) => link_event(link, false),
+            RouteNetlinkMessage::DelLink(link) => link_event(link, true),
+            RouteNetlinkMessage::NewAddress(addr) => addr_event(addr, false),
+            RouteNetlinkMessage::DelAddress(addr) => addr_event(addr, true),
+            RouteNetlinkMessage::NewRoute(route) => route_event(route, false),
+            RouteNetlinkMessage::DelRoute(route) => route_event(route, true),
+            _ => None,
+        },
         _ => None,
     }
 }
 
-/// A dump request for links, IPv6 addresses or IPv6 routes.
-fn dump_request(kind: u16, seq: u32) -> Vec<u8> {
-    let body_len = match kind {
-        RTM_GETLINK => 16,
-        RTM_GETADDR => 8,
-        _ => 12,
-    };
-    let len = NLMSG_HDRLEN + body_len;
-    let mut msg = Vec::with_capacity(len);
-    msg.extend_from_slice(&(len as u32).to_ne_bytes());
-    msg.extend_from_slice(&kind.to_ne_bytes());
-    msg.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
-    msg.extend_from_slice(&seq.to_ne_bytes());
-    msg.extend_from_slice(&0u32.to_ne_bytes());
-    let mut body = vec![0u8; body_len];
-    if kind != RTM_GETLINK {
-        body[0] = AF_INET6;
+fn link_event(message: LinkMessage, deleted: bool) -> Option<Event> {
+    let mut name = None;
+    let mut mac = None;
+    for attribute in message.attributes {
+        match attribute {
+            LinkAttribute::IfName(n) => name = Some(n),
+            LinkAttribute::Address(a) => mac = <Mac>::try_from(a.as_slice()).ok(),
+            _ => {}
+        }
     }
-    msg.extend_from_slice(&body);
-    msg
+    Some(Event::Link {
+        index: message.header.index,
+        name: name?,
+        mac,
+        up: message.header.flags.contains(LinkFlags::Up),
+        deleted,
+    })
+}
+
+fn addr_event(message: AddressMessage, deleted: bool) -> Option<Event> {
+    if message.header.family != AddressFamily::Inet6 {
+        return None;
+    }
+    let addr = message.attributes.iter().find_map(|a| match a {
+        AddressAttribute::Address(IpAddr::V6(ip)) | AddressAttribute::Local(IpAddr::V6(ip)) => {
+            Some(*ip)
+        }
+        _ => None,
+    })?;
+    Some(Event::Addr {
+        index: message.header.index,
+        addr,
+        deleted,
+    })
+}
+
+fn route_event(message: RouteMessage, deleted: bool) -> Option<Event> {
+    let header = &message.header;
+    if header.address_family != AddressFamily::Inet6 {
+        return None;
+    }
+    let mut table = u32::from(header.table);
+    let mut dst = Ipv6Addr::UNSPECIFIED;
+    let mut oif = None;
+    let mut priority = 0;
+    for attribute in &message.attributes {
+        match attribute {
+            RouteAttribute::Destination(RouteAddress::Inet6(a)) => dst = *a,
+            RouteAttribute::Oif(i) => oif = Some(*i),
+            RouteAttribute::Priority(p) => priority = *p,
+            RouteAttribute::Table(t) => table = *t,
+            _ => {}
+        }
+    }
+    let dst = Ipv6Net::new(dst, header.destination_prefix_length)
+        .ok()?
+        .trunc();
+    Some(Event::Route {
+        route: Route {
+            dst,
+            table,
+            priority,
+            kind: u8::from(header.kind),
+            oif,
+        },
+        deleted,
+    })
+}
+
+/// A dump request (`NLM_F_DUMP`) for `request`.
+fn dump_request(request: RouteNetlinkMessage, seq: u32) -> Vec<u8> {
+    let mut header = NetlinkHeader::default();
+    header.flags = NLM_F_REQUEST | NLM_F_DUMP;
+    header.sequence_number = seq;
+    let mut message = NetlinkMessage::new(header, NetlinkPayload::from(request));
+    message.finalize();
+    let mut buf = vec![0; message.header.length as usize];
+    message.serialize(&mut buf[..]);
+    buf
+}
+
+/// The three dumps the proxy needs: links, IPv6 addresses, IPv6 routes.
+fn dump_requests() -> [RouteNetlinkMessage; 3] {
+    let mut addresses = AddressMessage::default();
+    addresses.header.family = AddressFamily::Inet6;
+    let mut routes = RouteMessage::default();
+    routes.header.address_family = AddressFamily::Inet6;
+    [
+        RouteNetlinkMessage::GetLink(LinkMessage::default()),
+        RouteNetlinkMessage::GetAddress(addresses),
+        RouteNetlinkMessage::GetRoute(routes),
+    ]
+}
+
+/// A non-blocking NETLINK_ROUTE socket, bound to the multicast `groups` (0 for none).
+fn open(groups: u32) -> io::Result<Socket> {
+    let mut socket = Socket::new(NETLINK_ROUTE)?;
+    socket.bind(&SocketAddr::new(0, groups))?;
+    socket.set_non_blocking(true)?;
+    Ok(socket)
+}
+
+/// The socket the daemon follows the kernel's link, address and route changes on.
+pub fn subscribe() -> io::Result<Socket> {
+    let socket = open(GROUPS)?;
+    // Bursts of route changes must not overflow it; an overflow costs a resync (ENOBUFS).
+    let _ = socket.set_rx_buf_sz(4usize << 20);
+    Ok(socket)
+}
+
+/// Reads one datagram from a non-blocking netlink socket into `buf`.
+pub fn recv(socket: &Socket, buf: &mut [u8]) -> io::Result<usize> {
+    let len = buf.len();
+    let mut unfilled = buf;
+    let n = socket.recv(&mut unfilled, 0)?;
+    Ok(n.min(len))
 }
 
 /// Dumps links, IPv6 addresses and IPv6 routes on a fresh socket (blocking until each is done).
 pub fn dump_all() -> io::Result<Vec<Event>> {
-    let fd = sys::netlink_socket(0)?;
+    let socket = open(0)?;
     let mut events = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
-    for (seq, kind) in [RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE]
-        .into_iter()
-        .enumerate()
-    {
-        sys::send(&fd, &dump_request(kind, seq as u32 + 1))?;
+    for (seq, request) in dump_requests().into_iter().enumerate() {
+        socket.send(&dump_request(request, seq as u32 + 1), 0)?;
         'dump: loop {
-            let n = recv_blocking(&fd, &mut buf)?;
+            let n = recv_blocking(&socket, &mut buf)?;
             for ev in parse(&buf[..n]) {
                 match ev {
                     Event::Done => break 'dump,
@@ -263,13 +256,12 @@ pub fn dump_all() -> io::Result<Vec<Event>> {
 }
 
 /// Receives on a non-blocking socket, waiting up to 5 s for data.
-fn recv_blocking(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<usize> {
-    use std::os::fd::AsRawFd;
+fn recv_blocking(socket: &Socket, buf: &mut [u8]) -> io::Result<usize> {
     loop {
-        match sys::recv(fd, buf) {
+        match recv(socket, buf) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 let mut pfd = [libc::pollfd {
-                    fd: fd.as_raw_fd(),
+                    fd: socket.as_raw_fd(),
                     events: libc::POLLIN,
                     revents: 0,
                 }];
@@ -410,72 +402,98 @@ impl KernelState {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+    use netlink_packet_route::route::{RouteHeader, RouteType};
+
     use super::*;
 
-    fn msg(kind: u16, body: &[u8]) -> Vec<u8> {
-        let len = NLMSG_HDRLEN + body.len();
-        let mut m = Vec::new();
-        m.extend_from_slice(&(len as u32).to_ne_bytes());
-        m.extend_from_slice(&kind.to_ne_bytes());
-        m.extend_from_slice(&[0; 10]);
-        m.extend_from_slice(body);
-        while m.len() % 4 != 0 {
-            m.push(0);
-        }
-        m
+    /// A message as the kernel sends it, encoded by netlink-packet-route.
+    fn wire(message: RouteNetlinkMessage) -> Vec<u8> {
+        let mut message =
+            NetlinkMessage::new(NetlinkHeader::default(), NetlinkPayload::from(message));
+        message.finalize();
+        let mut buf = vec![0; message.header.length as usize];
+        message.serialize(&mut buf[..]);
+        buf
     }
 
-    fn attr(kind: u16, payload: &[u8]) -> Vec<u8> {
-        let mut a = Vec::new();
-        a.extend_from_slice(&((4 + payload.len()) as u16).to_ne_bytes());
-        a.extend_from_slice(&kind.to_ne_bytes());
-        a.extend_from_slice(payload);
-        while a.len() % 4 != 0 {
-            a.push(0);
-        }
-        a
+    fn link(index: u32, name: &str, mac: [u8; 6]) -> Vec<u8> {
+        let mut m = LinkMessage::default();
+        m.header.index = index;
+        m.header.flags = LinkFlags::Up;
+        m.attributes.push(LinkAttribute::IfName(name.into()));
+        m.attributes.push(LinkAttribute::Address(mac.to_vec()));
+        wire(RouteNetlinkMessage::NewLink(m))
     }
 
-    fn route_msg(kind: u16, dst: &str, len: u8, oif: u32) -> Vec<u8> {
-        let mut body = vec![AF_INET6, len, 0, 0, 254, 3, 0, RTN_UNICAST, 0, 0, 0, 0];
-        let d: Ipv6Addr = dst.parse().unwrap();
-        body.extend(attr(RTA_DST, &d.octets()));
-        body.extend(attr(RTA_OIF, &oif.to_ne_bytes()));
-        body.extend(attr(RTA_PRIORITY, &1024u32.to_ne_bytes()));
-        msg(kind, &body)
+    fn address(index: u32, addr: &str) -> Vec<u8> {
+        let mut m = AddressMessage::default();
+        m.header.family = AddressFamily::Inet6;
+        m.header.index = index;
+        m.header.prefix_len = 64;
+        m.attributes
+            .push(AddressAttribute::Address(addr.parse().unwrap()));
+        wire(RouteNetlinkMessage::NewAddress(m))
+    }
+
+    fn route(new: bool, dst: &str, len: u8, oif: u32) -> Vec<u8> {
+        let mut m = RouteMessage::default();
+        m.header = RouteHeader {
+            address_family: AddressFamily::Inet6,
+            destination_prefix_length: len,
+            table: RouteHeader::RT_TABLE_MAIN,
+            kind: RouteType::Unicast,
+            ..RouteHeader::default()
+        };
+        m.attributes
+            .push(RouteAttribute::Destination(RouteAddress::Inet6(
+                dst.parse().unwrap(),
+            )));
+        m.attributes.push(RouteAttribute::Oif(oif));
+        m.attributes.push(RouteAttribute::Priority(1024));
+        wire(if new {
+            RouteNetlinkMessage::NewRoute(m)
+        } else {
+            RouteNetlinkMessage::DelRoute(m)
+        })
+    }
+
+    fn done() -> Vec<u8> {
+        let mut message: NetlinkMessage<RouteNetlinkMessage> = NetlinkMessage::new(
+            NetlinkHeader::default(),
+            NetlinkPayload::Done(Default::default()),
+        );
+        message.finalize();
+        let mut buf = vec![0; message.header.length as usize];
+        message.serialize(&mut buf[..]);
+        buf
     }
 
     #[test]
     fn parses_links_addrs_routes() {
-        let mut link = vec![0u8; 16];
-        link[4..8].copy_from_slice(&7u32.to_ne_bytes());
-        link[8..12].copy_from_slice(&1u32.to_ne_bytes());
-        link.extend(attr(IFLA_IFNAME, b"n0\0"));
-        link.extend(attr(IFLA_ADDRESS, &[2, 0, 0, 0, 0, 9]));
-        let mut addr = vec![AF_INET6, 64, 0, 0];
-        addr.extend_from_slice(&7u32.to_ne_bytes());
         let a: Ipv6Addr = "2001:db8:1::2".parse().unwrap();
-        addr.extend(attr(IFA_ADDRESS, &a.octets()));
-        let mut buf = msg(RTM_NEWLINK, &link);
-        buf.extend(msg(RTM_NEWADDR, &addr));
-        buf.extend(route_msg(RTM_NEWROUTE, "2001:db8:1::a:0", 112, 8));
-        buf.extend(route_msg(RTM_NEWROUTE, "2001:db8:1::", 64, 7));
-        buf.extend(msg(NLMSG_DONE, &[0; 4]));
+        let mut buf = link(7, "n0", [2, 0, 0, 0, 0, 9]);
+        buf.extend(address(7, "2001:db8:1::2"));
+        buf.extend(route(true, "2001:db8:1::a:0", 112, 8));
+        buf.extend(route(true, "2001:db8:1::", 64, 7));
+        buf.extend(done());
         let events = parse(&buf);
-        assert_eq!(events.len(), 5);
+        assert_eq!(events.len(), 5, "{events:?}");
+        assert_eq!(events[4], Event::Done);
         let mut state = KernelState::default();
         for e in &events {
             state.apply(e);
         }
         assert_eq!(state.index_of("n0"), Some(7));
         assert_eq!(state.links[&7].mac, Some([2, 0, 0, 0, 0, 9]));
+        assert!(state.links[&7].up);
         assert!(state.is_own(&a));
         assert_eq!(state.probe_source(7), Some(a));
         let t: Ipv6Addr = "2001:db8:1::a:5".parse().unwrap();
         assert_eq!(state.route_for(&t).unwrap().oif, Some(8));
         let t2: Ipv6Addr = "2001:db8:1::b:5".parse().unwrap();
         assert_eq!(state.route_for(&t2).unwrap().oif, Some(7));
-        state.apply(&parse(&route_msg(RTM_DELROUTE, "2001:db8:1::a:0", 112, 8))[0]);
+        state.apply(&parse(&route(false, "2001:db8:1::a:0", 112, 8))[0]);
         assert_eq!(state.route_for(&t).unwrap().oif, Some(7));
     }
 
@@ -483,16 +501,29 @@ mod tests {
     fn garbage_is_skipped() {
         assert!(parse(&[]).is_empty());
         assert!(parse(&[0xff; 40]).is_empty());
-        let mut m = route_msg(RTM_NEWROUTE, "2001:db8::", 32, 1);
+        let mut m = route(true, "2001:db8::", 32, 1);
         m.truncate(30);
         assert!(parse(&m).is_empty());
+        // A message that does not decode is skipped; the ones after it still count.
+        let mut buf = vec![0u8; 20];
+        buf[0..4].copy_from_slice(&20u32.to_ne_bytes());
+        buf[4..6].copy_from_slice(&24u16.to_ne_bytes());
+        buf.extend(done());
+        assert_eq!(parse(&buf), vec![Event::Done]);
     }
 
     #[test]
     fn dump_requests_are_well_formed() {
-        let r = dump_request(RTM_GETROUTE, 3);
-        assert_eq!(r.len(), 28);
-        assert_eq!(u32_at(&r, 0), Some(28));
-        assert_eq!(r[16], AF_INET6);
+        let [_, _, routes] = dump_requests();
+        let r = dump_request(routes, 3);
+        let decoded = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&r).unwrap();
+        assert_eq!(decoded.header.sequence_number, 3);
+        assert_eq!(decoded.header.flags, NLM_F_REQUEST | NLM_F_DUMP);
+        match decoded.payload {
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::GetRoute(m)) => {
+                assert_eq!(m.header.address_family, AddressFamily::Inet6)
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

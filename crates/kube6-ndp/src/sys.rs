@@ -147,7 +147,7 @@ pub fn recv(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
-/// Sends one datagram (a whole frame on a bound packet socket, or a netlink message).
+/// Sends one datagram (a whole frame on a bound packet socket).
 pub fn send(fd: &OwnedFd, buf: &[u8]) -> io::Result<usize> {
     // SAFETY: the buffer pointer and length describe readable memory we own.
     let n = unsafe { libc::send(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len(), 0) };
@@ -156,29 +156,6 @@ pub fn send(fd: &OwnedFd, buf: &[u8]) -> io::Result<usize> {
     } else {
         Ok(n as usize)
     }
-}
-
-/// Opens a non-blocking NETLINK_ROUTE socket subscribed to the multicast `groups` (0 for none).
-pub fn netlink_socket(groups: u32) -> io::Result<OwnedFd> {
-    let fd = socket(
-        libc::AF_NETLINK,
-        libc::SOCK_RAW | libc::SOCK_NONBLOCK,
-        libc::NETLINK_ROUTE,
-    )?;
-    // SAFETY: sockaddr_nl is plain data for which all zeroes is a valid value.
-    let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-    addr.nl_family = libc::AF_NETLINK as u16;
-    addr.nl_groups = groups;
-    // SAFETY: `addr` is a valid sockaddr_nl and the length passed is its size.
-    let ret = unsafe {
-        libc::bind(
-            fd.as_raw_fd(),
-            (&addr as *const libc::sockaddr_nl).cast(),
-            size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-        )
-    };
-    check(ret)?;
-    Ok(fd)
 }
 
 /// A non-blocking eventfd used to wake the event loop from other threads.

@@ -255,6 +255,81 @@ impl<'a> Context<'a> {
         self.net.upstream_for(family).map(|u| u.mode.value)
     }
 
+    /// Whether pods get their addresses from the plan's node blocks, with the CNI configured as
+    /// rendered: Calico IPAM (unless the input asks for HostLocal) and Cilium's cluster-pool
+    /// (KKP installs Cilium that way; elsewhere kube6 writes `kubernetes` IPAM unless the input
+    /// names a mode) hand out blocks of their own.
+    pub fn pods_in_node_blocks(&self) -> bool {
+        match self.cni {
+            Cni::Calico => self
+                .net
+                .calico
+                .ipam
+                .as_ref()
+                .is_some_and(|i| i.value.eq_ignore_ascii_case("HostLocal")),
+            Cni::Cilium => match &self.net.cilium.ipam_mode {
+                Some(mode) => mode.value == "kubernetes",
+                None => self.distribution != Distribution::Kkp,
+            },
+            Cni::Canal | Cni::Flannel | Cni::KubeRouter | Cni::Custom => true,
+        }
+    }
+
+    /// Whether the plan routes `family`'s pod addresses to the nodes (routed, NDP proxy or BGP
+    /// upstream): the CNI must not masquerade them.
+    pub fn routes(&self, family: Family) -> bool {
+        matches!(
+            self.upstream(family),
+            Some(UpstreamMode::Routed | UpstreamMode::NdpProxy | UpstreamMode::Bgp)
+        )
+    }
+
+    /// Whether every family of the cluster wants the same: all masqueraded, or none. CNIs with
+    /// one masquerading switch for both families (flannel's `--ip-masq`, kube-router's
+    /// `--enable-pod-egress`) can express only that.
+    pub fn masquerade_uniform(&self) -> Option<bool> {
+        let wanted: Vec<bool> = self
+            .families()
+            .iter()
+            .map(|f| self.needs_masquerade(*f))
+            .collect();
+        match wanted.as_slice() {
+            [first, rest @ ..] if rest.iter().all(|w| w == first) => Some(*first),
+            _ => None,
+        }
+    }
+
+    /// The HA endpoint as `host:port` (IPv6 literals bracketed), when the input names one.
+    pub fn endpoint(&self, default_port: u16) -> Option<String> {
+        self.net.api.external.as_ref()?;
+        self.server_url(default_port)
+            .map(|u| u.trim_start_matches("https://").to_string())
+    }
+
+    /// The names and addresses the API server certificate must hold besides its own: the
+    /// endpoint's host, its virtual IPs and the input's extra SANs, each once.
+    pub fn api_sans(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut add = |s: String| {
+            if !s.is_empty() && !out.contains(&s) {
+                out.push(s);
+            }
+        };
+        if let Some(host) = self.net.api.external_host() {
+            add(host);
+        }
+        for vip in &self.net.api.endpoint_addresses {
+            add(vip
+                .value
+                .parsed
+                .map_or_else(|| vip.value.text.clone(), |ip| ip.to_string()));
+        }
+        for san in &self.net.api.sans {
+            add(san.value.clone());
+        }
+        out
+    }
+
     /// Whether pods of `family` need their source address translated when leaving the
     /// cluster: the input says masquerade, or (when it says nothing) the range is private
     /// (ULA for IPv6, RFC 1918 / shared space for IPv4).

@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
 use kube6_model::model::{Cni, UpstreamMode};
+use kube6_model::node_kernel::{self, When};
 use kube6_net::Family;
 
 use crate::context::{Context, NodeView, is_private};
@@ -72,6 +73,17 @@ fn node_files(cx: &Context<'_>, node: Option<&NodeView>, dir: &str, out: &mut Re
                 format!("{dir}/ndppd.conf"),
                 ndppd_conf(&iface, &rules),
             ));
+        } else if !cx.pods_in_node_blocks() {
+            push_once(
+                out,
+                format!(
+                    "ndppd: {}'s IPAM moves pod blocks between nodes, so no node has a fixed block for a static rule, and \
+                     ndppd 0.2.5's `auto` rule answers only the first address behind a route (DanielAdolfsson/ndppd#68); \
+                     no ndppd.conf is written. kube6-ndp-proxy.yaml answers for the whole pod range where the node routes \
+                     the address to a local pod (routed mode)",
+                    cx.cni
+                ),
+            );
         } else {
             push_once(
                 out,
@@ -96,7 +108,16 @@ fn node_files(cx: &Context<'_>, node: Option<&NodeView>, dir: &str, out: &mut Re
     // Calico and kube-router run their own BGP speaker on port 179 on every node; a second
     // one (BIRD) cannot listen there. They peer with the upstream themselves (cni/ files).
     let cni_speaks_bgp = matches!(cx.cni, Cni::Calico | Cni::KubeRouter);
-    if !bgp_families.is_empty() && !cni_speaks_bgp {
+    if !bgp_families.is_empty() && !cni_speaks_bgp && !cx.pods_in_node_blocks() {
+        push_once(
+            out,
+            format!(
+                "bird: {}'s IPAM does not use the node blocks of the plan, so BIRD would announce the wrong prefixes; \
+                 no bird.conf is written (use the CNI's own BGP, e.g. Cilium's bgpControlPlane)",
+                cx.cni
+            ),
+        );
+    } else if !bgp_families.is_empty() && !cni_speaks_bgp {
         match (node, bird_conf(cx, node, &bgp_families)) {
             (Some(_), Ok(conf)) => out
                 .files
@@ -187,49 +208,38 @@ fn push_once(out: &mut Rendered, note: String) {
     }
 }
 
-/// A sysctl key for an interface: names with a dot (VLANs) need the slash form.
-fn iface_key(iface: &str, setting: &str) -> String {
-    if iface.contains('.') {
-        format!("net/ipv6/conf/{iface}/{setting}")
-    } else {
-        format!("net.ipv6.conf.{iface}.{setting}")
-    }
-}
-
-/// The sysctl.d file, and a note when the uplink is unknown.
+/// The sysctl.d file: every setting of the node's kernel list (kube6_model::node_kernel, the
+/// list `kube6 host check` checks), and a note when the uplink is unknown.
 pub fn sysctl(cx: &Context<'_>) -> (String, Option<String>) {
     let mut s = String::from(
-        "# Rendered by kube6: kernel settings for the nodes of this cluster.\n\
+        "# Rendered by kube6: kernel settings for the nodes of this cluster (the ones `kube6 host check` checks).\n\
          # Install as /etc/sysctl.d/90-kube6.conf; apply with `sysctl -p /etc/sysctl.d/90-kube6.conf`.\n",
     );
     let mut note = None;
-    if cx.has(Family::IPv4) {
-        s.push_str("\n# Nodes route pod traffic.\nnet.ipv4.ip_forward = 1\n");
-    }
-    if cx.has(Family::IPv6) {
-        s.push_str(
-            "\n# IPv6 must be on, and nodes route pod traffic.\n\
-             net.ipv6.conf.all.disable_ipv6 = 0\n\
-             net.ipv6.conf.default.disable_ipv6 = 0\n\
-             net.ipv6.conf.all.forwarding = 1\n\
-             net.ipv6.conf.default.forwarding = 1\n",
-        );
-        s.push_str(
-            "\n# With forwarding on, the kernel ignores router advertisements unless accept_ra is 2,\n\
-             # and the default route learned from them disappears (k3s-io/k3s#5019).\n",
-        );
-        match uplink(cx, Family::IPv6) {
-            Some(iface) => {
-                s.push_str(&format!("{} = 2\n", iface_key(&iface, "accept_ra")));
-            }
-            None => {
-                s.push_str(&format!(
-                    "# {} = 2   (uncomment with your uplink's name if it takes its default route from RAs)\n",
-                    iface_key("UPLINK", "accept_ra")
-                ));
+    let uplink = uplink(cx, Family::IPv6).or_else(|| uplink(cx, Family::IPv4));
+    let mut last_why = "";
+    for setting in node_kernel::settings(cx.families()) {
+        if setting.why != last_why {
+            s.push_str(&format!("\n# {}.\n", setting.why));
+            last_why = setting.why;
+        }
+        let name = setting
+            .key
+            .sysctl_name(uplink.as_deref().unwrap_or("UPLINK"));
+        let line = format!("{name} = {}", setting.value);
+        match (setting.when, setting.key.on_uplink() && uplink.is_none()) {
+            (When::BridgeNetfilterLoaded, _) => s.push_str(&format!(
+                "# {line}   (exists once br_netfilter is loaded: modprobe br_netfilter, then uncomment)\n"
+            )),
+            (_, true) => {
+                s.push_str(&format!("# {line}   (uncomment with your uplink's name)\n"));
                 note = Some(
-                    "host: the spec names no IPv6 uplink (spec.upstream.IPv6.uplink); set accept_ra=2 on it in sysctl.d/90-kube6.conf if it learns its default route from RAs".to_string(),
+                    "host: the spec names no uplink (spec.upstream.<family>.uplink); its settings in sysctl.d/90-kube6.conf are commented out".to_string(),
                 );
+            }
+            _ => {
+                s.push_str(&line);
+                s.push('\n');
             }
         }
     }
@@ -256,7 +266,13 @@ pub fn ndp_proxy_rules(
 
 fn ndp_rules(cx: &Context<'_>, node: Option<&NodeView>) -> Vec<NdpRule> {
     let mut rules = Vec::new();
-    match node.and_then(|n| n.pod_cidr(Family::IPv6)) {
+    // A node's own block is answered at once, where pods take their addresses from the node
+    // blocks. Calico IPAM and Cilium's cluster-pool move blocks between nodes: every node answers
+    // for the whole range, where its routes send the address to a local pod (routed mode).
+    let own_block = node
+        .filter(|_| cx.pods_in_node_blocks())
+        .and_then(|n| n.pod_cidr(Family::IPv6));
+    match own_block {
         Some(block) => rules.push(NdpRule {
             prefix: block,
             per_node: true,

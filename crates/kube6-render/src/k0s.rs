@@ -18,31 +18,10 @@ pub struct K0s;
 
 const HEADER: &str = "# Rendered by kube6: k0s cluster configuration (/etc/k0s/k0s.yaml).\n";
 
+/// What k0s cannot express is found by the model's k0s rules (the same that `kube6 validate
+/// --target k0s` runs); render refuses with the first of them.
 fn check(cx: &Context<'_>) -> Result<(), RenderError> {
-    if cx.dual() && cx.ipv6_primary() && cx.cni == Cni::KubeRouter {
-        return Err(RenderError::unsupported(
-            "k0s",
-            "an IPv6-first dual-stack cluster with kube-router: k0s sets kube-router's, \
-             kube-proxy's and the kubelet's flags for IPv4-first dual-stack only, and the \
-             IPv6-first order needs rawArgs on each of them (k0sproject/k0s#7321); use Calico \
-             (mode bird), make IPv4 the primary family, or render for another target",
-        ));
-    }
-    if cx.ipv6_only()
-        && let Some(svc) = cx.service(Family::IPv6)
-        && svc.cidr.prefix_len() > 108
-    {
-        return Err(RenderError::unsupported(
-            "k0s",
-            format!(
-                "an IPv6 single-stack service range longer than /108 ({}): k0s's own check \
-                 rejects it (\"IPv6 service CIDR prefix must be <= 108\") and kube-apiserver \
-                 rejects anything shorter, so only a /108 works with k0s",
-                svc.cidr
-            ),
-        ));
-    }
-    Ok(())
+    crate::refuse_unless_expressible(cx, crate::Target::K0s)
 }
 
 fn config(cx: &Context<'_>) -> (Yaml, Vec<String>) {
@@ -52,11 +31,19 @@ fn config(cx: &Context<'_>) -> (Yaml, Vec<String>) {
     if let Some(addr) = cx.api_address() {
         api.push("address", Yaml::str(addr.to_string()));
     }
-    if let Some(ext) = &cx.net.api.external {
-        api.push(
-            "externalAddress",
-            Yaml::str(kube6_model::k0s::external_host(&ext.value)),
-        );
+    if let Some(host) = cx.net.api.external_host() {
+        api.push("externalAddress", Yaml::str(host));
+    }
+    // k0s adds its addresses and externalAddress to the certificate itself; the endpoint's
+    // virtual IPs and extra names go into sans.
+    let external = cx.net.api.external_host();
+    let sans: Vec<String> = cx
+        .api_sans()
+        .into_iter()
+        .filter(|s| Some(s) != external.as_ref())
+        .collect();
+    if !sans.is_empty() {
+        api.push("sans", Yaml::strs(sans));
     }
     if let Yaml::Map(entries) = &api
         && !entries.is_empty()
@@ -96,20 +83,25 @@ fn config(cx: &Context<'_>) -> (Yaml, Vec<String>) {
     };
     network.push("provider", Yaml::str(provider));
     let peers = crate::host::bgp_peers(cx);
-    if cx.cni == Cni::KubeRouter && !peers.is_empty() {
-        let ips: Vec<String> = peers.iter().map(|p| p.1.to_string()).collect();
-        let asns: Vec<String> = peers.iter().map(|p| p.2.clone()).collect();
-        network.push(
-            "kuberouter",
-            Yaml::map([(
-                "extraArgs",
-                Yaml::map([
-                    ("cluster-asn", Yaml::str(&peers[0].3)),
-                    ("peer-router-ips", Yaml::str(ips.join(","))),
-                    ("peer-router-asns", Yaml::str(asns.join(","))),
-                ]),
-            )]),
-        );
+    if cx.cni == Cni::KubeRouter {
+        let mut extra = Vec::new();
+        if !peers.is_empty() {
+            let ips: Vec<String> = peers.iter().map(|p| p.1.to_string()).collect();
+            let asns: Vec<String> = peers.iter().map(|p| p.2.clone()).collect();
+            extra.push(("cluster-asn", Yaml::str(&peers[0].3)));
+            extra.push(("peer-router-ips", Yaml::str(ips.join(","))));
+            extra.push(("peer-router-asns", Yaml::str(asns.join(","))));
+        }
+        // k0s leaves kube-router's pod-egress SNAT at its default (on); a plan that routes the
+        // pod ranges turns it off.
+        let (egress, note) = crate::cni::kube_router_pod_egress(cx);
+        notes.extend(note);
+        if !egress {
+            extra.push((facts::kube_router::POD_EGRESS_FLAG, Yaml::str("false")));
+        }
+        if !extra.is_empty() {
+            network.push("kuberouter", Yaml::map([("extraArgs", Yaml::map(extra))]));
+        }
     }
     if cx.cni == Cni::Calico {
         let mode = cx
@@ -151,6 +143,16 @@ fn config(cx: &Context<'_>) -> (Yaml, Vec<String>) {
         network.push("dualStack", dual);
     }
     network.push("primaryAddressFamily", Yaml::str(cx.primary().as_str()));
+    let version = (cx.net.distribution.value == Distribution::K0s)
+        .then(|| cx.net.distribution_release())
+        .flatten();
+    if cx.dual() && cx.ipv6_primary() && cx.cni == Cni::KubeRouter && version.is_none() {
+        notes.push(format!(
+            "k0s: IPv6-first dual-stack with kube-router needs k0s {} or later (earlier releases set kube-router, \
+             kube-proxy and the kubelet up IPv4 first, k0sproject/k0s#7321)",
+            facts::k0s::IPV6_PRIMARY_KUBE_ROUTER_SINCE
+        ));
+    }
     network.push("clusterDomain", Yaml::str(&cx.plan.cluster_domain));
     if let Some(mode) = &cx.net.kube_proxy_mode {
         network.push("kubeProxy", Yaml::map([("mode", Yaml::str(&mode.value))]));
@@ -185,7 +187,9 @@ fn node_flags(cx: &Context<'_>, node: Option<&NodeView>, controller: bool) -> St
             flags.push("--feature-gates=IPv6SingleStack=true".to_string());
         }
         if node.is_some_and(|n| n.role == kube6_model::model::Role::ControllerWorker) {
+            // Without --no-taints the node keeps the control-plane taint and runs no workloads.
             flags.push("--enable-worker".to_string());
+            flags.push(facts::k0s::NO_TAINTS_FLAG.to_string());
         }
     } else {
         flags.push("--token-file /etc/k0s/join-token".to_string());
@@ -199,33 +203,31 @@ fn node_flags(cx: &Context<'_>, node: Option<&NodeView>, controller: bool) -> St
     flags.join(" ")
 }
 
-fn install(cx: &Context<'_>) -> String {
-    let mut s = String::from(
-        "#!/bin/sh\n# Rendered by kube6: install k0s on each node. Copy k0s.yaml to /etc/k0s/k0s.yaml on\n\
-         # every controller; workers join with a token from `k0s token create --role=worker`.\nset -eu\n",
+/// One node's install script (a guard stops it on another host).
+fn install(cx: &Context<'_>, node: Option<&NodeView>, controller: bool) -> String {
+    let kind = if controller { "controller" } else { "worker" };
+    let mut s = format!(
+        "#!/bin/sh\n# Rendered by kube6: install k0s as {}.\n",
+        match node {
+            Some(n) => format!("the {kind} {}", n.name),
+            None => format!("a {kind}"),
+        }
     );
-    if cx.nodes.is_empty() {
-        s.push_str(&format!(
-            "\n# controller\nk0s install controller {}\nk0s start\n",
-            node_flags(cx, None, true)
-        ));
-        s.push_str(&format!(
-            "\n# worker\nk0s install worker {}\nk0s start\n",
-            node_flags(cx, None, false)
-        ));
+    if controller {
+        s.push_str("# Copy k0s.yaml to /etc/k0s/k0s.yaml first.\n");
+    } else {
+        s.push_str(
+            "# Put a token from `k0s token create --role=worker` into /etc/k0s/join-token first.\n",
+        );
     }
-    for node in &cx.nodes {
-        let (kind, controller) = if node.is_controller() {
-            ("controller", true)
-        } else {
-            ("worker", false)
-        };
-        s.push_str(&format!(
-            "\n# {}\nk0s install {kind} {}\nk0s start\n",
-            node.name,
-            node_flags(cx, Some(node), controller)
-        ));
+    s.push_str("set -eu\n");
+    if let Some(node) = node.filter(|n| n.named) {
+        s.push_str(&crate::host_guard(&node.name));
     }
+    s.push_str(&format!(
+        "\nk0s install {kind} {}\nk0s start\n",
+        node_flags(cx, node, controller)
+    ));
     s
 }
 
@@ -236,8 +238,24 @@ impl Renderer for K0s {
 
     fn render(&self, cx: &Context<'_>) -> Result<Rendered, RenderError> {
         let mut out = self.document(cx)?;
-        out.files
-            .push(RenderedFile::script("k0s/install.sh", install(cx)));
+        if cx.nodes.is_empty() {
+            out.files.push(RenderedFile::script(
+                "k0s/install-controller.sh",
+                install(cx, None, true),
+            ));
+            out.files.push(RenderedFile::script(
+                "k0s/install-worker.sh",
+                install(cx, None, false),
+            ));
+        }
+        for node in &cx.nodes {
+            let controller = node.is_controller();
+            let kind = if controller { "controller" } else { "worker" };
+            out.files.push(RenderedFile::script(
+                format!("k0s/install-{kind}-{}.sh", node.file_name()),
+                install(cx, Some(node), controller),
+            ));
+        }
         Ok(out)
     }
 }
@@ -248,7 +266,7 @@ impl TargetRenderer for K0s {
         let (doc, mut notes) = config(cx);
         if cx.ipv6_only() {
             notes.push(
-                "k0s: start every controller with --feature-gates=IPv6SingleStack=true (k0s/install.sh does)"
+                "k0s: start every controller with --feature-gates=IPv6SingleStack=true (the install-controller scripts do)"
                     .to_string(),
             );
         }

@@ -24,7 +24,11 @@ impl K3s {
 
     /// The supervisor port agents register on (RKE2 has its own, k3s shares the API port).
     fn join_port(&self) -> u16 {
-        if self.rke2 { 9345 } else { 6443 }
+        if self.rke2 {
+            facts::k3s::RKE2_SUPERVISOR_PORT
+        } else {
+            facts::k3s::API_PORT
+        }
     }
 
     /// The URL agents and joining servers register with: k3s serves registration on the API
@@ -45,7 +49,10 @@ impl K3s {
             }
             _ => rest,
         };
-        Some(format!("https://{host}:9345"))
+        Some(format!(
+            "https://{host}:{}",
+            facts::k3s::RKE2_SUPERVISOR_PORT
+        ))
     }
 
     fn header(&self, role: &str) -> String {
@@ -78,6 +85,11 @@ impl K3s {
         }
         if let Some(addr) = cx.net.api.address.as_ref() {
             doc.push("advertise-address", Yaml::str(&addr.value));
+        }
+        // The HA endpoint (its name and virtual IPs) must be in every server's certificate.
+        let sans = cx.api_sans();
+        if !sans.is_empty() {
+            doc.push("tls-san", Yaml::strs(sans));
         }
         doc.push("cluster-cidr", Yaml::str(cx.pod_list()));
         doc.push("service-cidr", Yaml::str(cx.service_list()));
@@ -147,22 +159,61 @@ impl K3s {
         (doc, notes)
     }
 
-    /// RKE2 installs Cilium and Calico from bundled charts; their values go in a
-    /// HelmChartConfig in the servers' manifests directory.
-    fn rke2_chart_config(&self, cx: &Context<'_>) -> Option<RenderedFile> {
+    /// RKE2 installs Cilium, Calico and Canal from bundled charts; their values go in a
+    /// HelmChartConfig in the servers' manifests directory (plus Calico IPPools when Canal
+    /// masquerades one family and routes the other).
+    fn rke2_chart_files(&self, cx: &Context<'_>, notes: &mut Vec<String>) -> Vec<RenderedFile> {
         if !self.rke2 {
-            return None;
+            return Vec::new();
         }
+        let mut files = Vec::new();
         let (chart, values) = match cx.cni {
-            Cni::Cilium => ("rke2-cilium", crate::cni::cilium_values(cx)),
+            Cni::Cilium => {
+                let (values, cilium_notes) = crate::cni::cilium_values(cx);
+                notes.extend(cilium_notes);
+                ("rke2-cilium", values)
+            }
             Cni::Calico => {
-                let (network, _, _) = crate::cni::calico_network(cx);
+                let (network, _, calico_notes) = crate::cni::calico_network(cx);
+                notes.extend(calico_notes);
                 (
                     "rke2-calico",
                     Yaml::map([("installation", Yaml::map([("calicoNetwork", network)]))]),
                 )
             }
-            _ => return None,
+            Cni::Canal => {
+                let (masq, nat) = crate::cni::canal_masquerade(cx);
+                let mut args: Vec<String> = facts::k3s::RKE2_CANAL_FLANNEL_ARGS
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect();
+                if masq {
+                    args.insert(0, "--ip-masq".to_string());
+                }
+                if nat.iter().any(|(_, n)| *n) {
+                    files.push(RenderedFile::config(
+                        "rke2/server-manifests/rke2-canal-ippools.yaml",
+                        format!(
+                            "# Rendered by kube6: Calico pools whose natOutgoing masquerades only the families the plan does not route\n\
+                             # (/var/lib/rancher/rke2/server/manifests/rke2-canal-ippools.yaml on every server).\n{}",
+                            yaml::documents(&crate::cni::canal_ippools(cx, &nat))
+                        ),
+                    ));
+                    notes.push(
+                        "rke2: flanneld's masquerading covers every family, so it is off; Calico pools with natOutgoing \
+                         masquerade only the families the plan does not route (rke2-canal-ippools.yaml)"
+                            .to_string(),
+                    );
+                }
+                (
+                    "rke2-canal",
+                    Yaml::map([
+                        ("calico", Yaml::map([("masquerade", Yaml::Bool(masq))])),
+                        ("flannel", Yaml::map([("args", Yaml::strs(args))])),
+                    ]),
+                )
+            }
+            _ => return files,
         };
         let mut content = format!(
             "# Rendered by kube6: values for RKE2's bundled {chart} chart\n\
@@ -175,10 +226,14 @@ impl K3s {
             content.push_str(line);
             content.push('\n');
         }
-        Some(RenderedFile::config(
-            format!("rke2/server-manifests/{chart}-config.yaml"),
-            content,
-        ))
+        files.insert(
+            0,
+            RenderedFile::config(
+                format!("rke2/server-manifests/{chart}-config.yaml"),
+                content,
+            ),
+        );
+        files
     }
 
     fn agent(&self, cx: &Context<'_>, node: Option<&NodeView>) -> Yaml {
@@ -198,30 +253,47 @@ impl K3s {
         doc
     }
 
-    fn install(&self, cx: &Context<'_>, files: &[(String, bool)]) -> String {
+    /// The install script of one node: its config file, the bundled-chart values on servers, and
+    /// the installer. A guard stops it on a host whose name is not the node's (override with
+    /// KUBE6_NODE), so one node's steps never overwrite another's configuration.
+    fn install(
+        &self,
+        node: Option<&NodeView>,
+        file: &str,
+        server: bool,
+        manifests: &[String],
+    ) -> String {
         let d = self.dist();
+        let role = if server { "server" } else { "agent" };
         let mut s = format!(
-            "#!/bin/sh\n# Rendered by kube6: install {d} on each node with its config file.\n\
-             # Replace REPLACE-WITH-THE-SERVER-TOKEN in the files with the server's token\n\
-             # (/var/lib/rancher/{d}/server/node-token on the first server).\nset -eu\n"
+            "#!/bin/sh\n# Rendered by kube6: install {d} as {} with {file}.\n\
+             # Replace REPLACE-WITH-THE-SERVER-TOKEN in the file with the server's token\n\
+             # (/var/lib/rancher/{d}/server/node-token on the first server).\nset -eu\n",
+            match node {
+                Some(n) => format!("the {role} {}", n.name),
+                None => format!("a {role}"),
+            }
         );
-        for (file, server) in files {
-            let role = if *server { "server" } else { "agent" };
-            s.push_str(&format!(
-                "\n# {file}\ninstall -D -m 0600 {file} /etc/rancher/{d}/config.yaml\n"
-            ));
-            if self.rke2 {
+        if let Some(node) = node.filter(|n| n.named) {
+            s.push_str(&crate::host_guard(&node.name));
+        }
+        s.push_str(&format!(
+            "\ninstall -D -m 0600 {file} /etc/rancher/{d}/config.yaml\n"
+        ));
+        if server {
+            for manifest in manifests {
+                let base = manifest.trim_start_matches("server-manifests/");
                 s.push_str(&format!(
-                    "curl -sfL https://get.rke2.io | INSTALL_RKE2_TYPE={role} sh -\nsystemctl enable --now rke2-{role}.service\n"
+                    "install -D -m 0600 {manifest} /var/lib/rancher/rke2/server/manifests/{base}\n"
                 ));
-            } else {
-                s.push_str(&format!("curl -sfL https://get.k3s.io | sh -s - {role}\n"));
             }
         }
-        if cx.has(Family::IPv6) {
-            s.push_str(
-                "\n# IPv6: keep the RA-learned default route when forwarding is on (see host/*/sysctl.d).\n",
-            );
+        if self.rke2 {
+            s.push_str(&format!(
+                "curl -sfL https://get.rke2.io | INSTALL_RKE2_TYPE={role} sh -\nsystemctl enable --now rke2-{role}.service\n"
+            ));
+        } else {
+            s.push_str(&format!("curl -sfL https://get.k3s.io | sh -s - {role}\n"));
         }
         s
     }
@@ -234,77 +306,82 @@ impl Renderer for K3s {
 
     fn render(&self, cx: &Context<'_>) -> Result<Rendered, RenderError> {
         let d = self.dist();
+        self.document(cx)?;
         let mut out = Rendered::default();
-        let mut files = Vec::new();
+        let charts = self.rke2_chart_files(cx, &mut out.notes);
+        let manifests: Vec<String> = charts
+            .iter()
+            .map(|f| f.path.trim_start_matches("rke2/").to_string())
+            .collect();
+        let push =
+            |out: &mut Rendered, node: Option<&NodeView>, name: &str, doc: &Yaml, server: bool| {
+                let role = if server { "server" } else { "agent" };
+                let file = format!("{role}{name}.yaml");
+                out.files.push(RenderedFile::private(
+                    format!("{d}/{file}"),
+                    self.header(role) + &yaml::to_string(doc),
+                ));
+                out.files.push(RenderedFile::script(
+                    format!("{d}/install-{role}{name}.sh"),
+                    self.install(node, &file, server, &manifests),
+                ));
+            };
         if cx.nodes.is_empty() {
             let (server, notes) = self.server(cx, None, false);
             out.notes.extend(notes);
-            out.files.push(RenderedFile::private(
-                format!("{d}/server.yaml"),
-                self.header("server") + &yaml::to_string(&server),
-            ));
-            out.files.push(RenderedFile::private(
-                format!("{d}/agent.yaml"),
-                self.header("agent") + &yaml::to_string(&self.agent(cx, None)),
-            ));
-            files.push(("server.yaml".to_string(), true));
-            files.push(("agent.yaml".to_string(), false));
+            push(&mut out, None, "", &server, true);
+            push(&mut out, None, "", &self.agent(cx, None), false);
         } else {
             if cx.first_controller().is_none() {
                 // The spec lists only agents: the servers they join still need their config.
                 let (server, notes) = self.server(cx, None, false);
                 out.notes.extend(notes);
-                out.files.push(RenderedFile::private(
-                    format!("{d}/server.yaml"),
-                    self.header("server") + &yaml::to_string(&server),
-                ));
-                files.push(("server.yaml".to_string(), true));
+                push(&mut out, None, "", &server, true);
             }
             let first = cx.first_controller().map(|n| n.name.clone());
             for node in &cx.nodes {
-                let name = node.file_name();
+                let name = format!("-{}", node.file_name());
                 if node.is_controller() {
                     let join = Some(&node.name) != first.as_ref();
                     let (server, notes) = self.server(cx, Some(node), join);
                     if !join {
                         out.notes.extend(notes);
                     }
-                    out.files.push(RenderedFile::private(
-                        format!("{d}/server-{name}.yaml"),
-                        self.header("server") + &yaml::to_string(&server),
-                    ));
-                    files.push((format!("server-{name}.yaml"), true));
+                    push(&mut out, Some(node), &name, &server, true);
                 } else {
-                    out.files.push(RenderedFile::private(
-                        format!("{d}/agent-{name}.yaml"),
-                        self.header("agent") + &yaml::to_string(&self.agent(cx, Some(node))),
-                    ));
-                    files.push((format!("agent-{name}.yaml"), false));
+                    push(
+                        &mut out,
+                        Some(node),
+                        &name,
+                        &self.agent(cx, Some(node)),
+                        false,
+                    );
                 }
             }
         }
-        let chart = self.rke2_chart_config(cx);
-        let mut script = self.install(cx, &files);
-        if let Some(file) = chart {
-            let name = file.path.trim_start_matches("rke2/").to_string();
-            let base = name.trim_start_matches("server-manifests/");
-            script = script.replacen(
-                "set -eu\n",
-                &format!(
-                    "set -eu\n\n# On every server, before rke2-server starts: the bundled CNI chart's values.\ninstall -D -m 0600 {name} /var/lib/rancher/rke2/server/manifests/{base}\n"
-                ),
-                1,
-            );
-            out.files.push(file);
+        out.files.extend(charts);
+        if cx.has(Family::IPv6) {
+            out.notes.push(format!(
+                "{d}: apply each node's host/*/sysctl.d file before installing (forwarding with accept_ra = 2 keeps the RA-learned default route)"
+            ));
         }
-        out.files
-            .push(RenderedFile::script(format!("{d}/install.sh"), script));
+        if cx.cni == Cni::Flannel && !self.rke2 && cx.has(Family::IPv4) && cx.routes(Family::IPv4) {
+            out.notes.push(
+                "k3s: its flannel always masquerades IPv4 pod traffic (only IPv6 has flannel-ipv6-masq); the routed IPv4 pod range leaves with the node's address".to_string(),
+            );
+        }
         Ok(out)
     }
 }
 
 impl TargetRenderer for K3s {
     fn document(&self, cx: &Context<'_>) -> Result<Rendered, RenderError> {
+        let target = if self.rke2 {
+            crate::Target::Rke2
+        } else {
+            crate::Target::K3s
+        };
+        crate::refuse_unless_expressible(cx, target)?;
         let (server, notes) = self.server(cx, cx.first_controller(), false);
         Ok(Rendered {
             files: vec![RenderedFile::private(

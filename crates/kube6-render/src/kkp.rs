@@ -2,6 +2,7 @@
 //! only `IPv4` and `IPv4+IPv6` as IP families, and its validation requires the IPv4 range
 //! first, so IPv6-only and IPv6-first clusters are refused with that reason.
 
+use kube6_model::facts;
 use kube6_model::model::Cni;
 use kube6_net::Family;
 
@@ -11,46 +12,22 @@ use crate::{RenderError, Rendered, RenderedFile, Renderer, TargetRenderer};
 
 pub struct Kkp;
 
+/// What KKP cannot express (IPv6-only, IPv6 first, a CNI it does not install, another cluster
+/// domain) is found by the model's KKP rules; render refuses with the first of them.
 fn check(cx: &Context<'_>) -> Result<(), RenderError> {
-    if !cx.has(Family::IPv4) {
-        return Err(RenderError::unsupported(
-            "kkp",
-            "IPv6-only: KKP's clusterNetwork.ipFamily is IPv4 or IPv4+IPv6 only (\"IPv6-only is \
-             not supported yet and not allowed by cluster validation\"); add an IPv4 range as \
-             the primary family, or render for another target",
-        ));
-    }
-    if cx.ipv6_primary() {
-        return Err(RenderError::unsupported(
-            "kkp",
-            "IPv6 as the primary family: KKP's validation requires the IPv4 range first (\"invalid \
-             address family for primary CIDR: has to be IPv4\"); list the IPv4 pod and service \
-             ranges first",
-        ));
-    }
-    if !matches!(cx.cni, Cni::Cilium | Cni::Canal | Cni::Custom) {
-        return Err(RenderError::unsupported(
-            "kkp",
-            format!(
-                "the CNI {}: KKP installs cilium or canal, or none (cniPlugin.type none) for \
-                 a CNI you bring; pass --cni cilium, canal or custom",
-                cx.cni
-            ),
-        ));
-    }
-    if cx.plan.cluster_domain != "cluster.local" {
-        return Err(RenderError::unsupported(
-            "kkp",
-            format!(
-                "the cluster domain {}: KKP requires dnsDomain cluster.local",
-                cx.plan.cluster_domain
-            ),
-        ));
-    }
-    Ok(())
+    crate::refuse_unless_expressible(cx, crate::Target::Kkp)
 }
 
-fn cluster(cx: &Context<'_>) -> Yaml {
+/// The Cluster's name: the KKP input's, else "kube6".
+fn name(cx: &Context<'_>) -> String {
+    cx.net
+        .specific
+        .kkp_name
+        .as_ref()
+        .map_or_else(|| "kube6".to_string(), |n| n.value.clone())
+}
+
+fn cluster(cx: &Context<'_>, notes: &mut Vec<String>) -> Yaml {
     let mut network = Yaml::map([
         (
             "ipFamily",
@@ -90,20 +67,64 @@ fn cluster(cx: &Context<'_>) -> Yaml {
             _ => "none",
         }),
     )]);
-    if let Some(version) = &cx.plan.cni_version
-        && cx.cni == cx.plan.cni
-    {
-        cni.push("version", Yaml::str(version));
+    // The CRD requires `version` (kubermatic.k8c.io_clusters.yaml, cniPlugin.required); KKP
+    // knows "" as the one version of type none, and defaults the others (pkg/cni/version.go).
+    let version = match &cx.plan.cni_version {
+        Some(v) if cx.cni == cx.plan.cni => v.clone(),
+        _ => {
+            let default = match cx.cni {
+                Cni::Cilium => facts::kkp::DEFAULT_CILIUM_VERSION,
+                Cni::Canal => facts::kkp::DEFAULT_CANAL_VERSION,
+                _ => "",
+            };
+            if !default.is_empty() {
+                notes.push(format!(
+                    "kkp: the input names no {} version, so cniPlugin.version is KKP's default \
+                     ({default}); set one your KKP release supports",
+                    cx.cni
+                ));
+            }
+            default.to_string()
+        }
+    };
+    cni.push("version", Yaml::str(version));
+    let specific = &cx.net.specific;
+    let human = specific
+        .kkp_human_readable_name
+        .as_ref()
+        .map_or_else(|| name(cx), |h| h.value.clone());
+    let mut spec = Yaml::map([("humanReadableName", Yaml::str(human))]);
+    // `spec.version` is the user cluster's Kubernetes version; the CRD requires it and no
+    // webhook fills it in.
+    match cx.net.kubernetes_release() {
+        Some(version) => spec.push("version", Yaml::str(version.as_str())),
+        None => {
+            spec.push("version", Yaml::str(facts::kkp::DEFAULT_KUBERNETES_VERSION));
+            notes.push(format!(
+                "kkp: the input states no Kubernetes version; spec.version is {}, the default of KKP {} \
+                 (use one your KubermaticConfiguration offers)",
+                facts::kkp::DEFAULT_KUBERNETES_VERSION,
+                facts::kkp::ASSUMED_RELEASE
+            ));
+        }
     }
-    let mut spec = Yaml::map([("humanReadableName", Yaml::str("kube6"))]);
-    // `spec.version` is the user cluster's Kubernetes version.
-    if let Some(version) = cx.net.kubernetes_release() {
-        spec.push("version", Yaml::str(version.as_str()));
-    }
+    let expose = match &specific.kkp_expose_strategy {
+        Some(e) => e.value.clone(),
+        None => {
+            notes.push(format!(
+                "kkp: spec.exposeStrategy is {}, KKP's default; set the one your Seed uses",
+                facts::kkp::DEFAULT_EXPOSE_STRATEGY
+            ));
+            facts::kkp::DEFAULT_EXPOSE_STRATEGY.to_string()
+        }
+    };
+    spec.push("exposeStrategy", Yaml::str(expose));
     spec.push(
         "cloud",
+        // `providerName` is required and must name the provider whose spec is set.
         Yaml::map([
             ("dc", Yaml::str("DATACENTER")),
+            ("providerName", Yaml::str("bringyourown")),
             ("bringyourown", Yaml::map::<&str>([])),
         ]),
     );
@@ -112,7 +133,7 @@ fn cluster(cx: &Context<'_>) -> Yaml {
     Yaml::map([
         ("apiVersion", Yaml::str("kubermatic.k8c.io/v1")),
         ("kind", Yaml::str("Cluster")),
-        ("metadata", Yaml::map([("name", Yaml::str("kube6"))])),
+        ("metadata", Yaml::map([("name", Yaml::str(name(cx)))])),
         ("spec", spec),
     ])
 }
@@ -134,6 +155,7 @@ impl TargetRenderer for Kkp {
             "kkp: set spec.cloud to your provider and datacenter (bringyourown/DATACENTER is a placeholder)"
                 .to_string(),
         ];
+        let cluster = cluster(cx, &mut notes);
         if cx.dns_ips().len() > 1 {
             notes.push(
                 "kkp: KKP gives the kubelet one DNS address, in the first service range"
@@ -145,7 +167,7 @@ impl TargetRenderer for Kkp {
                 "kkp/cluster.yaml",
                 format!(
                     "# Rendered by kube6: a Kubermatic KKP user cluster (kubectl apply on the seed).\n{}",
-                    yaml::to_string(&cluster(cx))
+                    yaml::to_string(&cluster)
                 ),
             )],
             notes,

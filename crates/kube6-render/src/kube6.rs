@@ -1,7 +1,7 @@
 //! kube6's own `ClusterNetwork` (for `kube6 convert --to kube6`): every setting of the plan in
 //! one document, with explicit node masks and the source's distribution.
 
-use kube6_model::model::{Role, UpstreamMode};
+use kube6_model::model::{MaskValue, Role, UpstreamMode};
 use kube6_net::Family;
 
 use crate::context::Context;
@@ -20,6 +20,15 @@ fn mode(mode: UpstreamMode) -> &'static str {
     mode.as_str()
 }
 
+/// A block or mask size as the schema wants it: an integer (`kube6 schema` types them so);
+/// text that is not a number is kept as written, for the rules to report.
+fn mask(value: &MaskValue) -> Yaml {
+    match value.parsed {
+        Some(n) => Yaml::Int(i64::from(n)),
+        None => Yaml::str(&value.text),
+    }
+}
+
 /// The CNI settings the model keeps (so rules that read them see the same values).
 fn cni_settings(cx: &Context<'_>, cni: &mut Yaml) {
     let net = cx.net;
@@ -27,10 +36,13 @@ fn cni_settings(cx: &Context<'_>, cni: &mut Yaml) {
         return;
     }
     let c = &net.calico;
-    if c.mode.is_some() || !c.pools.is_empty() {
+    if c.mode.is_some() || c.ipam.is_some() || !c.pools.is_empty() {
         let mut calico = Yaml::map::<&str>([]);
         if let Some(m) = &c.mode {
             calico.push("mode", Yaml::str(&m.value));
+        }
+        if let Some(i) = &c.ipam {
+            calico.push("ipam", Yaml::str(&i.value));
         }
         if !c.pools.is_empty() {
             calico.push(
@@ -41,7 +53,7 @@ fn cni_settings(cx: &Context<'_>, cni: &mut Yaml) {
                         .map(|p| {
                             let mut pool = Yaml::map([("cidr", Yaml::str(&p.cidr.value.text))]);
                             if let Some(b) = &p.block_size {
-                                pool.push("blockSize", Yaml::str(&b.value.text));
+                                pool.push("blockSize", mask(&b.value));
                             }
                             if let Some(n) = &p.nat_outgoing {
                                 pool.push("natOutgoing", Yaml::Bool(n.value));
@@ -72,7 +84,7 @@ fn cni_settings(cx: &Context<'_>, cni: &mut Yaml) {
         );
     }
     if let Some(m) = &ci.ipv4_mask {
-        cilium.push("clusterPoolIPv4MaskSize", Yaml::str(&m.value.text));
+        cilium.push("clusterPoolIPv4MaskSize", mask(&m.value));
     }
     if !ci.ipv6_pools.is_empty() {
         cilium.push(
@@ -81,13 +93,28 @@ fn cni_settings(cx: &Context<'_>, cni: &mut Yaml) {
         );
     }
     if let Some(m) = &ci.ipv6_mask {
-        cilium.push("clusterPoolIPv6MaskSize", Yaml::str(&m.value.text));
+        cilium.push("clusterPoolIPv6MaskSize", mask(&m.value));
     }
     if let Some(b) = &ci.ipv6_enabled {
         cilium.push("ipv6Enabled", Yaml::Bool(b.value));
     }
     if let Some(b) = &ci.ipv6_masquerade {
         cilium.push("enableIPv6Masquerade", Yaml::Bool(b.value));
+    }
+    if let Some(m) = &ci.routing_mode {
+        cilium.push("routingMode", Yaml::str(&m.value));
+    }
+    if let Some(u) = &ci.underlay_protocol {
+        cilium.push("underlayProtocol", Yaml::str(&u.value));
+    }
+    if let Some(c) = &ci.ipv6_native_routing_cidr {
+        cilium.push("ipv6NativeRoutingCIDR", Yaml::str(&c.value.text));
+    }
+    if let Some(b) = &ci.auto_direct_node_routes {
+        cilium.push("autoDirectNodeRoutes", Yaml::Bool(b.value));
+    }
+    if let Some(b) = &ci.bgp_control_plane {
+        cilium.push("bgpControlPlane", Yaml::Bool(b.value));
     }
     if matches!(&cilium, Yaml::Map(e) if !e.is_empty()) {
         cni.push("cilium", cilium);
@@ -99,14 +126,21 @@ fn cni_settings(cx: &Context<'_>, cni: &mut Yaml) {
     if let Some(b) = &net.flannel.ipv6_masquerade {
         flannel.push("ipv6Masquerade", Yaml::Bool(b.value));
     }
+    if let Some(b) = &net.flannel.ip_masq {
+        flannel.push("ipMasq", Yaml::Bool(b.value));
+    }
     if matches!(&flannel, Yaml::Map(e) if !e.is_empty()) {
         cni.push("flannel", flannel);
     }
+    let mut kube_router = Yaml::map::<&str>([]);
     if let Some(id) = &net.kube_router.router_id {
-        cni.push(
-            "kubeRouter",
-            Yaml::map([("routerID", Yaml::str(&id.value))]),
-        );
+        kube_router.push("routerID", Yaml::str(&id.value));
+    }
+    if let Some(e) = &net.kube_router.pod_egress {
+        kube_router.push("podEgress", Yaml::Bool(e.value));
+    }
+    if matches!(&kube_router, Yaml::Map(e) if !e.is_empty()) {
+        cni.push("kubeRouter", kube_router);
     }
 }
 
@@ -114,7 +148,10 @@ pub fn document(cx: &Context<'_>) -> Result<Rendered, RenderError> {
     let net = cx.net;
     let mut spec = Yaml::map::<&str>([]);
     let mut dist = Yaml::map([("name", Yaml::str(cx.distribution.as_str()))]);
-    if let Some(v) = &cx.plan.distribution_version {
+    // A version belongs to the distribution it was stated for.
+    if let Some(v) = &cx.plan.distribution_version
+        && cx.distribution == cx.plan.distribution
+    {
         dist.push("version", Yaml::str(v));
     }
     spec.push("distribution", dist);
@@ -122,7 +159,9 @@ pub fn document(cx: &Context<'_>) -> Result<Rendered, RenderError> {
         spec.push("kubernetesVersion", Yaml::str(&v.value));
     }
     let mut cni = Yaml::map([("name", Yaml::str(cx.cni.as_str()))]);
-    if let Some(v) = &cx.plan.cni_version {
+    if let Some(v) = &cx.plan.cni_version
+        && cx.cni == cx.plan.cni
+    {
         cni.push("version", Yaml::str(v));
     }
     cni_settings(cx, &mut cni);
@@ -160,6 +199,23 @@ pub fn document(cx: &Context<'_>) -> Result<Rendered, RenderError> {
     }
     if let Some(a) = &net.api.external {
         api.push("externalAddress", Yaml::str(&a.value));
+    }
+    if !net.api.endpoint_addresses.is_empty() {
+        api.push(
+            "endpointAddresses",
+            Yaml::strs(
+                net.api
+                    .endpoint_addresses
+                    .iter()
+                    .map(|a| a.value.text.clone()),
+            ),
+        );
+    }
+    if !net.api.sans.is_empty() {
+        api.push(
+            "sans",
+            Yaml::strs(net.api.sans.iter().map(|a| a.value.clone())),
+        );
     }
     if matches!(&api, Yaml::Map(e) if !e.is_empty()) {
         spec.push("api", api);

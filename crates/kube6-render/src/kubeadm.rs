@@ -21,6 +21,11 @@ const CA_HASH: &str = "sha256:REPLACE-WITH-THE-CA-CERT-HASH";
 const HEADER: &str =
     "# Rendered by kube6 from the cluster's network plan (kubeadm init --config init.yaml).\n";
 const JOIN_HEADER: &str = "# Rendered by kube6 from the cluster's network plan (kubeadm join --config FILE).\n# Replace the bootstrap token and the CA certificate hash with what\n# `kubeadm token create --print-join-command` prints on a control-plane node.\n";
+/// A placeholder for the key `kubeadm init --upload-certs` prints (or `kubeadm init phase
+/// upload-certs --upload-certs` prints again later): joining control-plane nodes decrypt the
+/// shared certificates with it. Not hex, so kubeadm refuses it until replaced.
+const CERTIFICATE_KEY: &str = "REPLACE-WITH-THE-CERTIFICATE-KEY";
+const CONTROL_PLANE_JOIN_HEADER: &str = "# Rendered by kube6 from the cluster's network plan (kubeadm join --config FILE).\n# This node joins the control plane (the controlPlane section; kubeadm does not let\n# --control-plane be mixed with --config). Replace the bootstrap token and the CA\n# certificate hash with what `kubeadm token create --print-join-command` prints, and the\n# certificate key with the one `kubeadm init --upload-certs` printed on the first node.\n";
 
 impl Renderer for Kubeadm {
     fn name(&self) -> &'static str {
@@ -41,14 +46,35 @@ impl Renderer for Kubeadm {
                 format!("{JOIN_HEADER}{}", yaml::to_string(&join_doc(cx, None))),
             ));
         }
-        for node in joining {
-            out.files.push(RenderedFile::private(
-                format!("kubeadm/join-{}.yaml", node.file_name()),
-                format!(
-                    "{JOIN_HEADER}{}",
-                    yaml::to_string(&join_doc(cx, Some(node)))
-                ),
+        let upload_certs = !single_control_plane(cx);
+        if let Some(first) = cx.first_controller() {
+            out.files.push(RenderedFile::script(
+                format!("kubeadm/install-{}.sh", first.file_name()),
+                install(first, "init.yaml", upload_certs),
             ));
+        }
+        for node in joining {
+            let header = if node.is_controller() {
+                CONTROL_PLANE_JOIN_HEADER
+            } else {
+                JOIN_HEADER
+            };
+            let file = format!("join-{}.yaml", node.file_name());
+            out.files.push(RenderedFile::private(
+                format!("kubeadm/{file}"),
+                format!("{header}{}", yaml::to_string(&join_doc(cx, Some(node)))),
+            ));
+            out.files.push(RenderedFile::script(
+                format!("kubeadm/install-{}.sh", node.file_name()),
+                install(node, &file, false),
+            ));
+        }
+        if upload_certs {
+            out.notes.push(
+                "kubeadm: several control-plane nodes; the first uploads the shared certificates (kubeadm init \
+                 --upload-certs, for 2 hours) and the others fetch them with the certificate key it prints"
+                    .to_string(),
+            );
         }
         Ok(out)
     }
@@ -56,6 +82,7 @@ impl Renderer for Kubeadm {
 
 impl TargetRenderer for Kubeadm {
     fn document(&self, cx: &Context<'_>) -> Result<Rendered, RenderError> {
+        crate::refuse_unless_expressible(cx, crate::Target::Kubeadm)?;
         let docs = vec![
             init_doc(cx),
             cluster_doc(cx),
@@ -83,6 +110,34 @@ impl TargetRenderer for Kubeadm {
         }
         Ok(out)
     }
+}
+
+/// One node's script: `kubeadm init` on the first control-plane node (uploading the shared
+/// certificates when others join the control plane), `kubeadm join` on the others. A guard stops
+/// it on another host.
+fn install(node: &NodeView, file: &str, upload_certs: bool) -> String {
+    let mut s = format!(
+        "#!/bin/sh\n# Rendered by kube6: set up node {} with kubeadm (copy {file} to /etc/kubernetes/kube6/ first).\nset -eu\n",
+        node.name
+    );
+    if node.named {
+        s.push_str(&crate::host_guard(&node.name));
+    }
+    if file == "init.yaml" {
+        s.push_str(&format!(
+            "\nkubeadm init --config /etc/kubernetes/kube6/{file}{}\n",
+            if upload_certs {
+                format!(" {}", kube6_model::facts::kubeadm::UPLOAD_CERTS_FLAG)
+            } else {
+                String::new()
+            }
+        ));
+    } else {
+        s.push_str(&format!(
+            "\nkubeadm join --config /etc/kubernetes/kube6/{file}\n"
+        ));
+    }
+    s
 }
 
 fn api_version(cx: &Context<'_>) -> &'static str {
@@ -166,8 +221,10 @@ fn cluster_doc(cx: &Context<'_>) -> Yaml {
             Yaml::str(format!("v{}", version.core())),
         );
     }
-    if let Some(external) = &cx.net.api.external {
-        doc.push("controlPlaneEndpoint", Yaml::str(&external.value));
+    // The HA endpoint: a DNS name or virtual IP in front of every control-plane node (kubeadm
+    // refuses to join a second one without it; a model rule says so before render).
+    if let Some(endpoint) = cx.endpoint(kube6_model::facts::kubeadm::API_PORT) {
+        doc.push("controlPlaneEndpoint", Yaml::str(endpoint));
     }
     let mut networking = Yaml::map::<&str>([]);
     if !cx.pods().is_empty() {
@@ -190,11 +247,16 @@ fn cluster_doc(cx: &Context<'_>) -> Yaml {
             apiserver.push(("etcd-servers", format!("https://{}:2379", host(&addr))));
         }
     }
-    if !apiserver.is_empty() {
-        doc.push(
-            "apiServer",
-            Yaml::map([("extraArgs", extra_args(cx, &apiserver))]),
-        );
+    let sans = cx.api_sans();
+    if !apiserver.is_empty() || !sans.is_empty() {
+        let mut api = Yaml::map::<&str>([]);
+        if !apiserver.is_empty() {
+            api.push("extraArgs", extra_args(cx, &apiserver));
+        }
+        if !sans.is_empty() {
+            api.push("certSANs", Yaml::strs(sans));
+        }
+        doc.push("apiServer", api);
     }
 
     let mut kcm = Vec::new();
@@ -330,20 +392,19 @@ fn join_doc(cx: &Context<'_>, node: Option<&NodeView>) -> Yaml {
         ),
         ("nodeRegistration", node_registration(cx, node)),
     ]);
-    if let Some(node) = node
-        && node.is_controller()
-        && let Some(addr) = node.addresses.first()
-    {
-        doc.push(
-            "controlPlane",
-            Yaml::map([(
+    if let Some(node) = node.filter(|n| n.is_controller()) {
+        let mut control_plane = Yaml::map::<&str>([]);
+        if let Some(addr) = node.addresses.first() {
+            control_plane.push(
                 "localAPIEndpoint",
                 Yaml::map([
                     ("advertiseAddress", Yaml::str(addr.to_string())),
                     ("bindPort", Yaml::Int(6443)),
                 ]),
-            )]),
-        );
+            );
+        }
+        control_plane.push("certificateKey", Yaml::str(CERTIFICATE_KEY));
+        doc.push("controlPlane", control_plane);
     }
     doc
 }

@@ -25,6 +25,135 @@ use kube6_model::plan::Plan;
 
 pub use context::Context;
 
+/// Every finding of the target distribution's rules and the CNI's on `net` (the model's rules,
+/// which also judge inputs for that distribution), with `cni` as the CNI and the command-line
+/// settings the rendered files carry (k0s controllers of an IPv6 single-stack cluster start with
+/// the IPv6SingleStack gate). What `kube6 validate --target` adds and render refuses on.
+pub fn target_diagnostics(
+    net: &ClusterNetwork,
+    target: Target,
+    cni: Option<Cni>,
+) -> Vec<kube6_model::diagnostic::Diagnostic> {
+    let mut net = net.clone();
+    if let Some(cni) = cni
+        && net.cni.value != cni
+    {
+        net.cni = kube6_model::source::Located::new(
+            cni,
+            kube6_model::source::Origin::input("--cni", None),
+        );
+    }
+    net.feature_gates.extend(rendered_gates(&net, target));
+    kube6_model::rules::check_target(&net, target.distribution())
+}
+
+/// The feature gates the rendered command lines give that the input does not: k0s controllers
+/// of an IPv6 single-stack cluster start with IPv6SingleStack.
+pub fn rendered_gates(
+    net: &ClusterNetwork,
+    target: Target,
+) -> Vec<kube6_model::model::FeatureGate> {
+    if target == Target::K0s
+        && net.families() == [kube6_net::Family::IPv6]
+        && net.feature_gate("IPv6SingleStack").is_none()
+    {
+        let origin = kube6_model::source::Origin::input("--feature-gates", None);
+        return vec![kube6_model::model::FeatureGate {
+            name: kube6_model::source::Located::new("IPv6SingleStack".to_string(), origin.clone()),
+            enabled: kube6_model::source::Located::new(true, origin),
+        }];
+    }
+    Vec::new()
+}
+
+/// The rendered CNI configuration read back and judged by the same rules as any input: the
+/// cluster in kube6's own format for the target (with its upstream, which the target's files do
+/// not carry) followed by every rendered file kube6 reads as CNI configuration (Cilium values,
+/// Calico Installation and IPPools, Canal's ConfigMap and calico-node patch, flannel's
+/// net-conf.json and flanneld patch, kube-router's patch, RKE2's HelmChartConfigs). Returns the
+/// combined text with its analysis, or None when no rendered file is CNI configuration (the
+/// distribution configures its CNI from its own file).
+pub fn read_back(
+    net: &ClusterNetwork,
+    plan: &Plan,
+    request: &Request,
+    rendered: &Rendered,
+) -> Result<Option<(String, kube6_model::Analysis)>, ReadBackError> {
+    let cx = Context::new(
+        net,
+        plan,
+        request.target.distribution(),
+        request.cni,
+        request.kubeadm_api,
+    )
+    .map_err(ReadBackError::Render)?;
+    let cluster = kube6::document(&cx).map_err(ReadBackError::Render)?;
+    let mut text: String = cluster.files.iter().map(|f| f.content.as_str()).collect();
+    let mut read = 0;
+    for file in &rendered.files {
+        let cni_file = (file.path.ends_with(".yaml") || file.path.ends_with(".json"))
+            && kube6_model::import::holds_only_cni_documents(&file.content).unwrap_or(false);
+        if cni_file {
+            text.push_str("---\n");
+            text.push_str(&file.content);
+            read += 1;
+        }
+    }
+    if read == 0 {
+        return Ok(None);
+    }
+    let options = kube6_model::import::ImportOptions {
+        feature_gates: rendered_gates(net, request.target),
+        ..Default::default()
+    };
+    let analysis = kube6_model::analyze("rendered CNI configuration", &text, &options)
+        .map_err(ReadBackError::Import)?;
+    Ok(Some((text, analysis)))
+}
+
+/// Why the rendered files could not be read back (an internal error: kube6 wrote something it
+/// cannot read).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadBackError {
+    #[error("the rendered files cannot be planned")]
+    Render(#[source] RenderError),
+    #[error("the rendered CNI configuration does not read back")]
+    Import(#[source] kube6_model::import::ImportError),
+}
+
+/// Refuses a cluster the target cannot express: every error of [`target_diagnostics`], each
+/// with its rule id.
+pub fn refuse_unless_expressible(cx: &Context<'_>, target: Target) -> Result<(), RenderError> {
+    let errors: Vec<String> = target_diagnostics(cx.net, target, Some(cx.cni))
+        .into_iter()
+        .filter(|d| d.severity == kube6_model::diagnostic::Severity::Error)
+        .map(|d| format!("{} [{}]; {}", d.message, d.id, d.hint))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(RenderError::unsupported(target, errors.join("\n  ")))
+    }
+}
+
+/// A node name as one shell word: single-quoted, with single quotes escaped.
+pub fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+/// The lines of a per-node install script that stop it on any other host: the host name must be
+/// the node's, or `KUBE6_NODE` must name it (when the node name is not the host name).
+pub fn host_guard(node: &str) -> String {
+    let quoted = shell_quote(node);
+    format!(
+        "\n# This script is for node {node} only: run on another host it would install that host with {node}'s\n\
+         # configuration. Set KUBE6_NODE={node} where the host name differs from the node name.\n\
+         if [ \"${{KUBE6_NODE:-$(hostname)}}\" != {quoted} ]; then\n  \
+         echo \"this script is for node \"{quoted}\", not $(hostname); set KUBE6_NODE to run it here\" >&2\n  \
+         exit 1\nfi\n"
+    )
+}
+
 /// One file to write: a path relative to the output directory, its content and its mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedFile {

@@ -80,6 +80,19 @@ fn write_block(out: &mut String, value: &Yaml, indent: usize) {
                         let _ = writeln!(out, "{pad}{key}:");
                         write_block(out, v, indent + 2);
                     }
+                    Yaml::Str(text) if block_literal(text) => {
+                        // A document in a string (a CNI configuration, net-conf.json) stays
+                        // readable as a literal block; `|-` drops the final newline, `|` keeps one.
+                        let chomp = if text.ends_with('\n') { "" } else { "-" };
+                        let _ = writeln!(out, "{pad}{key}: |{chomp}");
+                        for line in text.trim_end_matches('\n').lines() {
+                            if line.is_empty() {
+                                out.push('\n');
+                            } else {
+                                let _ = writeln!(out, "{pad}  {line}");
+                            }
+                        }
+                    }
                     _ => {
                         let _ = writeln!(out, "{pad}{key}: {}", inline(v));
                     }
@@ -132,6 +145,19 @@ fn inline(value: &Yaml) -> String {
     }
 }
 
+/// Whether a string can be written as a literal block: several lines, no leading spaces on the
+/// first (the block's indentation comes from it), no trailing spaces or tabs that a block would
+/// lose, at most one final newline.
+fn block_literal(text: &str) -> bool {
+    text.trim_end_matches('\n').contains('\n')
+        && !text.starts_with([' ', '\t', '\n'])
+        && !text.ends_with("\n\n")
+        && text
+            .lines()
+            .all(|l| !l.ends_with([' ', '\t']) && !l.contains(['\r', '\t']))
+        && text.chars().all(|c| !c.is_control() || c == '\n')
+}
+
 /// Words YAML 1.1 or 1.2 would read as booleans or null.
 const RESERVED: &[&str] = &[
     "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~",
@@ -165,6 +191,34 @@ pub fn quote(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+#[cfg(test)]
+mod block_tests {
+    use super::*;
+
+    #[test]
+    fn multi_line_strings_become_literal_blocks_that_read_back() {
+        let text = "{\n  \"a\": 1,\n\n  \"b\": [2]\n}";
+        let doc = Yaml::map([(
+            "data",
+            Yaml::map([("conf", Yaml::str(text)), ("nl", Yaml::str("x\ny\n"))]),
+        )]);
+        let out = to_string(&doc);
+        assert!(out.contains("conf: |-\n    {\n"), "{out}");
+        let back = kube6_model::yaml::parse_documents(&out).unwrap();
+        let data = back[0].get("data").unwrap();
+        assert_eq!(
+            data.get("conf").unwrap().scalar_text().as_deref(),
+            Some(text)
+        );
+        assert_eq!(
+            data.get("nl").unwrap().scalar_text().as_deref(),
+            Some("x\ny\n")
+        );
+        // Leading spaces would change the block's indentation: such strings stay quoted.
+        assert!(!block_literal("  x\ny"));
+    }
 }
 
 #[cfg(test)]

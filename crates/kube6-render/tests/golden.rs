@@ -10,7 +10,13 @@ use kube6_model::import::ImportOptions;
 use kube6_model::model::Cni;
 use kube6_render::{KubeadmApi, Request, Target, render};
 
-const LAYOUTS: [&str; 4] = ["ipv4", "ipv6", "dual-ipv4-first", "dual-ipv6-first"];
+const LAYOUTS: [&str; 5] = [
+    "ipv4",
+    "ipv6",
+    "dual-ipv4-first",
+    "dual-ipv6-first",
+    "ipv6-ha",
+];
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
@@ -214,5 +220,27 @@ fn rke2_helm_chart_config_values_parse() {
                 .iter()
                 .any(|f| f.path.starts_with("cni/") && !f.path.ends_with("bgp.yaml"))
         );
+    }
+}
+
+#[test]
+fn rke2_canal_is_configured_through_its_chart() {
+    for layout in ["ipv6", "dual-ipv6-first"] {
+        let a = analyze(layout);
+        let request = Request {
+            target: Target::Rke2,
+            cni: Some(Cni::Canal),
+            kubeadm_api: KubeadmApi::V1beta4,
+        };
+        let rendered = render(&a.network, &a.plan, &request).unwrap();
+        // RKE2's rke2-canal chart writes Canal's files itself: no raw cni/ files to be overwritten.
+        assert!(
+            !rendered.files.iter().any(|f| f.path.starts_with("cni/")),
+            "{layout}: {:?}",
+            rendered.files.iter().map(|f| &f.path).collect::<Vec<_>>()
+        );
+        let out = show(Ok(rendered), Some("rke2/server-manifests/"));
+        assert!(out.contains("name: rke2-canal"), "{out}");
+        check(&format!("rke2-canal/{layout}.txt"), &out);
     }
 }

@@ -5,7 +5,6 @@
 use kube6_model::facts;
 use kube6_model::model::{ClusterNetwork, Distribution};
 use kube6_model::version::Version;
-use kube6_net::Family;
 
 /// The plan's distribution and version.
 pub struct DistroRules {
@@ -45,20 +44,6 @@ impl DistroRules {
         }
     }
 
-    /// The order in which kube-controller-manager gives nodes their podCIDRs: its
-    /// `--cluster-cidr` order. k0s before v1.36.1 passes the IPv6 range first whatever the
-    /// primary family (`Network.BuildPodCIDR` in k0sproject/k0s pkg/apis/k0s/v1beta1/network.go);
-    /// every other distribution passes the plan's order.
-    pub fn pod_cidr_order(&self, families: &[Family]) -> Vec<Family> {
-        if self.distribution == Distribution::K0s
-            && families.len() == 2
-            && facts::k0s::pod_cidrs_ipv6_first(self.version.as_ref())
-        {
-            return vec![Family::IPv6, Family::IPv4];
-        }
-        families.to_vec()
-    }
-
     /// The `ipFamilyPolicy` the distribution gives kube-dns when kubelets get `dns_ips` cluster
     /// DNS addresses. k0s, kubeadm and KKP template a Service with one `clusterIP` and no
     /// policy, which the API server defaults to SingleStack.
@@ -85,6 +70,7 @@ mod tests {
     use kube6_model::import::ImportOptions;
 
     use super::*;
+    use kube6_net::Family;
 
     fn rules(distribution: &str) -> (DistroRules, Vec<String>) {
         let text = format!(
@@ -97,27 +83,33 @@ mod tests {
 
     const DUAL: [Family; 2] = [Family::IPv4, Family::IPv6];
 
+    /// The podCIDR order comes from the plan (kube6_model::plan::pod_cidr_order), so plan,
+    /// render and verify agree: k0s before v1.36.1 puts IPv6 first whatever the primary family.
     #[test]
     fn k0s_orders_pod_cidrs_by_release() {
-        let (old, notes) = rules("    name: k0s\n    version: v1.35.7+k0s.0\n");
-        assert!(notes.is_empty());
-        assert_eq!(old.pod_cidr_order(&DUAL), [Family::IPv6, Family::IPv4]);
-        assert_eq!(old.pod_cidr_order(&[Family::IPv4]), [Family::IPv4]);
-        let (new, _) = rules("    name: k0s\n    version: v1.36.1+k0s.0\n");
-        assert_eq!(new.pod_cidr_order(&DUAL), DUAL);
-        let (unstated, notes) = rules("    name: k0s\n");
-        assert_eq!(unstated.pod_cidr_order(&DUAL), DUAL);
+        let order = |distribution: &str| {
+            let text = format!(
+                "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nmetadata:\n  name: x\nspec:\n  distribution:\n{distribution}  pods:\n  - 10.244.0.0/16\n  - fd00:10::/104\n  services:\n  - 10.96.0.0/12\n  - fd00:20::/108\n"
+            );
+            let analysis = analyze("plan.yaml", &text, &ImportOptions::default()).unwrap();
+            crate::Expectations::from_analysis(&analysis).pod_cidr_order
+        };
+        assert_eq!(
+            order("    name: k0s\n    version: v1.35.7+k0s.0\n"),
+            Some(vec![Family::IPv6, Family::IPv4])
+        );
+        assert_eq!(
+            order("    name: k0s\n    version: v1.36.1+k0s.0\n"),
+            Some(DUAL.to_vec())
+        );
+        assert_eq!(order("    name: k0s\n"), Some(DUAL.to_vec()));
+        let (_, notes) = rules("    name: k0s\n");
         assert_eq!(notes.len(), 1);
         assert!(
             notes[0].contains("judged by the rules of k0s v1.36.3"),
             "{notes:?}"
         );
-        let (kubeadm, notes) = rules("    name: kubeadm\n");
-        assert_eq!(
-            kubeadm.pod_cidr_order(&[Family::IPv6, Family::IPv4]),
-            [Family::IPv6, Family::IPv4]
-        );
-        assert!(notes.is_empty());
+        assert_eq!(order("    name: kubeadm\n"), Some(DUAL.to_vec()));
     }
 
     #[test]

@@ -140,7 +140,9 @@ pub fn not_a_dump(head: &[u8]) -> Option<DumpError> {
         Sniffed::Foreign(foreign) => return Some(DumpError::Encoding(foreign)),
     };
     let text = &head[skip..];
-    if let Some(nul) = text.iter().position(|b| *b == 0) {
+    // Binary: a NUL byte before any invalid UTF-8 (which the parser places by line and column).
+    let valid_up_to = std::str::from_utf8(text).map_or_else(|e| e.valid_up_to(), |_| text.len());
+    if let Some(nul) = text[..valid_up_to].iter().position(|b| *b == 0) {
         return Some(DumpError::Invalid(format!(
             "binary data (a NUL byte at offset {nul}); expected the output of `{DUMP_COMMAND}`"
         )));
@@ -148,7 +150,15 @@ pub fn not_a_dump(head: &[u8]) -> Option<DumpError> {
     if syntax == Syntax::Json {
         return None;
     }
-    for (index, line) in text.split(|b| *b == b'\n').enumerate() {
+    let mut lines = text[..valid_up_to]
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .peekable();
+    while let Some((index, line)) = lines.next() {
+        // A line cut off by invalid UTF-8: the parser places the error.
+        if lines.peek().is_none() && valid_up_to < text.len() {
+            return None;
+        }
         let line = line.trim_ascii();
         if line.is_empty() || line.starts_with(b"#") {
             continue;

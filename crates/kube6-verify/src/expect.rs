@@ -130,7 +130,12 @@ impl Expectations {
                     node_mask_size: p.node_mask_size,
                 })
                 .collect(),
-            pod_cidr_order: Some(rules.pod_cidr_order(&plan.families)),
+            // The plan's order, so plan, render and verify agree (k0s before v1.36.1).
+            pod_cidr_order: Some(if plan.pod_cidr_order.is_empty() {
+                plan.families.clone()
+            } else {
+                plan.pod_cidr_order.clone()
+            }),
             service_ranges: plan.services.iter().map(|s| s.cidr).collect(),
             api_server_ip: plan
                 .services

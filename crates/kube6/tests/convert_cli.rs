@@ -127,17 +127,21 @@ fn convert_refuses_what_the_target_cannot_express() {
     );
     assert!(out.stdout.is_empty());
 
-    // k0s: IPv6-first dual-stack with kube-router needs raw args on three components.
+    // k0s before v1.36.1 cannot run kube-router IPv6-first (k0sproject/k0s#7321).
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.yaml");
     let text = std::fs::read_to_string(root().join("examples/kube6-dual-stack-ipv6-first.yaml"))
         .unwrap()
-        .replace("name: calico", "name: kube-router");
+        .replace("name: calico", "name: kube-router")
+        .replace(
+            "distribution: kubeadm",
+            "distribution: {name: k0s, version: v1.35.7+k0s.0}",
+        );
     std::fs::write(&input, text).unwrap();
     let out = kube6(&["convert", &input.display().to_string(), "--to", "k0s"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("rawArgs") && err.contains("7321"), "{err}");
+    assert!(err.contains("7321"), "{err}");
 }
 
 #[test]
@@ -204,7 +208,7 @@ fn convert_output_is_a_format() {
     // Several documents (kubeadm): one List, as kubectl prints several objects.
     let out = kube6(&[
         "convert",
-        "examples/k0s-dual-stack.yaml",
+        "examples/kubeadm-dual-stack-join.yaml",
         "--to",
         "kubeadm",
         "-o",

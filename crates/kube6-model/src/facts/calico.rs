@@ -6,6 +6,10 @@ use kube6_net::Family;
 use super::{PerFamily, PrefixBounds};
 use crate::version::{Release, Version};
 
+/// The Calico release kube6's Calico facts were checked against (the CRDs in
+/// shared/schemas/calico are v3.32.1's). Canal's version is the Calico version it ships.
+pub const ASSUMED_RELEASE: Release = Release::new(3, 32, 1);
+
 /// The block sizes an IPPool accepts ("IPv4 block size must be between 20 and 32", "IPv6 block
 /// size must be between 116 and 128").
 pub const BLOCK_SIZE_BOUNDS: PerFamily<PrefixBounds> = PerFamily {
@@ -35,3 +39,22 @@ pub const IPV6_VXLAN_SINCE: Release = Release::new(3, 23, 0);
 pub fn has_ipv6_vxlan(version: Option<&Version>) -> bool {
     version.is_none_or(|v| v.is_at_least(IPV6_VXLAN_SINCE))
 }
+
+/// Canal's `calico-node` runs host-local IPAM on kube-controller-manager's node blocks; its CNI
+/// configuration names each family's block with a placeholder the Calico CNI plugin replaces:
+/// `usePodCidr` (the node's IPv4 podCIDR) and `usePodCidrIPv6` (its IPv6 one). A family
+/// without its placeholder gets no address ("usePodCidrIPv6 found but there is no IPv6 CIDR
+/// configured" is the other direction). projectcalico/calico
+/// cni-plugin/pkg/ipamplugin and tigera/operator `buildHostLocalIPAM`.
+pub const HOST_LOCAL_POD_CIDR: PerFamily<&str> = PerFamily {
+    ipv4: "usePodCidr",
+    ipv6: "usePodCidrIPv6",
+};
+
+/// calico-node creates its IPv4 default pool with `natOutgoing: true` and its IPv6 one with
+/// `false` unless `CALICO_IPV4POOL_NAT_OUTGOING`/`CALICO_IPV6POOL_NAT_OUTGOING` say otherwise
+/// (node/pkg/lifecycle/startup/startup.go).
+pub const DEFAULT_POOL_NAT_OUTGOING: PerFamily<bool> = PerFamily {
+    ipv4: true,
+    ipv6: false,
+};

@@ -1,9 +1,30 @@
-//! Cilium (cilium/cilium install/kubernetes/cilium/values.yaml, pkg/ipam/cidrset/cidr_set.go).
+//! Cilium (cilium/cilium install/kubernetes/cilium/values.yaml, pkg/option/config.go,
+//! pkg/node/address.go, pkg/datapath/tunnel/tunnel.go, pkg/ipam/cidrset/cidr_set.go). Release
+//! cut-offs were read from the git history of the chart and agent (the fork qiniu/cilium carries
+//! upstream's history unchanged up to v1.19.4).
 
 use super::PerFamily;
+use crate::version::{Release, Version};
 
-/// `ipam.mode` default of the chart.
+/// The newest Cilium release kube6's Cilium facts were checked against (the values schema in
+/// shared/schemas/cilium is v1.19.4's, KKP's default Cilium).
+pub const ASSUMED_RELEASE: Release = Release::new(1, 19, 4);
+
+/// `ipam.mode` default of the upstream chart.
 pub const DEFAULT_IPAM_MODE: &str = "cluster-pool";
+
+/// RKE2 packages Cilium with `ipam.mode: kubernetes` (rancher/rke2-charts
+/// packages/rke2-cilium/generated-changes/patch/values.yaml.patch), so pods take their addresses
+/// from the nodes' podCIDRs.
+pub const RKE2_IPAM_MODE: &str = "kubernetes";
+
+/// The `ipam.mode` the Cilium chart a distribution installs defaults to.
+pub fn default_ipam_mode(distribution: crate::model::Distribution) -> &'static str {
+    match distribution {
+        crate::model::Distribution::Rke2 => RKE2_IPAM_MODE,
+        _ => DEFAULT_IPAM_MODE,
+    }
+}
 
 /// `ipam.operator.clusterPoolIPv4PodCIDRList` / `clusterPoolIPv6PodCIDRList` defaults.
 pub const DEFAULT_CLUSTER_POOL: PerFamily<&str> = PerFamily {
@@ -20,15 +41,80 @@ pub const DEFAULT_CLUSTER_POOL_MASK: PerFamily<u8> = PerFamily {
 /// The operator's cidrset fork keeps kube's 16-bit limit for IPv6 node masks.
 pub const CLUSTER_POOL_MAX_MASK_DIFF: u8 = 16;
 
-/// RKE2 packages Cilium with `ipam.mode: kubernetes` (rancher/rke2-charts
-/// packages/rke2-cilium/generated-changes/patch/values.yaml.patch), so pods take their addresses
-/// from the nodes' podCIDRs.
-pub const RKE2_IPAM_MODE: &str = "kubernetes";
+/// `enableIPv4Masquerade` / `enableIPv6Masquerade` defaults: Cilium masquerades pod traffic
+/// leaving the native-routing CIDR (or the cluster) to the node's address.
+pub const DEFAULT_MASQUERADE: PerFamily<bool> = PerFamily {
+    ipv4: true,
+    ipv6: true,
+};
 
-/// The `ipam.mode` the Cilium chart a distribution installs defaults to.
-pub fn default_ipam_mode(distribution: crate::model::Distribution) -> &'static str {
-    match distribution {
-        crate::model::Distribution::Rke2 => RKE2_IPAM_MODE,
-        _ => DEFAULT_IPAM_MODE,
+/// The chart's routing mode when `routingMode` is empty: tunnel (VXLAN).
+pub const DEFAULT_ROUTING_MODE: &str = "tunnel";
+
+/// The tunnel's outer family when `underlayProtocol` is empty.
+pub const DEFAULT_UNDERLAY: &str = "ipv4";
+
+/// Cilium 1.14 (commit be04d3b458, "helm: New flags for native routing and tunnel protocol")
+/// replaced `tunnel: disabled|vxlan|geneve` with `routingMode: native|tunnel` and
+/// `tunnelProtocol`; 1.15 (commit 39324b279c) removed `tunnel`.
+pub const ROUTING_MODE_SINCE: Release = Release::new(1, 14, 0);
+
+/// `ipv6NativeRoutingCIDR` arrived with commit 16f3262b94 ("daemon: add support for IPv6 native
+/// routing CIDR"), first released in 1.11.
+pub const IPV6_NATIVE_ROUTING_CIDR_SINCE: Release = Release::new(1, 11, 0);
+
+/// Cilium 1.18 (commits 151d302bbb "datapath/tunnel: New flag --underlay-protocol={ipv4,ipv6}"
+/// and 2882e1d333 "helm: New option underlayProtocol") can run its VXLAN/Geneve tunnels over
+/// IPv6. Before, tunnel mode needs an IPv4 node address: the agent stops with "external IPv4
+/// node address could not be derived, please configure via --ipv4-node" (pkg/node/address.go
+/// `ValidatePostInit`).
+pub const IPV6_UNDERLAY_SINCE: Release = Release::new(1, 18, 0);
+
+/// How a Cilium release spells the routing mode in its Helm values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoutingKeys {
+    /// `routingMode: native|tunnel`, `tunnelProtocol`, `underlayProtocol` (1.14 and later).
+    RoutingMode,
+    /// `tunnel: disabled|vxlan|geneve` (before 1.14).
+    Tunnel,
+}
+
+/// The routing keys of `version` (an unknown version is assumed new).
+pub fn routing_keys(version: Option<&Version>) -> RoutingKeys {
+    if version.is_some_and(|v| v.is_before(ROUTING_MODE_SINCE)) {
+        RoutingKeys::Tunnel
+    } else {
+        RoutingKeys::RoutingMode
+    }
+}
+
+/// Whether this Cilium release can tunnel over IPv6 (`underlayProtocol: ipv6`).
+pub fn has_ipv6_underlay(version: Option<&Version>) -> bool {
+    version.is_none_or(|v| v.is_at_least(IPV6_UNDERLAY_SINCE))
+}
+
+/// Whether this Cilium release knows `ipv6NativeRoutingCIDR`.
+pub fn has_ipv6_native_routing_cidr(version: Option<&Version>) -> bool {
+    version.is_none_or(|v| v.is_at_least(IPV6_NATIVE_ROUTING_CIDR_SINCE))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(text: &str) -> Option<Version> {
+        Version::parse(text).ok()
+    }
+
+    #[test]
+    fn routing_keys_and_underlay_follow_the_release() {
+        assert_eq!(routing_keys(v("1.13.9").as_ref()), RoutingKeys::Tunnel);
+        assert_eq!(routing_keys(v("1.14.0").as_ref()), RoutingKeys::RoutingMode);
+        assert_eq!(routing_keys(None), RoutingKeys::RoutingMode);
+        assert!(!has_ipv6_underlay(v("1.17.6").as_ref()));
+        assert!(has_ipv6_underlay(v("v1.18.0").as_ref()));
+        assert!(has_ipv6_underlay(None));
+        assert!(!has_ipv6_native_routing_cidr(v("1.10.20").as_ref()));
+        assert!(has_ipv6_native_routing_cidr(v("1.11.0").as_ref()));
     }
 }

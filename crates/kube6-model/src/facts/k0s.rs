@@ -31,6 +31,18 @@ pub const IPV6_SINGLE_STACK_SINCE: Release = Release::new(1, 34, 0);
 /// nodes got their IPv6 podCIDR first whatever the primary family.
 pub const POD_CIDRS_PRIMARY_FIRST_SINCE: Release = Release::new(1, 36, 1);
 
+/// `k0s controller --enable-worker` registers the node with the control-plane taint
+/// (`node-role.kubernetes.io/control-plane:NoSchedule`) unless `--no-taints` is given
+/// (pkg/config/cli.go: "disable default taints for controller node", since v1.23.1, commit
+/// fb764abaf9): a controller+worker without it runs no workloads.
+pub const NO_TAINTS_FLAG: &str = "--no-taints";
+
+/// Before v1.36.1 (commit eb9388ba13) k0s gave kube-router's `--service-cluster-ip-range` only
+/// `spec.network.serviceCIDR` (the IPv4 range in dual-stack), not both ranges.
+pub fn kube_router_gets_both_service_ranges(version: Option<&Version>) -> bool {
+    version.is_none_or(|v| v.is_at_least(POD_CIDRS_PRIMARY_FIRST_SINCE))
+}
+
 /// The node masks k0s passes to kube-controller-manager (before `extraArgs` override them).
 pub fn node_mask(version: Option<&Version>, dual_stack: bool, family: Family) -> u8 {
     let modern = version.is_none_or(|v| v.is_at_least(NODE_MASK_117_SINCE));
@@ -49,6 +61,18 @@ pub fn node_mask(version: Option<&Version>, dual_stack: bool, family: Family) ->
         PerFamily { ipv4: 24, ipv6: 24 }
     };
     masks.get(family)
+}
+
+/// k0s v1.36.1 runs IPv6-primary dual-stack with kube-router: the kubelet's `--node-ip` follows
+/// the primary family (commit 6dda195e94), kube-router gets `--router-id=generate` (d27bc74a0d)
+/// and both service ranges primary first, kube-controller-manager and kube-proxy the pod ranges
+/// primary first (eb9388ba13). Before, every one of them assumed IPv4 first
+/// (k0sproject/k0s#7321).
+pub const IPV6_PRIMARY_KUBE_ROUTER_SINCE: Release = Release::new(1, 36, 1);
+
+/// Whether this k0s release runs an IPv6-primary dual-stack cluster with kube-router.
+pub fn supports_ipv6_primary_kube_router(version: Option<&Version>) -> bool {
+    version.is_none_or(|v| v.is_at_least(IPV6_PRIMARY_KUBE_ROUTER_SINCE))
 }
 
 /// Whether k0s passes the dual-stack pod ranges IPv6 first whatever the primary family.

@@ -13,6 +13,21 @@ pub const SERVICE_CIDR_V6: &str = "fd00:43::/112";
 /// Without `--cluster-dns`, k3s takes `GetIndexedIP(serviceCIDR, 10)` of each service range.
 pub const DNS_SERVICE_INDEX: u128 = 10;
 
+/// flanneld's arguments in RKE2's rke2-canal chart (rancher/rke2-charts
+/// packages/rke2-canal/charts/values.yaml `flannel.args`, at commit 262e21a4), without
+/// `--ip-masq`. A HelmChartConfig that sets `flannel.args` replaces the whole list, so it keeps
+/// these and adds `--ip-masq` only when every family masquerades. flanneld also masquerades when
+/// `calico.masquerade` (FLANNELD_IP_MASQ) is true, the chart's default.
+pub const RKE2_CANAL_FLANNEL_ARGS: &[&str] = &[
+    "--kube-subnet-mgr",
+    "--iptables-forward-rules=false",
+    "--ip-blackhole-route",
+];
+
+/// RKE2's supervisor port, where agents and joining servers register (k3s shares the API port).
+pub const RKE2_SUPERVISOR_PORT: u16 = 9345;
+/// k3s's API and registration port.
+pub const API_PORT: u16 = 6443;
 /// The newest k3s/RKE2 release kube6's k3s facts were checked against (the flags in
 /// shared/schemas/k3s-rke2-flags.tsv are of the 1.36.3 line).
 pub const ASSUMED_RELEASE: Release = Release::new(1, 36, 3);

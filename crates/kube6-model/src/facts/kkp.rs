@@ -3,6 +3,24 @@
 
 use crate::version::{Release, Version};
 
+/// The KKP release kube6's KKP facts were read at (the Cluster CRD in shared/schemas is v2.31.0's).
+pub const ASSUMED_RELEASE: Release = Release::new(2, 31, 0);
+
+/// The Kubernetes version a KKP v2.31.0 installation offers by default
+/// (pkg/defaulting/configuration.go `DefaultKubernetesVersioning.Default`). A Cluster must name
+/// its version: the CRD lists `spec.version` as required and no webhook fills it in, so kube6
+/// writes this one, with a note, when the input states none. Installations configure their own
+/// default (KubermaticConfiguration `spec.versions.default`).
+pub const DEFAULT_KUBERNETES_VERSION: &str = "v1.35.7";
+
+/// `spec.exposeStrategy` values of the Cluster CRD.
+pub const EXPOSE_STRATEGIES: &[&str] = &["NodePort", "LoadBalancer", "Tunneling"];
+
+/// The expose strategy a Seed (and so a Cluster) gets when nothing sets one
+/// (pkg/defaulting/configuration.go `DefaultExposeStrategy`; pkg/defaulting/cluster.go copies
+/// the Seed's into a Cluster without one). The CRD requires the field.
+pub const DEFAULT_EXPOSE_STRATEGY: &str = "NodePort";
+
 pub const POD_CIDR_V4: &str = "172.25.0.0/16";
 pub const POD_CIDR_V4_KUBEVIRT: &str = "172.26.0.0/16";
 pub const POD_CIDR_V6: &str = "fd01::/48";

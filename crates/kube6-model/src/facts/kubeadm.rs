@@ -16,3 +16,20 @@ pub const POD_NODE_MASK_MAX_DIFF: u8 = 16;
 
 /// `GetDNSIP`: the CoreDNS Service takes the tenth address of the first service subnet.
 pub const DNS_SERVICE_INDEX: u128 = 10;
+
+/// kubeadm refuses to add a control-plane node to a cluster initialised without
+/// `controlPlaneEndpoint`: "unable to add a new control plane instance to a cluster that doesn't
+/// have a stable controlPlaneEndpoint address" (kubeadm's join preflight,
+/// `checkIfReadyForAdditionalControlPlane`). With two or more control-plane nodes the init
+/// configuration must name it.
+pub const CONTROL_PLANE_ENDPOINT_NEEDED_FROM: usize = 2;
+
+/// `kubeadm init --upload-certs` stores the control-plane certificates in the cluster, encrypted
+/// with the certificate key, for 2 hours; a joining control-plane node downloads them with
+/// `controlPlane.certificateKey` (cmd/kubeadm/app/phases/copycerts). The flag is one of the few
+/// `--config` may be mixed with (cmd/kubeadm/app/apis/kubeadm/validation `isAllowedFlag`);
+/// `--control-plane` is not, so a control-plane join is a JoinConfiguration with `controlPlane`.
+pub const UPLOAD_CERTS_FLAG: &str = "--upload-certs";
+
+/// The API server's secure port kubeadm uses when the endpoint names none.
+pub const API_PORT: u16 = 6443;

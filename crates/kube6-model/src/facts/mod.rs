@@ -18,6 +18,31 @@ pub mod kubernetes;
 
 use kube6_net::Family;
 
+use crate::model::{Cni, Distribution};
+use crate::version::Release;
+
+/// The release whose facts kube6 applies to a distribution when the input states no version.
+pub fn distribution_assumed_release(distribution: Distribution) -> Release {
+    match distribution {
+        Distribution::K0s => k0s::ASSUMED_RELEASE,
+        Distribution::K3s | Distribution::Rke2 => k3s::ASSUMED_RELEASE,
+        Distribution::Kubeadm => kubernetes::ASSUMED_RELEASE,
+        Distribution::Kkp => kkp::ASSUMED_RELEASE,
+    }
+}
+
+/// The release whose facts kube6 applies to a CNI when the input states no version (None for a
+/// CNI kube6 has no facts about).
+pub fn cni_assumed_release(cni: Cni) -> Option<Release> {
+    match cni {
+        Cni::Calico | Cni::Canal => Some(calico::ASSUMED_RELEASE),
+        Cni::Cilium => Some(cilium::ASSUMED_RELEASE),
+        Cni::Flannel => Some(flannel::ASSUMED_RELEASE),
+        Cni::KubeRouter => Some(kube_router::ASSUMED_RELEASE),
+        Cni::Custom => None,
+    }
+}
+
 /// A value per address family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PerFamily<T> {

@@ -117,9 +117,26 @@ pub fn import_installation(
 ) -> Result<(), ShapeError> {
     let top = Fields::read(doc, "Installation", TOP, &[], notes)?;
     mark_calico(net, doc);
-    let Some(spec) = top.map("spec", INSTALLATION_SPEC, INSTALLATION_SPEC_IGNORED, notes)? else {
+    let Some(spec) = top.get("spec") else {
         return Ok(());
     };
+    import_installation_spec(spec, "Installation.spec", net, notes)
+}
+
+/// An Installation's `spec` (also RKE2's rke2-calico values under `installation`).
+pub fn import_installation_spec(
+    node: &Node,
+    path: &str,
+    net: &mut ClusterNetwork,
+    notes: &mut Notes,
+) -> Result<(), ShapeError> {
+    let spec = Fields::read(
+        node,
+        path,
+        INSTALLATION_SPEC,
+        INSTALLATION_SPEC_IGNORED,
+        notes,
+    )?;
     // spec.cni.ipam.type: which IPAM the Calico CNI plugin runs ("Default: Calico"; `HostLocal`
     // takes the nodes' podCIDRs).
     if let Some(cni) = spec.map("cni", CNI, CNI_IGNORED, notes)?

@@ -24,9 +24,8 @@ const SPEC_IGNORED: &[&str] = &[
     "featureGates",
     "podSecurityPolicy",
 ];
-const API: &[&str] = &["address", "externalAddress"];
+const API: &[&str] = &["address", "externalAddress", "sans"];
 const API_IGNORED: &[&str] = &[
-    "sans",
     "port",
     "k0sApiPort",
     "extraArgs",
@@ -47,11 +46,25 @@ const NETWORK: &[&str] = &[
     "dualStack",
     "clusterDomain",
     "primaryAddressFamily",
-];
-const NETWORK_IGNORED: &[&str] = &[
-    "coreDNS",
-    "nodeLocalLoadBalancing",
     "controlPlaneLoadBalancing",
+];
+const NETWORK_IGNORED: &[&str] = &["coreDNS", "nodeLocalLoadBalancing"];
+const CPLB: &[&str] = &["enabled", "type", "keepalived"];
+const KEEPALIVED: &[&str] = &["vrrpInstances"];
+const KEEPALIVED_IGNORED: &[&str] = &[
+    "virtualServers",
+    "disableLoadBalancing",
+    "userSpaceProxyBindPort",
+];
+const VRRP: &[&str] = &["virtualIPs"];
+const VRRP_IGNORED: &[&str] = &[
+    "interface",
+    "virtualRouterID",
+    "advertIntervalSeconds",
+    "authPass",
+    "unicastPeers",
+    "unicastSourceIP",
+    "addressLabel",
 ];
 const DUAL_STACK: &[&str] = &["enabled", "IPv6podCIDR", "IPv6serviceCIDR"];
 const CALICO: &[&str] = &["mode"];
@@ -153,6 +166,7 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
     if let Some(api) = spec.map("api", API, API_IGNORED, notes)? {
         net.api.address = api.string("address")?;
         net.api.external = api.string("externalAddress")?;
+        net.api.sans = api.strings("sans")?;
     }
     if let Some(cm) = spec.map(
         "controllerManager",
@@ -205,8 +219,20 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
         && let Some(args) = kube_router.get("extraArgs")
     {
         let args = Fields::any(args, &kube_router.path_of("extraArgs"))?;
-        net.kube_router.router_id = args.text("router-id")?;
+        for (key, value) in args.entries() {
+            let Some(text) = value.scalar_text() else {
+                continue;
+            };
+            let origin = Origin::input(args.path_of(&key.name), Some(value.pos));
+            super::cni::set_kube_router_flag(
+                key.name.trim_start_matches('-'),
+                Some(&text),
+                origin,
+                &mut net,
+            );
+        }
     }
+    read_control_plane_load_balancing(&network, &mut net, notes)?;
     if let Some(proxy) = network.map("kubeProxy", KUBE_PROXY, KUBE_PROXY_IGNORED, notes)? {
         net.kube_proxy_mode = proxy.string("mode")?;
     }
@@ -225,7 +251,67 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
         ipv6_service = dual.cidr("IPv6serviceCIDR")?;
     }
     apply_ranges(&mut net, pod, service, ipv6_pod, ipv6_service);
+    kube_router_defaults(&mut net);
     Ok(net)
+}
+
+/// The kube-router flags k0s sets itself (pkg/component/controller/kuberouter.go), under the
+/// ones `extraArgs` gives: `enable-ipv4` unless single-stack IPv6, `enable-ipv6` in dual-stack
+/// and single-stack IPv6.
+fn kube_router_defaults(net: &mut ClusterNetwork) {
+    if net.cni.value != Cni::KubeRouter {
+        return;
+    }
+    let families = net.families();
+    let by = "k0s (pkg/component/controller/kuberouter.go)";
+    let k = &mut net.kube_router;
+    for (slot, flag, on) in [
+        (
+            &mut k.enable_ipv4,
+            "enable-ipv4",
+            families.contains(&Family::IPv4),
+        ),
+        (
+            &mut k.enable_ipv6,
+            "enable-ipv6",
+            families.contains(&Family::IPv6),
+        ),
+    ] {
+        if slot.is_none() {
+            *slot = Some(Located::new(
+                on,
+                Origin::default_by(format!("spec.network.kuberouter.extraArgs.{flag}"), by),
+            ));
+        }
+    }
+}
+
+/// k0s's control-plane load balancing (keepalived): its virtual IPs are the API endpoint's
+/// addresses (pkg/apis/k0s/v1beta1/cplb.go; `virtualIPs` are CIDRs, the address is what counts).
+fn read_control_plane_load_balancing(
+    network: &Fields<'_>,
+    net: &mut ClusterNetwork,
+    notes: &mut Notes,
+) -> Result<(), ShapeError> {
+    let Some(cplb) = network.map("controlPlaneLoadBalancing", CPLB, &[], notes)? else {
+        return Ok(());
+    };
+    if !cplb.boolean("enabled")?.is_some_and(|e| e.value) {
+        return Ok(());
+    }
+    let Some(keepalived) = cplb.map("keepalived", KEEPALIVED, KEEPALIVED_IGNORED, notes)? else {
+        return Ok(());
+    };
+    for (path, instance) in keepalived.list("vrrpInstances")?.unwrap_or_default() {
+        let instance = Fields::read(instance, &path, VRRP, VRRP_IGNORED, notes)?;
+        for vip in instance.strings("virtualIPs")? {
+            let vip = vip.map(|v| v.split('/').next().unwrap_or_default().to_string());
+            net.api
+                .endpoint_addresses
+                .push(vip.map(crate::model::AddrValue::new));
+        }
+    }
+    Ok(())
 }
 
 fn read_mask_args(args: &Fields<'_>, net: &mut ClusterNetwork) -> Result<(), ShapeError> {

@@ -778,6 +778,7 @@ fn apply(
     }
     net.api.address = single(&values("advertise-address"), &name_of("advertise-address"))?;
     net.api.external = single(&values("server"), &name_of("server"))?;
+    net.api.sans = items(&values("tls-san"));
 
     let addresses: Vec<Located<AddrValue>> = items(&values("node-ip"))
         .into_iter()

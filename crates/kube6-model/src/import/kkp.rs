@@ -16,13 +16,18 @@ use crate::yaml::Node;
 
 const TOP: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
 const TOP_IGNORED: &[&str] = &["status"];
-const SPEC: &[&str] = &["clusterNetwork", "cniPlugin", "cloud", "version"];
-const SPEC_IGNORED: &[&str] = &[
+const SPEC: &[&str] = &[
+    "clusterNetwork",
+    "cniPlugin",
+    "cloud",
+    "version",
     "humanReadableName",
+    "exposeStrategy",
+];
+const SPEC_IGNORED: &[&str] = &[
     "containerRuntime",
     "imagePullSecret",
     "machineNetworks",
-    "exposeStrategy",
     "apiServerAllowedIPRanges",
     "componentsOverride",
     "oidc",
@@ -103,9 +108,14 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
         Origin::input("apiVersion", doc.get("apiVersion").map(|n| n.pos)),
     );
     let mut net = ClusterNetwork::new(Format::Kkp, distribution);
+    if let Some(metadata) = top.get("metadata") {
+        net.specific.kkp_name = Fields::any(metadata, "metadata")?.string("name")?;
+    }
     let spec = top.map("spec", SPEC, SPEC_IGNORED, notes)?;
     let mut cni_given = false;
     if let Some(spec) = &spec {
+        net.specific.kkp_human_readable_name = spec.string("humanReadableName")?;
+        net.specific.kkp_expose_strategy = spec.string("exposeStrategy")?;
         // `spec.version` is the user cluster's Kubernetes version, not KKP's own.
         net.kubernetes_version = spec.text("version")?;
         if let Some(cloud) = spec.map("cloud", PROVIDERS, CLOUD_IGNORED, notes)? {

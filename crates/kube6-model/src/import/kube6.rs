@@ -40,13 +40,13 @@ pub const CNI: &[&str] = &[
 ];
 pub const RANGE: &[&str] = &["cidr", "nodeMaskSize"];
 pub const SERVICE_RANGE: &[&str] = &["cidr"];
-pub const API: &[&str] = &["address", "externalAddress"];
+pub const API: &[&str] = &["address", "externalAddress", "endpointAddresses", "sans"];
 pub const KUBE_PROXY: &[&str] = &["mode"];
 pub const NODE: &[&str] = &["name", "role", "addresses"];
 pub const UPSTREAM: &[&str] = &["mode", "uplink", "bgp"];
 pub const BGP: &[&str] = &["peerAddress", "peerASN", "localASN"];
 pub const NAT64: &[&str] = &["prefix"];
-pub const CALICO: &[&str] = &["mode", "pools"];
+pub const CALICO: &[&str] = &["mode", "ipam", "pools"];
 pub const CALICO_POOL: &[&str] = &["cidr", "blockSize", "natOutgoing", "ipipMode", "vxlanMode"];
 pub const CILIUM: &[&str] = &[
     "ipamMode",
@@ -56,9 +56,14 @@ pub const CILIUM: &[&str] = &[
     "clusterPoolIPv6MaskSize",
     "ipv6Enabled",
     "enableIPv6Masquerade",
+    "routingMode",
+    "underlayProtocol",
+    "ipv6NativeRoutingCIDR",
+    "autoDirectNodeRoutes",
+    "bgpControlPlane",
 ];
-pub const FLANNEL: &[&str] = &["backend", "ipv6Masquerade"];
-pub const KUBE_ROUTER: &[&str] = &["routerID"];
+pub const FLANNEL: &[&str] = &["backend", "ipv6Masquerade", "ipMasq"];
+pub const KUBE_ROUTER: &[&str] = &["routerID", "podEgress"];
 
 /// Every object of the format with its fields, keyed by a JSON-pointer-like path into the schema.
 pub const FIELDS: &[(&str, &[&str])] = &[
@@ -161,6 +166,12 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
     if let Some(api) = spec.map("api", API, &[], notes)? {
         net.api.address = api.string("address")?;
         net.api.external = api.string("externalAddress")?;
+        net.api.endpoint_addresses = api
+            .strings("endpointAddresses")?
+            .into_iter()
+            .map(|a| a.map(crate::model::AddrValue::new))
+            .collect();
+        net.api.sans = api.strings("sans")?;
     }
     if let Some(gates) = spec.get("featureGates") {
         let gates = Fields::any(gates, "spec.featureGates")?;
@@ -282,6 +293,7 @@ fn read_cni_settings(
 ) -> Result<(), ShapeError> {
     if let Some(calico) = cni.map("calico", CALICO, &[], notes)? {
         net.calico.mode = calico.string("mode")?;
+        net.calico.ipam = calico.string("ipam")?;
         if let Some(pools) = calico.list("pools")? {
             for (path, pool) in pools {
                 let fields = Fields::read(pool, &path, CALICO_POOL, &[], notes)?;
@@ -314,13 +326,20 @@ fn read_cni_settings(
         net.cilium.ipv6_mask = cilium.mask("clusterPoolIPv6MaskSize")?;
         net.cilium.ipv6_enabled = cilium.boolean("ipv6Enabled")?;
         net.cilium.ipv6_masquerade = cilium.boolean("enableIPv6Masquerade")?;
+        net.cilium.routing_mode = cilium.string("routingMode")?;
+        net.cilium.underlay_protocol = cilium.string("underlayProtocol")?;
+        net.cilium.ipv6_native_routing_cidr = cilium.cidr("ipv6NativeRoutingCIDR")?;
+        net.cilium.auto_direct_node_routes = cilium.boolean("autoDirectNodeRoutes")?;
+        net.cilium.bgp_control_plane = cilium.boolean("bgpControlPlane")?;
     }
     if let Some(flannel) = cni.map("flannel", FLANNEL, &[], notes)? {
         net.flannel.backend = flannel.string("backend")?;
         net.flannel.ipv6_masquerade = flannel.boolean("ipv6Masquerade")?;
+        net.flannel.ip_masq = flannel.boolean("ipMasq")?;
     }
     if let Some(kube_router) = cni.map("kubeRouter", KUBE_ROUTER, &[], notes)? {
         net.kube_router.router_id = kube_router.string("routerID")?;
+        net.kube_router.pod_egress = kube_router.boolean("podEgress")?;
     }
     Ok(())
 }

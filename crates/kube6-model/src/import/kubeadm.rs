@@ -69,13 +69,8 @@ const CLUSTER_IGNORED: &[&str] = &[
     "useHyphenInImageName",
 ];
 const NETWORKING: &[&str] = &["podSubnet", "serviceSubnet", "dnsDomain"];
-const API_SERVER: &[&str] = &["extraArgs"];
-const API_SERVER_IGNORED: &[&str] = &[
-    "extraVolumes",
-    "extraEnvs",
-    "certSANs",
-    "timeoutForControlPlane",
-];
+const API_SERVER: &[&str] = &["extraArgs", "certSANs"];
+const API_SERVER_IGNORED: &[&str] = &["extraVolumes", "extraEnvs", "timeoutForControlPlane"];
 const CONTROLLER_MANAGER: &[&str] = &["extraArgs"];
 const CONTROLLER_MANAGER_IGNORED: &[&str] = &["extraVolumes", "extraEnvs"];
 const ARG: &[&str] = &["name", "value"];
@@ -501,7 +496,11 @@ fn read_cluster(
             }
         }
     }
-    if let Some(api) = fields.map("apiServer", API_SERVER, API_SERVER_IGNORED, notes)?
+    let api_server = fields.map("apiServer", API_SERVER, API_SERVER_IGNORED, notes)?;
+    if let Some(api) = &api_server {
+        net.api.sans = api.strings("certSANs")?;
+    }
+    if let Some(api) = api_server
         && let Some(args) = api.get("extraArgs")
     {
         for arg in extra_args(args, &api.path_of("extraArgs"), version, notes)? {

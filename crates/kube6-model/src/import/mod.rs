@@ -5,6 +5,7 @@
 //! (a list where a string belongs), which is a usage error (exit status 2).
 
 mod calico;
+pub mod cni;
 mod k0s;
 mod k3s;
 mod kkp;
@@ -131,6 +132,51 @@ pub(crate) enum DocKind {
     CalicoPool,
     CalicoInstallation,
     K3sConfig,
+    /// Cilium's Helm values (a document without kind).
+    CiliumValues,
+    /// flannel's net-conf.json.
+    FlannelNetConf,
+    /// A CNI network configuration (`*.conflist`).
+    CniConf,
+    /// A ConfigMap of a CNI (canal-config, kube-flannel-cfg, cilium-config).
+    ConfigMap,
+    /// A CNI's DaemonSet, or a strategic-merge patch of one.
+    DaemonSet,
+    /// A HelmChartConfig/HelmChart of one of RKE2's bundled CNI charts.
+    HelmChartConfig,
+}
+
+impl DocKind {
+    /// Documents that configure the CNI rather than the cluster.
+    fn is_cni(self) -> bool {
+        matches!(
+            self,
+            DocKind::CalicoPool
+                | DocKind::CalicoInstallation
+                | DocKind::CiliumValues
+                | DocKind::FlannelNetConf
+                | DocKind::CniConf
+                | DocKind::ConfigMap
+                | DocKind::DaemonSet
+                | DocKind::HelmChartConfig
+        )
+    }
+}
+
+/// Whether every document of `text` configures a CNI (Calico pools, Cilium values, a net-conf.json,
+/// a CNI's ConfigMap or DaemonSet, ...) and none describes a cluster: such a file accompanies a
+/// cluster configuration (`kube6 validate cluster.yaml cilium-values.yaml`).
+pub fn holds_only_cni_documents(text: &str) -> Result<bool, ImportError> {
+    let docs = yaml::parse_documents(text).map_err(|e| ImportError::Yaml {
+        pos: e.pos,
+        message: e.message,
+    })?;
+    if docs.is_empty() {
+        return Ok(false);
+    }
+    Ok(docs
+        .iter()
+        .all(|d| doc_kind(d, None).is_ok_and(DocKind::is_cni)))
 }
 
 /// Every kind kube6 reads, with the API versions the component that reads it accepts; another
@@ -225,6 +271,30 @@ const KINDS: &[(&str, &str, &[&str], DocKind, &str)] = &[
         DocKind::CalicoInstallation,
         "the Tigera operator",
     ),
+    // A CNI's ConfigMap and DaemonSet (core v1, apps/v1), an RKE2 chart's HelmChartConfig or
+    // HelmChart (helm.cattle.io/v1, k3s-io/helm-controller pkg/crds).
+    ("", "ConfigMap", &["v1"], DocKind::ConfigMap, "Kubernetes"),
+    (
+        "apps",
+        "DaemonSet",
+        &["v1"],
+        DocKind::DaemonSet,
+        "Kubernetes",
+    ),
+    (
+        "helm.cattle.io",
+        "HelmChartConfig",
+        &["v1"],
+        DocKind::HelmChartConfig,
+        "helm-controller",
+    ),
+    (
+        "helm.cattle.io",
+        "HelmChart",
+        &["v1"],
+        DocKind::HelmChartConfig,
+        "helm-controller",
+    ),
 ];
 
 /// The main kind of a format, for a document that names none (`--format`).
@@ -244,6 +314,16 @@ fn doc_kind(doc: &Node, forced: Option<Format>) -> Result<DocKind, ImportError> 
     let api = doc.get("apiVersion").and_then(Node::scalar_text);
     let kind = doc.get("kind").and_then(Node::scalar_text);
     let (Some(api), Some(kind)) = (api, kind) else {
+        // Documents without kind, by shape; the CNI shapes have keys k3s never uses.
+        if cni::looks_like_cilium_values(doc) {
+            return Ok(DocKind::CiliumValues);
+        }
+        if cni::looks_like_net_conf(doc) {
+            return Ok(DocKind::FlannelNetConf);
+        }
+        if cni::looks_like_cni_conf(doc) {
+            return Ok(DocKind::CniConf);
+        }
         if doc.as_map().is_some() && k3s::looks_like_config(doc) {
             return Ok(DocKind::K3sConfig);
         }
@@ -262,8 +342,9 @@ fn doc_kind(doc: &Node, forced: Option<Format>) -> Result<DocKind, ImportError> 
         }
         return Err(ImportError::Format {
             pos: Some(doc.pos),
-            message: "cannot tell the format: the document has no apiVersion/kind and no k3s/RKE2 \
-                      config keys; pass --format kube6|k0s|kubeadm|k3s|rke2|k3s-args|kkp"
+            message: "cannot tell the format: the document has no apiVersion/kind, no k3s/RKE2 \
+                      config keys and is no Cilium values file, net-conf.json or CNI \
+                      configuration; pass --format kube6|k0s|kubeadm|k3s|rke2|k3s-args|kkp"
                 .into(),
         });
     };
@@ -275,7 +356,13 @@ fn doc_kind(doc: &Node, forced: Option<Format>) -> Result<DocKind, ImportError> 
         Some((_, _, versions, _, reader)) => {
             let known = versions
                 .iter()
-                .map(|v| format!("{group}/{v}"))
+                .map(|v| {
+                    if group.is_empty() {
+                        v.to_string()
+                    } else {
+                        format!("{group}/{v}")
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(" or ");
             let refused = match (*reader, group) {
@@ -295,7 +382,12 @@ fn doc_kind(doc: &Node, forced: Option<Format>) -> Result<DocKind, ImportError> 
         None if known_group => Err(ImportError::Format {
             pos: doc.get("kind").map(|n| n.pos),
             message: format!(
-                "{group} has no kind {kind} that kube6 reads; it reads {}",
+                "{} has no kind {kind} that kube6 reads; it reads {}",
+                if group.is_empty() {
+                    api.as_str()
+                } else {
+                    group
+                },
                 KINDS
                     .iter()
                     .filter(|(g, ..)| *g == group)
@@ -309,7 +401,9 @@ fn doc_kind(doc: &Node, forced: Option<Format>) -> Result<DocKind, ImportError> 
             message: format!(
                 "kube6 does not read {kind} documents of {api}; it reads kube6.dev ClusterNetwork, \
                  k0s ClusterConfig, kubeadm (v1beta3/v1beta4), KubeletConfiguration, \
-                 KubeProxyConfiguration, k3s/RKE2 config.yaml, Kubermatic Cluster and Calico IPPool/Installation"
+                 KubeProxyConfiguration, k3s/RKE2 config.yaml, Kubermatic Cluster, and CNI configuration: \
+                 Calico IPPool/Installation, CNI ConfigMaps and DaemonSets, RKE2 HelmChartConfigs, \
+                 Cilium values, net-conf.json, CNI network configurations"
             ),
         }),
     }
@@ -367,7 +461,7 @@ fn import_documents(
         .iter()
         .copied()
         .enumerate()
-        .filter(|(_, k)| !matches!(k, DocKind::CalicoPool | DocKind::CalicoInstallation))
+        .filter(|(_, k)| !k.is_cni())
         .collect();
     let Some(&(first_index, first_kind)) = main_kinds.first() else {
         return Err(ImportError::Format {
@@ -383,7 +477,7 @@ fn import_documents(
         DocKind::K0s => Format::K0s,
         DocKind::Kkp => Format::Kkp,
         DocKind::K3sConfig => Format::K3s,
-        DocKind::CalicoPool | DocKind::CalicoInstallation => Format::Kube6,
+        _ => Format::Kube6,
     };
     let mut format = family_of(first_kind);
     // RKE2's config.yaml is k3s's plus a few keys of its own; `cni` is the one that tells.
@@ -433,6 +527,12 @@ fn import_documents(
         match kind {
             DocKind::CalicoPool => calico::import_pool(doc, &mut network, notes)?,
             DocKind::CalicoInstallation => calico::import_installation(doc, &mut network, notes)?,
+            DocKind::CiliumValues => cni::import_cilium_values(doc, "", &mut network, notes)?,
+            DocKind::FlannelNetConf => cni::import_net_conf(doc, "", &mut network, notes)?,
+            DocKind::CniConf => cni::import_cni_conf(doc, "", &mut network)?,
+            DocKind::ConfigMap => cni::import_config_map(doc, &mut network, notes)?,
+            DocKind::DaemonSet => cni::import_daemon_set(doc, &mut network)?,
+            DocKind::HelmChartConfig => cni::import_helm_chart_config(doc, &mut network, notes)?,
             _ => {}
         }
     }

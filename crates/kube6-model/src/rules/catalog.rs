@@ -177,6 +177,48 @@ rules! {
     KUBE_ROUTER_CONFORMANCE = "K6I091", Info, KubeRouter, "kube-router",
         "kube-router on IPv6 single-stack does not pass the Kubernetes network conformance tests (k0s documentation).";
 
+    // What a target distribution cannot express (render and `--target`).
+    KKP_CNI = "K6E201", Error, Kkp, "kkp",
+        "KKP installs Cilium or Canal, or none (cniPlugin.type none) for a CNI you bring; it cannot install Calico, flannel or kube-router.";
+    K0S_IPV6_FIRST_KUBE_ROUTER = "K6E202", Error, K0s, "k0s",
+        "k0s configures kube-router, kube-proxy and the kubelet for IPv4-first dual-stack only; an IPv6-first cluster with kube-router needs rawArgs on each (k0sproject/k0s#7321).";
+    KUBEADM_CONTROL_PLANE_ENDPOINT = "K6E203", Error, Kubeadm, "kubeadm",
+        "Two or more control-plane nodes without a control-plane endpoint: kubeadm refuses to join a control-plane node to a cluster without one.";
+    KKP_EXPOSE_STRATEGY = "K6E204", Error, Kkp, "kkp",
+        "KKP's exposeStrategy is NodePort, LoadBalancer or Tunneling.";
+    KKP_VERSION = "K6E222", Error, Kkp, "kkp",
+        "A KKP Cluster needs spec.version (the CRD requires it and no webhook fills it in).";
+
+    // The highly available API endpoint.
+    API_ENDPOINT_FAMILY = "K6E205", Error, Kube6, "always",
+        "The API endpoint (or one of its virtual IPs) is of a family the cluster does not have, two virtual IPs share a family, or none is of the primary family.";
+    API_ENDPOINT_SECONDARY = "K6W206", Warning, Kube6, "dual-stack",
+        "The API endpoint is an address of the secondary family: components that take the primary family from it (k0s) or reach it from single-family nodes disagree with the plan.";
+
+    // CNI configuration, as read from the CNI's own files.
+    CILIUM_TUNNEL_UNDERLAY = "K6E210", Error, Cilium, "cilium",
+        "Cilium in tunnel mode (its default) tunnels over IPv4; on an IPv6-only cluster the agent stops (\"external IPv4 node address could not be derived\"). Use native routing, or underlayProtocol ipv6 from Cilium 1.18.";
+    CILIUM_NATIVE_ROUTING_CIDR = "K6E211", Error, Cilium, "cilium",
+        "Cilium in native routing mode with masquerading on needs the native-routing CIDR of that family (ipv4NativeRoutingCIDR/ipv6NativeRoutingCIDR).";
+    CILIUM_NATIVE_ROUTES = "K6W212", Warning, Cilium, "cilium",
+        "Cilium in native routing mode, but nothing routes the other nodes' pod CIDRs: no autoDirectNodeRoutes, no BGP control plane, no routed or BGP upstream.";
+    CNI_IPAM_FAMILY = "K6E213", Error, Calico, "calico, canal, flannel, kube-router",
+        "The CNI configuration's IPAM does not hand out addresses of a cluster family (host-local without usePodCidr/usePodCidrIPv6, calico-ipam with assign_ipv4/assign_ipv6 off): pods get no address of it.";
+    CALICO_FELIX_IPV6 = "K6E214", Error, Calico, "calico, canal",
+        "FELIX_IPV6SUPPORT is false on a cluster with IPv6 pods: Felix programs no IPv6 routes or policy.";
+    FLANNEL_FAMILY_SWITCH = "K6E215", Error, Flannel, "flannel, canal",
+        "net-conf.json's EnableIPv4/EnableIPv6 do not match the cluster's families (IPv6 pods need EnableIPv6 with IPv6Network; an IPv6-only cluster needs EnableIPv4: false).";
+    FLANNEL_NETWORK_MISMATCH = "K6E216", Error, Flannel, "flannel, canal",
+        "net-conf.json's Network or IPv6Network does not contain the pod range: flanneld refuses the nodes' podCIDRs (\"subnet ... doesn't contain ... PodCIDR\").";
+    MASQUERADE_ROUTED = "K6W217", Warning, Kube6, "IPv6 pod ranges",
+        "The CNI masquerades pod traffic of a family the plan routes (routed, NDP proxy or BGP upstream): pods leave with the node's address, not their own.";
+    KUBE_ROUTER_FAMILY = "K6E218", Error, KubeRouter, "kube-router",
+        "kube-router's --enable-ipv4/--enable-ipv6 or --service-cluster-ip-range do not match the cluster's families.";
+    K0S_POD_CIDR_ORDER = "K6I219", Info, K0s, "k0s",
+        "k0s before v1.36.1 passes kube-controller-manager the IPv6 pod range first in dual-stack, whatever the primary family: nodes carry their IPv6 podCIDR first.";
+    NDP_PROXY_FLOATING_BLOCKS = "K6I220", Info, Kube6, "calico, cilium",
+        "The CNI's own IPAM (Calico blocks, Cilium cluster-pool) places pods outside kube-controller-manager's node blocks: the NDP proxy answers for the whole pool where the node routes the address.";
+
     // Cross-checks.
     RANGES_OVERLAP = "K6E100", Error, Kube6, "always",
         "Pod and service ranges overlap.";

@@ -186,12 +186,9 @@ fn flannel(net: &ClusterNetwork, out: &mut Out) {
 
 fn cilium(net: &ClusterNetwork, out: &mut Out) {
     let c = &net.cilium;
-    let default_mode = facts::cilium::default_ipam_mode(net.distribution.value);
-    let cluster_pool = c
-        .ipam_mode
-        .as_ref()
-        .map_or(default_mode, |m| m.value.as_str())
-        == "cluster-pool";
+    // Cilium's chart defaults to cluster-pool IPAM; RKE2's packaged chart and kube6's rendering
+    // use kubernetes IPAM.
+    let cluster_pool = net.cilium_ipam_mode() == "cluster-pool";
     let families = net.families();
     if families.contains(&Family::IPv6)
         && let Some(enabled) = &c.ipv6_enabled

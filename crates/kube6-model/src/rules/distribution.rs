@@ -12,13 +12,27 @@ use crate::source::{Located, Origin};
 use crate::{facts, k0s};
 
 pub fn check(net: &ClusterNetwork, out: &mut Out) {
-    match net.distribution.value {
+    check_for(net, net.distribution.value, out);
+}
+
+/// The rules `distribution` enforces, applied to `net` (which may have been written for another
+/// distribution: `--target`, and what render checks before it writes a target's files).
+pub fn check_for(net: &ClusterNetwork, distribution: Distribution, out: &mut Out) {
+    match distribution {
         Distribution::K0s => check_k0s(net, out),
         Distribution::K3s | Distribution::Rke2 => check_k3s(net, out),
         Distribution::Kubeadm => check_kubeadm(net, out),
         Distribution::Kkp => check_kkp(net, out),
     }
     canal_version(net, out);
+}
+
+/// The version stated for `distribution`, when the input is for that distribution (another
+/// distribution's version says nothing about it).
+fn version_of(net: &ClusterNetwork, distribution: Distribution) -> Option<crate::version::Version> {
+    (net.distribution.value == distribution)
+        .then(|| net.distribution_release())
+        .flatten()
 }
 
 fn check_k0s(net: &ClusterNetwork, out: &mut Out) {
@@ -77,6 +91,49 @@ fn check_k0s(net: &ClusterNetwork, out: &mut Out) {
             }
         }
     } else {
+        let version = version_of(net, Distribution::K0s);
+        if net.cni.value == Cni::KubeRouter
+            && net.primary() == Some(Family::IPv6)
+            && !facts::k0s::supports_ipv6_primary_kube_router(version.as_ref())
+        {
+            let origin = net
+                .pods
+                .first()
+                .map_or_else(|| net.cni.origin.clone(), |p| p.origin.clone());
+            out.push(Diagnostic::new(
+                &r::K0S_IPV6_FIRST_KUBE_ROUTER,
+                &origin,
+                format!(
+                    "k0s {} configures kube-router, kube-proxy and the kubelet for IPv4-first dual-stack only; \
+                     with IPv6 first the nodes' addresses, pod ranges and kube-router's router id disagree (k0sproject/k0s#7321)",
+                    version.as_ref().map_or("before v1.36.1", |v| v.as_str())
+                ),
+                format!(
+                    "use k0s {} or later, Calico (mode bird), or make IPv4 the primary family",
+                    facts::k0s::IPV6_PRIMARY_KUBE_ROUTER_SINCE
+                ),
+            ));
+        }
+        if net.primary() == Some(Family::IPv4) && facts::k0s::pod_cidrs_ipv6_first(version.as_ref())
+        {
+            let origin = net
+                .pods
+                .first()
+                .map_or_else(|| net.distribution.origin.clone(), |p| p.origin.clone());
+            out.push(Diagnostic::new(
+                &r::K0S_POD_CIDR_ORDER,
+                &origin,
+                format!(
+                    "k0s {} gives kube-controller-manager the IPv6 pod range first (BuildPodCIDR): every node's \
+                     podCIDRs list IPv6 first although the primary family is IPv4; the plan's node blocks are in that order",
+                    version.as_ref().map_or("before v1.36.1", |v| v.as_str())
+                ),
+                format!(
+                    "nothing to fix; k0s {} and later order them by the primary family",
+                    facts::k0s::POD_CIDRS_PRIMARY_FIRST_SINCE
+                ),
+            ));
+        }
         if net.cni.value == Cni::Calico {
             let mode = net.calico.mode.as_ref();
             if mode.is_none_or(|m| m.value != "bird") {
@@ -240,6 +297,38 @@ fn check_k3s(net: &ClusterNetwork, out: &mut Out) {
 }
 
 fn check_kubeadm(net: &ClusterNetwork, out: &mut Out) {
+    let control_planes: Vec<&crate::model::NodeSpec> = net
+        .nodes
+        .iter()
+        .filter(|n| {
+            n.role.as_ref().is_some_and(|r| {
+                matches!(
+                    r.value,
+                    crate::model::Role::Controller | crate::model::Role::ControllerWorker
+                )
+            })
+        })
+        .collect();
+    if control_planes.len() >= facts::kubeadm::CONTROL_PLANE_ENDPOINT_NEEDED_FROM
+        && net.api.external.is_none()
+    {
+        let names: Vec<&str> = control_planes
+            .iter()
+            .map(|n| n.name.value.as_str())
+            .collect();
+        out.push(Diagnostic::new(
+            &r::KUBEADM_CONTROL_PLANE_ENDPOINT,
+            &control_planes[1].name.origin,
+            format!(
+                "{} control-plane nodes ({}) but no control-plane endpoint: kubeadm refuses to join the second one \
+                 (\"unable to add a new control plane instance to a cluster that doesn't have a stable controlPlaneEndpoint address\")",
+                control_planes.len(),
+                names.join(", ")
+            ),
+            "set controlPlaneEndpoint (kube6: spec.api.externalAddress) to a DNS name or virtual IP that reaches every \
+             control-plane node, e.g. a keepalived VIP or a load balancer",
+        ));
+    }
     for (value, cidr) in ranges(&net.services) {
         if range_size(&cidr).to_u128().is_some_and(|n| n < 10) {
             out.push(Diagnostic::new(
@@ -337,6 +426,38 @@ fn check_kubeadm(net: &ClusterNetwork, out: &mut Out) {
 }
 
 fn check_kkp(net: &ClusterNetwork, out: &mut Out) {
+    if !matches!(net.cni.value, Cni::Cilium | Cni::Canal | Cni::Custom) {
+        out.push(Diagnostic::new(
+            &r::KKP_CNI,
+            &net.cni.origin,
+            format!(
+                "KKP installs Cilium or Canal (or nothing, cniPlugin.type none); it cannot install {}",
+                net.cni.value
+            ),
+            "use cilium or canal, or cniPlugin.type none and install the CNI yourself (kube6: --cni custom)",
+        ));
+    }
+    if let Some(strategy) = &net.specific.kkp_expose_strategy
+        && !facts::kkp::EXPOSE_STRATEGIES.contains(&strategy.value.as_str())
+    {
+        out.push(Diagnostic::new(
+            &r::KKP_EXPOSE_STRATEGY,
+            &strategy.origin,
+            format!("KKP has no exposeStrategy {:?}", strategy.value),
+            format!("use one of {}", facts::kkp::EXPOSE_STRATEGIES.join(", ")),
+        ));
+    }
+    if net.format == Format::Kkp && net.kubernetes_version.is_none() {
+        out.push(Diagnostic::new(
+            &r::KKP_VERSION,
+            &Origin::input("spec.version", None),
+            "the Cluster has no spec.version: the CRD requires it and no KKP webhook fills it in, so the API server refuses the object",
+            format!(
+                "set spec.version to the Kubernetes version of the user cluster, e.g. {} (KKP v2.31's default)",
+                facts::kkp::DEFAULT_KUBERNETES_VERSION
+            ),
+        ));
+    }
     let families = net.families();
     if families == [Family::IPv6] {
         let origin = net

@@ -57,6 +57,18 @@ fn all_cidrs(net: &ClusterNetwork) -> Vec<&Located<CidrValue>> {
     all.extend(net.calico.pools.iter().map(|p| &p.cidr));
     all.extend(net.cilium.ipv4_pools.iter().chain(&net.cilium.ipv6_pools));
     all.extend(net.nat64.iter().map(|n| &n.prefix));
+    all.extend(
+        [
+            &net.cilium.ipv4_native_routing_cidr,
+            &net.cilium.ipv6_native_routing_cidr,
+        ]
+        .into_iter()
+        .flatten(),
+    );
+    if let Some(conf) = &net.flannel.net_conf {
+        all.extend([&conf.network, &conf.ipv6_network].into_iter().flatten());
+    }
+    all.extend(&net.kube_router.service_ranges);
     all
 }
 
@@ -101,6 +113,9 @@ fn addresses(net: &ClusterNetwork, out: &mut Out) {
     }
     for dns in &net.cluster_dns {
         check(dns, "cluster DNS IP");
+    }
+    for vip in &net.api.endpoint_addresses {
+        check(vip, "API endpoint address");
     }
     if let Some(api) = &net.api.address {
         let value = api.clone().map(crate::model::AddrValue::new);

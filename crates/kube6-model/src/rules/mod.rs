@@ -1,8 +1,10 @@
 //! Rules: each group reads the model and reports what a component would reject (or what would
 //! not work), as diagnostics made from the catalog.
 
+mod api;
 pub mod catalog;
 mod cni;
+mod cni_config;
 mod cross;
 pub(crate) mod distribution;
 pub(crate) mod input;
@@ -27,7 +29,54 @@ pub fn check(net: &ClusterNetwork) -> Vec<Diagnostic> {
     kubernetes::check(net, &mut out);
     distribution::check(net, &mut out);
     cni::check(net, &mut out);
+    cni_config::check(net, &mut out);
+    api::check(net, &mut out);
     cross::check(net, &mut out);
+    diagnostic::sort(&mut out);
+    out.dedup();
+    out
+}
+
+/// Every rule of `distribution`, run on `net` as that distribution's configuration (whatever
+/// the input's distribution): what a renderer for `distribution` checks before it writes
+/// anything. The CNI's rules are left out: the renderer writes the CNI's configuration itself
+/// and that configuration is read back and judged afterwards.
+pub fn check_target(
+    net: &ClusterNetwork,
+    distribution: crate::model::Distribution,
+) -> Vec<Diagnostic> {
+    let mut as_target = net.clone();
+    if distribution != net.distribution.value {
+        as_target.distribution = crate::source::Located::new(
+            distribution,
+            crate::source::Origin::input("--target", None),
+        );
+    }
+    let mut out = Vec::new();
+    distribution::check_for(&as_target, distribution, &mut out);
+    diagnostic::sort(&mut out);
+    out.dedup();
+    out
+}
+
+/// The rules `distribution` itself enforces, run on `net` as if it were that distribution's
+/// configuration: what `kube6 validate --target` and `kube6 render --target` report. Findings
+/// the input's own rules already make (`check`) are left out.
+pub fn check_for(
+    net: &ClusterNetwork,
+    distribution: crate::model::Distribution,
+) -> Vec<Diagnostic> {
+    if distribution == net.distribution.value {
+        return Vec::new();
+    }
+    let mut as_target = net.clone();
+    as_target.distribution =
+        crate::source::Located::new(distribution, crate::source::Origin::input("--target", None));
+    let own = check(net);
+    let mut out = Vec::new();
+    distribution::check_for(&as_target, distribution, &mut out);
+    cni::check(&as_target, &mut out);
+    out.retain(|d| !own.contains(d));
     diagnostic::sort(&mut out);
     out.dedup();
     out

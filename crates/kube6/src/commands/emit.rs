@@ -81,7 +81,7 @@ pub fn recheck(analysis: &Analysis, format: Format, api: KubeadmApi) -> Option<S
     if checked.plan.valid {
         return None;
     }
-    let source = Source { name, text };
+    let source = Source::new(name, text);
     let mut out = String::new();
     for d in checked.diagnostics() {
         if d.severity == kube6_model::diagnostic::Severity::Error {

@@ -68,6 +68,86 @@ impl InputArgs {
 pub struct Source {
     pub name: String,
     pub text: String,
+    /// CNI configuration files read with the cluster's (`kube6 validate cluster.yaml
+    /// cilium-values.yaml`): each is appended to `text` as more YAML documents, and findings in
+    /// it are reported against its own name and lines.
+    pub parts: Vec<Part>,
+}
+
+/// A file appended to a source.
+pub struct Part {
+    pub name: String,
+    /// The line of the combined text before the file's first line.
+    pub offset: u32,
+    pub text: String,
+}
+
+impl Source {
+    /// A source made of one text.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Source {
+        Source {
+            name: name.into(),
+            text: text.into(),
+            parts: Vec::new(),
+        }
+    }
+
+    /// Appends a CNI configuration file as more documents of the same input.
+    pub fn append(&mut self, part: Source) {
+        if !self.text.ends_with('\n') && !self.text.is_empty() {
+            self.text.push('\n');
+        }
+        self.text.push_str("---\n");
+        let offset = self.text.lines().count() as u32;
+        self.text.push_str(&part.text);
+        if !part.text.ends_with('\n') {
+            self.text.push('\n');
+        }
+        self.parts.push(Part {
+            name: part.name,
+            offset,
+            text: part.text,
+        });
+    }
+
+    /// The file and line a line of the combined text stands on.
+    fn place(&self, line: u32) -> (&str, u32, &str) {
+        match self.parts.iter().rev().find(|p| line > p.offset) {
+            Some(part) => (&part.name, line - part.offset, &part.text),
+            None => (&self.name, line, &self.text),
+        }
+    }
+
+    /// Moves findings that lie in an appended file to that file's name and lines.
+    pub fn relocate(&self, diagnostics: &mut [kube6_model::diagnostic::Diagnostic]) {
+        if self.parts.is_empty() {
+            return;
+        }
+        for d in diagnostics {
+            if let Some(line) = d.line {
+                let (name, local, _) = self.place(line);
+                if name != self.name {
+                    d.file = Some(name.to_string());
+                    d.line = Some(local);
+                }
+            }
+        }
+    }
+
+    /// A finding for people, quoting the line of the file it is in.
+    pub fn render(&self, d: &kube6_model::diagnostic::Diagnostic) -> String {
+        match &d.file {
+            Some(file) => {
+                let text = self
+                    .parts
+                    .iter()
+                    .find(|p| &p.name == file)
+                    .map(|p| p.text.as_str());
+                crate::output::render_diagnostic(d, file, text)
+            }
+            None => crate::output::render_diagnostic(d, &self.name, Some(&self.text)),
+        }
+    }
 }
 
 /// A configuration that could not be read or parsed (exit status 2).
@@ -75,33 +155,57 @@ pub struct Source {
 pub enum InputError {
     #[error(transparent)]
     Read(#[from] ReadError),
-    #[error("{}: {error}", place(.file, .error))]
-    Import { file: String, error: ImportError },
-    #[error("{0}")]
-    Usage(String),
+    #[error("{}: {error}", place(.file, *.line, *.column))]
+    Import {
+        file: String,
+        line: Option<u32>,
+        column: Option<u32>,
+        error: ImportError,
+    },
+    #[error("{message}")]
+    Usage {
+        /// The file the error is about, if it is about one.
+        file: Option<String>,
+        message: String,
+    },
 }
 
-fn place(file: &str, err: &ImportError) -> String {
-    match err.pos() {
-        Some(pos) => format!("{file}:{}:{}", pos.line, pos.column),
-        None => file.to_string(),
+fn place(file: &str, line: Option<u32>, column: Option<u32>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!("{file}:{l}:{c}"),
+        (Some(l), None) => format!("{file}:{l}"),
+        _ => file.to_string(),
     }
 }
 
 impl InputError {
+    fn usage(message: impl Into<String>) -> InputError {
+        InputError::Usage {
+            file: None,
+            message: message.into(),
+        }
+    }
+
     /// The file the error is about, if any.
     pub fn file(&self) -> Option<&str> {
         match self {
             InputError::Read(e) => Some(e.name()),
             InputError::Import { file, .. } => Some(file),
-            InputError::Usage(_) => None,
+            InputError::Usage { file, .. } => file.as_deref(),
         }
     }
 
     /// Line and column, when the error is at a place in the file.
     pub fn position(&self) -> Option<kube6_model::source::Position> {
         match self {
-            InputError::Import { error, .. } => error.pos(),
+            InputError::Import {
+                line: Some(line),
+                column,
+                ..
+            } => Some(kube6_model::source::Position {
+                line: *line,
+                column: column.unwrap_or(1),
+            }),
             _ => None,
         }
     }
@@ -119,29 +223,33 @@ impl From<InputError> for Failure {
 }
 
 /// Reads a configuration file (`-`: standard input): a regular file of at most
-/// [`CONFIG_LIMIT`], as text.
+/// [`CONFIG_LIMIT`], as text (UTF-8, a byte-order mark dropped, or UTF-16 with one).
 pub fn read(path: &Path) -> Result<Source, InputError> {
     let text = kube6_fs::read::text(path, &CONFIG_LIMIT)?;
-    Ok(Source {
-        name: text.name,
-        text: text.text,
-    })
+    Ok(Source::new(text.name, text.text))
 }
 
-/// `file:line:column: reason`, the one line shown for input kube6 cannot read.
+/// `file:line:column: reason`, the one line shown for input kube6 cannot read; a place in an
+/// appended CNI file is given in that file's own name and lines.
 pub fn import_failure(source: &Source, err: &ImportError) -> InputError {
+    let (file, line) = match err.pos() {
+        Some(pos) => {
+            let (name, line, _) = source.place(pos.line);
+            (name.to_string(), Some(line))
+        }
+        None => (source.name.clone(), None),
+    };
     InputError::Import {
-        file: source.name.clone(),
+        file,
+        line,
+        column: err.pos().map(|p| p.column),
         error: err.clone(),
     }
 }
 
 /// Analyzes the `--k3s-args` command line.
 pub fn analyze_k3s_args(args: &InputArgs, line: &str) -> Result<(Source, Analysis), InputError> {
-    let source = Source {
-        name: "--k3s-args".to_string(),
-        text: line.to_string(),
-    };
+    let source = Source::new("--k3s-args", line);
     let mut options = args.import_options();
     options.format = Some(Format::K3sArgs);
     let analysis =
@@ -151,9 +259,50 @@ pub fn analyze_k3s_args(args: &InputArgs, line: &str) -> Result<(Source, Analysi
 
 /// Reads and analyzes one file (`-`: standard input).
 pub fn analyze_file(path: &Path, args: &InputArgs) -> Result<(Source, Analysis), InputError> {
-    let source = read(path)?;
-    let analysis = analyze(&source.name, &source.text, &args.import_options())
+    analyze_with(path, &[], args)
+}
+
+/// Whether a file holds only CNI configuration (Cilium values, a net-conf.json, a CNI's
+/// ConfigMap or DaemonSet, ...), which accompanies a cluster configuration.
+pub fn is_cni_only(source: &Source) -> bool {
+    kube6_model::import::holds_only_cni_documents(&source.text).unwrap_or(false)
+}
+
+/// Reads the cluster configuration at `path` with the CNI configuration files that accompany
+/// it, and analyzes them as one input: the CNI files' settings are judged by the same rules.
+pub fn analyze_with(
+    path: &Path,
+    cni_files: &[std::path::PathBuf],
+    args: &InputArgs,
+) -> Result<(Source, Analysis), InputError> {
+    let stdin = std::iter::once(path)
+        .chain(cni_files.iter().map(|p| p.as_path()))
+        .filter(|p| kube6_fs::read::is_stdin(p))
+        .count();
+    if stdin > 1 {
+        return Err(InputError::usage(
+            "standard input (-) can be read once: give it for one file only",
+        ));
+    }
+    let mut source = read(path)?;
+    for file in cni_files {
+        let part = read(file)?;
+        if !is_cni_only(&part) {
+            return Err(InputError::Usage {
+                message: format!(
+                    "{} is not CNI configuration (Cilium values, a net-conf.json, a CNI network \
+                     configuration, or a CNI's ConfigMap, DaemonSet or HelmChartConfig); kube6 reads \
+                     one cluster per group of files",
+                    part.name
+                ),
+                file: Some(part.name),
+            });
+        }
+        source.append(part);
+    }
+    let mut analysis = analyze(&source.name, &source.text, &args.import_options())
         .map_err(|e| import_failure(&source, &e))?;
+    source.relocate(&mut analysis.plan.diagnostics);
     Ok((source, analysis))
 }
 
@@ -163,13 +312,13 @@ pub fn read_input(
     input: &InputArgs,
 ) -> Result<(Source, Analysis), InputError> {
     match (file, &input.k3s_args) {
-        (Some(_), Some(_)) => Err(InputError::Usage(
-            "give either FILE or --k3s-args, not both".to_string(),
+        (Some(_), Some(_)) => Err(InputError::usage(
+            "give either FILE or --k3s-args, not both",
         )),
         (None, Some(line)) => analyze_k3s_args(input, line),
         (Some(path), None) => analyze_file(path, input),
-        (None, None) => Err(InputError::Usage(
-            "give the configuration FILE (- for standard input) or --k3s-args".to_string(),
+        (None, None) => Err(InputError::usage(
+            "give the configuration FILE (- for standard input) or --k3s-args",
         )),
     }
 }

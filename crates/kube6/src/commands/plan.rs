@@ -43,10 +43,7 @@ pub fn run(mut args: Args) -> CommandResult {
                     .feature_gates
                     .push(("IPv6SingleStack".to_string(), true));
             }
-            let source = Source {
-                name: BUILTIN_EXAMPLE_NAME.to_string(),
-                text: BUILTIN_EXAMPLE.to_string(),
-            };
+            let source = Source::new(BUILTIN_EXAMPLE_NAME, BUILTIN_EXAMPLE);
             let mut analysis = analyze(&source.name, &source.text, &args.input.import_options())
                 .map_err(|e| import_failure(&source, &e))?;
             analysis.plan.source.builtin = true;

@@ -76,11 +76,7 @@ pub fn run(args: Args) -> CommandResult {
                 let diagnostics = analysis.plan.diagnostics.clone();
                 let valid = analysis.plan.valid;
                 for d in &diagnostics {
-                    text.push_str(&output::render_diagnostic(
-                        d,
-                        &source.name,
-                        Some(&source.text),
-                    ));
+                    text.push_str(&source.render(d));
                     text.push('\n');
                 }
                 let verdict = if valid {
