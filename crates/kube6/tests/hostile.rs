@@ -1097,3 +1097,88 @@ fn machine_readable_output_is_whole_or_absent() {
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
 }
+
+#[test]
+fn host_fix_never_writes_through_links_or_onto_devices() {
+    if !kube6_testnet::require("host fix hazards", &["unshare"]) {
+        return;
+    }
+    type Setup = fn(&Path, &Path, &Path);
+    let hazards: [(&str, Setup); 4] = [
+        (
+            "its sysctl file is a symbolic link pointing outside",
+            |root, _, outside| {
+                std::os::unix::fs::symlink(
+                    outside.join("victim"),
+                    root.join("etc/sysctl.d/90-kube6.conf"),
+                )
+                .unwrap();
+            },
+        ),
+        ("its sysctl file is a FIFO", |root, _, _| {
+            mkfifo(&root.join("etc/sysctl.d/90-kube6.conf"));
+        }),
+        ("its sysctl file is a device node", |root, _, _| {
+            mknull(&root.join("etc/sysctl.d/90-kube6.conf"));
+        }),
+        (
+            "a kernel parameter is a symbolic link pointing outside",
+            |_, proc_sys, outside| {
+                let p = proc_sys.join("net/ipv6/conf/all/forwarding");
+                std::fs::remove_file(&p).unwrap();
+                std::os::unix::fs::symlink(outside.join("victim"), &p).unwrap();
+            },
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, setup) in hazards {
+        let top = tempfile::tempdir().unwrap();
+        let root = top.path().join("root");
+        let proc_sys = top.path().join("proc/sys");
+        let outside = top.path().join("outside");
+        std::fs::create_dir_all(root.join("etc/sysctl.d")).unwrap();
+        std::fs::create_dir_all(proc_sys.join("net/ipv6/conf/all")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(proc_sys.join("net/ipv6/conf/all/forwarding"), "0\n").unwrap();
+        std::fs::write(outside.join("victim"), "keep me\n").unwrap();
+        setup(&root, &proc_sys, &outside);
+        let before = snapshot(&outside);
+        // In an empty network namespace: host fix reads the interfaces there, not the host's.
+        let started = Instant::now();
+        let out = Command::new("unshare")
+            .args([
+                "--net",
+                BIN,
+                "host",
+                "fix",
+                "--hostname",
+                "localhost",
+                "--root",
+            ])
+            .arg(&root)
+            .arg("--proc-sys")
+            .arg(&proc_sys)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let mut problems = Vec::new();
+        if out.status.code() != Some(1) {
+            problems.push(format!("exit {:?}", out.status.code()));
+        }
+        if started.elapsed() > TIME_LIMIT {
+            problems.push("too slow (blocked on a FIFO?)".to_string());
+        }
+        if snapshot(&outside) != before {
+            problems.push("changed what is outside".to_string());
+        }
+        if !stderr.contains("regular files") && !stderr.contains("symbolic link") {
+            problems.push("does not say why".to_string());
+        }
+        if !problems.is_empty() {
+            failures.push(format!("{name}: {}\n{stderr}", problems.join("; ")));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
