@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, Mode, OFlags};
 
-use crate::write::{entry_kind, fill, open_dir, rename_noreplace};
+use crate::write::{create_dirs, entry_kind, fill, open_dir, remove_created, rename_noreplace};
 use crate::{FileKind, temp};
 
 /// One file to write: its path relative to the output directory, its content and mode.
@@ -198,7 +198,7 @@ pub fn write_tree(root: &Path, files: &[TreeFile], replace: bool) -> Result<Tree
     // 2. Stage.
     let mut stage = Stage {
         root,
-        root_created: false,
+        root_created: Vec::new(),
         created_dirs: Vec::new(),
         temps: Vec::new(),
         backups: Vec::new(),
@@ -317,7 +317,8 @@ fn open_child_dir(parent: impl AsFd, name: &str) -> Result<Option<OwnedFd>, Chil
 /// What the stage phase made, to undo it.
 struct Stage<'r, 'p> {
     root: &'r Path,
-    root_created: bool,
+    /// The output directory and its ancestors, where this write created them.
+    root_created: Vec<PathBuf>,
     created_dirs: Vec<Vec<&'p str>>,
     /// Per file, in order: its directory and the temporary name.
     temps: Vec<(Vec<&'p str>, String)>,
@@ -333,8 +334,8 @@ impl<'p> Stage<'_, 'p> {
         replaced: &std::collections::BTreeSet<Vec<&'p str>>,
     ) -> Result<(), TreeError> {
         if matches!(dirs.get(&Vec::new()), Some(Dir::Missing)) {
-            std::fs::create_dir_all(self.root).map_err(|e| io_error("create", self.root, e))?;
-            self.root_created = true;
+            self.root_created =
+                create_dirs(self.root).map_err(|e| io_error("create", self.root, e))?;
             let fd = open_dir(self.root).map_err(|e| io_error("open", self.root, e))?;
             dirs.insert(Vec::new(), Dir::Open(fd));
         }
@@ -404,9 +405,7 @@ impl<'p> Stage<'_, 'p> {
                 let _ = rustix::fs::unlinkat(parent, key[key.len() - 1], AtFlags::REMOVEDIR);
             }
         }
-        if self.root_created {
-            let _ = std::fs::remove_dir(self.root);
-        }
+        remove_created(&self.root_created);
     }
 }
 
@@ -620,6 +619,20 @@ mod tests {
             "{err}"
         );
         assert_eq!(snapshot(tmp.path()), before);
+    }
+
+    #[test]
+    fn a_failed_write_into_a_new_directory_removes_it_and_its_new_parents() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("a/b/out");
+        let long = "d".repeat(300);
+        let err = write_tree(&out, &[file(&format!("{long}/x"), "x")], false).unwrap_err();
+        assert!(err.nothing_written(), "{err}");
+        assert!(
+            snapshot(tmp.path()).is_empty(),
+            "{:?}",
+            snapshot(tmp.path())
+        );
     }
 
     #[test]

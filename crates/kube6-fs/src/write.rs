@@ -76,6 +76,28 @@ pub(crate) fn open_dir(path: &Path) -> io::Result<OwnedFd> {
     )?)
 }
 
+/// Creates `dir` and its missing ancestors; returns the ones it created, deepest first, so that
+/// a write that fails afterwards can remove them again ([`remove_created`]).
+pub(crate) fn create_dirs(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let missing: Vec<PathBuf> = dir
+        .ancestors()
+        .filter(|a| !a.as_os_str().is_empty())
+        .take_while(|a| {
+            matches!(std::fs::symlink_metadata(a), Err(e) if e.kind() == io::ErrorKind::NotFound)
+        })
+        .map(Path::to_path_buf)
+        .collect();
+    std::fs::create_dir_all(dir)?;
+    Ok(missing)
+}
+
+/// Removes directories [`create_dirs`] created (they are empty again after a failed write).
+pub(crate) fn remove_created(created: &[PathBuf]) {
+    for dir in created {
+        let _ = std::fs::remove_dir(dir);
+    }
+}
+
 /// Renames `from` to `to` in `dir`, failing if `to` exists. Filesystems without
 /// `RENAME_NOREPLACE` get a hard link (which never replaces) and an unlink instead.
 pub(crate) fn rename_noreplace(dir: impl AsFd, from: &str, to: &str) -> io::Result<()> {
@@ -107,7 +129,23 @@ pub fn write_atomic(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    std::fs::create_dir_all(parent).map_err(|e| WriteError::io("create", parent, e))?;
+    let created = create_dirs(parent).map_err(|e| WriteError::io("create", parent, e))?;
+    // On any failure below, the directories made for this file go again.
+    let result = write_in(parent, name, path, content, mode, replace);
+    if result.is_err() {
+        remove_created(&created);
+    }
+    result
+}
+
+fn write_in(
+    parent: &Path,
+    name: &str,
+    path: &Path,
+    content: &[u8],
+    mode: u32,
+    replace: Replace,
+) -> Result<(), WriteError> {
     let dir = open_dir(parent).map_err(|e| WriteError::io("open", parent, e))?;
     check_target(&dir, name, path, replace)?;
     let (tmp, fd) =
@@ -239,6 +277,21 @@ mod tests {
         assert!(overwrite_existing(&dir.path().join("missing"), b"1\n").is_err());
         assert!(!dir.path().join("missing").exists());
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "1\n");
+    }
+
+    #[test]
+    fn a_failed_write_removes_the_directories_it_made() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/dev/null", dir.path().join("x")).unwrap();
+        // The directories a/b are made, then the target refuses: they go again.
+        let path = dir.path().join("a/b/c");
+        std::fs::create_dir_all(&path).unwrap();
+        let err = write_atomic(&path, b"x", 0o644, Replace::RegularFile).unwrap_err();
+        assert!(matches!(err, WriteError::NotRegular { .. }), "{err}");
+        std::fs::remove_dir_all(dir.path().join("a")).unwrap();
+        let deep = dir.path().join("new/deeper/file\0bad");
+        assert!(write_atomic(&deep, b"x", 0o644, Replace::No).is_err());
+        assert!(!dir.path().join("new").exists());
     }
 
     #[test]
