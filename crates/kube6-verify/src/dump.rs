@@ -92,6 +92,15 @@ impl DumpError {
         if let Some(i) = reason.find(" at line ") {
             reason.truncate(i);
         }
+        // In the words of the input, not advice to programmers ("set DuplicateKeyPolicy in
+        // Options if acceptable"), nor kube6's type names.
+        if let serde_saphyr::Error::DuplicateMappingKey { key, .. } = err.without_snippet() {
+            reason = match key {
+                Some(key) => format!("duplicate key `{key}`: a mapping holds each key once"),
+                None => "duplicate key: a mapping holds each key once".to_string(),
+            };
+        }
+        reason = kubernetes_terms(&reason);
         if reason.starts_with("budget breached") {
             reason = format!(
                 "refused: {reason}; kubectl never writes such YAML (aliases, deep nesting or \
