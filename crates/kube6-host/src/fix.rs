@@ -159,7 +159,7 @@ fn render(entries: &[(Key, String)], wanted: &[Setting]) -> String {
             && s.why != last_why
         {
             out.push_str(&format!("# {}\n", s.why));
-            last_why = s.why;
+            last_why = &s.why;
         }
         out.push_str(&format!("{key} = {value}\n"));
     }
@@ -317,7 +317,7 @@ mod tests {
         snap.sysctl
             .insert(Key::ipv6_conf("all", "forwarding"), Some("0".into()));
         let (_dir, paths) = live_root(&mut snap, &[]);
-        let exp = Expectations::default();
+        let exp = crate::checks::tests::exp();
         let p = plan(&snap, &exp, &paths).unwrap();
         assert!(p.file_changes());
         assert!(
@@ -348,7 +348,7 @@ mod tests {
         let mut snap = crate::checks::tests::snapshot();
         let later = "net.ipv6.conf.all.forwarding = 0\n";
         let (dir, paths) = live_root(&mut snap, &[("etc/sysctl.d/99-zz.conf", later)]);
-        let p = plan(&snap, &Expectations::default(), &paths).unwrap();
+        let p = plan(&snap, &crate::checks::tests::exp(), &paths).unwrap();
         assert_eq!(p.overridden.len(), 1, "{p:?}");
         assert!(p.overridden[0].by.file.ends_with("99-zz.conf"));
         apply(&p, &paths).unwrap();
@@ -373,7 +373,7 @@ mod tests {
         let ours = dir.path().join(FILE);
         fs::create_dir_all(ours.parent().unwrap()).unwrap();
         std::os::unix::fs::symlink(&outside, &ours).unwrap();
-        let p = plan(&snap, &Expectations::default(), &paths).unwrap();
+        let p = plan(&snap, &crate::checks::tests::exp(), &paths).unwrap();
         assert!(p.file_changes());
         let err = apply(&p, &paths).unwrap_err();
         assert!(err.to_string().contains("symbolic link"), "{err}");

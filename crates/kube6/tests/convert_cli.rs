@@ -127,21 +127,28 @@ fn convert_refuses_what_the_target_cannot_express() {
     );
     assert!(out.stdout.is_empty());
 
-    // k0s before v1.36.1 cannot run kube-router IPv6-first (k0sproject/k0s#7321).
+    // k0s before v1.36.1 sets kube-router, kube-proxy and the kubelet up IPv4 first
+    // (k0sproject/k0s#7321); from v1.36.1 IPv6-first dual-stack with kube-router works.
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.yaml");
     let text = std::fs::read_to_string(root().join("examples/kube6-dual-stack-ipv6-first.yaml"))
         .unwrap()
-        .replace("name: calico", "name: kube-router")
-        .replace(
-            "distribution: kubeadm",
-            "distribution: {name: k0s, version: v1.35.7+k0s.0}",
-        );
-    std::fs::write(&input, text).unwrap();
+        .replace("name: calico", "name: kube-router");
+    let old = regex_free_distribution(&text, "{name: k0s, version: v1.35.7+k0s.0}");
+    std::fs::write(&input, &old).unwrap();
     let out = kube6(&["convert", &input.display().to_string(), "--to", "k0s"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("7321"), "{err}");
+    assert!(err.contains("K6E202") && err.contains("7321"), "{err}");
+    let new = regex_free_distribution(&text, "{name: k0s, version: v1.36.1+k0s.0}");
+    std::fs::write(&input, &new).unwrap();
+    let out = kube6(&["convert", &input.display().to_string(), "--to", "k0s"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -242,4 +249,20 @@ fn convert_output_is_a_format() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--out FILE"), "{err}");
     assert!(!std::path::Path::new("k0s.yaml").exists());
+}
+
+/// The document with its `distribution:` line replaced by `value`.
+fn regex_free_distribution(text: &str, value: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.trim_start().starts_with("distribution:") {
+                let indent = &l[..l.len() - l.trim_start().len()];
+                format!("{indent}distribution: {value}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }

@@ -141,17 +141,8 @@ fn invalid_plan_is_refused_with_its_diagnostics() {
 
 #[test]
 fn kkp_refuses_ipv6_only_and_ipv6_first_with_the_reason() {
-    // With a CNI KKP installs (the layouts use kube-router, which KKP refuses first).
     for (file, reason) in [("ipv6", "IPv6-only"), ("dual-ipv6-first", "IPv4 first")] {
-        let out = kube6(&[
-            "render",
-            &layout(file),
-            "--target",
-            "kkp",
-            "--cni",
-            "cilium",
-            "--dry-run",
-        ]);
+        let out = kube6(&["render", &layout(file), "--target", "kkp", "--dry-run"]);
         assert_eq!(out.status.code(), Some(1), "{file}");
         let err = text(&out.stderr);
         assert!(

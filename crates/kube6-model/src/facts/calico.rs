@@ -40,6 +40,11 @@ pub fn has_ipv6_vxlan(version: Option<&Version>) -> bool {
     version.is_none_or(|v| v.is_at_least(IPV6_VXLAN_SINCE))
 }
 
+/// The operator's `Installation` `spec.cni.ipam.type` for host-local IPAM over the nodes'
+/// podCIDRs; its default, `Calico`, is Calico IPAM (operator.tigera.io_installations.yaml:
+/// "For CNI Plugin Calico, this field defaults to Calico").
+pub const OPERATOR_HOST_LOCAL_IPAM: &str = "HostLocal";
+
 /// Canal's `calico-node` runs host-local IPAM on kube-controller-manager's node blocks; its CNI
 /// configuration names each family's block with a placeholder the Calico CNI plugin replaces:
 /// `usePodCidr` (the node's IPv4 podCIDR) and `usePodCidrIPv6` (its IPv6 one). A family

@@ -714,11 +714,11 @@ pub fn import_daemon_set(doc: &Node, net: &mut ClusterNetwork) -> Result<(), Sha
     Ok(())
 }
 
-/// An environment variable's name and value, each where it stands.
-type EnvVar = (Located<String>, Located<String>);
+/// An environment variable's name and literal value, where each was written.
+type EnvEntry = (Located<String>, Located<String>);
 
 /// `env` entries with a literal `value` (valueFrom entries say nothing kube6 can read).
-fn read_env(container: &Fields<'_>) -> Result<Vec<EnvVar>, ShapeError> {
+fn read_env(container: &Fields<'_>) -> Result<Vec<EnvEntry>, ShapeError> {
     let mut out = Vec::new();
     if let Some(list) = container.list("env")? {
         for (path, entry) in list {

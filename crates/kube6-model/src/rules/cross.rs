@@ -184,6 +184,7 @@ fn ipv6_masqueraded(net: &ClusterNetwork) -> bool {
             .flannel
             .ipv6_masquerade
             .as_ref()
+            .or(net.flannel.ip_masq.as_ref())
             .is_some_and(|m| m.value),
         // k0s's Calico manifests set CALICO_IPV6POOL_NAT_OUTGOING=true; Calico's own default is false.
         Cni::Calico => {
@@ -201,8 +202,8 @@ fn ipv6_masqueraded(net: &ClusterNetwork) -> bool {
                     .all(|p| p.nat_outgoing.as_ref().is_some_and(|n| n.value))
             }
         }
-        // kube-router SNATs pod egress to outside the cluster by default (--enable-pod-egress).
-        Cni::KubeRouter => true,
+        // kube-router SNATs pod egress to outside the cluster unless --enable-pod-egress=false.
+        Cni::KubeRouter => net.kube_router.pod_egress.as_ref().is_none_or(|e| e.value),
         Cni::Canal | Cni::Custom => false,
     }
 }

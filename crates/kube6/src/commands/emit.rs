@@ -18,11 +18,7 @@ pub fn refuse_invalid(source: &Source, analysis: &Analysis, what: &str) -> Optio
     }
     let mut text = String::new();
     for d in analysis.diagnostics() {
-        text.push_str(&output::render_diagnostic(
-            d,
-            &source.name,
-            Some(&source.text),
-        ));
+        text.push_str(&source.render(d));
     }
     text.push_str(&format!(
         "kube6: {} is not valid ({}); {what} writes nothing for an invalid plan\n",
@@ -85,11 +81,7 @@ pub fn recheck(analysis: &Analysis, format: Format, api: KubeadmApi) -> Option<S
     let mut out = String::new();
     for d in checked.diagnostics() {
         if d.severity == kube6_model::diagnostic::Severity::Error {
-            out.push_str(&output::render_diagnostic(
-                d,
-                &source.name,
-                Some(&source.text),
-            ));
+            out.push_str(&source.render(d));
         }
     }
     out.push_str(&format!(
