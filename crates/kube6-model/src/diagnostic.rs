@@ -50,6 +50,8 @@ pub enum Component {
     Cilium,
     Flannel,
     KubeRouter,
+    /// Cluster API (its KubeadmControlPlane webhook).
+    ClusterApi,
     /// kube6's own cross-checks: nothing rejects these, but the cluster will not work as meant.
     Kube6,
 }
@@ -70,6 +72,7 @@ impl Component {
             Component::Cilium => "cilium",
             Component::Flannel => "flannel",
             Component::KubeRouter => "kube-router",
+            Component::ClusterApi => "cluster-api",
             Component::Kube6 => "kube6",
         }
     }

@@ -715,6 +715,8 @@ fn every_rule_in_the_catalog_has_a_case() {
     let missing: Vec<&str> = catalog::ALL
         .iter()
         .map(|r| r.id)
+        // Change rules (6xx) judge two configurations; kube6-diff's tests cover each of them.
+        .filter(|id| !catalog::is_change_rule(id))
         .filter(|id| !covered.contains(id))
         .collect();
     assert!(missing.is_empty(), "rules without a test case: {missing:?}");

@@ -44,6 +44,9 @@ enum Command {
     /// Send real traffic through a running cluster in every family (agents as DaemonSets), or
     /// from this host (`probe local`).
     Probe(commands::probe::Args),
+    /// What a running cluster can change in its network (CURRENT to PROPOSED, or the live
+    /// cluster to PROPOSED): every change classified, and the runbook for the distribution.
+    Diff(commands::diff::Args),
     /// List every rule kube6 checks.
     Rules(commands::rules::Args),
     /// Print the JSON Schema of kube6's ClusterNetwork.
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
         Command::Convert(args) => commands::convert::run(args),
         Command::Verify(args) => commands::verify::run(args),
         Command::Probe(args) => commands::probe::run(args),
+        Command::Diff(args) => commands::diff::run(args),
         Command::Rules(args) => commands::rules::run(args),
         Command::Schema(args) => commands::schema::run(args),
         Command::Completion { shell } => {

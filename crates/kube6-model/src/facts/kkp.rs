@@ -45,6 +45,22 @@ pub const PROXY_MODES: &[&str] = &["ipvs", "iptables", "ebpf", "nftables"];
 /// which picks by provider and version (`default_proxy_mode`) only for an explicitly empty value.
 pub const CRD_DEFAULT_PROXY_MODE: &str = "ipvs";
 
+/// The `spec.clusterNetwork` fields KKP's Cluster webhook refuses to change once set
+/// (`validateClusterNetworkingConfigUpdateImmutability` in pkg/validation/cluster.go, KKP 2.31);
+/// `proxyMode` may change only when the Cluster carries [`UNSAFE_CNI_MIGRATION_LABEL`]. The node
+/// mask sizes are not among them.
+pub const IMMUTABLE_NETWORK_FIELDS: &[&str] = &[
+    "ipFamily",
+    "pods.cidrBlocks",
+    "services.cidrBlocks",
+    "dnsDomain",
+    "nodeLocalDNSCacheEnabled",
+];
+
+/// The label that lets KKP's webhook accept another `spec.cniPlugin.type` (and proxy mode):
+/// `UnsafeCNIMigrationLabel` in pkg/validation/cluster.go (`validateCNIUpdate`).
+pub const UNSAFE_CNI_MIGRATION_LABEL: &str = "unsafe-cni-migration";
+
 /// `spec.cniPlugin.type` values KKP supports (`cni.GetSupportedCNIPlugins`, CRD enum).
 pub const CNI_TYPES: &[&str] = &["canal", "cilium", "none"];
 

@@ -22,6 +22,26 @@ pub const SERVICE_RANGE_MAX_HOST_BITS: u8 = 20;
 /// kubernetes/kubernetes pkg/features/kube_features.go.
 pub const MULTI_CIDR_SERVICE_ALLOCATOR_ON_SINCE: Release = Release::new(1, 33, 0);
 
+/// The ServiceCIDR API (`networking.k8s.io/v1` ServiceCIDR) is GA from Kubernetes 1.33, where
+/// `MultiCIDRServiceAllocator` turned on by default (beta and off in 1.31 and 1.32): a service
+/// range grows live by adding a ServiceCIDR object (kubernetes/website
+/// content/en/docs/tasks/network/extend-service-ip-ranges.md, "GA and officially supported since
+/// v1.33"). From the same release kube-apiserver keeps the default ServiceCIDR `kubernetes`,
+/// created from its first --service-cluster-ip-range, and only ever upgrades it from single- to
+/// dual-stack with the same first range; any other flag change leaves the object as it was
+/// ("Inconsistent ServiceCIDR ... Configure the flags to match current ServiceCIDR or manually
+/// delete it", pkg/controlplane/controller/defaultservicecidr/default_servicecidr_controller.go).
+pub const SERVICE_CIDR_API_GA_SINCE: Release = MULTI_CIDR_SERVICE_ALLOCATOR_ON_SINCE;
+
+/// Whether service ranges of a cluster of `version` are ServiceCIDR objects (the API served and
+/// the allocator using it): from 1.33, or earlier with the gate explicitly on (`multi_cidr`).
+pub fn service_cidr_api(version: Option<&Version>, multi_cidr: Option<bool>) -> bool {
+    gate_on(version, multi_cidr, SERVICE_CIDR_API_GA_SINCE)
+}
+
+/// The name of the default ServiceCIDR object kube-apiserver creates from its flags.
+pub const DEFAULT_SERVICE_CIDR_NAME: &str = "kubernetes";
+
 /// `DisableAllocatorDualWrite` is on by default from Kubernetes 1.34 (GA; locked on from 1.35),
 /// kubernetes/kubernetes pkg/features/kube_features.go.
 pub const DISABLE_ALLOCATOR_DUAL_WRITE_ON_SINCE: Release = Release::new(1, 34, 0);
@@ -140,6 +160,15 @@ mod tests {
             None,
             Some(false)
         ));
+    }
+
+    #[test]
+    fn service_cidr_api_from_its_ga_release() {
+        assert!(!service_cidr_api(v("1.32.9").as_ref(), None));
+        assert!(service_cidr_api(v("1.32.9").as_ref(), Some(true)));
+        assert!(service_cidr_api(v("1.33.0").as_ref(), None));
+        assert!(!service_cidr_api(v("1.33.0").as_ref(), Some(false)));
+        assert!(service_cidr_api(None, None));
     }
 
     #[test]

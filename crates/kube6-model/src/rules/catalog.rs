@@ -65,6 +65,23 @@ const K3S_NET: &str = "pkg/util/net.go";
 const KKP_VALIDATION: &str = "pkg/validation/cluster.go";
 const CALICO_IPPOOL: &str = "libcalico-go/lib/clientv3/ippool.go";
 const CALICO_IPPOOL_CRD: &str = "api/config/crd/projectcalico.org_ippools.yaml";
+const CAPI: &str = "kubernetes-sigs/cluster-api";
+const WEBSITE: &str = "kubernetes/website";
+const ENHANCEMENTS: &str = "kubernetes/enhancements";
+const K3S_DOCS: &str = "k3s-io/docs";
+const CORE_VALIDATION: &str = "pkg/apis/core/validation/validation.go";
+const DEFAULT_SERVICE_CIDR: &str =
+    "pkg/controlplane/controller/defaultservicecidr/default_servicecidr_controller.go";
+const RECONFIGURE_SERVICE_CIDR: &str =
+    "content/en/docs/tasks/network/reconfigure-default-service-ip-ranges.md";
+const EXTEND_SERVICE_CIDR: &str = "content/en/docs/tasks/network/extend-service-ip-ranges.md";
+const KUBEADM_RECONFIGURE: &str =
+    "content/en/docs/tasks/administer-cluster/kubeadm/kubeadm-reconfigure.md";
+const DUAL_STACK_KEP: &str = "keps/sig-network/563-dual-stack/README.md";
+const KCP_WEBHOOK: &str = "controlplane/kubeadm/internal/webhooks/kubeadm_control_plane.go";
+const K3S_BOOTSTRAP: &str = "pkg/cluster/bootstrap.go";
+const K3S_NETWORK_DOCS: &str = "docs/networking/basic-network-options.md";
+const K0S_IPV6_DOCS: &str = "docs/networking/single-stack-ipv6.md";
 
 /// `[(REPO, PATH), ...]` as a `&'static [Source]`.
 macro_rules! sources {
@@ -348,6 +365,85 @@ rules! {
         "--allocate-node-cidrs is true but there is no pod range: kube-controller-manager refuses to start (\"Must specify --cluster-cidr if --allocate-node-cidrs is set\").";
     K0S_API_ADDRESS_ANY = "K6E320", Error, K0s, "k0s", [(K0S, "pkg/apis/k0s/v1beta1/api.go")],
         "k0s refuses spec.api.address 0.0.0.0 or :: (\"invalid INADDR_ANY\"): the API server must advertise a real address.";
+
+    // Changes to a running cluster (`kube6 diff`): each rule is one component's behaviour when
+    // the network of a running cluster changes. Errors: the change is refused or unsafe
+    // (exit 1); warnings: it needs steps; notes: it is allowed live.
+    NODE_POD_CIDRS_KEPT = "K6W601", Warning, KubeApiserver, "kube6 diff: a pod family added or a pod range changed, node blocks from kube-controller-manager",
+        [(KUBERNETES, CORE_VALIDATION), (KUBERNETES, RANGE_ALLOCATOR)],
+        "A Node's podCIDRs never change once set (\"node updates may not change podCIDR except from \\\"\\\" to valid\"): existing nodes get a block of a new family or range only after they are drained, deleted and registered again.";
+    NODE_BLOCKS_OUTSIDE_POD_RANGE = "K6E602", Error, KubeControllerManager, "kube6 diff: a pod range changed or shrunk",
+        [(KUBERNETES, RANGE_ALLOCATOR)],
+        "The proposed pod range no longer holds node blocks that nodes already have: kube-controller-manager marks every existing block as used when it starts and fails on a block outside its --cluster-cidr (\"CIDR out of range ... will keep crashing controller-manager\").";
+    PRIMARY_FAMILY_CHANGED = "K6E603", Error, KubeApiserver, "kube6 diff: the primary family changes",
+        [(ENHANCEMENTS, DUAL_STACK_KEP), (KUBERNETES, DEFAULT_SERVICE_CIDR), (WEBSITE, RECONFIGURE_SERVICE_CIDR)],
+        "The primary family cannot change in place: every Service keeps its primary family and first cluster IP, the `kubernetes` Service keeps its address, and the default ServiceCIDR is only ever upgraded from single- to dual-stack with the same first range.";
+    SERVICE_RANGE_REPLACED = "K6E604", Error, KubeApiserver, "kube6 diff: a service range changed or shrunk",
+        [(KUBERNETES, DEFAULT_SERVICE_CIDR), (WEBSITE, RECONFIGURE_SERVICE_CIDR), (KUBERNETES, CORE_VALIDATION)],
+        "A service range replaced or shrunk: Services keep their cluster IPs (spec.clusterIP is immutable), the `kubernetes` Service keeps its address, and from Kubernetes 1.33 the default ServiceCIDR keeps the old range; every Service outside the new range must be recreated.";
+    SERVICE_RANGE_EXTENDED_SERVICECIDR = "K6I605", Info, KubeApiserver, "kube6 diff: a service range extended, Kubernetes 1.33 or later",
+        [(KUBERNETES, KUBE_FEATURES), (WEBSITE, EXTEND_SERVICE_CIDR)],
+        "A service range extended from Kubernetes 1.33 (ServiceCIDR API GA, MultiCIDRServiceAllocator on): a ServiceCIDR object adds the addresses live, without restarting kube-apiserver.";
+    SERVICE_RANGE_EXTENDED_FLAG = "K6W606", Warning, KubeApiserver, "kube6 diff: a service range extended before Kubernetes 1.33",
+        [(KUBERNETES, KUBE_FEATURES), (KUBERNETES, BITMAP_ALLOCATOR)],
+        "A service range extended before Kubernetes 1.33 (no ServiceCIDR API): every kube-apiserver must restart with the larger --service-cluster-ip-range, which must keep the same network address so that the `kubernetes` Service keeps the first address.";
+    FAMILY_ADDED = "K6W607", Warning, KubeApiserver, "kube6 diff: a secondary family added, the primary kept",
+        [(KUBERNETES, DEFAULT_SERVICE_CIDR), (WEBSITE, RECONFIGURE_SERVICE_CIDR), (ENHANCEMENTS, DUAL_STACK_KEP)],
+        "A secondary family added while the primary stays: kube-apiserver, kube-controller-manager, kube-proxy and the CNI restart with both families (the default ServiceCIDR is upgraded to dual-stack), and existing Services gain the family only when set to PreferDualStack or RequireDualStack.";
+    FAMILY_REMOVED = "K6E608", Error, KubeApiserver, "kube6 diff: the secondary family removed",
+        [(KUBERNETES, DEFAULT_SERVICE_CIDR), (WEBSITE, RECONFIGURE_SERVICE_CIDR), (KUBERNETES, CORE_VALIDATION)],
+        "The secondary family removed: pods and Services holding its addresses lose them, nodes keep their podCIDRs of it, and from Kubernetes 1.33 the default ServiceCIDR stays dual-stack (going back to one range is refused) until it is deleted and recreated.";
+    CLUSTER_API_NETWORK_IMMUTABLE = "K6E609", Error, ClusterApi, "kube6 diff --cluster-api: a kubeadm cluster managed by Cluster API",
+        [(CAPI, KCP_WEBHOOK)],
+        "Cluster API's KubeadmControlPlane webhook refuses any edit of kubeadmConfigSpec.clusterConfiguration.networking (pod and service subnets, DNS domain) or controlPlaneEndpoint on a running control plane (\"cannot be modified\").";
+    KUBEADM_MANUAL_RECONFIGURE = "K6W610", Warning, Kubeadm, "kube6 diff: kubeadm",
+        [(WEBSITE, KUBEADM_RECONFIGURE), (KUBERNETES, KUBEADM_VALIDATION)],
+        "kubeadm has no command that changes the network of a running cluster: the kubeadm-config ConfigMap, every control-plane node's static Pod manifests, the kube-proxy ConfigMap and the kubelets' configuration are edited by hand, in order.";
+    KKP_NETWORK_IMMUTABLE = "K6E611", Error, Kkp, "kube6 diff: kkp",
+        [(KKP, KKP_VALIDATION)],
+        "KKP's Cluster webhook refuses changes to spec.clusterNetwork ipFamily, pods.cidrBlocks, services.cidrBlocks, dnsDomain and nodeLocalDNSCacheEnabled once set, and to proxyMode without the unsafe-cni-migration label.";
+    KKP_CNI_IMMUTABLE = "K6E612", Error, Kkp, "kube6 diff: kkp, another CNI",
+        [(KKP, KKP_VALIDATION)],
+        "KKP's Cluster webhook refuses another spec.cniPlugin.type unless the Cluster carries the unsafe-cni-migration label.";
+    K0S_DUAL_STACK_NEEDS_IPV6_PRIMARY = "K6E613", Error, K0s, "kube6 diff: k0s, IPv6 single-stack to dual-stack",
+        [(K0S, K0S_IPV6_DOCS), (K0S, "pkg/component/controller/kuberouter.go")],
+        "k0s migrates an IPv6 single-stack cluster to dual-stack only while IPv6 stays the primary family, and with kube-router only from v1.36.1 (before, kube-router, kube-controller-manager and the kubelet assume IPv4 first).";
+    K3S_REJOIN_LOSES_DATA = "K6E614", Error, K3s, "kube6 diff: k3s, rke2, nodes that must rejoin",
+        [(K3S_DOCS, K3S_NETWORK_DOCS), (K3S, K3S_AGENT)],
+        "k3s and RKE2 support dual-stack only from cluster creation; a node that must get new podCIDRs is deleted and rejoined, and everything it stores locally (local-path volumes, emptyDir, its embedded etcd member) is lost.";
+    K3S_CRITICAL_CONFIG = "K6W615", Warning, K3s, "kube6 diff: k3s, rke2 servers",
+        [(K3S, K3S_BOOTSTRAP)],
+        "cluster-cidr, service-cidr, cluster-dns and cluster-domain are critical configuration: every k3s/RKE2 server must get the same values, or a server refuses to join (\"critical configuration value mismatch\").";
+    CALICO_POOL_REPLACED = "K6W616", Warning, Calico, "kube6 diff: calico, canal, a pod range changed",
+        [(CALICO, CALICO_IPPOOL)],
+        "A Calico IPPool's CIDR and block size cannot be modified (\"IPPool CIDR cannot be modified\"), so a pool never moves to another range or family: a new pool is created, the old one disabled, its pods restarted, then it is deleted.";
+    NODE_MASK_CHANGED = "K6W617", Warning, KubeControllerManager, "kube6 diff: the node mask changes",
+        [(KUBERNETES, RANGE_ALLOCATOR), (KUBERNETES, CORE_VALIDATION)],
+        "A new node mask applies only to nodes registered afterwards: existing nodes keep their blocks until they are drained, deleted and registered again.";
+    CNI_REPLACED = "K6E618", Error, Kube6, "kube6 diff: another CNI", [],
+        "Replacing the CNI of a running cluster takes every pod off the network until it is recreated under the new plugin: downtime for the whole cluster, and the old plugin's interfaces, routes and rules must be removed from every node.";
+    DNS_ADDRESS_CHANGED = "K6W619", Warning, KubeApiserver, "kube6 diff: the cluster DNS address changes",
+        [(KUBERNETES, CORE_VALIDATION)],
+        "The cluster DNS address changes: kube-dns keeps its cluster IP (spec.clusterIP is immutable), so a Service with the new address is created next to it, every kubelet gets the new clusterDNS, and pods pick it up only when recreated.";
+    API_ENDPOINT_CHANGED = "K6W620", Warning, Kube6, "kube6 diff: the API endpoint changes", [],
+        "The API endpoint changes: the API server's serving certificate must hold the new name or address before anything uses it, and every kubeconfig (kubelets, kube-proxy, admins, joining nodes) must be switched to it.";
+    NODE_ADDRESSES_CHANGED = "K6W621", Warning, Kubelet, "kube6 diff: a node's addresses change",
+        [(KUBERNETES, NODE_IP_PARSER)],
+        "A node's addresses change: its kubelet restarts with the new --node-ip, and its hostNetwork pods keep the old addresses until they are recreated.";
+    ADDRESSES_IN_USE_OUTSIDE = "K6E622", Error, KubeApiserver, "kube6 diff with a live cluster",
+        [(KUBERNETES, CORE_VALIDATION), (KUBERNETES, DEFAULT_SERVICE_CIDR)],
+        "Services of the running cluster have cluster IPs outside the proposed service ranges: they keep them (spec.clusterIP is immutable) and must be deleted and recreated, which changes their addresses.";
+    DISTRIBUTION_REPLACED = "K6E623", Error, Kube6, "kube6 diff: another distribution", [],
+        "The proposed configuration is for another distribution: moving a running cluster between distributions is a reinstall, not a network change.";
+    POD_RANGE_EXTENDED = "K6W624", Warning, KubeControllerManager, "kube6 diff: a pod range extended",
+        [(KUBERNETES, RANGE_ALLOCATOR), (KUBERNETES, KCM_CORE)],
+        "A pod range extended (the new range holds the old one): kube-controller-manager, kube-proxy (clusterCIDR) and the CNI restart with the larger range; nodes keep their blocks, which stay inside it.";
+}
+
+/// Whether a rule judges a change to a running cluster (`kube6 diff`, ids 6xx) rather than one
+/// configuration: such rules fire from `kube6 diff`, never from `kube6 validate`.
+pub fn is_change_rule(id: &str) -> bool {
+    id.get(3..4) == Some("6")
 }
 
 /// The rule with this id.

@@ -57,7 +57,7 @@ pub struct Args {
     pub output: OutputFormat,
 }
 
-fn parse_size(s: &str) -> Result<u64, String> {
+pub fn parse_size(s: &str) -> Result<u64, String> {
     kube6_fs::size::parse(s)
 }
 
@@ -103,19 +103,13 @@ pub fn run(args: Args) -> CommandResult {
         (None, Some(line)) => Some(super::input::analyze_k3s_args(&args.input, line)?.1),
         (None, None) => None,
     };
-    let (snapshot, origin) = if args.dump.is_empty() {
-        live(&args)?
-    } else {
-        let limit = kube6_verify::DUMP_LIMIT.with_bytes(args.max_dump_size);
-        let snapshot = kube6_verify::read_dumps(&args.dump, &limit).map_err(Failure::usage)?;
-        let names = args
-            .dump
-            .iter()
-            .map(|p| kube6_fs::read::display_name(p))
-            .collect::<Vec<_>>()
-            .join(", ");
-        (snapshot, names)
-    };
+    let (snapshot, origin) = load_cluster(&ClusterSource {
+        dump: &args.dump,
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        chunk_size: args.chunk_size,
+        max_dump_size: args.max_dump_size,
+    })?;
     // With a plan, --cni is already applied by its import.
     let expectations = match &analysis {
         Some(analysis) => Expectations::from_analysis(analysis),
@@ -161,12 +155,34 @@ fn list_checks(format: OutputFormat, markdown: bool) -> CommandResult {
     Ok(Status::Ok)
 }
 
-fn live(args: &Args) -> Result<(Snapshot, String), Failure> {
+/// Where a cluster is read from: kubectl dumps, or a live API server.
+pub struct ClusterSource<'a> {
+    pub dump: &'a [PathBuf],
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub chunk_size: u32,
+    pub max_dump_size: u64,
+}
+
+/// Reads the cluster (`verify` and `diff --cluster` share it): the dumps when there are some,
+/// else the live cluster. Returns the snapshot and the name it is reported under.
+pub fn load_cluster(source: &ClusterSource<'_>) -> Result<(Snapshot, String), Failure> {
+    if !source.dump.is_empty() {
+        let limit = kube6_verify::DUMP_LIMIT.with_bytes(source.max_dump_size);
+        let snapshot = kube6_verify::read_dumps(source.dump, &limit).map_err(Failure::usage)?;
+        let names = source
+            .dump
+            .iter()
+            .map(|p| kube6_fs::read::display_name(p))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Ok((snapshot, names));
+    }
     use kube6_verify::live;
     let options = live::Options {
-        kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
-        page_size: args.chunk_size,
+        kubeconfig: source.kubeconfig.clone(),
+        context: source.context.clone(),
+        page_size: source.chunk_size,
     };
     live::read(&options).map_err(|e| {
         if e.is_configuration() {
