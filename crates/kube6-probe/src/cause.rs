@@ -105,6 +105,20 @@ pub(crate) fn agent_without_family(state: &AgentState, family: Family) -> Cause 
     cause(CauseKind::Agent, message)
 }
 
+pub(crate) fn runner_silent(agent: &str, why: &str) -> Cause {
+    let hint = if why.contains("forbidden") || why.contains("403") {
+        "the credentials may not read pod logs (pods/log get, see docs/probe.md)"
+    } else if why.contains("did not finish") {
+        "the runner pod did not finish in time (`--timeout`, or the node is slow to start pods)"
+    } else {
+        "see the runner pod's log (`kubectl logs` with --keep)"
+    };
+    cause(
+        CauseKind::Runner,
+        format!("no results from {}: {hint}", agent_words(agent)),
+    )
+}
+
 pub(crate) fn wrong_peer(want: &str, got: &str) -> Cause {
     cause(
         CauseKind::WrongPeer,

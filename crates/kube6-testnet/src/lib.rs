@@ -17,8 +17,10 @@
 // A test-support crate: a failed setup step is a failed test, so it panics with the reason.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+pub mod kube_api;
 pub mod ndp;
 mod netns;
+pub mod probe;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

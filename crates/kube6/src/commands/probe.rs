@@ -277,35 +277,32 @@ pub fn run(args: Args) -> CommandResult {
         output::write_stdout(&text)?;
         return Ok(ExitStatus::Ok);
     }
-    let expect = match (&args.plan, &args.input.k3s_args) {
+    let analysis = match (&args.plan, &args.input.k3s_args) {
         (Some(_), Some(_)) => {
             return Err(Failure::usage(anyhow!(
                 "give either --plan FILE or --k3s-args, not both"
             )));
         }
-        (Some(path), None) => {
-            let analysis = analyze_file(path, &args.input)?.1;
-            let mut e = Expectations::from_analysis(&analysis);
+        (Some(path), None) => Some(analyze_file(path, &args.input)?.1),
+        (None, Some(line)) => Some(super::input::analyze_k3s_args(&args.input, line)?.1),
+        (None, None) => None,
+    };
+    let cluster_domain = args
+        .cluster_domain
+        .clone()
+        .or_else(|| analysis.as_ref().map(|a| a.plan.cluster_domain.clone()));
+    let expect = match &analysis {
+        Some(analysis) => {
+            let mut e = Expectations::from_analysis(analysis);
             if let Some(prefix) = args.nat64_prefix {
                 e.nat64 = Some(prefix);
             }
             Expect::Plan(e)
         }
-        (None, Some(line)) => {
-            let analysis = super::input::analyze_k3s_args(&args.input, line)?.1;
-            Expect::Plan(Expectations::from_analysis(&analysis))
-        }
-        (None, None) => Expect::Infer {
+        None => Expect::Infer {
             nat64: args.nat64_prefix,
         },
     };
-    let cluster_domain = args.cluster_domain.clone().or_else(|| {
-        args.plan.as_ref().and_then(|path| {
-            analyze_file(path, &args.input)
-                .ok()
-                .map(|(_, a)| a.plan.cluster_domain)
-        })
-    });
     let options = RunOptions {
         image: args.image.clone(),
         image_pull_policy: args.image_pull_policy.clone(),
