@@ -26,7 +26,7 @@ pub enum Interface {
 }
 
 impl Interface {
-    fn name<'a>(self, uplink: &'a str) -> &'a str {
+    fn name(self, uplink: &str) -> &str {
         match self {
             Interface::All => "all",
             Interface::Default => "default",

@@ -74,7 +74,7 @@ fn examples_convert_to_every_format_and_back() {
                 &input,
                 "--to",
                 to,
-                "-o",
+                "--out",
                 &target.display().to_string(),
                 "--feature-gates",
                 "IPv6SingleStack=true",
@@ -127,17 +127,28 @@ fn convert_refuses_what_the_target_cannot_express() {
     );
     assert!(out.stdout.is_empty());
 
-    // k0s: IPv6-first dual-stack with kube-router needs raw args on three components.
+    // k0s before v1.36.1 sets kube-router, kube-proxy and the kubelet up IPv4 first
+    // (k0sproject/k0s#7321); from v1.36.1 IPv6-first dual-stack with kube-router works.
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.yaml");
     let text = std::fs::read_to_string(root().join("examples/kube6-dual-stack-ipv6-first.yaml"))
         .unwrap()
         .replace("name: calico", "name: kube-router");
-    std::fs::write(&input, text).unwrap();
+    let old = regex_free_distribution(&text, "{name: k0s, version: v1.35.7+k0s.0}");
+    std::fs::write(&input, &old).unwrap();
     let out = kube6(&["convert", &input.display().to_string(), "--to", "k0s"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("rawArgs") && err.contains("7321"), "{err}");
+    assert!(err.contains("K6E202") && err.contains("7321"), "{err}");
+    let new = regex_free_distribution(&text, "{name: k0s, version: v1.36.1+k0s.0}");
+    std::fs::write(&input, &new).unwrap();
+    let out = kube6(&["convert", &input.display().to_string(), "--to", "k0s"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -151,7 +162,7 @@ fn convert_output_file_needs_force_to_be_replaced() {
         "examples/k0s-dual-stack.yaml",
         "--to",
         "k0s",
-        "-o",
+        "--out",
         &t,
     ]);
     assert_eq!(out.status.code(), Some(2));
@@ -161,14 +172,97 @@ fn convert_output_file_needs_force_to_be_replaced() {
         "examples/k0s-dual-stack.yaml",
         "--to",
         "k0s",
-        "-o",
+        "--out",
         &t,
         "--force",
     ]);
     assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("wrote {t} (k0s YAML)\n")
+    );
     assert!(
         std::fs::read_to_string(&target)
             .unwrap()
             .contains("dualStack")
     );
+}
+
+#[test]
+fn convert_output_is_a_format() {
+    // One document: the object itself.
+    let out = kube6(&[
+        "convert",
+        "examples/k0s-dual-stack.yaml",
+        "--to",
+        "k0s",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["kind"], "ClusterConfig");
+    assert!(
+        doc["spec"]["network"]["dualStack"]["enabled"]
+            .as_bool()
+            .unwrap()
+    );
+    // Several documents (kubeadm): one List, as kubectl prints several objects.
+    let out = kube6(&[
+        "convert",
+        "examples/kubeadm-dual-stack-join.yaml",
+        "--to",
+        "kubeadm",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["kind"], "List");
+    assert!(
+        doc["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "ClusterConfiguration")
+    );
+    // The old spelling, `-o FILE`, says where the file name goes now.
+    let out = kube6(&[
+        "convert",
+        "examples/k0s-dual-stack.yaml",
+        "--to",
+        "k0s",
+        "-o",
+        "k0s.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--out FILE"), "{err}");
+    assert!(!std::path::Path::new("k0s.yaml").exists());
+}
+
+/// The document with its `distribution:` line replaced by `value`.
+fn regex_free_distribution(text: &str, value: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.trim_start().starts_with("distribution:") {
+                let indent = &l[..l.len() - l.trim_start().len()];
+                format!("{indent}distribution: {value}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }

@@ -609,6 +609,7 @@ pub fn import_config_map(
                     installed = Node {
                         kind: Kind::Str(text.replace("__CNI_MTU__", "1500")),
                         pos: node.pos,
+                        raw: None,
                     };
                     &installed
                 }
@@ -713,8 +714,11 @@ pub fn import_daemon_set(doc: &Node, net: &mut ClusterNetwork) -> Result<(), Sha
     Ok(())
 }
 
+/// An environment variable's name and literal value, where each was written.
+type EnvEntry = (Located<String>, Located<String>);
+
 /// `env` entries with a literal `value` (valueFrom entries say nothing kube6 can read).
-fn read_env(container: &Fields<'_>) -> Result<Vec<(Located<String>, Located<String>)>, ShapeError> {
+fn read_env(container: &Fields<'_>) -> Result<Vec<EnvEntry>, ShapeError> {
     let mut out = Vec::new();
     if let Some(list) = container.list("env")? {
         for (path, entry) in list {
@@ -822,12 +826,20 @@ pub fn import_calico_node_env(
             ))
         });
         net.calico.pools.push(CalicoPool {
+            // calico-node names the pools it creates from its environment like this.
+            name: Some(Located::new(
+                format!("default-{}-ippool", tag.to_ascii_lowercase()),
+                Origin::default_by(format!("CALICO_{tag}POOL_CIDR"), "calico-node default"),
+            )),
             cidr,
             block_size: get(&format!("CALICO_{tag}POOL_BLOCK_SIZE"))
                 .map(|v| v.map(crate::model::MaskValue::new)),
             nat_outgoing: nat,
             ipip_mode: get(&format!("CALICO_{tag}POOL_IPIP")),
             vxlan_mode: get(&format!("CALICO_{tag}POOL_VXLAN")),
+            // calico-node's default pools are enabled and serve workloads and tunnels.
+            disabled: None,
+            allowed_uses: Vec::new(),
         });
     }
 }

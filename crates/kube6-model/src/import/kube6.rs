@@ -47,7 +47,15 @@ pub const UPSTREAM: &[&str] = &["mode", "uplink", "bgp"];
 pub const BGP: &[&str] = &["peerAddress", "peerASN", "localASN"];
 pub const NAT64: &[&str] = &["prefix"];
 pub const CALICO: &[&str] = &["mode", "ipam", "pools"];
-pub const CALICO_POOL: &[&str] = &["cidr", "blockSize", "natOutgoing", "ipipMode", "vxlanMode"];
+pub const CALICO_POOL: &[&str] = &[
+    "cidr",
+    "blockSize",
+    "natOutgoing",
+    "ipipMode",
+    "vxlanMode",
+    "disabled",
+    "allowedUses",
+];
 pub const CILIUM: &[&str] = &[
     "ipamMode",
     "clusterPoolIPv4PodCIDRList",
@@ -205,6 +213,7 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
                 name,
                 role,
                 addresses,
+                ignored_addresses: Vec::new(),
             });
         }
     }
@@ -301,11 +310,14 @@ fn read_cni_settings(
                     ShapeError::new(&path, Some(pool.pos), "every pool needs a `cidr`")
                 })?;
                 net.calico.pools.push(CalicoPool {
+                    name: None,
                     cidr,
                     block_size: fields.mask("blockSize")?,
                     nat_outgoing: fields.boolean("natOutgoing")?,
                     ipip_mode: fields.string("ipipMode")?,
                     vxlan_mode: fields.string("vxlanMode")?,
+                    disabled: fields.boolean("disabled")?,
+                    allowed_uses: fields.strings("allowedUses")?,
                 });
             }
         }

@@ -6,7 +6,7 @@ use kube6_model::model::Cni;
 use kube6_model::plan::Plan;
 use kube6_model::{BUILTIN_EXAMPLE, BUILTIN_EXAMPLE_NAME, analyze};
 
-use super::input::{InputArgs, Source, analyze_file, import_failure};
+use super::input::{InputArgs, Source, add_target_rules, analyze_with, import_failure};
 use crate::exit::{CommandResult, Status};
 use crate::output::{self, OutputFormat, paint, table};
 
@@ -15,8 +15,16 @@ pub struct Args {
     /// Configuration file; without one, the built-in example (k0s IPv6 single-stack).
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
+    /// CNI configuration files read with it and judged by the same rules (Cilium values,
+    /// net-conf.json, a CNI network configuration, a CNI's ConfigMap, DaemonSet or
+    /// HelmChartConfig).
+    #[arg(value_name = "CNI_FILE", requires = "file")]
+    pub cni_files: Vec<PathBuf>,
     #[command(flatten)]
     pub input: InputArgs,
+    /// Also report what this distribution would refuse or cannot express.
+    #[arg(long, value_name = "TARGET", value_parser = crate::values::target())]
+    pub target: Option<kube6_render::Target>,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: OutputFormat,
@@ -30,7 +38,7 @@ pub fn run(mut args: Args) -> CommandResult {
             )));
         }
         (None, Some(line)) => super::input::analyze_k3s_args(&args.input, line)?,
-        (Some(path), None) => analyze_file(path, &args.input)?,
+        (Some(path), None) => analyze_with(path, &args.cni_files, &args.input)?,
         (None, None) => {
             // The example's documentation starts controllers with this gate; plan it that way.
             if !args
@@ -50,6 +58,8 @@ pub fn run(mut args: Args) -> CommandResult {
             (source, analysis)
         }
     };
+    let mut analysis = analysis;
+    add_target_rules(&source, &mut analysis, args.target, args.input.cni);
     let plan = &analysis.plan;
     match args.output {
         OutputFormat::Text => output::write_stdout(&render_text(plan, &source))?,
@@ -290,6 +300,29 @@ pub fn render_text(plan: &Plan, source: &Source) -> String {
         out.push_str(&table(&rows, "  "));
     }
 
+    if !plan.pod_cidr_order.is_empty() {
+        let order: Vec<&str> = plan.pod_cidr_order.iter().map(|f| f.as_str()).collect();
+        out.push_str(&format!(
+            "  nodes' podCIDRs list {} (the order kube-controller-manager gets the pod ranges in)\n",
+            order.join(" before ")
+        ));
+    }
+
+    if !plan.assumed_releases.is_empty() {
+        out.push_str(&format!(
+            "\n{}\n",
+            paint(output::BOLD, "Releases assumed (no version stated)")
+        ));
+        let mut rows = vec![vec![
+            "component".to_string(),
+            "defaults and rules of".to_string(),
+        ]];
+        for a in &plan.assumed_releases {
+            rows.push(vec![a.component.clone(), a.release.clone()]);
+        }
+        out.push_str(&table(&rows, "  "));
+    }
+
     if !plan.defaults.is_empty() {
         out.push_str(&format!("\n{}\n", paint(output::BOLD, "Defaults applied")));
         let mut rows = vec![vec![
@@ -306,11 +339,7 @@ pub fn render_text(plan: &Plan, source: &Source) -> String {
     if !plan.diagnostics.is_empty() {
         out.push_str(&format!("\n{}\n", paint(output::BOLD, "Diagnostics")));
         for d in &plan.diagnostics {
-            out.push_str(&output::render_diagnostic(
-                d,
-                &source.name,
-                Some(&source.text),
-            ));
+            out.push_str(&source.render(d));
         }
     }
     out
