@@ -569,9 +569,24 @@ pub(crate) fn refine(spec: &Spec, checks: &mut [CheckReport]) {
                 } else {
                     None
                 }
-            } else if (id == catalog::CLUSTER_IP.id || id == catalog::NODE_PORT.id)
+            } else if id == catalog::NODE_PORT.id
+                && get((catalog::POD_TO_NODE.id, f, &cell.from, &y)) == Some(Status::Fail)
+            {
+                // The node's own address gets no answer either: the way there (or back) is
+                // broken, whatever serves the NodePort.
+                Some(cause(
+                    CauseKind::RouteMissing,
+                    format!(
+                        "{} gets no answer from node {y}'s {f} address directly either ({}): a route or filter between them, not the NodePort",
+                        agent_words(&cell.from),
+                        catalog::POD_TO_NODE.name
+                    ),
+                ))
+            } else if (id == catalog::CLUSTER_IP.id
                 && (passes((catalog::POD_TO_POD_SAME_NODE.id, f, &cell.from, &x))
-                    || passes((catalog::POD_TO_POD_CROSS_NODE.id, f, &cell.from, &y)))
+                    || passes((catalog::POD_TO_POD_CROSS_NODE.id, f, &cell.from, &y))))
+                || (id == catalog::NODE_PORT.id
+                    && passes((catalog::POD_TO_NODE.id, f, &cell.from, &y)))
             {
                 Some(cause(
                     CauseKind::ServiceProxy,

@@ -939,12 +939,15 @@ impl Drop for ApiServer {
 
 // ---------------------------------------------------------------------------------------------
 
+/// Makes a runner's log from the spec file's content and the agent id.
+pub type RunnerLog = Box<dyn Fn(&str, &str) -> String + Send + Sync>;
+
 /// What the fake kubelet does with the agents and runners.
 pub struct FakeKubelet {
     /// Nodes whose agents never start, with the waiting reason.
     pub never_ready: Vec<(String, String)>,
     /// Makes a runner's log from the spec file's content and the agent id.
-    pub runner_log: Box<dyn Fn(&str, &str) -> String + Send + Sync>,
+    pub runner_log: RunnerLog,
     /// How many status reads a runner stays Running before it has Succeeded.
     pub runner_reads: u32,
     state: Mutex<FakeState>,
@@ -1298,7 +1301,7 @@ impl Kubelet for NetKubelet {
             let lines = rules.get(&node.name).cloned().unwrap_or_default();
             let body: String = lines.iter().map(|l| format!("    {l}\n")).collect();
             let table = format!(
-                "table inet k6svc {{\n  chain pre {{\n    type nat hook prerouting priority dstnat; policy accept;\n{body}  }}\n  chain out {{\n    type nat hook output priority dstnat; policy accept;\n{body}  }}\n}}\n"
+                "table inet k6svc {{\n  chain k6prerouting {{\n    type nat hook prerouting priority -100; policy accept;\n{body}  }}\n  chain k6output {{\n    type nat hook output priority -100; policy accept;\n{body}  }}\n}}\n"
             );
             self.net.node_nft(&node.name, &table);
         }

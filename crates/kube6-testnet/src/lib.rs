@@ -63,7 +63,12 @@ pub fn missing(programs: &[&str]) -> Option<String> {
 /// Whether `test` can run: root and the programs it drives. Under `CI=true` a missing
 /// requirement is a failure (panic); elsewhere the test is skipped, saying why on stderr.
 pub fn require(test: &str, programs: &[&str]) -> bool {
-    let Some(why) = missing(programs) else {
+    require_that(test, missing(programs))
+}
+
+/// Whether `test` can run, given why it cannot (`None`: it can); as [`require`].
+pub fn require_that(test: &str, missing: Option<String>) -> bool {
+    let Some(why) = missing else {
         return true;
     };
     let why = format!("{test} needs {why}");

@@ -123,6 +123,15 @@ impl ProbeNet {
         rtr.ip(&format!("addr add {DNS6}/64 dev lan0 nodad"));
         rtr.sysctl_set("net.ipv4.ip_forward", "1");
         rtr.sysctl_set("net.ipv6.conf.all.forwarding", "1");
+        // Frames the LAN bridge switches between two nodes are no business of the router's
+        // packet filter: with br_netfilter in the kernel (Docker loads it), they would pass the
+        // inet forward hook and meet the no-hairpin rule below.
+        for family in ["iptables", "ip6tables"] {
+            let key = format!("net.bridge.bridge-nf-call-{family}");
+            if Path::new("/proc/sys").join(key.replace('.', "/")).exists() {
+                rtr.sysctl_set(&key, "0");
+            }
+        }
         veth(&rtr, "out0", &outside, "eth0");
         rtr.ip("addr add 203.0.113.129/25 dev out0");
         rtr.ip("addr add 2001:db8:40::1/64 dev out0 nodad");
@@ -133,7 +142,7 @@ impl ProbeNet {
         // No hairpin: the router does not forward from the LAN back to the LAN.
         nft(
             &rtr,
-            "table inet k6rtr {\n  chain fwd {\n    type filter hook forward priority 0; policy accept;\n    iifname \"lan0\" oifname \"lan0\" drop\n  }\n}\n",
+            "table inet k6rtr {\n  chain k6forward {\n    type filter hook forward priority 0; policy accept;\n    iifname \"lan0\" oifname \"lan0\" drop\n  }\n}\n",
         );
         let mut nodes = Vec::new();
         for (i, name) in ["a", "b"].iter().enumerate() {
@@ -447,6 +456,12 @@ forward-zone:
             };
             self.unbound_control(&["local_data", &record]);
         }
+        // A DNS that filters AAAA still knows the name (NOERROR without an answer, as
+        // dnsmasq's filter-AAAA or a CoreDNS template answers), also when it has only IPv6
+        // addresses: a record of another type keeps the name in the zone.
+        if !aaaa && addresses.iter().all(IpAddr::is_ipv6) && !addresses.is_empty() {
+            self.unbound_control(&["local_data", &format!("{name}. 5 IN TXT \"aaaa-filtered\"")]);
+        }
     }
 
     /// Removes every record of `name`.
@@ -562,15 +577,20 @@ forward-zone:
         }
     }
 
-    /// The nodes' uplinks get a smaller MTU than the pods (1500), and node `filtering` drops
-    /// the ICMPv6 Packet Too Big it would send.
-    pub fn mtu_mismatch(&self, mtu: u32, filtering: &str) {
+    /// The nodes' uplinks get a smaller MTU than the pods' links (1500): a link of smaller MTU
+    /// in the middle of every path between two nodes' pods.
+    pub fn uplink_mtu(&self, mtu: u32) {
         for node in &self.nodes {
             node.ns.ip(&format!("link set eth0 mtu {mtu}"));
         }
+    }
+
+    /// Node `node` drops the ICMPv6 Packet Too Big it would send (a firewall that filters all
+    /// of ICMPv6): its pods never learn the smaller path MTU.
+    pub fn filter_packet_too_big(&self, node: &str) {
         nft(
-            &self.node(filtering).ns,
-            "table inet k6filter {\n  chain out {\n    type filter hook output priority 0; policy accept;\n    icmpv6 type packet-too-big drop\n  }\n}\n",
+            &self.node(node).ns,
+            "table inet k6filter {\n  chain k6output {\n    type filter hook output priority 0; policy accept;\n    icmpv6 type packet-too-big drop\n  }\n}\n",
         );
     }
 
@@ -654,6 +674,12 @@ static KUBE6_BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 /// The kube6 binary the agents and outside servers run (the test's `CARGO_BIN_EXE_kube6`).
 pub fn set_kube6_bin(path: &Path) {
     let _ = KUBE6_BIN.set(path.to_path_buf());
+}
+
+/// Whether `test` can build the test network here (root, the programs, the CNI plugins); under
+/// `CI=true` a missing requirement fails the test (see [`crate::require`]).
+pub fn require(test: &str) -> bool {
+    crate::require_that(test, missing())
 }
 
 /// Why the test network cannot be built here, if it cannot.

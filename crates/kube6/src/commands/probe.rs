@@ -23,6 +23,29 @@ use crate::exit::{CommandResult, Failure, Status as ExitStatus};
 use crate::output::{self, Progress, paint, table};
 
 /// The image `--image` names when it is not given: the one deploy/probe/build.sh tags.
+/// The spec an agent runs: kube6 probe hands it over in a ConfigMap, which holds at most 1 MiB
+/// (the API server's object size limit), so twice that is more than any real spec.
+const SPEC_LIMIT: kube6_fs::Limit = kube6_fs::Limit {
+    bytes: 2 << 20,
+    what: "a probe spec",
+    raise: None,
+};
+
+/// A resolver configuration: a few lines in practice.
+const RESOLV_CONF_LIMIT: kube6_fs::Limit = kube6_fs::Limit {
+    bytes: 1 << 20,
+    what: "a resolver configuration",
+    raise: None,
+};
+
+/// The resolver configuration's text, when it can be read (a missing or unreadable one means
+/// no name servers from it, as in the C library).
+fn read_resolv_conf(path: &std::path::Path) -> Option<String> {
+    kube6_fs::read::text(path, &RESOLV_CONF_LIMIT)
+        .ok()
+        .map(|t| t.text)
+}
+
 const DEFAULT_IMAGE: &str = concat!("localhost/kube6-probe:", env!("CARGO_PKG_VERSION"));
 
 /// `-o` for probe: the usual formats, and JUnit XML for CI systems.
@@ -386,7 +409,6 @@ pub fn run(args: Args) -> CommandResult {
     })
 }
 
-
 /// How often the cluster is polled: 2 s, or `KUBE6_PROBE_POLL_MS` (the tests' API server answers
 /// at once).
 fn poll_interval() -> Duration {
@@ -482,7 +504,7 @@ fn run_local(args: LocalArgs) -> CommandResult {
         }
     }
     let servers = if args.nameserver.is_empty() {
-        std::fs::read_to_string("/etc/resolv.conf")
+        read_resolv_conf(std::path::Path::new("/etc/resolv.conf"))
             .map(|t| agent::nameservers_from_resolv_conf(&t))
             .unwrap_or_default()
     } else {
@@ -583,9 +605,10 @@ fn run_agent(command: AgentCommand) -> CommandResult {
             agent: id,
             resolv_conf,
         } => {
-            let text = std::fs::read_to_string(&spec)
-                .with_context(|| format!("cannot read the spec {}", spec.display()))
-                .map_err(Failure::usage)?;
+            let text = kube6_fs::read::text(&spec, &SPEC_LIMIT)
+                .context("cannot read the probe spec")
+                .map_err(Failure::usage)?
+                .text;
             let spec = Spec::from_json(&text).map_err(Failure::usage)?;
             if spec.agent(&id).is_none() {
                 return Err(Failure::usage(anyhow!(
@@ -597,7 +620,7 @@ fn run_agent(command: AgentCommand) -> CommandResult {
                         .join(", ")
                 )));
             }
-            let resolv = std::fs::read_to_string(&resolv_conf).ok();
+            let resolv = read_resolv_conf(&resolv_conf);
             let domain = agent::cluster_domain(&spec, resolv.as_deref());
             let servers = if spec.dns_servers.is_empty() {
                 resolv
