@@ -35,10 +35,15 @@ struct Cluster {
     net: Arc<ProbeNet>,
 }
 
+/// The test network, its agents and outside servers running this build's kube6.
+fn network(stack: Stack) -> ProbeNet {
+    probe::set_kube6_bin(Path::new(env!("CARGO_BIN_EXE_kube6")));
+    ProbeNet::build(stack)
+}
+
 fn cluster(stack: Stack) -> Cluster {
     let kube6 = Path::new(env!("CARGO_BIN_EXE_kube6"));
-    probe::set_kube6_bin(kube6);
-    let net = Arc::new(ProbeNet::build(stack));
+    let net = Arc::new(network(stack));
     let families = match stack {
         Stack::Dual => vec![Family::IPv4, Family::IPv6],
         Stack::Ipv6Only => vec![Family::IPv6],
@@ -395,5 +400,110 @@ fn an_upstream_that_does_not_route_the_ipv6_pod_range_fails_pod_egress_only() {
             .iter()
             .filter(|c| c["from"].as_str().unwrap().ends_with("/host"))
             .all(|c| c["status"] == "pass")
+    );
+}
+
+/// `kube6 probe local` on node a, as an operator runs it on a node or a jump host.
+fn probe_local(net: &ProbeNet, args: &[&str]) -> (Option<i32>, Value, String) {
+    let out = net.nodes[0]
+        .ns
+        .command(env!("CARGO_BIN_EXE_kube6"))
+        .args(["probe", "local", "--test-timeout", "2s", "-o", "json"])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", kube6_testnet::describe(&out)));
+    (
+        out.status.code(),
+        report,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn probe_local_tests_each_target_per_family_and_finds_a_path_mtu_black_hole() {
+    if !can_run("probe_local_tests_each_target_per_family_and_finds_a_path_mtu_black_hole") {
+        return;
+    }
+    let net = network(Stack::Dual);
+    let targets = "dual.example:80,[2001:db8:40::2]:80,203.0.113.130:80";
+    let (status, report, err) = probe_local(&net, &["--target", targets, "--mtu"]);
+    assert_eq!(status, Some(0), "{report:#}\n{err}");
+    assert!(failures(&report).is_empty(), "{report:#}");
+    // Every target in every family it has: the name resolved (A and AAAA from the DNS in
+    // /etc/resolv.conf), connected, echoed, and the full 1500 bytes crossed.
+    for (id, count) in [("K6P011", 2), ("K6P012", 4), ("K6P014", 4), ("K6P015", 4)] {
+        let cells = cells(&report, id);
+        assert_eq!(cells.len(), count, "{id}: {cells:#?}");
+        assert!(
+            cells
+                .iter()
+                .all(|c| c["status"] == "pass" && c["from"] == "local")
+        );
+    }
+
+    // A link of MTU 1400 in the middle (the router's uplink): the router's Packet Too Big
+    // (IPv6) and fragmentation-needed (IPv4) lower the path MTU, which is a pass.
+    net.rtr.ip("link set out0 mtu 1400");
+    net.outside.ip("link set eth0 mtu 1400");
+    let (status, report, err) =
+        probe_local(&net, &["--target", "2001:db8:40::2,203.0.113.130", "--mtu"]);
+    assert_eq!(status, Some(0), "{report:#}\n{err}");
+    let mtu = cells(&report, "K6P014");
+    assert_eq!(mtu.len(), 2, "{mtu:#?}");
+    for cell in mtu {
+        assert_eq!(cell["status"], "pass", "{cell:#}");
+        assert_eq!(cell["observed"]["pathMtu"], 1400, "{cell:#}");
+    }
+    let v6 = mtu.iter().find(|c| c["family"] == "IPv6").unwrap();
+    assert_eq!(v6["observed"]["tooBigFrom"], "2001:db8:10::1", "{v6:#}");
+
+    // The router filters ICMPv6 Packet Too Big: a black hole for full-size IPv6 packets. The
+    // node forgets the path MTUs it learnt above (they would otherwise hold for ten minutes).
+    net.nodes[0].ns.ip("-6 route flush cache");
+    net.nodes[0].ns.ip("-4 route flush cache");
+    probe::nft(
+        &net.rtr,
+        "table inet k6filter {\n  chain k6output {\n    type filter hook output priority 0; policy accept;\n    icmpv6 type packet-too-big drop\n  }\n}\n",
+    );
+    let (status, report, err) = probe_local(
+        &net,
+        &[
+            "--target",
+            "[2001:db8:40::2]:80,203.0.113.130:80,[2001:db8:40::2]:81",
+            "--mtu",
+        ],
+    );
+    assert_eq!(status, Some(1), "{report:#}\n{err}");
+    let mut failed: Vec<(String, String, String, String)> = failures(&report)
+        .into_iter()
+        .map(|(id, c)| {
+            (
+                id,
+                c["family"].as_str().unwrap().to_string(),
+                c["to"].as_str().unwrap().to_string(),
+                c["cause"]["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    failed.sort();
+    let row = |id: &str, to: &str, kind: &str| {
+        (
+            id.to_string(),
+            "IPv6".to_string(),
+            to.to_string(),
+            kind.to_string(),
+        )
+    };
+    assert_eq!(
+        failed,
+        vec![
+            // Small packets and TCP's handshake still pass: only the full size vanishes.
+            row("K6P012", "[2001:db8:40::2]:81", "not-listening"),
+            row("K6P014", "2001:db8:40::2", "mtu"),
+        ],
+        "{report:#}"
     );
 }
