@@ -545,3 +545,38 @@ fn no_cluster_is_a_usage_error_naming_probe_local() {
         stderr(&out)
     );
 }
+
+/// docs/probe.md's check table is the catalog's.
+#[test]
+fn the_docs_hold_the_check_table() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let docs = std::fs::read_to_string(root.join("docs/probe.md")).unwrap();
+    let marker = "<!-- The table is generated: `kube6 probe --list-checks --markdown`";
+    let start = docs
+        .find(marker)
+        .expect("docs/probe.md has the generated table");
+    let table: String = docs[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let out = Command::new(env!("CARGO_BIN_EXE_kube6"))
+        .args(["probe", "--list-checks", "--markdown"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        table == String::from_utf8_lossy(&out.stdout),
+        "docs/probe.md's check table is stale: replace it with `kube6 probe --list-checks --markdown`"
+    );
+    // Every check is in it once.
+    for check in kube6_probe::catalog::ALL {
+        assert_eq!(
+            table.matches(&format!("| {} |", check.id)).count(),
+            1,
+            "{}",
+            check.id
+        );
+    }
+}

@@ -685,8 +685,9 @@ const MATRIX_NODES: usize = 12;
 
 /// A check's matrix for one family: rows are senders, columns destinations (transposed when
 /// the destinations are long names). Several cells of one row and column (a node with two
-/// addresses of a family) show the worst.
-fn matrix(check: &CheckReport, family: Family) -> String {
+/// addresses of a family) show the worst. Nodes come in the cluster's order, as rows and as
+/// columns, whatever order the cells are in; other destinations follow, as they come.
+fn matrix(check: &CheckReport, family: Family, nodes: &[String]) -> String {
     let cells: Vec<_> = check.cells.iter().filter(|c| c.family == family).collect();
     let mut rows: Vec<&str> = Vec::new();
     let mut cols: Vec<&str> = Vec::new();
@@ -698,6 +699,12 @@ fn matrix(check: &CheckReport, family: Family) -> String {
             cols.push(&c.to);
         }
     }
+    let node_order = |name: &str| {
+        let node = name.split_once('/').map_or(name, |(n, _)| n);
+        nodes.iter().position(|n| n == node).unwrap_or(usize::MAX)
+    };
+    rows.sort_by_key(|r| node_order(r));
+    cols.sort_by_key(|c| node_order(c));
     let transpose = cols.iter().any(|c| c.len() > 14);
     let status = |from: &str, to: &str| -> String {
         cells
@@ -887,7 +894,7 @@ pub fn render_text(report: &Report) -> String {
             continue;
         }
         for family in check.families() {
-            out.push_str(&matrix(check, family));
+            out.push_str(&matrix(check, family, &report.nodes));
         }
     }
     out.push_str(&failures_text(report));
