@@ -258,7 +258,15 @@ pub fn run(args: Args) -> CommandResult {
         None => {}
     }
     if args.list_checks {
-        return list_checks(args.tests.output, args.markdown);
+        return super::checks::list::<catalog::ProbeChecks>(
+            match args.tests.output {
+                // A catalog is no test run: JUnit shows it as the text table.
+                ProbeFormat::Text | ProbeFormat::Junit => output::OutputFormat::Text,
+                ProbeFormat::Json => output::OutputFormat::Json,
+                ProbeFormat::Yaml => output::OutputFormat::Yaml,
+            },
+            args.markdown,
+        );
     }
     let ignore =
         IgnoreSet::parse(args.tests.ignore.iter().map(String::as_str)).map_err(Failure::usage)?;
@@ -440,33 +448,6 @@ fn interrupted_exit(namespace: &str, cleanup: &str) -> u8 {
         "interrupted; the probe's namespace {namespace} was {cleanup}"
     ));
     130
-}
-
-fn list_checks(format: ProbeFormat, markdown: bool) -> CommandResult {
-    if markdown {
-        output::write_stdout(&catalog::markdown())?;
-        return Ok(ExitStatus::Ok);
-    }
-    match format {
-        ProbeFormat::Text | ProbeFormat::Junit => {
-            let mut rows = vec![vec![
-                "id".to_string(),
-                "name".to_string(),
-                "passes when".to_string(),
-            ]];
-            for check in catalog::ALL {
-                rows.push(vec![
-                    check.id.to_string(),
-                    check.name.to_string(),
-                    check.title.to_string(),
-                ]);
-            }
-            output::write_stdout(&table(&rows, ""))?;
-        }
-        ProbeFormat::Json => output::print_structured(&catalog::ALL, output::OutputFormat::Json)?,
-        ProbeFormat::Yaml => output::print_structured(&catalog::ALL, output::OutputFormat::Yaml)?,
-    }
-    Ok(ExitStatus::Ok)
 }
 
 fn print_report(report: &Report, format: ProbeFormat) -> Result<(), Failure> {
