@@ -902,3 +902,18 @@ fn every_step_check_names_a_real_check_and_runs_only_it() {
         }
     }
 }
+
+/// docs/diff.md lists every change rule of the catalog.
+#[test]
+fn docs_name_every_change_rule() {
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/diff.md"),
+    )
+    .unwrap();
+    let missing: Vec<&str> = catalog::ALL
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| catalog::is_change_rule(id) && !docs.contains(&format!("| {id} |")))
+        .collect();
+    assert!(missing.is_empty(), "docs/diff.md does not list {missing:?}");
+}
