@@ -48,6 +48,10 @@ pub struct Report {
     pub changes: Vec<Classified>,
     pub totals: Totals,
     pub runbook: Runbook,
+    /// Errors in the proposed configuration itself (what `kube6 validate` reports): a proposal
+    /// a component would refuse at start is not allowed, whatever its changes.
+    #[serde(rename = "proposedErrors", skip_serializing_if = "Vec::is_empty")]
+    pub proposed_errors: Vec<kube6_model::diagnostic::Diagnostic>,
     /// What the comparison could not see (a running cluster's configured ranges, an assumed
     /// version).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -55,6 +59,18 @@ pub struct Report {
 }
 
 impl Report {
+    /// Adds the proposed configuration's own errors; any makes the proposal not allowed.
+    pub fn with_proposed_errors(
+        mut self,
+        errors: Vec<kube6_model::diagnostic::Diagnostic>,
+    ) -> Report {
+        if !errors.is_empty() {
+            self.allowed = false;
+        }
+        self.proposed_errors = errors;
+        self
+    }
+
     /// Whether any change is refused or unsafe (exit status 1).
     pub fn blocked(&self) -> bool {
         !self.allowed
@@ -102,6 +118,7 @@ pub fn diff(
         changes,
         totals,
         runbook,
+        proposed_errors: Vec::new(),
         notes,
     }
 }

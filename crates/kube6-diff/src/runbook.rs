@@ -163,6 +163,10 @@ impl Commands {
                 vec![
                     format!("# on every server, in {dir}/config.yaml: cluster-cidr: {pods} and service-cidr: {services} (the same on all servers)"),
                     format!("sudo systemctl restart {unit}   # every server, one at a time"),
+                    format!(
+                        "sudo systemctl restart {}   # then every agent: its flannel and kube-proxy take the ranges from the servers",
+                        if self.distribution == Distribution::K3s { "k3s-agent" } else { "rke2-agent" }
+                    ),
                 ]
             }
             Distribution::Kubeadm => vec![
@@ -201,10 +205,13 @@ impl Commands {
                 ));
             }
             Distribution::Kubeadm => {
-                out.push(format!("ssh {node} sudo kubeadm reset -f"));
-                out.push("kubeadm token create --print-join-command   # on a control-plane node".into());
+                // No `kubeadm reset`: it would take etcd and the control plane off a
+                // control-plane node. The kubelet registers its Node again on its own.
                 out.push(format!(
-                    "ssh {node} sudo kubeadm join ...   # the printed command (control-plane nodes: --control-plane --certificate-key)"
+                    "ssh {node} sudo reboot   # the kubelet registers the Node again at boot; the reboot clears the CNI's bridge and IPAM state"
+                ));
+                out.push(format!(
+                    "kubectl label node {node} node-role.kubernetes.io/control-plane= && kubectl taint node {node} node-role.kubernetes.io/control-plane:NoSchedule   # control-plane nodes only: kubeadm set these at join"
                 ));
             }
             Distribution::Kkp => out.push(
@@ -456,20 +463,6 @@ pub fn build(
         });
     }
 
-    for change in changes
-        .iter()
-        .filter(|c| c.change.kind == ChangeKind::FamilyAdded)
-    {
-        let family = change.change.family.unwrap_or(Family::IPv6);
-        runbook.steps.push(Step {
-            title: format!("Let the CNI hand out {family} pod addresses"),
-            rules: change.verdicts.iter().map(|v| v.rule).collect(),
-            commands: cni_family_steps(ctx.cni, family, proposed),
-            checks: vec![verify("K6V004", plan)],
-            warning: None,
-        });
-    }
-
     for change in changes.iter().filter(|c| {
         c.change.kind == ChangeKind::PodRange
             && c.change.range_change != Some(RangeChange::InUseOutside)
@@ -537,15 +530,51 @@ pub fn build(
                     ChangeKind::PodRange,
                     ChangeKind::NodeMask,
                 ]),
-                commands: cmd.rotate_node(&node),
-                checks: vec![
-                    verify("K6V003", plan),
-                    verify("K6V005", plan),
-                    probe("K6P003", plan),
-                ],
+                commands: {
+                    let mut commands = cmd.rotate_node(&node);
+                    if has(ChangeKind::FamilyAdded) {
+                        // Before the node joins again: dual-stack nodes need an address of each
+                        // family (kubelet --node-ip, the primary family first).
+                        commands.insert(
+                            2,
+                            format!(
+                                "# on {node}: the kubelet's --node-ip lists an address of each family, the primary family first"
+                            ),
+                        );
+                    }
+                    commands
+                },
+                checks: vec![verify("K6V003", plan), verify("K6V002", plan)],
                 warning: unsafe_warning(&[ChangeKind::FamilyAdded, ChangeKind::PodRange]),
             });
         }
+    }
+
+    // The CNI gets the family once every node has a podCIDR of it: Cilium's kubernetes IPAM
+    // requires a podCIDR of every enabled family and stops its agent without one
+    // (cilium/cilium daemon/cmd/local_node_sync.go "required IPv6 PodCIDR not available"), and host-local
+    // IPAM has nothing to hand out before.
+    for change in changes
+        .iter()
+        .filter(|c| c.change.kind == ChangeKind::FamilyAdded)
+    {
+        let family = change.change.family.unwrap_or(Family::IPv6);
+        let mut commands = cni_family_steps(ctx.cni, family, proposed);
+        commands.push(
+            "kubectl rollout restart deployment,statefulset,daemonset -A   # pods created before get the family when recreated".into(),
+        );
+        runbook.steps.push(Step {
+            title: format!("Let the CNI hand out {family} pod addresses"),
+            rules: change.verdicts.iter().map(|v| v.rule).collect(),
+            commands,
+            checks: vec![
+                verify("K6V004", plan),
+                verify("K6V005", plan),
+                probe("K6P002", plan),
+                probe("K6P003", plan),
+            ],
+            warning: None,
+        });
     }
 
     if has(ChangeKind::NodeAddresses) {

@@ -868,6 +868,17 @@ fn unsafe_steps_say_what_they_cost() {
             .any(|c| c.contains("k3s-uninstall.sh"))
     );
     assert!(rotation.checks.iter().any(|c| c.id == "K6V003"));
+    // The CNI gets the family after every node has a podCIDR of it (Cilium's kubernetes IPAM
+    // stops its agent without one).
+    let position = |prefix: &str| {
+        report
+            .runbook
+            .steps
+            .iter()
+            .position(|s| s.title.starts_with(prefix))
+            .unwrap()
+    };
+    assert!(position("Register node") < position("Let the CNI hand out"));
 }
 
 #[test]

@@ -244,6 +244,34 @@ fn refused_and_unsafe_exit_1_in_every_format() {
     assert_eq!(doc["runbook"]["blocked"][0]["rules"][0], "K6E602");
 }
 
+/// A proposal that a component refuses at start (here kube-apiserver 1.32, an IPv6 service
+/// range larger than /108) is not allowed, whatever its changes: its errors are in the report.
+#[test]
+fn an_invalid_proposal_exits_1_with_its_errors() {
+    let out = kube6(&[
+        "kubeadm-1.32-ipv4.yaml",
+        "kubeadm-invalid.yaml",
+        "--cni",
+        "flannel",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("is not valid"), "{text}");
+    assert!(text.contains("K6E010"), "{text}");
+    let out = kube6(&[
+        "kubeadm-1.32-ipv4.yaml",
+        "kubeadm-invalid.yaml",
+        "--cni",
+        "flannel",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["allowed"], false);
+    assert_eq!(doc["proposedErrors"][0]["id"], "K6E010");
+}
+
 #[test]
 fn the_same_file_twice_is_no_change() {
     let out = kube6(&["kubeadm-ipv4.yaml", "kubeadm-ipv4.yaml"]);

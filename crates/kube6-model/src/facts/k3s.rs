@@ -40,13 +40,6 @@ pub const CRITICAL_NETWORK_ARGS: &[&str] = &[
     "cluster-domain",
 ];
 
-/// k3s documents dual-stack as a choice made when the cluster is created ("Dual-stack networking
-/// must be configured when the cluster is first created", k3s-io/docs
-/// docs/networking/basic-network-options.md): existing nodes keep single-stack podCIDRs and must
-/// be removed and joined again, which loses what they store locally (the k3s IPv6 seed: "any data
-/// stored on the local disk of a node may be permanently lost").
-pub const DUAL_STACK_ONLY_AT_CREATION: bool = true;
-
 /// RKE2's supervisor port, where agents and joining servers register (k3s shares the API port).
 pub const RKE2_SUPERVISOR_PORT: u16 = 9345;
 /// k3s's API and registration port.

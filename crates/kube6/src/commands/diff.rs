@@ -130,8 +130,15 @@ pub fn run(args: Args) -> CommandResult {
     let proposed = NetworkState::from_analysis(&analysis);
     let files = Files {
         current: current_file,
-        proposed: source.name,
+        proposed: source.name.clone(),
     };
+    let errors: Vec<_> = analysis
+        .plan
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == kube6_model::diagnostic::Severity::Error)
+        .cloned()
+        .collect();
     let report = kube6_diff::diff(
         current,
         proposed,
@@ -139,9 +146,30 @@ pub fn run(args: Args) -> CommandResult {
         &Options {
             cluster_api: args.cluster_api,
         },
-    );
+    )
+    .with_proposed_errors(errors);
     match args.output {
-        OutputFormat::Text => output::write_stdout(&render_text(&report))?,
+        OutputFormat::Text => {
+            let mut text = String::new();
+            if !report.proposed_errors.is_empty() {
+                text.push_str(&format!(
+                    "{}\n",
+                    paint(
+                        output::RED,
+                        format!(
+                            "The proposed configuration {} is not valid: fix it first (kube6 validate {0}).",
+                            files.proposed
+                        )
+                    )
+                ));
+                for d in &report.proposed_errors {
+                    text.push_str(&source.render(d));
+                }
+                text.push('\n');
+            }
+            text.push_str(&render_text(&report));
+            output::write_stdout(&text)?
+        }
         format => output::print_structured(&report, format)?,
     }
     Ok(if report.blocked() {
