@@ -848,3 +848,55 @@ fn examples_match_their_upstream_schemas() {
         problems.join("\n")
     );
 }
+
+/// The manifests `kube6 diff` runbooks tell users to apply (a ServiceCIDR, Calico IPPools) pass
+/// the upstream schemas of the API server and of Calico.
+#[test]
+fn diff_runbook_manifests_match_their_upstream_schemas() {
+    let Some(schemas) = upstream::schemas_or_explain() else {
+        return;
+    };
+    let dir = repo().join("crates/kube6/tests/diff");
+    let runs: &[&[&str]] = &[
+        &["kubeadm-ipv4.yaml", "kubeadm-ipv4-services-extended.yaml"],
+        &[
+            "kubeadm-ipv4.yaml",
+            "kubeadm-dual-stack.yaml",
+            "--cni",
+            "calico",
+        ],
+        &[
+            "kubeadm-ipv4.yaml",
+            "kubeadm-ipv4-pods-extended.yaml",
+            "--cni",
+            "calico",
+        ],
+    ];
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for args in runs {
+        let out = Command::new(bin())
+            .current_dir(&dir)
+            .arg("diff")
+            .args(*args)
+            .args(["-o", "json"])
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        for step in doc["runbook"]["steps"].as_array().unwrap() {
+            for command in step["commands"].as_array().unwrap() {
+                let command = command.as_str().unwrap();
+                let Some((_, rest)) = command.split_once("<<'EOF'\n") else {
+                    continue;
+                };
+                let manifest = rest.strip_suffix("\nEOF").unwrap_or(rest);
+                match schemas.check_file("diff/manifest.yaml", manifest) {
+                    Outcome::Checked { findings, .. } if findings.is_empty() => checked += 1,
+                    other => problems.push(format!("{args:?}: {manifest}\n{other:?}")),
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+    assert!(checked >= 3, "only {checked} manifests checked");
+}

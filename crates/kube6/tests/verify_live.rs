@@ -539,3 +539,74 @@ fn the_cni_ipam_objects_are_read_when_the_cluster_has_them() {
         );
     }
 }
+
+/// `kube6 diff --cluster` reads the live cluster as `kube6 verify` does (the same loading): the
+/// node blocks and Service addresses it holds decide what the proposal may change.
+#[test]
+fn diff_reads_the_live_cluster_as_its_current_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diff");
+    let dump: Value =
+        serde_json::from_str(&std::fs::read_to_string(tests.join("cluster-dump.json")).unwrap())
+            .unwrap();
+    let server = start(&dump, dir.path());
+    let config = kubeconfig(dir.path(), server.port, "test");
+
+    // Adding IPv6 keeps every node block and cluster IP: allowed with steps.
+    let out = kube6(
+        &[
+            "diff",
+            "--cluster",
+            s(&tests.join("kubeadm-dual-stack.yaml")),
+            "--cni",
+            "flannel",
+            "-o",
+            "json",
+        ],
+        Some(&config),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = json_out(&out);
+    assert_eq!(doc["current"]["origin"]["from"], "cluster");
+    assert_eq!(doc["changes"][0]["kind"], "family-added");
+    let steps = doc["runbook"]["steps"].as_array().unwrap();
+    assert!(
+        steps
+            .iter()
+            .any(|s| s["title"] == "Register node w1 again to get its new podCIDRs"),
+        "{steps:?}"
+    );
+
+    // Moving the pod range leaves both nodes' blocks outside it: refused.
+    let out = kube6(
+        &[
+            "diff",
+            "--kubeconfig",
+            s(&config),
+            s(&tests.join("kubeadm-ipv4-pods-moved.yaml")),
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = json_out(&out);
+    assert_eq!(doc["changes"][0]["rangeChange"], "in-use-outside");
+    assert_eq!(
+        doc["changes"][0]["affected"]["nodeBlocks"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
