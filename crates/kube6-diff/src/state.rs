@@ -382,3 +382,55 @@ fn pool_range(snapshot: &Snapshot, family: Family) -> Option<IpNet> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn snapshot(json: &str) -> Snapshot {
+        kube6_verify::read_dump_bytes("dump.json", json.as_bytes()).unwrap()
+    }
+
+    const DUAL_IPV6_FIRST: &str = r#"{"kind": "List", "apiVersion": "v1", "items": [
+        {"kind": "Node", "apiVersion": "v1", "metadata": {"name": "a"},
+         "spec": {"podCIDRs": ["fd00::/117", "10.244.0.0/24"]},
+         "status": {"addresses": [{"type": "InternalIP", "address": "192.0.2.1"}, {"type": "InternalIP", "address": "2001:db8::1"}]}},
+        {"kind": "Node", "apiVersion": "v1", "metadata": {"name": "b"},
+         "spec": {"podCIDRs": ["fd00::800/117", "10.244.1.0/24"]},
+         "status": {"addresses": [{"type": "InternalIP", "address": "192.0.2.2"}, {"type": "InternalIP", "address": "2001:db8::2"}]}},
+        {"kind": "Service", "apiVersion": "v1", "metadata": {"name": "kubernetes", "namespace": "default"},
+         "spec": {"clusterIP": "10.96.0.1", "clusterIPs": ["10.96.0.1", "fd01::1"], "ipFamilies": ["IPv4", "IPv6"]}},
+        {"kind": "Service", "apiVersion": "v1", "metadata": {"name": "coredns", "namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}},
+         "spec": {"clusterIP": "10.96.0.10", "clusterIPs": ["10.96.0.10"], "ipFamilies": ["IPv4"]}},
+        {"kind": "Service", "apiVersion": "v1", "metadata": {"name": "headless", "namespace": "shop"},
+         "spec": {"clusterIP": "None", "clusterIPs": ["None"]}},
+        {"kind": "IPPool", "apiVersion": "crd.projectcalico.org/v1", "metadata": {"name": "v6"},
+         "spec": {"cidr": "fd00::/108", "blockSize": 122}}
+    ]}"#;
+
+    /// k0s before v1.36.1 gives nodes their IPv6 podCIDR first in an IPv4-primary cluster: the
+    /// order of the nodes' podCIDRs, not the primary family, is kube-controller-manager's.
+    #[test]
+    fn a_cluster_shows_its_node_block_order_and_addresses_in_use() {
+        let state = NetworkState::from_snapshot(&snapshot(DUAL_IPV6_FIRST), "dump.json", None);
+        assert_eq!(state.families, vec![Family::IPv4, Family::IPv6]);
+        assert_eq!(state.pod_cidr_order, vec![Family::IPv6, Family::IPv4]);
+        assert!(state.node_cidrs_allocated);
+        // kube-dns found by its label, whatever the Service is called.
+        assert_eq!(state.dns_ips, vec!["10.96.0.10".parse::<IpAddr>().unwrap()]);
+        let in_use = state.in_use.as_ref().unwrap();
+        assert_eq!(in_use.node_blocks.len(), 4);
+        // Headless Services hold no address.
+        assert_eq!(in_use.service_addresses.len(), 3);
+        assert_eq!(in_use.kubernetes_service.len(), 2);
+        // One enabled pool per family gives the pod range; none for IPv4 leaves it unknown.
+        assert_eq!(
+            state.pod_range(Family::IPv6).unwrap().cidr,
+            Some("fd00::/108".parse().unwrap())
+        );
+        assert_eq!(state.pod_range(Family::IPv4).unwrap().cidr, None);
+        assert!(state.services.iter().all(|s| s.cidr.is_none()));
+        assert_eq!(state.nodes[1].addresses.len(), 2);
+    }
+}
