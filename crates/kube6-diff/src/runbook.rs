@@ -248,7 +248,12 @@ fn calico_pool(family: Family, range: &str) -> Vec<String> {
 }
 
 /// The CNI's own part of adding a family.
-fn cni_family_steps(cni: Option<Cni>, family: Family, proposed: &NetworkState) -> Vec<String> {
+fn cni_family_steps(
+    cni: Option<Cni>,
+    distribution: Distribution,
+    family: Family,
+    proposed: &NetworkState,
+) -> Vec<String> {
     let range = proposed
         .pod_range(family)
         .and_then(|p| p.cidr)
@@ -277,6 +282,11 @@ fn cni_family_steps(cni: Option<Cni>, family: Family, proposed: &NetworkState) -
             } else {
                 "IPv4"
             }
+        )],
+        // k3s and RKE2 run flannel inside their agent and give it cluster-cidr: restarting them
+        // (the control-plane step) is all it takes.
+        Some(Cni::Flannel) if distribution.is_k3s_family() => vec![format!(
+            "# {distribution}'s embedded flannel takes the {family} range from cluster-cidr: the restarts of the control-plane step gave it {range}"
         )],
         Some(Cni::Flannel) => vec![format!(
             "# flannel's net-conf.json: \"Enable{}\": true and \"{}\": \"{range}\"; then kubectl -n kube-flannel rollout restart daemonset kube-flannel-ds",
@@ -477,6 +487,10 @@ pub fn build(
         let commands = match ctx.cni {
             Some(Cni::Calico) => calico_pool(family, &range),
             Some(Cni::Canal) if !ctx.node_blocks => calico_pool(family, &range),
+            Some(Cni::Flannel) if ctx.distribution.is_k3s_family() => vec![format!(
+                "# {}'s embedded flannel takes the range from cluster-cidr: the restarts of the control-plane step gave it {range}",
+                ctx.distribution
+            )],
             Some(Cni::Flannel | Cni::Canal) => vec![format!(
                 "# flannel's net-conf.json: \"{}\": \"{range}\"; then restart flannel's DaemonSet",
                 if family == Family::IPv6 {
@@ -559,7 +573,7 @@ pub fn build(
         .filter(|c| c.change.kind == ChangeKind::FamilyAdded)
     {
         let family = change.change.family.unwrap_or(Family::IPv6);
-        let mut commands = cni_family_steps(ctx.cni, family, proposed);
+        let mut commands = cni_family_steps(ctx.cni, ctx.distribution, family, proposed);
         commands.push(
             "kubectl rollout restart deployment,statefulset,daemonset -A   # pods created before get the family when recreated".into(),
         );

@@ -136,6 +136,12 @@ const RUNBOOKS: &[(&str, &[&str], i32)] = &[
         ],
         1,
     ),
+    // k3s IPv6 to dual-stack: nodes rejoin and lose their local data, unsafe.
+    (
+        "k3s-ipv6-to-dual-stack.txt",
+        &["k3s-ipv6.yaml", "k3s-dual-stack-ipv6-primary.yaml"],
+        1,
+    ),
     // A running cluster (a kubectl dump) as the current side.
     (
         "dump-to-dual-stack.txt",
