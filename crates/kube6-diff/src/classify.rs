@@ -292,11 +292,16 @@ fn verdicts(change: &Change, ctx: &Context) -> Vec<Verdict> {
         }
         ChangeKind::FamilyAdded => {
             let family = change.family.unwrap_or(Family::IPv6);
+            let service_cidr = if ctx.service_cidr_api() {
+                "kube-apiserver upgrades the default ServiceCIDR to dual-stack"
+            } else {
+                "kube-apiserver takes both service ranges at its restart"
+            };
             out.push(verdict(
                 &rules::FAMILY_ADDED,
                 Class::AllowedWithSteps,
                 format!(
-                    "{family} is added as the secondary family: kube-apiserver upgrades the default ServiceCIDR to dual-stack, and Services gain {family} when set to PreferDualStack"
+                    "{family} is added as the secondary family: {service_cidr}, and Services gain {family} when set to PreferDualStack"
                 ),
             ));
             // kube-controller-manager occupies each node's podCIDRs by index, the n-th in its
