@@ -201,7 +201,7 @@ const KUBELET_IGNORED: &[&str] = &[
     "userNamespaces",
 ];
 
-const KUBE_PROXY: &[&str] = &["clusterCIDR", "mode"];
+const KUBE_PROXY: &[&str] = &["clusterCIDR", "mode", "detectLocalMode"];
 /// Every other field of `KubeProxyConfiguration` (kubeproxy.config.k8s.io/v1alpha1).
 const KUBE_PROXY_IGNORED: &[&str] = &[
     "featureGates",
@@ -219,7 +219,6 @@ const KUBE_PROXY_IGNORED: &[&str] = &[
     "nftables",
     "winkernel",
     "linux",
-    "detectLocalMode",
     "detectLocal",
     "nodePortAddresses",
     "oomScoreAdj",
@@ -651,5 +650,6 @@ fn read_kube_proxy(
     let fields = Fields::read(doc, "", &known, KUBE_PROXY_IGNORED, notes)?;
     net.kube_proxy_cluster_cidr = fields.string("clusterCIDR")?;
     net.kube_proxy_mode = fields.string("mode")?;
+    net.kube_proxy_detect_local_mode = fields.string("detectLocalMode")?;
     Ok(())
 }

@@ -245,6 +245,7 @@ fn kube_router(net: &ClusterNetwork, out: &mut Out) {
             ));
         }
     }
+    service_range_list(k, out);
     for range in &k.service_ranges {
         let Some(family) = range.value.family() else {
             continue;
@@ -269,16 +270,47 @@ fn kube_router(net: &ClusterNetwork, out: &mut Out) {
             ));
         } else if cluster.is_some() && cluster != range.value.net() {
             out.push(Diagnostic::new(
-                &r::KUBE_ROUTER_FAMILY,
+                &r::KUBE_ROUTER_SERVICE_RANGE_DIFFERS,
                 &range.origin,
                 format!(
-                    "kube-router's --service-cluster-ip-range {} is not the cluster's {family} service range {}",
+                    "kube-router's --service-cluster-ip-range {} is not the cluster's {family} service range {}: kube-router accepts it, but its policies and service routes cover the wrong addresses",
                     range.value.text,
                     cluster.map(|c| c.to_string()).unwrap_or_default()
                 ),
                 "pass the service ranges kube-apiserver uses",
             ));
         }
+    }
+}
+
+/// kube-router's own checks of `--service-cluster-ip-range` (cloudnativelabs/kube-router
+/// pkg/svcip/validator.go `NewValidator`): every entry a CIDR (`net.ParseCIDR`), at most two.
+fn service_range_list(k: &crate::model::KubeRouterSettings, out: &mut Out) {
+    for range in &k.service_ranges {
+        if let Err(err) = &range.value.parsed {
+            let why = if range.value.text.is_empty() {
+                "an empty entry (a leading, trailing or doubled comma)".to_string()
+            } else {
+                format!("`{}` is not a CIDR ({err})", range.value.text)
+            };
+            out.push(Diagnostic::new(
+                &r::KUBE_ROUTER_SERVICE_RANGES,
+                &range.origin,
+                format!("kube-router refuses --service-cluster-ip-range: {why} (\"failed to parse --service-cluster-ip-range parameter\")"),
+                "list the service ranges as CIDRs separated by single commas, e.g. --service-cluster-ip-range=fd00:20::/112",
+            ));
+        }
+    }
+    if let [_, _, third, ..] = k.service_ranges.as_slice() {
+        out.push(Diagnostic::new(
+            &r::KUBE_ROUTER_SERVICE_RANGES,
+            &third.origin,
+            format!(
+                "kube-router refuses {} service ranges (\"too many CIDRs provided in --service-cluster-ip-range parameter, only two addresses are allowed at once for dual-stack\")",
+                k.service_ranges.len()
+            ),
+            "pass at most one IPv4 and one IPv6 service range",
+        ));
     }
 }
 

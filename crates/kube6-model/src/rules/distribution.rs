@@ -344,6 +344,9 @@ fn k0s_service_prefix(net: &ClusterNetwork, out: &mut Out) {
 
 fn check_k3s(net: &ClusterNetwork, out: &mut Out) {
     k3s_default_dns(net, out);
+    if net.distribution.value == Distribution::Rke2 {
+        rke2_cni(net, out);
+    }
     let pods = net.pod_families();
     let services = net.service_families();
     if !pods.is_empty() && !services.is_empty() && pods != services {
@@ -409,6 +412,42 @@ fn check_k3s(net: &ClusterNetwork, out: &mut Out) {
 
 /// Without cluster-dns, k3s takes `GetIndexedIP(range, 10)` of every service range and refuses
 /// to start when that is outside the range ("cannot configure default cluster-dns address").
+/// RKE2's check of its `cni` list (`validateCNI`).
+fn rke2_cni(net: &ClusterNetwork, out: &mut Out) {
+    let values: Vec<&str> = net
+        .specific
+        .rke2_cni
+        .iter()
+        .map(|v| v.value.as_str())
+        .collect();
+    let Some(problem) = facts::k3s::rke2_cni_problem(&values) else {
+        return;
+    };
+    let origin = net
+        .specific
+        .rke2_cni
+        .iter()
+        .find(|v| {
+            v.value != "multus"
+                && !facts::k3s::RKE2_CNI_ITEMS.contains(&v.value.as_str())
+                && v.value != "none"
+        })
+        .or(net.specific.rke2_cni.last())
+        .map_or_else(|| net.cni.origin.clone(), |v| v.origin.clone());
+    out.push(Diagnostic::new(
+        &r::RKE2_CNI,
+        &origin,
+        format!(
+            "RKE2 refuses cni {:?}: {problem} (\"Failed to validate --cni flag\")",
+            values.join(",")
+        ),
+        format!(
+            "set cni to one of none, {} (lower case), or to multus followed by one of them",
+            facts::k3s::RKE2_CNI_ITEMS.join(", ")
+        ),
+    ));
+}
+
 fn k3s_default_dns(net: &ClusterNetwork, out: &mut Out) {
     if !net.cluster_dns.is_empty() {
         return;

@@ -6,7 +6,9 @@
 //! IndexToCIDRBlock, RandomishAllocation, AllocationOccupied, GetBitforCIDR, Occupy) are ported
 //! once, in kube_controller_manager.rs, against kube6-net's CidrSet.
 //!
-//! Each row is a kube6 ClusterNetwork with Cilium in cluster-pool mode and the case's list and mask.
+//! Each row is a kube6 ClusterNetwork with Cilium in cluster-pool mode and the case's list and mask;
+//! the rows on how the operator reads its lists (operator/option/config.go) give the lists as
+//! Helm values or as the `cilium-config` ConfigMap.
 
 use super::{Kube6, Row, Upstream, Upstreams, check, row};
 use Upstreams::{Accepts, Refuses};
@@ -48,6 +50,81 @@ fn cilium(family: &str, list: &[&str], mask: u8) -> String {
         "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  distribution: kubeadm\n  pods: [10.244.0.0/16, fd00:10::/56]\n  services: [10.96.0.0/16, fd00:20::/112]\n  cni: {{name: cilium, cilium: {{ipamMode: cluster-pool, clusterPool{family}PodCIDRList: [{}], clusterPool{family}MaskSize: {mask}}}}}\n",
         list.join(", ")
     )
+}
+
+fn operator_option(case: &'static str) -> Upstream {
+    Upstream {
+        repo: CILIUM,
+        file: "operator/option/config.go",
+        test: "Config.Populate, vp.GetStringSlice of the ConfigMap value (code; no upstream test)",
+        case,
+    }
+}
+
+/// A dual-stack cluster and the Helm values Cilium is installed with (cluster-pool IPAM), `ipam`
+/// giving the operator block.
+fn helm_values(operator: &str) -> String {
+    format!(
+        "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  distribution: kubeadm\n  pods: [10.244.0.0/16, fd00:10::/56]\n  services: [10.96.0.0/16, fd00:20::/112]\n---\nipv4: {{enabled: true}}\nipv6: {{enabled: true}}\nipam:\n  mode: cluster-pool\n  operator:\n{operator}"
+    )
+}
+
+/// The same cluster with the `cilium-config` ConfigMap the chart writes, `data` holding the
+/// cluster-pool keys.
+fn config_map(data: &str) -> String {
+    format!(
+        "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  distribution: kubeadm\n  pods: [10.244.0.0/16, fd00:10::/56]\n  services: [10.96.0.0/16, fd00:20::/112]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cilium-config\n  namespace: kube-system\ndata:\n  ipam: cluster-pool\n  enable-ipv4: \"true\"\n  enable-ipv6: \"true\"\n{data}"
+    )
+}
+
+/// How the operator reads its pool lists: the chart joins the values list with spaces
+/// (install/kubernetes/cilium/templates/cilium-configmap.yaml), and `GetStringSlice` splits the
+/// ConfigMap string on white space, not on commas.
+fn list_parsing() -> Vec<Row> {
+    vec![
+        row(
+            operator_option("values list of two CIDRs"),
+            Accepts,
+            helm_values(
+                "    clusterPoolIPv4PodCIDRList: [10.0.0.0/16, 10.1.0.0/16]\n    clusterPoolIPv6PodCIDRList: [\"fd00:10::/104\"]\n    clusterPoolIPv6MaskSize: 120\n",
+            ),
+            Kube6::Accepts,
+        ),
+        row(
+            operator_option("values string with two CIDRs and a comma: one entry, not a CIDR"),
+            Refuses,
+            helm_values("    clusterPoolIPv4PodCIDRList: \"10.0.0.0/16,10.1.0.0/16\"\n"),
+            Kube6::Refuses(&["K6E317"]),
+        ),
+        row(
+            operator_option("values string with two CIDRs and a space"),
+            Accepts,
+            helm_values("    clusterPoolIPv4PodCIDRList: \"10.0.0.0/16 10.1.0.0/16\"\n"),
+            Kube6::Accepts,
+        ),
+        row(
+            operator_option("an empty values item vanishes in the joined string"),
+            Accepts,
+            helm_values("    clusterPoolIPv4PodCIDRList: [10.0.0.0/16, \"\"]\n"),
+            Kube6::Accepts,
+        ),
+        row(
+            operator_option("ConfigMap list separated by a space"),
+            Accepts,
+            config_map(
+                "  cluster-pool-ipv4-cidr: \"10.0.0.0/16 10.1.0.0/16\"\n  cluster-pool-ipv4-mask-size: \"24\"\n",
+            ),
+            Kube6::Accepts,
+        ),
+        row(
+            operator_option("ConfigMap list separated by a comma: one entry, not a CIDR"),
+            Refuses,
+            config_map(
+                "  cluster-pool-ipv4-cidr: \"10.0.0.0/16,10.1.0.0/16\"\n  cluster-pool-ipv4-mask-size: \"24\"\n",
+            ),
+            Kube6::Refuses(&["K6E317"]),
+        ),
+    ]
 }
 
 fn rows() -> Vec<Row> {
@@ -152,5 +229,7 @@ fn rows() -> Vec<Row> {
 
 #[test]
 fn validation_tests() {
-    check(rows());
+    let mut rows = rows();
+    rows.extend(list_parsing());
+    check(rows);
 }
