@@ -688,6 +688,11 @@ fn cases() -> Vec<Case> {
             "cni: \"multus,canal\"\ncluster-cidr: 10.42.0.0/16,fd00:42::/56\nservice-cidr: 10.43.0.0/16,fd00:43::/112\n".to_string(),
         ),
         case(
+            "K6E326",
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{routingMode: Native, ipv6NativeRoutingCIDR: \"fd00:10::/56\", autoDirectNodeRoutes: true}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{routingMode: native, ipv6NativeRoutingCIDR: \"fd00:10::/56\", autoDirectNodeRoutes: true}}}}\n")),
+        ),
+        case(
             "K6W324",
             kube6("kubeadm", &format!("{V6}---\n{}", kube_router_ds(&["--enable-ipv4=false", "--enable-ipv6", "--service-cluster-ip-range=fd00:99::/112"]))),
             kube6("kubeadm", &format!("{V6}---\n{}", kube_router_ds(&["--enable-ipv4=false", "--enable-ipv6", "--service-cluster-ip-range=fd00:20::/112"]))),

@@ -362,6 +362,8 @@ rules! {
         "kube-router's --service-cluster-ip-range is not the cluster's service range of that family: kube-router accepts any range, but its network policies and service routes then cover the wrong addresses.";
     RKE2_CNI = "K6E325", Error, Rke2, "rke2", [(RKE2, "pkg/cli/cmds/server.go"), (RKE2, "pkg/cli/types.go")],
         "RKE2's cni list is not one of none, calico, canal, cilium, flannel, optionally after multus (exact, lower-case values; an empty entry from a stray comma counts as a value): RKE2 refuses to start.";
+    CILIUM_ENUM = "K6E326", Error, Cilium, "cilium", [(CILIUM, "pkg/option/config.go"), (CILIUM, "pkg/datapath/tunnel/tunnel.go")],
+        "Cilium's routing mode is not native or tunnel, or its underlay protocol is not ipv4 or ipv6: the agent refuses to start.";
 }
 
 /// The rule with this id.

@@ -127,6 +127,97 @@ fn list_parsing() -> Vec<Row> {
     ]
 }
 
+fn tunnel_config(case: &'static str) -> Upstream {
+    Upstream {
+        repo: CILIUM,
+        file: "pkg/datapath/tunnel/tunnel_test.go",
+        test: "TestConfig",
+        case,
+    }
+}
+
+fn native_routing_cidr(case: &'static str) -> Upstream {
+    Upstream {
+        repo: CILIUM,
+        file: "pkg/option/config_test.go",
+        test: "TestCheckIPv6NativeRoutingCIDR",
+        case,
+    }
+}
+
+fn routing_mode(case: &'static str) -> Upstream {
+    Upstream {
+        repo: CILIUM,
+        file: "pkg/option/config.go",
+        test: "DaemonConfig.validate (code; no upstream test case)",
+        case,
+    }
+}
+
+/// An IPv6-only cluster (pods fd00:10::/56) with Cilium 1.18 installed with these Helm values
+/// (Kubernetes host-scope IPAM).
+fn ipv6_values(values: &str) -> String {
+    format!(
+        "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  distribution: kubeadm\n  pods: [fd00:10::/56]\n  services: [fd00:20::/112]\n  cni: {{name: cilium, version: 1.18.2}}\n---\nipv4: {{enabled: false}}\nipv6: {{enabled: true}}\nipam: {{mode: kubernetes}}\n{values}"
+    )
+}
+
+/// The agent's checks of its routing settings, on an IPv6-only cluster.
+fn routing() -> Vec<Row> {
+    vec![
+        row(
+            tunnel_config("invalid underlay"),
+            Refuses,
+            ipv6_values("routingMode: tunnel\nunderlayProtocol: invalid\n"),
+            Kube6::Refuses(&["K6E326"]),
+        ),
+        row(
+            tunnel_config("tunnel enabled, vxlan, ipv6 underlay"),
+            Accepts,
+            ipv6_values("routingMode: tunnel\ntunnelProtocol: vxlan\nunderlayProtocol: ipv6\n"),
+            Kube6::Accepts,
+        ),
+        row(
+            routing_mode("a routing mode other than native or tunnel"),
+            Refuses,
+            ipv6_values("routingMode: direct\n"),
+            Kube6::Refuses(&["K6E326"]),
+        ),
+        row(
+            native_routing_cidr("with native routing cidr"),
+            Accepts,
+            ipv6_values(
+                "routingMode: native\nautoDirectNodeRoutes: true\nenableIPv6Masquerade: true\nipv6NativeRoutingCIDR: fd00:10::/56\n",
+            ),
+            Kube6::Accepts,
+        ),
+        row(
+            native_routing_cidr("without native routing cidr and no masquerade"),
+            Accepts,
+            ipv6_values(
+                "routingMode: native\nautoDirectNodeRoutes: true\nenableIPv6Masquerade: false\n",
+            ),
+            Kube6::Accepts,
+        ),
+        row(
+            native_routing_cidr("without native routing cidr and tunnel enabled"),
+            Accepts,
+            ipv6_values(
+                "routingMode: tunnel\nunderlayProtocol: ipv6\nenableIPv6Masquerade: true\n",
+            ),
+            Kube6::Accepts,
+        ),
+        row(
+            native_routing_cidr("without native routing cidr and tunnel disabled"),
+            Refuses,
+            ipv6_values(
+                "routingMode: native\nautoDirectNodeRoutes: true\nenableIPv6Masquerade: true\n",
+            ),
+            Kube6::Refuses(&["K6E211"]),
+        ),
+    ]
+}
+
 fn rows() -> Vec<Row> {
     vec![
         row(cidralloc("test-1"), Accepts, cilium("IPv4", &["10.0.0.0/16"], 24), Kube6::Accepts),
@@ -231,5 +322,6 @@ fn rows() -> Vec<Row> {
 fn validation_tests() {
     let mut rows = rows();
     rows.extend(list_parsing());
+    rows.extend(routing());
     check(rows);
 }
