@@ -686,6 +686,10 @@ pub struct FormatSpecific {
     /// RKE2's `cni` values, split on commas as RKE2 splits them (empty entries kept), with
     /// where each came from: rules check them against RKE2's list.
     pub rke2_cni: Vec<Located<String>>,
+    /// kubeadm `controllerManager.extraArgs` `cluster-cidr` and `apiServer.extraArgs`
+    /// `service-cluster-ip-range`, kept when `networking` sets the same ranges too.
+    pub kubeadm_kcm_cluster_cidr: Option<Located<String>>,
+    pub kubeadm_apiserver_service_range: Option<Located<String>>,
 }
 
 /// One cluster's network, as every component will see it.

@@ -693,6 +693,11 @@ fn cases() -> Vec<Case> {
             kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{routingMode: native, ipv6NativeRoutingCIDR: \"fd00:10::/56\", autoDirectNodeRoutes: true}}}}\n")),
         ),
         case(
+            "K6W327",
+            kubeadm("networking:\n  podSubnet: fd00:10::/56\n  serviceSubnet: fd00:20::/112\ncontrollerManager:\n  extraArgs:\n  - name: cluster-cidr\n    value: fd00:99::/56\n", ""),
+            kubeadm("networking:\n  podSubnet: fd00:10::/56\n  serviceSubnet: fd00:20::/112\ncontrollerManager:\n  extraArgs:\n  - name: cluster-cidr\n    value: fd00:10::/56\n", ""),
+        ),
+        case(
             "K6W324",
             kube6("kubeadm", &format!("{V6}---\n{}", kube_router_ds(&["--enable-ipv4=false", "--enable-ipv6", "--service-cluster-ip-range=fd00:99::/112"]))),
             kube6("kubeadm", &format!("{V6}---\n{}", kube_router_ds(&["--enable-ipv4=false", "--enable-ipv6", "--service-cluster-ip-range=fd00:20::/112"]))),

@@ -287,6 +287,15 @@ pub fn import(docs: &[(&Node, DocKind)], notes: &mut Notes) -> Result<ClusterNet
 fn apply(net: &mut ClusterNetwork, got: Collected) {
     // kube-controller-manager's --cluster-cidr comes from networking.podSubnet unless extraArgs
     // set it; the same holds for kube-apiserver's --service-cluster-ip-range.
+    // Both given: the component runs with its extraArgs value (kubeadm's ArgumentsToCommand lets
+    // extraArgs override the flags it derives from networking), while kubeadm validates
+    // networking and derives kube-proxy's clusterCIDR from it; a rule compares the two.
+    if got.pod_subnet.is_some() {
+        net.specific.kubeadm_kcm_cluster_cidr = got.kcm_cluster_cidr.clone();
+    }
+    if got.service_subnet.is_some() {
+        net.specific.kubeadm_apiserver_service_range = got.apiserver_service_range.clone();
+    }
     if let Some(raw) = got.pod_subnet.or(got.kcm_cluster_cidr) {
         net.pods = cidrs(&raw);
         net.specific.raw_pod_list = Some(raw);

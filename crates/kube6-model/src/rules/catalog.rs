@@ -55,6 +55,7 @@ const CIDRSET: &str = "pkg/controller/nodeipam/ipam/cidrset/cidr_set.go";
 const RANGE_ALLOCATOR: &str = "pkg/controller/nodeipam/ipam/range_allocator.go";
 const KUBEADM_VALIDATION: &str = "cmd/kubeadm/app/apis/kubeadm/validation/validation.go";
 const KUBEADM_CONSTANTS: &str = "cmd/kubeadm/app/constants/constants.go";
+const KUBEADM_MANIFESTS: &str = "cmd/kubeadm/app/phases/controlplane/manifests.go";
 const NODE_IP_PARSER: &str = "staging/src/k8s.io/component-helpers/node/util/ips.go";
 const KUBE_PROXY_VALIDATION: &str = "pkg/proxy/apis/config/validation/validation.go";
 const KUBE_PROXY_CONVERSION: &str = "pkg/proxy/apis/config/v1alpha1/conversion.go";
@@ -364,6 +365,8 @@ rules! {
         "RKE2's cni list is not one of none, calico, canal, cilium, flannel, optionally after multus (exact, lower-case values; an empty entry from a stray comma counts as a value): RKE2 refuses to start.";
     CILIUM_ENUM = "K6E326", Error, Cilium, "cilium", [(CILIUM, "pkg/option/config.go"), (CILIUM, "pkg/datapath/tunnel/tunnel.go")],
         "Cilium's routing mode is not native or tunnel, or its underlay protocol is not ipv4 or ipv6: the agent refuses to start.";
+    KUBEADM_EXTRA_ARGS_OVERRIDE = "K6W327", Warning, Kubeadm, "kubeadm", [(KUBERNETES, KUBEADM_MANIFESTS), (KUBERNETES, KUBEADM_VALIDATION)],
+        "controllerManager.extraArgs cluster-cidr or apiServer.extraArgs service-cluster-ip-range differs from networking.podSubnet/serviceSubnet: kubeadm accepts it, but the component runs with the extraArgs value while kubeadm validated (and kube-proxy and CoreDNS follow) the networking one.";
 }
 
 /// The rule with this id.
