@@ -375,6 +375,8 @@ pub fn run_checks(snap: &Snapshot, exp: &Expectations) -> Report {
         hostname(snap, exp),
         dns64(snap, exp),
         persistence(snap, exp),
+        resolvers(snap, exp),
+        nat64(snap, exp),
     ];
     let checks = match &snap.runtime_unreadable {
         None => checks,
@@ -946,6 +948,234 @@ fn dns64(snap: &Snapshot, exp: &Expectations) -> Check {
     }
 }
 
+/// The families this node has: a default route in the family.
+fn node_families(snap: &Snapshot) -> Vec<Family> {
+    [Family::IPv6, Family::IPv4]
+        .into_iter()
+        .filter(|f| snap.interfaces.default_route(*f).is_some())
+        .collect()
+}
+
+fn resolvers(snap: &Snapshot, exp: &Expectations) -> Check {
+    let conf = &snap.resolv_conf;
+    let mut read = Vec::new();
+    if let Some(stub) = &conf.stub {
+        read.push(format!(
+            "{} lists only a local stub resolver; its upstream resolvers are in {}",
+            stub.display(),
+            conf.path.display()
+        ));
+    }
+    let list = match &conf.nameservers {
+        Ok(list) => list,
+        Err(_) if !conf.exists => {
+            return Check::skipped(
+                &catalog::RESOLVERS,
+                format!(
+                    "{} does not exist (an image being built, or a --root without it)",
+                    conf.path.display()
+                ),
+            );
+        }
+        Err(e) => {
+            return Check::new(
+                &catalog::RESOLVERS,
+                CheckStatus::Fail,
+                format!("{} cannot be read", conf.path.display()),
+                vec![e.clone()],
+                Some("configure the node's resolvers (/etc/resolv.conf)".into()),
+                false,
+            );
+        }
+    };
+    let used: Vec<IpAddr> = list
+        .iter()
+        .copied()
+        .take(crate::egress::MAX_NAMESERVERS)
+        .collect();
+    read.push(format!(
+        "{}: nameserver {}",
+        conf.path.display(),
+        if list.is_empty() {
+            "(none)".to_string()
+        } else {
+            list.iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    ));
+    let have = node_families(snap);
+    read.push(format!(
+        "this node has default routes for: {}",
+        if have.is_empty() {
+            "no family".to_string()
+        } else {
+            families_to_string(&have)
+        }
+    ));
+    // A loopback resolver (a local cache) is reachable from the node, not from pods.
+    let usable = |ip: &IpAddr| ip.is_loopback() || have.contains(&Family::of_addr(ip));
+    let unreachable: Vec<String> = used
+        .iter()
+        .filter(|ip| !usable(ip))
+        .map(|ip| format!("{ip} ({})", Family::of_addr(ip)))
+        .collect();
+    let ignored: Vec<String> = list
+        .iter()
+        .skip(crate::egress::MAX_NAMESERVERS)
+        .map(|a| a.to_string())
+        .collect();
+    let ipv6_only = exp.families == [Family::IPv6];
+    let ipv6_resolver = used
+        .iter()
+        .any(|ip| ip.is_ipv6() && !ip.is_loopback() && usable(ip));
+    let fix_v6 = "list IPv6 resolvers (doing DNS64 when IPv4-only names must resolve) in the node's resolv.conf, or set spec.dns.forwarders for CoreDNS";
+    if !used.iter().any(usable) {
+        return Check::new(
+            &catalog::RESOLVERS,
+            CheckStatus::Fail,
+            if used.is_empty() {
+                "no resolver configured".to_string()
+            } else {
+                format!(
+                    "no resolver reachable from this node: {}",
+                    unreachable.join(", ")
+                )
+            },
+            read,
+            Some("list resolvers of the node's families in its resolv.conf".into()),
+            false,
+        );
+    }
+    if ipv6_only && !ipv6_resolver {
+        return Check::new(
+            &catalog::RESOLVERS,
+            CheckStatus::Fail,
+            "no IPv6 resolver: CoreDNS forwards to the node's resolvers from IPv6-only pods and cannot reach these"
+                .into(),
+            read,
+            Some(fix_v6.into()),
+            false,
+        );
+    }
+    let mut problems = Vec::new();
+    if !unreachable.is_empty() {
+        problems.push(format!(
+            "resolvers of a family this node lacks (each lookup waits for them to time out): {}",
+            unreachable.join(", ")
+        ));
+    }
+    if ipv6_only && used.iter().any(IpAddr::is_ipv4) {
+        problems.push(
+            "IPv4 resolvers are unreachable from the IPv6-only pods of CoreDNS, which forwards to this list"
+                .to_string(),
+        );
+    }
+    if !ignored.is_empty() {
+        problems.push(format!(
+            "only the first {} nameservers are used; ignored: {}",
+            crate::egress::MAX_NAMESERVERS,
+            ignored.join(", ")
+        ));
+    }
+    if problems.is_empty() {
+        Check::new(
+            &catalog::RESOLVERS,
+            CheckStatus::Pass,
+            format!(
+                "resolvers reachable: {}",
+                used.iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            read,
+            None,
+            false,
+        )
+    } else {
+        Check::new(
+            &catalog::RESOLVERS,
+            CheckStatus::Warn,
+            problems.join("; "),
+            read,
+            Some(if ipv6_only {
+                fix_v6.into()
+            } else {
+                "list only resolvers of the node's families, at most three".into()
+            }),
+            false,
+        )
+    }
+}
+
+fn nat64(snap: &Snapshot, exp: &Expectations) -> Check {
+    let Some(probe) = &snap.nat64 else {
+        let why = if exp.nat64_prefix.is_none() && snap.dns64.prefixes.is_empty() {
+            "no NAT64 prefix known: DNS64 discovery found none and none was given (plan spec.nat64)"
+        } else {
+            "no target to connect to (--nat64-target HOST:PORT)"
+        };
+        return Check::skipped(&catalog::NAT64, why);
+    };
+    let mut read = vec![format!("NAT64 prefix {}", probe.prefix)];
+    match &probe.ipv4 {
+        Ok(list) => read.push(format!(
+            "{}: IPv4 {}",
+            probe.target,
+            list.iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Err(e) => read.push(e.clone()),
+    }
+    for a in &probe.attempts {
+        read.push(match &a.error {
+            None => format!("connect {}: connected", a.address),
+            Some(e) => format!("connect {}: {e}", a.address),
+        });
+    }
+    if let Some(ok) = probe.connected() {
+        return Check::new(
+            &catalog::NAT64,
+            CheckStatus::Pass,
+            format!(
+                "connected to {} through NAT64 at {}",
+                probe.target, ok.address
+            ),
+            read,
+            None,
+            false,
+        );
+    }
+    // Needed: an IPv6-only node, or a cluster that declares NAT64.
+    let needed = exp.require_dns64 || snap.interfaces.default_route(Family::IPv4).is_none();
+    let summary = match &probe.ipv4 {
+        Err(_) => format!("{}: no IPv4 address to synthesize", probe.target),
+        Ok(_) => format!(
+            "no connection to {} through NAT64 {}: the NAT64 gateway does not translate, or the prefix is not routed to it",
+            probe.target, probe.prefix
+        ),
+    };
+    Check::new(
+        &catalog::NAT64,
+        if needed {
+            CheckStatus::Fail
+        } else {
+            CheckStatus::Warn
+        },
+        summary,
+        read,
+        Some(format!(
+            "route {} to a NAT64 gateway (TAYGA or Jool) with IPv4 connectivity; `ip -6 route get` on a synthesized address shows where it goes",
+            probe.prefix
+        )),
+        false,
+    )
+}
+
 fn persistence(snap: &Snapshot, exp: &Expectations) -> Check {
     let mut read = Vec::new();
     let mut runtime_only = Vec::new();
@@ -1059,6 +1289,13 @@ pub(crate) mod tests {
                 answers: Ok(vec![]),
                 prefixes: vec![],
             },
+            resolv_conf: crate::egress::ResolvConf {
+                path: "/etc/resolv.conf".into(),
+                nameservers: Ok(vec!["2001:db8:1::53".parse().unwrap()]),
+                stub: None,
+                exists: true,
+            },
+            nat64: None,
             packet_filter_tools: vec!["nft".into()],
             bridge_netfilter_loaded: true,
         }
@@ -1388,12 +1625,101 @@ pub(crate) mod tests {
                 },
                 ready,
             ),
+            ("resolvers", ready, || {
+                let mut snap = snapshot();
+                snap.resolv_conf.nameservers = Ok(vec!["192.0.2.53".parse().unwrap()]);
+                (snap, exp())
+            }),
+            (
+                "nat64",
+                || {
+                    let mut snap = snapshot();
+                    snap.nat64 = Some(nat64_probe(None));
+                    (snap, exp())
+                },
+                || {
+                    let mut snap = snapshot();
+                    snap.nat64 = Some(nat64_probe(Some("connection timed out")));
+                    (snap, exp())
+                },
+            ),
             ("persistence", ready, || {
                 let mut snap = snapshot();
                 snap.persisted = Persisted::default();
                 (snap, exp())
             }),
         ]
+    }
+
+    fn nat64_probe(error: Option<&str>) -> crate::egress::Nat64Probe {
+        crate::egress::Nat64Probe {
+            target: "registry.v4.test:443".into(),
+            prefix: crate::dns::nat64_prefix("2001:db8:64::c000:aa".parse().unwrap()).unwrap(),
+            ipv4: Ok(vec!["192.0.2.10".parse().unwrap()]),
+            attempts: vec![crate::egress::Attempt {
+                address: "[2001:db8:64::c000:20a]:443".parse().unwrap(),
+                error: error.map(str::to_string),
+            }],
+        }
+    }
+
+    #[test]
+    fn resolvers_of_the_wrong_family_and_beyond_three() {
+        let exp_v6 = exp();
+        let mut snap = snapshot();
+        // The fixture node has both default routes; an IPv6-only cluster still needs an IPv6
+        // resolver for CoreDNS (hybrid layout).
+        snap.resolv_conf.nameservers = Ok(vec!["192.0.2.53".parse().unwrap()]);
+        let c = run_checks(&snap, &exp_v6);
+        assert_eq!(c.get("resolvers").unwrap().status, CheckStatus::Fail);
+        snap.resolv_conf.nameservers = Ok(vec![
+            "2001:db8:1::53".parse().unwrap(),
+            "192.0.2.53".parse().unwrap(),
+        ]);
+        let c = run_checks(&snap, &exp_v6);
+        let r = c.get("resolvers").unwrap();
+        assert_eq!(r.status, CheckStatus::Warn, "{r:#?}");
+        assert!(r.summary.contains("CoreDNS"), "{r:#?}");
+        // A node without IPv4: its IPv4 resolver costs a timeout.
+        snap.interfaces.routes.retain(|r| r.family != Family::IPv4);
+        let c = run_checks(&snap, &exp_v6);
+        assert!(c.get("resolvers").unwrap().summary.contains("lacks"));
+        snap.resolv_conf.nameservers = Ok((1..=4)
+            .map(|i| format!("2001:db8:1::{i}").parse().unwrap())
+            .collect());
+        let c = run_checks(&snap, &exp_v6);
+        assert!(
+            c.get("resolvers")
+                .unwrap()
+                .summary
+                .contains("ignored: 2001:db8:1::4")
+        );
+        snap.resolv_conf.nameservers = Ok(vec![]);
+        assert_eq!(
+            run_checks(&snap, &exp_v6).get("resolvers").unwrap().status,
+            CheckStatus::Fail
+        );
+    }
+
+    #[test]
+    fn nat64_is_skipped_without_a_prefix_and_warns_on_a_dual_stack_node() {
+        let snap = snapshot();
+        assert_eq!(
+            run_checks(&snap, &exp()).get("nat64").unwrap().status,
+            CheckStatus::Skip
+        );
+        let mut snap = snapshot();
+        snap.nat64 = Some(nat64_probe(Some("timed out")));
+        // The fixture node has an IPv4 default route: NAT64 is not its only way out.
+        assert_eq!(
+            run_checks(&snap, &exp()).get("nat64").unwrap().status,
+            CheckStatus::Warn
+        );
+        snap.interfaces.routes.retain(|r| r.family != Family::IPv4);
+        assert_eq!(
+            run_checks(&snap, &exp()).get("nat64").unwrap().status,
+            CheckStatus::Fail
+        );
     }
 
     #[test]

@@ -95,6 +95,13 @@ pub struct Expectations {
     pub upstream: Option<Upstream>,
     /// A missing DNS64 resolver is a failure rather than a warning.
     pub require_dns64: bool,
+    /// The NAT64 prefix the cluster uses (the plan's `spec.nat64.prefix`); None: the one DNS64
+    /// discovery finds.
+    #[serde(default)]
+    pub nat64_prefix: Option<crate::dns::Nat64Prefix>,
+    /// `HOST:PORT` of an IPv4-only host to connect to through NAT64.
+    #[serde(default)]
+    pub nat64_target: Option<String>,
     /// A unique local address (fc00::/7) is acceptable as the uplink's IPv6 address.
     pub allow_ula: bool,
     /// The node name the kubelet registers (and resolves). `None`: the kernel's hostname.
@@ -178,6 +185,8 @@ impl Default for Expectations {
             uplink: None,
             upstream: None,
             require_dns64: false,
+            nat64_prefix: None,
+            nat64_target: None,
             allow_ula: false,
             hostname: None,
             kernel: Vec::new(),

@@ -50,6 +50,7 @@ pub enum Component {
     Cilium,
     Flannel,
     KubeRouter,
+    CoreDns,
     /// kube6's own cross-checks: nothing rejects these, but the cluster will not work as meant.
     Kube6,
 }
@@ -70,6 +71,7 @@ impl Component {
             Component::Cilium => "cilium",
             Component::Flannel => "flannel",
             Component::KubeRouter => "kube-router",
+            Component::CoreDns => "coredns",
             Component::Kube6 => "kube6",
         }
     }

@@ -125,6 +125,24 @@ impl ExpectationArgs {
         }
         // An IPv6-only cluster that declares NAT64 depends on DNS64 to reach IPv4-only hosts.
         exp.require_dns64 = net.nat64.is_some() && exp.families == [kube6_net::Family::IPv6];
+        if let Some(ipnet::IpNet::V6(prefix)) =
+            net.nat64.as_ref().and_then(|n| n.prefix.value.net())
+        {
+            exp.nat64_prefix = Some(kube6_host::dns::Nat64Prefix {
+                prefix: prefix.trunc().network(),
+                len: prefix.prefix_len(),
+            });
+        }
+        // The plan says which registries the nodes pull from: NAT64 is tried against the first.
+        if let Some((registry, _)) =
+            kube6_model::facts::registries::defaults(net.distribution.value, net.cni.value).first()
+        {
+            exp.nat64_target = Some(format!(
+                "{}:{}",
+                kube6_model::facts::registries::api_host(registry),
+                kube6_model::facts::registries::REGISTRY_PORT
+            ));
+        }
         Ok(exp)
     }
 }
@@ -143,6 +161,10 @@ pub struct HostArgs {
     /// Fail (rather than warn) when no DNS64 resolver is found.
     #[arg(long)]
     pub require_dns64: bool,
+    /// An IPv4-only host to connect to through NAT64 (HOST:PORT, [ADDR]:PORT for IPv6). Default
+    /// with --plan: the first registry the plan's distribution pulls from.
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_target)]
+    pub nat64_target: Option<String>,
     /// Accept a unique local address (fc00::/7) as the uplink's IPv6 address.
     #[arg(long)]
     pub allow_ula: bool,
@@ -172,6 +194,9 @@ impl HostArgs {
             exp.upstream = self.upstream;
         }
         exp.require_dns64 |= self.require_dns64;
+        if self.nat64_target.is_some() {
+            exp.nat64_target = self.nat64_target.clone();
+        }
         exp.allow_ula = self.allow_ula;
         Ok(exp)
     }
@@ -494,4 +519,9 @@ pub fn render_report(report: &Report) -> String {
             .unwrap_or_default()
     ));
     out
+}
+
+/// `--nat64-target`: HOST:PORT.
+fn parse_target(text: &str) -> Result<String, String> {
+    kube6_host::egress::split_target(text).map(|_| text.to_string())
 }
