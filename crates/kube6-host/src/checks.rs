@@ -377,6 +377,7 @@ pub fn run_checks(snap: &Snapshot, exp: &Expectations) -> Report {
         persistence(snap, exp),
         resolvers(snap, exp),
         nat64(snap, exp),
+        registries(snap),
     ];
     let checks = match &snap.runtime_unreadable {
         None => checks,
@@ -1176,6 +1177,109 @@ fn nat64(snap: &Snapshot, exp: &Expectations) -> Check {
     )
 }
 
+fn attempt_text(attempt: &Option<crate::egress::Attempt>) -> String {
+    match attempt {
+        None => "-".into(),
+        Some(a) => match &a.error {
+            None => format!("ok ({})", a.address),
+            Some(e) => format!("no ({}: {e})", a.address),
+        },
+    }
+}
+
+fn registries(snap: &Snapshot) -> Check {
+    if snap.registries.is_empty() {
+        return Check::skipped(
+            &catalog::REGISTRIES,
+            "no registries to look at: pass --registry NAME[,NAME...] or --plan FILE",
+        );
+    }
+    let ipv4_route = snap.interfaces.default_route(Family::IPv4).is_some();
+    let mut read = Vec::new();
+    let mut unreachable = Vec::new();
+    let mut ipv6_only_unpullable = Vec::new();
+    for r in &snap.registries {
+        let aaaa = if let Some(e) = &r.lookup_error {
+            format!("lookup failed: {e}")
+        } else if r.aaaa.is_empty() {
+            "no".to_string()
+        } else {
+            format!(
+                "yes ({})",
+                r.aaaa
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        read.push(format!(
+            "{} ({}:{}): AAAA {aaaa}; IPv6 {}; NAT64 {}; IPv4 {}",
+            r.target.registry,
+            r.target.host,
+            r.target.port,
+            attempt_text(&r.ipv6),
+            attempt_text(&r.nat64),
+            attempt_text(&r.ipv4),
+        ));
+        let pulls_here = r.pulls_ipv6_only() || (ipv4_route && r.ipv4_ok());
+        let images = if r.target.images.is_empty() {
+            r.target.registry.clone()
+        } else {
+            format!("{} ({})", r.target.registry, r.target.images.join(", "))
+        };
+        if !pulls_here {
+            unreachable.push(images.clone());
+        }
+        if !r.pulls_ipv6_only() {
+            ipv6_only_unpullable.push(images);
+        }
+    }
+    if !ipv6_only_unpullable.is_empty() {
+        read.push(format!(
+            "an IPv6-only node (without IPv4) could not pull from: {}",
+            ipv6_only_unpullable.join("; ")
+        ));
+    }
+    if unreachable.is_empty() {
+        Check::new(
+            &catalog::REGISTRIES,
+            CheckStatus::Pass,
+            format!(
+                "{} registr{} reachable{}",
+                snap.registries.len(),
+                if snap.registries.len() == 1 {
+                    "y"
+                } else {
+                    "ies"
+                },
+                if ipv6_only_unpullable.is_empty() {
+                    String::new()
+                } else {
+                    " (some over IPv4 only: the node keeps IPv4 for the container runtime)"
+                        .to_string()
+                }
+            ),
+            read,
+            None,
+            false,
+        )
+    } else {
+        Check::new(
+            &catalog::REGISTRIES,
+            CheckStatus::Fail,
+            format!("images will not pull from: {}", unreachable.join("; ")),
+            read,
+            Some(
+                "provide DNS64 + NAT64 for this node (spec.nat64), mirror these images to a registry reachable over IPv6, \
+                 or keep IPv4 on the node for the container runtime"
+                    .into(),
+            ),
+            false,
+        )
+    }
+}
+
 fn persistence(snap: &Snapshot, exp: &Expectations) -> Check {
     let mut read = Vec::new();
     let mut runtime_only = Vec::new();
@@ -1296,6 +1400,7 @@ pub(crate) mod tests {
                 exists: true,
             },
             nat64: None,
+            registries: Vec::new(),
             packet_filter_tools: vec!["nft".into()],
             bridge_netfilter_loaded: true,
         }
@@ -1648,7 +1753,74 @@ pub(crate) mod tests {
                 snap.persisted = Persisted::default();
                 (snap, exp())
             }),
+            (
+                "registries",
+                || {
+                    let mut snap = snapshot();
+                    snap.registries = vec![registry_probe(true, false)];
+                    (snap, exp())
+                },
+                || {
+                    let mut snap = snapshot();
+                    // ghcr.io-like: no AAAA, no NAT64, and this node has no IPv4.
+                    snap.registries = vec![registry_probe(false, false)];
+                    snap.interfaces.routes.retain(|r| r.family != Family::IPv4);
+                    (snap, exp())
+                },
+            ),
         ]
+    }
+
+    fn registry_probe(ipv6: bool, ipv4: bool) -> crate::egress::RegistryProbe {
+        let attempt = |addr: &str, ok: bool| crate::egress::Attempt {
+            address: addr.parse().unwrap(),
+            error: (!ok).then(|| "connection timed out".to_string()),
+        };
+        crate::egress::RegistryProbe {
+            target: crate::egress::RegistryTarget {
+                registry: "ghcr.io".into(),
+                host: "ghcr.io".into(),
+                port: 443,
+                images: vec!["ghcr.io/flannel-io/flannel".into()],
+            },
+            lookup_error: None,
+            aaaa: if ipv6 {
+                vec!["2001:db8:5::1".parse().unwrap()]
+            } else {
+                vec![]
+            },
+            synthesized: vec![],
+            a: vec!["192.0.2.80".parse().unwrap()],
+            ipv6: ipv6.then(|| attempt("[2001:db8:5::1]:443", true)),
+            nat64: None,
+            ipv4: Some(attempt("192.0.2.80:443", ipv4)),
+        }
+    }
+
+    #[test]
+    fn registries_reachable_only_over_ipv4_pass_on_a_dual_stack_node() {
+        let mut snap = snapshot();
+        snap.registries = vec![registry_probe(false, true)];
+        let report = run_checks(&snap, &exp());
+        let c = report.get("registries").unwrap();
+        assert_eq!(c.status, CheckStatus::Pass, "{c:#?}");
+        assert!(
+            c.read
+                .iter()
+                .any(|l| l.contains("IPv6-only node") && l.contains("ghcr.io/flannel-io/flannel"))
+        );
+        snap.interfaces.routes.retain(|r| r.family != Family::IPv4);
+        let report = run_checks(&snap, &exp());
+        let c = report.get("registries").unwrap();
+        assert_eq!(c.status, CheckStatus::Fail);
+        assert!(c.summary.contains("ghcr.io/flannel-io/flannel"), "{c:#?}");
+        assert_eq!(
+            run_checks(&snapshot(), &exp())
+                .get("registries")
+                .unwrap()
+                .status,
+            CheckStatus::Skip
+        );
     }
 
     fn nat64_probe(error: Option<&str>) -> crate::egress::Nat64Probe {

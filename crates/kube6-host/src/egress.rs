@@ -202,6 +202,117 @@ pub fn probe_nat64(target: &str, prefix: Nat64Prefix, resolver: &dyn Resolver) -
     }
 }
 
+/// A registry to look at: its name as image references spell it, the host and port a client
+/// connects to, and the images that come from it (for the report).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryTarget {
+    pub registry: String,
+    pub host: String,
+    pub port: u16,
+    #[serde(default)]
+    pub images: Vec<String>,
+}
+
+/// What one registry looks like from this node, per family.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryProbe {
+    pub target: RegistryTarget,
+    /// The lookup's error, if it failed.
+    pub lookup_error: Option<String>,
+    /// AAAA answers of the registry's own (outside the NAT64 prefix).
+    pub aaaa: Vec<Ipv6Addr>,
+    /// AAAA answers a DNS64 resolver synthesized (inside the NAT64 prefix).
+    pub synthesized: Vec<Ipv6Addr>,
+    pub a: Vec<Ipv4Addr>,
+    /// A connection over the registry's own IPv6 address.
+    pub ipv6: Option<Attempt>,
+    /// A connection through NAT64 (a synthesized answer, or an A answer written into the prefix).
+    pub nat64: Option<Attempt>,
+    /// A connection over IPv4, when this node has an IPv4 default route.
+    pub ipv4: Option<Attempt>,
+}
+
+impl RegistryProbe {
+    fn ok(attempt: &Option<Attempt>) -> bool {
+        attempt.as_ref().is_some_and(|a| a.error.is_none())
+    }
+    pub fn ipv6_ok(&self) -> bool {
+        Self::ok(&self.ipv6)
+    }
+    pub fn nat64_ok(&self) -> bool {
+        Self::ok(&self.nat64)
+    }
+    pub fn ipv4_ok(&self) -> bool {
+        Self::ok(&self.ipv4)
+    }
+    /// An IPv6-only node can pull: over the registry's own IPv6 or through NAT64.
+    pub fn pulls_ipv6_only(&self) -> bool {
+        self.ipv6_ok() || self.nat64_ok()
+    }
+}
+
+/// Looks a registry up and connects to it in every way this node can: its own IPv6 address,
+/// through NAT64 (when `prefix` is known), and over IPv4 when `ipv4_route`.
+pub fn probe_registry(
+    target: &RegistryTarget,
+    prefix: Option<Nat64Prefix>,
+    ipv4_route: bool,
+    resolver: &dyn Resolver,
+) -> RegistryProbe {
+    let mut probe = RegistryProbe {
+        target: target.clone(),
+        lookup_error: None,
+        aaaa: Vec::new(),
+        synthesized: Vec::new(),
+        a: Vec::new(),
+        ipv6: None,
+        nat64: None,
+        ipv4: None,
+    };
+    match resolver.lookup(&target.host) {
+        Err(e) => probe.lookup_error = Some(e),
+        Ok(all) => {
+            for ip in all {
+                match ip {
+                    IpAddr::V4(v4) => probe.a.push(v4),
+                    IpAddr::V6(v6) if prefix.is_some_and(|p| in_prefix(&p, v6)) => {
+                        probe.synthesized.push(v6)
+                    }
+                    IpAddr::V6(v6) => probe.aaaa.push(v6),
+                }
+            }
+        }
+    }
+    let port = target.port;
+    probe.ipv6 = probe
+        .aaaa
+        .first()
+        .map(|v6| connect(SocketAddr::new(IpAddr::V6(*v6), port)));
+    let via_nat64 = probe.synthesized.first().copied().or_else(|| {
+        prefix
+            .zip(probe.a.first())
+            .map(|(p, v4)| synthesize(&p, *v4))
+    });
+    probe.nat64 = via_nat64.map(|v6| connect(SocketAddr::new(IpAddr::V6(v6), port)));
+    if ipv4_route {
+        probe.ipv4 = probe
+            .a
+            .first()
+            .map(|v4| connect(SocketAddr::new(IpAddr::V4(*v4), port)));
+    }
+    probe
+}
+
+/// Whether `addr` is inside the NAT64 prefix.
+pub fn in_prefix(prefix: &Nat64Prefix, addr: Ipv6Addr) -> bool {
+    let bits = u32::from(prefix.len);
+    if bits == 0 {
+        return true;
+    }
+    let mask = u128::MAX << (128 - bits);
+    (u128::from(addr) & mask) == (u128::from(prefix.prefix) & mask)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -267,6 +378,13 @@ mod tests {
         assert!(conf.stub.is_some());
         let missing = read_resolv_conf(&dir.path().join("nothing"));
         assert!(missing.nameservers.is_err() && !missing.exists);
+    }
+
+    #[test]
+    fn addresses_inside_the_nat64_prefix() {
+        let p = prefix("2001:db8:64::/96");
+        assert!(in_prefix(&p, "2001:db8:64::c000:20a".parse().unwrap()));
+        assert!(!in_prefix(&p, "2001:db8:65::c000:20a".parse().unwrap()));
     }
 
     #[test]

@@ -102,6 +102,9 @@ pub struct Expectations {
     /// `HOST:PORT` of an IPv4-only host to connect to through NAT64.
     #[serde(default)]
     pub nat64_target: Option<String>,
+    /// Container registries to look at (`--registry`, or the plan's distribution and CNI).
+    #[serde(default)]
+    pub registries: Vec<crate::egress::RegistryTarget>,
     /// A unique local address (fc00::/7) is acceptable as the uplink's IPv6 address.
     pub allow_ula: bool,
     /// The node name the kubelet registers (and resolves). `None`: the kernel's hostname.
@@ -187,6 +190,7 @@ impl Default for Expectations {
             require_dns64: false,
             nat64_prefix: None,
             nat64_target: None,
+            registries: Vec::new(),
             allow_ula: false,
             hostname: None,
             kernel: Vec::new(),

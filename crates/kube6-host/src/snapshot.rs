@@ -75,6 +75,8 @@ pub struct Snapshot {
     pub resolv_conf: crate::egress::ResolvConf,
     /// A connection through NAT64, when a prefix and a target are known.
     pub nat64: Option<crate::egress::Nat64Probe>,
+    /// Each registry of `--registry` (or the plan), looked up and connected to.
+    pub registries: Vec<crate::egress::RegistryProbe>,
     /// `ip6tables`, `iptables`, `nft` found on the node.
     pub packet_filter_tools: Vec<String>,
     /// `/proc/sys/net/bridge` exists: `br_netfilter` is loaded.
@@ -109,7 +111,15 @@ impl Snapshot {
             .or_else(|| dns64.prefixes.first().copied())
             .zip(exp.nat64_target.as_deref())
             .map(|(prefix, target)| crate::egress::probe_nat64(target, prefix, resolver));
+        let prefix = exp.nat64_prefix.or_else(|| dns64.prefixes.first().copied());
+        let ipv4_route = interfaces.default_route(Family::IPv4).is_some();
+        let registries = exp
+            .registries
+            .iter()
+            .map(|r| crate::egress::probe_registry(r, prefix, ipv4_route, resolver))
+            .collect();
         Ok(Snapshot {
+            registries,
             resolv_conf: crate::egress::read_resolv_conf(&paths.root),
             nat64,
             uplink,

@@ -70,6 +70,10 @@ fn lab() -> Lab {
             "--bind-interfaces",
             "--listen-address=192.0.2.10",
             "--host-record=registry.v4.test,192.0.2.10",
+            // A registry with its own IPv6 address (the gateway's unbound answers TCP there),
+            // and one whose IPv4 address nothing answers on.
+            "--host-record=registry.v6.test,2001:db8:1::1",
+            "--host-record=registry.none.test,192.0.2.99",
             "--host-record=ipv4only.arpa,192.0.0.170",
             "--host-record=ipv4only.arpa,192.0.0.171",
         ],
@@ -223,6 +227,44 @@ fn an_ipv6_only_node_reaches_an_ipv4_only_server_through_tayga() {
             .contains("[2001:db8:64::c000:20a]:53"),
         "{nat64:#}"
     );
+
+    // Registries per family: one IPv4-only (through NAT64), one with AAAA (over IPv6), one
+    // that answers nowhere; the first is also the default NAT64 target.
+    let (code, doc) = host_check(
+        &lab,
+        &[
+            "--registry",
+            "registry.v4.test:53,registry.v6.test:53,registry.none.test:53",
+        ],
+    );
+    let registries = check(&doc, "registries");
+    assert_eq!(registries["status"], "fail", "{registries:#}");
+    assert_eq!(code, Some(1));
+    let summary = registries["summary"].as_str().unwrap();
+    assert!(summary.contains("registry.none.test"), "{registries:#}");
+    assert!(!summary.contains("registry.v4.test"), "{registries:#}");
+    let read: Vec<&str> = registries["read"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    let line = |name: &str| {
+        *read
+            .iter()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no line for {name}: {read:?}"))
+    };
+    assert!(
+        line("registry.v4.test").contains("AAAA no; IPv6 -; NAT64 ok ([2001:db8:64::c000:20a]:53)"),
+        "{read:?}"
+    );
+    assert!(
+        line("registry.v6.test").contains("AAAA yes (2001:db8:1::1); IPv6 ok"),
+        "{read:?}"
+    );
+    assert!(line("registry.none.test").contains("NAT64 no"), "{read:?}");
+    assert_eq!(check(&doc, "nat64")["status"], "pass");
 
     // Without the gateway's translator, DNS64 still answers but nothing connects.
     lab.gw.kill(lab.tayga);
