@@ -641,7 +641,16 @@ fn uplink_address(snap: &Snapshot, exp: &Expectations) -> Check {
 fn default_routes(snap: &Snapshot, exp: &Expectations) -> Check {
     let mut read = Vec::new();
     let mut missing = Vec::new();
-    for &family in &exp.families {
+    // The hybrid layout: an IPv6-only cluster whose container runtime pulls over the node's IPv4.
+    let mut families = exp.families.clone();
+    if exp.keep_ipv4_route && !families.contains(&Family::IPv4) {
+        families.push(Family::IPv4);
+        read.push(
+            "hybrid layout: the node keeps IPv4 for the container runtime (image pulls) and node traffic"
+                .to_string(),
+        );
+    }
+    for &family in &families {
         match snap.interfaces.default_route(family) {
             Some(r) => read.push(format!(
                 "{family} default via {} dev {} proto {} metric {}",
@@ -662,7 +671,7 @@ fn default_routes(snap: &Snapshot, exp: &Expectations) -> Check {
         Check::new(
             &catalog::DEFAULT_ROUTE,
             CheckStatus::Pass,
-            format!("default route for {}", families_to_string(&exp.families)),
+            format!("default route for {}", families_to_string(&families)),
             read,
             None,
             false,
@@ -1795,6 +1804,23 @@ pub(crate) mod tests {
             nat64: None,
             ipv4: Some(attempt("192.0.2.80:443", ipv4)),
         }
+    }
+
+    #[test]
+    fn hybrid_nodes_keep_their_ipv4_default_route() {
+        let mut snap = snapshot();
+        snap.interfaces.routes.retain(|r| r.family != Family::IPv4);
+        let mut e = exp();
+        assert_eq!(
+            run_checks(&snap, &e).get("default-route").unwrap().status,
+            CheckStatus::Pass
+        );
+        e.keep_ipv4_route = true;
+        let report = run_checks(&snap, &e);
+        let c = report.get("default-route").unwrap();
+        assert_eq!(c.status, CheckStatus::Fail, "{c:#?}");
+        assert!(c.summary.contains("IPv4"), "{c:#?}");
+        assert!(c.read.iter().any(|l| l.contains("hybrid")));
     }
 
     #[test]

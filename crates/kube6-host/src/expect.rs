@@ -105,6 +105,10 @@ pub struct Expectations {
     /// Container registries to look at (`--registry`, or the plan's distribution and CNI).
     #[serde(default)]
     pub registries: Vec<crate::egress::RegistryTarget>,
+    /// The hybrid layout (an IPv6-only cluster on dual-stack nodes): the node keeps its IPv4
+    /// default route for the container runtime.
+    #[serde(default)]
+    pub keep_ipv4_route: bool,
     /// A unique local address (fc00::/7) is acceptable as the uplink's IPv6 address.
     pub allow_ula: bool,
     /// The node name the kubelet registers (and resolves). `None`: the kernel's hostname.
@@ -191,6 +195,7 @@ impl Default for Expectations {
             nat64_prefix: None,
             nat64_target: None,
             registries: Vec::new(),
+            keep_ipv4_route: false,
             allow_ula: false,
             hostname: None,
             kernel: Vec::new(),

@@ -698,6 +698,11 @@ fn cases() -> Vec<Case> {
             kube6("kubeadm", &format!("{V6}  nat64: {{prefix: \"2001:db8:64::/96\", gateway: {{pool4: 198.51.100.0/24}}}}\n")),
         ),
         case(
+            "K6I508",
+            kube6("kubeadm", &format!("{V6}  nodes: [{{name: a, addresses: [\"2001:db8:1::10\", 192.0.2.10]}}]\n")),
+            kube6("kubeadm", &format!("{V6}  nodes: [{{name: a, addresses: [\"2001:db8:1::10\"]}}]\n")),
+        ),
+        case(
             "K6W506",
             format!("{}{}", kube6("k3s", DUAL_V6_FIRST), k3s_coredns_custom("dns64 {\n      allow_ipv4\n    }")),
             format!("{}{}", kube6("k3s", V6), k3s_coredns_custom("dns64 {\n      allow_ipv4\n    }")),

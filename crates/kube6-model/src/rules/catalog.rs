@@ -368,6 +368,8 @@ rules! {
         "The NAT64 prefix is not IPv6 or its length is not one RFC 6052 defines (/32, /40, /48, /56, /64, /96): NAT64 gateways (TAYGA, Jool), DNS64 and RFC 7050 discovery embed IPv4 addresses only at those lengths.";
     NAT64_POOL4_INVALID = "K6E507", Error, Kube6, "spec.nat64.gateway", [],
         "The NAT64 gateway's pool4 is not an IPv4 prefix of /31 or shorter: TAYGA refuses its dynamic-pool otherwise (tayga.conf(5): the lowest address of the pool is reserved).";
+    HYBRID_LAYOUT = "K6I508", Info, Kube6, "IPv6 single-stack with dual-stack nodes", [],
+        "The hybrid layout: an IPv6-only cluster whose nodes also have IPv4 addresses. Pods and Services use IPv6 only; the container runtime (image pulls), the kubelet and other node traffic to IPv4-only hosts use the nodes' IPv4, so each node must keep its IPv4 default route (kube6 host check --plan requires it).";
     DNS64_ALLOW_IPV4 = "K6W506", Warning, CoreDns, "CoreDNS dns64 in dual-stack clusters", [(COREDNS, COREDNS_DNS64_SETUP)],
         "The dns64 plugin has allow_ipv4 in a cluster that has IPv4: dual-stack pods asking over IPv4 get synthesized AAAA records and reach IPv4 hosts through NAT64 instead of directly.";
 }

@@ -18,6 +18,44 @@ pub fn check(net: &ClusterNetwork, out: &mut Out) {
     node_local(net, out);
     dns64(net, out);
     nat64_prefix(net, out);
+    hybrid(net, out);
+}
+
+/// Nodes of an IPv6-only cluster that also have IPv4 addresses: which traffic uses which family.
+pub fn hybrid_nodes(net: &ClusterNetwork) -> Vec<&crate::model::NodeSpec> {
+    if net.families() != [Family::IPv6] {
+        return Vec::new();
+    }
+    net.nodes
+        .iter()
+        .filter(|n| {
+            n.addresses
+                .iter()
+                .any(|a| a.value.parsed.is_some_and(|ip| ip.is_ipv4()))
+        })
+        .collect()
+}
+
+fn hybrid(net: &ClusterNetwork, out: &mut Out) {
+    let nodes = hybrid_nodes(net);
+    let Some(first) = nodes.first() else { return };
+    let names: Vec<&str> = nodes.iter().map(|n| n.name.value.as_str()).collect();
+    out.push(Diagnostic::new(
+        &r::HYBRID_LAYOUT,
+        &first.addresses_origin(),
+        format!(
+            "hybrid layout ({}): pods and Services use IPv6 only; image pulls by the container runtime and other \
+             node traffic to IPv4-only hosts use the nodes' IPv4{}",
+            names.join(", "),
+            if net.nat64.is_some() {
+                "; pods reach IPv4-only hosts through NAT64"
+            } else {
+                "; pods cannot reach IPv4-only hosts (no NAT64)"
+            }
+        ),
+        "keep an IPv4 default route on these nodes (kube6 host check --plan checks it); give the kubelet only the \
+         IPv6 node IP (kube6 render does)",
+    ));
 }
 
 fn family_names(families: &[Family]) -> String {

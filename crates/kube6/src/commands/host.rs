@@ -94,6 +94,14 @@ impl ExpectationArgs {
                         .iter()
                         .filter_map(|a| a.value.parsed)
                         .collect();
+                    // The hybrid layout: this node of an IPv6-only cluster has IPv4 too, for the
+                    // container runtime; the kubelet gets only its IPv6 address.
+                    if exp.families == [kube6_net::Family::IPv6]
+                        && exp.node_ips.iter().any(|ip| ip.is_ipv4())
+                    {
+                        exp.keep_ipv4_route = true;
+                        exp.node_ips.retain(|ip| ip.is_ipv6());
+                    }
                     exp.hostname = Some(name.clone());
                 }
                 None if self.node.is_some() => {
