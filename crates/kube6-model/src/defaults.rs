@@ -96,6 +96,7 @@ impl ClusterNetwork {
             dns: Default::default(),
             kube_proxy_mode: None,
             kube_proxy_cluster_cidr: None,
+            kube_proxy_detect_local_mode: None,
             calico: Default::default(),
             cilium: Default::default(),
             flannel: Default::default(),
