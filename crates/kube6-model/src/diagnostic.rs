@@ -54,6 +54,7 @@ pub enum Component {
     KubeRouter,
     /// Cluster API (its KubeadmControlPlane webhook).
     ClusterApi,
+    CoreDns,
     /// kube6's own cross-checks: nothing rejects these, but the cluster will not work as meant.
     Kube6,
 }
@@ -76,6 +77,7 @@ impl Component {
             Component::Flannel => "flannel",
             Component::KubeRouter => "kube-router",
             Component::ClusterApi => "cluster-api",
+            Component::CoreDns => "coredns",
             Component::Kube6 => "kube6",
         }
     }
