@@ -165,6 +165,77 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
+/// `probe local`'s report for machines: one entry per target, family and test, in the order
+/// they were tested, without the cluster checks that cannot apply to one host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocalReport {
+    pub status: Status,
+    pub expectations: Expectations,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns_servers: Vec<IpAddr>,
+    pub results: Vec<LocalResult>,
+    pub totals: Totals,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// One target, family and test of `probe local`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocalResult {
+    pub target: String,
+    pub family: Family,
+    /// The check's name (`egress`, `path-mtu`, ...) and id.
+    pub test: &'static str,
+    pub id: &'static str,
+    pub status: Status,
+    /// What happened, for people.
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed: Option<Outcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub millis: Option<u64>,
+}
+
+impl From<&Report> for LocalReport {
+    fn from(report: &Report) -> LocalReport {
+        let results = report
+            .checks
+            .iter()
+            .flat_map(|check| {
+                check.cells.iter().map(move |cell| LocalResult {
+                    target: cell.to.clone(),
+                    family: cell.family,
+                    test: check.name,
+                    id: check.id,
+                    status: cell.status,
+                    reason: cell.detail.clone(),
+                    cause: cell.cause.clone(),
+                    observed: cell.observed.clone(),
+                    millis: cell.millis,
+                })
+            })
+            .collect();
+        let mut notes = report.notes.clone();
+        for check in &report.checks {
+            if !check.cells.is_empty() {
+                notes.extend(check.notes.iter().map(|n| format!("{}: {n}", check.name)));
+            }
+        }
+        LocalReport {
+            status: report.status,
+            expectations: report.expectations.clone(),
+            dns_servers: report.dns_servers.clone(),
+            results,
+            totals: report.totals,
+            notes,
+        }
+    }
+}
+
 impl Report {
     /// Judges every task's result. `states` are the agents as the orchestrator saw them (empty
     /// for `probe local`), `outputs` each runner's results by agent id.
