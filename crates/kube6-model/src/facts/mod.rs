@@ -8,6 +8,7 @@
 
 pub mod calico;
 pub mod cilium;
+pub mod coredns;
 pub mod flannel;
 pub mod k0s;
 pub mod k3s;
@@ -15,6 +16,7 @@ pub mod kkp;
 pub mod kube_router;
 pub mod kubeadm;
 pub mod kubernetes;
+pub mod registries;
 
 use kube6_net::Family;
 
