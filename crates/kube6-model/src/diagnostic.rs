@@ -50,6 +50,9 @@ pub enum Component {
     Cilium,
     Flannel,
     KubeRouter,
+    Metallb,
+    IngressNginx,
+    Traefik,
     /// kube6's own cross-checks: nothing rejects these, but the cluster will not work as meant.
     Kube6,
 }
@@ -70,6 +73,9 @@ impl Component {
             Component::Cilium => "cilium",
             Component::Flannel => "flannel",
             Component::KubeRouter => "kube-router",
+            Component::Metallb => "metallb",
+            Component::IngressNginx => "ingress-nginx",
+            Component::Traefik => "traefik",
             Component::Kube6 => "kube6",
         }
     }

@@ -6,8 +6,9 @@ use kube6_net::Family;
 
 use super::walk::{Fields, Notes, ShapeError, string};
 use crate::model::{
-    BgpPeer, CalicoPool, CidrValue, ClusterNetwork, Cni, Distribution, FeatureGate, Format, Nat64,
-    NodeSpec, Role, Upstream, UpstreamMode,
+    AddressBlock, BgpPeer, CalicoPool, CidrValue, ClusterNetwork, Cni, Distribution, FeatureGate,
+    Format, IngressController, LbImplementation, LbMode, LbPool, Nat64, NodeSpec, Role, Upstream,
+    UpstreamMode,
 };
 use crate::source::{Located, Origin};
 use crate::yaml::{Kind, Node};
@@ -28,6 +29,7 @@ pub const SPEC: &[&str] = &[
     "nodes",
     "upstream",
     "nat64",
+    "loadBalancer",
 ];
 pub const DISTRIBUTION: &[&str] = &["name", "version"];
 pub const CNI: &[&str] = &[
@@ -46,6 +48,8 @@ pub const NODE: &[&str] = &["name", "role", "addresses"];
 pub const UPSTREAM: &[&str] = &["mode", "uplink", "bgp"];
 pub const BGP: &[&str] = &["peerAddress", "peerASN", "localASN"];
 pub const NAT64: &[&str] = &["prefix"];
+pub const LOAD_BALANCER: &[&str] = &["implementation", "version", "pools", "bgpPeers", "ingress"];
+pub const LB_POOL: &[&str] = &["name", "addresses", "mode"];
 pub const CALICO: &[&str] = &["mode", "ipam", "pools"];
 pub const CALICO_POOL: &[&str] = &["cidr", "blockSize", "natOutgoing", "ipipMode", "vxlanMode"];
 pub const CILIUM: &[&str] = &[
@@ -84,6 +88,9 @@ pub const FIELDS: &[(&str, &[&str])] = &[
     ("spec.upstream.IPv6", UPSTREAM),
     ("spec.upstream.IPv6.bgp", BGP),
     ("spec.nat64", NAT64),
+    ("spec.loadBalancer", LOAD_BALANCER),
+    ("spec.loadBalancer.pools[]", LB_POOL),
+    ("spec.loadBalancer.bgpPeers[]", BGP),
 ];
 
 fn parse_enum<T: std::str::FromStr<Err = String>>(
@@ -246,7 +253,64 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
         });
         net.nat64 = Some(Nat64 { prefix });
     }
+    if let Some(lb) = spec.map("loadBalancer", LOAD_BALANCER, &[], notes)? {
+        read_load_balancer(&lb, &mut net, notes)?;
+    }
     Ok(net)
+}
+
+/// `spec.loadBalancer`: the implementation, its pools and BGP peers, and the ingress controller.
+fn read_load_balancer(
+    lb: &Fields<'_>,
+    net: &mut ClusterNetwork,
+    notes: &mut Notes,
+) -> Result<(), ShapeError> {
+    let load_balancer = &mut net.load_balancer;
+    load_balancer.declared = true;
+    if let Some(implementation) = lb.string("implementation")? {
+        load_balancer.implementation = parse_enum::<LbImplementation>(&implementation)?;
+    }
+    load_balancer.version = lb.text("version")?;
+    if let Some(ingress) = lb.string("ingress")? {
+        load_balancer.ingress = parse_enum::<IngressController>(&ingress)?;
+    }
+    if let Some(pools) = lb.list("pools")? {
+        for (path, pool) in pools {
+            let fields = Fields::read(pool, &path, LB_POOL, &[], notes)?;
+            let addresses: Vec<Located<AddressBlock>> = fields
+                .strings("addresses")?
+                .into_iter()
+                .map(|a| a.map(AddressBlock::new))
+                .collect();
+            if addresses.is_empty() {
+                return Err(ShapeError::new(
+                    &path,
+                    Some(pool.pos),
+                    "every pool needs `addresses`: CIDRs or FIRST-LAST ranges",
+                ));
+            }
+            load_balancer.pools.push(LbPool {
+                name: fields.string("name")?,
+                addresses,
+                mode: fields
+                    .string("mode")?
+                    .map(|m| parse_enum::<LbMode>(&m))
+                    .transpose()?,
+                origin: Origin::input(&path, Some(pool.pos)),
+            });
+        }
+    }
+    if let Some(peers) = lb.list("bgpPeers")? {
+        for (path, peer) in peers {
+            let fields = Fields::read(peer, &path, BGP, &[], notes)?;
+            load_balancer.bgp_peers.push(BgpPeer {
+                peer_address: fields.addr("peerAddress")?,
+                peer_asn: fields.text("peerASN")?,
+                local_asn: fields.text("localASN")?,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn read_ranges(

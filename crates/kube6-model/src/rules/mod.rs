@@ -9,6 +9,7 @@ mod cross;
 pub(crate) mod distribution;
 pub(crate) mod input;
 mod kubernetes;
+mod load_balancer;
 
 use ipnet::IpNet;
 
@@ -32,6 +33,7 @@ pub fn check(net: &ClusterNetwork) -> Vec<Diagnostic> {
     cni_config::check(net, &mut out);
     api::check(net, &mut out);
     cross::check(net, &mut out);
+    load_balancer::check(net, &mut out);
     diagnostic::sort(&mut out);
     out.dedup();
     out
