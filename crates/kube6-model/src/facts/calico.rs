@@ -28,6 +28,20 @@ pub const fn block_size_bounds(family: Family) -> PrefixBounds {
     BLOCK_SIZE_BOUNDS.get(family)
 }
 
+/// `ipipMode` and `vxlanMode` values an IPPool accepts (CRD enum; case matters, "never" is refused).
+pub const ENCAPSULATION_MODES: &[&str] = &["Never", "Always", "CrossSubnet"];
+
+/// `allowedUses` values (CRD enum). A `LoadBalancer` pool holds Service addresses, not pods, and
+/// may not be combined with `Workload` or `Tunnel` nor use IP-in-IP or VXLAN (CRD CEL rules).
+pub const ALLOWED_USES: &[&str] = &["Workload", "Tunnel", "LoadBalancer"];
+
+/// The link-local ranges an IPPool may not overlap ("IPPool CIDR overlaps with IPv4 Link Local
+/// range 169.254.0.0/16" / "... IPv6 Link Local range fe80::/10").
+pub const LINK_LOCAL: PerFamily<&str> = PerFamily {
+    ipv4: "169.254.0.0/16",
+    ipv6: "fe80::/10",
+};
+
 /// calico-node's pool when `CALICO_IPV4POOL_CIDR` is unset and kubeadm gives no podSubnet.
 pub const DEFAULT_IPV4_POOL: &str = "192.168.0.0/16";
 

@@ -51,7 +51,15 @@ pub const NAT64: &[&str] = &["prefix"];
 pub const LOAD_BALANCER: &[&str] = &["implementation", "version", "pools", "bgpPeers", "ingress"];
 pub const LB_POOL: &[&str] = &["name", "addresses", "mode"];
 pub const CALICO: &[&str] = &["mode", "ipam", "pools"];
-pub const CALICO_POOL: &[&str] = &["cidr", "blockSize", "natOutgoing", "ipipMode", "vxlanMode"];
+pub const CALICO_POOL: &[&str] = &[
+    "cidr",
+    "blockSize",
+    "natOutgoing",
+    "ipipMode",
+    "vxlanMode",
+    "disabled",
+    "allowedUses",
+];
 pub const CILIUM: &[&str] = &[
     "ipamMode",
     "clusterPoolIPv4PodCIDRList",
@@ -212,6 +220,7 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
                 name,
                 role,
                 addresses,
+                ignored_addresses: Vec::new(),
             });
         }
     }
@@ -365,11 +374,14 @@ fn read_cni_settings(
                     ShapeError::new(&path, Some(pool.pos), "every pool needs a `cidr`")
                 })?;
                 net.calico.pools.push(CalicoPool {
+                    name: None,
                     cidr,
                     block_size: fields.mask("blockSize")?,
                     nat_outgoing: fields.boolean("natOutgoing")?,
                     ipip_mode: fields.string("ipipMode")?,
                     vxlan_mode: fields.string("vxlanMode")?,
+                    disabled: fields.boolean("disabled")?,
+                    allowed_uses: fields.strings("allowedUses")?,
                 });
             }
         }

@@ -1,11 +1,13 @@
 //! One module per subcommand; each has an `Args` (or subcommand enum) and a `run`.
 
 pub mod convert;
+pub mod emit;
 pub mod host;
 pub mod input;
 pub mod ndp_proxy;
 pub mod node_ip;
 pub mod plan;
+pub mod probe;
 pub mod render;
 pub mod rules;
 pub mod schema;
