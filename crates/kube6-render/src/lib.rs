@@ -9,6 +9,7 @@
 
 pub mod cni;
 pub mod context;
+pub mod exposure;
 pub mod host;
 pub mod k0s;
 pub mod k3s;
@@ -374,6 +375,7 @@ pub fn render(
     if let Some(cni) = cni::renderer(&cx) {
         out.extend(cni.render(&cx)?);
     }
+    out.extend(exposure::Exposure.render(&cx)?);
     out.extend(host::HostFiles.render(&cx)?);
     Ok(out)
 }
