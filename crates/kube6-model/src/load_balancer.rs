@@ -468,6 +468,45 @@ impl LoadBalancer {
     }
 }
 
+/// Whether the load-balancer implementation itself answers neighbor solicitations for the IPv6
+/// addresses of its pools in l2 mode: MetalLB's speakers (internal/layer2/ndp.go) and kube-vip
+/// do; Cilium's L2 announcements only from 1.19 (facts::cilium::L2_NDP_SINCE). Where it does not,
+/// kube6's NDP proxy answers for those pools when the IPv6 upstream is `ndp-proxy`: every node's
+/// kube-proxy (or Cilium's service load balancing) accepts traffic to a LoadBalancer address, so
+/// any node may answer.
+pub fn implementation_answers_ndp(net: &crate::model::ClusterNetwork) -> bool {
+    match net.load_balancer.implementation.value {
+        LbImplementation::Metallb | LbImplementation::KubeVip => true,
+        LbImplementation::Cilium => {
+            crate::facts::cilium::l2_answers_ndp(net.cni_release().as_ref())
+        }
+        LbImplementation::Servicelb | LbImplementation::Cloud | LbImplementation::None => false,
+    }
+}
+
+/// The IPv6 blocks kube6's NDP proxy answers for statically: the IPv6 addresses of pools in l2
+/// mode, as CIDRs, when the IPv6 upstream is `ndp-proxy` and the implementation does not answer
+/// NDP itself.
+pub fn ndp_proxy_pool_prefixes(net: &crate::model::ClusterNetwork) -> Vec<IpNet> {
+    let proxied = net
+        .upstream_for(Family::IPv6)
+        .is_some_and(|u| u.mode.value == crate::model::UpstreamMode::NdpProxy);
+    if !proxied
+        || !net.load_balancer.implementation.value.uses_pools()
+        || implementation_answers_ndp(net)
+    {
+        return Vec::new();
+    }
+    net.load_balancer
+        .pools
+        .iter()
+        .filter(|p| p.mode() == LbMode::L2)
+        .flat_map(|p| p.blocks().map(|(_, b)| b))
+        .filter(|b| b.family() == Family::IPv6)
+        .flat_map(|b| b.cidrs())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -162,7 +162,9 @@ fn allocatable_service_addresses_follow_the_clusterip_allocator() {
     assert_eq!(plan("  kubernetesVersion: v1.34.0\n"), [1_048_575, 65_534]);
     assert_eq!(plan(""), [1_048_575, 65_534]);
     assert_eq!(
-        plan("  kubernetesVersion: v1.34.0\n  featureGates:\n    DisableAllocatorDualWrite: false\n"),
+        plan(
+            "  kubernetesVersion: v1.34.0\n  featureGates:\n    DisableAllocatorDualWrite: false\n"
+        ),
         [65_535, 65_534]
     );
 }

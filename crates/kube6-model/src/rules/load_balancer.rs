@@ -282,7 +282,10 @@ fn l2_announcements(net: &ClusterNetwork, out: &mut Out) {
             }
         }
         if implementation(net) == LbImplementation::Cilium {
-            if !facts::cilium::l2_answers_ndp(cilium_version.as_ref()) {
+            let proxied = net
+                .upstream_for(Family::IPv6)
+                .is_some_and(|u| u.mode.value == UpstreamMode::NdpProxy);
+            if !facts::cilium::l2_answers_ndp(cilium_version.as_ref()) && !proxied {
                 out.push(Diagnostic::new(
                     &r::CILIUM_L2_NO_NDP,
                     &first.origin,
@@ -293,11 +296,13 @@ fn l2_announcements(net: &ClusterNetwork, out: &mut Out) {
                         facts::cilium::L2_NDP_SINCE
                     ),
                     format!(
-                        "use Cilium {} or later, announce the pool over BGP (mode: bgp), or run `kube6 ndp-proxy --watch-services` on the nodes, which answers on the lease holder",
+                        "use Cilium {} or later, announce the pool over BGP (mode: bgp), or let kube6's NDP proxy answer for it (spec.upstream.IPv6.mode: ndp-proxy)",
                         facts::cilium::L2_NDP_MLD_SINCE
                     ),
                 ));
-            } else if !facts::cilium::l2_joins_solicited_node_groups(cilium_version.as_ref()) {
+            } else if !proxied
+                && !facts::cilium::l2_joins_solicited_node_groups(cilium_version.as_ref())
+            {
                 out.push(Diagnostic::new(
                     &r::CILIUM_L2_MLD,
                     &first.origin,
