@@ -115,6 +115,7 @@ impl ClusterNetwork {
             nat64: None,
             kube_proxy_mode: None,
             kube_proxy_cluster_cidr: None,
+            kube_proxy_detect_local_mode: None,
             calico: Default::default(),
             cilium: Default::default(),
             flannel: Default::default(),

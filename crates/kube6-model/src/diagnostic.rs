@@ -43,6 +43,8 @@ pub enum Component {
     KubeProxy,
     K0s,
     K3s,
+    /// RKE2's own start-up checks (rancher/rke2), where they differ from k3s's.
+    Rke2,
     Kubeadm,
     Kkp,
     Calico,
@@ -66,6 +68,7 @@ impl Component {
             Component::KubeProxy => "kube-proxy",
             Component::K0s => "k0s",
             Component::K3s => "k3s",
+            Component::Rke2 => "rke2",
             Component::Kubeadm => "kubeadm",
             Component::Kkp => "kkp",
             Component::Calico => "calico",

@@ -686,6 +686,13 @@ pub struct FormatSpecific {
     /// The input configures a k3s/RKE2 agent (`k3s agent ...`): agents take the cluster's ranges
     /// from the servers, so what the plan shows for them is k3s's defaults, not the cluster's.
     pub k3s_agent: Option<Located<bool>>,
+    /// RKE2's `cni` values, split on commas as RKE2 splits them (empty entries kept), with
+    /// where each came from: rules check them against RKE2's list.
+    pub rke2_cni: Vec<Located<String>>,
+    /// kubeadm `controllerManager.extraArgs` `cluster-cidr` and `apiServer.extraArgs`
+    /// `service-cluster-ip-range`, kept when `networking` sets the same ranges too.
+    pub kubeadm_kcm_cluster_cidr: Option<Located<String>>,
+    pub kubeadm_apiserver_service_range: Option<Located<String>>,
 }
 
 /// One cluster's network, as every component will see it.
@@ -719,6 +726,9 @@ pub struct ClusterNetwork {
     pub kube_proxy_mode: Option<Located<String>>,
     /// kube-proxy `clusterCIDR` as set in the input.
     pub kube_proxy_cluster_cidr: Option<Located<String>>,
+    /// kube-proxy `detectLocalMode` (`--detect-local-mode`) as set in the input; unset means
+    /// `ClusterCIDR`, the mode that reads (and validates) `clusterCIDR`.
+    pub kube_proxy_detect_local_mode: Option<Located<String>>,
     pub calico: CalicoSettings,
     pub cilium: CiliumSettings,
     pub flannel: FlannelSettings,

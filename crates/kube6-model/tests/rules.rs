@@ -795,6 +795,47 @@ fn cases() -> Vec<Case> {
             k0s("  api:\n    address: 0.0.0.0\n"),
             k0s("  api:\n    address: 10.0.0.5\n"),
         ),
+        case(
+            "K6E321",
+            kubeadm(
+                "networking:\n  podSubnet: fd00:10::/56\n  serviceSubnet: fd00:20::/112\n",
+                "---\napiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclusterCIDR: \"fd00:10::/56,\"\n",
+            ),
+            kubeadm(
+                "networking:\n  podSubnet: fd00:10::/56\n  serviceSubnet: fd00:20::/112\n",
+                "---\napiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclusterCIDR: \"fd00:10::/56,\"\ndetectLocalMode: NodeCIDR\n",
+            ),
+        ),
+        case(
+            "K6E322",
+            "cluster-cidr: fd00:42::/56\nservice-cidr: fd00:43::/112\nkube-proxy-arg: [detect-local-mode=Guess]\n".to_string(),
+            "cluster-cidr: fd00:42::/56\nservice-cidr: fd00:43::/112\nkube-proxy-arg: [detect-local-mode=InterfaceNamePrefix]\n".to_string(),
+        ),
+        case(
+            "K6E323",
+            kube6("kubeadm", &format!("{V6}---\n{}", kube_router_ds(&["--enable-ipv4=false", "--enable-ipv6", "--service-cluster-ip-range=fd00:20::/112,"]))),
+            kube6("kubeadm", &format!("{V6}---\n{}", kube_router_ds(&["--enable-ipv4=false", "--enable-ipv6", "--service-cluster-ip-range=fd00:20::/112"]))),
+        ),
+        case(
+            "K6E325",
+            "cni: \"canal,multus\"\ncluster-cidr: 10.42.0.0/16,fd00:42::/56\nservice-cidr: 10.43.0.0/16,fd00:43::/112\n".to_string(),
+            "cni: \"multus,canal\"\ncluster-cidr: 10.42.0.0/16,fd00:42::/56\nservice-cidr: 10.43.0.0/16,fd00:43::/112\n".to_string(),
+        ),
+        case(
+            "K6E326",
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{routingMode: Native, ipv6NativeRoutingCIDR: \"fd00:10::/56\", autoDirectNodeRoutes: true}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{routingMode: native, ipv6NativeRoutingCIDR: \"fd00:10::/56\", autoDirectNodeRoutes: true}}}}\n")),
+        ),
+        case(
+            "K6W327",
+            kubeadm("networking:\n  podSubnet: fd00:10::/56\n  serviceSubnet: fd00:20::/112\ncontrollerManager:\n  extraArgs:\n  - name: cluster-cidr\n    value: fd00:99::/56\n", ""),
+            kubeadm("networking:\n  podSubnet: fd00:10::/56\n  serviceSubnet: fd00:20::/112\ncontrollerManager:\n  extraArgs:\n  - name: cluster-cidr\n    value: fd00:10::/56\n", ""),
+        ),
+        case(
+            "K6W324",
+            kube6("kubeadm", &format!("{V6}---\n{}", kube_router_ds(&["--enable-ipv4=false", "--enable-ipv6", "--service-cluster-ip-range=fd00:99::/112"]))),
+            kube6("kubeadm", &format!("{V6}---\n{}", kube_router_ds(&["--enable-ipv4=false", "--enable-ipv6", "--service-cluster-ip-range=fd00:20::/112"]))),
+        ),
     ]
 }
 

@@ -59,8 +59,11 @@ const CIDRSET: &str = "pkg/controller/nodeipam/ipam/cidrset/cidr_set.go";
 const RANGE_ALLOCATOR: &str = "pkg/controller/nodeipam/ipam/range_allocator.go";
 const KUBEADM_VALIDATION: &str = "cmd/kubeadm/app/apis/kubeadm/validation/validation.go";
 const KUBEADM_CONSTANTS: &str = "cmd/kubeadm/app/constants/constants.go";
+const KUBEADM_MANIFESTS: &str = "cmd/kubeadm/app/phases/controlplane/manifests.go";
 const NODE_IP_PARSER: &str = "staging/src/k8s.io/component-helpers/node/util/ips.go";
 const KUBE_PROXY_VALIDATION: &str = "pkg/proxy/apis/config/validation/validation.go";
+const KUBE_PROXY_CONVERSION: &str = "pkg/proxy/apis/config/v1alpha1/conversion.go";
+const KUBE_ROUTER_SVCIP: &str = "pkg/svcip/validator.go";
 const BITMAP_ALLOCATOR: &str = "pkg/registry/core/service/ipallocator/bitmap.go";
 const IPADDRESS_ALLOCATOR: &str = "pkg/registry/core/service/ipallocator/ipallocator.go";
 const K0S_NETWORK: &str = "pkg/apis/k0s/v1beta1/network.go";
@@ -288,8 +291,8 @@ rules! {
         "net-conf.json's Network or IPv6Network does not contain the pod range: flanneld refuses the nodes' podCIDRs (\"subnet ... doesn't contain ... PodCIDR\").";
     MASQUERADE_ROUTED = "K6W217", Warning, Kube6, "IPv6 pod ranges", [],
         "The CNI masquerades pod traffic of a family the plan routes (routed, NDP proxy or BGP upstream): pods leave with the node's address, not their own.";
-    KUBE_ROUTER_FAMILY = "K6E218", Error, KubeRouter, "kube-router", [(KUBE_ROUTER, "pkg/options/options.go")],
-        "kube-router's --enable-ipv4/--enable-ipv6 or --service-cluster-ip-range do not match the cluster's families.";
+    KUBE_ROUTER_FAMILY = "K6E218", Error, KubeRouter, "kube-router", [(KUBE_ROUTER, "pkg/options/options.go"), (KUBE_ROUTER, KUBE_ROUTER_SVCIP)],
+        "kube-router's --enable-ipv4/--enable-ipv6 do not match the cluster's families, or --service-cluster-ip-range has a range of a family kube-router runs without: kube-router stops, or gives pods of that family no routes or policy.";
     K0S_POD_CIDR_ORDER = "K6I219", Info, K0s, "k0s", [(K0S, K0S_NETWORK)],
         "k0s before v1.36.1 passes kube-controller-manager the IPv6 pod range first in dual-stack, whatever the primary family: nodes carry their IPv6 podCIDR first.";
     NDP_PROXY_FLOATING_BLOCKS = "K6I220", Info, Kube6, "calico, cilium", [],
@@ -404,14 +407,29 @@ rules! {
         "Two Calico IPPools overlap (Calico refuses to create the second).";
     CALICO_POOL_ENUM = "K6E316", Error, Calico, "calico, canal", [(CALICO, CALICO_IPPOOL_CRD)],
         "A Calico IPPool's ipipMode or vxlanMode is not Never, Always or CrossSubnet (case matters), or its allowedUses are unknown or combine LoadBalancer with Workload, Tunnel or encapsulation.";
-    CILIUM_POOL_LIST = "K6E317", Error, Cilium, "cilium", [(CILIUM, "pkg/ipam/allocator/clusterpool/cidralloc/cidralloc.go"), (CILIUM, "pkg/ipam/cidrset/cidr_set.go")],
-        "A Cilium cluster-pool list holds a CIDR of the other family, two CIDRs that collide, or a pool longer than the node mask (no node block fits).";
+    CILIUM_POOL_LIST = "K6E317", Error, Cilium, "cilium", [(CILIUM, "pkg/ipam/allocator/clusterpool/cidralloc/cidralloc.go"), (CILIUM, "pkg/ipam/cidrset/cidr_set.go"), (CILIUM, "operator/option/config.go")],
+        "A Cilium cluster-pool list holds an entry that is not a CIDR (the operator splits the list on spaces, so `a,b` is one entry), a CIDR of the other family, two CIDRs that collide, or a pool longer than the node mask (no node block fits).";
     SERVICE_RANGE_TAKES_ALL_BLOCKS = "K6E318", Error, KubeControllerManager, "pod ranges allocated by kube-controller-manager", [(KUBERNETES, RANGE_ALLOCATOR), (KUBERNETES, NODE_IPAM)],
         "A service range covers every node block of a pod range: kube-controller-manager marks them all used and no node gets a pod CIDR (its cloud IPAM allocator refuses to start).";
     ALLOCATE_WITHOUT_POD_RANGE = "K6E319", Error, KubeControllerManager, "--allocate-node-cidrs=true", [(KUBERNETES, NODE_IPAM)],
         "--allocate-node-cidrs is true but there is no pod range: kube-controller-manager refuses to start (\"Must specify --cluster-cidr if --allocate-node-cidrs is set\").";
     K0S_API_ADDRESS_ANY = "K6E320", Error, K0s, "k0s", [(K0S, "pkg/apis/k0s/v1beta1/api.go")],
         "k0s refuses spec.api.address 0.0.0.0 or :: (\"invalid INADDR_ANY\"): the API server must advertise a real address.";
+    KUBE_PROXY_CLUSTER_CIDR_INVALID = "K6E321", Error, KubeProxy, "kube-proxy in detectLocalMode ClusterCIDR (the default)",
+        [(KUBERNETES, KUBE_PROXY_VALIDATION), (KUBERNETES, KUBE_PROXY_CONVERSION)],
+        "kube-proxy's clusterCIDR is not one CIDR or a dual-stack pair (an entry that is not a CIDR, an empty entry from a stray comma, more than two, or two of one family): kube-proxy refuses to start.";
+    KUBE_PROXY_DETECT_LOCAL_MODE = "K6E322", Error, KubeProxy, "kube-proxy", [(KUBERNETES, KUBE_PROXY_VALIDATION)],
+        "kube-proxy's detectLocalMode is not ClusterCIDR, NodeCIDR, BridgeInterface, InterfaceNamePrefix or empty: kube-proxy refuses to start.";
+    KUBE_ROUTER_SERVICE_RANGES = "K6E323", Error, KubeRouter, "kube-router", [(KUBE_ROUTER, KUBE_ROUTER_SVCIP), (KUBE_ROUTER, "pkg/options/options.go")],
+        "kube-router's --service-cluster-ip-range has an entry that is not a CIDR (an empty one from a stray comma included) or more than two entries: kube-router refuses to start.";
+    KUBE_ROUTER_SERVICE_RANGE_DIFFERS = "K6W324", Warning, Kube6, "kube-router", [(KUBE_ROUTER, KUBE_ROUTER_SVCIP)],
+        "kube-router's --service-cluster-ip-range is not the cluster's service range of that family: kube-router accepts any range, but its network policies and service routes then cover the wrong addresses.";
+    RKE2_CNI = "K6E325", Error, Rke2, "rke2", [(RKE2, "pkg/cli/cmds/server.go"), (RKE2, "pkg/cli/types.go")],
+        "RKE2's cni list is not one of none, calico, canal, cilium, flannel, optionally after multus (exact, lower-case values; an empty entry from a stray comma counts as a value): RKE2 refuses to start.";
+    CILIUM_ENUM = "K6E326", Error, Cilium, "cilium", [(CILIUM, "pkg/option/config.go"), (CILIUM, "pkg/datapath/tunnel/tunnel.go")],
+        "Cilium's routing mode is not native or tunnel, or its underlay protocol is not ipv4 or ipv6: the agent refuses to start.";
+    KUBEADM_EXTRA_ARGS_OVERRIDE = "K6W327", Warning, Kubeadm, "kubeadm", [(KUBERNETES, KUBEADM_MANIFESTS), (KUBERNETES, KUBEADM_VALIDATION)],
+        "controllerManager.extraArgs cluster-cidr or apiServer.extraArgs service-cluster-ip-range differs from networking.podSubnet/serviceSubnet: kubeadm accepts it, but the component runs with the extraArgs value while kubeadm validated (and kube-proxy and CoreDNS follow) the networking one.";
 }
 
 /// The rule with this id.
