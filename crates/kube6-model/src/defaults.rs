@@ -113,6 +113,7 @@ impl ClusterNetwork {
             nodes: Vec::new(),
             upstream: Vec::new(),
             nat64: None,
+            dns: Default::default(),
             kube_proxy_mode: None,
             kube_proxy_cluster_cidr: None,
             kube_proxy_detect_local_mode: None,

@@ -55,6 +55,7 @@ pub enum Component {
     Metallb,
     IngressNginx,
     Traefik,
+    CoreDns,
     /// kube6's own cross-checks: nothing rejects these, but the cluster will not work as meant.
     Kube6,
 }
@@ -79,6 +80,7 @@ impl Component {
             Component::Metallb => "metallb",
             Component::IngressNginx => "ingress-nginx",
             Component::Traefik => "traefik",
+            Component::CoreDns => "coredns",
             Component::Kube6 => "kube6",
         }
     }

@@ -9,6 +9,7 @@
 
 pub mod cni;
 pub mod context;
+pub mod coredns;
 pub mod exposure;
 pub mod host;
 pub mod k0s;
@@ -16,6 +17,7 @@ pub mod k3s;
 pub mod kkp;
 pub mod kube6;
 pub mod kubeadm;
+pub mod nat64;
 pub mod yaml;
 
 use std::fmt;
@@ -377,6 +379,7 @@ pub fn render(
     }
     out.extend(exposure::Exposure.render(&cx)?);
     out.extend(host::HostFiles.render(&cx)?);
+    nat64::render(&cx, &mut out);
     Ok(out)
 }
 

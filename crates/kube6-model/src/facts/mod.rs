@@ -8,6 +8,7 @@
 
 pub mod calico;
 pub mod cilium;
+pub mod coredns;
 pub mod flannel;
 pub mod ingress;
 pub mod k0s;
@@ -17,6 +18,7 @@ pub mod kube_router;
 pub mod kubeadm;
 pub mod kubernetes;
 pub mod metallb;
+pub mod registries;
 pub mod servicelb;
 
 use kube6_net::Family;

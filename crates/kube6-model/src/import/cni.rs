@@ -602,6 +602,9 @@ pub fn import_config_map(
     };
     let data = Fields::any(data, "data")?;
     let name = name.map(|n| n.value).unwrap_or_default();
+    if super::coredns::is_coredns_config_map(&name) {
+        return super::coredns::import_config_map_data(&name, &data, net);
+    }
     if data.get("routing-mode").is_some()
         || data.get("enable-ipv6").is_some()
         || name == "cilium-config"
@@ -888,6 +891,9 @@ pub fn import_helm_chart_config(
         return Ok(());
     };
     match name.as_str() {
+        crate::facts::coredns::RKE2_CHART => {
+            super::coredns::import_rke2_values(inner, path, net, notes)
+        }
         "rke2-cilium" => import_cilium_values(inner, path, net, notes),
         "rke2-calico" => {
             claim(net, Cni::Calico, doc, "metadata.name")?;

@@ -6,9 +6,9 @@ use kube6_net::Family;
 
 use super::walk::{Fields, Notes, ShapeError, string};
 use crate::model::{
-    AddressBlock, BgpPeer, CalicoPool, CidrValue, ClusterNetwork, Cni, Distribution, FeatureGate,
-    Format, IngressController, LbImplementation, LbMode, LbPool, Nat64, NodeSpec, Role, Upstream,
-    UpstreamMode,
+    AddrValue, AddressBlock, BgpPeer, CalicoPool, CidrValue, ClusterNetwork, Cni, Distribution,
+    FeatureGate, Format, IngressController, LbImplementation, LbMode, LbPool, Nat64, Nat64Gateway,
+    NodeSpec, Role, Upstream, UpstreamMode,
 };
 use crate::source::{Located, Origin};
 use crate::yaml::{Kind, Node};
@@ -30,6 +30,7 @@ pub const SPEC: &[&str] = &[
     "upstream",
     "nat64",
     "loadBalancer",
+    "dns",
 ];
 pub const DISTRIBUTION: &[&str] = &["name", "version"];
 pub const CNI: &[&str] = &[
@@ -47,7 +48,9 @@ pub const KUBE_PROXY: &[&str] = &["mode"];
 pub const NODE: &[&str] = &["name", "role", "addresses"];
 pub const UPSTREAM: &[&str] = &["mode", "uplink", "bgp"];
 pub const BGP: &[&str] = &["peerAddress", "peerASN", "localASN"];
-pub const NAT64: &[&str] = &["prefix"];
+pub const NAT64: &[&str] = &["prefix", "gateway"];
+pub const NAT64_GATEWAY: &[&str] = &["pool4", "uplink"];
+pub const DNS: &[&str] = &["forwarders", "nodeLocal"];
 pub const LOAD_BALANCER: &[&str] = &["implementation", "version", "pools", "bgpPeers", "ingress"];
 pub const LB_POOL: &[&str] = &["name", "addresses", "mode"];
 pub const CALICO: &[&str] = &["mode", "ipam", "pools"];
@@ -99,6 +102,8 @@ pub const FIELDS: &[(&str, &[&str])] = &[
     ("spec.loadBalancer", LOAD_BALANCER),
     ("spec.loadBalancer.pools[]", LB_POOL),
     ("spec.loadBalancer.bgpPeers[]", BGP),
+    ("spec.nat64.gateway", NAT64_GATEWAY),
+    ("spec.dns", DNS),
 ];
 
 fn parse_enum<T: std::str::FromStr<Err = String>>(
@@ -260,7 +265,28 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
                 Origin::default_by("spec.nat64.prefix", "RFC 6052 well-known prefix"),
             )
         });
-        net.nat64 = Some(Nat64 { prefix });
+        let gateway = match nat64.map("gateway", NAT64_GATEWAY, &[], notes)? {
+            None => None,
+            Some(gw) => Some(Nat64Gateway {
+                pool4: gw.cidr("pool4")?.ok_or_else(|| {
+                    ShapeError::new(
+                        &gw.path_of("pool4"),
+                        None,
+                        "a NAT64 gateway needs pool4, the IPv4 addresses it maps IPv6 clients to (e.g. 198.51.100.0/24)",
+                    )
+                })?,
+                uplink: gw.string("uplink")?,
+            }),
+        };
+        net.nat64 = Some(Nat64 { prefix, gateway });
+    }
+    if let Some(dns) = spec.map("dns", DNS, &[], notes)? {
+        net.dns.forwarders = dns
+            .strings("forwarders")?
+            .into_iter()
+            .map(|s| s.map(AddrValue::new))
+            .collect();
+        net.dns.node_local = dns.addr("nodeLocal")?;
     }
     if let Some(lb) = spec.map("loadBalancer", LOAD_BALANCER, &[], notes)? {
         read_load_balancer(&lb, &mut net, notes)?;

@@ -72,6 +72,10 @@ const K3S_AGENT: &str = "pkg/agent/run.go";
 const K3S_NET: &str = "pkg/util/net.go";
 const KKP_VALIDATION: &str = "pkg/validation/cluster.go";
 const CALICO_IPPOOL: &str = "libcalico-go/lib/clientv3/ippool.go";
+const COREDNS: &str = "coredns/coredns";
+const COREDNS_DNS64_SETUP: &str = "plugin/dns64/setup.go";
+const NODELOCALDNS: &str = "cluster/addons/dns/nodelocaldns/nodelocaldns.yaml";
+const RKE2_CHARTS: &str = "rancher/rke2-charts";
 const CALICO_IPPOOL_CRD: &str = "api/config/crd/projectcalico.org_ippools.yaml";
 const METALLB_CONFIG: &str = "internal/config/config.go";
 const METALLB_VALIDATION: &str = "internal/config/validation.go";
@@ -430,6 +434,26 @@ rules! {
         "Cilium's routing mode is not native or tunnel, or its underlay protocol is not ipv4 or ipv6: the agent refuses to start.";
     KUBEADM_EXTRA_ARGS_OVERRIDE = "K6W327", Warning, Kubeadm, "kubeadm", [(KUBERNETES, KUBEADM_MANIFESTS), (KUBERNETES, KUBEADM_VALIDATION)],
         "controllerManager.extraArgs cluster-cidr or apiServer.extraArgs service-cluster-ip-range differs from networking.podSubnet/serviceSubnet: kubeadm accepts it, but the component runs with the extraArgs value while kubeadm validated (and kube-proxy and CoreDNS follow) the networking one.";
+
+    // Egress: DNS64/NAT64, CoreDNS, NodeLocal DNSCache (issue 15).
+    DNS_FORWARDER_FAMILY = "K6E500", Error, Kube6, "CoreDNS forwarders", [(COREDNS, "plugin/forward/setup.go")],
+        "CoreDNS forwards to a resolver of a family the cluster does not have: CoreDNS accepts any address, but its pods have addresses of the cluster's families only, so every name outside the cluster fails to resolve.";
+    NODELOCAL_DNS_FAMILY = "K6E501", Error, Kube6, "NodeLocal DNSCache", [(KUBERNETES, NODELOCALDNS), (RKE2_CHARTS, "packages/rke2-coredns/generated-changes/patch/values.yaml.patch")],
+        "NodeLocal DNSCache listens on an IPv4 link-local address (the default 169.254.20.10) in an IPv6-only cluster: the kubelet writes it into every pod's resolv.conf, and IPv6-only pods cannot reach it.";
+    DNS64_TRANSLATE_ALL = "K6W502", Warning, CoreDns, "CoreDNS dns64", [(COREDNS, COREDNS_DNS64_SETUP)],
+        "The dns64 plugin has translate_all: it replaces the real AAAA records of dual-stack names with synthesized ones, so destinations reachable over IPv6 are sent through NAT64 (slower, stateful, IPv4-only at the far end).";
+    DNS64_PREFIX_INVALID = "K6E503", Error, CoreDns, "CoreDNS dns64", [(COREDNS, COREDNS_DNS64_SETUP)],
+        "The dns64 plugin's prefix is not an IPv6 prefix whose length is a multiple of 8 from /32 to /96: CoreDNS refuses to start (\"invalid prefix length\").";
+    DNS64_PREFIX_MISMATCH = "K6W504", Warning, Kube6, "CoreDNS dns64 with spec.nat64", [(COREDNS, COREDNS_DNS64_SETUP)],
+        "The dns64 plugin synthesizes addresses in another prefix than the cluster's NAT64 (spec.nat64.prefix; the plugin's default is 64:ff9b::/96): connections to synthesized addresses go where no NAT64 translates them.";
+    NAT64_PREFIX_LENGTH = "K6E505", Error, Kube6, "spec.nat64", [],
+        "The NAT64 prefix is not IPv6 or its length is not one RFC 6052 defines (/32, /40, /48, /56, /64, /96): NAT64 gateways (TAYGA, Jool), DNS64 and RFC 7050 discovery embed IPv4 addresses only at those lengths.";
+    NAT64_POOL4_INVALID = "K6E507", Error, Kube6, "spec.nat64.gateway", [],
+        "The NAT64 gateway's pool4 is not an IPv4 prefix of /31 or shorter: TAYGA refuses its dynamic-pool otherwise (tayga.conf(5): the lowest address of the pool is reserved).";
+    HYBRID_LAYOUT = "K6I508", Info, Kube6, "IPv6 single-stack with dual-stack nodes", [],
+        "The hybrid layout: an IPv6-only cluster whose nodes also have IPv4 addresses. Pods and Services use IPv6 only; the container runtime (image pulls), the kubelet and other node traffic to IPv4-only hosts use the nodes' IPv4, so each node must keep its IPv4 default route (kube6 host check --plan requires it).";
+    DNS64_ALLOW_IPV4 = "K6W506", Warning, CoreDns, "CoreDNS dns64 in dual-stack clusters", [(COREDNS, COREDNS_DNS64_SETUP)],
+        "The dns64 plugin has allow_ipv4 in a cluster that has IPv4: dual-stack pods asking over IPv4 get synthesized AAAA records and reach IPv4 hosts through NAT64 instead of directly.";
 }
 
 /// The rule with this id.

@@ -7,6 +7,7 @@ mod cni;
 mod cni_config;
 mod cross;
 pub(crate) mod distribution;
+mod dns;
 pub(crate) mod input;
 mod kubernetes;
 mod load_balancer;
@@ -34,6 +35,7 @@ pub fn check(net: &ClusterNetwork) -> Vec<Diagnostic> {
     api::check(net, &mut out);
     cross::check(net, &mut out);
     load_balancer::check(net, &mut out);
+    dns::check(net, &mut out);
     diagnostic::sort(&mut out);
     out.dedup();
     out
