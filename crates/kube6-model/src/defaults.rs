@@ -34,6 +34,26 @@ fn cni_path(format: Format) -> &'static str {
     }
 }
 
+/// Where a user chooses the load-balancer implementation in each format.
+fn lb_path(format: Format) -> &'static str {
+    match format {
+        Format::Kube6 => "spec.loadBalancer.implementation",
+        Format::K3s | Format::K3sArgs => "disable",
+        Format::Rke2 => "enable-servicelb",
+        Format::K0s | Format::Kubeadm | Format::Kkp => "spec.loadBalancer.implementation",
+    }
+}
+
+/// Where a user chooses the ingress controller in each format.
+fn ingress_path(format: Format) -> &'static str {
+    match format {
+        Format::Kube6 => "spec.loadBalancer.ingress",
+        Format::K3s | Format::K3sArgs => "disable",
+        Format::Rke2 => "ingress-controller",
+        Format::K0s | Format::Kubeadm | Format::Kkp => "spec.loadBalancer.ingress",
+    }
+}
+
 fn domain_path(format: Format) -> &'static str {
     match format {
         Format::Kube6 => "spec.clusterDomain",
@@ -102,6 +122,20 @@ impl ClusterNetwork {
             flannel: Default::default(),
             kube_router: Default::default(),
             cni_conf: None,
+            load_balancer: crate::load_balancer::LoadBalancer {
+                implementation: Located::new(
+                    crate::load_balancer::LbImplementation::None,
+                    Origin::default_by(lb_path(format), "not yet decided"),
+                ),
+                version: None,
+                pools: Vec::new(),
+                bgp_peers: Vec::new(),
+                ingress: Located::new(
+                    crate::load_balancer::IngressController::None,
+                    Origin::default_by(ingress_path(format), "not yet decided"),
+                ),
+                declared: false,
+            },
             specific: Default::default(),
         }
     }
@@ -274,5 +308,68 @@ pub fn mask_flag(dual: bool, family: Family) -> &'static str {
         (false, _) => "node-cidr-mask-size",
         (true, Family::IPv4) => "node-cidr-mask-size-ipv4",
         (true, Family::IPv6) => "node-cidr-mask-size-ipv6",
+    }
+}
+
+/// What a distribution runs for LoadBalancer Services and ingress when the input does not say:
+/// k3s its ServiceLB and Traefik, RKE2 its ingress controller of the release (and no load
+/// balancer unless `enable-servicelb`), KKP its provider's cloud controller where there is one,
+/// k0s and kubeadm nothing. Values the input set keep their origin.
+pub fn fill_load_balancer(net: &mut ClusterNetwork) {
+    use crate::load_balancer::LbImplementation;
+    let dist = net.distribution.value;
+    let release = net.distribution_release();
+    let lb = &mut net.load_balancer;
+    if lb.implementation.origin.is_default() {
+        let (value, by) = match dist {
+            Distribution::K3s => (
+                LbImplementation::Servicelb,
+                "k3s default (ServiceLB, unless disable: servicelb)".to_string(),
+            ),
+            Distribution::Rke2 => (
+                LbImplementation::None,
+                "rke2 default (no ServiceLB unless enable-servicelb: true)".to_string(),
+            ),
+            Distribution::Kkp => {
+                let provider = net.specific.kkp_provider.as_ref().map(|p| p.value.clone());
+                match provider.as_deref().map(facts::kkp::provider_lb) {
+                    Some(Some(
+                        facts::kkp::ProviderLb::NeedsAddon | facts::kkp::ProviderLb::Unsupported,
+                    ))
+                    | None => (
+                        LbImplementation::None,
+                        format!(
+                            "kkp default (no cloud load balancer on {})",
+                            provider.as_deref().unwrap_or("this provider")
+                        ),
+                    ),
+                    Some(_) => (
+                        LbImplementation::Cloud,
+                        format!(
+                            "kkp default (the {} cloud controller)",
+                            provider.as_deref().unwrap_or("provider's")
+                        ),
+                    ),
+                }
+            }
+            Distribution::K0s | Distribution::Kubeadm => (
+                LbImplementation::None,
+                format!("{dist} default (none installed)"),
+            ),
+        };
+        lb.implementation = Located::new(value, Origin::default_by(lb_path(net.format), by));
+    }
+    if lb.ingress.origin.is_default() {
+        let value = facts::ingress::default_for(dist, release.as_ref());
+        let by = match (dist, &release) {
+            (Distribution::Rke2, Some(v)) => format!("rke2 {v} default"),
+            (Distribution::Rke2, None) => format!(
+                "rke2 default from {} on (ingress-nginx before)",
+                facts::ingress::RKE2_TRAEFIK_DEFAULT_SINCE
+            ),
+            (Distribution::K3s, _) => "k3s default (Traefik, unless disable: traefik)".to_string(),
+            _ => format!("{dist} default (none installed)"),
+        };
+        lb.ingress = Located::new(value, Origin::default_by(ingress_path(net.format), by));
     }
 }

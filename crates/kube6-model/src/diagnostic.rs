@@ -54,6 +54,9 @@ pub enum Component {
     KubeRouter,
     /// Cluster API (its KubeadmControlPlane webhook).
     ClusterApi,
+    Metallb,
+    IngressNginx,
+    Traefik,
     CoreDns,
     /// kube6's own cross-checks: nothing rejects these, but the cluster will not work as meant.
     Kube6,
@@ -77,6 +80,9 @@ impl Component {
             Component::Flannel => "flannel",
             Component::KubeRouter => "kube-router",
             Component::ClusterApi => "cluster-api",
+            Component::Metallb => "metallb",
+            Component::IngressNginx => "ingress-nginx",
+            Component::Traefik => "traefik",
             Component::CoreDns => "coredns",
             Component::Kube6 => "kube6",
         }

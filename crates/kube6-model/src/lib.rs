@@ -6,6 +6,7 @@ pub mod diagnostic;
 pub mod facts;
 pub mod import;
 pub mod k0s;
+pub mod load_balancer;
 pub mod model;
 pub mod node_kernel;
 pub mod plan;

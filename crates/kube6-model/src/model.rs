@@ -12,6 +12,9 @@ use ipnet::IpNet;
 use kube6_net::{CidrError, Family, ParsedCidr, parse_cidr};
 use serde::Serialize;
 
+pub use crate::load_balancer::{
+    AddressBlock, Block, IngressController, LbImplementation, LbMode, LbPool, LoadBalancer,
+};
 use crate::source::{Located, Origin};
 use crate::version::Version;
 
@@ -773,6 +776,8 @@ pub struct ClusterNetwork {
     pub kube_router: KubeRouterSettings,
     /// The CNI network configuration, when the input holds one.
     pub cni_conf: Option<CniConf>,
+    /// How LoadBalancer Services get addresses, and the ingress controller in front of them.
+    pub load_balancer: LoadBalancer,
     pub specific: FormatSpecific,
 }
 

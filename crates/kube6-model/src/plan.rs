@@ -10,7 +10,9 @@ use serde::Serialize;
 
 use crate::defaults;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{ClusterNetwork, Cni, Distribution, Format};
+use crate::model::{
+    ClusterNetwork, Cni, Distribution, Format, IngressController, LbImplementation, LbMode,
+};
 
 /// How many node blocks the plan lists when the spec declares fewer nodes.
 pub const SHOWN_NODE_BLOCKS: usize = 4;
@@ -83,6 +85,81 @@ pub struct NodePlan {
     pub pod_cidrs: Vec<IpNet>,
 }
 
+/// How many addresses a pool block holds: a JSON number, or a decimal string beyond 2^64 (the
+/// plan's rule for counts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSize(pub Option<u128>);
+
+impl PoolSize {
+    /// "256", "2^64", for people.
+    pub fn human(&self) -> String {
+        match self.0 {
+            Some(n) if n.is_power_of_two() && n > 1 << 20 => format!("2^{}", n.trailing_zeros()),
+            Some(n) => {
+                let digits = n.to_string();
+                let mut out = String::new();
+                for (i, c) in digits.chars().enumerate() {
+                    if i > 0 && (digits.len() - i) % 3 == 0 {
+                        out.push(',');
+                    }
+                    out.push(c);
+                }
+                out
+            }
+            None => "2^128".to_string(),
+        }
+    }
+}
+
+impl Serialize for PoolSize {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Some(n) => match u64::try_from(n) {
+                Ok(small) => s.serialize_u64(small),
+                Err(_) => s.serialize_str(&n.to_string()),
+            },
+            None => s.serialize_str("340282366920938463463374607431768211456"),
+        }
+    }
+}
+
+/// One block of a load-balancer pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolBlock {
+    pub family: Family,
+    /// The block as kube6 writes it: a canonical CIDR, or FIRST-LAST.
+    pub addresses: String,
+    pub first: IpAddr,
+    pub last: IpAddr,
+    pub size: PoolSize,
+}
+
+/// One load-balancer pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LbPoolPlan {
+    pub name: String,
+    pub mode: LbMode,
+    /// The families of its addresses, IPv4 first (MetalLB allocates a dual-stack Service from
+    /// one pool that has both).
+    pub families: Vec<Family>,
+    pub blocks: Vec<PoolBlock>,
+    /// Addresses per family, in `families` order.
+    pub sizes: Vec<PoolSize>,
+}
+
+/// How LoadBalancer Services get addresses, and the ingress controller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadBalancerPlan {
+    pub implementation: LbImplementation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    pub ingress: IngressController,
+    pub pools: Vec<LbPoolPlan>,
+}
+
 /// A component whose version the input does not state, and the release whose defaults and
 /// rules kube6 applied to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -134,6 +211,8 @@ pub struct Plan {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub nodes: Vec<NodePlan>,
     pub defaults: Vec<Defaulted>,
+    /// LoadBalancer Services: the implementation, its pools with their sizes, the ingress.
+    pub load_balancer: LoadBalancerPlan,
     /// Components without a stated version, and the release kube6 assumed for each.
     #[serde(rename = "assumedReleases", skip_serializing_if = "Vec::is_empty")]
     pub assumed_releases: Vec<Assumed>,
@@ -165,6 +244,14 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
     };
     note_default(&net.cni.origin, cni_default);
     note_default(&net.cluster_domain.origin, net.cluster_domain.value.clone());
+    note_default(
+        &net.load_balancer.implementation.origin,
+        net.load_balancer.implementation.value.to_string(),
+    );
+    note_default(
+        &net.load_balancer.ingress.origin,
+        net.load_balancer.ingress.value.to_string(),
+    );
 
     let (max_pods, max_pods_source) = crate::facts::kubernetes::max_pods(net.distribution.value);
     let mut pods = Vec::new();
@@ -262,7 +349,55 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
         dns_ips,
         nodes,
         defaults: defaults_used,
+        load_balancer: load_balancer_plan(net),
         diagnostics,
+    }
+}
+
+/// The load-balancer section: every pool with the blocks that parsed and their sizes.
+fn load_balancer_plan(net: &ClusterNetwork) -> LoadBalancerPlan {
+    let lb = &net.load_balancer;
+    let pools = lb
+        .pools
+        .iter()
+        .enumerate()
+        .map(|(i, pool)| {
+            let blocks: Vec<PoolBlock> = pool
+                .blocks()
+                .map(|(_, b)| PoolBlock {
+                    family: b.family(),
+                    addresses: b.to_string(),
+                    first: b.first,
+                    last: b.last,
+                    size: PoolSize(b.size()),
+                })
+                .collect();
+            let families = pool.families();
+            let sizes = families
+                .iter()
+                .map(|f| {
+                    PoolSize(
+                        blocks
+                            .iter()
+                            .filter(|b| b.family == *f)
+                            .try_fold(0u128, |sum, b| b.size.0.and_then(|n| sum.checked_add(n))),
+                    )
+                })
+                .collect();
+            LbPoolPlan {
+                name: pool.display_name(i),
+                mode: pool.mode(),
+                families,
+                blocks,
+                sizes,
+            }
+        })
+        .collect();
+    LoadBalancerPlan {
+        implementation: lb.implementation.value,
+        version: lb.version.as_ref().map(|v| v.value.clone()),
+        ingress: lb.ingress.value,
+        pools,
     }
 }
 

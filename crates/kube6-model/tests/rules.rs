@@ -57,6 +57,19 @@ const V6: &str = "  pods: [fd00:10::/56]\n  services: [fd00:20::/112]\n";
 const DUAL_V6_FIRST: &str =
     "  pods: [fd00:10::/56, 10.244.0.0/16]\n  services: [fd00:20::/112, 10.96.0.0/16]\n";
 
+const V4: &str = "  pods: [10.244.0.0/16]\n  services: [10.96.0.0/16]\n";
+const DUAL_V4_FIRST: &str =
+    "  pods: [10.244.0.0/16, fd00:10::/56]\n  services: [10.96.0.0/16, fd00:20::/112]\n";
+const METALLB_V6: &str =
+    "    implementation: metallb\n    pools: [{addresses: [\"2001:db8:5::/120\"]}]\n";
+const METALLB_DUAL: &str =
+    "    implementation: metallb\n    pools: [{addresses: [\"2001:db8:5::/120\", 192.0.2.0/28]}]\n";
+
+/// A kube6 ClusterNetwork with `ranges` and a `loadBalancer` section (`lb` indented by four).
+fn lb(dist: &str, ranges: &str, lb: &str) -> String {
+    kube6(dist, &format!("{ranges}  loadBalancer:\n{lb}"))
+}
+
 const V6_GLOBAL: &str = "  pods: [\"2001:db8:1::/104\"]\n  services: [fd00:20::/112]\n";
 
 /// Canal's CNI configuration, host-local on the node's IPv4 podCIDR only.
@@ -548,6 +561,127 @@ fn cases() -> Vec<Case> {
             "K6I109",
             kube6("kubeadm", V6),
             kube6("kubeadm", &format!("{V6}  nat64: {{prefix: \"64:ff9b::/96\"}}\n")),
+        ),
+        // LoadBalancer Services and ingress.
+        case(
+            "K6E400",
+            lb("kubeadm", V6, "    implementation: metallb\n    pools: [{addresses: [\"2001:db8:5::zz/120\"]}]\n"),
+            lb("kubeadm", V6, METALLB_V6),
+        ),
+        case(
+            "K6E401",
+            lb("kubeadm", V6, "    implementation: metallb\n    pools: [{addresses: [\"fd00:20::/120\"]}]\n"),
+            lb("kubeadm", V6, METALLB_V6),
+        ),
+        case(
+            "K6W402",
+            lb("kubeadm", V6, "    implementation: metallb\n    pools: [{addresses: [\"2001:db8:5::/120\", 192.0.2.0/28]}]\n"),
+            lb("kubeadm", V6, METALLB_V6),
+        ),
+        case(
+            "K6E403",
+            lb("kubeadm", V6, "    implementation: metallb\n"),
+            lb("kubeadm", V6, METALLB_V6),
+        ),
+        case(
+            "K6W404",
+            lb("kubeadm", DUAL_V6_FIRST, METALLB_V6),
+            lb("kubeadm", DUAL_V6_FIRST, METALLB_DUAL),
+        ),
+        case(
+            "K6W405",
+            lb("kubeadm", DUAL_V6_FIRST, "    implementation: metallb\n    pools:\n      - {name: v6, addresses: [\"2001:db8:5::/120\"]}\n      - {name: v4, addresses: [192.0.2.0/28]}\n"),
+            lb("kubeadm", DUAL_V6_FIRST, METALLB_DUAL),
+        ),
+        case(
+            "K6W406",
+            lb("kubeadm", &format!("{V6}  nodes: [{{name: a, addresses: [\"2001:db8:1::10\"]}}]\n"), METALLB_V6),
+            lb("kubeadm", &format!("{V6}  nodes: [{{name: a, addresses: [\"2001:db8:1::10\"]}}]\n"), "    implementation: metallb\n    pools: [{addresses: [\"2001:db8:1::ff00/120\"]}]\n"),
+        ),
+        case(
+            "K6E407",
+            lb("kubeadm", V6, "    implementation: metallb\n    pools: [{addresses: [\"2001:db8:5::/120\"], mode: bgp}]\n"),
+            lb("kubeadm", V6, "    implementation: metallb\n    pools: [{addresses: [\"2001:db8:5::/120\"], mode: bgp}]\n    bgpPeers: [{peerAddress: \"2001:db8:1::1\", peerASN: 64500}]\n"),
+        ),
+        case(
+            "K6W408",
+            lb("kubeadm", V6, "    implementation: metallb\n    pools: [{addresses: [\"2001:db8:5::/120\"], mode: bgp}]\n    bgpPeers: [{peerAddress: \"2001:db8:1::1\", peerASN: 64500}]\n"),
+            lb("kubeadm", V6, "    implementation: metallb\n    pools: [{addresses: [\"2001:db8:5::/120\"], mode: l2}]\n"),
+        ),
+        case(
+            "K6E409",
+            lb("kubeadm", &format!("{V6}  cni: {{name: cilium, version: 1.18.3}}\n"), "    implementation: cilium\n    pools: [{addresses: [\"2001:db8:5::/120\"]}]\n"),
+            lb("kubeadm", &format!("{V6}  cni: {{name: cilium, version: 1.19.6}}\n"), "    implementation: cilium\n    pools: [{addresses: [\"2001:db8:5::/120\"]}]\n"),
+        ),
+        case(
+            "K6W410",
+            lb("kubeadm", &format!("{V6}  cni: {{name: cilium, version: 1.19.2}}\n"), "    implementation: cilium\n    pools: [{addresses: [\"2001:db8:5::/120\"]}]\n"),
+            lb("kubeadm", &format!("{V6}  cni: {{name: cilium, version: 1.19.6}}\n"), "    implementation: cilium\n    pools: [{addresses: [\"2001:db8:5::/120\"]}]\n"),
+        ),
+        case(
+            "K6E411",
+            lb("kubeadm", &format!("{V4}  cni: {{name: cilium, version: 1.13.4}}\n"), "    implementation: cilium\n    pools: [{addresses: [192.0.2.0/28]}]\n"),
+            lb("kubeadm", &format!("{V4}  cni: {{name: cilium, version: 1.14.0}}\n"), "    implementation: cilium\n    pools: [{addresses: [192.0.2.0/28]}]\n"),
+        ),
+        case(
+            "K6E412",
+            lb("kubeadm", &format!("{V6}  cni: calico\n"), "    implementation: cilium\n    pools: [{addresses: [\"2001:db8:5::/120\"]}]\n"),
+            lb("kubeadm", &format!("{V6}  cni: {{name: cilium, version: 1.19.6}}\n"), "    implementation: cilium\n    pools: [{addresses: [\"2001:db8:5::/120\"]}]\n"),
+        ),
+        case(
+            "K6W413",
+            lb("k3s", V6, "    pools: [{addresses: [\"2001:db8:5::/120\"]}]\n"),
+            kube6("k3s", V6),
+        ),
+        case(
+            "K6W414",
+            kube6("k3s", &format!("{DUAL_V4_FIRST}  nodes: [{{name: a, addresses: [192.0.2.10]}}]\n")),
+            kube6("k3s", &format!("{DUAL_V4_FIRST}  nodes: [{{name: a, addresses: [192.0.2.10, \"2001:db8:1::10\"]}}]\n")),
+        ),
+        case(
+            "K6E415",
+            lb("kubeadm", V6, "    implementation: servicelb\n"),
+            lb("kubeadm", V6, METALLB_V6),
+        ),
+        case(
+            "K6W416",
+            lb("kubeadm", V6, &format!("{METALLB_V6}    ingress: ingress-nginx\n")),
+            lb("rke2", V6, "    ingress: ingress-nginx\n"),
+        ),
+        case(
+            "K6I417",
+            lb("kubeadm", DUAL_V6_FIRST, &format!("{METALLB_DUAL}    ingress: traefik\n")),
+            kube6("k3s", DUAL_V6_FIRST),
+        ),
+        case(
+            "K6W418",
+            lb("kubeadm", V6, "    ingress: traefik\n"),
+            lb("kubeadm", V6, &format!("{METALLB_V6}    ingress: traefik\n")),
+        ),
+        case(
+            "K6W419",
+            kkp("    ipFamily: IPv4\n", "  version: v1.35.7\n  cloud:\n    vsphere: {}\n"),
+            kkp("    ipFamily: IPv4\n", "  version: v1.35.7\n  cloud:\n    aws: {}\n"),
+        ),
+        case(
+            "K6W420",
+            kkp("    ipFamily: IPv4+IPv6\n", "  version: v1.35.7\n  cloud:\n    aws: {}\n"),
+            kkp("    ipFamily: IPv4\n", "  version: v1.35.7\n  cloud:\n    aws: {}\n"),
+        ),
+        case(
+            "K6I421",
+            kkp("    ipFamily: IPv4\n", "  version: v1.35.7\n  cloud:\n    hetzner: {}\n"),
+            kkp("    ipFamily: IPv4\n", "  version: v1.35.7\n  cloud:\n    aws: {}\n"),
+        ),
+        case(
+            "K6W422",
+            kkp("    ipFamily: IPv4+IPv6\n", "  version: v1.24.9\n  cloud:\n    openstack: {}\n"),
+            kkp("    ipFamily: IPv4+IPv6\n", "  version: v1.25.0\n  cloud:\n    openstack: {}\n"),
+        ),
+        case(
+            "K6W423",
+            lb("kubeadm", V6, "    implementation: none\n    pools: [{addresses: [\"2001:db8:5::/120\"]}]\n"),
+            lb("kubeadm", V6, METALLB_V6),
         ),
         // Found by porting the components' own validation tests.
         case(

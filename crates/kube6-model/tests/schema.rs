@@ -110,4 +110,19 @@ fn schema_enums_match_the_model() {
             .map(|v| v.as_str().unwrap().to_string())
             .collect();
     assert_eq!(schema_modes, modes);
+    let implementations: BTreeSet<String> = kube6_model::model::LbImplementation::ALL
+        .iter()
+        .map(|i| i.as_str().to_string())
+        .collect();
+    assert_eq!(names("lbImplementation"), implementations);
+    let pool_modes: BTreeSet<String> = kube6_model::model::LbMode::ALL
+        .iter()
+        .map(|m| m.as_str().to_string())
+        .collect();
+    assert_eq!(names("lbMode"), pool_modes);
+    let ingress: BTreeSet<String> = kube6_model::model::IngressController::ALL
+        .iter()
+        .map(|i| i.as_str().to_string())
+        .collect();
+    assert_eq!(names("ingressController"), ingress);
 }

@@ -6,7 +6,7 @@
 //! target writes) gets no file here.
 
 use kube6_model::facts;
-use kube6_model::model::{Cni, Distribution, UpstreamMode};
+use kube6_model::model::{Cni, Distribution, LbImplementation, LbMode, UpstreamMode};
 use kube6_net::Family;
 use serde_json::json;
 
@@ -317,11 +317,44 @@ pub fn cilium_values(cx: &Context<'_>) -> (Yaml, Vec<String>) {
             values.push("underlayProtocol", Yaml::str("ipv6"));
         }
     }
-    if let Some(bgp) = &c.bgp_control_plane {
+    // LB-IPAM as the load-balancer implementation: L2 announcements need kube-proxy
+    // replacement (facts::cilium::L2_NEEDS_KUBE_PROXY_REPLACEMENT), pools in bgp mode the BGP
+    // control plane (Documentation/network/l2-announcements.rst, bgp-control-plane).
+    let lb = &cx.net.load_balancer;
+    let lb_cilium = lb.implementation.value == LbImplementation::Cilium;
+    let lb_l2 = lb_cilium && lb.pools.iter().any(|p| p.mode() == LbMode::L2);
+    let lb_bgp = lb_cilium && lb.pools.iter().any(|p| p.mode() == LbMode::Bgp);
+    if lb_l2 {
         values.push(
-            "bgpControlPlane",
-            Yaml::map([("enabled", Yaml::Bool(bgp.value))]),
+            "l2announcements",
+            Yaml::map([("enabled", Yaml::Bool(true))]),
         );
+        if facts::cilium::L2_NEEDS_KUBE_PROXY_REPLACEMENT {
+            values.push("kubeProxyReplacement", Yaml::Bool(true));
+            notes.push(
+                "cilium: L2 announcements need kube-proxy replacement (kubeProxyReplacement: true): do not run kube-proxy next to it"
+                    .to_string(),
+            );
+        }
+    }
+    match &c.bgp_control_plane {
+        Some(bgp) => {
+            if lb_bgp && !bgp.value {
+                notes.push(
+                    "cilium: pools in bgp mode, but the input turns the BGP control plane off: nothing announces them"
+                        .to_string(),
+                );
+            }
+            values.push(
+                "bgpControlPlane",
+                Yaml::map([("enabled", Yaml::Bool(bgp.value))]),
+            )
+        }
+        None if lb_bgp => values.push(
+            "bgpControlPlane",
+            Yaml::map([("enabled", Yaml::Bool(true))]),
+        ),
+        None => {}
     }
     if cx.has(Family::IPv4) {
         values.push(

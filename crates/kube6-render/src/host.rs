@@ -286,6 +286,14 @@ fn ndp_rules(cx: &Context<'_>, node: Option<&NodeView>) -> Vec<NdpRule> {
             }
         }
     }
+    // Load-balancer addresses of IPv6 pools in l2 mode whose implementation does not answer NDP
+    // (Cilium before 1.19): every node accepts traffic to them, so every node answers.
+    for prefix in kube6_model::load_balancer::ndp_proxy_pool_prefixes(cx.net) {
+        rules.push(NdpRule {
+            prefix,
+            per_node: true,
+        });
+    }
     // Service addresses are handled on every node; answer for a global service range too.
     if let Some(svc) = cx.service(Family::IPv6)
         && !is_private(&svc.cidr)

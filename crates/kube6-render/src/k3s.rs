@@ -139,6 +139,7 @@ impl K3s {
             doc.push("flannel-backend", Yaml::str("none"));
             doc.push("disable-network-policy", Yaml::Bool(true));
         }
+        self.exposure(cx, &mut doc);
         let mut kcm = Vec::new();
         for family in cx.families() {
             let default = facts::kubernetes::KCM_NODE_MASK.get(*family);
@@ -235,6 +236,47 @@ impl K3s {
             ),
         );
         files
+    }
+
+    /// What the server runs for LoadBalancer Services and ingress: k3s disables its ServiceLB
+    /// and Traefik where the plan has another implementation or controller (`disable`); RKE2
+    /// enables ServiceLB (`enable-servicelb`) and picks its ingress chart (`ingress-controller`,
+    /// or `disable` of both charts for none). Cilium's L2 announcements replace kube-proxy.
+    fn exposure(&self, cx: &Context<'_>, doc: &mut Yaml) {
+        use kube6_model::model::{IngressController, LbImplementation};
+        let implementation = crate::exposure::implementation(cx);
+        let ingress = crate::exposure::ingress_controller(cx);
+        let chosen = !cx.net.load_balancer.ingress.origin.is_default();
+        let mut disable: Vec<&str> = Vec::new();
+        if self.rke2 {
+            if implementation == LbImplementation::Servicelb {
+                doc.push("enable-servicelb", Yaml::Bool(true));
+            }
+            match ingress {
+                IngressController::None if chosen => disable.extend([
+                    facts::ingress::RKE2_INGRESS_NGINX_CHART,
+                    facts::ingress::RKE2_TRAEFIK_CHART,
+                ]),
+                IngressController::None => {}
+                other if chosen => {
+                    doc.push("ingress-controller", Yaml::strs([other.as_str()]));
+                }
+                _ => {}
+            }
+        } else {
+            if implementation != LbImplementation::Servicelb {
+                disable.push("servicelb");
+            }
+            if ingress != IngressController::Traefik {
+                disable.push("traefik");
+            }
+        }
+        if !disable.is_empty() {
+            doc.push("disable", Yaml::strs(disable));
+        }
+        if crate::exposure::cilium_l2(cx) {
+            doc.push("disable-kube-proxy", Yaml::Bool(true));
+        }
     }
 
     fn agent(&self, cx: &Context<'_>, node: Option<&NodeView>) -> Yaml {

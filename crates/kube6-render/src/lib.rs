@@ -10,6 +10,7 @@
 pub mod cni;
 pub mod context;
 pub mod coredns;
+pub mod exposure;
 pub mod host;
 pub mod k0s;
 pub mod k3s;
@@ -376,6 +377,7 @@ pub fn render(
     if let Some(cni) = cni::renderer(&cx) {
         out.extend(cni.render(&cx)?);
     }
+    out.extend(exposure::Exposure.render(&cx)?);
     out.extend(host::HostFiles.render(&cx)?);
     nat64::render(&cx, &mut out);
     Ok(out)

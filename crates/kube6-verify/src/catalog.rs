@@ -68,6 +68,10 @@ checks! {
         "Dual-stack Services with a selector have an EndpointSlice per family",
         why: "The EndpointSlice controller writes one slice per address family; a dual-stack Service without a slice of one family has no endpoints there, so its cluster IP of that family answers nothing.",
         fix: "Check that the pods behind the Service have addresses of both families (K6V005) and that kube-controller-manager runs its EndpointSlice controller.";
+    LOAD_BALANCER_ADDRESSES = "K6V013", "load-balancer-addresses",
+        "LoadBalancer Services have a load-balancer address of every family they ask for, inside a planned pool (ServiceLB: a node's address)",
+        why: "A LoadBalancer Service without an address of one of its ipFamilies is unreachable from outside in that family, though its ClusterIPs and endpoints look fine: MetalLB with one pool per family, a cloud controller without IPv6 load balancers, or no implementation at all leave it pending or single-family. An address outside the planned pools is not announced, routed or NDP-proxied as the plan expects.",
+        fix: "Give the implementation a pool with addresses of every family, both families in one pool for MetalLB (spec.loadBalancer.pools, rendered by `kube6 render`); for ServiceLB give the nodes addresses of both families (node-ip). A Service keeps its addresses: after fixing the pools, delete and recreate it, or remove its status with `kubectl patch --subresource=status`.";
 }
 
 /// The check with this id or name (case-insensitive).

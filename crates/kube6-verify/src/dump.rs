@@ -128,6 +128,14 @@ fn kubernetes_terms(reason: &str) -> String {
         ("struct RawStatus", "an object's status"),
         ("struct RawNodeAddress", "a node address"),
         ("struct RawPodIp", "a pod IP"),
+        (
+            "struct RawLoadBalancerStatus",
+            "a Service's load-balancer status",
+        ),
+        (
+            "struct RawLoadBalancerIngress",
+            "a load-balancer ingress entry",
+        ),
         ("struct RawCiliumIpam", "Cilium's IPAM settings"),
         ("struct RawCiliumPools", "Cilium's pools"),
         ("struct RawCiliumAllocation", "a Cilium pool allocation"),
@@ -404,6 +412,18 @@ pub(crate) fn add(
             ip_family_policy: spec.ip_family_policy,
             has_selector: spec.selector.is_some(),
             app_label: meta.labels.app,
+            load_balancer_ips: status
+                .load_balancer
+                .iter()
+                .flat_map(|lb| lb.ingress.iter().flatten())
+                .filter_map(|i| i.ip.clone())
+                .collect(),
+            load_balancer_hostnames: status
+                .load_balancer
+                .iter()
+                .flat_map(|lb| lb.ingress.iter().flatten())
+                .filter_map(|i| i.hostname.clone())
+                .collect(),
         }),
         ("discovery.k8s.io", "EndpointSlice") => snapshot.endpoint_slices.push(EndpointSlice {
             namespace: meta.namespace.unwrap_or_default(),
@@ -570,6 +590,20 @@ struct RawStatus {
     pod_ip: Option<Addr>,
     #[serde(rename = "podIPs")]
     pod_ips: Option<Vec<RawPodIp>>,
+    // Service
+    #[serde(rename = "loadBalancer")]
+    load_balancer: Option<RawLoadBalancerStatus>,
+}
+
+#[derive(Deserialize)]
+struct RawLoadBalancerStatus {
+    ingress: Option<Vec<RawLoadBalancerIngress>>,
+}
+
+#[derive(Deserialize)]
+struct RawLoadBalancerIngress {
+    ip: Option<String>,
+    hostname: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -81,6 +81,42 @@ pub struct Expectations {
     /// Assumptions made (a version not stated, a CNI not named), for the report.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// What gives LoadBalancer Services their addresses, from the plan (unknown without one).
+    #[serde(rename = "loadBalancer", skip_serializing_if = "Option::is_none")]
+    pub load_balancer: Option<LoadBalancerExpectation>,
+}
+
+/// The plan's load-balancer implementation and pools.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LoadBalancerExpectation {
+    /// `metallb`, `cilium`, `servicelb`, `kube-vip`, `cloud` or `none` (kube6's names).
+    pub implementation: String,
+    /// Whether the implementation hands out addresses from the pools below.
+    #[serde(rename = "usesPools")]
+    pub uses_pools: bool,
+    pub pools: Vec<PoolExpectation>,
+}
+
+/// One planned pool block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PoolExpectation {
+    pub pool: String,
+    /// A CIDR or FIRST-LAST, as the plan shows it.
+    pub addresses: String,
+    #[serde(skip)]
+    pub first: IpAddr,
+    #[serde(skip)]
+    pub last: IpAddr,
+}
+
+impl PoolExpectation {
+    pub fn contains(&self, ip: &IpAddr) -> bool {
+        match (ip, self.first, self.last) {
+            (IpAddr::V4(ip), IpAddr::V4(a), IpAddr::V4(b)) => a <= *ip && *ip <= b,
+            (IpAddr::V6(ip), IpAddr::V6(a), IpAddr::V6(b)) => a <= *ip && *ip <= b,
+            _ => false,
+        }
+    }
 }
 
 impl Expectations {
@@ -157,6 +193,23 @@ impl Expectations {
                 .find(|a| a.component == plan.distribution.as_str())
                 .map(|a| format!("{} {}", a.component, a.release)),
             notes,
+            load_balancer: Some(LoadBalancerExpectation {
+                implementation: plan.load_balancer.implementation.as_str().to_string(),
+                uses_pools: plan.load_balancer.implementation.uses_pools(),
+                pools: plan
+                    .load_balancer
+                    .pools
+                    .iter()
+                    .flat_map(|p| {
+                        p.blocks.iter().map(|b| PoolExpectation {
+                            pool: p.name.clone(),
+                            addresses: b.addresses.clone(),
+                            first: b.first,
+                            last: b.last,
+                        })
+                    })
+                    .collect(),
+            }),
         }
     }
 
@@ -259,6 +312,7 @@ impl Expectations {
             ipam,
             assumed_release: None,
             notes: Vec::new(),
+            load_balancer: None,
         }
     }
 

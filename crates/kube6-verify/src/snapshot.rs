@@ -252,11 +252,19 @@ pub struct Service {
     pub has_selector: bool,
     /// The `k8s-app` label (CoreDNS's Service carries `k8s-app: kube-dns`).
     pub app_label: Option<String>,
+    /// `status.loadBalancer.ingress[].ip`: the addresses the load-balancer implementation gave.
+    pub load_balancer_ips: Vec<String>,
+    /// `status.loadBalancer.ingress[].hostname` (cloud load balancers known by name).
+    pub load_balancer_hostnames: Vec<String>,
 }
 
 impl Service {
     pub fn is_external_name(&self) -> bool {
         self.type_.as_deref() == Some("ExternalName")
+    }
+
+    pub fn is_load_balancer(&self) -> bool {
+        self.type_.as_deref() == Some("LoadBalancer")
     }
 
     pub fn is_headless(&self) -> bool {

@@ -2,7 +2,7 @@
 //! partial dumps as people make them, operators' choices, distribution releases), each with the
 //! verdict expected of every check.
 //!
-//! Verdicts are written as one letter per check in catalog order (K6V001 ... K6V012):
+//! Verdicts are written as one letter per check in catalog order (K6V001 ... K6V013):
 //! `P` pass, `W` warn, `F` fail, `S` skip.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -251,21 +251,21 @@ fn cases() -> Vec<Case> {
             format!("{stack}: k3s with Flannel, k3s config.yaml"),
             flannel.list(),
             Plan::Text(flannel.k3s_config()),
-            v("PPPSPPPPPPPP"),
+            v("PPPSPPPPPPPPS"),
         );
         let k0s = shape(f, Layout::k0s());
         add(
             format!("{stack}: k0s with kube-router"),
             k0s.list(),
             Plan::Text(k0s.cluster_network("k0s@v1.36.3+k0s.0", "kube-router")),
-            v("PPPSPPPPPPPP"),
+            v("PPPSPPPPPPPPS"),
         );
         if f.contains(&Family::IPv4) {
             add(
                 format!("{stack}: k0s with kube-router, k0s ClusterConfig"),
                 k0s.list(),
                 Plan::Text(k0s_cluster_config(&k0s)),
-                v("PPPSPPPPPPPP"),
+                v("PPPSPPPPPPPPS"),
             );
         }
         let rke2 = shape(
@@ -290,7 +290,7 @@ fn cases() -> Vec<Case> {
             format!("{stack}: RKE2 with Canal"),
             rke2_dump.clone(),
             Plan::Text(rke2.cluster_network("rke2@v1.33.4+rke2r1", "canal")),
-            v("PPPSPPPPPPPP"),
+            v("PPPSPPPPPPPPS"),
         );
         // Cilium on RKE2 defaults to ipam.mode kubernetes: the plan names no mode.
         add(
@@ -300,7 +300,7 @@ fn cases() -> Vec<Case> {
                 rke2.cluster_network("rke2", "flannel")
                     .replace("name: flannel", "name: cilium"),
             ),
-            v("PPPSPPPPPPPP"),
+            v("PPPSPPPPPPPPS"),
         );
 
         // Calico IPAM: pod addresses come from blocks of the pools, not from the nodes'
@@ -310,31 +310,115 @@ fn cases() -> Vec<Case> {
             format!("{stack}: kubeadm with Calico IPAM, kube6 plan"),
             calico.list(),
             Plan::Text(calico.cluster_network("kubeadm", "calico")),
-            v("PPPPPPPPPPPP"),
+            v("PPPPPPPPPPPPS"),
         );
         add(
             format!("{stack}: kubeadm with Calico IPAM, kubeadm config and IPPools"),
             calico.list(),
             Plan::Text(kubeadm_calico(&calico)),
-            v("PPPPPPPPPPPP"),
+            v("PPPPPPPPPPPPS"),
         );
+        // LoadBalancer Services (K6V013): MetalLB with one pool holding the cluster's families.
+        let lb_plan = format!(
+            "{}  loadBalancer:\n    implementation: metallb\n    pools:\n    - name: public\n      addresses: [{}]\n",
+            calico.cluster_network("kubeadm", "calico"),
+            f.iter()
+                .map(|fam| match fam {
+                    Family::IPv4 => "\"198.51.100.0/28\"",
+                    Family::IPv6 => "\"2001:db8:99::/120\"",
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let pool_ip = |fam: &str, n: u8| match fam {
+            "IPv4" => format!("198.51.100.{n}"),
+            _ => format!("2001:db8:99::{n}"),
+        };
+        let announced = |ips: &dyn Fn(&str) -> Vec<String>| {
+            let mut dump = calico.list();
+            let svc = items(&mut dump)
+                .iter_mut()
+                .find(|i| {
+                    i["kind"] == "Service"
+                        && i["metadata"]["name"] != "kubernetes"
+                        && i["metadata"]["name"] != "kube-dns"
+                })
+                .unwrap();
+            svc["spec"]["type"] = json!("LoadBalancer");
+            let families: Vec<String> = svc["spec"]["ipFamilies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect();
+            let ingress: Vec<Value> = families
+                .iter()
+                .flat_map(|fam| ips(fam))
+                .map(|ip| json!({"ip": ip, "ipMode": "VIP"}))
+                .collect();
+            if !ingress.is_empty() {
+                svc["status"] = json!({"loadBalancer": {"ingress": ingress}});
+            }
+            dump
+        };
+        add(
+            format!(
+                "{stack}: MetalLB gives a LoadBalancer Service an address of each family from its pool"
+            ),
+            announced(&|fam| vec![pool_ip(fam, 5)]),
+            Plan::Text(lb_plan.clone()),
+            v("PPPPPPPPPPPPP"),
+        );
+        add(
+            format!("{stack}: a LoadBalancer Service's address outside the planned pool"),
+            announced(&|fam| {
+                vec![
+                    pool_ip(fam, 5)
+                        .replace("198.51.100.", "203.0.113.")
+                        .replace("2001:db8:99::", "2001:db8:98::"),
+                ]
+            }),
+            Plan::Text(lb_plan.clone()),
+            v("PPPPPPPPPPPPF"),
+        );
+        add(
+            format!("{stack}: a pending LoadBalancer Service, no plan"),
+            announced(&|_| Vec::new()),
+            Plan::Cluster(None),
+            v("PPPPPPPPSPPPF"),
+        );
+        if f.len() == 2 {
+            // MetalLB with one pool per family: the secondary family's address never comes.
+            add(
+                format!("{stack}: a dual-stack LoadBalancer Service with one family's address"),
+                announced(&|fam| {
+                    if fam == f[0].as_str() {
+                        vec![pool_ip(fam, 5)]
+                    } else {
+                        Vec::new()
+                    }
+                }),
+                Plan::Text(lb_plan.clone()),
+                "PPPPPPPPPPPPF".to_string(),
+            );
+        }
         add(
             format!("{stack}: Calico IPAM without its objects in the dump"),
             drop_kinds(calico.list(), CNI_KINDS),
             Plan::Text(calico.cluster_network("kubeadm", "calico")),
-            v("PPPSPPPPPPPP"),
+            v("PPPSPPPPPPPPS"),
         );
         add(
             format!("{stack}: Calico IPAM, no plan: the IPAMBlocks tell"),
             calico.list(),
             Plan::Cluster(None),
-            v("PPPPPPPPSPPP"),
+            v("PPPPPPPPSPPPS"),
         );
         add(
             format!("{stack}: Calico IPAM, no plan, --cni calico"),
             calico.list(),
             Plan::Cluster(Some(Cni::Calico)),
-            v("PPPPPPPPSPPP"),
+            v("PPPPPPPPSPPPS"),
         );
 
         // Cilium cluster-pool and multi-pool: no node podCIDRs at all.
@@ -343,19 +427,19 @@ fn cases() -> Vec<Case> {
             format!("{stack}: Cilium cluster-pool"),
             pool.list(),
             Plan::Text(pool.cluster_network("kubeadm", "cilium")),
-            v("PPSPPPPPPPPP"),
+            v("PPSPPPPPPPPPS"),
         );
         add(
             format!("{stack}: Cilium cluster-pool, no plan: the CiliumNodes tell"),
             pool.list(),
             Plan::Cluster(None),
-            v("PPSPPPPPSPPP"),
+            v("PPSPPPPPSPPPS"),
         );
         add(
             format!("{stack}: Cilium cluster-pool without its objects, unknown CNI"),
             drop_kinds(pool.list(), CNI_KINDS),
             Plan::Text(pool.cluster_network("kubeadm", "custom")),
-            v("PPSSPPPPPPPP"),
+            v("PPSSPPPPPPPPS"),
         );
         if f[0] == Family::IPv4 {
             // KKP: IPv4 first, Cilium cluster-pool from the cluster's own ranges and masks.
@@ -375,7 +459,7 @@ fn cases() -> Vec<Case> {
                 format!("{stack}: KKP with Cilium cluster-pool"),
                 kkp.list(),
                 Plan::Text(kkp_cluster(&kkp)),
-                v("PPSPPPPPPPPP"),
+                v("PPSPPPPPPPPPS"),
             );
         }
         let multi = shape(f, Layout::cilium_multi_pool());
@@ -383,13 +467,13 @@ fn cases() -> Vec<Case> {
             format!("{stack}: Cilium multi-pool"),
             multi.list(),
             Plan::Text(multi.cluster_network("kubeadm", "cilium")),
-            v("PPSPPPPPPPPP"),
+            v("PPSPPPPPPPPPS"),
         );
         add(
             format!("{stack}: Cilium multi-pool, no plan: the CiliumNodes tell"),
             multi.list(),
             Plan::Cluster(None),
-            v("PPSPPPPPSPPP"),
+            v("PPSPPPPPSPPPS"),
         );
 
         // IPAM faults.
@@ -404,7 +488,7 @@ fn cases() -> Vec<Case> {
             format!("{stack}: Calico pool outside the plan"),
             doc,
             Plan::Text(calico.cluster_network("kubeadm", "calico")),
-            v("PPPFPPPPPPPP"),
+            v("PPPFPPPPPPPPS"),
         );
         let mut doc = calico.list();
         set_pod_ip(
@@ -421,7 +505,7 @@ fn cases() -> Vec<Case> {
             format!("{stack}: Calico pod outside every pool"),
             doc,
             Plan::Text(calico.cluster_network("kubeadm", "calico")),
-            v("PPPPFPPPPPPP"),
+            v("PPPPFPPPPPPPS"),
         );
         let mut doc = pool.list();
         let cidrs = &mut find(&mut doc, "CiliumNode", "node-1")["spec"]["ipam"]["podCIDRs"][0];
@@ -435,7 +519,7 @@ fn cases() -> Vec<Case> {
             format!("{stack}: CiliumNode podCIDR of another mask"),
             doc,
             Plan::Text(pool.cluster_network("kubeadm", "cilium")),
-            v("PPSFPPPPPPPP"),
+            v("PPSFPPPPPPPPS"),
         );
         let mut doc = pool.list();
         // app-5 runs on node-1; give it an unused address of node-2's share.
@@ -445,7 +529,7 @@ fn cases() -> Vec<Case> {
             format!("{stack}: pod outside what Cilium gave its node"),
             doc,
             Plan::Text(pool.cluster_network("kubeadm", "cilium")),
-            v("PPSPFPPPPPPP"),
+            v("PPSPFPPPPPPPS"),
         );
         // The case: nodes without podCIDRs, a pod outside every pod range.
         let mut doc = drop_kinds(pool.list(), CNI_KINDS);
@@ -463,7 +547,7 @@ fn cases() -> Vec<Case> {
             format!("{stack}: pod outside every pod range, nodes without podCIDRs"),
             doc,
             Plan::Text(pool.cluster_network("kubeadm", "custom")),
-            v("PPSSFPPPPPPP"),
+            v("PPSSFPPPPPPPS"),
         );
         let mut doc = multi.list();
         find(&mut doc, "CiliumPodIPPool", "default")["spec"][f[0].as_str().to_lowercase()]["maskSize"] =
@@ -472,7 +556,7 @@ fn cases() -> Vec<Case> {
             format!("{stack}: multi-pool allocation of another mask than its pool's"),
             doc,
             Plan::Text(multi.cluster_network("kubeadm", "cilium")),
-            v("PPSFPPPPPPPP"),
+            v("PPSFPPPPPPPPS"),
         );
         let mut doc = flannel.list();
         set_pod_ip(
@@ -489,7 +573,7 @@ fn cases() -> Vec<Case> {
             format!("{stack}: Flannel pod outside its node's podCIDR"),
             doc,
             Plan::Text(flannel.k3s_config()),
-            v("PPPSFPPPPPPP"),
+            v("PPPSFPPPPPPPS"),
         );
 
         // Partial dumps.
@@ -498,19 +582,19 @@ fn cases() -> Vec<Case> {
             format!("{stack}: kubectl get all -A"),
             get_all(flannel.list()),
             plan(),
-            "FSSSPPSPPPPS".to_string(),
+            "FSSSPPSPPPPSS".to_string(),
         );
         add(
             format!("{stack}: kubectl get all -A, no plan"),
             get_all(flannel.list()),
             Plan::Cluster(None),
-            "FSSSPPSPSPPS".to_string(),
+            "FSSSPPSPSPPSS".to_string(),
         );
         add(
             format!("{stack}: no EndpointSlices"),
             drop_kinds(flannel.list(), &["EndpointSlice"]),
             plan(),
-            "PPPSPPPPPPPS".to_string(),
+            "PPPSPPPPPPPSS".to_string(),
         );
         let mut doc = flannel.list();
         items(&mut doc).retain(|i| i["metadata"]["name"] != "kubernetes");
@@ -518,32 +602,32 @@ fn cases() -> Vec<Case> {
             format!("{stack}: no default/kubernetes Service"),
             doc,
             plan(),
-            v("PPPSPPPPPSPP"),
+            v("PPPSPPPPPSPPS"),
         );
         add(
             format!("{stack}: kubectl get nodes,pods -A"),
             drop_kinds(flannel.list(), &["Service", "EndpointSlice"]),
             plan(),
-            "PPPSPPPSSSSS".to_string(),
+            "PPPSPPPSSSSSS".to_string(),
         );
         add(
             format!("{stack}: Nodes and Services only"),
             drop_kinds(flannel.list(), &["Pod"]),
             plan(),
-            v("PPPSSSSPPPPP"),
+            v("PPPSSSSPPPPPS"),
         );
         add(
             format!("{stack}: no Nodes"),
             drop_kinds(flannel.list(), &["Node"]),
             plan(),
-            v("FSSSPPSPPPPP"),
+            v("FSSSPPSPPPPPS"),
         );
         let big = Shape::new(f, 4, 120, 60);
         add(
             format!("{stack}: one namespace"),
             one_namespace(big.list(), "ns-3"),
             Plan::Text(big.k3s_config()),
-            v("PPPSPPSPPSSP"),
+            v("PPPSPPSPPSSPS"),
         );
     }
     operator_choices(&mut add);
@@ -573,7 +657,7 @@ fn faults(add: &mut impl FnMut(String, Value, Plan, String)) {
         "a finished pod with a reused address, a pending pod without one".to_string(),
         doc,
         plan(),
-        "PPPSPPPPPPPP".to_string(),
+        "PPPSPPPPPPPPS".to_string(),
     );
     let mut doc = k3s.list();
     let node = find(&mut doc, "Node", "node-2");
@@ -590,7 +674,7 @@ fn faults(add: &mut impl FnMut(String, Value, Plan, String)) {
         "fault: a node without an IPv6 address".to_string(),
         doc,
         plan(),
-        "PFPSPPPPPPPP".to_string(),
+        "PFPSPPPPPPPPS".to_string(),
     );
     let mut doc = k3s.list();
     let taken = pod_ip(&mut doc, "app-4-000004", Family::IPv4);
@@ -599,7 +683,7 @@ fn faults(add: &mut impl FnMut(String, Value, Plan, String)) {
         "fault: two pods with one address".to_string(),
         doc,
         plan(),
-        "PPPSPFPPPPPP".to_string(),
+        "PPPSPFPPPPPPS".to_string(),
     );
     let mut doc = k3s.list();
     set_pod_ip(&mut doc, "kube-proxy-00002", 0, "172.16.0.99");
@@ -607,7 +691,7 @@ fn faults(add: &mut impl FnMut(String, Value, Plan, String)) {
         "fault: a hostNetwork pod with another address than its node's".to_string(),
         doc,
         plan(),
-        "PPPSPPFPPPPP".to_string(),
+        "PPPSPPFPPPPPS".to_string(),
     );
     let mut doc = k3s.list();
     find(&mut doc, "Service", "svc-00003")["spec"]["ipFamilies"] = json!(["IPv6"]);
@@ -615,7 +699,7 @@ fn faults(add: &mut impl FnMut(String, Value, Plan, String)) {
         "fault: a Service whose ipFamilies and clusterIPs disagree".to_string(),
         doc,
         plan(),
-        "PPPSPPPFPPPP".to_string(),
+        "PPPSPPPFPPPPS".to_string(),
     );
     let mut doc = k3s.list();
     let spec = &mut find(&mut doc, "Service", "svc-00003")["spec"];
@@ -625,7 +709,7 @@ fn faults(add: &mut impl FnMut(String, Value, Plan, String)) {
         "fault: a Service outside the service ranges".to_string(),
         doc,
         plan(),
-        "PPPSPPPPFPPP".to_string(),
+        "PPPSPPPPFPPPS".to_string(),
     );
     let mut doc = k3s.list();
     let spec = &mut find(&mut doc, "Service", "kubernetes")["spec"];
@@ -635,7 +719,7 @@ fn faults(add: &mut impl FnMut(String, Value, Plan, String)) {
         "fault: the kubernetes Service off the first address".to_string(),
         doc,
         plan(),
-        "PPPSPPPPPFPP".to_string(),
+        "PPPSPPPPPFPPS".to_string(),
     );
     let mut doc = k3s.list();
     items(&mut doc).retain(|i| i["metadata"]["name"] != "svc-00002-ipv6");
@@ -643,7 +727,7 @@ fn faults(add: &mut impl FnMut(String, Value, Plan, String)) {
         "fault: a dual-stack Service without its IPv6 EndpointSlice".to_string(),
         doc,
         plan(),
-        "PPPSPPPPPPPF".to_string(),
+        "PPPSPPPPPPPFS".to_string(),
     );
 }
 
@@ -666,7 +750,7 @@ fn operator_choices(add: &mut impl FnMut(String, Value, Plan, String)) {
             format!("{stack}: kube-dns PreferDualStack where k3s sets RequireDualStack"),
             doc,
             Plan::Text(k3s.k3s_config()),
-            "PPPSPPPPPPPP".to_string(),
+            "PPPSPPPPPPPPS".to_string(),
         );
         let mut doc = k3s.list();
         set_kube_dns(&mut doc, "SingleStack", &ips[..1]);
@@ -674,7 +758,7 @@ fn operator_choices(add: &mut impl FnMut(String, Value, Plan, String)) {
             format!("{stack}: kube-dns single-stack where k3s's kubelets use both addresses"),
             doc,
             Plan::Text(k3s.k3s_config()),
-            "PPPSPPPPPPFP".to_string(),
+            "PPPSPPPPPPFPS".to_string(),
         );
         // k0s gives kube-dns one address; an operator made it dual-stack.
         let k0s = shape(&families, Layout::k0s());
@@ -686,7 +770,7 @@ fn operator_choices(add: &mut impl FnMut(String, Value, Plan, String)) {
             format!("{stack}: k0s kube-dns made dual-stack by the operator"),
             doc,
             Plan::Text(k0s.cluster_network("k0s", "kube-router")),
-            "PPPSPPPPPPPP".to_string(),
+            "PPPSPPPPPPPPS".to_string(),
         );
         let mut doc = k0s.list();
         set_kube_dns(&mut doc, "PreferDualStack", &[&secondary, &primary]);
@@ -694,7 +778,7 @@ fn operator_choices(add: &mut impl FnMut(String, Value, Plan, String)) {
             format!("{stack}: k0s kube-dns dual-stack, the other family first"),
             doc,
             Plan::Text(k0s.cluster_network("k0s", "kube-router")),
-            "PPPSPPPPPPFP".to_string(),
+            "PPPSPPPPPPFPS".to_string(),
         );
         // A cloud controller that reports the IPv6 address as an ExternalIP: Kubernetes takes
         // it as the node's IPv6 address, after the InternalIPs, so with IPv6 primary the node's
@@ -712,9 +796,9 @@ fn operator_choices(add: &mut impl FnMut(String, Value, Plan, String)) {
             doc,
             Plan::Text(k3s.k3s_config()),
             if families[0] == Family::IPv4 {
-                "PPPSPPPPPPPP"
+                "PPPSPPPPPPPPS"
             } else {
-                "PFPSPPPPPPPP"
+                "PFPSPPPPPPPPS"
             }
             .to_string(),
         );
@@ -732,7 +816,7 @@ fn operator_choices(add: &mut impl FnMut(String, Value, Plan, String)) {
         "k0s: podCIDRs IPv6 first, primary IPv4, no plan".to_string(),
         k0s_old.list(),
         Plan::Cluster(None),
-        "PPPSPPPPSPPP".to_string(),
+        "PPPSPPPPSPPPS".to_string(),
     );
     add(
         "k0s: podCIDRs IPv6 first, no plan, no kubernetes Service".to_string(),
@@ -742,7 +826,7 @@ fn operator_choices(add: &mut impl FnMut(String, Value, Plan, String)) {
             doc
         },
         Plan::Cluster(None),
-        "PPPSPPPPSSPP".to_string(),
+        "PPPSPPPPSSPPS".to_string(),
     );
 }
 
@@ -761,13 +845,13 @@ fn releases(add: &mut impl FnMut(String, Value, Plan, String)) {
         "k0s v1.35.7: podCIDRs IPv6 first".to_string(),
         ipv6_first.list(),
         Plan::Text(ipv6_first.cluster_network("k0s@v1.35.7+k0s.0", "kube-router")),
-        "PPPSPPPPPPPP".to_string(),
+        "PPPSPPPPPPPPS".to_string(),
     );
     add(
         "k0s v1.36.3: podCIDRs IPv6 first".to_string(),
         ipv6_first.list(),
         Plan::Text(ipv6_first.cluster_network("k0s@v1.36.3+k0s.0", "kube-router")),
-        "PPFSPPPPPPPP".to_string(),
+        "PPFSPPPPPPPPS".to_string(),
     );
     // k0s before v1.34 gave dual-stack nodes /110 IPv6 blocks; the plan states no mask, so the
     // release decides.
@@ -804,19 +888,19 @@ fn releases(add: &mut impl FnMut(String, Value, Plan, String)) {
         "k0s v1.33.13: nodes without their IPv6 address (k0s#5833)".to_string(),
         doc,
         Plan::Text(without_mask("v1.33.13+k0s.1")),
-        "PFPSPPPPPPPP".to_string(),
+        "PFPSPPPPPPPPS".to_string(),
     );
     add(
         "k0s v1.33.13: IPv6 node mask /110".to_string(),
         masks110.list(),
         Plan::Text(without_mask("v1.33.13+k0s.1")),
-        "PPPSPPPPPPPP".to_string(),
+        "PPPSPPPPPPPPS".to_string(),
     );
     add(
         "k0s v1.36.3: IPv6 node mask /110".to_string(),
         masks110.list(),
         Plan::Text(without_mask("v1.36.3+k0s.2")),
-        "PPFSPPPPPPPP".to_string(),
+        "PPFSPPPPPPPPS".to_string(),
     );
     // k3s before v1.28.3 (and its backports) gave kube-dns one address of the first range.
     let k3s = shape(&dual4, Layout::k3s());
@@ -834,13 +918,13 @@ fn releases(add: &mut impl FnMut(String, Value, Plan, String)) {
         "k3s v1.28.2: kube-dns single-stack".to_string(),
         single_dns.clone(),
         k3s_plan("v1.28.2+k3s1"),
-        "PPPSPPPPPPPP".to_string(),
+        "PPPSPPPPPPPPS".to_string(),
     );
     add(
         "k3s v1.29.1: kube-dns single-stack".to_string(),
         single_dns,
         k3s_plan("v1.29.1+k3s1"),
-        "PPPSPPPPPPFP".to_string(),
+        "PPPSPPPPPPFPS".to_string(),
     );
     // Between v1.28.3 and v1.28.6 k3s made kube-dns PreferDualStack; after, RequireDualStack:
     // either passes, the difference is reported.
@@ -854,7 +938,7 @@ fn releases(add: &mut impl FnMut(String, Value, Plan, String)) {
         "k3s v1.28.5: kube-dns PreferDualStack".to_string(),
         prefer,
         k3s_plan("v1.28.5+k3s1"),
-        "PPPSPPPPPPPP".to_string(),
+        "PPPSPPPPPPPPS".to_string(),
     );
 }
 

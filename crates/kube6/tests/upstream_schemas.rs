@@ -168,7 +168,9 @@ fn inputs(scratch: &Path) -> Vec<Input> {
     // Settings the layouts leave at their defaults, so that every field the renderers can
     // write reaches a schema: Cilium cluster-pool IPAM with masks, Calico VXLAN with explicit
     // pools, kube-proxy's mode, a cluster domain of its own, flannel's backend.
-    let variants: [(&str, &str, Value); 3] = [
+    // And every load-balancer and ingress document: MetalLB pools in both modes with peers of
+    // both families and ingress-nginx; Cilium LB-IPAM with L2 and BGP pools and Traefik.
+    let variants: [(&str, &str, Value); 5] = [
         (
             "dual-ipv4-first",
             "Cilium cluster-pool",
@@ -188,6 +190,24 @@ fn inputs(scratch: &Path) -> Vec<Input> {
             "dual-ipv6-first",
             "flannel wireguard-native",
             json!({"cni": {"name": "flannel", "flannel": {"backend": "wireguard-native"}}}),
+        ),
+        (
+            "dual-ipv6-first",
+            "MetalLB l2 and bgp pools, ingress-nginx",
+            json!({"loadBalancer": {"implementation": "metallb", "ingress": "ingress-nginx",
+                "pools": [{"name": "public", "addresses": ["2001:db8:5::ff00/120", "192.0.2.64/28"]},
+                          {"name": "routed", "mode": "bgp",
+                           "addresses": ["2001:db8:7::/120", "198.51.100.10-198.51.100.20"]}],
+                "bgpPeers": [{"peerAddress": "2001:db8:5::1", "peerASN": 64500, "localASN": 64512},
+                             {"peerAddress": "192.0.2.1", "peerASN": 64500, "localASN": 64512}]}}),
+        ),
+        (
+            "dual-ipv6-first",
+            "Cilium LB-IPAM l2 and bgp pools, Traefik",
+            json!({"cni": {"name": "cilium", "version": "1.19.6"},
+                "loadBalancer": {"implementation": "cilium", "ingress": "traefik",
+                "pools": [{"name": "public", "addresses": ["2001:db8:5::ff00/120", "192.0.2.64-192.0.2.79"]},
+                          {"name": "routed", "mode": "bgp", "addresses": ["2001:db8:7::/120"]}]}}),
         ),
     ];
     for (layout, what, patch) in variants {

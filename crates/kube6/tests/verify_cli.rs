@@ -73,7 +73,7 @@ fn a_clean_dump_passes_in_text_and_json() {
     let text = stdout(&out);
     assert!(text.contains("dual-stack, IPv6 primary"), "{text}");
     // cni-ipam has nothing to look at: Flannel uses the nodes' podCIDRs, judged by K6V003.
-    assert!(text.contains("Result: 1 skipped, 11 passed"), "{text}");
+    assert!(text.contains("Result: 2 skipped, 11 passed"), "{text}");
     assert!(text.contains("kube-dns-service"), "{text}");
 
     let out = kube6(&[
@@ -88,7 +88,7 @@ fn a_clean_dump_passes_in_text_and_json() {
     assert_eq!(out.status.code(), Some(0));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["status"], "pass");
-    assert_eq!(report["checks"].as_array().unwrap().len(), 12);
+    assert_eq!(report["checks"].as_array().unwrap().len(), 13);
     assert_eq!(report["checks"][0]["id"], "K6V001");
     assert_eq!(report["checks"][0]["name"], "input-coverage");
     assert_eq!(report["totals"]["passed"], 11);
@@ -150,7 +150,7 @@ fn a_failed_check_exits_1_and_names_the_objects() {
         "{text}"
     );
     assert!(
-        text.contains("Result: 1 failed, 3 skipped, 8 passed"),
+        text.contains("Result: 1 failed, 4 skipped, 8 passed"),
         "{text}"
     );
 }
@@ -390,7 +390,7 @@ fn ignored_checks_are_reported_and_do_not_fail() {
     );
     assert!(text.contains("(would fail)"), "{text}");
     assert!(
-        text.contains("Result: 1 ignored, 1 skipped, 10 passed"),
+        text.contains("Result: 1 ignored, 2 skipped, 10 passed"),
         "{text}"
     );
     // An unknown check is a usage error.

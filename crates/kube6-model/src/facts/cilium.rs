@@ -113,6 +113,55 @@ pub fn has_ipv6_native_routing_cidr(version: Option<&Version>) -> bool {
     version.is_none_or(|v| v.is_at_least(IPV6_NATIVE_ROUTING_CIDR_SINCE))
 }
 
+/// LB-IPAM (CiliumLoadBalancerIPPool) arrived in Cilium 1.13; L2 announcements
+/// (CiliumL2AnnouncementPolicy, `l2announcements.enabled`) in 1.14.
+pub const LB_IPAM_SINCE: Release = Release::new(1, 13, 0);
+pub const L2_ANNOUNCEMENTS_SINCE: Release = Release::new(1, 14, 0);
+
+/// L2 announcements answer NDP for IPv6 addresses from 1.19.0 (cilium/cilium#39648, "Add L2
+/// announcement IPv6 support"); before, they answered ARP only (Documentation/network/
+/// l2-announcements.rst, "Limitations: The feature currently does not support IPv6/NDP").
+pub const L2_NDP_SINCE: Release = Release::new(1, 19, 0);
+
+/// 1.19.6 (#46332, backport #46845) joins the solicited-node multicast group of every announced
+/// address, so switches and bridges with MLD snooping deliver the router's solicitations; and
+/// 1.19.5 (#46079) made the unsolicited advertisements RFC 4861 conformant. Earlier 1.19
+/// releases answer NDP only where multicast is flooded (#46274, #44311).
+pub const L2_NDP_MLD_SINCE: Release = Release::new(1, 19, 6);
+
+/// L2 announcements need kube-proxy replacement (`kubeProxyReplacement: true`), and do not work
+/// with `externalTrafficPolicy: Local` (the lease holder may have no endpoint).
+pub const L2_NEEDS_KUBE_PROXY_REPLACEMENT: bool = true;
+
+/// One Lease per announced Service, in Cilium's namespace: `cilium-l2announce-NAMESPACE-NAME`,
+/// whose `holderIdentity` is the node that answers for its addresses (pkg/l2announcer).
+pub const L2_LEASE_PREFIX: &str = "cilium-l2announce-";
+
+/// The BGPv2 resources (CiliumBGPClusterConfig, CiliumBGPPeerConfig, CiliumBGPAdvertisement)
+/// arrived in 1.16 as cilium.io/v2alpha1; 1.18 serves them, and CiliumLoadBalancerIPPool, as
+/// cilium.io/v2 (the CRDs in shared/schemas/cilium, v1.19.4, store v2 and still serve v2alpha1).
+pub const BGP_V2_SINCE: Release = Release::new(1, 16, 0);
+pub const CRDS_V2_SINCE: Release = Release::new(1, 18, 0);
+
+/// Whether this Cilium release answers NDP for L2-announced IPv6 addresses.
+pub fn l2_answers_ndp(version: Option<&Version>) -> bool {
+    version.is_none_or(|v| v.is_at_least(L2_NDP_SINCE))
+}
+
+/// Whether this release joins the solicited-node groups of L2-announced IPv6 addresses.
+pub fn l2_joins_solicited_node_groups(version: Option<&Version>) -> bool {
+    version.is_some_and(|v| v.is_at_least(L2_NDP_MLD_SINCE))
+}
+
+/// The apiVersion of Cilium's LB-IPAM and BGPv2 resources for a release.
+pub fn lb_api_version(version: Option<&Version>) -> &'static str {
+    if version.is_some_and(|v| v.is_before(CRDS_V2_SINCE)) {
+        "cilium.io/v2alpha1"
+    } else {
+        "cilium.io/v2"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +180,18 @@ mod tests {
         assert!(has_ipv6_underlay(None));
         assert!(!has_ipv6_native_routing_cidr(v("1.10.20").as_ref()));
         assert!(has_ipv6_native_routing_cidr(v("1.11.0").as_ref()));
+    }
+
+    #[test]
+    fn l2_announcements_and_lb_resources_follow_the_release() {
+        assert!(!l2_answers_ndp(v("1.18.7").as_ref()));
+        assert!(l2_answers_ndp(v("1.19.0").as_ref()));
+        assert!(l2_answers_ndp(None));
+        assert!(!l2_joins_solicited_node_groups(v("1.19.5").as_ref()));
+        assert!(l2_joins_solicited_node_groups(v("1.19.6").as_ref()));
+        // No version: the assumed release, 1.19.4, which does not.
+        assert!(!l2_joins_solicited_node_groups(None));
+        assert_eq!(lb_api_version(v("1.17.3").as_ref()), "cilium.io/v2alpha1");
+        assert_eq!(lb_api_version(None), "cilium.io/v2");
     }
 }

@@ -92,6 +92,48 @@ pub fn default_proxy_mode(kubernetes: Option<&Version>, provider: Option<&str>) 
     }
 }
 
+/// What a KKP provider's cloud controller does for LoadBalancer Services, per the KKP dual-stack
+/// documentation (the Kubermatic seed, "Dual-stack specifics & limitations of individual
+/// cloud-providers").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderLb {
+    /// The cloud controller gives LoadBalancer Services addresses of both families.
+    DualStack,
+    /// AWS, Azure, GCP: IPv4 load balancers only; "Only NodePort services can be used to
+    /// expose services outside the cluster via IPv6".
+    Ipv4Only,
+    /// DigitalOcean, Equinix Metal (packet): "LoadBalancer are not yet supported in KKP ... (not
+    /// even for IPv4-only clusters)".
+    Unsupported,
+    /// vSphere and bring-your-own (kubeadm): no cloud load balancer; "You can use additional
+    /// addon software, such as MetalLB".
+    NeedsAddon,
+    /// Hetzner: every LoadBalancer Service needs `load-balancer.hetzner.cloud/network-zone` or
+    /// `load-balancer.hetzner.cloud/location`, else it stays Pending.
+    NeedsAnnotation,
+    /// OpenStack: IPv6 load balancers from the OpenStack cloud controller released with
+    /// Kubernetes 1.25 (kubernetes/cloud-provider-openstack#1901); IPv4 only before.
+    Ipv6Since(Release),
+}
+
+/// The provider's load-balancer support, for the providers the seed lists.
+pub fn provider_lb(provider: &str) -> Option<ProviderLb> {
+    Some(match provider {
+        "aws" | "azure" | "gcp" => ProviderLb::Ipv4Only,
+        "digitalocean" | "packet" => ProviderLb::Unsupported,
+        "vsphere" | "bringyourown" => ProviderLb::NeedsAddon,
+        "hetzner" => ProviderLb::NeedsAnnotation,
+        "openstack" => ProviderLb::Ipv6Since(Release::new(1, 25, 0)),
+        _ => return None,
+    })
+}
+
+/// The annotations a Hetzner LoadBalancer Service needs one of.
+pub const HETZNER_LB_ANNOTATIONS: &[&str] = &[
+    "load-balancer.hetzner.cloud/network-zone",
+    "load-balancer.hetzner.cloud/location",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

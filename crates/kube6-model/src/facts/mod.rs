@@ -10,13 +10,16 @@ pub mod calico;
 pub mod cilium;
 pub mod coredns;
 pub mod flannel;
+pub mod ingress;
 pub mod k0s;
 pub mod k3s;
 pub mod kkp;
 pub mod kube_router;
 pub mod kubeadm;
 pub mod kubernetes;
+pub mod metallb;
 pub mod registries;
+pub mod servicelb;
 
 use kube6_net::Family;
 

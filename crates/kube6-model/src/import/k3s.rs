@@ -35,6 +35,10 @@ const KNOWN: &[&str] = &[
     "kube-proxy-arg",
     "kubelet-arg",
     "cni",
+    "disable",
+    "no-deploy",
+    "enable-servicelb",
+    "ingress-controller",
 ];
 
 /// Other k3s and RKE2 server/agent flags: accepted, nothing kube6 checks.
@@ -103,7 +107,6 @@ const IGNORED: &[&str] = &[
     "etcd-s3-insecure",
     "etcd-s3-timeout",
     "default-local-storage-path",
-    "disable",
     "disable-scheduler",
     "disable-cloud-controller",
     "disable-kube-proxy",
@@ -144,7 +147,6 @@ const IGNORED: &[&str] = &[
     "airgap-extra-registry",
     "kine-tls",
     "no-flannel",
-    "no-deploy",
     "cluster-secret",
     // RKE2
     "profile",
@@ -163,8 +165,6 @@ const IGNORED: &[&str] = &[
     "kubelet-path",
     "cloud-provider-name",
     "cloud-provider-config",
-    "enable-servicelb",
-    "ingress-controller",
     "kube-apiserver-extra-mount",
     "kube-scheduler-extra-mount",
     "kube-controller-manager-extra-mount",
@@ -845,6 +845,8 @@ fn apply(
         }
     }
 
+    load_balancer(net, &values)?;
+
     for (name, value) in component_args(
         &values("kube-controller-manager-arg"),
         "kube-controller-manager-arg",
@@ -868,6 +870,73 @@ fn apply(
             "cluster-cidr" => net.kube_proxy_cluster_cidr = Some(value),
             "detect-local-mode" => net.kube_proxy_detect_local_mode = Some(value),
             _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// What `disable` (k3s: `servicelb`, `traefik`; RKE2: its chart names), RKE2's
+/// `enable-servicelb` and `ingress-controller` say about LoadBalancer Services and ingress
+/// (k3s-io/k3s pkg/cli/cmds/server.go `--disable`; rancher/rke2 pkg/cli/cmds/server.go).
+fn load_balancer(
+    net: &mut ClusterNetwork,
+    values: &dyn Fn(&str) -> Vec<Located<String>>,
+) -> Result<(), ShapeError> {
+    use crate::load_balancer::{IngressController, LbImplementation};
+    let disabled: Vec<Located<String>> = items(&values("disable"))
+        .into_iter()
+        .chain(items(&values("no-deploy")))
+        .collect();
+    let find = |name: &str| disabled.iter().find(|d| d.value.trim() == name).cloned();
+    match net.distribution.value {
+        Distribution::Rke2 => {
+            if let Some(enable) = values("enable-servicelb").pop() {
+                let enabled = boolean(&enable)?;
+                net.load_balancer.implementation = Located::new(
+                    if enabled.value {
+                        LbImplementation::Servicelb
+                    } else {
+                        LbImplementation::None
+                    },
+                    enabled.origin,
+                );
+            }
+            // `ingress-controller` is a list; the first is the default class, and `none` installs
+            // none. One kube6 ingress controller: the first.
+            if let Some(first) = items(&values("ingress-controller")).into_iter().next() {
+                let ingress = first
+                    .value
+                    .parse::<IngressController>()
+                    .map_err(|e| ShapeError::new(first.origin.path(), first.origin.pos(), e))?;
+                net.load_balancer.ingress = Located::new(ingress, first.origin);
+            }
+            // Without `ingress-controller`, the release's default is what `disable` can switch off.
+            let chosen = if net.load_balancer.ingress.origin.is_default() {
+                crate::facts::ingress::default_for(
+                    Distribution::Rke2,
+                    net.distribution_release().as_ref(),
+                )
+            } else {
+                net.load_balancer.ingress.value
+            };
+            let chart = match chosen {
+                IngressController::IngressNginx => {
+                    Some(crate::facts::ingress::RKE2_INGRESS_NGINX_CHART)
+                }
+                IngressController::Traefik => Some(crate::facts::ingress::RKE2_TRAEFIK_CHART),
+                IngressController::None => None,
+            };
+            if let Some(off) = chart.and_then(find) {
+                net.load_balancer.ingress = Located::new(IngressController::None, off.origin);
+            }
+        }
+        _ => {
+            if let Some(off) = find("servicelb") {
+                net.load_balancer.implementation = Located::new(LbImplementation::None, off.origin);
+            }
+            if let Some(off) = find(crate::facts::ingress::K3S_TRAEFIK_CHART) {
+                net.load_balancer.ingress = Located::new(IngressController::None, off.origin);
+            }
         }
     }
     Ok(())

@@ -6,8 +6,9 @@ use kube6_net::Family;
 
 use super::walk::{Fields, Notes, ShapeError, string};
 use crate::model::{
-    AddrValue, BgpPeer, CalicoPool, CidrValue, ClusterNetwork, Cni, Distribution, FeatureGate,
-    Format, Nat64, Nat64Gateway, NodeSpec, Role, Upstream, UpstreamMode,
+    AddrValue, AddressBlock, BgpPeer, CalicoPool, CidrValue, ClusterNetwork, Cni, Distribution,
+    FeatureGate, Format, IngressController, LbImplementation, LbMode, LbPool, Nat64, Nat64Gateway,
+    NodeSpec, Role, Upstream, UpstreamMode,
 };
 use crate::source::{Located, Origin};
 use crate::yaml::{Kind, Node};
@@ -28,6 +29,7 @@ pub const SPEC: &[&str] = &[
     "nodes",
     "upstream",
     "nat64",
+    "loadBalancer",
     "dns",
 ];
 pub const DISTRIBUTION: &[&str] = &["name", "version"];
@@ -49,6 +51,8 @@ pub const BGP: &[&str] = &["peerAddress", "peerASN", "localASN"];
 pub const NAT64: &[&str] = &["prefix", "gateway"];
 pub const NAT64_GATEWAY: &[&str] = &["pool4", "uplink"];
 pub const DNS: &[&str] = &["forwarders", "nodeLocal"];
+pub const LOAD_BALANCER: &[&str] = &["implementation", "version", "pools", "bgpPeers", "ingress"];
+pub const LB_POOL: &[&str] = &["name", "addresses", "mode"];
 pub const CALICO: &[&str] = &["mode", "ipam", "pools"];
 pub const CALICO_POOL: &[&str] = &[
     "cidr",
@@ -95,6 +99,9 @@ pub const FIELDS: &[(&str, &[&str])] = &[
     ("spec.upstream.IPv6", UPSTREAM),
     ("spec.upstream.IPv6.bgp", BGP),
     ("spec.nat64", NAT64),
+    ("spec.loadBalancer", LOAD_BALANCER),
+    ("spec.loadBalancer.pools[]", LB_POOL),
+    ("spec.loadBalancer.bgpPeers[]", BGP),
     ("spec.nat64.gateway", NAT64_GATEWAY),
     ("spec.dns", DNS),
 ];
@@ -281,7 +288,64 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
             .collect();
         net.dns.node_local = dns.addr("nodeLocal")?;
     }
+    if let Some(lb) = spec.map("loadBalancer", LOAD_BALANCER, &[], notes)? {
+        read_load_balancer(&lb, &mut net, notes)?;
+    }
     Ok(net)
+}
+
+/// `spec.loadBalancer`: the implementation, its pools and BGP peers, and the ingress controller.
+fn read_load_balancer(
+    lb: &Fields<'_>,
+    net: &mut ClusterNetwork,
+    notes: &mut Notes,
+) -> Result<(), ShapeError> {
+    let load_balancer = &mut net.load_balancer;
+    load_balancer.declared = true;
+    if let Some(implementation) = lb.string("implementation")? {
+        load_balancer.implementation = parse_enum::<LbImplementation>(&implementation)?;
+    }
+    load_balancer.version = lb.text("version")?;
+    if let Some(ingress) = lb.string("ingress")? {
+        load_balancer.ingress = parse_enum::<IngressController>(&ingress)?;
+    }
+    if let Some(pools) = lb.list("pools")? {
+        for (path, pool) in pools {
+            let fields = Fields::read(pool, &path, LB_POOL, &[], notes)?;
+            let addresses: Vec<Located<AddressBlock>> = fields
+                .strings("addresses")?
+                .into_iter()
+                .map(|a| a.map(AddressBlock::new))
+                .collect();
+            if addresses.is_empty() {
+                return Err(ShapeError::new(
+                    &path,
+                    Some(pool.pos),
+                    "every pool needs `addresses`: CIDRs or FIRST-LAST ranges",
+                ));
+            }
+            load_balancer.pools.push(LbPool {
+                name: fields.string("name")?,
+                addresses,
+                mode: fields
+                    .string("mode")?
+                    .map(|m| parse_enum::<LbMode>(&m))
+                    .transpose()?,
+                origin: Origin::input(&path, Some(pool.pos)),
+            });
+        }
+    }
+    if let Some(peers) = lb.list("bgpPeers")? {
+        for (path, peer) in peers {
+            let fields = Fields::read(peer, &path, BGP, &[], notes)?;
+            load_balancer.bgp_peers.push(BgpPeer {
+                peer_address: fields.addr("peerAddress")?,
+                peer_asn: fields.text("peerASN")?,
+                local_asn: fields.text("localASN")?,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn read_ranges(

@@ -102,6 +102,7 @@ pub fn import(text: &str, options: &ImportOptions) -> Result<Imported, ImportErr
         network.cni = crate::source::Located::new(cni, crate::source::Origin::input("--cni", None));
     }
     defaults::fill_ranges(&mut network);
+    defaults::fill_load_balancer(&mut network);
     Ok(Imported {
         network,
         notes: notes.diagnostics,

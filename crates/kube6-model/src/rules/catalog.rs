@@ -44,7 +44,11 @@ const CALICO: &str = "projectcalico/calico";
 const CILIUM: &str = "cilium/cilium";
 const FLANNEL: &str = "flannel-io/flannel";
 const KUBE_ROUTER: &str = "cloudnativelabs/kube-router";
+const METALLB: &str = "metallb/metallb";
+const INGRESS_NGINX: &str = "kubernetes/ingress-nginx";
+const TRAEFIK_CHART: &str = "traefik/traefik-helm-chart";
 const RKE2: &str = "rancher/rke2";
+const KKP_DOCS: &str = "kubermatic/docs";
 
 const KUBE_APISERVER_VALIDATION: &str = "cmd/kube-apiserver/app/options/validation.go";
 const KUBE_FEATURES: &str = "pkg/features/kube_features.go";
@@ -90,6 +94,15 @@ const KCP_WEBHOOK: &str = "controlplane/kubeadm/internal/webhooks/kubeadm_contro
 const K3S_BOOTSTRAP: &str = "pkg/cluster/bootstrap.go";
 const K3S_NETWORK_DOCS: &str = "docs/networking/basic-network-options.md";
 const K0S_IPV6_DOCS: &str = "docs/networking/single-stack-ipv6.md";
+const METALLB_CONFIG: &str = "internal/config/config.go";
+const METALLB_VALIDATION: &str = "internal/config/validation.go";
+const METALLB_ALLOCATOR: &str = "internal/allocator/allocator.go";
+const CILIUM_L2_DOC: &str = "Documentation/network/l2-announcements.rst";
+const CILIUM_L2_ANNOUNCER: &str = "pkg/l2announcer/l2announcer.go";
+const CILIUM_LB_IPAM_DOC: &str = "Documentation/network/lb-ipam.rst";
+const K3S_SERVICELB: &str = "pkg/cloudprovider/servicelb.go";
+const KKP_DUAL_STACK_DOC: &str =
+    "content/kubermatic/main/tutorials-howtos/networking/dual-stack/_index.en.md";
 
 /// `[(REPO, PATH), ...]` as a `&'static [Source]`.
 macro_rules! sources {
@@ -305,6 +318,56 @@ rules! {
         "k0s before v1.36.1 passes kube-controller-manager the IPv6 pod range first in dual-stack, whatever the primary family: nodes carry their IPv6 podCIDR first.";
     NDP_PROXY_FLOATING_BLOCKS = "K6I220", Info, Kube6, "calico, cilium", [],
         "The CNI's own IPAM (Calico blocks, Cilium cluster-pool) places pods outside kube-controller-manager's node blocks: the NDP proxy answers for the whole pool where the node routes the address.";
+
+    // LoadBalancer Services and ingress (rules/load_balancer.rs).
+    LB_POOL_INVALID = "K6E400", Error, Kube6, "load-balancer pools", [(METALLB, METALLB_CONFIG)],
+        "A load-balancer pool address is neither a CIDR nor a FIRST-LAST range of one family, or a pool name is not a DNS-1123 subdomain.";
+    LB_POOL_OVERLAP = "K6E401", Error, Kube6, "load-balancer pools", [(METALLB, METALLB_CONFIG), (METALLB, METALLB_VALIDATION)],
+        "A load-balancer pool overlaps a pod or service range or another pool, or holds a node or API address (MetalLB refuses pools with node IPs from v0.15).";
+    LB_POOL_FOREIGN_FAMILY = "K6W402", Warning, Kube6, "load-balancer pools", [],
+        "A load-balancer pool holds addresses of a family the cluster does not have: no Service can ask for them.";
+    LB_NO_PRIMARY_POOL = "K6E403", Error, Kube6, "metallb, cilium, kube-vip", [(METALLB, METALLB_ALLOCATOR), (CILIUM, CILIUM_LB_IPAM_DOC)],
+        "No load-balancer pool holds addresses of the primary family: every SingleStack LoadBalancer Service (the default) stays pending.";
+    LB_NO_SECONDARY_POOL = "K6W404", Warning, Kube6, "dual-stack, metallb, cilium, kube-vip", [(METALLB, METALLB_ALLOCATOR), (CILIUM, CILIUM_LB_IPAM_DOC)],
+        "No load-balancer pool holds addresses of the secondary family: dual-stack LoadBalancer Services get one address or stay pending.";
+    METALLB_SPLIT_POOLS = "K6W405", Warning, Metallb, "dual-stack, metallb", [(METALLB, METALLB_ALLOCATOR), (METALLB, "internal/allocator/allocation.go")],
+        "MetalLB gives a dual-stack Service both addresses from one pool, and no pool holds both families: RequireDualStack Services stay pending, PreferDualStack ones get one family.";
+    LB_L2_OFF_LINK = "K6W406", Warning, Kube6, "IPv6 pools in l2 mode", [(METALLB, "internal/layer2/announcer.go"), (CILIUM, CILIUM_L2_DOC)],
+        "An IPv6 pool in L2 mode is outside the nodes' on-link /64: the upstream router sends no neighbor solicitation for it, so the NDP answer never comes.";
+    LB_BGP_NO_PEER = "K6E407", Error, Kube6, "pools in bgp mode", [(METALLB, "api/v1beta2/bgppeer_types.go")],
+        "A pool in BGP mode has no BGP peer of its family (MetalLB from v0.15 keeps each session to its own family), so its addresses are announced to nobody.";
+    METALLB_NATIVE_BGP_IPV6 = "K6W408", Warning, Metallb, "metallb, IPv6 pools in bgp mode", [(METALLB, METALLB_VALIDATION)],
+        "MetalLB's native BGP mode refuses IPv6 pools with a BGP advertisement; IPv6 over BGP needs the FRR or FRR-K8s mode.";
+    CILIUM_L2_NO_NDP = "K6E409", Error, Cilium, "cilium, IPv6 pools in l2 mode", [(CILIUM, CILIUM_L2_DOC), (CILIUM, CILIUM_L2_ANNOUNCER)],
+        "Cilium's L2 announcements answer NDP only from 1.19: before, nothing answers neighbor solicitations for IPv6 load-balancer addresses.";
+    CILIUM_L2_MLD = "K6W410", Warning, Cilium, "cilium, IPv6 pools in l2 mode", [(CILIUM, CILIUM_L2_ANNOUNCER)],
+        "Cilium before 1.19.6 does not join the solicited-node groups of L2-announced IPv6 addresses: switches or bridges with MLD snooping never deliver the router's solicitations.";
+    CILIUM_LB_VERSION = "K6E411", Error, Cilium, "cilium", [(CILIUM, CILIUM_LB_IPAM_DOC), (CILIUM, CILIUM_L2_DOC)],
+        "Cilium has LB-IPAM from 1.13 and L2 announcements from 1.14.";
+    CILIUM_LB_CNI = "K6E412", Error, Kube6, "cilium load balancing", [(CILIUM, CILIUM_LB_IPAM_DOC)],
+        "Cilium LB-IPAM is the load-balancer implementation, but Cilium is not the CNI.";
+    SERVICELB_POOLS = "K6W413", Warning, K3s, "servicelb", [(K3S, K3S_SERVICELB)],
+        "ServiceLB allocates from no pool: a LoadBalancer Service's addresses are the IPs of the nodes that run its svclb pods.";
+    SERVICELB_NODE_FAMILY = "K6W414", Warning, K3s, "servicelb", [(K3S, K3S_SERVICELB)],
+        "ServiceLB gives a Service the node IPs of its families (ExternalIPs when any node has one): a cluster family no node has an address of gets no load-balancer address.";
+    SERVICELB_DISTRIBUTION = "K6E415", Error, Kube6, "servicelb", [(K3S, K3S_SERVICELB), (RKE2, "pkg/cli/cmds/server.go")],
+        "ServiceLB is part of k3s and RKE2 (enable-servicelb); other distributions do not have it.";
+    INGRESS_NGINX_SINGLE_STACK = "K6W416", Warning, IngressNginx, "ingress-nginx", [(INGRESS_NGINX, "charts/ingress-nginx/values.yaml")],
+        "The ingress-nginx chart's Service asks for SingleStack IPv4: on an IPv6-only cluster the API server refuses it, on a dual-stack one it gets no IPv6 address, unless the values set controller.service.ipFamilyPolicy and ipFamilies.";
+    TRAEFIK_SINGLE_STACK = "K6I417", Info, Traefik, "traefik, dual-stack", [(TRAEFIK_CHART, "traefik/values.yaml"), (K3S, "manifests/traefik.yaml")],
+        "The Traefik chart's Service is SingleStack (the cluster's primary family) unless its values ask for PreferDualStack; k3s's bundled chart does, others do not.";
+    INGRESS_NO_LB = "K6W418", Warning, Kube6, "ingress", [],
+        "The ingress controller's Service is of type LoadBalancer but nothing hands out load-balancer addresses: it stays pending.";
+    KKP_PROVIDER_NO_LB = "K6W419", Warning, Kkp, "kkp", [(KKP_DOCS, KKP_DUAL_STACK_DOC)],
+        "LoadBalancer Services stay pending: the KKP provider has no cloud load balancer (DigitalOcean and Equinix Metal none at all; vSphere and bring-your-own need an addon such as MetalLB).";
+    KKP_PROVIDER_IPV4_LB = "K6W420", Warning, Kkp, "kkp, dual-stack", [(KKP_DOCS, KKP_DUAL_STACK_DOC)],
+        "The provider's cloud controller (AWS, Azure, GCP) makes IPv4 load balancers only: expose Services over IPv6 with NodePort, or run MetalLB.";
+    KKP_HETZNER_LB_ANNOTATION = "K6I421", Info, Kkp, "kkp on hetzner", [(KKP_DOCS, KKP_DUAL_STACK_DOC)],
+        "Hetzner load balancers need a load-balancer.hetzner.cloud/network-zone or /location annotation on every LoadBalancer Service, else they stay pending.";
+    KKP_OPENSTACK_IPV6_LB = "K6W422", Warning, Kkp, "kkp on openstack, dual-stack", [(KKP_DOCS, KKP_DUAL_STACK_DOC)],
+        "The OpenStack cloud controller makes IPv6 load balancers from the release for Kubernetes 1.25 on; older clusters get IPv4 ones only.";
+    LB_POOLS_UNUSED = "K6W423", Warning, Kube6, "load-balancer pools", [],
+        "Pools are declared, but the implementation (cloud, none) allocates from no pool: they are not used.";
 
     // Cross-checks.
     RANGES_OVERLAP = "K6W100", Warning, Kube6, "always", [(KUBERNETES, RANGE_ALLOCATOR)],

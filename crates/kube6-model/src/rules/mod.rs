@@ -10,6 +10,7 @@ pub(crate) mod distribution;
 mod dns;
 pub(crate) mod input;
 mod kubernetes;
+mod load_balancer;
 
 use ipnet::IpNet;
 
@@ -33,6 +34,7 @@ pub fn check(net: &ClusterNetwork) -> Vec<Diagnostic> {
     cni_config::check(net, &mut out);
     api::check(net, &mut out);
     cross::check(net, &mut out);
+    load_balancer::check(net, &mut out);
     dns::check(net, &mut out);
     diagnostic::sort(&mut out);
     out.dedup();

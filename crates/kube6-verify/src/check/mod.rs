@@ -263,6 +263,7 @@ pub fn verify(snapshot: &Snapshot, expect: &Expectations) -> Report {
         services::kubernetes_service(&ctx),
         dns::kube_dns_service(&ctx),
         services::endpointslice_families(&ctx),
+        services::load_balancer_addresses(&ctx),
     ];
     debug_assert!(
         checks

@@ -1,5 +1,5 @@
 //! K6V008 Service families, K6V009 service ranges, K6V010 the kubernetes Service, K6V012
-//! EndpointSlices.
+//! EndpointSlices, K6V013 load-balancer addresses.
 
 use std::collections::{HashMap, HashSet};
 
@@ -245,4 +245,106 @@ pub(super) fn endpointslice_families(ctx: &Context) -> Check {
         ));
     }
     check.done("the input has no dual-stack Services with a selector")
+}
+
+/// K6V013: every LoadBalancer Service has a load-balancer address of each of its ipFamilies,
+/// each inside a planned pool (pool-based implementations) or a node's address (ServiceLB:
+/// k3s-io/k3s pkg/cloudprovider/servicelb.go gives a Service its nodes' IPs).
+pub(super) fn load_balancer_addresses(ctx: &Context) -> Check {
+    let mut check = Check::new(&catalog::LOAD_BALANCER_ADDRESSES);
+    let plan = ctx.expect.load_balancer.as_ref();
+    let node_ips: HashSet<std::net::IpAddr> = ctx
+        .snapshot
+        .nodes
+        .iter()
+        .flat_map(|n| n.addresses.iter())
+        .filter_map(|a| Addr::from(a.address.as_str()).ip())
+        .collect();
+    for service in ctx
+        .snapshot
+        .services
+        .iter()
+        .filter(|s| s.is_load_balancer())
+    {
+        check.checked += 1;
+        let me = || vec![service_ref(service)];
+        let ips: Vec<std::net::IpAddr> = service
+            .load_balancer_ips
+            .iter()
+            .filter_map(|t| Addr::from(t.as_str()).ip())
+            .collect();
+        for bad in service
+            .load_balancer_ips
+            .iter()
+            .filter(|t| Addr::from(t.as_str()).ip().is_none())
+        {
+            check.fail(
+                me(),
+                format!("load-balancer ingress ip {bad:?} is not an IP address"),
+            );
+        }
+        if ips.is_empty() {
+            if !service.load_balancer_hostnames.is_empty() {
+                check.note(format!(
+                    "{} has load-balancer hostnames only ({}): their families are not judged",
+                    service_ref(service),
+                    service.load_balancer_hostnames.join(", ")
+                ));
+                continue;
+            }
+            let why = match plan.map(|p| p.implementation.as_str()) {
+                Some("none") => " (the plan has no load-balancer implementation)",
+                Some(_) | None => "",
+            };
+            check.fail(
+                me(),
+                format!("has no load-balancer address: it is pending{why}"),
+            );
+            continue;
+        }
+        for family in service.ip_families.iter().filter_map(|t| k8s_family(t)) {
+            if !ips.iter().any(|ip| Family::of_addr(ip) == family) {
+                let got: Vec<String> = ips.iter().map(ToString::to_string).collect();
+                check.fail(
+                    me(),
+                    format!(
+                        "asks for {family} (ipFamilies) but has no {family} load-balancer address (has {})",
+                        got.join(", ")
+                    ),
+                );
+            }
+        }
+        let Some(plan) = plan else { continue };
+        for ip in &ips {
+            if plan.uses_pools {
+                if !plan.pools.iter().any(|p| p.contains(ip)) {
+                    let pools: Vec<String> = plan
+                        .pools
+                        .iter()
+                        .map(|p| format!("{} {}", p.pool, p.addresses))
+                        .collect();
+                    check.fail(
+                        me(),
+                        format!(
+                            "load-balancer address {ip} is outside the planned pools ({})",
+                            if pools.is_empty() {
+                                "none".to_string()
+                            } else {
+                                pools.join(", ")
+                            }
+                        ),
+                    );
+                }
+            } else if plan.implementation == "servicelb"
+                && !node_ips.is_empty()
+                && !node_ips.contains(ip)
+            {
+                check.fail(
+                    me(),
+                    format!("load-balancer address {ip} is no node's address, though ServiceLB hands out node addresses"),
+                );
+            }
+        }
+    }
+    check.done("the input has no LoadBalancer Services")
 }

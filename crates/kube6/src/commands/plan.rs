@@ -270,6 +270,8 @@ pub fn render_text(plan: &Plan, source: &Source) -> String {
     }
     out.push_str(&table(&rows, "  "));
 
+    out.push_str(&load_balancer_text(plan));
+
     if !plan.nodes.is_empty() {
         out.push_str(&format!(
             "\n{}\n",
@@ -342,6 +344,51 @@ pub fn render_text(plan: &Plan, source: &Source) -> String {
             out.push_str(&source.render(d));
         }
     }
+    out
+}
+
+/// The load-balancer section: implementation and ingress, then each pool's blocks with sizes.
+fn load_balancer_text(plan: &Plan) -> String {
+    let lb = &plan.load_balancer;
+    let mut out = format!("\n{}\n", paint(output::BOLD, "Load balancers"));
+    out.push_str(&format!(
+        "  implementation: {}{}, ingress: {}\n",
+        lb.implementation,
+        lb.version
+            .as_ref()
+            .map_or(String::new(), |v| format!(" {v}")),
+        lb.ingress
+    ));
+    if lb.pools.is_empty() {
+        return out;
+    }
+    let mut rows = vec![vec![
+        "pool".to_string(),
+        "mode".to_string(),
+        "family".to_string(),
+        "addresses".to_string(),
+        "size".to_string(),
+    ]];
+    for pool in &lb.pools {
+        for (i, block) in pool.blocks.iter().enumerate() {
+            rows.push(vec![
+                if i == 0 {
+                    pool.name.clone()
+                } else {
+                    String::new()
+                },
+                if i == 0 {
+                    pool.mode.to_string()
+                } else {
+                    String::new()
+                },
+                block.family.to_string(),
+                block.addresses.clone(),
+                block.size.human(),
+            ]);
+        }
+    }
+    out.push_str(&table(&rows, "  "));
     out
 }
 

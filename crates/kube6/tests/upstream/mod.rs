@@ -749,6 +749,9 @@ impl Schemas {
                     findings,
                 )
             }
+            "traefik" | "rke2-traefik" | "rke2-ingress-nginx" => {
+                self.check_ingress_values(chart, &values, &prefix)
+            }
             // rancher/rke2-charts publishes no values.schema.json for rke2-coredns; the shape of
             // `servers` is the one its charts/values.yaml documents ("Complete example with all
             // the options": zones[].zone/scheme/use_tcp, port, plugins[].name/parameters/
@@ -766,6 +769,69 @@ impl Schemas {
                 }],
             ),
         }
+    }
+
+    /// An ingress chart's values: neither chart publishes a values schema, so what kube6 writes
+    /// (the controller Service's fields) is checked where the chart puts it, in a core/v1
+    /// Service's spec (swagger.json): ingress-nginx copies `controller.service.ipFamilyPolicy`
+    /// and `ipFamilies` (charts/ingress-nginx/templates/controller-service.yaml); Traefik copies
+    /// `service.spec` whole and, in the chart k3s bundles, `service.ipFamilyPolicy` and
+    /// `ipFamilies` (traefik/templates/_service.tpl). Any other value is a finding.
+    fn check_ingress_values(
+        &self,
+        chart: &str,
+        values: &Value,
+        prefix: &str,
+    ) -> (Vec<String>, Vec<Finding>) {
+        let mut findings = Vec::new();
+        let mut spec = serde_json::Map::new();
+        let unchecked = |path: String, findings: &mut Vec<Finding>| {
+            findings.push(Finding {
+                schema: format!("{chart} chart"),
+                path,
+                message: "kube6 writes only the controller Service's fields here; this value is not checked against a schema".into(),
+            })
+        };
+        let service_path = if chart.ends_with("ingress-nginx") {
+            ["controller", "service"].as_slice()
+        } else {
+            ["service"].as_slice()
+        };
+        let mut at = values;
+        let mut path = prefix.to_string();
+        for key in service_path {
+            if let Some(map) = at.as_object() {
+                for other in map.keys().filter(|k| k != key) {
+                    unchecked(format!("{path}/{other}"), &mut findings);
+                }
+            }
+            path = format!("{path}/{key}");
+            at = at.get(*key).unwrap_or(&Value::Null);
+        }
+        if let Some(service) = at.as_object() {
+            for (key, value) in service {
+                match key.as_str() {
+                    "spec" if !chart.ends_with("ingress-nginx") => {
+                        if let Some(s) = value.as_object() {
+                            spec.extend(s.clone());
+                        }
+                    }
+                    "ipFamilyPolicy" | "ipFamilies" => {
+                        spec.insert(key.clone(), value.clone());
+                    }
+                    _ => unchecked(format!("{path}/{key}"), &mut findings),
+                }
+            }
+        }
+        let service = json!({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": chart},
+            "spec": Value::Object(spec),
+        });
+        let (schemas, f) = self.check_object(&service, &format!("{path}->Service"), false);
+        findings.extend(f);
+        (schemas, findings)
     }
 
     fn check_cilium_values(&self, values: &Value, prefix: &str) -> (Vec<String>, Vec<Finding>) {
@@ -904,6 +970,10 @@ impl Schemas {
         }
         match path {
             "cni/cilium-values.yaml" => self.check_cilium_values(doc, prefix),
+            "ingress/ingress-nginx-values.yaml" => {
+                self.check_ingress_values("ingress-nginx", doc, prefix)
+            }
+            "ingress/traefik-values.yaml" => self.check_ingress_values("traefik", doc, prefix),
             "cni/flannel-net-conf.json" | "cni/canal-net-conf.json" => self.check_own(
                 FLANNEL_SCHEMA,
                 FLANNEL_SCHEMA_NAME,
