@@ -100,6 +100,7 @@ impl ClusterNetwork {
             flannel: Default::default(),
             kube_router: Default::default(),
             cni_conf: None,
+            prefix: None,
             specific: Default::default(),
         }
     }

@@ -51,6 +51,9 @@ pub struct PodRange {
     /// Where the node mask comes from ("kube-controller-manager default", a field path, ...).
     pub node_mask_source: Option<String>,
     pub defaulted: bool,
+    /// Carved from the delegated prefix (`spec.prefix`, `--prefix`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub carved: bool,
 }
 
 /// One service range.
@@ -68,6 +71,9 @@ pub struct ServiceRange {
     #[serde(rename = "dnsIP", skip_serializing_if = "Option::is_none")]
     pub dns_ip: Option<IpAddr>,
     pub defaulted: bool,
+    /// Carved from the delegated prefix (`spec.prefix`, `--prefix`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub carved: bool,
 }
 
 /// A declared node and the pod blocks it would get if nodes registered in the order listed.
@@ -133,6 +139,12 @@ pub struct Plan {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub nodes: Vec<NodePlan>,
     pub defaults: Vec<Defaulted>,
+    /// The delegated prefix and what was carved from it (`spec.prefix`, `--prefix`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<crate::prefix::PrefixPlan>,
+    /// When the prefix changed: every range and address before and after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renumbering: Option<crate::prefix::Renumbering>,
     /// Components without a stated version, and the release kube6 assumed for each.
     #[serde(rename = "assumedReleases", skip_serializing_if = "Vec::is_empty")]
     pub assumed_releases: Vec<Assumed>,
@@ -195,9 +207,11 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
             first_node_blocks: Vec::new(),
             node_mask_source: mask.map(|m| match &m.origin {
                 crate::source::Origin::Default { by, .. } => by.clone(),
+                crate::source::Origin::Derived { from, .. } => from.clone(),
                 other => other.path().to_string(),
             }),
             defaulted: range.origin.is_default(),
+            carved: range.origin.is_derived(),
         });
     }
 
@@ -217,6 +231,7 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
             api_server_ip: indexed_ip(&cidr, 1),
             dns_ip: distribution_dns_ip(net, i, &cidr),
             defaulted: range.origin.is_default(),
+            carved: range.origin.is_derived(),
         });
     }
 
@@ -260,6 +275,8 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
         dns_ips,
         nodes,
         defaults: defaults_used,
+        prefix: None,
+        renumbering: None,
         diagnostics,
     }
 }

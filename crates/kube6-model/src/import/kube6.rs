@@ -6,8 +6,8 @@ use kube6_net::Family;
 
 use super::walk::{Fields, Notes, ShapeError, string};
 use crate::model::{
-    BgpPeer, CalicoPool, CidrValue, ClusterNetwork, Cni, Distribution, FeatureGate, Format, Nat64,
-    NodeSpec, Role, Upstream, UpstreamMode,
+    BgpPeer, CalicoPool, CidrValue, ClusterNetwork, Cni, CountValue, Distribution, FeatureGate,
+    Format, Nat64, NodeSpec, PrefixSpec, Role, Upstream, UpstreamMode,
 };
 use crate::source::{Located, Origin};
 use crate::yaml::{Kind, Node};
@@ -28,6 +28,7 @@ pub const SPEC: &[&str] = &[
     "nodes",
     "upstream",
     "nat64",
+    "prefix",
 ];
 pub const DISTRIBUTION: &[&str] = &["name", "version"];
 pub const CNI: &[&str] = &[
@@ -46,6 +47,14 @@ pub const NODE: &[&str] = &["name", "role", "addresses"];
 pub const UPSTREAM: &[&str] = &["mode", "uplink", "bgp"];
 pub const BGP: &[&str] = &["peerAddress", "peerASN", "localASN"];
 pub const NAT64: &[&str] = &["prefix"];
+pub const PREFIX: &[&str] = &[
+    "cidr",
+    "nodes",
+    "podsPerNode",
+    "nodeSubnets",
+    "loadBalancerPools",
+];
+pub const LOAD_BALANCER_POOLS: &[&str] = &["count", "maskSize"];
 pub const CALICO: &[&str] = &["mode", "ipam", "pools"];
 pub const CALICO_POOL: &[&str] = &["cidr", "blockSize", "natOutgoing", "ipipMode", "vxlanMode"];
 pub const CILIUM: &[&str] = &[
@@ -84,6 +93,8 @@ pub const FIELDS: &[(&str, &[&str])] = &[
     ("spec.upstream.IPv6", UPSTREAM),
     ("spec.upstream.IPv6.bgp", BGP),
     ("spec.nat64", NAT64),
+    ("spec.prefix", PREFIX),
+    ("spec.prefix.loadBalancerPools", LOAD_BALANCER_POOLS),
 ];
 
 fn parse_enum<T: std::str::FromStr<Err = String>>(
@@ -246,7 +257,53 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
         });
         net.nat64 = Some(Nat64 { prefix });
     }
+    if let Some(prefix) = spec.get("prefix") {
+        net.prefix = Some(read_prefix(prefix, notes)?);
+    }
     Ok(net)
+}
+
+/// `spec.prefix`: the delegated prefix as a CIDR, or `{cidr, nodes, podsPerNode, nodeSubnets,
+/// loadBalancerPools: {count, maskSize}}`.
+fn read_prefix(node: &Node, notes: &mut Notes) -> Result<PrefixSpec, ShapeError> {
+    let path = "spec.prefix";
+    if let Kind::Str(_) = &node.kind {
+        return Ok(PrefixSpec {
+            cidr: string(node, path)?.map(CidrValue::new),
+            nodes: None,
+            pods_per_node: None,
+            node_subnets: None,
+            load_balancer_pools: None,
+            load_balancer_pool_mask: None,
+        });
+    }
+    let fields = Fields::read(node, path, PREFIX, &[], notes)?;
+    let cidr = fields.cidr("cidr")?.ok_or_else(|| {
+        ShapeError::new(
+            path,
+            Some(node.pos),
+            "`cidr` is required: the delegated prefix, e.g. 2001:db8:1234:5600::/56",
+        )
+    })?;
+    let count = |key: &str| -> Result<Option<Located<CountValue>>, ShapeError> {
+        Ok(fields.text(key)?.map(|t| t.map(CountValue::new)))
+    };
+    let (load_balancer_pools, load_balancer_pool_mask) =
+        match fields.map("loadBalancerPools", LOAD_BALANCER_POOLS, &[], notes)? {
+            Some(pools) => (
+                pools.text("count")?.map(|t| t.map(CountValue::new)),
+                pools.mask("maskSize")?,
+            ),
+            None => (None, None),
+        };
+    Ok(PrefixSpec {
+        cidr,
+        nodes: count("nodes")?,
+        pods_per_node: count("podsPerNode")?,
+        node_subnets: count("nodeSubnets")?,
+        load_balancer_pools,
+        load_balancer_pool_mask,
+    })
 }
 
 fn read_ranges(

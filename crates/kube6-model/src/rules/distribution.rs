@@ -74,7 +74,7 @@ fn check_k0s(net: &ClusterNetwork, out: &mut Out) {
                 ));
             }
             if let Some(service_net) = service.value.net()
-                && service_net.prefix_len() > 108
+                && service_net.prefix_len() > facts::k0s::IPV6_SINGLE_STACK_SERVICE_MAX_PREFIX
             {
                 out.push(Diagnostic::new(
                     &r::K0S_SERVICE_PREFIX,
@@ -83,7 +83,10 @@ fn check_k0s(net: &ClusterNetwork, out: &mut Out) {
                         "k0s refuses the IPv6 single-stack service range {service_net} (\"IPv6 service CIDR prefix must be <= 108\"), \
                          while kube-apiserver refuses any prefix shorter than /108: only exactly /108 passes both"
                     ),
-                    format!("use {}", with_prefix(&service_net, 108)),
+                    format!(
+                        "use {}",
+                        with_prefix(&service_net, facts::k0s::IPV6_SINGLE_STACK_SERVICE_MAX_PREFIX)
+                    ),
                 ));
             }
             if net.format == Format::K0s {
