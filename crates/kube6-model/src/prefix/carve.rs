@@ -261,12 +261,10 @@ fn context(net: &ClusterNetwork, req: &Request, out: &mut Vec<Diagnostic>) -> Op
     })
 }
 
-/// Whether the cluster runs IPv6 only once the prefix is carved: it does already, or none of its
-/// ranges is set by the input and the distribution can run IPv6 single-stack.
+/// Whether the cluster runs IPv6 only once the prefix is carved: the input sets no IPv4 range
+/// (its IPv4 ranges, if any, are defaults) nor asks for dual-stack, and the distribution can run
+/// IPv6 single-stack.
 fn ipv6_only_after(net: &ClusterNetwork) -> bool {
-    if net.families() == [Family::IPv6] {
-        return true;
-    }
     // The input asks for dual-stack without giving the IPv6 ranges (k0s dualStack.enabled, KKP
     // ipFamily IPv4+IPv6): the carved ones join the IPv4 ones.
     let dual_asked = net
@@ -279,8 +277,12 @@ fn ipv6_only_after(net: &ClusterNetwork) -> bool {
             .kkp_ip_family
             .as_ref()
             .is_some_and(|f| f.value.contains('+'));
-    let all_default = net.pods.iter().chain(&net.services).all(|v| !fixed(v));
-    all_default
+    let ipv4_set = net
+        .pods
+        .iter()
+        .chain(&net.services)
+        .any(|v| fixed(v) && v.value.family() == Some(Family::IPv4));
+    !ipv4_set
         && !dual_asked
         && facts::supports_ipv6_single_stack(
             net.distribution.value,
@@ -605,8 +607,8 @@ fn place_all(
     for _ in 0..req.load_balancer_pools {
         let areas = match (layout, cx.upstream) {
             (Layout::Routed, Some(UpstreamMode::Bgp)) => &own_then_inline,
-            (Layout::Routed, _) => &inline_then_own,
-            (Layout::OnLink, _) => &inline_only,
+            // Pools too large for the link (asked as /64s, say) go beside it, announced.
+            (Layout::Routed | Layout::OnLink, _) => &inline_then_own,
         };
         lb_pools.push(put(areas, lb_len, &[], &mut outer, &mut inner)?);
     }
@@ -719,16 +721,21 @@ fn install(net: &mut ClusterNetwork, cx: &Context, candidate: &Candidate) {
             cx.carved_origin.clone(),
         )
     };
-    let replace_all = cx.ipv6_only_after && !net.families().contains(&Family::IPv6);
+    if cx.ipv6_only_after {
+        // The IPv4 defaults give way: the cluster runs IPv6 only.
+        let keep = |v: &Located<CidrValue>| fixed(v) || v.value.family() != Some(Family::IPv4);
+        net.pods.retain(keep);
+        net.services.retain(keep);
+    }
     let ipv6_first = ipv6_first(net);
     let pods = candidate.pods.map(value);
     let services = candidate.services.map(value);
     if let Some(pods) = &pods {
-        set_family(&mut net.pods, pods.clone(), replace_all, ipv6_first);
+        set_family(&mut net.pods, pods.clone(), ipv6_first);
         extend_raw(&mut net.specific.raw_pod_list, &pods.value.text, ipv6_first);
     }
     if let Some(services) = &services {
-        set_family(&mut net.services, services.clone(), replace_all, ipv6_first);
+        set_family(&mut net.services, services.clone(), ipv6_first);
         extend_raw(
             &mut net.specific.raw_service_list,
             &services.value.text,
@@ -768,21 +775,14 @@ fn ipv6_first(net: &ClusterNetwork) -> bool {
         .is_some_and(|p| p.value.parse::<Family>() == Ok(Family::IPv6))
 }
 
-/// Puts `value` in `list`: in place of the IPv6 entry, as the only entry (`replace_all`), or
-/// beside the other family, first when IPv6 is primary.
-fn set_family(
-    list: &mut Vec<Located<CidrValue>>,
-    value: Located<CidrValue>,
-    replace_all: bool,
-    ipv6_first: bool,
-) {
+/// Puts `value` in `list`: in place of the IPv6 entry, or beside the other family, first when
+/// IPv6 is primary.
+fn set_family(list: &mut Vec<Located<CidrValue>>, value: Located<CidrValue>, ipv6_first: bool) {
     if let Some(slot) = list
         .iter_mut()
         .find(|v| v.value.family() == Some(Family::IPv6))
     {
         *slot = value;
-    } else if replace_all {
-        *list = vec![value];
     } else if ipv6_first {
         list.insert(0, value);
     } else {
