@@ -347,8 +347,8 @@ fn check(input: &Input) -> Result<Plan, TestCaseError> {
         }
     }
     // Nibble boundaries wherever the prefix is on one and leaves room.
-    let lb_on_nibble = input.lb_mask.is_none_or(|m| m % 4 == 0);
-    if prefix.prefix_len() <= 64 && prefix.prefix_len() % 4 == 0 && lb_on_nibble {
+    let lb_on_nibble = input.lb_mask.is_none_or(|m| m.is_multiple_of(4));
+    if prefix.prefix_len() <= 64 && prefix.prefix_len().is_multiple_of(4) && lb_on_nibble {
         prop_assert!(
             carving.nibble_aligned,
             "not nibble-aligned: {:?}\n{text}",
