@@ -49,7 +49,7 @@ jq_filter='.items[] | if .kind == "Pod" then (.status.podIPs // [])[].ip elif .k
 jq -r "$jq_filter" "$dump" | wc -l | xargs echo "jq lines:"
 
 hyperfine --warmup 1 --runs "$runs" --export-json "$dir/hyperfine.json" --export-markdown "$dir/hyperfine.md" \
-    -n "kube6 verify --dump (10 checks)" "$kube6 verify --dump $dump --plan $plan -o json > /dev/null" \
+    -n "kube6 verify --dump (12 checks)" "$kube6 verify --dump $dump --plan $plan -o json > /dev/null" \
     -n "jq (pod IPs and node podCIDRs)" "jq -r '$jq_filter' $dump > /dev/null"
 
 rss() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F': ' '/Maximum resident set size/ {print $2}'; }

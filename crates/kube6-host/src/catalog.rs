@@ -67,8 +67,8 @@ checks! {
         why: "The kubelet registers the node with one IP per cluster family; a family without a node IP breaks dual-stack and IPv6-only services.",
         fix: "Configure a usable address for each family on the uplink, or pass `--node-ip` with addresses configured on this host.";
     PROXY_NDP = "K6H008", "proxy-ndp",
-        "With `--upstream ndp-proxy`: `proxy_ndp = 1` on the uplink (or `all`)",
-        why: "In NDP-proxy mode the upstream router finds pod addresses by neighbour solicitation on the uplink; without `proxy_ndp` the node does not answer for them.",
+        "Where the kernel itself proxies neighbour solicitations (`ip -6 neigh add proxy` entries): `proxy_ndp = 1` on the uplink (or `all`); skipped for kube6's NDP proxy and ndppd, which answer from user space",
+        why: "The kernel answers for its proxy entries only with `proxy_ndp`; a user-space proxy (kube6 ndp-proxy, ndppd) needs only forwarding.",
         fix: "`kube6 host fix` sets and persists `proxy_ndp = 1` on the uplink.";
     BRIDGE_NETFILTER = "K6H009", "bridge-netfilter",
         "`br_netfilter` is loaded and `bridge-nf-call-ip6tables` (and `-iptables` with IPv4) = 1 (warns otherwise)",

@@ -8,7 +8,7 @@ use kube6_net::Family;
 use serde::Serialize;
 
 use crate::catalog::{self, CheckInfo, IgnoreSet};
-use crate::expect::{Expectations, Upstream, families_to_string};
+use crate::expect::{Condition, Expectations, Segment, Upstream, families_to_string};
 use crate::netlink::Address;
 use crate::nodeip::{self, NodeIps, is_global_unicast, is_ula, unusable};
 use crate::snapshot::Snapshot;
@@ -179,7 +179,7 @@ impl Report {
 pub struct Setting {
     pub key: Key,
     pub value: String,
-    pub why: &'static str,
+    pub why: String,
 }
 
 impl Setting {
@@ -210,14 +210,6 @@ impl Setting {
     }
 }
 
-fn setting(key: Key, value: &str, why: &'static str) -> Setting {
-    Setting {
-        key,
-        value: value.to_string(),
-        why,
-    }
-}
-
 /// Router advertisements are (or were) what configures the uplink: a default route learned
 /// from them, an autoconfigured address, or no IPv6 default route at all while RAs are accepted.
 pub fn ra_in_use(snap: &Snapshot, uplink: &str) -> bool {
@@ -235,64 +227,45 @@ pub fn ra_in_use(snap: &Snapshot, uplink: &str) -> bool {
 }
 
 /// The kernel parameters this node needs, in the order they should be applied (`accept_ra`
-/// before forwarding, so a route learned from RAs is never dropped in between).
+/// before forwarding, so a route learned from RAs is never dropped in between): the plan's list
+/// (`Expectations::kernel`), resolved on this node. Parameters of the uplink need its name;
+/// `accept_ra = 2` applies where router advertisements configure the uplink; the bridge
+/// parameters exist once br_netfilter is loaded; IPv6 parameters need a kernel with IPv6.
 pub fn desired_settings(snap: &Snapshot, exp: &Expectations) -> Vec<Setting> {
-    let mut out = Vec::new();
     let uplink = snap.uplink.name.as_deref();
-    let ipv6 = exp.has(Family::IPv6) && snap.ipv6_available;
-    if ipv6 {
-        let why = "IPv6 must be enabled for the node, new interfaces, loopback and the uplink";
-        for iface in ["all", "default", "lo"].into_iter().chain(uplink) {
-            out.push(setting(Key::ipv6_conf(iface, "disable_ipv6"), "0", why));
-        }
-        if let Some(up) = uplink {
-            let key = Key::ipv6_conf(up, "accept_ra");
-            if matches!(snap.value(&key), Some("1") | Some("2")) && ra_in_use(snap, up) {
-                out.push(setting(
-                    key,
-                    "2",
-                    "the uplink is configured by router advertisements; with forwarding on the kernel ignores them unless accept_ra = 2",
-                ));
+    let mut out = Vec::new();
+    for req in &exp.kernel {
+        let mut segments = Vec::with_capacity(req.key.len());
+        for segment in &req.key {
+            match segment {
+                Segment::Text(text) => segments.push(text.clone()),
+                Segment::Uplink => match uplink {
+                    Some(up) => segments.push(up.to_string()),
+                    None => break,
+                },
             }
         }
-        out.push(setting(
-            Key::ipv6_conf("all", "forwarding"),
-            "1",
-            "pods' IPv6 traffic is routed through the node",
-        ));
-    }
-    if exp.has(Family::IPv4) {
-        out.push(setting(
-            Key::parse("net.ipv4.ip_forward"),
-            "1",
-            "pods' IPv4 traffic is routed through the node",
-        ));
-    }
-    if ipv6
-        && exp.upstream == Some(Upstream::NdpProxy)
-        && let Some(up) = uplink
-    {
-        out.push(setting(
-            Key::ipv6_conf(up, "proxy_ndp"),
-            "1",
-            "the upstream reaches pod addresses through neighbour proxying on the uplink",
-        ));
-    }
-    if snap.bridge_netfilter_loaded {
-        let why = "kube-proxy's rules must see traffic between pods on a bridge";
-        if ipv6 {
-            out.push(setting(
-                Key::parse("net.bridge.bridge-nf-call-ip6tables"),
-                "1",
-                why,
-            ));
+        if segments.len() != req.key.len() {
+            continue;
         }
-        if exp.has(Family::IPv4) {
-            out.push(setting(
-                Key::parse("net.bridge.bridge-nf-call-iptables"),
-                "1",
-                why,
-            ));
+        if segments.get(1).is_some_and(|s| s == "ipv6") && !snap.ipv6_available {
+            continue;
+        }
+        let key = Key(segments);
+        let applies = match req.when {
+            Condition::Always => true,
+            Condition::UplinkUsesRouterAdvertisements => {
+                uplink.is_some_and(|up| ra_in_use(snap, up))
+                    && matches!(snap.value(&key), Some("1") | Some("2"))
+            }
+            Condition::BridgeNetfilterLoaded => snap.bridge_netfilter_loaded,
+        };
+        if applies {
+            out.push(Setting {
+                key,
+                value: req.value.clone(),
+                why: req.why.clone(),
+            });
         }
     }
     out
@@ -376,12 +349,25 @@ pub fn run_checks(snap: &Snapshot, exp: &Expectations) -> Report {
         },
         default_routes(snap, exp),
         node_ips_check(&node_ips, exp),
-        if exp.upstream == Some(Upstream::NdpProxy) && ipv6 {
+        // The kernel's proxy_ndp answers only for `ip -6 neigh add proxy` entries; kube6's NDP
+        // proxy and ndppd answer from user space, so the plan's kernel list asks for it only
+        // where the kernel does the proxying.
+        if ipv6
+            && exp
+                .kernel
+                .iter()
+                .any(|k| k.key.last() == Some(&Segment::Text("proxy_ndp".into())))
+        {
             proxy_ndp(snap)
+        } else if exp.upstream == Some(Upstream::NdpProxy) {
+            Check::skipped(
+                &catalog::PROXY_NDP,
+                "the NDP proxy (kube6 ndp-proxy or ndppd) answers from user space and needs no proxy_ndp",
+            )
         } else {
             Check::skipped(
                 &catalog::PROXY_NDP,
-                "only with --upstream ndp-proxy in an IPv6 cluster",
+                "only where the kernel proxies neighbor solicitations (ip -6 neigh add proxy)",
             )
         },
         bridge_netfilter(snap, exp),
@@ -1014,6 +1000,16 @@ fn persistence(snap: &Snapshot, exp: &Expectations) -> Check {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    /// IPv6 single-stack expectations with the plan's kernel settings (what the binary gives).
+    pub(crate) fn exp() -> Expectations {
+        let families = vec![Family::IPv6];
+        Expectations {
+            kernel: crate::expect::kernel_requirements(&families),
+            families,
+            ..Expectations::default()
+        }
+    }
+
     use super::*;
     use crate::dns::Dns64Probe;
     use crate::nodeip::HostnameLookup;
@@ -1078,7 +1074,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_ready_node_passes_with_the_dns64_warning() {
-        let exp = Expectations::default();
+        let exp = exp();
         let report = run_checks(&snapshot(), &exp);
         assert!(!report.failed(), "{report:#?}");
         assert_eq!(status(&report, "dns64"), CheckStatus::Warn);
@@ -1105,13 +1101,13 @@ pub(crate) mod tests {
     fn disabled_ipv6_fails_and_boot_flag_is_recognised() {
         let mut snap = snapshot();
         set(&mut snap, "net.ipv6.conf.lo.disable_ipv6", "1");
-        let report = run_checks(&snap, &Expectations::default());
+        let report = run_checks(&snap, &exp());
         let c = report.get("ipv6-enabled").unwrap();
         assert_eq!(c.status, CheckStatus::Fail);
         assert!(c.fixable);
         snap.ipv6_available = false;
         snap.ipv6_disabled_at_boot = true;
-        let c = run_checks(&snap, &Expectations::default());
+        let c = run_checks(&snap, &exp());
         let c = c.get("ipv6-enabled").unwrap();
         assert!(c.summary.contains("ipv6.disable=1"), "{c:?}");
         assert!(!c.fixable);
@@ -1121,7 +1117,7 @@ pub(crate) mod tests {
     fn ra_default_route_with_forwarding_needs_accept_ra_2() {
         let mut snap = snapshot();
         snap.interfaces.routes[0].protocol = "ra".into();
-        let exp = Expectations::default();
+        let exp = exp();
         assert_eq!(
             status(&run_checks(&snap, &exp), "accept-ra"),
             CheckStatus::Fail
@@ -1159,7 +1155,7 @@ pub(crate) mod tests {
         let mut snap = snapshot();
         let exp = Expectations {
             families: vec![Family::IPv6, Family::IPv4],
-            ..Expectations::default()
+            ..exp()
         };
         assert!(!run_checks(&snap, &exp).failed());
         assert_eq!(status(&run_checks(&snap, &exp), "dns64"), CheckStatus::Pass);
@@ -1169,7 +1165,7 @@ pub(crate) mod tests {
             CheckStatus::Fail
         );
         assert_eq!(
-            status(&run_checks(&snap, &Expectations::default()), "hostname"),
+            status(&run_checks(&snap, &super::tests::exp()), "hostname"),
             CheckStatus::Pass
         );
         set(&mut snap, "net.ipv4.ip_forward", "0");
@@ -1195,7 +1191,7 @@ pub(crate) mod tests {
                 ..Default::default()
             },
         });
-        let mut exp = Expectations::default();
+        let mut exp = exp();
         assert_eq!(
             status(&run_checks(&snap, &exp), "uplink-address"),
             CheckStatus::Warn
@@ -1219,25 +1215,42 @@ pub(crate) mod tests {
         let mut snap = snapshot();
         snap.interfaces.links[1].mtu = 1200;
         assert_eq!(
-            status(&run_checks(&snap, &Expectations::default()), "uplink"),
+            status(&run_checks(&snap, &exp()), "uplink"),
             CheckStatus::Fail
         );
     }
 
     #[test]
-    fn ndp_proxy_mode_needs_proxy_ndp() {
+    fn ndp_proxy_mode_needs_no_proxy_ndp_unless_the_kernel_proxies() {
         let mut snap = snapshot();
-        let exp = Expectations {
+        // kube6 ndp-proxy and ndppd answer from user space: proxy_ndp is not needed.
+        let user_space = Expectations {
             upstream: Some(Upstream::NdpProxy),
-            ..Expectations::default()
+            ..exp()
         };
+        let report = run_checks(&snap, &user_space);
+        assert_eq!(status(&report, "proxy-ndp"), CheckStatus::Skip);
+        assert!(
+            report
+                .get("proxy-ndp")
+                .unwrap()
+                .summary
+                .contains("user space")
+        );
+        assert!(
+            !desired_settings(&snap, &user_space)
+                .iter()
+                .any(|s| s.key.to_string().contains("proxy_ndp"))
+        );
+        // A plan whose kernel list asks for it (kernel proxy entries) is checked.
+        let kernel = ndp_proxy_mode();
         assert_eq!(
-            status(&run_checks(&snap, &exp), "proxy-ndp"),
+            status(&run_checks(&snap, &kernel), "proxy-ndp"),
             CheckStatus::Fail
         );
         set(&mut snap, "net.ipv6.conf.eth0.proxy_ndp", "1");
         assert_eq!(
-            status(&run_checks(&snap, &exp), "proxy-ndp"),
+            status(&run_checks(&snap, &kernel), "proxy-ndp"),
             CheckStatus::Pass
         );
     }
@@ -1247,7 +1260,7 @@ pub(crate) mod tests {
         let mut snap = snapshot();
         let exp = Expectations {
             require_dns64: true,
-            ..Expectations::default()
+            ..exp()
         };
         assert_eq!(status(&run_checks(&snap, &exp), "dns64"), CheckStatus::Fail);
         snap.dns64 = Dns64Probe {
@@ -1264,7 +1277,7 @@ pub(crate) mod tests {
     fn runtime_only_settings_warn_and_kernel_defaults_need_no_file() {
         let mut snap = snapshot();
         snap.persisted = Persisted::default();
-        let report = run_checks(&snap, &Expectations::default());
+        let report = run_checks(&snap, &exp());
         let c = report.get("persistence").unwrap();
         assert_eq!(c.status, CheckStatus::Warn);
         assert!(c.summary.contains("net.ipv6.conf.all.forwarding"), "{c:?}");
@@ -1274,14 +1287,26 @@ pub(crate) mod tests {
     type Case = fn() -> (Snapshot, Expectations);
 
     fn ready() -> (Snapshot, Expectations) {
-        (snapshot(), Expectations::default())
+        (snapshot(), exp())
     }
 
+    /// The kernel proxying neighbor solicitations itself: the plan asks for proxy_ndp.
     fn ndp_proxy_mode() -> Expectations {
-        Expectations {
+        let mut e = Expectations {
             upstream: Some(Upstream::NdpProxy),
-            ..Expectations::default()
-        }
+            ..exp()
+        };
+        e.kernel.push(crate::expect::KernelRequirement {
+            key: ["net", "ipv6", "conf"]
+                .iter()
+                .map(|s| Segment::Text(s.to_string()))
+                .chain([Segment::Uplink, Segment::Text("proxy_ndp".into())])
+                .collect(),
+            value: "1".into(),
+            when: Condition::Always,
+            why: "the kernel answers for its proxy entries".into(),
+        });
+        e
     }
 
     /// For every check of the catalog: a node where it passes and one where it does not.
@@ -1290,39 +1315,39 @@ pub(crate) mod tests {
             ("ipv6-enabled", ready, || {
                 let mut snap = snapshot();
                 set(&mut snap, "net.ipv6.conf.lo.disable_ipv6", "1");
-                (snap, Expectations::default())
+                (snap, exp())
             }),
             ("forwarding", ready, || {
                 let mut snap = snapshot();
                 set(&mut snap, "net.ipv6.conf.all.forwarding", "0");
-                (snap, Expectations::default())
+                (snap, exp())
             }),
             ("uplink", ready, || {
                 let mut snap = snapshot();
                 snap.interfaces.links[1].mtu = 1200;
-                (snap, Expectations::default())
+                (snap, exp())
             }),
             ("accept-ra", ready, || {
                 let mut snap = snapshot();
                 snap.interfaces.routes[0].protocol = "ra".into();
-                (snap, Expectations::default())
+                (snap, exp())
             }),
             ("uplink-address", ready, || {
                 let mut snap = snapshot();
                 snap.interfaces
                     .addresses
                     .retain(|a| !(a.ifname == "eth0" && a.addr.is_ipv6()));
-                (snap, Expectations::default())
+                (snap, exp())
             }),
             ("default-route", ready, || {
                 let mut snap = snapshot();
                 snap.interfaces.routes.clear();
-                (snap, Expectations::default())
+                (snap, exp())
             }),
             ("node-ips", ready, || {
                 let exp = Expectations {
                     node_ips: vec!["2001:db8:9::9".parse().unwrap()],
-                    ..Expectations::default()
+                    ..exp()
                 };
                 (snapshot(), exp)
             }),
@@ -1338,17 +1363,17 @@ pub(crate) mod tests {
             ("bridge-netfilter", ready, || {
                 let mut snap = snapshot();
                 snap.bridge_netfilter_loaded = false;
-                (snap, Expectations::default())
+                (snap, exp())
             }),
             ("packet-filter", ready, || {
                 let mut snap = snapshot();
                 snap.packet_filter_tools.clear();
-                (snap, Expectations::default())
+                (snap, exp())
             }),
             ("hostname", ready, || {
                 let mut snap = snapshot();
                 snap.hostname.result = Ok(vec![]);
-                (snap, Expectations::default())
+                (snap, exp())
             }),
             (
                 "dns64",
@@ -1359,14 +1384,14 @@ pub(crate) mod tests {
                         answers: Ok(vec![answer]),
                         prefixes: vec![crate::dns::nat64_prefix(answer).unwrap()],
                     };
-                    (snap, Expectations::default())
+                    (snap, exp())
                 },
                 ready,
             ),
             ("persistence", ready, || {
                 let mut snap = snapshot();
                 snap.persisted = Persisted::default();
-                (snap, Expectations::default())
+                (snap, exp())
             }),
         ]
     }
@@ -1409,7 +1434,7 @@ pub(crate) mod tests {
     fn ignored_checks_are_reported_and_do_not_fail_the_node() {
         let mut snap = snapshot();
         set(&mut snap, "net.ipv6.conf.all.forwarding", "0");
-        let mut report = run_checks(&snap, &Expectations::default());
+        let mut report = run_checks(&snap, &exp());
         assert!(report.failed());
         report.ignore(&IgnoreSet::parse(["forwarding", "K6H012"]).unwrap());
         assert!(!report.failed(), "{report:#?}");
@@ -1418,7 +1443,7 @@ pub(crate) mod tests {
         assert_eq!(c.ignored_status, Some(CheckStatus::Fail));
         // dns64 warned: ignored too; a passing check named in --ignore stays a pass.
         assert_eq!(status(&report, "dns64"), CheckStatus::Ignored);
-        let mut report = run_checks(&snapshot(), &Expectations::default());
+        let mut report = run_checks(&snapshot(), &exp());
         report.ignore(&IgnoreSet::parse(["all"]).unwrap());
         assert_eq!(status(&report, "forwarding"), CheckStatus::Pass);
         assert_eq!(report.status, CheckStatus::Pass);
@@ -1432,7 +1457,7 @@ pub(crate) mod tests {
         }
         snap.runtime_unreadable = Some("/img/proc/sys does not exist".into());
         snap.bridge_netfilter_loaded = false;
-        let report = run_checks(&snap, &Expectations::default());
+        let report = run_checks(&snap, &exp());
         for id in [
             "ipv6-enabled",
             "forwarding",

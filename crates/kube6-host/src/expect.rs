@@ -99,6 +99,75 @@ pub struct Expectations {
     pub allow_ula: bool,
     /// The node name the kubelet registers (and resolves). `None`: the kernel's hostname.
     pub hostname: Option<String>,
+    /// The kernel settings the node needs, in the order to apply them. The list is not kept
+    /// here: kube6 fills it from the plan's `kube6_model::node_kernel` list, the one `kube6
+    /// render` writes into the sysctl.d file, so the two never disagree.
+    pub kernel: Vec<KernelRequirement>,
+}
+
+/// The kernel settings a node of a cluster with `families` needs: kube6_model's node_kernel
+/// list, the one `kube6 render` writes into the nodes' sysctl.d file.
+#[cfg(any(test, feature = "model"))]
+pub fn kernel_requirements(families: &[Family]) -> Vec<KernelRequirement> {
+    use kube6_model::node_kernel::{self, Interface, Key, When};
+    node_kernel::settings(families)
+        .into_iter()
+        .map(|setting| {
+            let key = match setting.key {
+                Key::Ipv6 {
+                    interface: Interface::Uplink,
+                    name,
+                } => ["net", "ipv6", "conf"]
+                    .iter()
+                    .map(|s| Segment::Text(s.to_string()))
+                    .chain([Segment::Uplink, Segment::Text(name.to_string())])
+                    .collect(),
+                other => other.segments("").into_iter().map(Segment::Text).collect(),
+            };
+            KernelRequirement {
+                key,
+                value: setting.value.to_string(),
+                when: match setting.when {
+                    When::Always => Condition::Always,
+                    When::UplinkUsesRouterAdvertisements => {
+                        Condition::UplinkUsesRouterAdvertisements
+                    }
+                    When::BridgeNetfilterLoaded => Condition::BridgeNetfilterLoaded,
+                },
+                why: setting.why.to_string(),
+            }
+        })
+        .collect()
+}
+
+/// One segment of a kernel parameter's name: fixed text, or the uplink's name (known only on
+/// the node).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Segment {
+    Text(String),
+    Uplink,
+}
+
+/// When a setting applies on this node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Condition {
+    Always,
+    /// The uplink takes its address or default route from router advertisements.
+    UplinkUsesRouterAdvertisements,
+    /// br_netfilter is loaded (its parameters exist only then).
+    BridgeNetfilterLoaded,
+}
+
+/// A kernel parameter the node needs, as the plan states it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KernelRequirement {
+    /// The parameter's path segments (`net`, `ipv6`, `conf`, the uplink, `accept_ra`).
+    pub key: Vec<Segment>,
+    pub value: String,
+    pub when: Condition,
+    pub why: String,
 }
 
 impl Default for Expectations {
@@ -111,6 +180,7 @@ impl Default for Expectations {
             require_dns64: false,
             allow_ula: false,
             hostname: None,
+            kernel: Vec::new(),
         }
     }
 }

@@ -160,7 +160,7 @@ fn render(entries: &[(Key, String)], wanted: &[Setting]) -> String {
             && s.why != last_why
         {
             out.push_str(&format!("# {}\n", s.why));
-            last_why = s.why;
+            last_why = &s.why;
         }
         out.push_str(&format!("{key} = {value}\n"));
     }
@@ -339,7 +339,7 @@ mod tests {
         snap.sysctl
             .insert(Key::ipv6_conf("all", "forwarding"), Some("0".into()));
         let (_dir, paths) = live_root(&mut snap, &[]);
-        let exp = Expectations::default();
+        let exp = crate::checks::tests::exp();
         let p = plan(&snap, &exp, &paths).unwrap();
         assert!(p.file_changes());
         assert!(
@@ -370,7 +370,7 @@ mod tests {
         let mut snap = crate::checks::tests::snapshot();
         let later = "net.ipv6.conf.all.forwarding = 0\n";
         let (dir, paths) = live_root(&mut snap, &[("etc/sysctl.d/99-zz.conf", later)]);
-        let p = plan(&snap, &Expectations::default(), &paths).unwrap();
+        let p = plan(&snap, &crate::checks::tests::exp(), &paths).unwrap();
         assert_eq!(p.overridden.len(), 1, "{p:?}");
         assert!(p.overridden[0].by.file.ends_with("99-zz.conf"));
         apply(&p, &paths).unwrap();

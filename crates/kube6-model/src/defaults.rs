@@ -5,7 +5,7 @@
 use kube6_net::Family;
 
 use crate::facts;
-use crate::model::{CidrValue, ClusterNetwork, Cni, Distribution, Format};
+use crate::model::{CidrValue, ClusterNetwork, Cni, Distribution, Format, MaskValue};
 use crate::source::{Located, Origin};
 
 pub const CLUSTER_DOMAIN: &str = "cluster.local";
@@ -173,11 +173,9 @@ pub fn fill_ranges(net: &mut ClusterNetwork) {
                 .kkp_provider
                 .as_ref()
                 .is_some_and(|p| p.value == "kubevirt");
-            let dual = net
-                .specific
-                .kkp_ip_family
-                .as_ref()
-                .is_some_and(|f| f.value == "IPv4+IPv6");
+            // `DefaultClusterNetwork` settles the ipFamily first (from the pod CIDRs when it is
+            // empty) and then defaults pods and services to it.
+            let dual = kkp_ip_family(net) == facts::kkp::IP_FAMILY_DUAL_STACK;
             if net.pods.is_empty() {
                 let v4 = if kubevirt {
                     facts::kkp::POD_CIDR_V4_KUBEVIRT
@@ -206,18 +204,31 @@ pub fn fill_ranges(net: &mut ClusterNetwork) {
     }
 }
 
+/// A node-mask flag as kube-controller-manager reads it: a value of 0 means "not set".
+fn set_for_kcm(mask: Option<&Located<MaskValue>>) -> Option<&Located<MaskValue>> {
+    mask.filter(|m| m.value.set_for_controller_manager())
+}
+
+/// The ipFamily KKP works with: as written, else what its `DefaultClusterNetwork`
+/// (kubermatic/kubermatic pkg/defaulting/cluster.go) picks from the number of pod CIDRs.
+pub fn kkp_ip_family(net: &ClusterNetwork) -> &str {
+    match &net.specific.kkp_ip_family {
+        Some(family) if !family.value.is_empty() => family.value.as_str(),
+        _ => facts::kkp::default_ip_family(net.pods.len()),
+    }
+}
+
 /// The node mask kube-controller-manager will use for `family`, and where it comes from, the
 /// way the distribution configures it. None when the flag value does not parse (a rule reports it).
 pub fn node_mask(net: &ClusterNetwork, family: Family) -> Option<Located<u8>> {
     let dual = net.is_dual_stack();
+    // kube-controller-manager reads a flag value of 0 as "not set" (the default applies).
     let explicit = if dual {
-        net.node_masks.for_family(family)
+        set_for_kcm(net.node_masks.for_family(family))
     } else {
         // Single-stack: the legacy flag wins, else the family's own flag.
-        net.node_masks
-            .single
-            .as_ref()
-            .or_else(|| net.node_masks.for_family(family))
+        set_for_kcm(net.node_masks.single.as_ref())
+            .or_else(|| set_for_kcm(net.node_masks.for_family(family)))
     };
     if let Some(mask) = explicit {
         return mask

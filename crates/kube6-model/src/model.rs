@@ -303,6 +303,30 @@ impl AddrValue {
         AddrValue { text, parsed }
     }
 
+    /// An address as Kubernetes' lenient parser (k8s.io/utils/net `ParseIPSloppy`, used by the
+    /// kubelet for `--node-ip` and by kubeadm) reads it: like [`AddrValue::new`], but IPv4 octets
+    /// may have leading zeros, read as decimal (`01.2.3.004` is 1.2.3.4).
+    pub fn sloppy(text: impl Into<String>) -> AddrValue {
+        let text = text.into();
+        let strict = kube6_net::parse_ip(&text).ok();
+        let parsed = strict.or_else(|| {
+            let octets: Vec<&str> = text.trim().split('.').collect();
+            let digits = octets.len() == 4
+                && octets.iter().all(|o| {
+                    !o.is_empty() && o.len() <= 3 && o.bytes().all(|b| b.is_ascii_digit())
+                });
+            if !digits {
+                return None;
+            }
+            let mut bytes = [0u8; 4];
+            for (byte, octet) in bytes.iter_mut().zip(&octets) {
+                *byte = octet.parse().ok()?;
+            }
+            Some(IpAddr::from(bytes))
+        });
+        AddrValue { text, parsed }
+    }
+
     pub fn family(&self) -> Option<Family> {
         self.parsed.as_ref().map(Family::of_addr)
     }
@@ -320,6 +344,12 @@ impl MaskValue {
         let text = text.into();
         let parsed = text.trim().trim_start_matches('/').parse::<u8>().ok();
         MaskValue { text, parsed }
+    }
+
+    /// Whether kube-controller-manager counts the flag as set: it reads 0 as "use the default"
+    /// (`NodeCIDRMaskSize != 0` in cmd/kube-controller-manager/app/core.go).
+    pub fn set_for_controller_manager(&self) -> bool {
+        self.parsed != Some(0)
     }
 }
 
@@ -466,6 +496,9 @@ pub struct NodeSpec {
     pub role: Option<Located<Role>>,
     /// The node's IPs, in the order the kubelet would get them (`--node-ip`).
     pub addresses: Vec<Located<AddrValue>>,
+    /// `--node-ip` entries the kubelet's lenient parser ignores (not an IP, or empty); only
+    /// formats that hand the list to the kubelet as written (kubeadm's kubeletExtraArgs) fill it.
+    pub ignored_addresses: Vec<Located<String>>,
 }
 
 impl NodeSpec {
@@ -532,11 +565,29 @@ pub struct CalicoSettings {
 /// A Calico IP pool.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CalicoPool {
+    /// The pool's name (an IPPool's `metadata.name`, an operator pool's `name`): pools of one name
+    /// are one object, so a later document with the name replaces the earlier pool.
+    pub name: Option<Located<String>>,
     pub cidr: Located<CidrValue>,
     pub block_size: Option<Located<MaskValue>>,
     pub nat_outgoing: Option<Located<bool>>,
     pub ipip_mode: Option<Located<String>>,
     pub vxlan_mode: Option<Located<String>>,
+    /// `disabled: true`: Calico allocates nothing from the pool (and exempts it from the
+    /// pool-size check).
+    pub disabled: Option<Located<bool>>,
+    /// `allowedUses` (Workload, Tunnel, LoadBalancer); empty means Workload and Tunnel.
+    pub allowed_uses: Vec<Located<String>>,
+}
+
+impl CalicoPool {
+    /// Whether pods get addresses from this pool: it is enabled and allowed for workloads.
+    pub fn serves_pods(&self) -> bool {
+        let enabled = self.disabled.as_ref().is_none_or(|d| !d.value);
+        let workload =
+            self.allowed_uses.is_empty() || self.allowed_uses.iter().any(|u| u.value == "Workload");
+        enabled && workload
+    }
 }
 
 /// Cilium settings that rules depend on (Helm values).
@@ -646,6 +697,19 @@ pub struct FormatSpecific {
     pub allocate_node_cidrs: Option<Located<String>>,
     /// kube-apiserver `endpoint-reconciler-type` as set in the input.
     pub endpoint_reconciler_type: Option<Located<String>>,
+    /// k0s `spec.network.provider` as written (rules check it against k0s's enumeration).
+    pub k0s_provider: Option<Located<String>>,
+    /// k0s `spec.network.kubeProxy.disabled`.
+    pub k0s_kube_proxy_disabled: Option<Located<bool>>,
+    /// k0s `spec.network.controlPlaneLoadBalancing.enabled`.
+    pub k0s_cplb_enabled: Option<Located<bool>>,
+    /// KKP `spec.cniPlugin.type` as written (rules check it against KKP's enumeration).
+    pub kkp_cni_type: Option<Located<String>>,
+    /// KKP `spec.clusterNetwork.konnectivityEnabled` (the CRD defaults it to true).
+    pub kkp_konnectivity: Option<Located<bool>>,
+    /// k3s `node-external-ip` (k3s advertises the first valid one when no advertise-address is set).
+    pub node_external_ips: Vec<Located<AddrValue>>,
+
     /// KKP `metadata.name`, `spec.humanReadableName`, `spec.exposeStrategy`.
     pub kkp_name: Option<Located<String>>,
     pub kkp_human_readable_name: Option<Located<String>>,

@@ -48,8 +48,8 @@ spec:
         proxy: "ipvs",
     },
     Case {
-        name: "easy way: ipFamily only, everything defaulted",
-        spec: "spec:\n  version: 1.35.0\n  clusterNetwork:\n    ipFamily: IPv4+IPv6\n",
+        name: "easy way: ipFamily only, everything defaulted; an empty proxyMode gets the webhook's pick",
+        spec: "spec:\n  version: 1.35.0\n  clusterNetwork:\n    ipFamily: IPv4+IPv6\n    proxyMode: \"\"\n",
         cni: Cni::Cilium,
         cni_version: Some("1.19.4"),
         pods: &["172.25.0.0/16", "fd01::/48"],
@@ -58,14 +58,34 @@ spec:
         proxy: "nftables",
     },
     Case {
-        name: "nothing set: IPv4 defaults, no IPv6 mask",
+        name: "nothing set: IPv4 defaults, no IPv6 mask, the CRD's proxyMode default",
         spec: "spec:\n  cloud:\n    hetzner:\n      network: n\n",
         cni: Cni::Cilium,
         cni_version: Some("1.19.4"),
         pods: &["172.25.0.0/16"],
         services: &["10.240.16.0/20"],
         masks: [Some(("24", true)), None],
+        proxy: "ipvs",
+    },
+    Case {
+        name: "hetzner with an empty proxyMode: the webhook picks iptables",
+        spec: "spec:\n  cloud:\n    hetzner:\n      network: n\n  clusterNetwork:\n    proxyMode: \"\"\n",
+        cni: Cni::Cilium,
+        cni_version: Some("1.19.4"),
+        pods: &["172.25.0.0/16"],
+        services: &["10.240.16.0/20"],
+        masks: [Some(("24", true)), None],
         proxy: "iptables",
+    },
+    Case {
+        name: "two pod CIDRs without ipFamily: dual-stack, both service CIDRs defaulted",
+        spec: "spec:\n  clusterNetwork:\n    pods:\n      cidrBlocks: [174.27.0.0/16, fd05::/48]\n",
+        cni: Cni::Cilium,
+        cni_version: Some("1.19.4"),
+        pods: &["174.27.0.0/16", "fd05::/48"],
+        services: &["10.240.16.0/20", "fd02::/108"],
+        masks: [Some(("24", true)), Some(("64", true))],
+        proxy: "ipvs",
     },
     Case {
         name: "kubevirt defaults, canal with version, IPv6-only pods keep only the IPv6 mask",
@@ -239,11 +259,6 @@ fn wrong_shapes_are_errors() {
             "expected a string",
         ),
         (
-            "unknown CNI type",
-            "spec:\n  cniPlugin:\n    type: flannel\n",
-            "cilium, canal or none",
-        ),
-        (
             "clusterNetwork as a list",
             "spec:\n  clusterNetwork: [a]\n",
             "expected a mapping",
@@ -273,6 +288,13 @@ fn bad_values_are_left_to_the_rules() {
     assert!(net.pods[2].value.parsed.is_err());
     assert_eq!(net.specific.kkp_ip_family.as_ref().unwrap().value, "IPv6");
     assert_eq!(net.cluster_domain.value, "example.com");
+}
+
+#[test]
+fn a_cni_type_outside_the_enumeration_is_left_to_the_rules() {
+    let net = read(&format!("{HEAD}spec:\n  cniPlugin:\n    type: flannel\n")).network;
+    assert_eq!(net.cni.value, Cni::Custom);
+    assert_eq!(net.specific.kkp_cni_type.as_ref().unwrap().value, "flannel");
 }
 
 #[test]

@@ -123,12 +123,12 @@ fn cases() -> Vec<Case> {
             kubeadm("networking:\n  serviceSubnet: fd00:20::/112\n  podSubnet: fd00:10::/56\n", ""),
         ),
         case(
-            "K6E005",
+            "K6W005",
             kube6("kubeadm", "  pods: [10.244.0.0/16, fd00:10::/56]\n  services: [10.96.0.0/16]\n"),
             kube6("kubeadm", "  pods: [10.244.0.0/16]\n  services: [10.96.0.0/16]\n"),
         ),
         case(
-            "K6E006",
+            "K6W006",
             kube6("kubeadm", "  pods: [10.244.0.0/16, fd00:10::/56]\n  services: [fd00:20::/112, 10.96.0.0/16]\n"),
             kube6("kubeadm", "  pods: [10.244.0.0/16, fd00:10::/56]\n  services: [10.96.0.0/16, fd00:20::/112]\n"),
         ),
@@ -150,8 +150,8 @@ fn cases() -> Vec<Case> {
         // kube-apiserver.
         case(
             "K6E010",
-            kube6("kubeadm", "  pods: [fd00:10::/56]\n  services: [fd00:20::/64]\n"),
-            kube6("kubeadm", V6),
+            kube6("k3s", "  kubernetesVersion: v1.33.4\n  pods: [fd00:10::/56]\n  services: [fd00:20::/96]\n"),
+            kube6("k3s", "  kubernetesVersion: v1.34.1\n  pods: [fd00:10::/56]\n  services: [fd00:20::/96]\n"),
         ),
         case(
             "K6E011",
@@ -231,7 +231,7 @@ fn cases() -> Vec<Case> {
             kube6("kubeadm", &format!("{V6}  clusterDomain: cluster.local\n")),
         ),
         case(
-            "K6E034",
+            "K6W034",
             kubeadm(
                 "networking:\n  podSubnet: fd00:10::/56\n  serviceSubnet: fd00:20::/112\n",
                 "---\napiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclusterCIDR: fd00:99::/56\n",
@@ -299,7 +299,7 @@ fn cases() -> Vec<Case> {
             "cluster-cidr: fd00:42::/56,10.42.0.0/16\nservice-cidr: fd00:43::/112,10.43.0.0/16\nnode-ip: 2001:db8::10,192.0.2.10\n".to_string(),
         ),
         case(
-            "K6E053",
+            "K6W053",
             kube6("kubeadm", &format!("{V6}  clusterDNS: [\"fd00:99::a\"]\n")),
             kube6("kubeadm", &format!("{V6}  clusterDNS: [\"fd00:20::a\"]\n")),
         ),
@@ -393,7 +393,7 @@ fn cases() -> Vec<Case> {
         case(
             "K6W086",
             kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{ipamMode: cluster-pool}}}}\n")),
-            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{clusterPoolIPv6PodCIDRList: [\"fd00:10::/56\"], clusterPoolIPv6MaskSize: 64}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{ipamMode: cluster-pool, clusterPoolIPv6PodCIDRList: [\"fd00:10::/56\"], clusterPoolIPv6MaskSize: 64}}}}\n")),
         ),
         case(
             "K6E087",
@@ -505,12 +505,12 @@ fn cases() -> Vec<Case> {
         ),
         // Cross-checks.
         case(
-            "K6E100",
+            "K6W100",
             kube6("kubeadm", "  pods: [fd00:10::/56]\n  services: [fd00:10::/112]\n"),
             kube6("kubeadm", V6),
         ),
         case(
-            "K6E101",
+            "K6W101",
             kube6("kubeadm", &format!("{V6}  nodes: [{{name: a, addresses: [\"fd00:10::5\"]}}]\n")),
             kube6("kubeadm", &format!("{V6}  nodes: [{{name: a, addresses: [\"fd00:99::5\"]}}]\n")),
         ),
@@ -597,7 +597,126 @@ fn cases() -> Vec<Case> {
             kube6("kubeadm", V6),
             kube6("kubeadm", &format!("{V6}  nat64: {{prefix: \"64:ff9b::/96\"}}\n")),
         ),
+        // Found by porting the components' own validation tests.
+        case(
+            "K6E300",
+            k0s("  network:\n    provider: flannel\n"),
+            k0s("  network:\n    provider: custom\n"),
+        ),
+        case(
+            "K6E301",
+            k0s("  network:\n    kubeProxy:\n      mode: foobar\n"),
+            k0s("  network:\n    kubeProxy:\n      mode: foobar\n      disabled: true\n"),
+        ),
+        case(
+            "K6E302",
+            k0s("  network:\n    provider: calico\n    calico:\n      mode: BIRD\n"),
+            k0s("  network:\n    provider: calico\n    calico:\n      mode: bird\n"),
+        ),
+        case(
+            "K6E303",
+            k0s("  network:\n    clusterDomain: .invalid-cluster-domain\n"),
+            k0s("  network:\n    clusterDomain: Cluster_Local\n"),
+        ),
+        case(
+            "K6W304",
+            k0s("  network:\n    clusterDomain: Cluster_Local\n"),
+            k0s("  network:\n    clusterDomain: cluster.local\n"),
+        ),
+        case(
+            "K6E305",
+            kkp("    proxyMode: none\n", ""),
+            kkp("    proxyMode: nftables\n", ""),
+        ),
+        case(
+            "K6E306",
+            kkp("    ipFamily: IPv4\n", "  cniPlugin:\n    type: flannel\n"),
+            kkp("    ipFamily: IPv4\n", "  cniPlugin:\n    type: none\n"),
+        ),
+        case(
+            "K6E307",
+            kube6("kubeadm", &format!("{V6}  kubernetesVersion: v1.30.2\n  kubeProxy: {{mode: nftables}}\n")),
+            kube6("kubeadm", &format!("{V6}  kubernetesVersion: v1.31.0\n  kubeProxy: {{mode: nftables}}\n")),
+        ),
+        case(
+            "K6E308",
+            kubeadm("networking:\n  podSubnet: fd00:10::/56\n  serviceSubnet: fd00:20::/96\n", ""),
+            kubeadm("networking:\n  podSubnet: fd00:10::/56\n  serviceSubnet: fd00:20::/108\n", ""),
+        ),
+        case(
+            "K6W309",
+            kube6("k3s", "  pods: [fd00:10::/56]\n  services: [fd00:20::/96]\n"),
+            kube6("k3s", "  kubernetesVersion: v1.34.1\n  pods: [fd00:10::/56]\n  services: [fd00:20::/96]\n"),
+        ),
+        case(
+            "K6E310",
+            kube6("k3s", "  kubernetesVersion: v1.34.1\n  pods: [fd00:10::/56]\n  services: [\"fd00:20::/60\"]\n"),
+            kube6("k3s", "  kubernetesVersion: v1.34.1\n  pods: [fd00:10::/56]\n  services: [\"fd00:20::/64\"]\n"),
+        ),
+        case(
+            "K6W311",
+            kubeadm_node_ip("2001:db8::10,not-an-address"),
+            kubeadm_node_ip("2001:db8::10"),
+        ),
+        case(
+            "K6E312",
+            "cluster-cidr: fd00:42::/56\nservice-cidr: fd00:43::/125\n".to_string(),
+            "cluster-cidr: fd00:42::/56\nservice-cidr: fd00:43::/124\n".to_string(),
+        ),
+        case(
+            "K6E313",
+            kube6("kubeadm", &format!("{V6}  cni: {{name: calico, calico: {{pools: [{{cidr: \"fd00:10::1/56\"}}]}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: calico, calico: {{pools: [{{cidr: \"fd00:10::/56\"}}]}}}}\n")),
+        ),
+        case(
+            "K6E314",
+            kube6("kubeadm", &format!("{V6}  cni: {{name: calico, calico: {{pools: [{{cidr: \"fe80::/120\"}}]}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: calico, calico: {{pools: [{{cidr: \"fd00:10::/120\"}}]}}}}\n")),
+        ),
+        case(
+            "K6E315",
+            kube6("kubeadm", &format!("{V6}  cni: {{name: calico, calico: {{pools: [{{cidr: \"fd00:10::/56\"}}, {{cidr: \"fd00:10::/64\"}}]}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: calico, calico: {{pools: [{{cidr: \"fd00:10::/64\"}}, {{cidr: \"fd00:10:0:1::/64\"}}]}}}}\n")),
+        ),
+        case(
+            "K6E316",
+            kube6("kubeadm", "  pods: [10.244.0.0/16]\n  services: [10.96.0.0/16]\n  cni: {name: calico, calico: {pools: [{cidr: 10.244.0.0/16, ipipMode: never}]}}\n"),
+            kube6("kubeadm", "  pods: [10.244.0.0/16]\n  services: [10.96.0.0/16]\n  cni: {name: calico, calico: {pools: [{cidr: 10.244.0.0/16, ipipMode: Never}]}}\n"),
+        ),
+        case(
+            "K6E317",
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{ipamMode: cluster-pool, clusterPoolIPv6PodCIDRList: [\"fd00:10::/100\", \"fd00:10::/96\"], clusterPoolIPv6MaskSize: 112}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{ipamMode: cluster-pool, clusterPoolIPv6PodCIDRList: [\"fd00:10::/100\", \"fd00:10::1:0:0/96\"], clusterPoolIPv6MaskSize: 112}}}}\n")),
+        ),
+        case(
+            "K6E318",
+            kubeadm("networking:\n  podSubnet: 10.96.0.0/16\n  serviceSubnet: 10.96.0.0/12\n", ""),
+            kubeadm("networking:\n  podSubnet: 10.96.0.0/16\n  serviceSubnet: 10.96.0.0/20\n", ""),
+        ),
+        case(
+            "K6E319",
+            kubeadm(
+                "networking:\n  serviceSubnet: fd00:20::/112\ncontrollerManager:\n  extraArgs:\n  - name: allocate-node-cidrs\n    value: \"true\"\n",
+                "",
+            ),
+            kubeadm(
+                "networking:\n  serviceSubnet: fd00:20::/112\ncontrollerManager:\n  extraArgs:\n  - name: allocate-node-cidrs\n    value: \"false\"\n",
+                "",
+            ),
+        ),
+        case(
+            "K6E320",
+            k0s("  api:\n    address: 0.0.0.0\n"),
+            k0s("  api:\n    address: 10.0.0.5\n"),
+        ),
     ]
+}
+
+/// A kubeadm InitConfiguration whose kubelet gets `--node-ip=<node_ip>`.
+fn kubeadm_node_ip(node_ip: &str) -> String {
+    format!(
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nnetworking:\n  podSubnet: fd00:10::/56\n  serviceSubnet: fd00:20::/112\n---\napiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nnodeRegistration:\n  name: a\n  kubeletExtraArgs:\n  - name: node-ip\n    value: \"{node_ip}\"\n"
+    )
 }
 
 fn ids(text: &str, gates: &[&str], prefix: Option<&str>) -> Vec<&'static str> {

@@ -146,6 +146,16 @@ fn config(cx: &Context<'_>) -> (Yaml, Vec<String>) {
     let version = (cx.net.distribution.value == Distribution::K0s)
         .then(|| cx.net.distribution_release())
         .flatten();
+    if cx.dual()
+        && cx.cni == Cni::KubeRouter
+        && !facts::k0s::kube_router_gets_both_service_ranges(version.as_ref())
+    {
+        notes.push(format!(
+            "k0s: k0s {} gives kube-router only the IPv4 service range (its firewall and routes see no IPv6 services); {} and later give both",
+            version.as_ref().map_or("", |v| v.as_str()),
+            facts::k0s::POD_CIDRS_PRIMARY_FIRST_SINCE
+        ));
+    }
     if cx.dual() && cx.ipv6_primary() && cx.cni == Cni::KubeRouter && version.is_none() {
         notes.push(format!(
             "k0s: IPv6-first dual-stack with kube-router needs k0s {} or later (earlier releases set kube-router, \

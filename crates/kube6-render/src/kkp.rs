@@ -174,3 +174,40 @@ impl TargetRenderer for Kkp {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube6_model::import::ImportOptions;
+    use kube6_model::model::Distribution;
+
+    #[test]
+    fn a_kkp_cluster_keeps_its_name_expose_strategy_and_version() {
+        let text = "apiVersion: kubermatic.k8c.io/v1\nkind: Cluster\nmetadata:\n  name: prod-eu\nspec:\n  humanReadableName: Production EU\n  version: 1.34.3\n  exposeStrategy: Tunneling\n  cloud:\n    dc: fra\n    bringyourown: {}\n  cniPlugin:\n    type: cilium\n  clusterNetwork:\n    ipFamily: IPv4+IPv6\n    pods:\n      cidrBlocks: [172.25.0.0/16, fd01::/48]\n    services:\n      cidrBlocks: [10.240.16.0/20, fd02::/108]\n";
+        let a = kube6_model::analyze("c.yaml", text, &ImportOptions::default()).unwrap();
+        assert!(a.plan.valid, "{:?}", a.plan.diagnostics);
+        let cx = Context::new(
+            &a.network,
+            &a.plan,
+            Distribution::Kkp,
+            None,
+            crate::KubeadmApi::V1beta4,
+        )
+        .unwrap();
+        let out = Kkp.document(&cx).unwrap();
+        let doc = &out.files[0].content;
+        for want in [
+            "name: prod-eu",
+            "humanReadableName: \"Production EU\"",
+            "version: \"1.34.3\"",
+            "exposeStrategy: Tunneling",
+        ] {
+            assert!(doc.contains(want), "{want}: {doc}");
+        }
+        assert!(
+            !out.notes.iter().any(|n| n.contains("spec.version")),
+            "{:?}",
+            out.notes
+        );
+    }
+}

@@ -74,6 +74,10 @@ pub struct Expectations {
     pub api_server_ip: Option<IpAddr>,
     pub dns: DnsExpectation,
     pub ipam: IpamExpectation,
+    /// The release whose rules are assumed because the plan states no version of its
+    /// distribution (`k0s v1.36.3`), where the distribution's behaviour changed by release.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assumed_release: Option<String>,
     /// Assumptions made (a version not stated, a CNI not named), for the report.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -147,6 +151,11 @@ impl Expectations {
                 ip_family_policy,
             },
             ipam: ipam::from_network(net),
+            assumed_release: plan
+                .assumed_releases
+                .iter()
+                .find(|a| a.component == plan.distribution.as_str())
+                .map(|a| format!("{} {}", a.component, a.release)),
             notes,
         }
     }
@@ -248,6 +257,7 @@ impl Expectations {
             api_server_ip: None,
             dns: DnsExpectation::default(),
             ipam,
+            assumed_release: None,
             notes: Vec::new(),
         }
     }

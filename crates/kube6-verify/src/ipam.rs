@@ -139,12 +139,10 @@ pub fn from_network(net: &ClusterNetwork) -> IpamExpectation {
             "Canal uses host-local IPAM with usePodCidr: the nodes' podCIDRs".to_string(),
         ),
         Cni::Calico => {
-            if net
-                .calico
-                .ipam
-                .as_ref()
-                .is_some_and(|t| t.value.eq_ignore_ascii_case("HostLocal"))
-            {
+            if net.calico.ipam.as_ref().is_some_and(|t| {
+                t.value
+                    .eq_ignore_ascii_case(kube6_model::facts::calico::OPERATOR_HOST_LOCAL_IPAM)
+            }) {
                 return node_pod_cidrs(
                     "Calico with the operator's HostLocal IPAM uses the nodes' podCIDRs"
                         .to_string(),

@@ -205,13 +205,20 @@ async fn config(options: &Options) -> Result<Config, LiveError> {
     }
 }
 
-async fn read_async(options: &Options) -> Result<(Snapshot, String), LiveError> {
+/// A client for the cluster `options` name (kubeconfig, context, in-cluster), as kubectl
+/// chooses it, and the API server's URL. `kube6 probe` reaches its cluster the same way.
+pub async fn client(options: &Options) -> Result<(Client, String), LiveError> {
     let config = config(options).await?;
     let cluster = config.cluster_url.to_string();
     let client = Client::try_from(config).map_err(|source| LiveError::Client {
         cluster: cluster.clone(),
         source,
     })?;
+    Ok((client, cluster))
+}
+
+async fn read_async(options: &Options) -> Result<(Snapshot, String), LiveError> {
+    let (client, cluster) = client(options).await?;
     let mut snapshot = Snapshot::default();
     for Resource {
         path,

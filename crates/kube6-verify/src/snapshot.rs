@@ -1,7 +1,7 @@
 //! The objects the checks read: lean copies of Nodes, Pods, Services and EndpointSlices holding
 //! only the fields verification needs.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::net::IpAddr;
 
@@ -416,13 +416,16 @@ impl Snapshot {
         }
     }
 
-    /// The namespaces the pods and Services of the input come from.
-    pub fn namespaces(&self) -> BTreeSet<&str> {
-        self.pods
+    /// The one namespace every pod and Service of the input comes from, if there is one (a
+    /// dump made with `-n NAMESPACE`).
+    pub fn only_namespace(&self) -> Option<&str> {
+        let mut all = self
+            .pods
             .iter()
             .map(|p| p.namespace.as_str())
-            .chain(self.services.iter().map(|s| s.namespace.as_str()))
-            .collect()
+            .chain(self.services.iter().map(|s| s.namespace.as_str()));
+        let first = all.next()?;
+        all.all(|n| n == first).then_some(first)
     }
 
     /// Adds `other`'s objects after this one's, all of them (parts of one document).

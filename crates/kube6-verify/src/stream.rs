@@ -437,9 +437,10 @@ fn scan<R: Read>(
             batch_start = batch_start.saturating_sub(keep_from);
             suffix_start = suffix_start.saturating_sub(keep_from);
         }
-        // A header (or an object without items) that never ends would grow without bound: a
-        // single huge object is parsed the ordinary way.
-        if s.phase == Phase::Header && buf.len() > 64 * chunk.max(CHUNK) {
+        // A header (or an object without items) or a suffix that never ends would grow without
+        // bound: such a document is parsed the ordinary way (which has its own limit).
+        let cap = 64 * chunk.max(CHUNK);
+        if (s.phase == Phase::Header && buf.len() > cap) || outer.len() > cap {
             return Err(StreamError::Fallback);
         }
         if eof {

@@ -41,6 +41,9 @@ enum Command {
     Convert(commands::convert::Args),
     /// Check a running cluster (or a kubectl dump of it) against its plan.
     Verify(commands::verify::Args),
+    /// Send real traffic through a running cluster in every family (agents as DaemonSets), or
+    /// from this host (`probe local`).
+    Probe(commands::probe::Args),
     /// List every rule kube6 checks.
     Rules(commands::rules::Args),
     /// Print the JSON Schema of kube6's ClusterNetwork.
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
         Command::Render(args) => commands::render::run(args),
         Command::Convert(args) => commands::convert::run(args),
         Command::Verify(args) => commands::verify::run(args),
+        Command::Probe(args) => commands::probe::run(args),
         Command::Rules(args) => commands::rules::run(args),
         Command::Schema(args) => commands::schema::run(args),
         Command::Completion { shell } => {

@@ -106,14 +106,34 @@ pub fn paint(style: Style, text: impl std::fmt::Display) -> String {
     format!("{style}{text}{style:#}")
 }
 
-/// Rows aligned in columns, two spaces apart; the first row is the header.
+/// The width of `text` on a terminal: its characters, without colour escapes.
+pub fn visible_width(text: &str) -> usize {
+    let mut width = 0;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // CSI sequences (`ESC [ ... letter`), as anstyle writes them.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            width += 1;
+        }
+    }
+    width
+}
+
+/// Rows aligned in columns, two spaces apart; the first row is the header. Cells may be
+/// coloured: the escapes do not count towards the width.
 pub fn table(rows: &[Vec<String>], indent: &str) -> String {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
         .map(|c| {
             rows.iter()
                 .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
+                .map(|s| visible_width(s))
                 .max()
                 .unwrap_or(0)
         })
@@ -125,7 +145,9 @@ pub fn table(rows: &[Vec<String>], indent: &str) -> String {
             if c + 1 == row.len() {
                 line.push_str(cell);
             } else {
-                line.push_str(&format!("{cell:<width$}  ", width = widths[c]));
+                let pad = widths[c].saturating_sub(visible_width(cell));
+                line.push_str(cell);
+                line.push_str(&" ".repeat(pad + 2));
             }
         }
         let line = line.trim_end().to_string();
@@ -220,5 +242,66 @@ pub fn summary(diagnostics: &[Diagnostic]) -> String {
         "no problems".to_string()
     } else {
         parts.join(", ")
+    }
+}
+
+/// A progress display on stderr: on a terminal one line rewritten in place, elsewhere (a log, CI)
+/// a line only when the text changes. Permanent lines (what was created) go above it.
+pub struct Progress {
+    tty: bool,
+    shown: bool,
+    last: String,
+}
+
+impl Progress {
+    pub fn new() -> Progress {
+        use std::io::IsTerminal;
+        Progress {
+            tty: std::io::stderr().is_terminal(),
+            shown: false,
+            last: String::new(),
+        }
+    }
+
+    fn clear(&mut self) {
+        if self.tty && self.shown {
+            write_stderr("\r\x1b[2K");
+            self.shown = false;
+        }
+    }
+
+    /// A line that stays.
+    pub fn line(&mut self, text: &str) {
+        self.clear();
+        write_stderr(&format!("{text}\n"));
+        if self.tty && !self.last.is_empty() {
+            let last = std::mem::take(&mut self.last);
+            self.update(&last);
+        }
+    }
+
+    /// The current state, replacing the previous one.
+    pub fn update(&mut self, text: &str) {
+        if self.tty {
+            self.clear();
+            write_stderr(&paint(DIM, text));
+            self.shown = true;
+            self.last = text.to_string();
+        } else if text != self.last {
+            write_stderr(&format!("{text}\n"));
+            self.last = text.to_string();
+        }
+    }
+
+    /// Ends the display (the transient line is removed).
+    pub fn finish(&mut self) {
+        self.clear();
+        self.last.clear();
+    }
+}
+
+impl Default for Progress {
+    fn default() -> Progress {
+        Progress::new()
     }
 }

@@ -127,17 +127,28 @@ fn convert_refuses_what_the_target_cannot_express() {
     );
     assert!(out.stdout.is_empty());
 
-    // k0s: IPv6-first dual-stack with kube-router needs raw args on three components.
+    // k0s before v1.36.1 sets kube-router, kube-proxy and the kubelet up IPv4 first
+    // (k0sproject/k0s#7321); from v1.36.1 IPv6-first dual-stack with kube-router works.
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.yaml");
     let text = std::fs::read_to_string(root().join("examples/kube6-dual-stack-ipv6-first.yaml"))
         .unwrap()
         .replace("name: calico", "name: kube-router");
-    std::fs::write(&input, text).unwrap();
+    let old = regex_free_distribution(&text, "{name: k0s, version: v1.35.7+k0s.0}");
+    std::fs::write(&input, &old).unwrap();
     let out = kube6(&["convert", &input.display().to_string(), "--to", "k0s"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("rawArgs") && err.contains("7321"), "{err}");
+    assert!(err.contains("K6E202") && err.contains("7321"), "{err}");
+    let new = regex_free_distribution(&text, "{name: k0s, version: v1.36.1+k0s.0}");
+    std::fs::write(&input, &new).unwrap();
+    let out = kube6(&["convert", &input.display().to_string(), "--to", "k0s"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -171,4 +182,20 @@ fn convert_output_file_needs_force_to_be_replaced() {
             .unwrap()
             .contains("dualStack")
     );
+}
+
+/// The document with its `distribution:` line replaced by `value`.
+fn regex_free_distribution(text: &str, value: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.trim_start().starts_with("distribution:") {
+                let indent = &l[..l.len() - l.trim_start().len()];
+                format!("{indent}distribution: {value}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }

@@ -118,7 +118,7 @@ fn invalid_plan_is_refused_with_its_diagnostics() {
     let input = dir.path().join("bad.yaml");
     std::fs::write(
         &input,
-        "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  distribution: kubeadm\n  pods: [fd00::/48]\n  services: [10.96.0.0/12]\n",
+        "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  distribution: kubeadm\n  pods: [fd00::/48]\n  services: [fd00:20::/125]\n",
     )
     .unwrap();
     let out_dir = dir.path().join("out");
@@ -141,10 +141,7 @@ fn invalid_plan_is_refused_with_its_diagnostics() {
 
 #[test]
 fn kkp_refuses_ipv6_only_and_ipv6_first_with_the_reason() {
-    for (file, reason) in [
-        ("ipv6", "IPv6-only"),
-        ("dual-ipv6-first", "IPv4 range first"),
-    ] {
+    for (file, reason) in [("ipv6", "IPv6-only"), ("dual-ipv6-first", "IPv4 first")] {
         let out = kube6(&["render", &layout(file), "--target", "kkp", "--dry-run"]);
         assert_eq!(out.status.code(), Some(1), "{file}");
         let err = text(&out.stderr);

@@ -326,3 +326,112 @@ fn ndppd_with_the_rendered_config_makes_a_pod_reachable() {
     let other = rtr.exec("ping", &["-c", "1", "-W", "1", "2001:db8:1::11:5"]);
     assert!(!other.status.success());
 }
+
+/// One node of an IPv6-only cluster whose global pods the NDP proxy answers for, on uplink up0.
+const NDP_NODE_SPEC: &str = "apiVersion: kube6.dev/v1alpha1
+kind: ClusterNetwork
+spec:
+  distribution: kubeadm
+  cni: calico
+  pods:
+    - cidr: 2001:db8:1:a::/104
+      nodeMaskSize: 120
+  services: [fd00:20::/108]
+  nodes:
+    - name: node1.kube6.test
+      role: controller+worker
+      addresses: [2001:db8:1::10]
+  upstream:
+    IPv6:
+      mode: ndp-proxy
+      uplink: up0
+";
+
+/// The rendered sysctl.d file and `kube6 host check --plan` come from one list of kernel
+/// settings: a node that applies the file (and keeps it in /etc/sysctl.d) passes the check.
+#[test]
+fn applied_sysctl_file_passes_host_check_of_the_same_plan() {
+    if !require(
+        "applied_sysctl_file_passes_host_check_of_the_same_plan",
+        &["sysctl"],
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("cluster.yaml");
+    std::fs::write(&spec, NDP_NODE_SPEC).unwrap();
+    let rendered = render(&spec);
+    let file = rendered
+        .path()
+        .join("out/host/node1.kube6.test/sysctl.d/90-kube6.conf");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(!text.contains("proxy_ndp"), "{text}");
+
+    let node = Netns::new("hcnode");
+    let router = Netns::new("hcrtr");
+    veth(&node, "up0", &router, "r0");
+    node.ip("addr add 2001:db8:1::10/64 dev up0 nodad");
+    node.ip("-6 route add default via 2001:db8:1::1 dev up0");
+    router.ip("addr add 2001:db8:1::1/64 dev r0 nodad");
+    node.etc_file(
+        "hosts",
+        "127.0.0.1 localhost\n::1 localhost\n2001:db8:1::10 node1.kube6.test\n",
+    );
+    // Start from the opposite of what the cluster needs.
+    node.sysctl_set("net.ipv6.conf.all.forwarding", "0");
+    node.sysctl_set("net.ipv6.conf.default.forwarding", "0");
+    node.sysctl_set("net.ipv6.conf.lo.disable_ipv6", "1");
+    let root = kube6_testnet::scratch_dir("hcroot");
+    let check = || {
+        node.exec(
+            env!("CARGO_BIN_EXE_kube6"),
+            &[
+                "host",
+                "check",
+                "--plan",
+                &spec.display().to_string(),
+                "--node",
+                "node1.kube6.test",
+                "--root",
+                root.path().to_str().unwrap(),
+                "--proc-sys",
+                "/proc/sys",
+                "-o",
+                "json",
+            ],
+        )
+    };
+    let before = check();
+    assert_eq!(
+        before.status.code(),
+        Some(1),
+        "{}",
+        kube6_testnet::describe(&before)
+    );
+
+    // Install and apply the rendered file as its header says.
+    let installed = root.path().join("etc/sysctl.d/90-kube6.conf");
+    std::fs::create_dir_all(installed.parent().unwrap()).unwrap();
+    std::fs::copy(&file, &installed).unwrap();
+    node.exec_ok("sysctl", &["-p", &installed.display().to_string()]);
+    let after = check();
+    let doc: serde_json::Value = serde_json::from_slice(&after.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", kube6_testnet::describe(&after)));
+    assert_eq!(after.status.code(), Some(0), "{doc:#}");
+    let status = |id: &str| {
+        doc["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == id)
+            .unwrap_or_else(|| panic!("no check {id} in {doc:#}"))["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    for id in ["ipv6-enabled", "forwarding", "accept-ra", "persistence"] {
+        assert_eq!(status(id), "pass", "{id}: {doc:#}");
+    }
+    // The NDP proxy answers from user space: no proxy_ndp is required of the node.
+    assert_eq!(status("proxy-ndp"), "skip", "{doc:#}");
+}

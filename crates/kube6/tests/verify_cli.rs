@@ -558,3 +558,34 @@ fn cni_without_a_plan_names_the_ipam() {
     assert_eq!(report["expectations"]["ipam"]["mode"], "calico-ipam");
     assert_eq!(report["expectations"]["ipam"]["cni"], "calico");
 }
+
+#[test]
+fn joined_documents_and_yaml_on_standard_input() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let shape = Shape::dual_ipv6_first();
+    let items = shape.list()["items"].as_array().unwrap().clone();
+    let (nodes, rest): (Vec<Value>, Vec<Value>) =
+        items.into_iter().partition(|i| i["kind"] == "Node");
+    // `{ kubectl get nodes -o json; kubectl get pods,services,endpointslices -A -o json; }`
+    let mut joined = serde_json::to_vec_pretty(&kube6_verify::synth::list(nodes)).unwrap();
+    joined.push(b'\n');
+    joined.extend(serde_json::to_vec_pretty(&kube6_verify::synth::list(rest)).unwrap());
+    let yaml = serde_saphyr::to_string(&shape.list()).unwrap().into_bytes();
+    for input in [joined, yaml] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kube6"))
+            .args(["verify", "--dump", "-", "-o", "json"])
+            .env("KUBECONFIG", "/nonexistent/kubeconfig")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&input).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["objects"]["nodes"], 4);
+        assert_eq!(report["objects"]["pods"], 20);
+    }
+}

@@ -28,6 +28,20 @@ pub const fn block_size_bounds(family: Family) -> PrefixBounds {
     BLOCK_SIZE_BOUNDS.get(family)
 }
 
+/// `ipipMode` and `vxlanMode` values an IPPool accepts (CRD enum; case matters, "never" is refused).
+pub const ENCAPSULATION_MODES: &[&str] = &["Never", "Always", "CrossSubnet"];
+
+/// `allowedUses` values (CRD enum). A `LoadBalancer` pool holds Service addresses, not pods, and
+/// may not be combined with `Workload` or `Tunnel` nor use IP-in-IP or VXLAN (CRD CEL rules).
+pub const ALLOWED_USES: &[&str] = &["Workload", "Tunnel", "LoadBalancer"];
+
+/// The link-local ranges an IPPool may not overlap ("IPPool CIDR overlaps with IPv4 Link Local
+/// range 169.254.0.0/16" / "... IPv6 Link Local range fe80::/10").
+pub const LINK_LOCAL: PerFamily<&str> = PerFamily {
+    ipv4: "169.254.0.0/16",
+    ipv6: "fe80::/10",
+};
+
 /// calico-node's pool when `CALICO_IPV4POOL_CIDR` is unset and kubeadm gives no podSubnet.
 pub const DEFAULT_IPV4_POOL: &str = "192.168.0.0/16";
 
@@ -39,6 +53,11 @@ pub const IPV6_VXLAN_SINCE: Release = Release::new(3, 23, 0);
 pub fn has_ipv6_vxlan(version: Option<&Version>) -> bool {
     version.is_none_or(|v| v.is_at_least(IPV6_VXLAN_SINCE))
 }
+
+/// The operator's `Installation` `spec.cni.ipam.type` for host-local IPAM over the nodes'
+/// podCIDRs; its default, `Calico`, is Calico IPAM (operator.tigera.io_installations.yaml:
+/// "For CNI Plugin Calico, this field defaults to Calico").
+pub const OPERATOR_HOST_LOCAL_IPAM: &str = "HostLocal";
 
 /// Canal's `calico-node` runs host-local IPAM on kube-controller-manager's node blocks; its CNI
 /// configuration names each family's block with a placeholder the Calico CNI plugin replaces:

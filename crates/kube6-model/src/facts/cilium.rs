@@ -41,6 +41,13 @@ pub const DEFAULT_CLUSTER_POOL_MASK: PerFamily<u8> = PerFamily {
 /// The operator's cidrset fork keeps kube's 16-bit limit for IPv6 node masks.
 pub const CLUSTER_POOL_MAX_MASK_DIFF: u8 = 16;
 
+/// The operator's cidrset refuses a node mask longer than the address ("SubNetMask is invalid,
+/// should be lower or equal to 32 for IPv4 and to 128 for IPv6").
+pub const MAX_MASK: PerFamily<u8> = PerFamily {
+    ipv4: 32,
+    ipv6: 128,
+};
+
 /// `enableIPv4Masquerade` / `enableIPv6Masquerade` defaults: Cilium masquerades pod traffic
 /// leaving the native-routing CIDR (or the cluster) to the node's address.
 pub const DEFAULT_MASQUERADE: PerFamily<bool> = PerFamily {

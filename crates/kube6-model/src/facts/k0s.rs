@@ -36,6 +36,54 @@ pub const IPV6_SINGLE_STACK_SINCE: Release = Release::new(1, 34, 0);
 /// nodes got their IPv6 podCIDR first whatever the primary family.
 pub const POD_CIDRS_PRIMARY_FIRST_SINCE: Release = Release::new(1, 36, 1);
 
+/// `spec.network.provider` values `Network.Validate` accepts (pkg/apis/k0s/v1beta1/network.go;
+/// the CRD enum is the same). An empty value is refused as "Required".
+pub const PROVIDERS: &[&str] = &["kuberouter", "calico", "custom"];
+
+/// `spec.network.kubeProxy.mode` values `KubeProxy.Validate` accepts when kube-proxy is not
+/// disabled (pkg/apis/k0s/v1beta1/kubeproxy.go). kube-proxy itself dropped `userspace` in
+/// Kubernetes 1.26 (see `facts::kubernetes::kube_proxy_accepts`).
+pub const KUBE_PROXY_MODES: &[&str] = &["iptables", "ipvs", "userspace", "nftables"];
+
+/// `spec.network.calico.mode` values `Calico.Validate` accepts (pkg/apis/k0s/v1beta1/calico.go).
+pub const CALICO_MODES: &[&str] = &["bird", "vxlan", "ipip"];
+
+/// `spec.api.address` values `APISpec.Validate` refuses as "invalid INADDR_ANY"
+/// (pkg/apis/k0s/v1beta1/api.go `isAnyAddress`, an exact string comparison).
+pub const ANY_ADDRESSES: &[&str] = &["0.0.0.0", "::"];
+
+/// k0s runs its own API endpoint reconciler, and starts kube-apiserver with
+/// `--endpoint-reconciler-type=none`, whenever `spec.api.externalAddress` is set: since v0.9.0
+/// (commit 197a688ec1), in cmd/controller/controller.go and pkg/component/controller/apiserver.go.
+/// Control-plane load balancing (`spec.network.controlPlaneLoadBalancing.enabled`) turns the k0s
+/// reconciler off again (so does `--disable-components=endpoint-reconciler`, since v1.26.0).
+pub fn apiserver_endpoint_reconciler_off(external_address_set: bool, cplb_enabled: bool) -> bool {
+    external_address_set && !cplb_enabled
+}
+
+/// `govalidator.IsDNSName`, which `Network.Validate` applies to `clusterDomain`: labels of 1 to 63
+/// letters (any case), digits, `_` and `-` (not first), separated by dots, one optional trailing
+/// `.` or `_`, at most 255 characters besides the dots, and not an IP address. It is more lenient
+/// than a DNS-1123 subdomain (upper case and `_` pass).
+pub fn is_dns_name(name: &str) -> bool {
+    if name.is_empty() || name.replace('.', "").len() > 255 || kube6_net::parse_ip(name).is_ok() {
+        return false;
+    }
+    let body = name.strip_suffix(['.', '_']).unwrap_or(name);
+    if body.is_empty() {
+        return false;
+    }
+    body.split('.').all(|label| {
+        let mut bytes = label.bytes();
+        let first_ok = bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
+        first_ok
+            && label.len() <= 63
+            && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    })
+}
+
 /// `k0s controller --enable-worker` registers the node with the control-plane taint
 /// (`node-role.kubernetes.io/control-plane:NoSchedule`) unless `--no-taints` is given
 /// (pkg/config/cli.go: "disable default taints for controller node", since v1.23.1, commit
@@ -109,6 +157,31 @@ mod tests {
         assert_eq!(node_mask(new.as_ref(), true, Family::IPv6), 117);
         assert_eq!(node_mask(new.as_ref(), false, Family::IPv6), 117);
         assert_eq!(node_mask(None, true, Family::IPv6), 117);
+    }
+
+    #[test]
+    fn dns_names_as_govalidator_reads_them() {
+        for ok in [
+            "cluster.local",
+            "Cluster_Local",
+            "something.local.",
+            "a-",
+            "k8s_",
+        ] {
+            assert!(is_dns_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            ".invalid-cluster-domain",
+            "-a.local",
+            "a..b",
+            "10.0.0.1",
+            "fd00::1",
+            "exa mple",
+        ] {
+            assert!(!is_dns_name(bad), "{bad}");
+        }
+        assert!(!is_dns_name(&"a".repeat(64)));
     }
 
     #[test]

@@ -13,6 +13,11 @@ pub const SERVICE_CIDR_V6: &str = "fd00:43::/112";
 /// Without `--cluster-dns`, k3s takes `GetIndexedIP(serviceCIDR, 10)` of each service range.
 pub const DNS_SERVICE_INDEX: u128 = 10;
 
+/// `GetIndexedIP` fails when the index is outside the range, so k3s refuses to start without
+/// `--cluster-dns` when a service range has no more addresses than this ("cannot configure default
+/// cluster-dns address").
+pub const MIN_SERVICE_ADDRESSES_FOR_DEFAULT_DNS: u128 = DNS_SERVICE_INDEX + 1;
+
 /// flanneld's arguments in RKE2's rke2-canal chart (rancher/rke2-charts
 /// packages/rke2-canal/charts/values.yaml `flannel.args`, at commit 262e21a4), without
 /// `--ip-masq`. A HelmChartConfig that sets `flannel.args` replaces the whole list, so it keeps

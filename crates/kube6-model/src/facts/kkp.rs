@@ -39,6 +39,33 @@ pub const DEFAULT_CANAL_VERSION: &str = "v3.31";
 /// `ValidateClusterSpec`: "dual-stack not allowed on Canal CNI version lower than 3.22".
 pub const CANAL_DUAL_STACK_SINCE: Release = Release::new(3, 22, 0);
 
+/// `spec.clusterNetwork.proxyMode` values KKP accepts (`resources.AllProxyModes`, checked by
+/// `validateProxyMode`; the CRD enum is the same). `ebpf` disables kube-proxy: KKP allows it only
+/// with Cilium and Konnectivity.
+pub const PROXY_MODES: &[&str] = &["ipvs", "iptables", "ebpf", "nftables"];
+
+/// The proxy mode KKP's CRD defaults an absent `proxyMode` to (`+kubebuilder:default=ipvs` on
+/// sdk/apis/kubermatic/v1/cluster.go): the API server applies it before KKP's defaulting webhook,
+/// which picks by provider and version (`default_proxy_mode`) only for an explicitly empty value.
+pub const CRD_DEFAULT_PROXY_MODE: &str = "ipvs";
+
+/// `spec.cniPlugin.type` values KKP supports (`cni.GetSupportedCNIPlugins`, CRD enum).
+pub const CNI_TYPES: &[&str] = &["canal", "cilium", "none"];
+
+/// `spec.clusterNetwork.ipFamily` values (CRD enum `"";IPv4;IPv4+IPv6`).
+pub const IP_FAMILY_IPV4: &str = "IPv4";
+pub const IP_FAMILY_DUAL_STACK: &str = "IPv4+IPv6";
+
+/// `DefaultClusterNetwork`: an empty ipFamily becomes IPv4+IPv6 when two or more pod CIDRs are
+/// given, IPv4 otherwise; the default service (and pod) CIDRs then follow the ipFamily.
+pub fn default_ip_family(pod_cidrs: usize) -> &'static str {
+    if pod_cidrs >= 2 {
+        IP_FAMILY_DUAL_STACK
+    } else {
+        IP_FAMILY_IPV4
+    }
+}
+
 /// `GetDefaultProxyMode`: nftables from Kubernetes 1.35, ipvs before (hetzner: iptables).
 pub const NFTABLES_PROXY_SINCE: Release = Release::new(1, 35, 0);
 
@@ -70,5 +97,12 @@ mod tests {
         );
         assert_eq!(default_proxy_mode(v("v1.34.9").as_ref(), None), "ipvs");
         assert_eq!(default_proxy_mode(None, None), "ipvs");
+    }
+
+    #[test]
+    fn ip_family_follows_the_pod_cidrs() {
+        assert_eq!(default_ip_family(0), "IPv4");
+        assert_eq!(default_ip_family(1), "IPv4");
+        assert_eq!(default_ip_family(2), "IPv4+IPv6");
     }
 }

@@ -17,6 +17,10 @@ pub const POD_NODE_MASK_MAX_DIFF: u8 = 16;
 /// `GetDNSIP`: the CoreDNS Service takes the tenth address of the first service subnet.
 pub const DNS_SERVICE_INDEX: u128 = 10;
 
+/// `MaximumBitsForServiceSubnet`: kubeadm refuses a service subnet with more host bits
+/// (`ValidateServiceSubnetSize`, for every Kubernetes version, unlike kube-apiserver).
+pub const MAX_SERVICE_SUBNET_HOST_BITS: u8 = 20;
+
 /// kubeadm refuses to add a control-plane node to a cluster initialised without
 /// `controlPlaneEndpoint`: "unable to add a new control plane instance to a cluster that doesn't
 /// have a stable controlPlaneEndpoint address" (kubeadm's join preflight,

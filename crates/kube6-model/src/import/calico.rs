@@ -8,11 +8,17 @@ use crate::source::{Located, Origin};
 use crate::yaml::Node;
 
 const TOP: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
-const POOL_SPEC: &[&str] = &["cidr", "blockSize", "natOutgoing", "ipipMode", "vxlanMode"];
-const POOL_SPEC_IGNORED: &[&str] = &[
+const POOL_SPEC: &[&str] = &[
+    "cidr",
+    "blockSize",
+    "natOutgoing",
+    "ipipMode",
+    "vxlanMode",
     "disabled",
-    "nodeSelector",
     "allowedUses",
+];
+const POOL_SPEC_IGNORED: &[&str] = &[
+    "nodeSelector",
     "disableBGPExport",
     "assignmentMode",
     "namespaceSelector",
@@ -60,15 +66,16 @@ const CALICO_NETWORK_IGNORED: &[&str] = &[
     "bpfNetworkBootstrap",
     "kubeProxyManagement",
 ];
-const OPERATOR_POOL: &[&str] = &["cidr", "blockSize", "natOutgoing", "encapsulation"];
-const OPERATOR_POOL_IGNORED: &[&str] = &[
+const OPERATOR_POOL: &[&str] = &[
     "name",
-    "nodeSelector",
-    "disableBGPExport",
-    "allowedUses",
+    "cidr",
+    "blockSize",
+    "natOutgoing",
+    "encapsulation",
     "disableNewAllocations",
-    "assignmentMode",
+    "allowedUses",
 ];
+const OPERATOR_POOL_IGNORED: &[&str] = &["nodeSelector", "disableBGPExport", "assignmentMode"];
 
 fn mark_calico(net: &mut ClusterNetwork, doc: &Node) {
     if !matches!(net.cni.value, Cni::Calico | Cni::Canal) {
@@ -76,6 +83,21 @@ fn mark_calico(net: &mut ClusterNetwork, doc: &Node) {
             Cni::Calico,
             Origin::input("kind", doc.get("kind").map(|n| n.pos)),
         );
+    }
+}
+
+/// Adds `pool`, or replaces the pool of the same name: an IPPool applied under the name of an
+/// operator pool (or of calico-node's default pool) updates that object, it does not add one.
+fn upsert_pool(net: &mut ClusterNetwork, pool: CalicoPool) {
+    let same = |p: &CalicoPool| {
+        p.name
+            .as_ref()
+            .zip(pool.name.as_ref())
+            .is_some_and(|(a, b)| a.value == b.value)
+    };
+    match net.calico.pools.iter_mut().find(|p| same(p)) {
+        Some(existing) => *existing = pool,
+        None => net.calico.pools.push(pool),
     }
 }
 
@@ -98,13 +120,26 @@ pub fn import_pool(
     let cidr = spec
         .cidr("cidr")?
         .ok_or_else(|| ShapeError::new(&spec.path, Some(doc.pos), "an IPPool needs `spec.cidr`"))?;
-    net.calico.pools.push(CalicoPool {
-        cidr,
-        block_size: spec.mask("blockSize")?,
-        nat_outgoing: spec.boolean("natOutgoing")?,
-        ipip_mode: spec.string("ipipMode")?,
-        vxlan_mode: spec.string("vxlanMode")?,
-    });
+    let name = doc
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(|n| {
+            n.scalar_text()
+                .map(|t| Located::new(t.to_string(), Origin::input("metadata.name", Some(n.pos))))
+        });
+    upsert_pool(
+        net,
+        CalicoPool {
+            name,
+            cidr,
+            block_size: spec.mask("blockSize")?,
+            nat_outgoing: spec.boolean("natOutgoing")?,
+            ipip_mode: spec.string("ipipMode")?,
+            vxlan_mode: spec.string("vxlanMode")?,
+            disabled: spec.boolean("disabled")?,
+            allowed_uses: spec.strings("allowedUses")?,
+        },
+    );
     mark_calico(net, doc);
     Ok(())
 }
@@ -176,13 +211,20 @@ pub fn import_installation_spec(
         let nat = fields
             .text("natOutgoing")?
             .map(|n| n.map(|v| v.eq_ignore_ascii_case("enabled") || v == "true"));
-        net.calico.pools.push(CalicoPool {
-            cidr,
-            block_size: fields.mask("blockSize")?,
-            nat_outgoing: nat,
-            ipip_mode: ipip.map(|l| l.map(|_| "Always".to_string())),
-            vxlan_mode: vxlan.map(|l| l.map(|_| "Always".to_string())),
-        });
+        upsert_pool(
+            net,
+            CalicoPool {
+                name: fields.string("name")?,
+                cidr,
+                block_size: fields.mask("blockSize")?,
+                nat_outgoing: nat,
+                ipip_mode: ipip.map(|l| l.map(|_| "Always".to_string())),
+                vxlan_mode: vxlan.map(|l| l.map(|_| "Always".to_string())),
+                // The operator's `disableNewAllocations` becomes the IPPool's `disabled`.
+                disabled: fields.boolean("disableNewAllocations")?,
+                allowed_uses: fields.strings("allowedUses")?,
+            },
+        );
     }
     Ok(())
 }

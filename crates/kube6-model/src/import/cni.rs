@@ -825,12 +825,20 @@ pub fn import_calico_node_env(
             ))
         });
         net.calico.pools.push(CalicoPool {
+            // calico-node names the pools it creates from its environment like this.
+            name: Some(Located::new(
+                format!("default-{}-ippool", tag.to_ascii_lowercase()),
+                Origin::default_by(format!("CALICO_{tag}POOL_CIDR"), "calico-node default"),
+            )),
             cidr,
             block_size: get(&format!("CALICO_{tag}POOL_BLOCK_SIZE"))
                 .map(|v| v.map(crate::model::MaskValue::new)),
             nat_outgoing: nat,
             ipip_mode: get(&format!("CALICO_{tag}POOL_IPIP")),
             vxlan_mode: get(&format!("CALICO_{tag}POOL_VXLAN")),
+            // calico-node's default pools are enabled and serve workloads and tunnels.
+            disabled: None,
+            allowed_uses: Vec::new(),
         });
     }
 }

@@ -120,6 +120,12 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
     if let Some(api) = spec.map("api", API, API_IGNORED, notes)? {
         net.api.address = api.string("address")?;
         net.api.external = api.string("externalAddress")?;
+        // k0s passes spec.api.extraArgs to kube-apiserver as flags.
+        if let Some(args) = api.get("extraArgs") {
+            let args = Fields::any(args, &api.path_of("extraArgs"))?;
+            net.specific.endpoint_reconciler_type = args.text("endpoint-reconciler-type")?;
+        }
+
         net.api.sans = api.strings("sans")?;
     }
     if let Some(cm) = spec.map(
@@ -138,25 +144,15 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
         return Ok(net);
     };
     if let Some(provider) = network.string("provider")? {
+        // A provider outside k0s's enumeration is a validation error of a readable file
+        // (rule K6E300), not an unreadable document: no CNI's rules apply then.
         let cni = match provider.value.as_str() {
-            "kuberouter" => Some(Cni::KubeRouter),
-            "calico" => Some(Cni::Calico),
-            "custom" => Some(Cni::Custom),
-            _ => None,
+            "kuberouter" => Cni::KubeRouter,
+            "calico" => Cni::Calico,
+            _ => Cni::Custom,
         };
-        match cni {
-            Some(cni) => net.cni = Located::new(cni, provider.origin.clone()),
-            None => {
-                return Err(ShapeError::new(
-                    provider.origin.path(),
-                    provider.origin.pos(),
-                    format!(
-                        "unsupported provider {:?}: k0s accepts kuberouter, calico or custom",
-                        provider.value
-                    ),
-                ));
-            }
-        }
+        net.cni = Located::new(cni, provider.origin.clone());
+        net.specific.k0s_provider = Some(provider);
     }
     if net.cni.value == Cni::Calico {
         net.calico.mode = Some(Located::new(
@@ -189,11 +185,20 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
     read_control_plane_load_balancing(&network, &mut net, notes)?;
     if let Some(proxy) = network.map("kubeProxy", KUBE_PROXY, KUBE_PROXY_IGNORED, notes)? {
         net.kube_proxy_mode = proxy.string("mode")?;
+        net.specific.k0s_kube_proxy_disabled = proxy.boolean("disabled")?;
+    }
+    // Control-plane load balancing turns k0s's own API endpoint reconciler off.
+    if let Some(cplb) = network.get("controlPlaneLoadBalancing") {
+        let cplb = Fields::any(cplb, &network.path_of("controlPlaneLoadBalancing"))?;
+        net.specific.k0s_cplb_enabled = cplb.boolean("enabled")?;
     }
     if let Some(domain) = network.string("clusterDomain")? {
         net.cluster_domain = domain;
     }
-    net.primary_family = network.string("primaryAddressFamily")?;
+    // An empty primaryAddressFamily is k0s's PrimaryFamilyUnknown: derived from the API address.
+    net.primary_family = network
+        .string("primaryAddressFamily")?
+        .filter(|f| !f.value.is_empty());
 
     let pod = network.cidr("podCIDR")?;
     let service = network.cidr("serviceCIDR")?;

@@ -24,6 +24,7 @@ const KNOWN: &[&str] = &[
     "cluster-dns",
     "cluster-domain",
     "node-ip",
+    "node-external-ip",
     "node-name",
     "advertise-address",
     "server",
@@ -54,7 +55,6 @@ const IGNORED: &[&str] = &[
     "tls-san-security",
     "data-dir",
     "service-node-port-range",
-    "node-external-ip",
     "node-internal-dns",
     "node-external-dns",
     "flannel-iface",
@@ -599,9 +599,11 @@ fn boolean(value: &Located<String>) -> Result<Located<bool>, ShapeError> {
     }
 }
 
-/// All items of a list flag, comma-separated strings split, in order.
+/// All items of a list flag, comma-separated strings split, in order. An empty item stays: k3s
+/// splits on commas (`util.SplitStringSlice`) and refuses the empty CIDR or address it leaves
+/// (pkg/cli/server/server.go, pkg/util/net.go `ParseStringSliceToIPs`).
 fn items(values: &[Located<String>]) -> Vec<Located<String>> {
-    values.iter().flat_map(walk::split_commas).collect()
+    values.iter().flat_map(walk::split_list).collect()
 }
 
 /// The list as k3s joins it, for rules that count entries.
@@ -686,6 +688,10 @@ fn apply(
         net.cluster_domain = domain;
     }
     net.api.address = single(&values("advertise-address"), &name_of("advertise-address"))?;
+    net.specific.node_external_ips = items(&values("node-external-ip"))
+        .into_iter()
+        .map(|v| v.map(AddrValue::new))
+        .collect();
     net.api.external = single(&values("server"), &name_of("server"))?;
     net.api.sans = items(&values("tls-san"));
 
@@ -705,6 +711,7 @@ fn apply(
             name,
             role,
             addresses,
+            ignored_addresses: Vec::new(),
         });
     }
 
@@ -730,8 +737,9 @@ fn apply(
     }
     if net.distribution.value == Distribution::Rke2 {
         // `cni` is a list (`multus,cilium`); multus is a meta-plugin in front of the real one.
-        if let Some(cni) = items(&values("cni"))
-            .into_iter()
+        if let Some(cni) = values("cni")
+            .iter()
+            .flat_map(walk::split_commas)
             .rfind(|c| c.value.trim() != "multus")
         {
             let kind = cni_of(&cni.value);

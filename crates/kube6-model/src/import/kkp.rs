@@ -67,12 +67,12 @@ const CLUSTER_NETWORK: &[&str] = &[
     "nodeCidrMaskSizeIPv6",
     "dnsDomain",
     "proxyMode",
+    "konnectivityEnabled",
 ];
 const CLUSTER_NETWORK_IGNORED: &[&str] = &[
     "ipvs",
     "nodeLocalDNSCacheEnabled",
     "coreDNSReplicas",
-    "konnectivityEnabled",
     "tunnelingAgentIP",
 ];
 const RANGES: &[&str] = &["cidrBlocks"];
@@ -119,6 +119,8 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
         // `spec.version` is the user cluster's Kubernetes version, not KKP's own.
         net.kubernetes_version = spec.text("version")?;
         if let Some(cloud) = spec.map("cloud", PROVIDERS, CLOUD_IGNORED, notes)? {
+            // The provider is the key of its spec block; `providerName` names it too (and is
+            // all KKP's own defaulting tests set).
             net.specific.kkp_provider = cloud
                 .entries()
                 .find(|(key, value)| PROVIDERS.contains(&key.name.as_str()) && !value.is_null())
@@ -128,24 +130,21 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
                         Origin::input(cloud.path_of(&key.name), Some(key.pos)),
                     )
                 });
+            if net.specific.kkp_provider.is_none() {
+                net.specific.kkp_provider = cloud.string("providerName")?;
+            }
         }
         if let Some(cni) = spec.map("cniPlugin", CNI_PLUGIN, &[], notes)? {
             if let Some(kind) = cni.string("type")? {
+                // A type outside KKP's enumeration is a validation error of a readable file
+                // (rule K6E306), not an unreadable document: no CNI's rules apply then.
                 let value = match kind.value.as_str() {
                     "cilium" => Cni::Cilium,
                     "canal" => Cni::Canal,
-                    "none" => Cni::Custom,
-                    other => {
-                        return Err(ShapeError::new(
-                            kind.origin.path(),
-                            kind.origin.pos(),
-                            format!(
-                                "unsupported CNI type {other:?}: KKP accepts cilium, canal or none"
-                            ),
-                        ));
-                    }
+                    _ => Cni::Custom,
                 };
-                net.cni = Located::new(value, kind.origin);
+                net.cni = Located::new(value, kind.origin.clone());
+                net.specific.kkp_cni_type = Some(kind);
                 cni_given = true;
             }
             net.cni_version = cni.text("version")?;
@@ -161,10 +160,12 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
             net.services = cidr_blocks(&network, "services", notes)?;
             net.node_masks.ipv4 = network.mask("nodeCidrMaskSizeIPv4")?;
             net.node_masks.ipv6 = network.mask("nodeCidrMaskSizeIPv6")?;
-            if let Some(domain) = network.string("dnsDomain")? {
+            // DefaultClusterNetwork treats an empty dnsDomain as unset (cluster.local).
+            if let Some(domain) = network.string("dnsDomain")?.filter(|d| !d.value.is_empty()) {
                 net.cluster_domain = domain;
             }
             net.kube_proxy_mode = network.string("proxyMode")?;
+            net.specific.kkp_konnectivity = network.boolean("konnectivityEnabled")?;
         }
     }
     apply_defaults(&mut net, cni_given);
@@ -214,12 +215,7 @@ fn apply_defaults(net: &mut ClusterNetwork, cni_given: bool) {
     // Node masks: 24 and 64, each only when the pods (as given, or as KKP defaults them) have
     // that family.
     let families: Vec<Family> = if net.pods.is_empty() {
-        let dual = net
-            .specific
-            .kkp_ip_family
-            .as_ref()
-            .is_some_and(|f| f.value == "IPv4+IPv6");
-        if dual {
+        if crate::defaults::kkp_ip_family(net) == facts::kkp::IP_FAMILY_DUAL_STACK {
             vec![Family::IPv4, Family::IPv6]
         } else {
             vec![Family::IPv4]
@@ -239,13 +235,24 @@ fn apply_defaults(net: &mut ClusterNetwork, cni_given: bool) {
             Origin::default_by("spec.clusterNetwork.nodeCidrMaskSizeIPv6", BY),
         ));
     }
-    // kube-proxy: iptables on Hetzner, nftables from Kubernetes 1.35, ipvs before.
-    if net.kube_proxy_mode.is_none() {
-        let kubernetes = net.kubernetes_release();
-        let mode = facts::kkp::default_proxy_mode(kubernetes.as_ref(), provider.as_deref());
-        net.kube_proxy_mode = Some(Located::new(
-            mode.to_string(),
-            Origin::default_by("spec.clusterNetwork.proxyMode", BY),
-        ));
+    // kube-proxy: the CRD defaults an absent proxyMode to ipvs before KKP's webhook sees it;
+    // only an explicitly empty one gets the webhook's pick (iptables on Hetzner, nftables from
+    // Kubernetes 1.35, ipvs before).
+    match &net.kube_proxy_mode {
+        None => {
+            net.kube_proxy_mode = Some(Located::new(
+                facts::kkp::CRD_DEFAULT_PROXY_MODE.to_string(),
+                Origin::default_by("spec.clusterNetwork.proxyMode", "kkp CRD default"),
+            ));
+        }
+        Some(mode) if mode.value.is_empty() => {
+            let kubernetes = net.kubernetes_release();
+            let picked = facts::kkp::default_proxy_mode(kubernetes.as_ref(), provider.as_deref());
+            net.kube_proxy_mode = Some(Located::new(
+                picked.to_string(),
+                Origin::default_by("spec.clusterNetwork.proxyMode", BY),
+            ));
+        }
+        Some(_) => {}
     }
 }

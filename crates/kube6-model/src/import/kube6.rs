@@ -56,7 +56,15 @@ pub const PREFIX: &[&str] = &[
 ];
 pub const LOAD_BALANCER_POOLS: &[&str] = &["count", "maskSize"];
 pub const CALICO: &[&str] = &["mode", "ipam", "pools"];
-pub const CALICO_POOL: &[&str] = &["cidr", "blockSize", "natOutgoing", "ipipMode", "vxlanMode"];
+pub const CALICO_POOL: &[&str] = &[
+    "cidr",
+    "blockSize",
+    "natOutgoing",
+    "ipipMode",
+    "vxlanMode",
+    "disabled",
+    "allowedUses",
+];
 pub const CILIUM: &[&str] = &[
     "ipamMode",
     "clusterPoolIPv4PodCIDRList",
@@ -216,6 +224,7 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
                 name,
                 role,
                 addresses,
+                ignored_addresses: Vec::new(),
             });
         }
     }
@@ -358,11 +367,14 @@ fn read_cni_settings(
                     ShapeError::new(&path, Some(pool.pos), "every pool needs a `cidr`")
                 })?;
                 net.calico.pools.push(CalicoPool {
+                    name: None,
                     cidr,
                     block_size: fields.mask("blockSize")?,
                     nat_outgoing: fields.boolean("natOutgoing")?,
                     ipip_mode: fields.string("ipipMode")?,
                     vxlan_mode: fields.string("vxlanMode")?,
+                    disabled: fields.boolean("disabled")?,
+                    allowed_uses: fields.strings("allowedUses")?,
                 });
             }
         }

@@ -310,8 +310,16 @@ fn apply(net: &mut ClusterNetwork, got: Collected) {
     };
 }
 
+/// kubeadm's defaulting treats an empty string as unset: serviceSubnet and dnsDomain get their
+/// defaults, advertiseAddress is detected, and an empty podSubnet is not validated
+/// (cmd/kubeadm/app/apis/kubeadm/v1beta4/defaults.go `SetDefaults_Networking`, validation.go).
+fn non_empty(value: Option<Located<String>>) -> Option<Located<String>> {
+    value.filter(|v| !v.value.trim().is_empty())
+}
+
+/// A subnet list as kubeadm reads it: split on commas, an empty entry kept (kubeadm refuses it).
 fn cidrs(raw: &Located<String>) -> Vec<Located<CidrValue>> {
-    walk::split_commas(raw)
+    walk::split_list(raw)
         .into_iter()
         .map(|s| s.map(CidrValue::new))
         .collect()
@@ -353,7 +361,7 @@ fn read_kubeadm(
                 LOCAL_API_ENDPOINT_IGNORED,
                 notes,
             )? {
-                got.init_advertise = endpoint.string("advertiseAddress")?;
+                got.init_advertise = non_empty(endpoint.string("advertiseAddress")?);
             }
             read_node_registration(
                 &fields,
@@ -422,26 +430,36 @@ fn read_node_registration(
     };
     let name = reg.string("name")?;
     let mut addresses = Vec::new();
+    let mut ignored_addresses = Vec::new();
     if let Some(args) = reg.get("kubeletExtraArgs") {
         for arg in extra_args(args, &reg.path_of("kubeletExtraArgs"), version, notes)? {
             match arg.name.as_str() {
+                // The kubelet's --node-ip parser (k8s.io/component-helpers node/util
+                // ParseNodeIPArgument) reads addresses sloppily and skips entries that are not
+                // addresses, empty ones included; an empty flag means no --node-ip at all.
+                "node-ip" if arg.value.value.is_empty() => {}
                 "node-ip" => {
-                    addresses = walk::split_commas(&arg.value)
-                        .into_iter()
-                        .map(|a| a.map(AddrValue::new))
-                        .collect();
+                    for item in walk::split_list(&arg.value) {
+                        let addr = AddrValue::sloppy(item.value.clone());
+                        if addr.parsed.is_some() {
+                            addresses.push(Located::new(addr, item.origin));
+                        } else {
+                            ignored_addresses.push(item);
+                        }
+                    }
                 }
+                // --cluster-dns is validated entry by entry: an empty one is refused.
                 "cluster-dns" => {
-                    got.flag_dns = walk::split_commas(&arg.value)
+                    got.flag_dns = walk::split_list(&arg.value)
                         .into_iter()
-                        .map(|a| a.map(AddrValue::new))
+                        .map(|a| a.map(AddrValue::sloppy))
                         .collect();
                 }
                 _ => {}
             }
         }
     }
-    if name.is_none() && addresses.is_empty() {
+    if name.is_none() && addresses.is_empty() && ignored_addresses.is_empty() {
         return Ok(());
     }
     let name = name.unwrap_or_else(|| {
@@ -454,6 +472,7 @@ fn read_node_registration(
         name,
         role: Some(role),
         addresses,
+        ignored_addresses,
     });
     Ok(())
 }
@@ -473,9 +492,9 @@ fn read_cluster(
     }
     net.api.external = fields.string("controlPlaneEndpoint")?;
     if let Some(networking) = fields.map("networking", NETWORKING, &[], notes)? {
-        got.pod_subnet = networking.string("podSubnet")?;
-        got.service_subnet = networking.string("serviceSubnet")?;
-        got.dns_domain = networking.string("dnsDomain")?;
+        got.pod_subnet = non_empty(networking.string("podSubnet")?);
+        got.service_subnet = non_empty(networking.string("serviceSubnet")?);
+        got.dns_domain = non_empty(networking.string("dnsDomain")?);
     }
     if let Some(cm) = fields.map(
         "controllerManager",
@@ -617,7 +636,7 @@ fn read_kubelet(doc: &Node, got: &mut Collected, notes: &mut Notes) -> Result<()
     if let Some(list) = fields.list("clusterDNS")? {
         got.kubelet_dns = list
             .into_iter()
-            .map(|(path, n)| walk::string(n, &path).map(|s| s.map(AddrValue::new)))
+            .map(|(path, n)| walk::string(n, &path).map(|s| s.map(AddrValue::sloppy)))
             .collect::<Result<_, _>>()?;
     }
     Ok(())

@@ -250,7 +250,18 @@ pub fn strings(node: &Node, path: &str) -> Result<Vec<Located<String>>, ShapeErr
 
 /// Splits a comma-separated value into its items, each keeping the value's origin. The column of
 /// each item is moved to where it starts when the value was written on one line without quotes.
+/// Empty items (`a,,b`, a trailing comma) are dropped, as the kubelet's `--node-ip` parser does.
 pub fn split_commas(value: &Located<String>) -> Vec<Located<String>> {
+    split_list(value)
+        .into_iter()
+        .filter(|item| !item.value.is_empty())
+        .collect()
+}
+
+/// Like [`split_commas`], but an empty item stays in the list as an empty string: kubeadm
+/// (k8s.io/utils/net `ParseCIDRs`), kube-controller-manager and k3s split on commas and refuse
+/// the empty entry a leading, trailing or doubled comma leaves.
+pub fn split_list(value: &Located<String>) -> Vec<Located<String>> {
     let mut out = Vec::new();
     let mut offset = 0usize;
     for part in value.value.split(',') {
@@ -269,10 +280,7 @@ pub fn split_commas(value: &Located<String>) -> Vec<Located<String>> {
             other => other.clone(),
         };
         offset += part.len() + 1;
-        let trimmed = part.trim();
-        if !trimmed.is_empty() {
-            out.push(Located::new(trimmed.to_string(), origin));
-        }
+        out.push(Located::new(part.trim().to_string(), origin));
     }
     out
 }
@@ -333,6 +341,18 @@ mod tests {
         let err = fields.string("podCIDR").unwrap_err();
         assert_eq!(err.path, "spec.podCIDR");
         assert!(err.message.contains("expected a string, found a list"));
+    }
+
+    #[test]
+    fn empty_items_stay_in_lists_that_refuse_them() {
+        let v = Located::new(
+            ",10.96.0.0/16,".to_string(),
+            Origin::input("serviceSubnet", Some(Position { line: 1, column: 1 })),
+        );
+        let kept: Vec<String> = split_list(&v).into_iter().map(|i| i.value).collect();
+        assert_eq!(kept, ["", "10.96.0.0/16", ""]);
+        let dropped: Vec<String> = split_commas(&v).into_iter().map(|i| i.value).collect();
+        assert_eq!(dropped, ["10.96.0.0/16"]);
     }
 
     #[test]

@@ -4,6 +4,22 @@
 
 use crate::diagnostic::{Component, Severity};
 
+/// An upstream file whose behaviour a rule encodes: a repository and a path in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Source {
+    /// `owner/name` on GitHub.
+    pub repo: &'static str,
+    /// The file (or, for a whole package, the directory) in that repository.
+    pub path: &'static str,
+}
+
+impl Source {
+    /// `repo:path`, as docs/rules.md shows it.
+    pub fn label(&self) -> String {
+        format!("{}:{}", self.repo, self.path)
+    }
+}
+
 /// A rule's fixed metadata.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -15,10 +31,50 @@ pub struct RuleInfo {
     pub summary: &'static str,
     /// When it applies (distribution, CNI, or "always").
     pub applies_to: &'static str,
+    /// The upstream code the rule encodes. Empty only for kube6's own cross-checks, which no
+    /// component makes (their summary says why kube6 checks them anyway).
+    pub sources: &'static [Source],
+}
+
+const KUBERNETES: &str = "kubernetes/kubernetes";
+const K0S: &str = "k0sproject/k0s";
+const K3S: &str = "k3s-io/k3s";
+const KKP: &str = "kubermatic/kubermatic";
+const CALICO: &str = "projectcalico/calico";
+const CILIUM: &str = "cilium/cilium";
+const FLANNEL: &str = "flannel-io/flannel";
+const KUBE_ROUTER: &str = "cloudnativelabs/kube-router";
+
+const KUBE_APISERVER_VALIDATION: &str = "cmd/kube-apiserver/app/options/validation.go";
+const KUBE_FEATURES: &str = "pkg/features/kube_features.go";
+const KCM_CORE: &str = "cmd/kube-controller-manager/app/core.go";
+const KCM_OPTIONS: &str = "cmd/kube-controller-manager/app/options/nodeipamcontroller.go";
+const NODE_IPAM: &str = "pkg/controller/nodeipam/node_ipam_controller.go";
+const CIDRSET: &str = "pkg/controller/nodeipam/ipam/cidrset/cidr_set.go";
+const RANGE_ALLOCATOR: &str = "pkg/controller/nodeipam/ipam/range_allocator.go";
+const KUBEADM_VALIDATION: &str = "cmd/kubeadm/app/apis/kubeadm/validation/validation.go";
+const KUBEADM_CONSTANTS: &str = "cmd/kubeadm/app/constants/constants.go";
+const NODE_IP_PARSER: &str = "staging/src/k8s.io/component-helpers/node/util/ips.go";
+const KUBE_PROXY_VALIDATION: &str = "pkg/proxy/apis/config/validation/validation.go";
+const BITMAP_ALLOCATOR: &str = "pkg/registry/core/service/ipallocator/bitmap.go";
+const IPADDRESS_ALLOCATOR: &str = "pkg/registry/core/service/ipallocator/ipallocator.go";
+const K0S_NETWORK: &str = "pkg/apis/k0s/v1beta1/network.go";
+const K3S_SERVER: &str = "pkg/cli/server/server.go";
+const K3S_AGENT: &str = "pkg/agent/run.go";
+const K3S_NET: &str = "pkg/util/net.go";
+const KKP_VALIDATION: &str = "pkg/validation/cluster.go";
+const CALICO_IPPOOL: &str = "libcalico-go/lib/clientv3/ippool.go";
+const CALICO_IPPOOL_CRD: &str = "api/config/crd/projectcalico.org_ippools.yaml";
+
+/// `[(REPO, PATH), ...]` as a `&'static [Source]`.
+macro_rules! sources {
+    ($(($repo:expr, $path:expr)),* $(,)?) => {
+        &[$(Source { repo: $repo, path: $path }),*]
+    };
 }
 
 macro_rules! rules {
-    ($($name:ident = $id:literal, $sev:ident, $comp:ident, $applies:literal, $summary:literal;)*) => {
+    ($($name:ident = $id:literal, $sev:ident, $comp:ident, $applies:literal, [$($src:tt)*], $summary:literal;)*) => {
         $(
             #[doc = $summary]
             pub const $name: RuleInfo = RuleInfo {
@@ -27,6 +83,7 @@ macro_rules! rules {
                 enforced_by: Component::$comp,
                 summary: $summary,
                 applies_to: $applies,
+                sources: sources!($($src)*),
             };
         )*
         /// Every rule, in id order.
@@ -36,230 +93,316 @@ macro_rules! rules {
 
 rules! {
     // Input.
-    UNKNOWN_FIELD = "K6W900", Warning, Kube6, "always",
+    UNKNOWN_FIELD = "K6W900", Warning, Kube6, "always", [],
         "A field the format does not define (often a typo); it is ignored.";
-    HOST_BITS_SET = "K6W001", Warning, Kube6, "always",
+    HOST_BITS_SET = "K6W001", Warning, Kube6, "always", [(KUBERNETES, "pkg/apis/networking/validation/validation.go")],
         "A CIDR has host bits set; components use the network address, and strict validators (ServiceCIDR API, Calico) reject it.";
     CIDR_INVALID = "K6E001", Error, Kube6, "always",
-        "A pod or service range is not a valid CIDR.";
-    ADDRESS_INVALID = "K6E002", Error, Kube6, "always",
-        "A node, API or DNS address is not a valid IP address.";
+        [(KUBERNETES, KUBEADM_VALIDATION), (KUBERNETES, KCM_CORE), (K3S, K3S_SERVER), (K0S, K0S_NETWORK), (KKP, KKP_VALIDATION)],
+        "A pod or service range is not a valid CIDR, or a comma-separated list has an empty entry (kubeadm, kube-controller-manager and k3s refuse both).";
+    ADDRESS_INVALID = "K6E002", Error, Kube6, "always", [(K3S, K3S_NET), (K3S, K3S_SERVER), (KUBERNETES, KUBEADM_VALIDATION)],
+        "A node, API or DNS address is not a valid IP address (k3s refuses a bad or empty node-ip or cluster-dns entry).";
     TOO_MANY_RANGES = "K6E003", Error, KubeApiserver, "always",
+        [(KUBERNETES, KUBE_APISERVER_VALIDATION), (KUBERNETES, KCM_CORE), (KUBERNETES, KUBEADM_VALIDATION)],
         "More than two pod or service ranges, or two of the same family: Kubernetes takes at most one per family.";
-    NO_POD_RANGE = "K6W004", Warning, KubeControllerManager, "kubeadm",
+    NO_POD_RANGE = "K6W004", Warning, KubeControllerManager, "kubeadm", [(KUBERNETES, NODE_IPAM)],
         "No pod range: kube-controller-manager allocates no node CIDRs, so the CNI must do its own IPAM.";
-    FAMILY_SETS_DIFFER = "K6E005", Error, Kube6, "always",
-        "Pods and services do not cover the same families (one is dual-stack, the other not, or they differ).";
-    PRIMARY_ORDER_DIFFERS = "K6E006", Error, Kube6, "always",
-        "The pod ranges and the service ranges list their families in different orders, so components disagree on the primary family.";
-    PRIMARY_FAMILY_CONFLICT = "K6E007", Error, Kube6, "always",
-        "An explicit primary family disagrees with the order of the ranges.";
-    PRIMARY_FAMILY_INVALID = "K6E008", Error, Kube6, "always",
-        "The primary family is neither IPv4 nor IPv6.";
-    VERSION_UNREADABLE = "K6W009", Warning, Kube6, "always",
+    FAMILY_SETS_DIFFER = "K6W005", Warning, Kube6, "kubeadm, kube6", [(KUBERNETES, KUBE_APISERVER_VALIDATION), (KUBERNETES, KUBEADM_VALIDATION)],
+        "Pods and services do not cover the same families: kubeadm and kube-apiserver accept it (a dual-stack pod network with single-stack services is supported), but Services of a family no pod has get no endpoints; k3s and KKP refuse it (K6E050, K6E062).";
+    PRIMARY_ORDER_DIFFERS = "K6W006", Warning, Kube6, "kubeadm, kube6", [(KUBERNETES, KUBE_APISERVER_VALIDATION), (KUBERNETES, KCM_CORE)],
+        "The pod ranges and the service ranges list their families in different orders: kubeadm, kube-apiserver and kube-controller-manager accept it, but components disagree on the primary family (k3s refuses it, K6E050).";
+    PRIMARY_FAMILY_CONFLICT = "K6E007", Error, Kube6, "kube6", [],
+        "An explicit primary family (kube6 primaryFamily) disagrees with the order of the ranges, so it is not clear which one is meant.";
+    PRIMARY_FAMILY_INVALID = "K6E008", Error, Kube6, "always", [(K0S, K0S_NETWORK)],
+        "The primary family is neither IPv4 nor IPv6 (k0s refuses other primaryAddressFamily values).";
+    VERSION_UNREADABLE = "K6W009", Warning, Kube6, "always", [],
         "A distribution, Kubernetes or CNI version kube6 cannot read; defaults and rules of the newest release kube6 knows apply.";
 
     // kube-apiserver.
-    SERVICE_RANGE_TOO_LARGE = "K6E010", Error, KubeApiserver, "always",
-        "A service range has more than 20 host bits (IPv4 larger than /12, IPv6 larger than /108).";
-    SERVICE_RANGE_TOO_SMALL = "K6E011", Error, KubeApiserver, "always",
-        "A service range has fewer than 8 addresses.";
-    ADVERTISE_FAMILY = "K6E012", Error, KubeApiserver, "always",
-        "The API server's advertise address is not in the family of the primary service range.";
-    KUBELET_NODE_IP = "K6E014", Error, Kubelet, "always",
+    SERVICE_RANGE_TOO_LARGE = "K6E010", Error, KubeApiserver, "Kubernetes before 1.34, or its service-allocator gates off",
+        [(KUBERNETES, KUBE_APISERVER_VALIDATION), (KUBERNETES, KUBE_FEATURES)],
+        "A service range has more than 20 host bits (IPv4 larger than /12, IPv6 larger than /108) while kube-apiserver still limits it: before Kubernetes 1.34, or with MultiCIDRServiceAllocator or DisableAllocatorDualWrite off.";
+    SERVICE_RANGE_TOO_SMALL = "K6E011", Error, KubeApiserver, "always", [(KUBERNETES, KUBE_APISERVER_VALIDATION)],
+        "The primary service range has fewer than 8 addresses.";
+    ADVERTISE_FAMILY = "K6E012", Error, KubeApiserver, "unless the endpoint reconciler is off (k0s with an externalAddress)",
+        [(KUBERNETES, KUBE_APISERVER_VALIDATION), (K0S, "cmd/controller/controller.go"), (K3S, K3S_SERVER)],
+        "The API server's advertise address (for k3s: --advertise-address, else the first node-external-ip or node-ip) is not in the family of the primary service range.";
+    KUBELET_NODE_IP = "K6E014", Error, Kubelet, "always", [(KUBERNETES, NODE_IP_PARSER)],
         "A node's --node-ip is more than two addresses, two of the same family, or an unspecified address in a pair.";
-    SERVICE_RANGE_CLAMPED = "K6W013", Warning, Kube6, "always",
-        "An IPv6 service range between /108 and /111: the allocator's bitmap uses only its first 65,536 addresses.";
+    SERVICE_RANGE_CLAMPED = "K6W013", Warning, Kube6, "bitmap ClusterIP allocator (Kubernetes before 1.34)",
+        [(KUBERNETES, BITMAP_ALLOCATOR), (KUBERNETES, KUBE_FEATURES)],
+        "An IPv6 service range between /108 and /111 with the bitmap ClusterIP allocator: it uses only the first 65,536 addresses.";
 
     // kube-controller-manager.
-    NODE_MASK_SHORTER_THAN_RANGE = "K6E020", Error, KubeControllerManager, "pod ranges allocated by kube-controller-manager",
+    NODE_MASK_SHORTER_THAN_RANGE = "K6E020", Error, KubeControllerManager, "pod ranges allocated by kube-controller-manager", [(KUBERNETES, NODE_IPAM)],
         "The node mask is shorter than the pod range's prefix: no node block fits.";
-    NODE_MASK_IPV6_TOO_FAR = "K6E021", Error, KubeControllerManager, "pod ranges allocated by kube-controller-manager",
+    NODE_MASK_IPV6_TOO_FAR = "K6E021", Error, KubeControllerManager, "pod ranges allocated by kube-controller-manager", [(KUBERNETES, CIDRSET)],
         "The IPv6 node mask is more than 16 bits longer than the pod range's prefix (cidrset's bitmap limit).";
-    LEGACY_MASK_DUAL_STACK = "K6E022", Error, KubeControllerManager, "dual-stack",
+    LEGACY_MASK_DUAL_STACK = "K6E022", Error, KubeControllerManager, "dual-stack", [(KUBERNETES, KCM_CORE)],
         "--node-cidr-mask-size is set on a dual-stack cluster; only the per-family flags are allowed.";
-    LEGACY_MASK_WITH_FAMILY_MASK = "K6E023", Error, KubeControllerManager, "single-stack",
+    LEGACY_MASK_WITH_FAMILY_MASK = "K6E023", Error, KubeControllerManager, "single-stack", [(KUBERNETES, KCM_CORE)],
         "--node-cidr-mask-size is set together with --node-cidr-mask-size-ipv4/-ipv6.";
-    MASK_FLAG_WRONG_FAMILY = "K6E024", Error, KubeControllerManager, "single-stack",
+    MASK_FLAG_WRONG_FAMILY = "K6E024", Error, KubeControllerManager, "single-stack", [(KUBERNETES, KCM_CORE)],
         "A per-family node-mask flag is set for the family the single-stack cluster does not use.";
-    MASK_INVALID = "K6E025", Error, KubeControllerManager, "always",
-        "A node mask is not an integer between 0 and the family's address width.";
-    MASK_LEAVES_ONE_NODE = "K6W026", Warning, Kube6, "always",
+    MASK_INVALID = "K6E025", Error, KubeControllerManager, "always", [(KUBERNETES, KCM_OPTIONS), (KUBERNETES, KUBEADM_VALIDATION)],
+        "A node mask is not an integer between 0 and the family's address width (kube-controller-manager reads 0 as the default; kubeadm also refuses a mask flag that is not an integer).";
+    MASK_LEAVES_ONE_NODE = "K6W026", Warning, Kube6, "always", [],
         "The node mask equals the pod range's prefix: the whole range goes to one node.";
 
     // kubeadm.
-    KUBEADM_SUBNET_TOO_SMALL = "K6E030", Error, Kubeadm, "kubeadm",
+    KUBEADM_SUBNET_TOO_SMALL = "K6E030", Error, Kubeadm, "kubeadm", [(KUBERNETES, KUBEADM_VALIDATION), (KUBERNETES, KUBEADM_CONSTANTS)],
         "A subnet is below kubeadm's minimum (10 addresses for services, 14 for pods).";
-    KUBEADM_NODE_MASK_RANGE = "K6E031", Error, Kubeadm, "kubeadm",
+    KUBEADM_NODE_MASK_RANGE = "K6E031", Error, Kubeadm, "kubeadm", [(KUBERNETES, KUBEADM_VALIDATION), (KUBERNETES, KUBEADM_CONSTANTS)],
         "kubeadm requires pod prefix <= node mask <= pod prefix + 16 for each family.";
-    KUBEADM_LEGACY_MASK_IGNORED = "K6W032", Warning, Kubeadm, "kubeadm",
+    KUBEADM_LEGACY_MASK_IGNORED = "K6W032", Warning, Kubeadm, "kubeadm", [(KUBERNETES, KUBEADM_VALIDATION)],
         "kubeadm checks node masks against -ipv4/-ipv6 flags (default 24/64) and ignores --node-cidr-mask-size, which kube-controller-manager uses.";
-    DNS_DOMAIN_INVALID = "K6E033", Error, Kube6, "always",
-        "The cluster domain is not a valid DNS name.";
-    KUBE_PROXY_CLUSTER_CIDR = "K6E034", Error, KubeProxy, "always",
-        "kube-proxy's clusterCIDR differs from the pod ranges.";
+    DNS_DOMAIN_INVALID = "K6E033", Error, Kubeadm, "kubeadm", [(KUBERNETES, KUBEADM_VALIDATION)],
+        "kubeadm refuses a cluster domain (networking.dnsDomain) that is not a DNS-1123 subdomain.";
+    KUBE_PROXY_CLUSTER_CIDR = "K6W034", Warning, KubeProxy, "always", [(KUBERNETES, KUBE_PROXY_VALIDATION)],
+        "kube-proxy's clusterCIDR differs from the pod ranges: kube-proxy accepts it, but decides what to masquerade from it.";
 
     // k0s.
-    K0S_SINGLE_STACK_GATE = "K6E040", Error, K0s, "k0s",
+    K0S_SINGLE_STACK_GATE = "K6E040", Error, K0s, "k0s", [(K0S, K0S_NETWORK), (K0S, "pkg/featuregate/features.go")],
         "IPv6 single-stack needs the IPv6SingleStack feature gate (`k0s controller --feature-gates=IPv6SingleStack=true`).";
-    K0S_SERVICE_PREFIX = "K6E041", Error, K0s, "k0s",
-        "k0s rejects an IPv6 single-stack service range longer than /108; with kube-apiserver's limit only /108 passes both.";
-    K0S_DUAL_STACK_CALICO_MODE = "K6E042", Error, K0s, "k0s",
+    K0S_SERVICE_PREFIX = "K6E041", Error, K0s, "k0s", [(K0S, K0S_NETWORK)],
+        "k0s refuses an IPv6 serviceCIDR longer than /108 (so only /108 also passes kube-apiserver's limit before 1.34) and a dual-stack IPv6serviceCIDR shorter than /108.";
+    K0S_DUAL_STACK_CALICO_MODE = "K6E042", Error, K0s, "k0s", [(K0S, K0S_NETWORK)],
         "k0s allows dual-stack with Calico only in `bird` mode.";
-    K0S_DUAL_STACK_SLOTS = "K6E043", Error, K0s, "k0s",
+    K0S_DUAL_STACK_SLOTS = "K6E043", Error, K0s, "k0s", [(K0S, K0S_NETWORK)],
         "In k0s dual-stack, podCIDR/serviceCIDR must be IPv4 and dualStack.IPv6podCIDR/IPv6serviceCIDR IPv6, and both IPv6 ranges are required.";
-    K0S_PRIMARY_DERIVED = "K6W044", Warning, K0s, "k0s",
+    K0S_PRIMARY_DERIVED = "K6W044", Warning, K0s, "k0s", [(K0S, "pkg/apis/k0s/v1beta1/clusterconfig_types.go")],
         "IPv6 single-stack k0s derives IPv4 as its primary family (from primaryAddressFamily or the API address) where Calico, kube-router without a router-id or the API endpoint reconciler read it.";
-    K0S_DNS_TOO_NARROW = "K6E045", Error, K0s, "k0s",
+    K0S_DNS_TOO_NARROW = "K6E045", Error, K0s, "k0s", [(K0S, K0S_NETWORK)],
         "k0s cannot compute the cluster DNS address: the service range is too narrow.";
-    K0S_DUAL_STACK_NODE_IPS = "K6E046", Error, K0s, "k0s",
+    K0S_DUAL_STACK_NODE_IPS = "K6E046", Error, K0s, "k0s", [(K0S, "pkg/component/worker/kubelet.go")],
         "k0s dual-stack needs every node's name to resolve to both families (or an explicit --node-ip pair).";
-    K0S_FAMILY_MISMATCH = "K6E047", Error, K0s, "k0s",
+    K0S_FAMILY_MISMATCH = "K6E047", Error, K0s, "k0s", [(K0S, K0S_NETWORK)],
         "k0s requires podCIDR and serviceCIDR to be of the same family.";
 
     // k3s / RKE2.
-    K3S_CIDR_FAMILIES = "K6E050", Error, K3s, "k3s, rke2",
+    K3S_CIDR_FAMILIES = "K6E050", Error, K3s, "k3s, rke2", [(K3S, K3S_AGENT)],
         "k3s requires cluster-cidr and service-cidr to share the IP version, including which family comes first.";
-    K3S_NODE_IP_FAMILIES = "K6E051", Error, K3s, "k3s, rke2",
+    K3S_NODE_IP_FAMILIES = "K6E051", Error, K3s, "k3s, rke2", [(K3S, K3S_AGENT)],
         "k3s requires node-ip to cover the families of cluster-cidr.";
-    K3S_NODE_IP_ORDER = "K6W052", Warning, K3s, "k3s, rke2",
+    K3S_NODE_IP_ORDER = "K6W052", Warning, K3s, "k3s, rke2", [(K3S, K3S_NET)],
         "IPv6-primary cluster without an IPv6-first node-ip: the kubelet prefers IPv4.";
-    CLUSTER_DNS_OUTSIDE = "K6E053", Error, Kube6, "always",
-        "A cluster DNS IP is outside the service ranges or in the wrong family order.";
+    CLUSTER_DNS_OUTSIDE = "K6W053", Warning, Kube6, "always", [(KUBERNETES, KUBEADM_CONSTANTS)],
+        "A cluster DNS IP is outside the service ranges or in the wrong family order: the kubelet accepts it (NodeLocal DNSCache uses a link-local address on purpose), but no CoreDNS Service can have it.";
 
     // KKP.
-    KKP_IPV6_ONLY = "K6E060", Error, Kkp, "kkp",
+    KKP_IPV6_ONLY = "K6E060", Error, Kkp, "kkp", [(KKP, KKP_VALIDATION)],
         "KKP does not support IPv6-only clusters (ipFamily is IPv4 or IPv4+IPv6).";
-    KKP_PRIMARY_IPV4 = "K6E061", Error, Kkp, "kkp",
+    KKP_PRIMARY_IPV4 = "K6E061", Error, Kkp, "kkp", [(KKP, KKP_VALIDATION)],
         "KKP requires the first CIDR to be IPv4 and the second IPv6.";
-    KKP_COUNTS = "K6E062", Error, Kkp, "kkp",
+    KKP_COUNTS = "K6E062", Error, Kkp, "kkp", [(KKP, KKP_VALIDATION)],
         "KKP requires as many pod CIDRs as service CIDRs, at most two each.";
-    KKP_IP_FAMILY = "K6E063", Error, Kkp, "kkp",
+    KKP_IP_FAMILY = "K6E063", Error, Kkp, "kkp", [(KKP, KKP_VALIDATION)],
         "KKP's ipFamily does not match the number of pod CIDRs.";
-    KKP_NODE_MASK = "K6E064", Error, Kkp, "kkp",
+    KKP_NODE_MASK = "K6E064", Error, Kkp, "kkp", [(KKP, KKP_VALIDATION)],
         "KKP requires the node mask to be strictly longer than the pod CIDR's prefix.";
-    KKP_DNS_DOMAIN = "K6E065", Error, Kkp, "kkp",
+    KKP_DNS_DOMAIN = "K6E065", Error, Kkp, "kkp", [(KKP, KKP_VALIDATION)],
         "KKP requires dnsDomain to be cluster.local.";
-    KKP_DATACENTER_IPV6 = "K6W067", Warning, Kkp, "kkp",
+    KKP_DATACENTER_IPV6 = "K6W067", Warning, Kkp, "kkp", [(KKP, KKP_VALIDATION)],
         "Dual-stack on OpenStack or vSphere needs IPv6 enabled in the KKP datacenter.";
 
     // CNIs.
-    CANAL_DUAL_STACK_VERSION = "K6E066", Error, Canal, "canal",
+    CANAL_DUAL_STACK_VERSION = "K6E066", Error, Canal, "canal", [(KKP, KKP_VALIDATION)],
         "Dual-stack with Canal needs Canal 3.22 or later.";
-    CALICO_BLOCK_SIZE = "K6E070", Error, Calico, "calico, canal",
+    CALICO_BLOCK_SIZE = "K6E070", Error, Calico, "calico, canal", [(CALICO, CALICO_IPPOOL)],
         "A Calico block size is outside 20-32 (IPv4) or 116-128 (IPv6).";
-    CALICO_POOL_SMALLER_THAN_BLOCK = "K6E071", Error, Calico, "calico, canal",
-        "A Calico pool is smaller than its block size.";
-    CALICO_IPIP_IPV6 = "K6E072", Error, Calico, "calico, canal",
+    CALICO_POOL_SMALLER_THAN_BLOCK = "K6E071", Error, Calico, "calico, canal", [(CALICO, CALICO_IPPOOL)],
+        "An enabled Calico pool is smaller than its block size (a disabled pool is exempt).";
+    CALICO_IPIP_IPV6 = "K6E072", Error, Calico, "calico, canal", [(CALICO, CALICO_IPPOOL), (CALICO, CALICO_IPPOOL_CRD)],
         "IP-in-IP is not supported on an IPv6 pool.";
-    CALICO_VXLAN_AND_IPIP = "K6E073", Error, Calico, "calico, canal",
+    CALICO_VXLAN_AND_IPIP = "K6E073", Error, Calico, "calico, canal", [(CALICO, CALICO_IPPOOL), (CALICO, CALICO_IPPOOL_CRD)],
         "A pool cannot enable both VXLAN and IP-in-IP.";
-    CALICO_IPV6_VXLAN_VERSION = "K6E074", Error, Calico, "calico",
+    CALICO_IPV6_VXLAN_VERSION = "K6E074", Error, Calico, "calico", [(CALICO, "libcalico-go/lib/validator/v3/validator.go")],
         "IPv6 over VXLAN needs Calico 3.23 or later; older versions need BGP (bird) for IPv6.";
-    CALICO_POOL_OUTSIDE = "K6W075", Warning, Calico, "calico, canal",
-        "A Calico pool is not inside the pod range of its family (pods get addresses the plan does not show).";
-    CALICO_BLOCK_VS_NODE_MASK = "K6I076", Info, Calico, "calico",
+    CALICO_POOL_OUTSIDE = "K6W075", Warning, Calico, "calico, canal", [(CALICO, CALICO_IPPOOL)],
+        "An enabled workload Calico pool is not inside the pod range of its family (pods get addresses the plan does not show).";
+    CALICO_BLOCK_VS_NODE_MASK = "K6I076", Info, Calico, "calico", [(CALICO, CALICO_IPPOOL)],
         "Calico IPAM hands out blocks of its own size, not the kube-controller-manager node blocks.";
-    FLANNEL_NETWORK_TOO_SMALL = "K6E080", Error, Flannel, "flannel, canal",
+    FLANNEL_NETWORK_TOO_SMALL = "K6E080", Error, Flannel, "flannel, canal", [(FLANNEL, "pkg/subnet/config.go")],
         "Flannel needs an IPv4 network of /28 or larger and an IPv6 network of /124 or larger, with room for four subnets.";
-    CILIUM_MASK_TOO_FAR = "K6E085", Error, Cilium, "cilium",
-        "A Cilium cluster-pool IPv6 mask is more than 16 bits longer than its pool, or longer than the address.";
-    CILIUM_POOL_OUTSIDE = "K6W086", Warning, Cilium, "cilium",
+    CILIUM_MASK_TOO_FAR = "K6E085", Error, Cilium, "cilium", [(CILIUM, "pkg/ipam/cidrset/cidr_set.go")],
+        "A Cilium cluster-pool mask is longer than the address (32 for IPv4, 128 for IPv6), or an IPv6 mask is more than 16 bits longer than its pool.";
+    CILIUM_POOL_OUTSIDE = "K6W086", Warning, Cilium, "cilium", [(CILIUM, "install/kubernetes/cilium/values.yaml")],
         "Cilium's cluster-pool allocates from its own pool list, which is not the pod range (by default 10.0.0.0/8 and fd00::/104).";
-    CILIUM_IPV6_DISABLED = "K6E087", Error, Cilium, "cilium",
+    CILIUM_IPV6_DISABLED = "K6E087", Error, Cilium, "cilium", [(CILIUM, "install/kubernetes/cilium/values.yaml")],
         "IPv6 pod ranges with Cilium's ipv6.enabled false.";
-    KUBE_ROUTER_ROUTER_ID = "K6E090", Error, KubeRouter, "kube-router",
+    KUBE_ROUTER_ROUTER_ID = "K6E090", Error, KubeRouter, "kube-router", [(KUBE_ROUTER, "pkg/options/options.go")],
         "kube-router on an IPv6-only cluster needs --router-id (k0s sets `generate`).";
-    KUBE_ROUTER_CONFORMANCE = "K6I091", Info, KubeRouter, "kube-router",
+    KUBE_ROUTER_CONFORMANCE = "K6I091", Info, KubeRouter, "kube-router", [(K0S, "docs/dual-stack.md")],
         "kube-router on IPv6 single-stack does not pass the Kubernetes network conformance tests (k0s documentation).";
 
     // What a target distribution cannot express (render and `--target`).
-    KKP_CNI = "K6E201", Error, Kkp, "kkp",
+    KKP_CNI = "K6E201", Error, Kkp, "kkp", [(KKP, KKP_VALIDATION)],
         "KKP installs Cilium or Canal, or none (cniPlugin.type none) for a CNI you bring; it cannot install Calico, flannel or kube-router.";
-    K0S_IPV6_FIRST_KUBE_ROUTER = "K6E202", Error, K0s, "k0s",
+    K0S_IPV6_FIRST_KUBE_ROUTER = "K6E202", Error, K0s, "k0s", [(K0S, "pkg/component/controller/kuberouter.go")],
         "k0s configures kube-router, kube-proxy and the kubelet for IPv4-first dual-stack only; an IPv6-first cluster with kube-router needs rawArgs on each (k0sproject/k0s#7321).";
-    KUBEADM_CONTROL_PLANE_ENDPOINT = "K6E203", Error, Kubeadm, "kubeadm",
+    KUBEADM_CONTROL_PLANE_ENDPOINT = "K6E203", Error, Kubeadm, "kubeadm", [(KUBERNETES, "cmd/kubeadm/app/cmd/phases/join/preflight.go")],
         "Two or more control-plane nodes without a control-plane endpoint: kubeadm refuses to join a control-plane node to a cluster without one.";
-    KKP_EXPOSE_STRATEGY = "K6E204", Error, Kkp, "kkp",
+    KKP_EXPOSE_STRATEGY = "K6E204", Error, Kkp, "kkp", [(KKP, KKP_VALIDATION)],
         "KKP's exposeStrategy is NodePort, LoadBalancer or Tunneling.";
-    KKP_VERSION = "K6E222", Error, Kkp, "kkp",
+    KKP_VERSION = "K6E222", Error, Kkp, "kkp", [(KKP, "pkg/crd/k8c.io/kubermatic.k8c.io_clusters.yaml")],
         "A KKP Cluster needs spec.version (the CRD requires it and no webhook fills it in).";
 
     // The highly available API endpoint.
-    API_ENDPOINT_FAMILY = "K6E205", Error, Kube6, "always",
+    API_ENDPOINT_FAMILY = "K6E205", Error, Kube6, "always", [],
         "The API endpoint (or one of its virtual IPs) is of a family the cluster does not have, two virtual IPs share a family, or none is of the primary family.";
-    API_ENDPOINT_SECONDARY = "K6W206", Warning, Kube6, "dual-stack",
+    API_ENDPOINT_SECONDARY = "K6W206", Warning, Kube6, "dual-stack", [],
         "The API endpoint is an address of the secondary family: components that take the primary family from it (k0s) or reach it from single-family nodes disagree with the plan.";
 
     // CNI configuration, as read from the CNI's own files.
-    CILIUM_TUNNEL_UNDERLAY = "K6E210", Error, Cilium, "cilium",
+    CILIUM_TUNNEL_UNDERLAY = "K6E210", Error, Cilium, "cilium", [(CILIUM, "pkg/node/address.go")],
         "Cilium in tunnel mode (its default) tunnels over IPv4; on an IPv6-only cluster the agent stops (\"external IPv4 node address could not be derived\"). Use native routing, or underlayProtocol ipv6 from Cilium 1.18.";
-    CILIUM_NATIVE_ROUTING_CIDR = "K6E211", Error, Cilium, "cilium",
+    CILIUM_NATIVE_ROUTING_CIDR = "K6E211", Error, Cilium, "cilium", [(CILIUM, "install/kubernetes/cilium/templates/cilium-configmap.yaml")],
         "Cilium in native routing mode with masquerading on needs the native-routing CIDR of that family (ipv4NativeRoutingCIDR/ipv6NativeRoutingCIDR).";
-    CILIUM_NATIVE_ROUTES = "K6W212", Warning, Cilium, "cilium",
+    CILIUM_NATIVE_ROUTES = "K6W212", Warning, Cilium, "cilium", [(CILIUM, "install/kubernetes/cilium/values.yaml")],
         "Cilium in native routing mode, but nothing routes the other nodes' pod CIDRs: no autoDirectNodeRoutes, no BGP control plane, no routed or BGP upstream.";
-    CNI_IPAM_FAMILY = "K6E213", Error, Calico, "calico, canal, flannel, kube-router",
+    CNI_IPAM_FAMILY = "K6E213", Error, Calico, "calico, canal, flannel, kube-router", [(CALICO, "cni-plugin/pkg/ipamplugin/ipam_plugin.go")],
         "The CNI configuration's IPAM does not hand out addresses of a cluster family (host-local without usePodCidr/usePodCidrIPv6, calico-ipam with assign_ipv4/assign_ipv6 off): pods get no address of it.";
-    CALICO_FELIX_IPV6 = "K6E214", Error, Calico, "calico, canal",
+    CALICO_FELIX_IPV6 = "K6E214", Error, Calico, "calico, canal", [(CALICO, "felix/config/config_params.go")],
         "FELIX_IPV6SUPPORT is false on a cluster with IPv6 pods: Felix programs no IPv6 routes or policy.";
-    FLANNEL_FAMILY_SWITCH = "K6E215", Error, Flannel, "flannel, canal",
+    FLANNEL_FAMILY_SWITCH = "K6E215", Error, Flannel, "flannel, canal", [(FLANNEL, "pkg/subnet/config.go")],
         "net-conf.json's EnableIPv4/EnableIPv6 do not match the cluster's families (IPv6 pods need EnableIPv6 with IPv6Network; an IPv6-only cluster needs EnableIPv4: false).";
-    FLANNEL_NETWORK_MISMATCH = "K6E216", Error, Flannel, "flannel, canal",
+    FLANNEL_NETWORK_MISMATCH = "K6E216", Error, Flannel, "flannel, canal", [(FLANNEL, "pkg/subnet/kube/kube.go")],
         "net-conf.json's Network or IPv6Network does not contain the pod range: flanneld refuses the nodes' podCIDRs (\"subnet ... doesn't contain ... PodCIDR\").";
-    MASQUERADE_ROUTED = "K6W217", Warning, Kube6, "IPv6 pod ranges",
+    MASQUERADE_ROUTED = "K6W217", Warning, Kube6, "IPv6 pod ranges", [],
         "The CNI masquerades pod traffic of a family the plan routes (routed, NDP proxy or BGP upstream): pods leave with the node's address, not their own.";
-    KUBE_ROUTER_FAMILY = "K6E218", Error, KubeRouter, "kube-router",
+    KUBE_ROUTER_FAMILY = "K6E218", Error, KubeRouter, "kube-router", [(KUBE_ROUTER, "pkg/options/options.go")],
         "kube-router's --enable-ipv4/--enable-ipv6 or --service-cluster-ip-range do not match the cluster's families.";
-    K0S_POD_CIDR_ORDER = "K6I219", Info, K0s, "k0s",
+    K0S_POD_CIDR_ORDER = "K6I219", Info, K0s, "k0s", [(K0S, K0S_NETWORK)],
         "k0s before v1.36.1 passes kube-controller-manager the IPv6 pod range first in dual-stack, whatever the primary family: nodes carry their IPv6 podCIDR first.";
-    NDP_PROXY_FLOATING_BLOCKS = "K6I220", Info, Kube6, "calico, cilium",
+    NDP_PROXY_FLOATING_BLOCKS = "K6I220", Info, Kube6, "calico, cilium", [],
         "The CNI's own IPAM (Calico blocks, Cilium cluster-pool) places pods outside kube-controller-manager's node blocks: the NDP proxy answers for the whole pool where the node routes the address.";
 
     // Carving a delegated prefix (spec.prefix, kube6 plan --prefix).
-    PREFIX_INVALID = "K6E700", Error, Kube6, "spec.prefix, --prefix",
+    PREFIX_INVALID = "K6E700", Error, Kube6, "spec.prefix, --prefix", [],
         "The prefix to carve is not an IPv6 CIDR, or a count or size asked of it is not a usable number.";
-    PREFIX_TOO_SMALL = "K6E701", Error, Kube6, "spec.prefix, --prefix",
+    PREFIX_TOO_SMALL = "K6E701", Error, Kube6, "spec.prefix, --prefix", [(KUBERNETES, CIDRSET), (KUBERNETES, KUBE_APISERVER_VALIDATION)],
         "The prefix cannot hold what is asked of it (node subnets, a pod range for the nodes and pods per node, a service range, load-balancer pools) within the components' limits, around the ranges the input fixes.";
-    PREFIX_ON_LINK = "K6W702", Warning, Kube6, "spec.prefix, --prefix",
+    PREFIX_ON_LINK = "K6W702", Warning, Kube6, "spec.prefix, --prefix", [],
         "Pods and services are carved inside the nodes' own /64 (the prefix is a single /64, or longer): the upstream router solicits each of their addresses on the link, so each node must answer for them (NDP proxy, kube6 ndp-proxy) unless the upstream routes the prefix to the nodes.";
-    PREFIX_CARVED = "K6I703", Info, Kube6, "spec.prefix, --prefix",
+    PREFIX_CARVED = "K6I703", Info, Kube6, "spec.prefix, --prefix", [],
         "A range carved from the prefix, with why it has this place and size.";
-    PREFIX_BLOCK_BELOW_MAX_PODS = "K6W704", Warning, Kubelet, "spec.prefix, --prefix",
+    PREFIX_BLOCK_BELOW_MAX_PODS = "K6W704", Warning, Kubelet, "spec.prefix, --prefix", [(KUBERNETES, "pkg/kubelet/apis/config/v1beta1/defaults.go")],
         "The node blocks carved for the pods per node asked hold fewer pod addresses than the kubelet's maxPods: a node that runs more pods than that gets no address for them.";
-    PREFIX_RENUMBERED = "K6I705", Info, Kube6, "spec.prefix with --prefix or --previous-prefix",
+    PREFIX_RENUMBERED = "K6I705", Info, Kube6, "spec.prefix with --prefix or --previous-prefix", [],
         "The prefix changed: ranges and addresses the input fixes inside the old prefix keep their place in the new one, carved ranges are carved again; the plan's renumbering lists each before and after.";
-    PREFIX_RENUMBER_DOES_NOT_FIT = "K6E706", Error, Kube6, "spec.prefix with --prefix or --previous-prefix",
+    PREFIX_RENUMBER_DOES_NOT_FIT = "K6E706", Error, Kube6, "spec.prefix with --prefix or --previous-prefix", [],
         "A range or address the input fixes inside the old prefix lies beyond the end of the new, smaller prefix.";
-    PREFIX_FIXED_OUTSIDE = "K6I707", Info, Kube6, "spec.prefix, --prefix",
+    PREFIX_FIXED_OUTSIDE = "K6I707", Info, Kube6, "spec.prefix, --prefix", [],
         "A range the input fixes lies outside the prefix: it is kept as it is and nothing is carved for it.";
 
     // Cross-checks.
-    RANGES_OVERLAP = "K6E100", Error, Kube6, "always",
-        "Pod and service ranges overlap.";
-    NODE_IN_RANGE = "K6E101", Error, Kube6, "always",
-        "A node or API address lies inside a pod or service range.";
-    SPECIAL_RANGE = "K6E102", Error, Kube6, "always",
-        "A range overlaps loopback, link-local, multicast, unspecified or another range that cannot carry pod or service traffic.";
-    SPECIAL_RANGE_WARNING = "K6W103", Warning, Kube6, "always",
-        "A range overlaps a deprecated (site-local) or documentation-only range.";
-    NODE_FAMILY_ORDER = "K6W104", Warning, Kube6, "always",
+    RANGES_OVERLAP = "K6W100", Warning, Kube6, "always", [(KUBERNETES, RANGE_ALLOCATOR)],
+        "Pod and service ranges overlap: kube-controller-manager accepts it and skips the node blocks the service range covers, but CNIs with their own IPAM do not.";
+    NODE_IN_RANGE = "K6W101", Warning, Kube6, "always", [],
+        "A node or API address lies inside a pod or service range: every component accepts it, but a pod or ClusterIP that gets that address breaks traffic to the node.";
+    SPECIAL_RANGE = "K6E102", Error, Kube6, "always", [],
+        "A range overlaps loopback, link-local, multicast, unspecified, broadcast, \"this network\" or IPv4-mapped space: no component refuses it, but Linux does not route pod or service traffic there.";
+    SPECIAL_RANGE_WARNING = "K6W103", Warning, Kube6, "always", [(KUBERNETES, KUBE_APISERVER_VALIDATION)],
+        "A range overlaps a deprecated (site-local), documentation, reserved (240.0.0.0/4, class E), NAT64, Teredo or discard-only range: components and Linux accept it, but networks outside the cluster may drop or reroute it.";
+    NODE_FAMILY_ORDER = "K6W104", Warning, Kube6, "always", [],
         "A node's first IP is not of the primary family, or it lacks an IP of a cluster family.";
-    CAPACITY = "K6E105", Error, Kube6, "always",
-        "The pod range and node mask give fewer node blocks than the spec declares nodes.";
-    ULA_NO_EGRESS = "K6W106", Warning, Kube6, "IPv6 pod ranges",
+    CAPACITY = "K6E105", Error, Kube6, "always", [(KUBERNETES, CIDRSET)],
+        "The pod range and node mask give fewer node blocks than the spec declares nodes: the extra nodes get no pod CIDR.";
+    ULA_NO_EGRESS = "K6W106", Warning, Kube6, "IPv6 pod ranges", [],
         "A ULA (fc00::/7) pod range with no masquerade/NAT66 or NAT64: pods cannot reach the internet over IPv6.";
-    GLOBAL_NOT_ROUTED = "K6W107", Warning, Kube6, "IPv6 pod ranges",
+    GLOBAL_NOT_ROUTED = "K6W107", Warning, Kube6, "IPv6 pod ranges", [],
         "A global pod range with no declared way upstream (routed, NDP proxy or BGP): the upstream will not deliver replies.";
-    NDP_PROXY_STATIC_LIMIT = "K6I108", Info, Kube6, "IPv6 pod ranges",
+    NDP_PROXY_STATIC_LIMIT = "K6I108", Info, Kube6, "IPv6 pod ranges", [],
         "The NDP proxy answers for the pod range on the uplink; it needs the range inside the uplink's on-link prefix.";
-    IPV6_ONLY_NO_NAT64 = "K6I109", Info, Kube6, "IPv6 single-stack",
+    IPV6_ONLY_NO_NAT64 = "K6I109", Info, Kube6, "IPv6 single-stack", [],
         "An IPv6-only cluster without NAT64: pods cannot reach IPv4-only services (registries, APIs).";
+
+    // Found by porting the components' own validation tests (issue 18).
+    K0S_PROVIDER = "K6E300", Error, K0s, "k0s", [(K0S, K0S_NETWORK)],
+        "k0s refuses a network provider other than kuberouter, calico or custom (and an empty one).";
+    K0S_KUBE_PROXY_MODE = "K6E301", Error, K0s, "k0s", [(K0S, "pkg/apis/k0s/v1beta1/kubeproxy.go")],
+        "k0s refuses a kubeProxy.mode other than iptables, ipvs, userspace or nftables, unless kube-proxy is disabled.";
+    K0S_CALICO_MODE = "K6E302", Error, K0s, "k0s", [(K0S, "pkg/apis/k0s/v1beta1/calico.go")],
+        "k0s refuses a calico.mode other than bird, vxlan or ipip.";
+    K0S_CLUSTER_DOMAIN = "K6E303", Error, K0s, "k0s", [(K0S, K0S_NETWORK)],
+        "k0s refuses a clusterDomain that is not a DNS name (govalidator IsDNSName: letters of either case, digits, '_' and '-').";
+    CLUSTER_DOMAIN_NOT_DNS1123 = "K6W304", Warning, Kube6, "k0s, k3s, rke2, kube6", [(KUBERNETES, KUBEADM_VALIDATION)],
+        "The cluster domain is not a DNS-1123 subdomain (lower-case letters, digits, '-' and '.'): k0s and k3s accept it, kubeadm refuses it (K6E033).";
+    KKP_PROXY_MODE = "K6E305", Error, Kkp, "kkp", [(KKP, KKP_VALIDATION)],
+        "KKP refuses a proxyMode other than ipvs, iptables, ebpf or nftables, and ebpf with Canal or without Konnectivity.";
+    KKP_CNI_TYPE = "K6E306", Error, Kkp, "kkp", [(KKP, KKP_VALIDATION)],
+        "KKP refuses a cniPlugin.type other than canal, cilium or none.";
+    KUBE_PROXY_MODE = "K6E307", Error, KubeProxy, "kube-proxy", [(KUBERNETES, KUBE_PROXY_VALIDATION), (KUBERNETES, KUBE_FEATURES)],
+        "kube-proxy refuses the proxy mode on Linux: only iptables, ipvs and nftables (from 1.29 with its gate, on by default from 1.31); userspace was removed in 1.26.";
+    KUBEADM_SERVICE_SUBNET_TOO_LARGE = "K6E308", Error, Kubeadm, "kubeadm", [(KUBERNETES, KUBEADM_VALIDATION), (KUBERNETES, KUBEADM_CONSTANTS)],
+        "kubeadm refuses a service subnet with more than 20 host bits (IPv4 larger than /12, IPv6 larger than /108), whatever the Kubernetes version.";
+    SERVICE_RANGE_SIZE_VERSION = "K6W309", Warning, KubeApiserver, "unknown Kubernetes version",
+        [(KUBERNETES, KUBE_APISERVER_VALIDATION), (KUBERNETES, KUBE_FEATURES)],
+        "A service range has more than 20 host bits and the input does not say which Kubernetes runs: kube-apiserver refuses it before 1.34 and accepts it from 1.34 on.";
+    SERVICE_RANGE_IPV6_TOO_LARGE = "K6E310", Error, KubeApiserver, "always",
+        [(KUBERNETES, IPADDRESS_ALLOCATOR), (KUBERNETES, KUBE_APISERVER_VALIDATION)],
+        "An IPv6 service range shorter than /64: the ClusterIP allocator of Kubernetes 1.34 and later refuses it, and earlier kube-apiservers refuse anything shorter than /108.";
+    KUBELET_NODE_IP_IGNORED = "K6W311", Warning, Kubelet, "kubelet --node-ip (kubeadm)", [(KUBERNETES, NODE_IP_PARSER)],
+        "A --node-ip entry that is not an IP address (or is empty): the kubelet ignores it and uses the other entries; kube6 warns because it is almost always a typo.";
+    K3S_DNS_RANGE_TOO_SMALL = "K6E312", Error, K3s, "k3s, rke2 without cluster-dns", [(K3S, K3S_SERVER)],
+        "Without cluster-dns, k3s takes the 10th address of each service range as a cluster DNS IP and refuses to start when a range has fewer than 11 addresses.";
+    CALICO_POOL_NOT_MASKED = "K6E313", Error, Calico, "calico, canal", [(CALICO, CALICO_IPPOOL)],
+        "A Calico IPPool CIDR has host bits set (\"IPPool CIDR is not strictly masked\").";
+    CALICO_POOL_LINK_LOCAL = "K6E314", Error, Calico, "calico, canal", [(CALICO, CALICO_IPPOOL)],
+        "A Calico IPPool overlaps the link-local range (169.254.0.0/16 or fe80::/10).";
+    CALICO_POOLS_OVERLAP = "K6E315", Error, Calico, "calico, canal", [(CALICO, CALICO_IPPOOL)],
+        "Two Calico IPPools overlap (Calico refuses to create the second).";
+    CALICO_POOL_ENUM = "K6E316", Error, Calico, "calico, canal", [(CALICO, CALICO_IPPOOL_CRD)],
+        "A Calico IPPool's ipipMode or vxlanMode is not Never, Always or CrossSubnet (case matters), or its allowedUses are unknown or combine LoadBalancer with Workload, Tunnel or encapsulation.";
+    CILIUM_POOL_LIST = "K6E317", Error, Cilium, "cilium", [(CILIUM, "pkg/ipam/allocator/clusterpool/cidralloc/cidralloc.go"), (CILIUM, "pkg/ipam/cidrset/cidr_set.go")],
+        "A Cilium cluster-pool list holds a CIDR of the other family, two CIDRs that collide, or a pool longer than the node mask (no node block fits).";
+    SERVICE_RANGE_TAKES_ALL_BLOCKS = "K6E318", Error, KubeControllerManager, "pod ranges allocated by kube-controller-manager", [(KUBERNETES, RANGE_ALLOCATOR), (KUBERNETES, NODE_IPAM)],
+        "A service range covers every node block of a pod range: kube-controller-manager marks them all used and no node gets a pod CIDR (its cloud IPAM allocator refuses to start).";
+    ALLOCATE_WITHOUT_POD_RANGE = "K6E319", Error, KubeControllerManager, "--allocate-node-cidrs=true", [(KUBERNETES, NODE_IPAM)],
+        "--allocate-node-cidrs is true but there is no pod range: kube-controller-manager refuses to start (\"Must specify --cluster-cidr if --allocate-node-cidrs is set\").";
+    K0S_API_ADDRESS_ANY = "K6E320", Error, K0s, "k0s", [(K0S, "pkg/apis/k0s/v1beta1/api.go")],
+        "k0s refuses spec.api.address 0.0.0.0 or :: (\"invalid INADDR_ANY\"): the API server must advertise a real address.";
 }
 
 /// The rule with this id.
 pub fn find(id: &str) -> Option<&'static RuleInfo> {
     ALL.iter().find(|r| r.id.eq_ignore_ascii_case(id))
 }
+
+/// Rules whose severity changed when kube6 was checked against the components' own validation
+/// code and tests (issue 18): the number stayed, the letter changed. `(old id, new id, why)`.
+pub const SEVERITY_CHANGES: &[(&str, &str, &str)] = &[
+    (
+        "K6E005",
+        "K6W005",
+        "kubeadm and kube-apiserver accept pods and services of different families",
+    ),
+    (
+        "K6E006",
+        "K6W006",
+        "kubeadm, kube-apiserver and kube-controller-manager accept pod and service lists in different family orders",
+    ),
+    (
+        "K6E034",
+        "K6W034",
+        "kube-proxy accepts a clusterCIDR that differs from the pod ranges",
+    ),
+    (
+        "K6E053",
+        "K6W053",
+        "the kubelet accepts any clusterDNS address (NodeLocal DNSCache uses one outside the service range)",
+    ),
+    (
+        "K6E100",
+        "K6W100",
+        "kube-controller-manager accepts overlapping pod and service ranges and skips the overlap",
+    ),
+    (
+        "K6E101",
+        "K6W101",
+        "no component refuses a node address inside a pod or service range",
+    ),
+];
 
 /// docs/rules.md: every rule as a table, generated from this catalog (`kube6 rules --markdown`).
 pub fn markdown() -> String {
@@ -269,19 +412,40 @@ pub fn markdown() -> String {
          Each diagnostic names the rule's id, the field path with line and column, the component that\n\
          enforces it (`kube6` for cross-checks no single component makes) and a hint with the fix.\n\
          Ids are stable: `K6E` errors make `kube6 validate` exit 1, `K6W` warnings and `K6I` notes do not.\n\n\
-         | id | severity | enforced by | applies to | what it checks |\n\
-         |---|---|---|---|---|\n",
+         A rule is an error when the component named under \"enforced by\" refuses the setting, or when\n\
+         the cluster cannot work with it (the rule says why). Where every component accepts a setting and\n\
+         kube6 still has a reason to point at it, the rule is a warning that says which component accepts\n\
+         it. Every rule names the upstream code it encodes; the components' own validation tests are\n\
+         ported row by row in `crates/kube6-model/tests/upstream/`.\n\n\
+         Severities changed by that check keep their number and change their letter:\n\n",
+    );
+    for (old, new, why) in SEVERITY_CHANGES {
+        out.push_str(&format!("- {old} is now {new}: {why}.\n"));
+    }
+    out.push_str(
+        "\n| id | severity | enforced by | applies to | what it checks | upstream source |\n\
+         |---|---|---|---|---|---|\n",
     );
     let mut rules: Vec<&RuleInfo> = ALL.iter().collect();
     rules.sort_by_key(|r| (r.id[3..].to_string(), r.id));
     for rule in rules {
+        let sources = if rule.sources.is_empty() {
+            "kube6 cross-check".to_string()
+        } else {
+            rule.sources
+                .iter()
+                .map(|s| format!("`{}`", s.label()))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        };
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} |\n",
             rule.id,
             rule.severity,
             rule.enforced_by,
             rule.applies_to,
-            rule.summary.replace('|', "\\|")
+            rule.summary.replace('|', "\\|"),
+            sources
         ));
     }
     out
@@ -310,6 +474,35 @@ mod tests {
                 "{} severity letter",
                 rule.id
             );
+        }
+    }
+
+    #[test]
+    fn every_component_rule_names_its_upstream_source() {
+        for rule in ALL {
+            if rule.enforced_by != Component::Kube6 {
+                assert!(
+                    !rule.sources.is_empty(),
+                    "{} names no upstream source",
+                    rule.id
+                );
+            }
+            for source in rule.sources {
+                assert!(
+                    source.repo.contains('/') && !source.path.is_empty(),
+                    "{}",
+                    rule.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn severity_changes_name_existing_rules() {
+        for (old, new, _) in SEVERITY_CHANGES {
+            assert!(find(old).is_none(), "{old} still exists");
+            assert!(find(new).is_some(), "{new} is missing");
+            assert_eq!(old[3..], new[3..], "{old} -> {new} keeps its number");
         }
     }
 }

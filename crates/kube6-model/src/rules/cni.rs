@@ -6,7 +6,7 @@ use kube6_net::{Family, contains_net};
 use super::catalog as r;
 use super::{Out, ranges};
 use crate::diagnostic::Diagnostic;
-use crate::model::{CidrValue, ClusterNetwork, Cni, Distribution, Format};
+use crate::model::{CalicoPool, CidrValue, ClusterNetwork, Cni, Distribution, Format};
 use crate::source::{Located, Origin};
 use crate::{defaults, facts, k0s};
 
@@ -32,12 +32,115 @@ fn is_off(mode: &Option<Located<String>>) -> bool {
         .is_none_or(|m| m.value.eq_ignore_ascii_case("never") || m.value.is_empty())
 }
 
+/// Calico's CRD enumerations and CEL rules on one pool (projectcalico.org_ippools.yaml).
+fn calico_pool_enums(pool: &CalicoPool, out: &mut Out) {
+    for mode in [&pool.ipip_mode, &pool.vxlan_mode].into_iter().flatten() {
+        if !mode.value.is_empty()
+            && !facts::calico::ENCAPSULATION_MODES.contains(&mode.value.as_str())
+        {
+            out.push(Diagnostic::new(
+                &r::CALICO_POOL_ENUM,
+                &mode.origin,
+                format!(
+                    "Calico refuses {} {:?}: it accepts Never, Always or CrossSubnet, spelled exactly so",
+                    mode.origin.path().rsplit('.').next().unwrap_or("the mode"),
+                    mode.value
+                ),
+                "write Never, Always or CrossSubnet",
+            ));
+        }
+    }
+    for used in &pool.allowed_uses {
+        if !facts::calico::ALLOWED_USES.contains(&used.value.as_str()) {
+            out.push(Diagnostic::new(
+                &r::CALICO_POOL_ENUM,
+                &used.origin,
+                format!("Calico refuses allowedUses entry {:?}: it accepts Workload, Tunnel or LoadBalancer", used.value),
+                "write Workload, Tunnel or LoadBalancer",
+            ));
+        }
+    }
+    let Some(load_balancer) = pool.allowed_uses.iter().find(|u| u.value == "LoadBalancer") else {
+        return;
+    };
+    if pool
+        .allowed_uses
+        .iter()
+        .any(|u| u.value == "Workload" || u.value == "Tunnel")
+    {
+        out.push(Diagnostic::new(
+            &r::CALICO_POOL_ENUM,
+            &load_balancer.origin,
+            "Calico refuses a pool for both LoadBalancer and Workload or Tunnel addresses (\"LoadBalancer cannot be combined with Workload or Tunnel allowed uses\")",
+            "use one pool for Service load-balancer addresses and another for pods",
+        ));
+    }
+    if !is_off(&pool.ipip_mode) || !is_off(&pool.vxlan_mode) {
+        out.push(Diagnostic::new(
+            &r::CALICO_POOL_ENUM,
+            &load_balancer.origin,
+            "Calico refuses IP-in-IP or VXLAN on a LoadBalancer pool (\"LoadBalancer IP pool cannot have IPIP or VXLAN enabled\")",
+            "set ipipMode and vxlanMode to Never on the LoadBalancer pool",
+        ));
+    }
+}
+
+/// Calico refuses to create a pool that overlaps an existing one (`validateAndSetDefaults`).
+fn calico_pools_overlap(net: &ClusterNetwork, out: &mut Out) {
+    let pools: Vec<(&CalicoPool, ipnet::IpNet)> = net
+        .calico
+        .pools
+        .iter()
+        .filter_map(|p| p.cidr.value.net().map(|n| (p, n)))
+        .collect();
+    for (i, (pool, cidr)) in pools.iter().enumerate() {
+        if let Some((_, earlier)) = pools[..i]
+            .iter()
+            .find(|(_, other)| kube6_net::overlaps(other, cidr))
+        {
+            out.push(Diagnostic::new(
+                &r::CALICO_POOLS_OVERLAP,
+                &pool.cidr.origin,
+                format!("Calico pool {cidr} overlaps the pool {earlier}; Calico refuses to create it (\"CIDR overlaps with IPPool\")"),
+                "give every IPPool its own, non-overlapping range",
+            ));
+        }
+    }
+}
+
 fn calico_pools(net: &ClusterNetwork, out: &mut Out) {
+    calico_pools_overlap(net, out);
     for pool in &net.calico.pools {
-        let Some(cidr) = pool.cidr.value.net() else {
+        calico_pool_enums(pool, out);
+        let Some(parsed) = pool.cidr.value.parsed.as_ref().ok() else {
             continue;
         };
+        let cidr = parsed.net;
         let family = Family::of_net(&cidr);
+        if parsed.host_bits_set {
+            out.push(Diagnostic::new(
+                &r::CALICO_POOL_NOT_MASKED,
+                &pool.cidr.origin,
+                format!(
+                    "Calico refuses the pool `{}`: its address has host bits set (\"IPPool CIDR is not strictly masked\")",
+                    pool.cidr.value.text
+                ),
+                format!("write {cidr}"),
+            ));
+        }
+        if let Ok(link_local) = kube6_net::parse_cidr(facts::calico::LINK_LOCAL.get(family))
+            && kube6_net::overlaps(&link_local.net, &cidr)
+        {
+            out.push(Diagnostic::new(
+                &r::CALICO_POOL_LINK_LOCAL,
+                &pool.cidr.origin,
+                format!(
+                    "Calico refuses the pool {cidr}: it overlaps the {family} link-local range {} (\"IPPool CIDR overlaps with {family} Link Local range\")",
+                    link_local.net
+                ),
+                "use a range outside 169.254.0.0/16 and fe80::/10",
+            ));
+        }
         let bounds = facts::calico::block_size_bounds(family);
         let (low, high) = (bounds.min, bounds.max);
         let default = facts::calico::DEFAULT_BLOCK_SIZE.get(family);
@@ -69,7 +172,8 @@ fn calico_pools(net: &ClusterNetwork, out: &mut Out) {
                 format!("Calico refuses block size {} for {cidr} (\"{family} block size must be between {low} and {high}\")", block.0),
                 format!("use a block size between {low} and {high} (default {default})"),
             ));
-        } else if cidr.prefix_len() > block.0 {
+        } else if cidr.prefix_len() > block.0 && pool.disabled.as_ref().is_none_or(|d| !d.value) {
+            // Calico checks the pool size only for enabled pools.
             out.push(Diagnostic::new(
                 &r::CALICO_POOL_SMALLER_THAN_BLOCK,
                 &pool.cidr.origin,
@@ -100,6 +204,10 @@ fn calico_pools(net: &ClusterNetwork, out: &mut Out) {
                 format!("pool {cidr} enables both VXLAN and IP-in-IP (\"Cannot enable both VXLAN and IPIP on the same IPPool\")"),
                 "set one of ipipMode and vxlanMode to Never",
             ));
+        }
+        // A disabled or LoadBalancer-only pool gives pods no addresses.
+        if !pool.serves_pods() {
+            continue;
         }
         if let Some((_, pod)) = ranges(&net.pods)
             .into_iter()
@@ -204,6 +312,7 @@ fn cilium(net: &ClusterNetwork, out: &mut Out) {
     if !cluster_pool {
         return;
     }
+    cilium_pool_lists(net, out);
     // KKP fills the pool lists and masks from the cluster's ranges itself.
     let kkp = net.distribution.value == Distribution::Kkp;
     for family in families {
@@ -231,10 +340,21 @@ fn cilium(net: &ClusterNetwork, out: &mut Out) {
             let mask_origin = mask
                 .as_ref()
                 .map_or_else(|| value.origin.clone(), |m| m.origin.clone());
-            if family == Family::IPv6
-                && (mask_value > 128
-                    || mask_value.saturating_sub(pool.prefix_len())
-                        > facts::cilium::CLUSTER_POOL_MAX_MASK_DIFF)
+            let max_mask = facts::cilium::MAX_MASK.get(family);
+            if Family::of_net(&pool) != family {
+                // A pool in the other family's list: K6E317 reports it.
+            } else if mask_value > max_mask {
+                out.push(Diagnostic::new(
+                    &r::CILIUM_MASK_TOO_FAR,
+                    &mask_origin,
+                    format!(
+                        "Cilium refuses {family} mask /{mask_value} (\"SubNetMask is invalid, should be lower or equal to 32 for IPv4 and to 128 for IPv6\")"
+                    ),
+                    format!("use a clusterPool{}MaskSize of at most {max_mask}", family.as_str()),
+                ));
+            } else if family == Family::IPv6
+                && mask_value.saturating_sub(pool.prefix_len())
+                    > facts::cilium::CLUSTER_POOL_MAX_MASK_DIFF
             {
                 out.push(Diagnostic::new(
                     &r::CILIUM_MASK_TOO_FAR,
@@ -263,6 +383,56 @@ fn cilium(net: &ClusterNetwork, out: &mut Out) {
                         "set ipam.operator.clusterPool{}PodCIDRList to [{pod}], or ipam.mode: kubernetes to use the node pod CIDRs",
                         if family == Family::IPv4 { "IPv4" } else { "IPv6" }
                     ),
+                ));
+            }
+        }
+    }
+}
+
+/// The operator's cluster-pool lists (`cidralloc.NewCIDRSets`): every CIDR of the family's list,
+/// no two colliding, and each pool able to hold a node block (with a mask shorter than the pool,
+/// cidrset has no block to hand out).
+fn cilium_pool_lists(net: &ClusterNetwork, out: &mut Out) {
+    let c = &net.cilium;
+    for (family, pools, mask) in [
+        (Family::IPv4, &c.ipv4_pools, &c.ipv4_mask),
+        (Family::IPv6, &c.ipv6_pools, &c.ipv6_mask),
+    ] {
+        let list = ranges(pools);
+        for (i, (value, pool)) in list.iter().enumerate() {
+            if Family::of_net(pool) != family {
+                out.push(Diagnostic::new(
+                    &r::CILIUM_POOL_LIST,
+                    &value.origin,
+                    format!("Cilium refuses {pool} in the {family} pool list (\"CIDR is not {} family\")", if family == Family::IPv4 { "v4" } else { "v6" }),
+                    format!("move it to the clusterPool{}PodCIDRList", family.other().as_str()),
+                ));
+                continue;
+            }
+            if let Some((_, earlier)) = list[..i]
+                .iter()
+                .find(|(_, other)| kube6_net::overlaps(other, pool))
+            {
+                out.push(Diagnostic::new(
+                    &r::CILIUM_POOL_LIST,
+                    &value.origin,
+                    format!("Cilium refuses {pool}: it collides with {earlier} in the same pool list (\"requested CIDR collides with\")"),
+                    "give every pool CIDR its own, non-overlapping range",
+                ));
+            }
+            let mask_value = mask
+                .as_ref()
+                .and_then(|m| m.value.parsed)
+                .unwrap_or(facts::cilium::DEFAULT_CLUSTER_POOL_MASK.get(family));
+            if mask_value < pool.prefix_len() {
+                let origin = mask.as_ref().map_or(&value.origin, |m| &m.origin);
+                out.push(Diagnostic::new(
+                    &r::CILIUM_POOL_LIST,
+                    origin,
+                    format!(
+                        "the {family} node mask /{mask_value} is shorter than the pool {pool}: Cilium's operator has no node block to hand out, so no node gets pod addresses"
+                    ),
+                    format!("use a clusterPool{}MaskSize between {} and {}", family.as_str(), pool.prefix_len(), facts::cilium::MAX_MASK.get(family)),
                 ));
             }
         }

@@ -28,16 +28,45 @@ fn overlaps_between_ranges(net: &ClusterNetwork, out: &mut Out) {
     let services = ranges(&net.services);
     for (svc_value, svc) in &services {
         for (_, pod) in &pods {
-            if overlaps(pod, svc) {
+            if !overlaps(pod, svc) {
+                continue;
+            }
+            if let Some(mask) = takes_every_block(net, pod, svc) {
+                out.push(Diagnostic::new(
+                    &r::SERVICE_RANGE_TAKES_ALL_BLOCKS,
+                    &svc_value.origin,
+                    format!(
+                        "service range {svc} covers every /{mask} node block of the pod range {pod}: kube-controller-manager \
+                         marks them all used, so no node gets a pod CIDR"
+                    ),
+                    "choose a service range outside the pod range (e.g. the next free range of the same size)",
+                ));
+            } else {
                 out.push(Diagnostic::new(
                     &r::RANGES_OVERLAP,
                     &svc_value.origin,
-                    format!("service range {svc} overlaps pod range {pod}: a ClusterIP could equal a pod IP"),
+                    format!(
+                        "service range {svc} overlaps pod range {pod}: kube-controller-manager accepts this and keeps the \
+                         overlapping node blocks free, but a CNI with its own IPAM (Calico, Cilium cluster-pool) can give a \
+                         pod an address that is also a ClusterIP"
+                    ),
                     "choose a service range outside the pod range (e.g. the next free range of the same size)",
                 ));
             }
         }
     }
+}
+
+/// The node mask, when kube-controller-manager allocates node blocks from `pod` and the service
+/// range `svc` leaves none of them free (its range allocator occupies the service range first).
+fn takes_every_block(net: &ClusterNetwork, pod: &IpNet, svc: &IpNet) -> Option<u8> {
+    if !super::kubernetes::allocates_node_cidrs(net) {
+        return None;
+    }
+    let mask = defaults::node_mask(net, Family::of_net(pod))?.value;
+    let mut set = kube6_net::CidrSet::new(*pod, mask).ok()?;
+    set.occupy(svc).ok()?;
+    (set.free() == 0).then_some(mask)
 }
 
 fn addresses_inside_ranges(net: &ClusterNetwork, out: &mut Out) {
@@ -55,7 +84,11 @@ fn addresses_inside_ranges(net: &ClusterNetwork, out: &mut Out) {
             out.push(Diagnostic::new(
                 &r::NODE_IN_RANGE,
                 origin,
-                format!("{what} {ip} lies inside the {kind} range {range}: traffic to it would be routed into the cluster"),
+                format!(
+                    "{what} {ip} lies inside the {kind} range {range}: every component accepts this, but once a {} gets \
+                     that address, traffic to it is routed into the cluster",
+                    if *kind == "pod" { "pod" } else { "ClusterIP" }
+                ),
                 format!("move the {kind} range away from the node network, or correct the address"),
             ));
         }
@@ -81,9 +114,16 @@ fn addresses_inside_ranges(net: &ClusterNetwork, out: &mut Out) {
 fn special_ranges(net: &ClusterNetwork, out: &mut Out) {
     for (value, cidr) in ranges(&net.pods).into_iter().chain(ranges(&net.services)) {
         for (special, special_net) in special_overlaps(&cidr) {
+            // Errors only where Linux will not carry the traffic; kube-apiserver accepts even a
+            // class E service range ("valid primary, class E range" in its validation tests).
             let rule = match special {
                 SpecialRange::SharedAddressSpace => continue,
-                SpecialRange::SiteLocal | SpecialRange::Documentation => &r::SPECIAL_RANGE_WARNING,
+                SpecialRange::SiteLocal
+                | SpecialRange::Documentation
+                | SpecialRange::Reserved
+                | SpecialRange::Nat64WellKnown
+                | SpecialRange::Teredo
+                | SpecialRange::Discard => &r::SPECIAL_RANGE_WARNING,
                 _ => &r::SPECIAL_RANGE,
             };
             let why = match special {
@@ -91,7 +131,16 @@ fn special_ranges(net: &ClusterNetwork, out: &mut Out) {
                     "reserved for documentation and examples; fine in a lab, never routed on the internet"
                 }
                 SpecialRange::SiteLocal => "deprecated by RFC 3879",
-                _ => "it cannot carry pod or service traffic",
+                SpecialRange::Reserved => {
+                    "Kubernetes and Linux accept it, but many routers, firewalls and operating systems drop class E addresses"
+                }
+                SpecialRange::Nat64WellKnown => {
+                    "Kubernetes and Linux accept it, but it collides with NAT64 translation on any network that uses it"
+                }
+                SpecialRange::Teredo | SpecialRange::Discard => {
+                    "Kubernetes and Linux accept it, but networks outside the cluster treat it specially"
+                }
+                _ => "Kubernetes accepts it, but Linux does not route pod or service traffic there",
             };
             out.push(Diagnostic::new(
                 rule,
@@ -184,6 +233,7 @@ fn ipv6_masqueraded(net: &ClusterNetwork) -> bool {
             .flannel
             .ipv6_masquerade
             .as_ref()
+            .or(net.flannel.ip_masq.as_ref())
             .is_some_and(|m| m.value),
         // k0s's Calico manifests set CALICO_IPV6POOL_NAT_OUTGOING=true; Calico's own default is false.
         Cni::Calico => {
@@ -191,7 +241,7 @@ fn ipv6_masqueraded(net: &ClusterNetwork) -> bool {
                 .calico
                 .pools
                 .iter()
-                .filter(|p| p.cidr.value.family() == Some(Family::IPv6))
+                .filter(|p| p.cidr.value.family() == Some(Family::IPv6) && p.serves_pods())
                 .collect();
             if pools_v6.is_empty() {
                 net.distribution.value == Distribution::K0s
@@ -201,8 +251,8 @@ fn ipv6_masqueraded(net: &ClusterNetwork) -> bool {
                     .all(|p| p.nat_outgoing.as_ref().is_some_and(|n| n.value))
             }
         }
-        // kube-router SNATs pod egress to outside the cluster by default (--enable-pod-egress).
-        Cni::KubeRouter => true,
+        // kube-router SNATs pod egress to outside the cluster unless --enable-pod-egress=false.
+        Cni::KubeRouter => net.kube_router.pod_egress.as_ref().is_none_or(|e| e.value),
         Cni::Canal | Cni::Custom => false,
     }
 }

@@ -27,6 +27,68 @@ pub fn check_for(net: &ClusterNetwork, distribution: Distribution, out: &mut Out
     canal_version(net, out);
 }
 
+/// k0s's enumerations (`Network.Validate`, `KubeProxy.Validate`, `Calico.Validate`).
+fn k0s_enumerations(net: &ClusterNetwork, out: &mut Out) {
+    let s = &net.specific;
+    if let Some(provider) = &s.k0s_provider
+        && !facts::k0s::PROVIDERS.contains(&provider.value.as_str())
+    {
+        let message = if provider.value.is_empty() {
+            "k0s requires a network provider (\"Required value\")".to_string()
+        } else {
+            format!(
+                "k0s refuses the network provider {:?} (\"Unsupported value\": kuberouter, calico or custom)",
+                provider.value
+            )
+        };
+        out.push(Diagnostic::new(
+            &r::K0S_PROVIDER,
+            &provider.origin,
+            message,
+            "set spec.network.provider to kuberouter (the default), calico, or custom to bring your own CNI",
+        ));
+    }
+    if let Some(address) = &net.api.address
+        && facts::k0s::ANY_ADDRESSES.contains(&address.value.as_str())
+    {
+        out.push(Diagnostic::new(
+            &r::K0S_API_ADDRESS_ANY,
+            &address.origin,
+            format!("k0s refuses spec.api.address {:?} (\"invalid INADDR_ANY\")", address.value),
+            "set spec.api.address to this controller's own address, or leave it out (k0s then picks the first public address)",
+        ));
+    }
+    let proxy_disabled = s.k0s_kube_proxy_disabled.as_ref().is_some_and(|d| d.value);
+    if let Some(mode) = &net.kube_proxy_mode
+        && !proxy_disabled
+        && !facts::k0s::KUBE_PROXY_MODES.contains(&mode.value.as_str())
+    {
+        out.push(Diagnostic::new(
+            &r::K0S_KUBE_PROXY_MODE,
+            &mode.origin,
+            format!(
+                "k0s refuses kubeProxy.mode {:?} (\"unsupported mode {} for kubeProxy config\")",
+                mode.value, mode.value
+            ),
+            "use iptables (the default), ipvs or nftables, or set kubeProxy.disabled: true",
+        ));
+    }
+    if net.cni.value == Cni::Calico
+        && let Some(mode) = &net.calico.mode
+        && !facts::k0s::CALICO_MODES.contains(&mode.value.as_str())
+    {
+        out.push(Diagnostic::new(
+            &r::K0S_CALICO_MODE,
+            &mode.origin,
+            format!(
+                "k0s refuses calico.mode {:?}: it accepts bird, vxlan or ipip",
+                mode.value
+            ),
+            "use vxlan (the default) or bird (needed for dual-stack)",
+        ));
+    }
+}
+
 /// The version stated for `distribution`, when the input is for that distribution (another
 /// distribution's version says nothing about it).
 fn version_of(net: &ClusterNetwork, distribution: Distribution) -> Option<crate::version::Version> {
@@ -36,6 +98,10 @@ fn version_of(net: &ClusterNetwork, distribution: Distribution) -> Option<crate:
 }
 
 fn check_k0s(net: &ClusterNetwork, out: &mut Out) {
+    if net.format == Format::K0s {
+        k0s_enumerations(net, out);
+    }
+    k0s_service_prefix(net, out);
     let dual = net.is_dual_stack()
         || net
             .specific
@@ -71,22 +137,6 @@ fn check_k0s(net: &ClusterNetwork, out: &mut Out) {
                      feature gate (\"feature gate IPv6SingleStack must be explicitly enabled to use IPv6 single stack\")",
                     "start every controller with `k0s controller --feature-gates=IPv6SingleStack=true` \
                      (for kube6: --feature-gates IPv6SingleStack=true)",
-                ));
-            }
-            if let Some(service_net) = service.value.net()
-                && service_net.prefix_len() > facts::k0s::IPV6_SINGLE_STACK_SERVICE_MAX_PREFIX
-            {
-                out.push(Diagnostic::new(
-                    &r::K0S_SERVICE_PREFIX,
-                    &service.origin,
-                    format!(
-                        "k0s refuses the IPv6 single-stack service range {service_net} (\"IPv6 service CIDR prefix must be <= 108\"), \
-                         while kube-apiserver refuses any prefix shorter than /108: only exactly /108 passes both"
-                    ),
-                    format!(
-                        "use {}",
-                        with_prefix(&service_net, facts::k0s::IPV6_SINGLE_STACK_SERVICE_MAX_PREFIX)
-                    ),
                 ));
             }
             if net.format == Format::K0s {
@@ -235,7 +285,65 @@ fn check_k0s(net: &ClusterNetwork, out: &mut Out) {
     }
 }
 
+/// k0s's own IPv6 service-range limits (`Network.Validate`): serviceCIDR, when IPv6, may not be
+/// longer than /108 (in any mode); in dual-stack, IPv6serviceCIDR may not be shorter than /108.
+/// Both say "IPv6 service CIDR prefix must be <= 108".
+fn k0s_service_prefix(net: &ClusterNetwork, out: &mut Out) {
+    let limit = 128 - facts::kubernetes::SERVICE_RANGE_MAX_HOST_BITS;
+    let dual = net
+        .specific
+        .k0s_dual_stack
+        .as_ref()
+        .is_some_and(|d| d.value);
+    let (service, ipv6_service) = if net.format == Format::K0s {
+        (
+            net.specific.k0s_service_cidr.as_ref(),
+            net.specific.k0s_ipv6_service_cidr.as_ref(),
+        )
+    } else if net.is_dual_stack() {
+        (None, net.service_range(Family::IPv6))
+    } else {
+        (net.services.first(), None)
+    };
+    if let Some(service) = service
+        && let Some(cidr) = service.value.net()
+        && Family::of_net(&cidr) == Family::IPv6
+        && cidr.prefix_len() > limit
+    {
+        let both = if dual {
+            String::new()
+        } else {
+            format!(
+                ", while kube-apiserver before Kubernetes 1.34 refuses any prefix shorter than /{limit}: only exactly /{limit} passes both"
+            )
+        };
+        out.push(Diagnostic::new(
+            &r::K0S_SERVICE_PREFIX,
+            &service.origin,
+            format!("k0s refuses the IPv6 service range {cidr} (\"IPv6 service CIDR prefix must be <= {limit}\"){both}"),
+            format!("use {}", with_prefix(&cidr, limit)),
+        ));
+    }
+    if dual
+        && let Some(service) = ipv6_service
+        && let Some(cidr) = service.value.net()
+        && Family::of_net(&cidr) == Family::IPv6
+        && cidr.prefix_len() < limit
+    {
+        out.push(Diagnostic::new(
+            &r::K0S_SERVICE_PREFIX,
+            &service.origin,
+            format!(
+                "k0s refuses the dual-stack IPv6 service range {cidr}: it has more than 20 host bits \
+                 (\"IPv6 service CIDR prefix must be <= {limit}\", meaning at least /{limit})"
+            ),
+            format!("use a /{limit} or longer prefix, e.g. {}", with_prefix(&cidr, limit)),
+        ));
+    }
+}
+
 fn check_k3s(net: &ClusterNetwork, out: &mut Out) {
+    k3s_default_dns(net, out);
     let pods = net.pod_families();
     let services = net.service_families();
     if !pods.is_empty() && !services.is_empty() && pods != services {
@@ -299,6 +407,34 @@ fn check_k3s(net: &ClusterNetwork, out: &mut Out) {
     }
 }
 
+/// Without cluster-dns, k3s takes `GetIndexedIP(range, 10)` of every service range and refuses
+/// to start when that is outside the range ("cannot configure default cluster-dns address").
+fn k3s_default_dns(net: &ClusterNetwork, out: &mut Out) {
+    if !net.cluster_dns.is_empty() {
+        return;
+    }
+    for (value, cidr) in ranges(&net.services) {
+        let size = range_size(&cidr);
+        if size
+            .to_u128()
+            .is_some_and(|n| n < facts::k3s::MIN_SERVICE_ADDRESSES_FOR_DEFAULT_DNS)
+        {
+            out.push(Diagnostic::new(
+                &r::K3S_DNS_RANGE_TOO_SMALL,
+                &value.origin,
+                format!(
+                    "k3s takes the 10th address of each service range as a cluster DNS IP, but {cidr} has only {size} \
+                     address(es); k3s refuses to start (\"cannot configure default cluster-dns address\")"
+                ),
+                format!(
+                    "use a /{} or shorter prefix, or set cluster-dns to an address inside the range",
+                    cidr.max_prefix_len() - 4
+                ),
+            ));
+        }
+    }
+}
+
 fn check_kubeadm(net: &ClusterNetwork, out: &mut Out) {
     let control_planes: Vec<&crate::model::NodeSpec> = net
         .nodes
@@ -331,6 +467,23 @@ fn check_kubeadm(net: &ClusterNetwork, out: &mut Out) {
             "set controlPlaneEndpoint (kube6: spec.api.externalAddress) to a DNS name or virtual IP that reaches every \
              control-plane node, e.g. a keepalived VIP or a load balancer",
         ));
+    }
+    for (value, cidr) in ranges(&net.services) {
+        let bits = cidr.max_prefix_len();
+        let host_bits = bits - cidr.prefix_len();
+        let max = facts::kubeadm::MAX_SERVICE_SUBNET_HOST_BITS;
+        if host_bits > max {
+            out.push(Diagnostic::new(
+                &r::KUBEADM_SERVICE_SUBNET_TOO_LARGE,
+                &value.origin,
+                format!(
+                    "kubeadm refuses service subnet {cidr} (\"specified service subnet is too large; for {bits}-bit addresses, \
+                     the mask must be >= {}\"), whatever the Kubernetes version",
+                    bits - max
+                ),
+                format!("use a /{} or longer prefix, e.g. {}", bits - max, with_prefix(&cidr, bits - max)),
+            ));
+        }
     }
     for (value, cidr) in ranges(&net.services) {
         if range_size(&cidr).to_u128().is_some_and(|n| n < 10) {
@@ -428,7 +581,57 @@ fn check_kubeadm(net: &ClusterNetwork, out: &mut Out) {
     }
 }
 
+/// KKP's enumerations and their conditions (`validateProxyMode`, `ValidateClusterSpec`).
+fn kkp_enumerations(net: &ClusterNetwork, out: &mut Out) {
+    if let Some(kind) = &net.specific.kkp_cni_type
+        && !facts::kkp::CNI_TYPES.contains(&kind.value.as_str())
+    {
+        out.push(Diagnostic::new(
+            &r::KKP_CNI_TYPE,
+            &kind.origin,
+            format!(
+                "KKP refuses cniPlugin.type {:?} (\"Unsupported value\": canal, cilium or none)",
+                kind.value
+            ),
+            "use cilium (the default), canal, or none to bring your own CNI",
+        ));
+    }
+    let Some(mode) = &net.kube_proxy_mode else {
+        return;
+    };
+    if !facts::kkp::PROXY_MODES.contains(&mode.value.as_str()) {
+        out.push(Diagnostic::new(
+            &r::KKP_PROXY_MODE,
+            &mode.origin,
+            format!("KKP refuses proxyMode {:?} (\"Unsupported value\": ipvs, iptables, ebpf or nftables)", mode.value),
+            "use ipvs, iptables or nftables, or ebpf with Cilium",
+        ));
+    } else if mode.value == "ebpf" {
+        // KKP refuses ebpf with Canal; with `none` the user's CNI is trusted to replace kube-proxy.
+        if net.cni.value == Cni::Canal {
+            out.push(Diagnostic::new(
+                &r::KKP_PROXY_MODE,
+                &mode.origin,
+                "KKP refuses proxyMode ebpf with the Canal CNI (\"ebpf proxy mode is not valid for canal CNI\"): \
+                 nothing would replace kube-proxy",
+                "use cniPlugin.type: cilium, or another proxyMode",
+            ));
+        }
+        if let Some(konnectivity) = &net.specific.kkp_konnectivity
+            && !konnectivity.value
+        {
+            out.push(Diagnostic::new(
+                &r::KKP_PROXY_MODE,
+                &konnectivity.origin,
+                "KKP refuses proxyMode ebpf without Konnectivity (\"ebpf proxy mode can be used only when Konnectivity is enabled\")",
+                "remove konnectivityEnabled: false (KKP no longer allows disabling Konnectivity)",
+            ));
+        }
+    }
+}
+
 fn check_kkp(net: &ClusterNetwork, out: &mut Out) {
+    kkp_enumerations(net, out);
     if !matches!(net.cni.value, Cni::Cilium | Cni::Canal | Cni::Custom) {
         out.push(Diagnostic::new(
             &r::KKP_CNI,
@@ -507,8 +710,10 @@ fn check_kkp(net: &ClusterNetwork, out: &mut Out) {
         ));
     }
     if let Some(ip_family) = &net.specific.kkp_ip_family {
+        // An empty ipFamily is defaulted from the pod CIDRs, so it always matches them.
         let expected = match ip_family.value.as_str() {
-            "" | "IPv4" => Some(1),
+            "" => Some(net.pods.len()),
+            "IPv4" => Some(1),
             "IPv4+IPv6" => Some(2),
             _ => None,
         };

@@ -15,12 +15,28 @@ use crate::version::Version;
 pub fn check(net: &ClusterNetwork, out: &mut Out) {
     cidrs(net, out);
     addresses(net, out);
+    ignored_node_ips(net, out);
     range_counts(net, out);
     families(net, out);
     primary(net, out);
     domain(net, out);
     versions(net, out);
-    if net.pods.is_empty() {
+    let allocate_on = net
+        .specific
+        .allocate_node_cidrs
+        .as_ref()
+        .filter(|v| v.value.trim().eq_ignore_ascii_case("true"));
+    if net.pods.is_empty()
+        && let Some(allocate) = allocate_on
+    {
+        out.push(Diagnostic::new(
+            &r::ALLOCATE_WITHOUT_POD_RANGE,
+            &allocate.origin,
+            "--allocate-node-cidrs is true but there is no pod range: kube-controller-manager refuses to start \
+             (\"Controller: Must specify --cluster-cidr if --allocate-node-cidrs is set\")",
+            "set the pod range (networking.podSubnet), or drop allocate-node-cidrs if the CNI does its own IPAM",
+        ));
+    } else if net.pods.is_empty() {
         out.push(Diagnostic::new(
             &r::NO_POD_RANGE,
             &crate::source::Origin::default_by("networking.podSubnet", "kubeadm (no default)"),
@@ -51,36 +67,68 @@ fn versions(net: &ClusterNetwork, out: &mut Out) {
     }
 }
 
-fn all_cidrs(net: &ClusterNetwork) -> Vec<&Located<CidrValue>> {
-    let mut all: Vec<&Located<CidrValue>> = net.pods.iter().chain(&net.services).collect();
-    all.extend(net.calico.pools.iter().map(|p| &p.cidr));
-    all.extend(net.cilium.ipv4_pools.iter().chain(&net.cilium.ipv6_pools));
-    all.extend(net.nat64.iter().map(|n| &n.prefix));
+/// Every CIDR of the input, and whether host bits in it get their own, stricter rule (Calico
+/// refuses them in an IPPool: K6E313).
+fn all_cidrs(net: &ClusterNetwork) -> Vec<(&Located<CidrValue>, bool)> {
+    let mut all: Vec<(&Located<CidrValue>, bool)> = net
+        .pods
+        .iter()
+        .chain(&net.services)
+        .map(|c| (c, false))
+        .collect();
+    all.extend(net.calico.pools.iter().map(|p| (&p.cidr, true)));
+    all.extend(
+        net.cilium
+            .ipv4_pools
+            .iter()
+            .chain(&net.cilium.ipv6_pools)
+            .map(|c| (c, false)),
+    );
+    all.extend(net.nat64.iter().map(|n| (&n.prefix, false)));
     all.extend(
         [
             &net.cilium.ipv4_native_routing_cidr,
             &net.cilium.ipv6_native_routing_cidr,
         ]
         .into_iter()
-        .flatten(),
+        .flatten()
+        .map(|c| (c, false)),
     );
     if let Some(conf) = &net.flannel.net_conf {
-        all.extend([&conf.network, &conf.ipv6_network].into_iter().flatten());
+        all.extend(
+            [&conf.network, &conf.ipv6_network]
+                .into_iter()
+                .flatten()
+                .map(|c| (c, false)),
+        );
     }
-    all.extend(&net.kube_router.service_ranges);
+    all.extend(net.kube_router.service_ranges.iter().map(|c| (c, false)));
     all
 }
 
 fn cidrs(net: &ClusterNetwork, out: &mut Out) {
-    for value in all_cidrs(net) {
+    for (value, strict_host_bits) in all_cidrs(net) {
         match &value.value.parsed {
+            // A leading, trailing or doubled comma leaves an empty entry, which kubeadm
+            // (k8s.io/utils/net ParseCIDRs), kube-controller-manager and k3s refuse.
+            Err(_) if value.value.text.trim().is_empty() => out.push(Diagnostic::new(
+                &r::CIDR_INVALID,
+                &value.origin,
+                format!(
+                    "{} has an empty entry (a leading, trailing or doubled comma, or an empty list item); \
+                     {} refuses it",
+                    value.origin.path(),
+                    list_parser(net)
+                ),
+                "remove the extra comma (or the empty item)",
+            )),
             Err(err) => out.push(Diagnostic::new(
                 &r::CIDR_INVALID,
                 &value.origin,
                 format!("`{}` is not a valid CIDR: {err}", value.value.text),
                 "write the range as address/prefix, for example fd00:10::/56 or 10.244.0.0/16",
             )),
-            Ok(parsed) if parsed.host_bits_set => out.push(Diagnostic::new(
+            Ok(parsed) if parsed.host_bits_set && !strict_host_bits => out.push(Diagnostic::new(
                 &r::HOST_BITS_SET,
                 &value.origin,
                 format!(
@@ -94,16 +142,35 @@ fn cidrs(net: &ClusterNetwork, out: &mut Out) {
     }
 }
 
+/// The tool whose list parser refuses an empty entry, for messages.
+fn list_parser(net: &ClusterNetwork) -> &'static str {
+    match net.distribution.value {
+        Distribution::K3s | Distribution::Rke2 => "k3s",
+        Distribution::Kubeadm => "kubeadm",
+        _ => "the component reading the list",
+    }
+}
+
 fn addresses(net: &ClusterNetwork, out: &mut Out) {
+    let parser = list_parser(net);
     let mut check = |value: &Located<crate::model::AddrValue>, what: &str| {
-        if value.value.parsed.is_none() {
-            out.push(Diagnostic::new(
-                &r::ADDRESS_INVALID,
-                &value.origin,
-                format!("`{}` is not a valid IP address ({what})", value.value.text),
-                "write a plain IPv4 or IPv6 address without brackets, port or prefix, e.g. 2001:db8::10",
-            ));
+        if value.value.parsed.is_some() {
+            return;
         }
+        let message = if value.value.text.trim().is_empty() {
+            format!(
+                "{} has an empty {what} entry (a leading, trailing or doubled comma); {parser} refuses it",
+                value.origin.path()
+            )
+        } else {
+            format!("`{}` is not a valid IP address ({what})", value.value.text)
+        };
+        out.push(Diagnostic::new(
+            &r::ADDRESS_INVALID,
+            &value.origin,
+            message,
+            "write a plain IPv4 or IPv6 address without brackets, port or prefix, e.g. 2001:db8::10",
+        ));
     };
     for node in &net.nodes {
         for addr in &node.addresses {
@@ -113,23 +180,46 @@ fn addresses(net: &ClusterNetwork, out: &mut Out) {
     for dns in &net.cluster_dns {
         check(dns, "cluster DNS IP");
     }
+    // k3s parses node-external-ip with the same strict list parser as node-ip.
+    for external in &net.specific.node_external_ips {
+        check(external, "node external IP");
+    }
     for vip in &net.api.endpoint_addresses {
         check(vip, "API endpoint address");
     }
     if let Some(api) = &net.api.address {
         let value = api.clone().map(crate::model::AddrValue::new);
-        match value.value.parsed {
-            None => check(&value, "API server address"),
-            Some(ip) if ip.is_unspecified() => out.push(Diagnostic::new(
-                &r::ADDRESS_INVALID,
-                &api.origin,
+        // 0.0.0.0 and :: are valid: kubeadm and kube-apiserver then advertise the address of the
+        // host's default route (k0s refuses them, K6E320).
+        if value.value.parsed.is_none() {
+            check(&value, "API server address");
+        }
+    }
+}
+
+/// Entries the kubelet's lenient --node-ip parser skips (kubeadm hands it the list as is).
+fn ignored_node_ips(net: &ClusterNetwork, out: &mut Out) {
+    for node in &net.nodes {
+        for ignored in &node.ignored_addresses {
+            let what = if ignored.value.is_empty() {
+                "an empty entry".to_string()
+            } else {
+                format!("`{}`, which is not an IP address", ignored.value)
+            };
+            out.push(Diagnostic::new(
+                &r::KUBELET_NODE_IP_IGNORED,
+                &ignored.origin,
                 format!(
-                    "`{}` is the unspecified address; the API server cannot advertise it",
-                    api.value
+                    "the kubelet's --node-ip of node {} has {what}; the kubelet ignores it and uses {}",
+                    node.name.value,
+                    if node.addresses.is_empty() {
+                        "the address it detects itself".to_string()
+                    } else {
+                        node.node_ip_text()
+                    }
                 ),
-                "use the node's own address (kube6 node-ip shows it)",
-            )),
-            Some(_) => {}
+                "remove the entry, or correct it to the node's address",
+            ));
         }
     }
 }
@@ -164,8 +254,8 @@ fn range_counts(net: &ClusterNetwork, out: &mut Out) {
 
 fn families(net: &ClusterNetwork, out: &mut Out) {
     let dist = net.distribution.value;
-    // k0s and k3s have their own rules (with their own messages) for the same mismatch.
-    if dist == Distribution::K0s || dist.is_k3s_family() {
+    // k0s, k3s and KKP refuse the same mismatches with rules (and messages) of their own.
+    if matches!(dist, Distribution::K0s | Distribution::Kkp) || dist.is_k3s_family() {
         return;
     }
     let pods = net.pod_families();
@@ -183,9 +273,11 @@ fn families(net: &ClusterNetwork, out: &mut Out) {
             &r::FAMILY_SETS_DIFFER,
             &first_service.origin,
             format!(
-                "the pod ranges are {} but the service ranges are {}",
+                "the pod ranges are {} but the service ranges are {}: kubeadm and kube-apiserver accept this, \
+                 but {}",
                 describe(&pods),
-                describe(&services)
+                describe(&services),
+                family_gap(&pods, &services)
             ),
             "give services the same families as pods: one range per family in both lists",
         ));
@@ -194,7 +286,8 @@ fn families(net: &ClusterNetwork, out: &mut Out) {
             &r::PRIMARY_ORDER_DIFFERS,
             &first_service.origin,
             format!(
-                "the pod ranges list {} first but the service ranges list {} first",
+                "the pod ranges list {} first but the service ranges list {} first: kubeadm and kube-apiserver \
+                 accept this, but node pod CIDRs and the kubernetes Service then disagree on the primary family",
                 pods[0], services[0]
             ),
             format!(
@@ -202,6 +295,17 @@ fn families(net: &ClusterNetwork, out: &mut Out) {
                 pods[0]
             ),
         ));
+    }
+}
+
+/// What goes wrong when pods and services cover different families.
+fn family_gap(pods: &[Family], services: &[Family]) -> String {
+    let service_only: Vec<&Family> = services.iter().filter(|f| !pods.contains(f)).collect();
+    match service_only.first() {
+        Some(family) => format!(
+            "Services of family {family} get no endpoints, because no pod has an {family} address"
+        ),
+        None => "Services are reachable in fewer families than pods".to_string(),
     }
 }
 
@@ -259,14 +363,40 @@ pub fn is_dns_subdomain(name: &str) -> bool {
         })
 }
 
+/// The cluster domain, as each distribution checks it: kubeadm requires a DNS-1123 subdomain,
+/// k0s only govalidator's looser DNS name, k3s nothing; KKP requires cluster.local (K6E065).
 fn domain(net: &ClusterNetwork, out: &mut Out) {
     let domain = &net.cluster_domain;
-    if !is_dns_subdomain(&domain.value) {
-        out.push(Diagnostic::new(
+    if is_dns_subdomain(&domain.value) {
+        return;
+    }
+    let hint = "use cluster.local unless you have a reason not to";
+    match net.distribution.value {
+        Distribution::Kkp => {}
+        Distribution::Kubeadm => out.push(Diagnostic::new(
             &r::DNS_DOMAIN_INVALID,
             &domain.origin,
-            format!("cluster domain {:?} is not a valid DNS name (lower-case letters, digits, '-' and '.')", domain.value),
-            "use cluster.local unless you have a reason not to",
-        ));
+            format!(
+                "kubeadm refuses the cluster domain {:?}: it is not a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')",
+                domain.value
+            ),
+            hint,
+        )),
+        Distribution::K0s if !crate::facts::k0s::is_dns_name(&domain.value) => out.push(Diagnostic::new(
+            &r::K0S_CLUSTER_DOMAIN,
+            &domain.origin,
+            format!("k0s refuses the cluster domain {:?} (\"invalid DNS name\")", domain.value),
+            hint,
+        )),
+        _ => out.push(Diagnostic::new(
+            &r::CLUSTER_DOMAIN_NOT_DNS1123,
+            &domain.origin,
+            format!(
+                "the cluster domain {:?} is not a DNS-1123 subdomain (lower-case letters, digits, '-' and '.'); {} accepts it, \
+                 but kubeadm would refuse it and DNS names of Services are lower-case",
+                domain.value, net.distribution.value
+            ),
+            hint,
+        )),
     }
 }

@@ -2,23 +2,24 @@
 //! checks, kube-controller-manager's node-mask checks, kube-proxy and the kubelet's DNS.
 
 use ipnet::IpNet;
-use kube6_net::{Family, range_size};
+use kube6_net::Family;
 
 use super::catalog as r;
 use super::{Out, ranges, with_prefix};
 use crate::defaults::{self, mask_flag};
 use crate::diagnostic::Diagnostic;
+use crate::facts;
 use crate::model::{ClusterNetwork, Cni, Distribution};
-
-/// kube-apiserver's limit on service range size, in host bits.
-pub const MAX_SERVICE_HOST_BITS: u8 = 20;
+use crate::source::Origin;
 
 pub fn check(net: &ClusterNetwork, out: &mut Out) {
     apiserver(net, out);
+    advertise_family(net, out);
     if allocates_node_cidrs(net) {
         controller_manager(net, out);
     }
     kube_proxy(net, out);
+    kube_proxy_mode(net, out);
     cluster_dns(net, out);
     kubelet_node_ips(net, out);
 }
@@ -58,38 +59,77 @@ fn kubelet_node_ips(net: &ClusterNetwork, out: &mut Out) {
     }
 }
 
-fn gate_on(net: &ClusterNetwork, name: &str) -> bool {
-    net.feature_gate(name).is_some_and(|g| g.enabled.value)
+/// A feature gate as the input sets it (`--feature-gates` or the format's own field).
+fn gate(net: &ClusterNetwork, name: &str) -> Option<bool> {
+    net.feature_gate(name).map(|g| g.enabled.value)
 }
 
 fn apiserver(net: &ClusterNetwork, out: &mut Out) {
-    // With both gates on, kube-apiserver stops limiting the flag's range size.
-    let size_checked =
-        !(gate_on(net, "MultiCIDRServiceAllocator") && gate_on(net, "DisableAllocatorDualWrite"));
-    for (value, cidr) in ranges(&net.services) {
+    let version = net.kubernetes_release();
+    let multi_cidr = gate(net, "MultiCIDRServiceAllocator");
+    let disable_dual_write = gate(net, "DisableAllocatorDualWrite");
+    // kube-apiserver limits the flag's range size (and allocates from a bitmap) unless both
+    // service-allocator gates are on: by default from Kubernetes 1.34.
+    let size_checked = facts::kubernetes::service_range_size_checked(
+        version.as_ref(),
+        multi_cidr,
+        disable_dual_write,
+    );
+    // Without a version, kube6 cannot tell which kube-apiserver runs: it warns instead.
+    let version_unknown = version.is_none() && multi_cidr.is_none() && disable_dual_write.is_none();
+    let max_host_bits = facts::kubernetes::SERVICE_RANGE_MAX_HOST_BITS;
+    let services = ranges(&net.services);
+    for (value, cidr) in &services {
         let bits = cidr.max_prefix_len();
-        let host_bits = bits - cidr.prefix_len();
-        if size_checked && host_bits > MAX_SERVICE_HOST_BITS {
-            let min = bits - MAX_SERVICE_HOST_BITS;
+        let prefix = cidr.prefix_len();
+        let host_bits = bits - prefix;
+        let min = bits - max_host_bits;
+        let too_short_for_new_allocator =
+            bits == 128 && prefix < facts::kubernetes::IP_ADDRESS_ALLOCATOR_MIN_IPV6_PREFIX;
+        if too_short_for_new_allocator && (version_unknown || !size_checked) {
+            out.push(Diagnostic::new(
+                &r::SERVICE_RANGE_IPV6_TOO_LARGE,
+                &value.origin,
+                format!(
+                    "service range {cidr} is shorter than /64: kube-apiserver's ClusterIP allocator refuses it \
+                     (\"shortest allowed prefix length for service CIDR is 64\"), and before Kubernetes 1.34 \
+                     kube-apiserver refuses any IPv6 range shorter than /108"
+                ),
+                format!("use a /64 or longer prefix, e.g. {}", with_prefix(cidr, 112)),
+            ));
+        } else if host_bits > max_host_bits && size_checked && !version_unknown {
             out.push(Diagnostic::new(
                 &r::SERVICE_RANGE_TOO_LARGE,
                 &value.origin,
                 format!(
-                    "service range {cidr} has {host_bits} host bits; kube-apiserver refuses it \
-                     (\"specified --service-cluster-ip-range is too large; for {bits}-bit addresses, the mask must be >= {min}\")"
+                    "service range {cidr} has {host_bits} host bits; kube-apiserver{} refuses it \
+                     (\"specified --service-cluster-ip-range is too large; for {bits}-bit addresses, the mask must be >= {min}\")",
+                    version.as_ref().map_or(String::new(), |v| format!(" {}", v.core()))
                 ),
-                format!("use a /{min} or longer prefix, e.g. {}", with_prefix(&cidr, min)),
+                format!(
+                    "use a /{min} or longer prefix, e.g. {}, or Kubernetes 1.34 or later with its default gates",
+                    with_prefix(cidr, min)
+                ),
             ));
-        }
-        if range_size(&cidr).to_u128().is_some_and(|n| n < 8) {
+        } else if host_bits > max_host_bits
+            && version_unknown
+            && net.distribution.value != Distribution::Kubeadm
+        {
+            // kubeadm refuses it in every version (K6E308); this warning would only repeat it.
             out.push(Diagnostic::new(
-                &r::SERVICE_RANGE_TOO_SMALL,
+                &r::SERVICE_RANGE_SIZE_VERSION,
                 &value.origin,
-                format!("service range {cidr} has fewer than 8 addresses; kube-apiserver needs at least 8"),
-                format!("use a /{} or shorter prefix", bits - 3),
+                format!(
+                    "service range {cidr} has {host_bits} host bits: kube-apiserver before Kubernetes 1.34 refuses it \
+                     (\"the mask must be >= {min}\"), from 1.34 on it accepts it; the input does not say which Kubernetes runs"
+                ),
+                format!(
+                    "state the Kubernetes version, or use a /{min} or longer prefix (e.g. {}) that every release accepts",
+                    with_prefix(cidr, min)
+                ),
             ));
         }
-        if cidr.max_prefix_len() == 128 && (108..112).contains(&cidr.prefix_len()) {
+        if bits == 128 && (108..112).contains(&prefix) && (size_checked || version_unknown) {
             let hint = if net.distribution.value == Distribution::K0s && !net.is_dual_stack() {
                 "nothing to change on k0s IPv6 single-stack, where /108 is the only size both k0s and kube-apiserver accept; \
                  elsewhere a /112 matches what is used"
@@ -97,44 +137,124 @@ fn apiserver(net: &ClusterNetwork, out: &mut Out) {
             } else {
                 format!(
                     "use {} to have the range match the addresses in use, or keep it knowingly",
-                    with_prefix(&cidr, 112)
+                    with_prefix(cidr, 112)
                 )
             };
             out.push(Diagnostic::new(
                 &r::SERVICE_RANGE_CLAMPED,
                 &value.origin,
                 format!(
-                    "service range {cidr} has {} addresses, but the ClusterIP allocator keeps a bitmap of at most 65,536: \
+                    "service range {cidr} has {} addresses, but the bitmap ClusterIP allocator{} keeps at most 65,536: \
                      only the first 65,536 are ever used",
-                    range_size(&cidr).human()
+                    kube6_net::range_size(cidr).human(),
+                    if version_unknown { " of Kubernetes before 1.34" } else { "" }
                 ),
                 hint,
             ));
         }
     }
-    // The advertise address must be of the primary service family (unless no endpoint reconciler).
-    let reconciler_off = net
+    // Only the primary range gives the API server its Service address.
+    if let Some((value, cidr)) = services.first()
+        && kube6_net::range_size(cidr).to_u128().is_some_and(|n| n < 8)
+    {
+        out.push(Diagnostic::new(
+            &r::SERVICE_RANGE_TOO_SMALL,
+            &value.origin,
+            format!(
+                "the primary service range {cidr} has fewer than 8 addresses; kube-apiserver refuses it \
+                 (\"the service cluster IP range must be at least 8 IP addresses\")"
+            ),
+            format!("use a /{} or shorter prefix", cidr.max_prefix_len() - 3),
+        ));
+    }
+}
+
+/// The address kube-apiserver advertises, where it comes from, and why. k3s passes
+/// `--advertise-address` as given, else the first valid node-external-ip, else the first valid
+/// node-ip, whatever its family (k3s-io/k3s pkg/cli/server/server.go `GetFirstValidIPString`).
+fn advertised_address(net: &ClusterNetwork) -> Option<(std::net::IpAddr, Origin, String)> {
+    if let Some(api) = &net.api.address {
+        let ip: std::net::IpAddr = api.value.trim().parse().ok()?;
+        // An unspecified address makes kube-apiserver advertise the host's default-route address
+        // (ServerRunOptions.DefaultAdvertiseAddress), whose family kube6 does not know.
+        if ip.is_unspecified() {
+            return None;
+        }
+        return Some((
+            ip,
+            api.origin.clone(),
+            "the API server advertises".to_string(),
+        ));
+    }
+    if !net.distribution.value.is_k3s_family() {
+        return None;
+    }
+    let external = net.specific.node_external_ips.iter();
+    let node_ips = net.nodes.iter().flat_map(|n| &n.addresses);
+    let (source, addr) = external
+        .map(|a| ("node-external-ip", a))
+        .chain(node_ips.map(|a| ("node-ip", a)))
+        .find(|(_, a)| a.value.parsed.is_some())?;
+    let ip = addr.value.parsed?;
+    Some((
+        ip,
+        addr.origin.clone(),
+        format!("with no advertise-address, k3s has kube-apiserver advertise the first {source}"),
+    ))
+}
+
+/// The advertise address must be of the primary service family, unless no endpoint reconciler
+/// runs (`validatePublicIPServiceClusterIPRangeIPFamilies`).
+fn advertise_family(net: &ClusterNetwork, out: &mut Out) {
+    let explicit_off = net
         .specific
         .endpoint_reconciler_type
         .as_ref()
-        .is_some_and(|t| t.value.eq_ignore_ascii_case("none"));
-    if let (Some(api), Some((_, first))) = (&net.api.address, ranges(&net.services).first())
-        && !reconciler_off
-        && let Ok(ip) = api.value.parse::<std::net::IpAddr>()
-        && Family::of_addr(&ip) != Family::of_net(first)
-    {
-        out.push(Diagnostic::new(
-            &r::ADVERTISE_FAMILY,
-            &api.origin,
-            format!(
-                "the API server advertises {ip} ({}), but the primary service range {first} is {}; \
-                 kube-apiserver refuses this (\"service IP family must match public address family\")",
-                Family::of_addr(&ip),
-                Family::of_net(first)
-            ),
-            format!("advertise a {} address of this node, or list the {} service range first", Family::of_net(first), Family::of_addr(&ip)),
-        ));
+        .is_some_and(|t| t.value.trim().eq_ignore_ascii_case("none"));
+    // k0s reconciles the kubernetes endpoint itself when an external address is set, and then
+    // starts kube-apiserver with --endpoint-reconciler-type=none.
+    let k0s_off = net.distribution.value == Distribution::K0s
+        && facts::k0s::apiserver_endpoint_reconciler_off(
+            net.api
+                .external
+                .as_ref()
+                .is_some_and(|e| !e.value.trim().is_empty()),
+            net.specific
+                .k0s_cplb_enabled
+                .as_ref()
+                .is_some_and(|c| c.value),
+        );
+    if explicit_off || k0s_off {
+        return;
     }
+    let (Some((ip, origin, how)), Some((_, first))) = (
+        advertised_address(net),
+        ranges(&net.services).first().copied(),
+    ) else {
+        return;
+    };
+    let (ip_family, service_family) = (Family::of_addr(&ip), Family::of_net(&first));
+    if ip_family == service_family {
+        return;
+    }
+    let fix = if net.distribution.value.is_k3s_family() && net.api.address.is_none() {
+        format!(
+            "list the node's {service_family} address first in node-ip, or set advertise-address to it"
+        )
+    } else {
+        format!(
+            "advertise a {service_family} address of this node, or list the {ip_family} service range first"
+        )
+    };
+    out.push(Diagnostic::new(
+        &r::ADVERTISE_FAMILY,
+        &origin,
+        format!(
+            "{how} {ip} ({ip_family}), but the primary service range {first} is {service_family}; \
+             kube-apiserver refuses this (\"service IP family must match public address family\")"
+        ),
+        fix,
+    ));
 }
 
 /// Whether kube-controller-manager allocates node pod CIDRs (and so checks its mask flags).
@@ -171,7 +291,15 @@ fn controller_manager(net: &ClusterNetwork, out: &mut Out) {
             ));
         }
     }
-    if dual && let Some(single) = &masks.single {
+    // kube-controller-manager reads 0 as "not set".
+    let set = |mask: &Option<crate::source::Located<crate::model::MaskValue>>| {
+        mask.as_ref()
+            .is_some_and(|m| m.value.set_for_controller_manager())
+    };
+    if dual
+        && set(&masks.single)
+        && let Some(single) = &masks.single
+    {
         out.push(Diagnostic::new(
             &r::LEGACY_MASK_DUAL_STACK,
             &single.origin,
@@ -184,8 +312,9 @@ fn controller_manager(net: &ClusterNetwork, out: &mut Out) {
         ));
     }
     if !dual {
-        if let Some(single) = &masks.single
-            && (masks.ipv4.is_some() || masks.ipv6.is_some())
+        if set(&masks.single)
+            && (set(&masks.ipv4) || set(&masks.ipv6))
+            && let Some(single) = &masks.single
         {
             out.push(Diagnostic::new(
                 &r::LEGACY_MASK_WITH_FAMILY_MASK,
@@ -198,7 +327,8 @@ fn controller_manager(net: &ClusterNetwork, out: &mut Out) {
             let wrong = match family {
                 Family::IPv4 => masks.ipv6.as_ref(),
                 Family::IPv6 => masks.ipv4.as_ref(),
-            };
+            }
+            .filter(|m| m.value.set_for_controller_manager());
             if let Some(wrong) = wrong {
                 out.push(Diagnostic::new(
                     &r::MASK_FLAG_WRONG_FAMILY,
@@ -294,6 +424,53 @@ fn kube_proxy(net: &ClusterNetwork, out: &mut Out) {
     }
 }
 
+/// kube-proxy's own check of its mode (KKP's `ebpf` means no kube-proxy and has KKP's rule).
+fn kube_proxy_mode(net: &ClusterNetwork, out: &mut Out) {
+    let Some(mode) = &net.kube_proxy_mode else {
+        return;
+    };
+    let k0s_disabled = net
+        .specific
+        .k0s_kube_proxy_disabled
+        .as_ref()
+        .is_some_and(|d| d.value);
+    if net.distribution.value == Distribution::Kkp || k0s_disabled || mode.origin.is_default() {
+        return;
+    }
+    // k0s refuses values outside its own list first (K6E301).
+    if net.distribution.value == Distribution::K0s
+        && !facts::k0s::KUBE_PROXY_MODES.contains(&mode.value.as_str())
+    {
+        return;
+    }
+    let version = net.kubernetes_release();
+    let nftables_gate = gate(net, "NFTablesProxyMode");
+    if facts::kubernetes::kube_proxy_accepts(version.as_ref(), nftables_gate, mode.value.trim()) {
+        return;
+    }
+    let release = version.as_ref().map_or_else(
+        || "current kube-proxy".to_string(),
+        |v| format!("kube-proxy {}", v.core()),
+    );
+    let why = match mode.value.trim() {
+        "userspace" => " (the userspace proxy was removed in Kubernetes 1.26)".to_string(),
+        "nftables" => {
+            " (nftables needs Kubernetes 1.29 and, before 1.31, the NFTablesProxyMode gate)"
+                .to_string()
+        }
+        _ => String::new(),
+    };
+    out.push(Diagnostic::new(
+        &r::KUBE_PROXY_MODE,
+        &mode.origin,
+        format!(
+            "{release} refuses proxy mode {:?}{why} (\"must be iptables, ipvs, nftables or blank\")",
+            mode.value
+        ),
+        "use iptables, ipvs or nftables, or leave the mode empty for the default",
+    ));
+}
+
 fn cluster_dns(net: &ClusterNetwork, out: &mut Out) {
     let services = ranges(&net.services);
     let primary_service = services.first().map(|(_, c)| *c);
@@ -304,7 +481,10 @@ fn cluster_dns(net: &ClusterNetwork, out: &mut Out) {
             out.push(Diagnostic::new(
                 &r::CLUSTER_DNS_OUTSIDE,
                 &dns.origin,
-                format!("cluster DNS IP {ip} is not inside any service range: no CoreDNS service can have it"),
+                format!(
+                    "cluster DNS IP {ip} is not inside any service range: the kubelet accepts it, but no CoreDNS Service can \
+                     have it (fine only when a node-local DNS cache answers on that address)"
+                ),
                 match primary_service.and_then(|c| kube6_net::indexed_ip(&c, 10)) {
                     Some(suggested) => format!("use {suggested} (the 10th address of the primary service range)"),
                     None => "use an address inside the service range".to_string(),
@@ -320,7 +500,8 @@ fn cluster_dns(net: &ClusterNetwork, out: &mut Out) {
                 &r::CLUSTER_DNS_OUTSIDE,
                 &dns.origin,
                 format!(
-                    "the first cluster DNS IP {ip} is not of the primary family ({})",
+                    "the first cluster DNS IP {ip} is not of the primary family ({}); the kubelet accepts it, but pods \
+                     then query DNS over their secondary family",
                     Family::of_net(&primary)
                 ),
                 "list the DNS IP of the primary family first",
@@ -336,7 +517,10 @@ fn cluster_dns(net: &ClusterNetwork, out: &mut Out) {
             out.push(Diagnostic::new(
                 &r::CLUSTER_DNS_OUTSIDE,
                 &dns.origin,
-                format!("kubeadm gives the CoreDNS service {expected} (the 10th address of {primary}), but the kubelet is told {ip}"),
+                format!(
+                    "kubeadm gives the CoreDNS Service {expected} (the 10th address of {primary}), but the kubelet is told {ip}: \
+                     the kubelet accepts it, but pods ask an address CoreDNS does not have"
+                ),
                 format!("set clusterDNS to [{expected}]"),
             ));
         }

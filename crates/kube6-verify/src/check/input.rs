@@ -96,10 +96,7 @@ pub(super) fn input_coverage(ctx: &Context) -> Check {
             });
         }
     }
-    let namespaces = s.namespaces();
-    if namespaces.len() == 1
-        && let Some(only) = namespaces.first()
-    {
+    if let Some(only) = s.only_namespace() {
         check.note(format!(
             "every Pod and Service is of the namespace {only:?}: only it is judged (`-A` dumps all)"
         ));

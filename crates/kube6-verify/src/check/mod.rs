@@ -369,13 +369,15 @@ pub(crate) fn overlaps(spans: &mut [(u128, u128, usize)], mut report: impl FnMut
     }
 }
 
-/// The expectation's note, when the plan states no distribution version, to add to findings a
-/// version could explain.
-pub(crate) fn version_hint(expect: &Expectations) -> &'static str {
-    if expect.notes.iter().any(|n| n.contains("states no")) {
-        " (the plan states no distribution version: see the notes)"
-    } else {
-        ""
+/// For findings a release could explain: which release was assumed, when the plan states no
+/// version of its distribution.
+pub(crate) fn version_hint(expect: &Expectations) -> String {
+    match &expect.assumed_release {
+        Some(release) => format!(
+            " (the plan states no version: judged by the rules of {release}, and older releases \
+             differ)"
+        ),
+        None => String::new(),
     }
 }
 

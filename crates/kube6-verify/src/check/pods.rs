@@ -76,6 +76,7 @@ pub(super) fn pod_ips(ctx: &Context) -> Check {
         .map(|n| (n.name.as_str(), n))
         .collect();
     let blocks = Blocks::new(ctx);
+    let wanted = expect.families.iter().fold(0u8, |m, f| m | bit(*f));
     let mut unknown_nodes = 0usize;
     let mut without_ips = 0usize;
     let mut borrowed = 0usize;
@@ -200,13 +201,14 @@ pub(super) fn pod_ips(ctx: &Context) -> Check {
                 _ => {}
             }
         }
-        let missing: Vec<Family> = expect
-            .families
-            .iter()
-            .copied()
-            .filter(|f| seen & bit(*f) == 0)
-            .collect();
-        if !missing.is_empty() && seen != 0 {
+        let complete = seen & wanted == wanted;
+        if !complete && seen != 0 {
+            let missing: Vec<Family> = expect
+                .families
+                .iter()
+                .copied()
+                .filter(|f| seen & bit(*f) == 0)
+                .collect();
             check.fail(
                 vec![pod_ref(pod)],
                 format!("has no {} address", families_text(&missing)),
@@ -214,7 +216,7 @@ pub(super) fn pod_ips(ctx: &Context) -> Check {
         }
         if let (Some(first), Some(primary)) = (first_family, expect.primary())
             && first != primary
-            && missing.is_empty()
+            && complete
         {
             check.warn(
                 vec![pod_ref(pod)],

@@ -56,6 +56,7 @@ impl ExpectationArgs {
         if self.hostname.is_some() {
             exp.hostname = self.hostname.clone();
         }
+        exp.kernel = kube6_host::expect::kernel_requirements(&exp.families);
         exp.validate().map_err(Failure::usage)?;
         Ok(exp)
     }

@@ -258,3 +258,33 @@ pub fn analyze_with_options(
     source.relocate(&mut analysis.plan.diagnostics);
     Ok((source, analysis))
 }
+
+/// Adds what `target` would refuse (its distribution's rules on this cluster, as render checks
+/// before writing its files) to the analysis, unless the input is for that distribution already;
+/// findings the input's own rules made are not repeated.
+pub fn add_target_rules(
+    source: &Source,
+    analysis: &mut Analysis,
+    target: Option<kube6_render::Target>,
+    cni: Option<Cni>,
+) {
+    let Some(target) = target else {
+        return;
+    };
+    if target.distribution() == analysis.network.distribution.value {
+        return;
+    }
+    let mut found = kube6_render::target_diagnostics(&analysis.network, target, cni);
+    source.relocate(&mut found);
+    let plan = &mut analysis.plan;
+    for d in found {
+        if !plan.diagnostics.contains(&d) {
+            plan.diagnostics.push(d);
+        }
+    }
+    kube6_model::diagnostic::sort(&mut plan.diagnostics);
+    plan.valid = !plan
+        .diagnostics
+        .iter()
+        .any(|d| d.severity == kube6_model::diagnostic::Severity::Error);
+}

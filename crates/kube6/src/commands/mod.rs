@@ -6,6 +6,7 @@ pub mod input;
 pub mod ndp_proxy;
 pub mod node_ip;
 pub mod plan;
+pub mod probe;
 pub mod render;
 pub mod rules;
 pub mod schema;

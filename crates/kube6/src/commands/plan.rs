@@ -8,7 +8,7 @@ use kube6_model::plan::Plan;
 use kube6_model::prefix::{Layout, PrefixOptions, PrefixPlan, Renumbering};
 use kube6_model::{BUILTIN_EXAMPLE, BUILTIN_EXAMPLE_NAME, analyze_with_prefix};
 
-use super::input::{InputArgs, Source, analyze_with_options, import_failure};
+use super::input::{InputArgs, Source, add_target_rules, analyze_with_options, import_failure};
 use crate::exit::{CommandResult, Status};
 use crate::output::{self, OutputFormat, paint, table};
 
@@ -33,8 +33,16 @@ pub struct Args {
     /// Configuration file; without one, the built-in example (k0s IPv6 single-stack).
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
+    /// CNI configuration files read with it and judged by the same rules (Cilium values,
+    /// net-conf.json, a CNI network configuration, a CNI's ConfigMap, DaemonSet or
+    /// HelmChartConfig).
+    #[arg(value_name = "CNI_FILE", requires = "file")]
+    pub cni_files: Vec<PathBuf>,
     #[command(flatten)]
     pub input: InputArgs,
+    /// Also report what this distribution would refuse or cannot express.
+    #[arg(long, value_name = "TARGET", value_parser = crate::values::target())]
+    pub target: Option<kube6_render::Target>,
     #[command(flatten)]
     pub prefix: PrefixArgs,
     /// Output format.
@@ -93,7 +101,7 @@ pub fn run(mut args: Args) -> CommandResult {
             )));
         }
         (None, Some(line)) => super::input::analyze_k3s_args_with(&args.input, line, &prefix)?,
-        (Some(path), None) => analyze_with_options(path, &[], &args.input, &prefix)?,
+        (Some(path), None) => analyze_with_options(path, &args.cni_files, &args.input, &prefix)?,
         (None, None) => {
             // The example's documentation starts controllers with this gate; plan it that way.
             if !args
@@ -118,6 +126,8 @@ pub fn run(mut args: Args) -> CommandResult {
             (source, analysis)
         }
     };
+    let mut analysis = analysis;
+    add_target_rules(&source, &mut analysis, args.target, args.input.cni);
     let plan = &analysis.plan;
     match args.output {
         PlanFormat::Text => output::write_stdout(&render_text(plan, &source))?,
@@ -395,6 +405,29 @@ pub fn render_text(plan: &Plan, source: &Source) -> String {
                     .collect::<Vec<_>>()
                     .join(", "),
             ]);
+        }
+        out.push_str(&table(&rows, "  "));
+    }
+
+    if !plan.pod_cidr_order.is_empty() {
+        let order: Vec<&str> = plan.pod_cidr_order.iter().map(|f| f.as_str()).collect();
+        out.push_str(&format!(
+            "  nodes' podCIDRs list {} (the order kube-controller-manager gets the pod ranges in)\n",
+            order.join(" before ")
+        ));
+    }
+
+    if !plan.assumed_releases.is_empty() {
+        out.push_str(&format!(
+            "\n{}\n",
+            paint(output::BOLD, "Releases assumed (no version stated)")
+        ));
+        let mut rows = vec![vec![
+            "component".to_string(),
+            "defaults and rules of".to_string(),
+        ]];
+        for a in &plan.assumed_releases {
+            rows.push(vec![a.component.clone(), a.release.clone()]);
         }
         out.push_str(&table(&rows, "  "));
     }

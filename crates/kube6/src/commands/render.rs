@@ -47,6 +47,10 @@ pub fn run(args: Args) -> CommandResult {
     if let Some(status) = refuse_invalid(&source, &analysis, "render") {
         return Ok(status);
     }
+    // What the target distribution refuses, with rule ids, before anything is rendered.
+    if let Some(status) = refuse_for_target(&source, &analysis, args.target, args.input.cni) {
+        return Ok(status);
+    }
     let request = Request {
         target: args.target,
         cni: args.input.cni,
@@ -62,6 +66,9 @@ pub fn run(args: Args) -> CommandResult {
     print_notes(&rendered);
     let format = kube6_render::format_of(args.target);
     if let Some(status) = recheck(&analysis, format, args.kubeadm_api) {
+        return Ok(status);
+    }
+    if let Some(status) = read_back_cni(&analysis, &request, &rendered) {
         return Ok(status);
     }
     if args.dry_run {
@@ -98,6 +105,89 @@ pub fn read_input(file: Option<&Path>, input: &InputArgs) -> Result<(Source, Ana
             "give the configuration FILE (or --k3s-args)"
         ))),
     }
+}
+
+/// The errors the target distribution's rules find on the cluster (K6E0xx/K6E2xx: what it
+/// refuses or cannot express), printed as diagnostics of the input; exit status 1.
+pub fn refuse_for_target(
+    source: &Source,
+    analysis: &Analysis,
+    target: Target,
+    cni: Option<kube6_model::model::Cni>,
+) -> Option<Status> {
+    let mut found: Vec<_> = kube6_render::target_diagnostics(&analysis.network, target, cni)
+        .into_iter()
+        .filter(|d| d.severity == kube6_model::diagnostic::Severity::Error)
+        .collect();
+    if found.is_empty() {
+        return None;
+    }
+    source.relocate(&mut found);
+    let mut text = String::new();
+    for d in &found {
+        text.push_str(&source.render(d));
+    }
+    text.push_str(&format!(
+        "kube6: {target} cannot express {} ({}); nothing was written (`kube6 validate --target {target}` reports the same)\n",
+        source.name,
+        output::summary(&found)
+    ));
+    output::write_stderr(&text);
+    Some(Status::Invalid)
+}
+
+/// The semantic round trip: the CNI configuration just rendered, read back next to the cluster
+/// and judged by the same rules as any input. An error there is kube6's own mistake: nothing is
+/// written (exit 1); warnings are shown as notes.
+pub fn read_back_cni(
+    analysis: &Analysis,
+    request: &Request,
+    rendered: &Rendered,
+) -> Option<Status> {
+    let (text, back) =
+        match kube6_render::read_back(&analysis.network, &analysis.plan, request, rendered) {
+            Ok(Some(found)) => found,
+            Ok(None) => return None,
+            Err(e) => {
+                output::error(&*anyhow::Error::new(e).context("internal error"));
+                return Some(Status::Invalid);
+            }
+        };
+    let source = Source::new("rendered CNI configuration", text);
+    let own = &analysis.plan.diagnostics;
+    let new: Vec<_> = back
+        .diagnostics()
+        .iter()
+        .filter(|d| d.id.starts_with("K6E2") || d.id.starts_with("K6W2"))
+        .filter(|d| !own.iter().any(|o| o.id == d.id))
+        .collect();
+    let errors = new
+        .iter()
+        .filter(|d| d.severity == kube6_model::diagnostic::Severity::Error)
+        .count();
+    for d in &new {
+        if d.severity != kube6_model::diagnostic::Severity::Error {
+            output::note(&format!(
+                "the rendered CNI configuration: {} [{}]",
+                d.message, d.id
+            ));
+        }
+    }
+    if errors == 0 {
+        return None;
+    }
+    let mut out = String::new();
+    for d in new
+        .iter()
+        .filter(|d| d.severity == kube6_model::diagnostic::Severity::Error)
+    {
+        out.push_str(&source.render(d));
+    }
+    out.push_str(
+        "kube6: internal error: the CNI configuration kube6 rendered fails its own rules (above); nothing was written, please report this\n",
+    );
+    output::write_stderr(&out);
+    Some(Status::Invalid)
 }
 
 /// For an invalid plan: prints its diagnostics to stderr and returns exit status 1.
