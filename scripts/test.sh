@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 needed=(
   ip:iproute2 ping:iputils-ping sysctl:procps modprobe:kmod
   ndppd:ndppd radvd:radvd dnsmasq:dnsmasq unbound:unbound bird:bird2
-  tcpdump:tcpdump hyperfine:hyperfine jq:jq
+  tcpdump:tcpdump hyperfine:hyperfine jq:jq /usr/bin/time:time setpriv:util-linux unshare:util-linux
 )
 missing=()
 for pair in "${needed[@]}"; do
@@ -17,15 +17,35 @@ for pair in "${needed[@]}"; do
   PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
-  echo "installing: ${missing[*]}"
+  # The tests run their own copies of radvd, dnsmasq, unbound, bird and ndppd, each in its own
+  # network namespace with its own configuration and pid file; the host's own services (a
+  # workstation's DNS resolver, libvirt's dnsmasq) are never stopped, and packages installed
+  # here do not start theirs: a policy-rc.d that refuses every start (exit 101, see
+  # invoke-rc.d(8); deb-systemd-invoke honours it too) is in place for the install only, and
+  # whatever policy-rc.d was there before is put back.
+  echo "installing: ${missing[*]} (their services are not started)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  policy=/usr/sbin/policy-rc.d
+  saved=
+  if [ -e "$policy" ]; then
+    saved=$(mktemp)
+    cp -p "$policy" "$saved"
+  fi
+  restore_policy() {
+    if [ -n "$saved" ]; then
+      cp -p "$saved" "$policy" && rm -f "$saved"
+    else
+      rm -f "$policy"
+    fi
+  }
+  trap restore_policy EXIT
+  printf '#!/bin/sh\n# Written by kube6 scripts/test.sh while it installs packages: start no service.\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  restore_policy
+  trap - EXIT
 fi
-# Packaged daemons must not run on the host itself: the tests start their own copies in namespaces.
-for svc in radvd dnsmasq unbound bird ndppd; do
-  (systemctl stop "$svc" || service "$svc" stop || pkill -x "$svc") >/dev/null 2>&1 || true
-done
 export PATH="$PATH:/usr/sbin:/sbin"
 
 cargo fmt --all -- --check

@@ -20,6 +20,12 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A file that could not be read (not a regular file, too large, not text).
+    #[error(transparent)]
+    Read(#[from] kube6_fs::ReadError),
+    /// The sysctl file could not be written; nothing was changed at its path.
+    #[error(transparent)]
+    Write(#[from] kube6_fs::WriteError),
     /// A value given by the user (flag, plan) is not valid.
     #[error("{0}")]
     Invalid(String),

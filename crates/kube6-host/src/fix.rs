@@ -2,8 +2,7 @@
 //! `/etc/sysctl.d` (atomically; every other file is left alone) and applied at runtime.
 //! Running it twice changes nothing the second time.
 
-use std::fs;
-use std::io::{ErrorKind, Write};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -88,10 +87,10 @@ impl FixPlan {
 pub fn plan(snap: &Snapshot, exp: &Expectations, paths: &HostPaths) -> Result<FixPlan, Error> {
     let wanted = desired_settings(snap, exp);
     let file = paths.root.join(FILE);
-    let old = match fs::read_to_string(&file) {
-        Ok(text) => Some(text),
-        Err(e) if e.kind() == ErrorKind::NotFound => None,
-        Err(e) => return Err(Error::io("read", &file, e)),
+    let old = match kube6_fs::read::text(&file, &crate::sysctl::FILE_LIMIT) {
+        Ok(text) => Some(text.text),
+        Err(kube6_fs::ReadError::Io { source, .. }) if source.kind() == ErrorKind::NotFound => None,
+        Err(e) => return Err(e.into()),
     };
     let ours = old
         .as_deref()
@@ -237,7 +236,12 @@ pub fn apply(plan: &FixPlan, paths: &HostPaths) -> Result<Applied, Error> {
     if plan.file_changes()
         && let Some(content) = &plan.new
     {
-        write_atomic(&plan.file, content)?;
+        kube6_fs::write::write_atomic(
+            &plan.file,
+            content.as_bytes(),
+            0o644,
+            kube6_fs::Replace::RegularFile,
+        )?;
         applied.file_written = true;
     }
     let rt = paths.runtime();
@@ -248,33 +252,6 @@ pub fn apply(plan: &FixPlan, paths: &HostPaths) -> Result<Applied, Error> {
         }
     }
     Ok(applied)
-}
-
-/// Replaces `path` with `content` atomically: a temporary file in the same directory, flushed
-/// to disk, renamed over the old one, and the directory synced.
-pub fn write_atomic(path: &Path, content: &str) -> Result<(), Error> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| Error::Invalid(format!("{} has no directory", path.display())))?;
-    fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".kube6-")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-    tmp.write_all(content.as_bytes())
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| Error::io("write", tmp.path().to_path_buf(), e))?;
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644))
-            .map_err(|e| Error::io("chmod", tmp.path().to_path_buf(), e))?;
-    }
-    tmp.persist(path)
-        .map_err(|e| Error::io("rename into", path, e.error))?;
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 /// A minimal line diff (longest common subsequence); the files are a few lines long.
@@ -313,6 +290,7 @@ pub fn line_diff(old: &str, new: &str) -> String {
 mod tests {
     use super::*;
     use crate::sysctl::Persisted;
+    use std::fs;
 
     /// A root with a runtime tree holding the values of `snap`, and the persisted files read
     /// back from it.
@@ -386,16 +364,19 @@ mod tests {
     }
 
     #[test]
-    fn atomic_write_replaces_and_leaves_no_temporary_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("etc/sysctl.d/90-kube6.conf");
-        write_atomic(&path, "a = 1\n").unwrap();
-        write_atomic(&path, "a = 2\n").unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), "a = 2\n");
-        let names: Vec<_> = fs::read_dir(path.parent().unwrap())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names.len(), 1, "{names:?}");
+    fn the_file_is_never_written_through_a_link() {
+        let mut snap = crate::checks::tests::snapshot();
+        snap.sysctl
+            .insert(Key::ipv6_conf("all", "forwarding"), Some("0".into()));
+        let (dir, paths) = live_root(&mut snap, &[("outside.conf", "keep\n")]);
+        let outside = dir.path().join("outside.conf");
+        let ours = dir.path().join(FILE);
+        fs::create_dir_all(ours.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(&outside, &ours).unwrap();
+        let p = plan(&snap, &crate::checks::tests::exp(), &paths).unwrap();
+        assert!(p.file_changes());
+        let err = apply(&p, &paths).unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        assert_eq!(fs::read_to_string(&outside).unwrap(), "keep\n");
     }
 }

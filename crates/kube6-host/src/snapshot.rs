@@ -2,7 +2,6 @@
 //! hand in tests. Checks and fixes are pure functions of a snapshot and the expectations.
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use kube6_net::Family;
@@ -99,7 +98,7 @@ impl Snapshot {
             .parent()
             .map(|p| p.join("cmdline"))
             .unwrap_or_else(|| PathBuf::from("/proc/cmdline"));
-        let cmdline = fs::read_to_string(cmdline_path).unwrap_or_default();
+        let cmdline = read_small(&cmdline_path);
         Ok(Snapshot {
             uplink,
             // Without a runtime tree at all (an image being built) IPv6 is assumed available.
@@ -203,15 +202,25 @@ pub fn find_uplink(exp: &Expectations, interfaces: &Interfaces) -> Uplink {
     }
 }
 
+/// A small kernel file as text, or empty when it cannot be read (bounded; never a FIFO).
+fn read_small(path: &Path) -> String {
+    kube6_fs::read::text(path, &crate::sysctl::VALUE_LIMIT)
+        .map(|t| t.text)
+        .unwrap_or_default()
+}
+
 /// The node name: `exp.hostname`, else the kernel's hostname.
 pub fn node_name(exp: &Expectations, paths: &HostPaths) -> String {
     if let Some(name) = &exp.hostname {
         return name.clone();
     }
-    fs::read_to_string(paths.proc_sys.join("kernel/hostname"))
-        .or_else(|_| fs::read_to_string("/proc/sys/kernel/hostname"))
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default()
+    let name = read_small(&paths.proc_sys.join("kernel/hostname"));
+    let name = if name.is_empty() {
+        read_small(Path::new("/proc/sys/kernel/hostname"))
+    } else {
+        name
+    };
+    name.trim().to_string()
 }
 
 /// Resolves the node name.

@@ -89,6 +89,31 @@ pub fn normalize(value: &str) -> String {
     value.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// How much of a sysctl configuration file kube6 reads (they hold a few lines).
+pub const FILE_LIMIT: kube6_fs::Limit = kube6_fs::Limit {
+    bytes: 4 << 20,
+    what: "a sysctl configuration file",
+    raise: None,
+};
+
+/// How much of one `/proc` value kube6 reads (the longest, /proc/cmdline, are a few KiB).
+pub(crate) const VALUE_LIMIT: kube6_fs::Limit = kube6_fs::Limit {
+    bytes: 64 << 10,
+    what: "a kernel parameter",
+    raise: None,
+};
+
+/// Reads `path` as text; None when it does not exist.
+fn read_optional(path: &Path, limit: &kube6_fs::Limit) -> Result<Option<String>, Error> {
+    match kube6_fs::read::text(path, limit) {
+        Ok(text) => Ok(Some(text.text)),
+        Err(kube6_fs::ReadError::Io { source, .. }) if source.kind() == ErrorKind::NotFound => {
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The runtime values: the files under a `/proc/sys` directory (the real one, or a copy for
 /// tests and image builds).
 #[derive(Debug, Clone)]
@@ -101,16 +126,15 @@ impl Runtime {
     /// such interface).
     pub fn read(&self, key: &Key) -> Result<Option<String>, Error> {
         let path = key.path_under(&self.dir);
-        match fs::read_to_string(&path) {
-            Ok(v) => Ok(Some(normalize(&v))),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io("read", path, e)),
-        }
+        Ok(read_optional(&path, &VALUE_LIMIT)?.map(|v| normalize(&v)))
     }
 
     pub fn write(&self, key: &Key, value: &str) -> Result<(), Error> {
         let path = key.path_under(&self.dir);
-        fs::write(&path, format!("{value}\n")).map_err(|e| Error::io("write", path, e))
+        Ok(kube6_fs::write::overwrite_existing(
+            &path,
+            format!("{value}\n").as_bytes(),
+        )?)
     }
 }
 
@@ -163,10 +187,17 @@ impl Persisted {
         files.push(root.join("etc/sysctl.conf"));
         let mut persisted = Persisted::default();
         for file in files {
-            match fs::read_to_string(&file) {
-                Ok(text) => persisted.entries.extend(parse_file(&text, &file)),
-                Err(e) if e.kind() == ErrorKind::NotFound => {}
-                // A dangling symlink or unreadable file: `sysctl --system` skips it too.
+            match read_optional(&file, &FILE_LIMIT) {
+                Ok(Some(text)) => persisted.entries.extend(parse_file(&text, &file)),
+                Ok(None) => {}
+                // Too large or not text: the settings in it would be missed; say so.
+                Err(Error::Read(
+                    e
+                    @ (kube6_fs::ReadError::TooLarge { .. } | kube6_fs::ReadError::NotText { .. }),
+                )) => return Err(Error::Read(e)),
+                // A dangling symlink, an unreadable file, or something that is not a regular
+                // file (a FIFO would block): skipped, as `sysctl --system` skips what it
+                // cannot read.
                 Err(_) => {}
             }
         }
@@ -272,7 +303,11 @@ mod tests {
         };
         let k = Key::parse("net.ipv6.conf.all.forwarding");
         assert_eq!(rt.read(&k).unwrap(), None);
+        // A parameter that does not exist is not created (the kernel has no such setting).
         fs::create_dir_all(k.path_under(dir.path()).parent().unwrap()).unwrap();
+        assert!(rt.write(&k, "1").is_err());
+        assert_eq!(rt.read(&k).unwrap(), None);
+        fs::write(k.path_under(dir.path()), "0\n").unwrap();
         rt.write(&k, "1").unwrap();
         assert_eq!(rt.read(&k).unwrap().as_deref(), Some("1"));
     }

@@ -11,13 +11,19 @@ use serde_saphyr::Spanned;
 
 use crate::source::Position;
 
-/// The largest input accepted, in bytes. Cluster network configuration is a few kilobytes;
-/// anything near this limit is a mistake or an attack.
-pub const MAX_INPUT_BYTES: usize = 4 * 1024 * 1024;
-/// The deepest nesting accepted.
-pub const MAX_DEPTH: usize = 64;
-/// The most nodes accepted across all documents, alias expansions included.
-pub const MAX_NODES: usize = 200_000;
+/// The largest input accepted, in bytes. A cluster network configuration is a few kilobytes; a
+/// kube6 file that lists 5,000 nodes (Kubernetes' own scalability limit) with two addresses
+/// each is about 600 KB. The limit leaves room for ten times that and more.
+pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
+/// The deepest nesting accepted; Kubernetes configuration nests fewer than 10 levels. Kept
+/// low: each level costs the deserializer stack, and a test thread has 2 MiB.
+pub const MAX_DEPTH: usize = 32;
+/// The most values (scalars, lists, mappings) accepted across all documents. A 5,000-node
+/// kube6 file has about 40,000; 70,000 nodes need about 600,000.
+pub const MAX_VALUES: usize = 2_000_000;
+/// The most values aliases may expand to: configuration files use a few anchors, if any;
+/// YAML bombs expand a few bytes into billions of values.
+pub const MAX_ALIAS_VALUES: usize = 100_000;
 /// The most documents accepted in one file.
 pub const MAX_DOCUMENTS: usize = 256;
 
@@ -26,6 +32,8 @@ pub const MAX_DOCUMENTS: usize = 256;
 pub struct Node {
     pub kind: Kind,
     pub pos: Position,
+    /// A number as written (`0x1F`, `1e3`, `99999999999999999999999`), to quote it exactly.
+    pub raw: Option<Box<str>>,
 }
 
 /// The content of a node.
@@ -90,6 +98,9 @@ impl Node {
     pub fn scalar_text(&self) -> Option<String> {
         match &self.kind {
             Kind::Str(s) => Some(s.clone()),
+            Kind::Int(_) | Kind::Float(_) if self.raw.is_some() => {
+                self.raw.as_deref().map(str::to_string)
+            }
             Kind::Int(i) => Some(i.to_string()),
             Kind::Float(f) => Some(f.to_string()),
             Kind::Bool(b) => Some(b.to_string()),
@@ -130,7 +141,11 @@ impl From<Spanned<RawKind>> for Node {
                     .collect(),
             ),
         };
-        Node { kind, pos }
+        Node {
+            kind,
+            pos,
+            raw: None,
+        }
     }
 }
 
@@ -211,11 +226,14 @@ impl<'de> Visitor<'de> for RawVisitor {
 fn options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_depth = MAX_DEPTH;
-    budget.max_nodes = MAX_NODES;
+    budget.max_nodes = MAX_VALUES;
+    // Every value is one event, every list and mapping one more for its end, every document two.
+    budget.max_events = MAX_VALUES * 2 + MAX_DOCUMENTS * 2;
     budget.max_documents = MAX_DOCUMENTS;
     budget.max_reader_input_bytes = Some(MAX_INPUT_BYTES);
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
+    options.alias_limits.max_total_replayed_events = MAX_ALIAS_VALUES;
     options.with_snippet = false;
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
     options
@@ -228,7 +246,7 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
         return Err(YamlError {
             pos: None,
             message: format!(
-                "the file is {} bytes; kube6 reads at most {} bytes of configuration",
+                "the file is {} bytes; kube6 reads configuration files of at most {} bytes",
                 text.len(),
                 MAX_INPUT_BYTES
             ),
@@ -236,21 +254,120 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
     }
     let docs: Vec<Option<Spanned<RawKind>>> =
         serde_saphyr::from_multiple_with_options(text, options()).map_err(yaml_error)?;
-    Ok(docs
+    let lines = LineIndex::new(text);
+    let mut nodes: Vec<Node> = docs
         .into_iter()
         .flatten()
         .map(Node::from)
         .filter(|node| !node.is_null())
-        .collect())
+        .collect();
+    for node in &mut nodes {
+        keep_number_text(node, text, &lines);
+    }
+    Ok(nodes)
 }
 
+/// Where each line starts, to find a value's text from its position.
+struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(memchr_newlines(text));
+        LineIndex(starts)
+    }
+
+    /// The text from `pos` to the end of its line.
+    fn rest_of_line<'t>(&self, text: &'t str, pos: Position) -> Option<&'t str> {
+        let start = *self.0.get(pos.line.checked_sub(1)? as usize)?;
+        let line = text[start..].split('\n').next()?;
+        let offset = line
+            .char_indices()
+            .nth(pos.column.checked_sub(1)? as usize)
+            .map(|(i, _)| i)?;
+        Some(&line[offset..])
+    }
+}
+
+fn memchr_newlines(text: &str) -> impl Iterator<Item = usize> + '_ {
+    text.bytes()
+        .enumerate()
+        .filter(|(_, b)| *b == b'\n')
+        .map(|(i, _)| i + 1)
+}
+
+/// Records how every number was written, so that messages quote it as the user wrote it
+/// (a float cannot hold `99999999999999999999999` and would print another number).
+fn keep_number_text(node: &mut Node, text: &str, lines: &LineIndex) {
+    match &mut node.kind {
+        Kind::Int(_) | Kind::Float(_) => {
+            node.raw = lines.rest_of_line(text, node.pos).and_then(|rest| {
+                let token: &str = rest
+                    .split(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}' | '#'))
+                    .next()
+                    .unwrap_or_default();
+                // Only a plain number (not a tag or an anchor that happens to be there).
+                token
+                    .starts_with(|c: char| c.is_ascii_digit() || matches!(c, '-' | '+' | '.'))
+                    .then(|| token.into())
+            });
+        }
+        Kind::Seq(items) => {
+            for item in items {
+                keep_number_text(item, text, lines);
+            }
+        }
+        Kind::Map(entries) => {
+            for (_, value) in entries {
+                keep_number_text(value, text, lines);
+            }
+        }
+        Kind::Null | Kind::Bool(_) | Kind::Str(_) => {}
+    }
+}
+
+/// The error as one line of kube6's own words, without the parser's position prefix (the
+/// caller prints `file:line:column`) and without advice meant for programmers.
 fn yaml_error(err: serde_saphyr::Error) -> YamlError {
     let pos = err
         .location()
         .map(|loc| position(&loc))
         .filter(|p| p.line > 0);
-    let rendered = err.to_string();
-    // serde-saphyr prefixes "error: line L column C: "; the caller prints the position itself.
+    let message = match original(&err) {
+        serde_saphyr::Error::Budget { breach, .. } => budget_message(breach),
+        serde_saphyr::Error::AliasReplayLimitExceeded { .. }
+        | serde_saphyr::Error::AliasExpansionLimitExceeded { .. }
+        | serde_saphyr::Error::AliasReplayStackDepthExceeded { .. }
+        | serde_saphyr::Error::AliasReplayCounterOverflow { .. } => format!(
+            "refused: its aliases expand to more than {MAX_ALIAS_VALUES} values; configuration \
+             files need a few aliases at most, YAML bombs need this many"
+        ),
+        serde_saphyr::Error::DuplicateMappingKey { key: Some(key), .. } => format!(
+            "duplicate key `{key}`: a mapping holds each key once (Kubernetes refuses the file); remove one"
+        ),
+        serde_saphyr::Error::DuplicateMappingKey { key: None, .. } => {
+            "duplicate key: a mapping holds each key once (Kubernetes refuses the file); remove one"
+                .to_string()
+        }
+        serde_saphyr::Error::NonFiniteFloat { .. } => {
+            "a number too large to represent (or .nan/.inf); no configuration value takes it"
+                .to_string()
+        }
+        other => clean_message(&other.to_string()),
+    };
+    YamlError { pos, message }
+}
+
+/// The error behind snippet and alias wrappers.
+fn original(err: &serde_saphyr::Error) -> &serde_saphyr::Error {
+    match err.without_snippet() {
+        serde_saphyr::Error::AliasError { error, .. } => original(error),
+        other => other,
+    }
+}
+
+/// The parser's own message without "error: line L column C: " and " at line L column C".
+fn clean_message(rendered: &str) -> String {
     let message = rendered
         .lines()
         .next()
@@ -261,33 +378,61 @@ fn yaml_error(err: serde_saphyr::Error) -> YamlError {
         Some((head, rest)) if head.starts_with("line ") => rest.to_string(),
         _ => message,
     };
-    // The position is printed by the caller; drop the parser's own copy of it.
-    let message = match message.find(" at line ") {
+    match message.find(" at line ") {
         Some(i) => message[..i].to_string(),
         None => message,
-    };
-    let message = if message.starts_with("budget breached") || message.contains("recursion limit") {
-        budget_message(&message)
-    } else {
-        message
-    };
-    YamlError { pos, message }
+    }
 }
 
-/// A limit breach said in words: which limit, and that it protects against YAML bombs.
-fn budget_message(raw: &str) -> String {
-    let what = if raw.contains("Depth") || raw.contains("recursion") {
-        format!("it nests deeper than {MAX_DEPTH} levels")
-    } else if raw.contains("Nodes") {
-        format!("it expands to more than {MAX_NODES} values (aliases included)")
-    } else if raw.contains("Documents") {
-        format!("it holds more than {MAX_DOCUMENTS} documents")
-    } else if raw.contains("Alias") || raw.contains("Anchor") || raw.contains("Replay") {
-        "it uses too many aliases or anchors".to_string()
-    } else {
-        "it exceeds kube6's size limits".to_string()
-    };
-    format!("refused: {what}; configuration files never need that, YAML bombs do")
+/// A limit breach said in words: which limit was hit, and what it protects against.
+fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    match breach {
+        B::Depth { .. } => format!(
+            "refused: it nests deeper than {MAX_DEPTH} levels, kube6's limit (Kubernetes \
+             configuration nests fewer than 10)"
+        ),
+        B::Nodes { .. } | B::Events { .. } => format!(
+            "refused: it holds more than {} values, kube6's limit for a configuration file (a \
+             5,000-node cluster needs about 40,000)",
+            group_thousands(MAX_VALUES)
+        ),
+        B::Documents { .. } => format!(
+            "refused: it holds more than {MAX_DOCUMENTS} documents, kube6's limit for one file"
+        ),
+        B::InputBytes { .. } => format!(
+            "refused: it is larger than {} bytes, kube6's limit for a configuration file",
+            group_thousands(MAX_INPUT_BYTES)
+        ),
+        B::Aliases { .. }
+        | B::Anchors { .. }
+        | B::AliasAnchorRatio { .. }
+        | B::RecordedAnchorEvents { .. }
+        | B::RecordedAnchorBytes { .. }
+        | B::MergeKeys { .. } => format!(
+            "refused: it uses more aliases or anchors than kube6 reads (aliases may expand to \
+             {MAX_ALIAS_VALUES} values); configuration files need a few at most, YAML bombs need \
+             this many"
+        ),
+        B::ScalarBytes { .. } => {
+            "refused: its values hold more text than kube6 reads in a configuration file"
+                .to_string()
+        }
+        other => format!("refused: it exceeds kube6's limits for a configuration file ({other:?})"),
+    }
+}
+
+/// `1000000` as `1,000,000`.
+fn group_thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Parses a document held in a string value (a HelmChartConfig's `valuesContent`, a ConfigMap's
@@ -346,6 +491,7 @@ fn shifted(node: Node, shift: &impl Fn(Position) -> Position) -> Node {
     Node {
         kind,
         pos: shift(node.pos),
+        raw: node.raw,
     }
 }
 
@@ -411,6 +557,66 @@ mod tests {
     }
 
     #[test]
+    fn numbers_keep_their_text() {
+        let docs =
+            parse_documents("a: 99999999999999999999999\nb: [0x1F, 1e3, -5]\nc: '7'\n").unwrap();
+        let doc = &docs[0];
+        assert_eq!(
+            doc.get("a").unwrap().scalar_text().as_deref(),
+            Some("99999999999999999999999")
+        );
+        let Kind::Seq(items) = &doc.get("b").unwrap().kind else {
+            panic!("b is a list")
+        };
+        let texts: Vec<String> = items.iter().filter_map(Node::scalar_text).collect();
+        assert_eq!(texts, ["0x1F", "1e3", "-5"]);
+        assert_eq!(doc.get("c").unwrap().scalar_text().as_deref(), Some("7"));
+    }
+
+    #[test]
+    fn messages_are_kube6_wording() {
+        let err = parse_documents("a: 1\na: 2\n").unwrap_err();
+        assert!(
+            !err.message.contains("DuplicateKeyPolicy"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("duplicate key `a`"), "{}", err.message);
+        let deep = "[".repeat(40) + &"]".repeat(40);
+        let err = parse_documents(&deep).unwrap_err();
+        assert!(
+            err.message.contains("nests deeper than 32"),
+            "{}",
+            err.message
+        );
+    }
+
+    /// Values in a tree, as the parser's budget counts them.
+    fn count(node: &Node) -> usize {
+        1 + match &node.kind {
+            Kind::Seq(items) => items.iter().map(count).sum(),
+            Kind::Map(entries) => entries.iter().map(|(_, v)| 1 + count(v)).sum(),
+            _ => 0,
+        }
+    }
+
+    #[test]
+    fn a_large_real_cluster_fits() {
+        // A tenth of a 70,000-node file (4 MB in all; Kubernetes itself stops at 5,000 nodes):
+        // the whole file fits the limits ten times over this part, and this part parses.
+        let mut text =
+            String::from("apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  nodes:\n");
+        for i in 0..7_000 {
+            text.push_str(&format!(
+                "    - name: node-{i:05}\n      addresses: [2001:db8::{i:x}]\n"
+            ));
+        }
+        let docs = parse_documents(&text).unwrap();
+        assert!(text.len() * 10 < MAX_INPUT_BYTES, "{}", text.len());
+        assert!(count(&docs[0]) * 10 < MAX_VALUES, "{}", count(&docs[0]));
+    }
+
+    #[test]
     fn embedded_documents_keep_outer_positions() {
         let docs =
             parse_documents("spec:\n  valuesContent: |-\n    ipam:\n      mode: x\n").unwrap();
@@ -432,7 +638,8 @@ mod tests {
         assert!(
             parse_embedded(&Node {
                 kind: Kind::Int(1),
-                pos: outer.pos
+                pos: outer.pos,
+                raw: None,
             })
             .is_err()
         );

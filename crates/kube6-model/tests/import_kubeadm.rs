@@ -57,7 +57,7 @@ const V1BETA3_DUAL: &str = "\
 apiVersion: kubeadm.k8s.io/v1beta3
 kind: ClusterConfiguration
 networking:
-  podSubnet: fd00:10::/56, 10.244.0.0/16
+  podSubnet: fd00:10::/56,10.244.0.0/16
   serviceSubnet: fd00:20::/112,10.96.0.0/16
 controllerManager:
   extraArgs:
@@ -190,11 +190,11 @@ fn positions_and_paths() {
         second.origin.pos(),
         Some(Position {
             line: 4,
-            column: 28
+            column: 27
         })
     );
     let raw = net.specific.raw_pod_list.as_ref().unwrap();
-    assert_eq!(raw.value, "fd00:10::/56, 10.244.0.0/16");
+    assert_eq!(raw.value, "fd00:10::/56,10.244.0.0/16");
     assert_eq!(
         net.specific.raw_service_list.as_ref().unwrap().value,
         "fd00:20::/112,10.96.0.0/16"
@@ -467,4 +467,24 @@ fn truncated_examples_never_panic() {
             let _ = import(&text[..i], &ImportOptions::default());
         }
     }
+}
+
+#[test]
+fn a_space_after_a_comma_is_what_kubeadm_refuses() {
+    // kubeadm's ValidateIPNetFromString splits at commas and parses each part as it is
+    // (kubernetes/kubernetes cmd/kubeadm/app/apis/kubeadm/validation/validation.go).
+    let text = "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n\
+                networking:\n  podSubnet: fd00:10::/56, 10.244.0.0/16\n";
+    let net = read(text).network;
+    assert_eq!(net.pods[1].value.text, " 10.244.0.0/16");
+    let analysis = kube6_model::analyze("kubeadm.yaml", text, &Default::default()).unwrap();
+    assert!(!analysis.plan.valid);
+    let d = analysis
+        .plan
+        .diagnostics
+        .iter()
+        .find(|d| d.id == "K6E001")
+        .unwrap();
+    assert!(d.message.contains("space"), "{}", d.message);
+    assert_eq!((d.line, d.column), (Some(4), Some(27)));
 }

@@ -226,6 +226,16 @@ fn cases() -> Vec<Case> {
             kubeadm("networking:\n  podSubnet: fd00:10::/104\n  serviceSubnet: fd00:20::/112\ncontrollerManager:\n  extraArgs:\n  - name: node-cidr-mask-size-ipv6\n    value: \"120\"\n", ""),
         ),
         case(
+            "K6E910",
+            kube6("kubeadm", &format!("{V6}  nodes: [{{name: \"..\", addresses: [\"2001:db8::10\"]}}]\n")),
+            kube6("kubeadm", &format!("{V6}  nodes: [{{name: worker-1.example.org, addresses: [\"2001:db8::10\"]}}]\n")),
+        ),
+        case(
+            "K6E911",
+            kube6("kubeadm", &format!("{V6}  nodes: [{{name: a, addresses: [\"2001:db8::10\"]}}, {{name: a, addresses: [\"2001:db8::11\"]}}]\n")),
+            kube6("kubeadm", &format!("{V6}  nodes: [{{name: a, addresses: [\"2001:db8::10\"]}}, {{name: b, addresses: [\"2001:db8::11\"]}}]\n")),
+        ),
+        case(
             "K6E033",
             kube6("kubeadm", &format!("{V6}  clusterDomain: Cluster_Local\n")),
             kube6("kubeadm", &format!("{V6}  clusterDomain: cluster.local\n")),

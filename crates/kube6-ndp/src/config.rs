@@ -140,21 +140,32 @@ impl Config {
     }
 
     /// Parses a YAML configuration file's text (it is not validated; see [`Config::validate`]).
+    /// The uplink may be left out when it comes from elsewhere (`--uplink`, a plan).
     pub fn from_yaml(text: &str) -> Result<Config, ConfigError> {
-        let file: FileConfig = serde_saphyr::from_str(text).map_err(|e| {
-            // serde-saphyr renders "error: line L column C: reason" and then a snippet of the
-            // input over several lines; the error is one line on the command line.
-            let text = e.to_string();
-            let first = text.lines().next().unwrap_or_default();
-            ConfigError::Syntax(first.trim_start_matches("error: ").to_string())
-        })?;
+        let nothing = text.lines().all(|l| {
+            let l = l.trim();
+            l.is_empty() || l.starts_with('#') || l == "---"
+        });
+        if nothing {
+            return Err(ConfigError::Syntax {
+                line: None,
+                column: None,
+                message: "the file holds no configuration; expected uplink and prefixes (see \
+                          docs/ndp-proxy.md)"
+                    .into(),
+            });
+        }
+        let file: FileConfig =
+            serde_saphyr::from_str_with_options(text, yaml_options()).map_err(syntax_error)?;
         file.into_config()
     }
 
     /// Every problem with this configuration (empty when it is valid).
     pub fn validate(&self) -> Vec<ConfigError> {
         let mut errors = Vec::new();
-        if !valid_ifname(&self.uplink) {
+        if self.uplink.is_empty() {
+            errors.push(ConfigError::NoUplink);
+        } else if !valid_ifname(&self.uplink) {
             errors.push(ConfigError::Interface(self.uplink.clone()));
         }
         if self.prefixes.is_empty() {
@@ -166,7 +177,9 @@ impl Config {
                 errors.push(ConfigError::HostBits(net, net.trunc()));
             }
             let addr = net.network();
-            if addr.is_multicast()
+            if addr.to_ipv4_mapped().is_some() || is_ipv4_compatible(&net) {
+                errors.push(ConfigError::Ipv4Embedded(net));
+            } else if addr.is_multicast()
                 || addr.is_unspecified()
                 || addr.is_loopback()
                 || (addr.segments()[0] & 0xffc0) == 0xfe80
@@ -218,6 +231,16 @@ impl Config {
     }
 }
 
+/// Inside ::/96, the deprecated IPv4-compatible addresses (RFC 4291 §2.5.5.1); `::` itself and
+/// `::1` are refused as unspecified and loopback.
+fn is_ipv4_compatible(net: &Ipv6Net) -> bool {
+    let seg = net.network().segments();
+    net.prefix_len() >= 96
+        && seg[..6].iter().all(|s| *s == 0)
+        && !net.network().is_loopback()
+        && !net.network().is_unspecified()
+}
+
 /// Linux interface names: 1 to 15 bytes, no '/', whitespace or ':'.
 fn valid_ifname(name: &str) -> bool {
     !name.is_empty()
@@ -232,8 +255,20 @@ fn valid_ifname(name: &str) -> bool {
 /// What is wrong with a configuration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
-    #[error("not a YAML configuration: {0}")]
-    Syntax(String),
+    /// The file is not YAML of the configuration's shape; `line` and `column` when known.
+    #[error("{message}")]
+    Syntax {
+        line: Option<usize>,
+        column: Option<usize>,
+        message: String,
+    },
+    #[error("no uplink: give `uplink:` in the configuration, --uplink IF, or --plan FILE")]
+    NoUplink,
+    #[error(
+        "prefix {0} holds IPv4 addresses embedded in IPv6 (::ffff:0:0/96 or ::/96); they never \
+         appear in neighbor solicitations: give the IPv6 prefix the pods or services use"
+    )]
+    Ipv4Embedded(Ipv6Net),
     #[error("invalid IPv6 prefix {0:?} (expected e.g. 2001:db8:1::a:0/112)")]
     Prefix(String),
     #[error("invalid mode {0:?} (expected static, routed or probe:IFACE)")]
@@ -264,11 +299,62 @@ pub enum ConfigError {
     ModeKey(String, String),
 }
 
+/// The parser's options: no snippets (the caller names the file), duplicate keys refused.
+fn yaml_options() -> serde_saphyr::Options {
+    let mut options = serde_saphyr::Options::default();
+    options.with_snippet = false;
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = 16;
+    options.budget = Some(budget);
+    options
+}
+
+/// A parser error in kube6's words: where, and what, without the parser's advice to
+/// programmers or its own rendering of the position.
+fn syntax_error(err: serde_saphyr::Error) -> ConfigError {
+    let location = err.location();
+    let original = match err.without_snippet() {
+        serde_saphyr::Error::AliasError { error, .. } => error.as_ref(),
+        other => other,
+    };
+    let message = match original {
+        serde_saphyr::Error::DuplicateMappingKey { key: Some(key), .. } => {
+            format!("duplicate key `{key}`: each key is given once")
+        }
+        serde_saphyr::Error::DuplicateMappingKey { key: None, .. } => {
+            "duplicate key: each key is given once".to_string()
+        }
+        serde_saphyr::Error::Budget { .. } => {
+            "refused: nests too deep or is too large for an NDP proxy configuration".to_string()
+        }
+        other => {
+            let rendered = other.to_string();
+            let first = rendered.lines().next().unwrap_or_default();
+            let first = first.trim_start_matches("error: ");
+            let first = match first.split_once(": ") {
+                Some((head, rest)) if head.starts_with("line ") => rest,
+                _ => first,
+            };
+            match first.find(" at line ") {
+                Some(i) => first[..i].to_string(),
+                None => first.to_string(),
+            }
+        }
+    };
+    ConfigError::Syntax {
+        line: location.map(|l| l.line() as usize).filter(|l| *l > 0),
+        column: location.map(|l| l.column() as usize).filter(|c| *c > 0),
+        message,
+    }
+}
+
 /// The YAML form of [`Config`].
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct FileConfig {
-    uplink: String,
+    #[serde(default)]
+    uplink: Option<String>,
     #[serde(default)]
     prefixes: Vec<FilePrefix>,
     #[serde(default)]
@@ -283,11 +369,37 @@ struct FileConfig {
     busy_poll_us: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+/// A prefix entry: `PREFIX[=MODE]` or `{prefix, mode, interface}`.
+#[derive(Debug)]
 enum FilePrefix {
     Short(String),
     Long(FilePrefixLong),
+}
+
+impl<'de> Deserialize<'de> for FilePrefix {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<FilePrefix, D::Error> {
+        struct Entry;
+        impl<'de> serde::de::Visitor<'de> for Entry {
+            type Value = FilePrefix;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a prefix (2001:db8:1::a:0/112, optionally =routed or =probe:IFACE) or a \
+                     mapping with prefix, mode and interface",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<FilePrefix, E> {
+                Ok(FilePrefix::Short(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<FilePrefix, A::Error> {
+                FilePrefixLong::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(FilePrefix::Long)
+            }
+        }
+        d.deserialize_any(Entry)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -342,7 +454,7 @@ impl FileConfig {
                 }
             });
         }
-        let mut config = Config::new(self.uplink, prefixes);
+        let mut config = Config::new(self.uplink.unwrap_or_default(), prefixes);
         if let Some(router) = self.router {
             config.router = router;
         }
@@ -440,8 +552,35 @@ mod tests {
     fn yaml_errors() {
         assert!(matches!(
             Config::from_yaml("uplink: n0\nbogus: 1\n"),
-            Err(ConfigError::Syntax(_))
+            Err(ConfigError::Syntax { .. })
         ));
+        // kube6's words, with the position apart; no advice meant for programmers.
+        for (text, want, line) in [
+            (
+                "uplink: n0\nuplink: n1\n",
+                "duplicate key `uplink`: each key is given once",
+                2,
+            ),
+            (
+                "uplink: n0\nprefixes:\n  - [1]\n",
+                "a prefix (2001:db8:1::a:0/112",
+                3,
+            ),
+        ] {
+            match Config::from_yaml(text) {
+                Err(ConfigError::Syntax {
+                    line: l, message, ..
+                }) => {
+                    assert!(message.contains(want), "{message}");
+                    assert!(!message.contains("DuplicateKeyPolicy"), "{message}");
+                    assert!(!message.contains("untagged"), "{message}");
+                    assert!(!message.contains("<input>"), "{message}");
+                    assert!(!message.contains('\n'), "{message}");
+                    assert_eq!(l, Some(line), "{message}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
         assert!(Config::from_yaml("uplink: [\n").is_err());
         assert!(matches!(
             Config::from_yaml(
@@ -467,6 +606,19 @@ mod tests {
         let mut c = ok.clone();
         c.prefixes = vec!["2001:db8:1::a:1/112".parse().unwrap()];
         assert!(matches!(c.validate()[0], ConfigError::HostBits(..)));
+
+        for bad in ["::ffff:10.0.0.0/104", "::ffff:0:0/96", "::10.0.0.0/104"] {
+            let mut c = ok.clone();
+            c.prefixes = vec![bad.parse().unwrap()];
+            assert!(
+                matches!(c.validate()[0], ConfigError::Ipv4Embedded(_)),
+                "{bad}: {:?}",
+                c.validate()
+            );
+        }
+        let mut c = ok.clone();
+        c.uplink = String::new();
+        assert_eq!(c.validate(), vec![ConfigError::NoUplink]);
 
         for bad in ["ff02::/16", "fe80::/64", "::1/128", "2000::/3"] {
             let mut c = ok.clone();

@@ -22,6 +22,12 @@ use crate::sys;
 pub enum Error {
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// Packet sockets need CAP_NET_RAW; without it no solicitation can ever be read.
+    #[error(
+        "cannot open packet sockets: the NDP proxy needs CAP_NET_RAW (run it as root, or grant \
+         it: `setcap cap_net_raw+ep` on the binary, AmbientCapabilities=CAP_NET_RAW in a systemd unit)"
+    )]
+    NoPermission(#[source] io::Error),
     #[error("cannot follow the kernel's links, addresses and routes over netlink")]
     Netlink(#[source] io::Error),
     #[error("cannot serve metrics on {0}")]
@@ -196,6 +202,8 @@ struct Daemon {
     probes: HashMap<Ipv6Addr, ProbeState>,
     limiter: RateLimiter,
     retry_at: Instant,
+    /// The uplink was found missing and that was logged (logged again when it comes and goes).
+    uplink_missing_logged: bool,
 }
 
 /// Runs the proxy until `control` asks it to stop. `metrics` receives the counters (pass a
@@ -205,6 +213,12 @@ pub fn run(config: Config, control: &Control, metrics: Arc<Metrics>) -> Result<(
     if !errors.is_empty() {
         let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         return Err(Error::Config(text.join("; ")));
+    }
+    // Checked once, up front: without the capability the proxy would retry forever.
+    if let Err(e) = sys::packet_sockets_allowed()
+        && matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES))
+    {
+        return Err(Error::NoPermission(e));
     }
     let _server = match config.metrics {
         Some(addr) => {
@@ -232,6 +246,7 @@ pub fn run(config: Config, control: &Control, metrics: Arc<Metrics>) -> Result<(
         probe_sockets: HashMap::new(),
         probes: HashMap::new(),
         retry_at: Instant::now(),
+        uplink_missing_logged: false,
     };
     daemon.set_rules();
     daemon.resync().map_err(Error::Netlink)?;
@@ -283,6 +298,17 @@ impl Daemon {
         let now = Instant::now();
         let want = self.kernel.index_of(&self.config.uplink);
         let current = self.uplink.as_ref().map(|s| s.index);
+        match want {
+            None if !self.uplink_missing_logged => {
+                warn!(
+                    uplink = %self.config.uplink,
+                    "the uplink does not exist; no solicitation is answered until it appears"
+                );
+                self.uplink_missing_logged = true;
+            }
+            None => debug!(uplink = %self.config.uplink, "the uplink still does not exist"),
+            Some(_) => self.uplink_missing_logged = false,
+        }
         if let Some(sock) = &mut self.uplink
             && Some(sock.index) == want
         {
@@ -305,7 +331,7 @@ impl Daemon {
                         self.metrics.uplink_up.set(1);
                     }
                     Err(e) => {
-                        warn!(uplink = %self.config.uplink, error = %e, "cannot open uplink; retrying in 1 s");
+                        warn!(uplink = %self.config.uplink, error = %e, "cannot open the uplink; retrying in 1 s");
                         self.retry_at = now + Duration::from_secs(1);
                     }
                 }

@@ -63,6 +63,12 @@ pub fn icmpv6_type_filter(icmp_type: u8) -> [libc::sock_filter; 8] {
     ]
 }
 
+/// Whether this process may open packet sockets (CAP_NET_RAW in its network namespace): opens
+/// one, bound to nothing, and closes it.
+pub fn packet_sockets_allowed() -> io::Result<()> {
+    socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_NONBLOCK, 0).map(drop)
+}
+
 /// Opens a non-blocking AF_PACKET raw socket that receives, on interface `ifindex` only, the
 /// frames `filter` accepts. The filter is attached before the socket is bound, so nothing
 /// unfiltered is ever queued.

@@ -23,6 +23,20 @@ pub enum CidrError {
     #[error("empty value: expected a CIDR such as 10.244.0.0/16 or fd00:10:244::/56")]
     Empty,
 
+    /// The CIDR has whitespace around or in it. Go's `net.ParseCIDR` and `netip.ParsePrefix`,
+    /// which k0s, k3s, kubeadm, Kubermatic and Calico parse CIDRs with, refuse it (they split
+    /// lists at commas without trimming).
+    #[error(
+        "{text:?} has a space (or tab) in it, which the components refuse: write {trimmed} \
+         (in a comma-separated list, no space after the commas either)"
+    )]
+    Whitespace {
+        /// The text as given.
+        text: String,
+        /// The text without its whitespace.
+        trimmed: String,
+    },
+
     /// A bare address was given where a CIDR is required.
     #[error(
         "{text:?} is an address without a prefix length: write {text}/{max} for this single address, \
@@ -147,14 +161,19 @@ impl fmt::Display for ParsedCidr {
     }
 }
 
-/// Parses one CIDR (`10.244.0.0/16`, `fd00::/108`). Surrounding whitespace is ignored. A bare
-/// address, a zone id, brackets, IPv4 octets with leading zeros and prefix lengths out of range
-/// are errors. Host bits may be set; the result records that in [`ParsedCidr::host_bits_set`].
+/// Parses one CIDR (`10.244.0.0/16`, `fd00::/108`) as Go's `net.ParseCIDR` reads it: whitespace,
+/// a bare address, a zone id, brackets, IPv4 octets with leading zeros and prefix lengths out of
+/// range are errors. Host bits may be set; the result records that in [`ParsedCidr::host_bits_set`].
 /// An IPv4-mapped IPv6 text (`::ffff:10.0.0.0/104`) stays IPv6.
 pub fn parse_cidr(text: &str) -> Result<ParsedCidr, CidrError> {
-    let text = text.trim();
-    if text.is_empty() {
+    if text.trim().is_empty() {
         return Err(CidrError::Empty);
+    }
+    if text.contains(char::is_whitespace) {
+        return Err(CidrError::Whitespace {
+            text: text.to_string(),
+            trimmed: text.split_whitespace().collect(),
+        });
     }
     check_common(text)?;
     let Some((addr_text, prefix_text)) = text.split_once('/') else {
@@ -569,7 +588,6 @@ mod tests {
     fn parses_canonical_and_host_bits() {
         let cases = [
             ("fd00::/108", "fd00::/108", false),
-            ("  fd00::1/108 ", "fd00::/108", true),
             ("10.244.0.0/16", "10.244.0.0/16", false),
             ("10.244.1.7/16", "10.244.0.0/16", true),
             ("FD00:0:0::/64", "fd00::/64", false),
@@ -662,9 +680,18 @@ mod tests {
 
     #[test]
     fn parses_lists_and_ips() {
-        let list = parse_cidr_list("10.42.0.0/16, fd00:42::/56");
+        let list = parse_cidr_list("10.42.0.0/16,fd00:42::/56");
         assert_eq!(list.len(), 2);
         assert_eq!(list[1].as_ref().unwrap().net, net("fd00:42::/56"));
+        // k3s and kubeadm split at commas and parse each part as it is: a space is an error.
+        let list = parse_cidr_list("10.42.0.0/16, fd00:42::/56");
+        assert_eq!(
+            list[1],
+            Err(CidrError::Whitespace {
+                text: " fd00:42::/56".into(),
+                trimmed: "fd00:42::/56".into()
+            })
+        );
         let list = parse_cidr_list("10.42.0.0/16,,x");
         assert_eq!(list[1], Err(CidrError::Empty));
         assert!(list[2].is_err());

@@ -26,13 +26,14 @@ fn main() {
     let parse = t.elapsed();
     drop(bytes);
     let t = Instant::now();
-    let streamed = match kube6_verify::read_dump(std::path::Path::new(&path)) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            return;
-        }
-    };
+    let streamed =
+        match kube6_verify::read_dump(std::path::Path::new(&path), &kube6_verify::DUMP_LIMIT) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("{e}");
+                return;
+            }
+        };
     let stream = t.elapsed();
     assert_eq!(streamed, snapshot);
     let t = Instant::now();

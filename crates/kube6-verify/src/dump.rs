@@ -60,12 +60,14 @@ pub enum DumpError {
 
 impl DumpError {
     fn from_json(err: serde_json::Error) -> DumpError {
-        // serde_json appends " at line L column C"; keep the reason alone.
+        // serde_json appends " at line L column C"; keep the reason alone, in Kubernetes terms
+        // rather than the names of kube6's own types ("expected struct RawObject").
         let text = err.to_string();
         let reason = match text.rfind(" at line ") {
             Some(i) => text[..i].to_string(),
             None => text,
         };
+        let reason = kubernetes_terms(&reason);
         DumpError::Syntax {
             line: err.line(),
             column: err.column(),
@@ -90,6 +92,15 @@ impl DumpError {
         if let Some(i) = reason.find(" at line ") {
             reason.truncate(i);
         }
+        // In the words of the input, not advice to programmers ("set DuplicateKeyPolicy in
+        // Options if acceptable"), nor kube6's type names.
+        if let serde_saphyr::Error::DuplicateMappingKey { key, .. } = err.without_snippet() {
+            reason = match key {
+                Some(key) => format!("duplicate key `{key}`: a mapping holds each key once"),
+                None => "duplicate key: a mapping holds each key once".to_string(),
+            };
+        }
+        reason = kubernetes_terms(&reason);
         if reason.starts_with("budget breached") {
             reason = format!(
                 "refused: {reason}; kubectl never writes such YAML (aliases, deep nesting or \
@@ -107,8 +118,87 @@ impl DumpError {
     }
 }
 
+/// A parser's message with kube6's internal type names said in Kubernetes terms.
+fn kubernetes_terms(reason: &str) -> String {
+    let mut out = reason.to_string();
+    for (internal, words) in [
+        ("struct RawObject", "a Kubernetes object"),
+        ("struct RawMeta", "an object's metadata"),
+        ("struct RawSpec", "an object's spec"),
+        ("struct RawStatus", "an object's status"),
+        ("struct RawNodeAddress", "a node address"),
+        ("struct RawPodIp", "a pod IP"),
+        ("struct RawCiliumIpam", "Cilium's IPAM settings"),
+        ("struct RawCiliumPools", "Cilium's pools"),
+        ("struct RawCiliumAllocation", "a Cilium pool allocation"),
+        ("struct RawCiliumPoolFamily", "a Cilium pool family"),
+        ("struct Labels", "labels"),
+    ] {
+        out = out.replace(internal, words);
+    }
+    out
+}
+
+/// Whether the start of an input already shows it is no dump: an encoding kube6 does not read,
+/// binary data, or text whose first line is neither JSON nor a YAML mapping (kubectl's output
+/// starts with `{`, `apiVersion:`, `items:`, `kind:` or `---`). None: it may be one.
+pub fn not_a_dump(head: &[u8]) -> Option<DumpError> {
+    let (skip, syntax) = match encoding::sniff(head) {
+        Sniffed::Text { skip, syntax } => (skip, syntax),
+        Sniffed::Empty => return None,
+        Sniffed::Foreign(foreign) => return Some(DumpError::Encoding(foreign)),
+    };
+    let text = &head[skip..];
+    // Binary: a NUL byte before any invalid UTF-8 (which the parser places by line and column).
+    let valid_up_to = std::str::from_utf8(text).map_or_else(|e| e.valid_up_to(), |_| text.len());
+    if let Some(nul) = text[..valid_up_to].iter().position(|b| *b == 0) {
+        return Some(DumpError::Invalid(format!(
+            "binary data (a NUL byte at offset {nul}); expected the output of `{DUMP_COMMAND}`"
+        )));
+    }
+    if syntax == Syntax::Json {
+        return None;
+    }
+    let mut lines = text[..valid_up_to]
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .peekable();
+    while let Some((index, line)) = lines.next() {
+        // A line cut off by invalid UTF-8: the parser places the error.
+        if lines.peek().is_none() && valid_up_to < text.len() {
+            return None;
+        }
+        let line = line.trim_ascii();
+        if line.is_empty() || line.starts_with(b"#") {
+            continue;
+        }
+        let mapping = line.starts_with(b"---")
+            || line.starts_with(b"%")
+            || line.iter().position(|b| *b == b':').is_some_and(|colon| {
+                line[..colon]
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'"' | b'\''))
+            });
+        if mapping {
+            return None;
+        }
+        let shown: String = String::from_utf8_lossy(&line[..line.len().min(40)]).into_owned();
+        return Some(DumpError::Syntax {
+            line: index + 1,
+            column: 1,
+            reason: format!(
+                "{shown:?} is neither JSON nor a YAML mapping; expected the output of `{DUMP_COMMAND}`"
+            ),
+        });
+    }
+    None
+}
+
 /// Parses a whole dump (JSON or YAML, one document or several) into a snapshot.
 pub fn parse(bytes: &[u8]) -> Result<Snapshot, DumpError> {
+    if let Some(refused) = not_a_dump(&bytes[..bytes.len().min(64 << 10)]) {
+        return Err(refused);
+    }
     let (skip, syntax) = match encoding::sniff(bytes) {
         Sniffed::Text { skip, syntax } => (skip, syntax),
         Sniffed::Empty => return Err(DumpError::Empty),

@@ -1,14 +1,23 @@
 //! Reading the snapshot from a live cluster through kube-rs: read-only list requests, paged with
 //! `limit` and `continue` as kubectl pages them, parsed into the same lean objects as a dump.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use kube::Client;
 use kube::api::ListParams;
-use kube::config::{Config, InferConfigError, KubeConfigOptions, Kubeconfig, KubeconfigError};
+use kube::config::{Config, InClusterError, KubeConfigOptions, Kubeconfig, KubeconfigError};
+use kube6_fs::Limit;
 
 use crate::dump::{self, DumpError};
 use crate::snapshot::Snapshot;
+
+/// How much of a kubeconfig, and of each certificate, key or token file it names, kube6 reads.
+/// Kubeconfigs with many contexts and embedded certificates are a few hundred kilobytes.
+pub const KUBECONFIG_LIMIT: Limit = Limit {
+    bytes: 16 << 20,
+    what: "a kubeconfig or a file it names",
+    raise: None,
+};
 
 /// kubectl's default `--chunk-size`.
 pub const DEFAULT_PAGE_SIZE: u32 = 500;
@@ -100,7 +109,10 @@ impl Default for Options {
 /// Why the cluster could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
-    /// The kubeconfig file given could not be read or parsed.
+    /// A kubeconfig, or a file it names, is not a regular file, too large or not text.
+    #[error(transparent)]
+    Read(#[from] kube6_fs::ReadError),
+    /// The kubeconfig file given could not be parsed.
     #[error("cannot read the kubeconfig {path}")]
     Kubeconfig {
         path: PathBuf,
@@ -117,7 +129,10 @@ pub enum LiveError {
     },
     /// No kubeconfig anywhere, and not running inside a cluster.
     #[error("no cluster to read (give --kubeconfig FILE, set KUBECONFIG, or give --dump FILE)")]
-    NoCluster(#[source] InferConfigError),
+    NoCluster(#[source] InClusterError),
+    /// `--context` without any kubeconfig to find it in.
+    #[error("no kubeconfig holds the context {0:?} (give --kubeconfig FILE or set KUBECONFIG)")]
+    NoKubeconfig(String),
     /// The configuration is complete but no client can be built from it (TLS, proxy).
     #[error("cannot connect to {cluster}")]
     Client {
@@ -151,9 +166,11 @@ impl LiveError {
     pub fn is_configuration(&self) -> bool {
         matches!(
             self,
-            LiveError::Kubeconfig { .. }
+            LiveError::Read(_)
+                | LiveError::Kubeconfig { .. }
                 | LiveError::Config { .. }
                 | LiveError::NoCluster(_)
+                | LiveError::NoKubeconfig(_)
                 | LiveError::Client { .. }
         )
     }
@@ -168,41 +185,110 @@ pub fn read(options: &Options) -> Result<(Snapshot, String), LiveError> {
     runtime.block_on(read_async(options))
 }
 
+/// The kubeconfig files kubectl would read: `--kubeconfig`, else every file listed in
+/// `$KUBECONFIG` that exists (client-go skips the others and merges the rest, the first file to
+/// set a value winning), else `~/.kube/config` if it exists. Empty: none at all.
+fn kubeconfig_paths(options: &Options) -> Vec<PathBuf> {
+    if let Some(path) = &options.kubeconfig {
+        return vec![path.clone()];
+    }
+    if let Some(list) = std::env::var_os("KUBECONFIG") {
+        let paths: Vec<PathBuf> = std::env::split_paths(&list)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect();
+        if !paths.is_empty() {
+            return paths.into_iter().filter(|p| p.exists()).collect();
+        }
+    }
+    std::env::var_os("HOME")
+        .map(|home| PathBuf::from(home).join(".kube").join("config"))
+        .filter(|p| p.exists())
+        .into_iter()
+        .collect()
+}
+
+/// Reads one kubeconfig with kube6's bounded reader (regular files only, at most
+/// [`KUBECONFIG_LIMIT`]) and parses it with kube-rs. Relative file names in it are taken from
+/// the kubeconfig's directory, as kubectl does, and every certificate, key and token file it
+/// names is checked the same way before kube-rs reads it.
+fn load_kubeconfig(path: &Path) -> Result<Kubeconfig, LiveError> {
+    let text = kube6_fs::read::text(path, &KUBECONFIG_LIMIT)?;
+    let mut config = Kubeconfig::from_yaml(&text.text).map_err(|source| LiveError::Kubeconfig {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let absolute = |file: &mut Option<String>| -> Result<(), LiveError> {
+        if let Some(name) = file.as_mut() {
+            let full = dir.join(&*name);
+            kube6_fs::read::bytes(&full, &KUBECONFIG_LIMIT)?;
+            *name = full.display().to_string();
+        }
+        Ok(())
+    };
+    for named in &mut config.clusters {
+        if let Some(cluster) = &mut named.cluster {
+            absolute(&mut cluster.certificate_authority)?;
+        }
+    }
+    for named in &mut config.auth_infos {
+        if let Some(auth) = &mut named.auth_info {
+            absolute(&mut auth.client_certificate)?;
+            absolute(&mut auth.client_key)?;
+            absolute(&mut auth.token_file)?;
+            // A credential plugin given by path (not looked up in PATH) is relative to the
+            // kubeconfig too (client-go's GetAuthInfoFileReferences); it is run, not read.
+            if let Some(exec) = &mut auth.exec
+                && let Some(command) = &mut exec.command
+                && command.contains('/')
+                && Path::new(command.as_str()).is_relative()
+            {
+                *command = dir.join(&*command).display().to_string();
+            }
+        }
+    }
+    Ok(config)
+}
+
 async fn config(options: &Options) -> Result<Config, LiveError> {
     let kube_options = KubeConfigOptions {
         context: options.context.clone(),
         ..Default::default()
     };
-    match &options.kubeconfig {
-        Some(path) => {
-            let kubeconfig =
-                Kubeconfig::read_from(path).map_err(|source| LiveError::Kubeconfig {
-                    path: path.clone(),
-                    source,
-                })?;
-            Config::from_custom_kubeconfig(kubeconfig, &kube_options)
-                .await
-                .map_err(|source| LiveError::Config {
-                    what: match &options.context {
-                        Some(context) => format!(
-                            "the context {context:?} of the kubeconfig {}",
-                            path.display()
-                        ),
-                        None => format!("the kubeconfig {}", path.display()),
-                    },
-                    source,
-                })
-        }
-        None => match &options.context {
-            Some(context) => Config::from_kubeconfig(&kube_options)
-                .await
-                .map_err(|source| LiveError::Config {
-                    what: format!("the kubeconfig context {context:?}"),
-                    source,
-                }),
-            None => Config::infer().await.map_err(LiveError::NoCluster),
-        },
+    let paths = kubeconfig_paths(options);
+    if paths.is_empty() {
+        // No kubeconfig: the service account of the pod kube6 runs in, as kubectl does.
+        return match &options.context {
+            Some(context) => Err(LiveError::NoKubeconfig(context.clone())),
+            None => Config::incluster().map_err(LiveError::NoCluster),
+        };
     }
+    let mut merged: Option<Kubeconfig> = None;
+    for path in &paths {
+        let next = load_kubeconfig(path)?;
+        merged = Some(match merged {
+            None => next,
+            Some(first) => first.merge(next).map_err(|source| LiveError::Kubeconfig {
+                path: path.clone(),
+                source,
+            })?,
+        });
+    }
+    let kubeconfig = merged.unwrap_or_default();
+    let files = paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    Config::from_custom_kubeconfig(kubeconfig, &kube_options)
+        .await
+        .map_err(|source| LiveError::Config {
+            what: match &options.context {
+                Some(context) => format!("the context {context:?} of the kubeconfig {files}"),
+                None => format!("the kubeconfig {files}"),
+            },
+            source,
+        })
 }
 
 /// A client for the cluster `options` name (kubeconfig, context, in-cluster), as kubectl
@@ -272,4 +358,62 @@ async fn read_async(options: &Options) -> Result<(Snapshot, String), LiveError> 
         }
     }
     Ok((snapshot, cluster))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn kubeconfig(ca: &str, key: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: c\n\
+             clusters:\n- name: k\n  cluster:\n    server: https://[2001:db8::1]:6443\n    certificate-authority: {ca}\n\
+             users:\n- name: u\n  user:\n    client-key: {key}\n    client-certificate: certs/u.crt\n\
+             contexts:\n- name: c\n  context:\n    cluster: k\n    user: u\n"
+        )
+    }
+
+    #[test]
+    fn relative_files_are_taken_from_the_kubeconfig_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("certs")).unwrap();
+        for f in ["certs/ca.crt", "certs/u.crt", "certs/u.key"] {
+            std::fs::write(dir.path().join(f), "-----BEGIN CERTIFICATE-----\n").unwrap();
+        }
+        let path = dir.path().join("config");
+        std::fs::write(&path, kubeconfig("certs/ca.crt", "certs/u.key")).unwrap();
+        let config = load_kubeconfig(&path).unwrap();
+        let ca = config.clusters[0]
+            .cluster
+            .as_ref()
+            .unwrap()
+            .certificate_authority
+            .clone()
+            .unwrap();
+        assert_eq!(ca, dir.path().join("certs/ca.crt").display().to_string());
+    }
+
+    #[test]
+    fn devices_and_fifos_are_refused_where_a_kubeconfig_or_its_files_belong() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("certs")).unwrap();
+        std::fs::write(dir.path().join("certs/u.crt"), "x").unwrap();
+        std::fs::write(dir.path().join("certs/ca.crt"), "x").unwrap();
+        let path = dir.path().join("config");
+        std::fs::write(&path, kubeconfig("certs/ca.crt", "/dev/zero")).unwrap();
+        let err = load_kubeconfig(&path).unwrap_err();
+        assert!(err.is_configuration());
+        assert_eq!(
+            err.to_string(),
+            "/dev/zero is a character device; kube6 reads regular files (or standard input, as -)"
+        );
+        let err = load_kubeconfig(Path::new("/dev/zero")).unwrap_err();
+        assert!(matches!(err, LiveError::Read(_)), "{err}");
+        let big = dir.path().join("big");
+        let file = std::fs::File::create(&big).unwrap();
+        file.set_len(KUBECONFIG_LIMIT.bytes + 1).unwrap();
+        let err = load_kubeconfig(&big).unwrap_err();
+        assert!(err.to_string().contains("larger than 16 MiB"), "{err}");
+    }
 }

@@ -80,6 +80,12 @@ pub fn log_writer() -> std::io::Stderr {
     std::io::stderr()
 }
 
+/// Whether standard error is a terminal (progress lines are redrawn in place only there).
+pub fn stderr_is_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
+}
+
 /// Whether the log on stderr may be coloured: a terminal, and no NO_COLOR (as anstream decides
 /// for everything else).
 pub fn log_colour() -> bool {

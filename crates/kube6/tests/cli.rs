@@ -177,7 +177,8 @@ fn bad_input_exits_2_with_file_line_column_and_one_line() {
             b"apiVersion: k0s.k0sproject.io/v1beta1\nkind: ClusterConfig\nkind: ClusterConfig\n",
             &["dupkey.yaml:3"],
         ),
-        ("binary.yaml", b"\xff\xfe\x00garbage", &["binary.yaml", "UTF-8"]),
+        ("binary.yaml", b"\x7fELF\x02\x01\x01\x00garbage", &["binary.yaml", "not text"]),
+        ("latin1.yaml", b"name: caf\xe9\n", &["latin1.yaml", "not UTF-8"]),
     ];
     for (name, content, expect) in cases {
         let (_dir, path) = temp_file(name, content);
@@ -205,11 +206,11 @@ fn yaml_bombs_and_oversized_files_are_refused() {
         "a bomb must be refused quickly"
     );
 
-    let big = "# padding\n".repeat(600_000);
+    let big = "# padding\n".repeat(1_700_000);
     let (_dir, path) = temp_file("big.yaml", big.as_bytes());
     assert_usage_error(
         &kube6(&["plan", path.to_str().unwrap()]),
-        &["big.yaml", "at most"],
+        &["big.yaml", "larger than 16 MiB"],
     );
 
     let deep = "[".repeat(10_000);

@@ -74,7 +74,7 @@ fn examples_convert_to_every_format_and_back() {
                 &input,
                 "--to",
                 to,
-                "-o",
+                "--out",
                 &target.display().to_string(),
                 "--feature-gates",
                 "IPv6SingleStack=true",
@@ -162,7 +162,7 @@ fn convert_output_file_needs_force_to_be_replaced() {
         "examples/k0s-dual-stack.yaml",
         "--to",
         "k0s",
-        "-o",
+        "--out",
         &t,
     ]);
     assert_eq!(out.status.code(), Some(2));
@@ -172,16 +172,83 @@ fn convert_output_file_needs_force_to_be_replaced() {
         "examples/k0s-dual-stack.yaml",
         "--to",
         "k0s",
-        "-o",
+        "--out",
         &t,
         "--force",
     ]);
     assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("wrote {t} (k0s YAML)\n")
+    );
     assert!(
         std::fs::read_to_string(&target)
             .unwrap()
             .contains("dualStack")
     );
+}
+
+#[test]
+fn convert_output_is_a_format() {
+    // One document: the object itself.
+    let out = kube6(&[
+        "convert",
+        "examples/k0s-dual-stack.yaml",
+        "--to",
+        "k0s",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["kind"], "ClusterConfig");
+    assert!(
+        doc["spec"]["network"]["dualStack"]["enabled"]
+            .as_bool()
+            .unwrap()
+    );
+    // Several documents (kubeadm): one List, as kubectl prints several objects.
+    let out = kube6(&[
+        "convert",
+        "examples/kubeadm-dual-stack-join.yaml",
+        "--to",
+        "kubeadm",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["kind"], "List");
+    assert!(
+        doc["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "ClusterConfiguration")
+    );
+    // The old spelling, `-o FILE`, says where the file name goes now.
+    let out = kube6(&[
+        "convert",
+        "examples/k0s-dual-stack.yaml",
+        "--to",
+        "k0s",
+        "-o",
+        "k0s.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--out FILE"), "{err}");
+    assert!(!std::path::Path::new("k0s.yaml").exists());
 }
 
 /// The document with its `distribution:` line replaced by `value`.

@@ -233,7 +233,7 @@ fn rendered_ndp_proxy_config_is_what_kube6_ndp_proxy_reads() {
 }
 
 /// A write the system refuses is exit 1 (the system is not as the command needs), with one line
-/// naming what could not be written and why.
+/// naming what could not be written and why, and that nothing was.
 #[test]
 fn a_refused_write_is_exit_1_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
@@ -250,7 +250,7 @@ fn a_refused_write_is_exit_1_with_the_reason() {
         .to_string();
     assert!(
         last.starts_with(&format!("kube6: cannot create {out_arg}"))
-            && last.ends_with("Not a directory (os error 20)"),
+            && last.ends_with("Not a directory (os error 20); nothing was written"),
         "{last}"
     );
 }

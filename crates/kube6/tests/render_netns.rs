@@ -313,7 +313,13 @@ fn ndppd_with_the_rendered_config_makes_a_pod_reachable() {
 
     let _ndppd = node.spawn(
         "ndppd",
-        &["-c", &conf.display().to_string()],
+        &[
+            "-c",
+            &conf.display().to_string(),
+            // Its own pid file next to its configuration, never the host's.
+            "-p",
+            &out.path().join("ndppd.pid").display().to_string(),
+        ],
         Some(&out.path().join("ndppd.log")),
     );
     wait_for("ping through ndppd", Duration::from_secs(20), || {

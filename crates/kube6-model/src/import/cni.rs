@@ -609,6 +609,7 @@ pub fn import_config_map(
                     installed = Node {
                         kind: Kind::Str(text.replace("__CNI_MTU__", "1500")),
                         pos: node.pos,
+                        raw: None,
                     };
                     &installed
                 }

@@ -8,7 +8,7 @@ use super::walk::{Fields, Notes, ShapeError};
 use crate::k0s;
 use crate::model::{ClusterNetwork, Cni, Distribution, Format};
 use crate::source::{Located, Origin};
-use crate::yaml::Node;
+use crate::yaml::{Kind, Node};
 
 const TOP: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
 const SPEC: &[&str] = &["api", "controllerManager", "network"];
@@ -105,7 +105,53 @@ const KUBE_PROXY_IGNORED: &[&str] = &[
     "config",
 ];
 
+/// The string maps of ClusterConfig (`additionalProperties: {type: string}` in k0s's CRD,
+/// static/_crds/k0s/k0s.k0sproject.io_clusterconfigs.yaml; `map[string]string` in
+/// pkg/apis/k0s/v1beta1). k0s reads its configuration strictly (strictyaml, through JSON), so
+/// an unquoted `120` or `true` there stops k0s: "cannot unmarshal number into ... of type
+/// string".
+const STRING_MAPS: &[&[&str]] = &[
+    &["spec", "api", "extraArgs"],
+    &["spec", "controllerManager", "extraArgs"],
+    &["spec", "scheduler", "extraArgs"],
+    &["spec", "network", "kubeProxy", "extraArgs"],
+    &["spec", "network", "kuberouter", "extraArgs"],
+    &["spec", "network", "calico", "envVars"],
+    &["spec", "storage", "etcd", "extraArgs"],
+    &["spec", "storage", "kine", "extraArgs"],
+];
+
+/// Refuses, as k0s does, a value in one of its string maps that YAML reads as a number or a
+/// boolean.
+fn check_string_maps(doc: &Node) -> Result<(), ShapeError> {
+    for path in STRING_MAPS {
+        let Some(map) = path.iter().try_fold(doc, |node, key| node.get(key)) else {
+            continue;
+        };
+        let Some(entries) = map.as_map() else {
+            continue;
+        };
+        for (key, value) in entries {
+            if matches!(value.kind, Kind::Int(_) | Kind::Float(_) | Kind::Bool(_)) {
+                let text = value.scalar_text().unwrap_or_default();
+                return Err(ShapeError::new(
+                    &format!("{}.{}", path.join("."), key.name),
+                    Some(value.pos),
+                    format!(
+                        "k0s reads {} as strings and refuses {} {text} (k0s does not start); \
+                         quote it: \"{text}\"",
+                        path[path.len() - 1],
+                        value.type_name()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeError> {
+    check_string_maps(doc)?;
     let top = Fields::read(doc, "", TOP, &[], notes)?;
     let distribution = Located::new(
         Distribution::K0s,

@@ -328,10 +328,22 @@ pub fn import_config(
     Ok(net)
 }
 
-/// Reads a k3s command line: `[k3s] server|agent --flag value --flag=value ...`.
+/// Reads a k3s command line: `[k3s] server|agent --flag value --flag=value ...`, or the install
+/// script's line that carries one (`curl -sfL https://get.k3s.io | INSTALL_K3S_EXEC="server
+/// ..." sh -s - [more flags]`), as guides write it. A byte-order mark and CRLF line ends are
+/// taken as the YAML reader takes them.
 pub fn import_command_line(text: &str, notes: &mut Notes) -> Result<ClusterNetwork, ShapeError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let unix;
+    let text = if text.contains("\r\n") {
+        unix = text.replace("\r\n", "\n");
+        unix.as_str()
+    } else {
+        text
+    };
     let tokens = tokenize(text)
         .map_err(|(offset, message)| ShapeError::new("", Some(position(text, offset)), message))?;
+    let (tokens, agent_by_url) = from_install_script(text, tokens)?;
     let mut tokens = tokens.into_iter().peekable();
     let mut role = None;
     if tokens.peek().is_some_and(|t| t.text == "k3s") {
@@ -407,6 +419,17 @@ pub fn import_command_line(text: &str, notes: &mut Notes) -> Result<ClusterNetwo
                 ));
             };
             let offset = next.offsets.first().copied().unwrap_or(next.start);
+            if next.text.starts_with(['(', '<', '[']) && !next.text.contains(':') {
+                return Err(ShapeError::new(
+                    &path,
+                    Some(position(text, offset)),
+                    format!(
+                        "the value is a placeholder ({:?}...), as guides write them: put this \
+                         node's real value there",
+                        next.text
+                    ),
+                ));
+            }
             Located::new(
                 next.text,
                 Origin::input(&path, Some(position(text, offset))),
@@ -420,13 +443,76 @@ pub fn import_command_line(text: &str, notes: &mut Notes) -> Result<ClusterNetwo
         net.specific.k3s_agent = Some(Located::new(true, agent.origin.clone()));
     }
     let role = role.or_else(|| {
-        Some(Located::new(
-            Role::Controller,
-            Origin::default_by("server", "k3s command line without server/agent"),
-        ))
+        Some(if agent_by_url {
+            // install.sh: "If K3S_URL is set, default to agent".
+            Located::new(
+                Role::Worker,
+                Origin::default_by("agent", "k3s install script with K3S_URL set"),
+            )
+        } else {
+            Located::new(
+                Role::Controller,
+                Origin::default_by("server", "k3s command line without server/agent"),
+            )
+        })
     });
     apply(&mut net, settings, role, "--")?;
     Ok(net)
+}
+
+const INSTALL_EXEC: &str = "INSTALL_K3S_EXEC=";
+
+/// The words of the k3s command line in an install script line: INSTALL_K3S_EXEC's value, then
+/// whatever follows `sh -s -` (install.sh runs k3s with `$INSTALL_K3S_EXEC "$@"`), every word
+/// keeping its place in `text`. Also whether K3S_URL is set (the script then defaults to agent).
+/// Other lines are returned as they are.
+fn from_install_script(text: &str, tokens: Vec<Token>) -> Result<(Vec<Token>, bool), ShapeError> {
+    let Some(at) = tokens.iter().position(|t| t.text.starts_with(INSTALL_EXEC)) else {
+        return Ok((tokens, false));
+    };
+    let by_url = tokens.iter().any(|t| t.text.starts_with("K3S_URL="));
+    let exec = &tokens[at];
+    let skip = INSTALL_EXEC.chars().count();
+    let inner: String = exec.text.chars().skip(skip).collect();
+    let inner_offsets = &exec.offsets[skip.min(exec.offsets.len())..];
+    // Where each byte of the value is in `text`.
+    let place = |byte: usize| -> usize {
+        inner
+            .char_indices()
+            .position(|(b, _)| b >= byte)
+            .and_then(|ci| inner_offsets.get(ci).copied())
+            .unwrap_or(exec.end)
+    };
+    let mut words: Vec<Token> = tokenize(&inner)
+        .map_err(|(offset, message)| {
+            ShapeError::new(
+                INSTALL_EXEC.trim_end_matches('='),
+                Some(position(text, place(offset))),
+                message,
+            )
+        })?
+        .into_iter()
+        .map(|t| Token {
+            offsets: t.offsets.iter().map(|o| place(*o)).collect(),
+            start: place(t.start),
+            end: place(t.end),
+            text: t.text,
+        })
+        .collect();
+    // `| sh -s - --flag ...` (or `sh -s -- ...`, `bash -s ...`): the script's own arguments.
+    let rest = &tokens[at + 1..];
+    if let Some(sh) = rest.iter().position(|t| t.text == "sh" || t.text == "bash") {
+        let args = rest[sh + 1..]
+            .iter()
+            .skip_while(|t| t.text == "-s" || t.text == "-" || t.text == "--");
+        words.extend(args.map(|t| Token {
+            text: t.text.clone(),
+            offsets: t.offsets.clone(),
+            start: t.start,
+            end: t.end,
+        }));
+    }
+    Ok((words, by_url))
 }
 
 /// Splits a command line into words the way a POSIX shell does: single quotes keep everything,
@@ -599,6 +685,11 @@ fn boolean(value: &Located<String>) -> Result<Located<bool>, ShapeError> {
     }
 }
 
+/// All items of a CIDR list flag, split as k3s splits them (spaces and empty items kept).
+fn cidr_items(values: &[Located<String>]) -> Vec<Located<String>> {
+    values.iter().flat_map(walk::split_cidr_list).collect()
+}
+
 /// All items of a list flag, comma-separated strings split, in order. An empty item stays: k3s
 /// splits on commas (`util.SplitStringSlice`) and refuses the empty CIDR or address it leaves
 /// (pkg/cli/server/server.go, pkg/util/net.go `ParseStringSliceToIPs`).
@@ -669,13 +760,13 @@ fn apply(
     let name_of = |flag: &str| format!("{prefix}{flag}");
 
     let pods = values("cluster-cidr");
-    net.pods = items(&pods)
+    net.pods = cidr_items(&pods)
         .into_iter()
         .map(|v| v.map(CidrValue::new))
         .collect();
     net.specific.raw_pod_list = raw(&pods);
     let services = values("service-cidr");
-    net.services = items(&services)
+    net.services = cidr_items(&services)
         .into_iter()
         .map(|v| v.map(CidrValue::new))
         .collect();

@@ -319,7 +319,7 @@ fn non_empty(value: Option<Located<String>>) -> Option<Located<String>> {
 
 /// A subnet list as kubeadm reads it: split on commas, an empty entry kept (kubeadm refuses it).
 fn cidrs(raw: &Located<String>) -> Vec<Located<CidrValue>> {
-    walk::split_list(raw)
+    walk::split_cidr_list(raw)
         .into_iter()
         .map(|s| s.map(CidrValue::new))
         .collect()

@@ -116,6 +116,8 @@ fn looks_like_command_line(doc: &Node) -> bool {
     matches!(first, "server" | "agent" | "k3s" | "rke2")
         || first.starts_with("--")
         || first.ends_with("/k3s")
+        // The install script's line, as guides give it (curl ... | INSTALL_K3S_EXEC="..." sh -).
+        || text.contains("INSTALL_K3S_EXEC=")
 }
 
 /// The kind of a document, from its apiVersion and kind.
@@ -172,10 +174,143 @@ pub fn holds_only_cni_documents(text: &str) -> Result<bool, ImportError> {
     if docs.is_empty() {
         return Ok(false);
     }
-    Ok(docs.iter().all(|d| doc_kind(d).is_ok_and(DocKind::is_cni)))
+    Ok(docs
+        .iter()
+        .all(|d| doc_kind(d, None).is_ok_and(DocKind::is_cni)))
 }
 
-fn doc_kind(doc: &Node) -> Result<DocKind, ImportError> {
+/// Every kind kube6 reads, with the API versions the component that reads it accepts; another
+/// version of a known group is refused, as the component refuses it.
+///
+/// - kube6.dev: kube6's own format (`kube6 schema`).
+/// - k0s.k0sproject.io: the ClusterConfig CRD serves v1beta1 only (k0sproject/k0s
+///   static/_crds/k0s/k0s.k0sproject.io_clusterconfigs.yaml).
+/// - kubeadm.k8s.io: v1beta3 and v1beta4 (older versions are no longer read by kubeadm).
+/// - kubelet.config.k8s.io v1beta1 and kubeproxy.config.k8s.io v1alpha1: the component configs
+///   kubeadm passes on (kubernetes/kubernetes cmd/kubeadm/app/componentconfigs/kubelet.go and
+///   kubeproxy.go import k8s.io/kubelet/config/v1beta1 and k8s.io/kube-proxy/config/v1alpha1).
+/// - kubermatic.k8c.io: the Cluster CRD serves v1 (kubermatic/kubermatic
+///   pkg/crd/k8c.io/kubermatic.k8c.io_clusters.yaml).
+/// - Calico: IPPool projectcalico.org/v3 (calicoctl, the API server) and
+///   crd.projectcalico.org/v1 (the CRD); the operator's Installation operator.tigera.io/v1.
+const KINDS: &[(&str, &str, &[&str], DocKind, &str)] = &[
+    (
+        "kube6.dev",
+        "ClusterNetwork",
+        &["v1alpha1"],
+        DocKind::Kube6,
+        "kube6",
+    ),
+    (
+        "k0s.k0sproject.io",
+        "ClusterConfig",
+        &["v1beta1"],
+        DocKind::K0s,
+        "k0s",
+    ),
+    (
+        "kubeadm.k8s.io",
+        "InitConfiguration",
+        &["v1beta3", "v1beta4"],
+        DocKind::Kubeadm,
+        "kubeadm",
+    ),
+    (
+        "kubeadm.k8s.io",
+        "ClusterConfiguration",
+        &["v1beta3", "v1beta4"],
+        DocKind::Kubeadm,
+        "kubeadm",
+    ),
+    (
+        "kubeadm.k8s.io",
+        "JoinConfiguration",
+        &["v1beta3", "v1beta4"],
+        DocKind::Kubeadm,
+        "kubeadm",
+    ),
+    (
+        "kubelet.config.k8s.io",
+        "KubeletConfiguration",
+        &["v1beta1"],
+        DocKind::Kubelet,
+        "kubeadm",
+    ),
+    (
+        "kubeproxy.config.k8s.io",
+        "KubeProxyConfiguration",
+        &["v1alpha1"],
+        DocKind::KubeProxy,
+        "kubeadm",
+    ),
+    (
+        "kubermatic.k8c.io",
+        "Cluster",
+        &["v1"],
+        DocKind::Kkp,
+        "Kubermatic",
+    ),
+    (
+        "projectcalico.org",
+        "IPPool",
+        &["v3"],
+        DocKind::CalicoPool,
+        "Calico",
+    ),
+    (
+        "crd.projectcalico.org",
+        "IPPool",
+        &["v1"],
+        DocKind::CalicoPool,
+        "Calico",
+    ),
+    (
+        "operator.tigera.io",
+        "Installation",
+        &["v1"],
+        DocKind::CalicoInstallation,
+        "the Tigera operator",
+    ),
+    // A CNI's ConfigMap and DaemonSet (core v1, apps/v1), an RKE2 chart's HelmChartConfig or
+    // HelmChart (helm.cattle.io/v1, k3s-io/helm-controller pkg/crds).
+    ("", "ConfigMap", &["v1"], DocKind::ConfigMap, "Kubernetes"),
+    (
+        "apps",
+        "DaemonSet",
+        &["v1"],
+        DocKind::DaemonSet,
+        "Kubernetes",
+    ),
+    (
+        "helm.cattle.io",
+        "HelmChartConfig",
+        &["v1"],
+        DocKind::HelmChartConfig,
+        "helm-controller",
+    ),
+    (
+        "helm.cattle.io",
+        "HelmChart",
+        &["v1"],
+        DocKind::HelmChartConfig,
+        "helm-controller",
+    ),
+];
+
+/// The main kind of a format, for a document that names none (`--format`).
+fn main_kind(format: Format) -> Option<DocKind> {
+    match format {
+        Format::Kube6 => Some(DocKind::Kube6),
+        Format::K0s => Some(DocKind::K0s),
+        Format::Kkp => Some(DocKind::Kkp),
+        Format::K3s | Format::Rke2 => Some(DocKind::K3sConfig),
+        // kubeadm tells its documents apart by kind and refuses one without ("kind and
+        // apiVersion is mandatory information that must be specified", SplitConfigDocuments).
+        Format::Kubeadm | Format::K3sArgs => None,
+    }
+}
+
+fn doc_kind(doc: &Node, forced: Option<Format>) -> Result<DocKind, ImportError> {
     let api = doc.get("apiVersion").and_then(Node::scalar_text);
     let kind = doc.get("kind").and_then(Node::scalar_text);
     let (Some(api), Some(kind)) = (api, kind) else {
@@ -192,6 +327,19 @@ fn doc_kind(doc: &Node) -> Result<DocKind, ImportError> {
         if doc.as_map().is_some() && k3s::looks_like_config(doc) {
             return Ok(DocKind::K3sConfig);
         }
+        // Excerpts in guides leave apiVersion and kind out; --format says what the document is.
+        if let Some(format) = forced
+            && doc.as_map().is_some()
+            && doc.get("apiVersion").is_none()
+        {
+            return main_kind(format).ok_or_else(|| ImportError::Format {
+                pos: Some(doc.pos),
+                message: "kubeadm needs apiVersion and kind in every document (kubeadm refuses a \
+                          document without them); add them, e.g. apiVersion: \
+                          kubeadm.k8s.io/v1beta4 and kind: ClusterConfiguration"
+                    .into(),
+            });
+        }
         return Err(ImportError::Format {
             pos: Some(doc.pos),
             message: "cannot tell the format: the document has no apiVersion/kind, no k3s/RKE2 \
@@ -200,33 +348,91 @@ fn doc_kind(doc: &Node) -> Result<DocKind, ImportError> {
                 .into(),
         });
     };
-    let group = api.split('/').next().unwrap_or_default();
-    let found = match (group, kind.as_str()) {
-        ("kube6.dev", "ClusterNetwork") => Some(DocKind::Kube6),
-        ("k0s.k0sproject.io", "ClusterConfig") => Some(DocKind::K0s),
-        ("kubeadm.k8s.io", "InitConfiguration" | "ClusterConfiguration" | "JoinConfiguration") => {
-            Some(DocKind::Kubeadm)
+    let (group, version) = api.split_once('/').unwrap_or(("", api.as_str()));
+    let known_group = KINDS.iter().any(|(g, ..)| *g == group);
+    let entry = KINDS.iter().find(|(g, k, ..)| *g == group && *k == kind);
+    match entry {
+        Some((_, _, versions, doc_kind, _)) if versions.contains(&version) => Ok(*doc_kind),
+        Some((_, _, versions, _, reader)) => {
+            let known = versions
+                .iter()
+                .map(|v| {
+                    if group.is_empty() {
+                        v.to_string()
+                    } else {
+                        format!("{group}/{v}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" or ");
+            let refused = match (*reader, group) {
+                ("kube6", _) => String::new(),
+                (_, "kubeadm.k8s.io") => "; kubeadm refuses the file: convert it with \
+                                          `kubeadm config migrate`"
+                    .to_string(),
+                _ => format!("; {reader} refuses the file"),
+            };
+            Err(ImportError::Format {
+                pos: doc.get("apiVersion").map(|n| n.pos),
+                message: format!(
+                    "{api} is not a version of {kind}: {reader} reads {known}{refused}"
+                ),
+            })
         }
-        ("kubelet.config.k8s.io", "KubeletConfiguration") => Some(DocKind::Kubelet),
-        ("kubeproxy.config.k8s.io", "KubeProxyConfiguration") => Some(DocKind::KubeProxy),
-        ("kubermatic.k8c.io", "Cluster") => Some(DocKind::Kkp),
-        ("projectcalico.org" | "crd.projectcalico.org", "IPPool") => Some(DocKind::CalicoPool),
-        ("operator.tigera.io", "Installation") => Some(DocKind::CalicoInstallation),
-        ("v1", "ConfigMap") => Some(DocKind::ConfigMap),
-        ("apps", "DaemonSet") => Some(DocKind::DaemonSet),
-        ("helm.cattle.io", "HelmChartConfig" | "HelmChart") => Some(DocKind::HelmChartConfig),
-        _ => None,
-    };
-    found.ok_or_else(|| ImportError::Format {
-        pos: doc.get("kind").map(|n| n.pos),
-        message: format!(
-            "kube6 does not read {kind} documents of {api}; it reads kube6.dev ClusterNetwork, \
-             k0s ClusterConfig, kubeadm (v1beta3/v1beta4), KubeletConfiguration, \
-             KubeProxyConfiguration, k3s/RKE2 config.yaml, Kubermatic Cluster, and CNI configuration: \
-             Calico IPPool/Installation, CNI ConfigMaps and DaemonSets, RKE2 HelmChartConfigs, \
-             Cilium values, net-conf.json, CNI network configurations"
-        ),
-    })
+        None if known_group => Err(ImportError::Format {
+            pos: doc.get("kind").map(|n| n.pos),
+            message: format!(
+                "{} has no kind {kind} that kube6 reads; it reads {}",
+                if group.is_empty() {
+                    api.as_str()
+                } else {
+                    group
+                },
+                KINDS
+                    .iter()
+                    .filter(|(g, ..)| *g == group)
+                    .map(|(_, k, ..)| *k)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }),
+        None => Err(ImportError::Format {
+            pos: doc.get("kind").map(|n| n.pos),
+            message: format!(
+                "kube6 does not read {kind} documents of {api}; it reads kube6.dev ClusterNetwork, \
+                 k0s ClusterConfig, kubeadm (v1beta3/v1beta4), KubeletConfiguration, \
+                 KubeProxyConfiguration, k3s/RKE2 config.yaml, Kubermatic Cluster, and CNI configuration: \
+                 Calico IPPool/Installation, CNI ConfigMaps and DaemonSets, RKE2 HelmChartConfigs, \
+                 Cilium values, net-conf.json, CNI network configurations"
+            ),
+        }),
+    }
+}
+
+/// kubeadm reads each kind once and refuses a file that repeats one, whatever the versions
+/// (kubernetes/kubernetes cmd/kubeadm/app/util/marshal.go, SplitConfigDocuments: "invalid
+/// configuration: kind %q is specified twice in YAML file"); the last one does not win.
+fn refuse_repeated_kinds(docs: &[Node], main: &[(usize, DocKind)]) -> Result<(), ImportError> {
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for &(i, _) in main {
+        let kind = docs[i]
+            .get("kind")
+            .and_then(Node::scalar_text)
+            .unwrap_or_default();
+        if let Some((_, first)) = seen.iter().find(|(k, _)| *k == kind) {
+            return Err(ImportError::Format {
+                pos: docs[i].get("kind").map(|n| n.pos),
+                message: format!(
+                    "kind {kind} is specified twice (documents {} and {}); kubeadm refuses such a \
+                     file rather than pick one: merge them into one",
+                    first + 1,
+                    i + 1
+                ),
+            });
+        }
+        seen.push((kind, i));
+    }
+    Ok(())
 }
 
 fn import_documents(
@@ -247,7 +453,10 @@ fn import_documents(
         };
         return Ok(k3s::import_config(doc, format, notes)?);
     }
-    let kinds = docs.iter().map(doc_kind).collect::<Result<Vec<_>, _>>()?;
+    let kinds = docs
+        .iter()
+        .map(|d| doc_kind(d, forced))
+        .collect::<Result<Vec<_>, _>>()?;
     let main_kinds: Vec<(usize, DocKind)> = kinds
         .iter()
         .copied()
@@ -300,6 +509,9 @@ fn import_documents(
                 ),
             });
         }
+    }
+    if format == Format::Kubeadm {
+        refuse_repeated_kinds(docs, &main_kinds)?;
     }
     let main_docs: Vec<(&Node, DocKind)> = main_kinds.iter().map(|&(i, k)| (&docs[i], k)).collect();
     let mut network = match format {

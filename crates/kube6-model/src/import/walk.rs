@@ -285,6 +285,36 @@ pub fn split_list(value: &Located<String>) -> Vec<Located<String>> {
     out
 }
 
+/// Splits a comma-separated CIDR list exactly as k3s (`util.SplitStringSlice`) and kubeadm
+/// (`strings.Split(subnet, ",")`) do before `net.ParseCIDR`: items keep their spaces and empty
+/// items stay, so that the rules report what those components refuse. A value that is empty
+/// altogether gives no item (unset).
+pub fn split_cidr_list(value: &Located<String>) -> Vec<Located<String>> {
+    if value.value.trim().is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut offset = 0usize;
+    for part in value.value.split(',') {
+        let origin = match &value.origin {
+            Origin::Input {
+                path,
+                pos: Some(pos),
+            } => Origin::input(
+                path.clone(),
+                Some(Position {
+                    line: pos.line,
+                    column: pos.column + offset as u32,
+                }),
+            ),
+            other => other.clone(),
+        };
+        offset += part.chars().count() + 1;
+        out.push(Located::new(part.to_string(), origin));
+    }
+    out
+}
+
 /// The closest known name to `name`, if one is close enough to be a likely typo.
 pub fn suggest<'a>(name: &str, known: impl Iterator<Item = &'a &'a str>) -> Option<&'a str> {
     let lower = name.to_ascii_lowercase();
@@ -353,6 +383,26 @@ mod tests {
         assert_eq!(kept, ["", "10.96.0.0/16", ""]);
         let dropped: Vec<String> = split_commas(&v).into_iter().map(|i| i.value).collect();
         assert_eq!(dropped, ["10.96.0.0/16"]);
+    }
+
+    #[test]
+    fn cidr_lists_keep_what_the_components_refuse() {
+        let v = Located::new(
+            "10.42.0.0/16, fd00:42::/56,".to_string(),
+            Origin::input(
+                "cluster-cidr",
+                Some(Position {
+                    line: 3,
+                    column: 15,
+                }),
+            ),
+        );
+        let parts = split_cidr_list(&v);
+        let texts: Vec<&str> = parts.iter().map(|p| p.value.as_str()).collect();
+        assert_eq!(texts, ["10.42.0.0/16", " fd00:42::/56", ""]);
+        assert_eq!(parts[1].origin.pos().map(|p| p.column), Some(28));
+        let empty = Located::new(" ".to_string(), Origin::input("x", None));
+        assert!(split_cidr_list(&empty).is_empty());
     }
 
     #[test]

@@ -95,6 +95,10 @@ rules! {
     // Input.
     UNKNOWN_FIELD = "K6W900", Warning, Kube6, "always", [],
         "A field the format does not define (often a typo); it is ignored.";
+    NODE_NAME_INVALID = "K6E910", Error, KubeApiserver, "always", [(KUBERNETES, "pkg/apis/core/validation/validation.go")],
+        "A node name is not a DNS-1123 subdomain (lower-case letters, digits, '-' and '.', at most 253 characters): the API server refuses the Node, and kube6 would not know where to put its files.";
+    NODE_NAME_DUPLICATE = "K6E911", Error, Kube6, "always", [],
+        "Two nodes have the same name: the second kubelet would register as the first one's Node, and their per-node files would overwrite each other.";
     HOST_BITS_SET = "K6W001", Warning, Kube6, "always", [(KUBERNETES, "pkg/apis/networking/validation/validation.go")],
         "A CIDR has host bits set; components use the network address, and strict validators (ServiceCIDR API, Calico) reject it.";
     CIDR_INVALID = "K6E001", Error, Kube6, "always",

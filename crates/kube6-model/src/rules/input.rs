@@ -20,6 +20,7 @@ pub fn check(net: &ClusterNetwork, out: &mut Out) {
     families(net, out);
     primary(net, out);
     domain(net, out);
+    node_names(net, out);
     versions(net, out);
     let allocate_on = net
         .specific
@@ -361,6 +362,60 @@ pub fn is_dns_subdomain(name: &str) -> bool {
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         })
+}
+
+/// Node names as the API server takes them (`ValidateNodeName`, a DNS-1123 subdomain:
+/// k8s.io/apimachinery pkg/util/validation IsDNS1123Subdomain), each once. k3s and RKE2 lower
+/// the name first (k3s pkg/util/net.go GetHostnameAndIPs), so case is theirs to fix. A node
+/// without a name (the host name, at install time) is not checked.
+fn node_names(net: &ClusterNetwork, out: &mut Out) {
+    let lowers = matches!(
+        net.distribution.value,
+        Distribution::K3s | Distribution::Rke2
+    );
+    let mut seen: Vec<(String, &Located<String>)> = Vec::new();
+    for node in &net.nodes {
+        if node.name.origin.is_default() {
+            continue;
+        }
+        let name = if lowers {
+            node.name.value.to_lowercase()
+        } else {
+            node.name.value.clone()
+        };
+        if !is_dns_subdomain(&name) {
+            out.push(Diagnostic::new(
+                &r::NODE_NAME_INVALID,
+                &node.name.origin,
+                format!(
+                    "node name {:?} is not a DNS-1123 subdomain; the API server refuses such a Node",
+                    node.name.value
+                ),
+                "use lower-case letters, digits, '-' and '.', starting and ending with a letter or \
+                 digit, at most 253 characters (e.g. worker-1 or worker-1.example.org)",
+            ));
+            continue;
+        }
+        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
+            let at = first
+                .origin
+                .pos()
+                .map(|p| format!(" (line {})", p.line))
+                .unwrap_or_default();
+            out.push(Diagnostic::new(
+                &r::NODE_NAME_DUPLICATE,
+                &node.name.origin,
+                format!(
+                    "node name {:?} is given twice; the first is at {}{at}",
+                    node.name.value,
+                    first.origin.path()
+                ),
+                "give every node its own name",
+            ));
+        } else {
+            seen.push((name, &node.name));
+        }
+    }
 }
 
 /// The cluster domain, as each distribution checks it: kubeadm requires a DNS-1123 subdomain,

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, anyhow};
+use kube6_fs::{Limit, ReadError};
 use kube6_model::import::{ImportError, ImportOptions};
 use kube6_model::model::{Cni, FeatureGate, Format};
 use kube6_model::prefix::PrefixOptions;
@@ -11,8 +11,12 @@ use kube6_model::{Analysis, analyze_with_prefix};
 
 use crate::exit::Failure;
 
-/// The largest file kube6 reads; configuration files are a few kilobytes.
-const MAX_FILE_BYTES: u64 = kube6_model::yaml::MAX_INPUT_BYTES as u64;
+/// How much of a configuration file kube6 reads: the YAML reader's own limit.
+pub const CONFIG_LIMIT: Limit = Limit {
+    bytes: kube6_model::yaml::MAX_INPUT_BYTES as u64,
+    what: "a configuration file",
+    raise: None,
+};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct InputArgs {
@@ -147,53 +151,105 @@ impl Source {
     }
 }
 
-/// Reads a file, refusing anything that is not a small text file.
-pub fn read(path: &Path) -> Result<Source, Failure> {
-    let name = path.display().to_string();
-    let meta = std::fs::metadata(path)
-        .with_context(|| format!("cannot read {name}"))
-        .map_err(Failure::usage)?;
-    if meta.is_dir() {
-        return Err(Failure::usage(anyhow!(
-            "{name} is a directory; give a configuration file"
-        )));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(Failure::usage(anyhow!(
-            "{name} is {} bytes; kube6 reads configuration files of at most {MAX_FILE_BYTES} bytes",
-            meta.len()
-        )));
-    }
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("cannot read {name}"))
-        .map_err(Failure::usage)?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        Failure::usage(anyhow!(
-            "{name}: not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ))
-    })?;
-    Ok(Source {
-        name,
-        text,
-        parts: Vec::new(),
-    })
+/// A configuration that could not be read or parsed (exit status 2).
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error("{}: {error}", place(.file, *.line, *.column))]
+    Import {
+        file: String,
+        line: Option<u32>,
+        column: Option<u32>,
+        error: ImportError,
+    },
+    #[error("{message}")]
+    Usage {
+        /// The file the error is about, if it is about one.
+        file: Option<String>,
+        message: String,
+    },
 }
 
-/// `file:line:column: reason`, the one line shown for input kube6 cannot read.
-pub fn import_failure(source: &Source, err: &ImportError) -> Failure {
-    let place = match err.pos() {
+fn place(file: &str, line: Option<u32>, column: Option<u32>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!("{file}:{l}:{c}"),
+        (Some(l), None) => format!("{file}:{l}"),
+        _ => file.to_string(),
+    }
+}
+
+impl InputError {
+    fn usage(message: impl Into<String>) -> InputError {
+        InputError::Usage {
+            file: None,
+            message: message.into(),
+        }
+    }
+
+    /// The file the error is about, if any.
+    pub fn file(&self) -> Option<&str> {
+        match self {
+            InputError::Read(e) => Some(e.name()),
+            InputError::Import { file, .. } => Some(file),
+            InputError::Usage { file, .. } => file.as_deref(),
+        }
+    }
+
+    /// Line and column, when the error is at a place in the file.
+    pub fn position(&self) -> Option<kube6_model::source::Position> {
+        match self {
+            InputError::Import {
+                line: Some(line),
+                column,
+                ..
+            } => Some(kube6_model::source::Position {
+                line: *line,
+                column: column.unwrap_or(1),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The whole error on one line, causes included (for JSON reports).
+    pub fn one_line(&self) -> String {
+        crate::exit::Chain(self).to_string()
+    }
+}
+
+impl From<InputError> for Failure {
+    fn from(err: InputError) -> Failure {
+        Failure::usage(err)
+    }
+}
+
+/// Reads a configuration file (`-`: standard input): a regular file of at most
+/// [`CONFIG_LIMIT`], as text (UTF-8, a byte-order mark dropped, or UTF-16 with one).
+pub fn read(path: &Path) -> Result<Source, InputError> {
+    let text = kube6_fs::read::text(path, &CONFIG_LIMIT)?;
+    Ok(Source::new(text.name, text.text))
+}
+
+/// `file:line:column: reason`, the one line shown for input kube6 cannot read; a place in an
+/// appended CNI file is given in that file's own name and lines.
+pub fn import_failure(source: &Source, err: &ImportError) -> InputError {
+    let (file, line) = match err.pos() {
         Some(pos) => {
             let (name, line, _) = source.place(pos.line);
-            format!("{name}:{line}:{}", pos.column)
+            (name.to_string(), Some(line))
         }
-        None => source.name.clone(),
+        None => (source.name.clone(), None),
     };
-    Failure::usage(anyhow::Error::new(err.clone()).context(place))
+    InputError::Import {
+        file,
+        line,
+        column: err.pos().map(|p| p.column),
+        error: err.clone(),
+    }
 }
 
 /// Analyzes the `--k3s-args` command line.
-pub fn analyze_k3s_args(args: &InputArgs, line: &str) -> Result<(Source, Analysis), Failure> {
+pub fn analyze_k3s_args(args: &InputArgs, line: &str) -> Result<(Source, Analysis), InputError> {
     analyze_k3s_args_with(args, line, &PrefixOptions::default())
 }
 
@@ -202,7 +258,7 @@ pub fn analyze_k3s_args_with(
     args: &InputArgs,
     line: &str,
     prefix: &PrefixOptions,
-) -> Result<(Source, Analysis), Failure> {
+) -> Result<(Source, Analysis), InputError> {
     let source = Source::new("--k3s-args", line);
     let mut options = args.import_options();
     options.format = Some(Format::K3sArgs);
@@ -211,8 +267,8 @@ pub fn analyze_k3s_args_with(
     Ok((source, analysis))
 }
 
-/// Reads and analyzes one file.
-pub fn analyze_file(path: &Path, args: &InputArgs) -> Result<(Source, Analysis), Failure> {
+/// Reads and analyzes one file (`-`: standard input).
+pub fn analyze_file(path: &Path, args: &InputArgs) -> Result<(Source, Analysis), InputError> {
     analyze_with(path, &[], args)
 }
 
@@ -228,7 +284,7 @@ pub fn analyze_with(
     path: &Path,
     cni_files: &[std::path::PathBuf],
     args: &InputArgs,
-) -> Result<(Source, Analysis), Failure> {
+) -> Result<(Source, Analysis), InputError> {
     analyze_with_options(path, cni_files, args, &PrefixOptions::default())
 }
 
@@ -238,17 +294,29 @@ pub fn analyze_with_options(
     cni_files: &[std::path::PathBuf],
     args: &InputArgs,
     prefix: &PrefixOptions,
-) -> Result<(Source, Analysis), Failure> {
+) -> Result<(Source, Analysis), InputError> {
+    let stdin = std::iter::once(path)
+        .chain(cni_files.iter().map(|p| p.as_path()))
+        .filter(|p| kube6_fs::read::is_stdin(p))
+        .count();
+    if stdin > 1 {
+        return Err(InputError::usage(
+            "standard input (-) can be read once: give it for one file only",
+        ));
+    }
     let mut source = read(path)?;
     for file in cni_files {
         let part = read(file)?;
         if !is_cni_only(&part) {
-            return Err(Failure::usage(anyhow!(
-                "{} is not CNI configuration (Cilium values, a net-conf.json, a CNI network \
-                 configuration, or a CNI's ConfigMap, DaemonSet or HelmChartConfig); kube6 reads \
-                 one cluster per group of files",
-                part.name
-            )));
+            return Err(InputError::Usage {
+                message: format!(
+                    "{} is not CNI configuration (Cilium values, a net-conf.json, a CNI network \
+                     configuration, or a CNI's ConfigMap, DaemonSet or HelmChartConfig); kube6 reads \
+                     one cluster per group of files",
+                    part.name
+                ),
+                file: Some(part.name),
+            });
         }
         source.append(part);
     }
@@ -257,6 +325,23 @@ pub fn analyze_with_options(
             .map_err(|e| import_failure(&source, &e))?;
     source.relocate(&mut analysis.plan.diagnostics);
     Ok((source, analysis))
+}
+
+/// Reads FILE or `--k3s-args`, whichever was given.
+pub fn read_input(
+    file: Option<&Path>,
+    input: &InputArgs,
+) -> Result<(Source, Analysis), InputError> {
+    match (file, &input.k3s_args) {
+        (Some(_), Some(_)) => Err(InputError::usage(
+            "give either FILE or --k3s-args, not both",
+        )),
+        (None, Some(line)) => analyze_k3s_args(input, line),
+        (Some(path), None) => analyze_file(path, input),
+        (None, None) => Err(InputError::usage(
+            "give the configuration FILE (- for standard input) or --k3s-args",
+        )),
+    }
 }
 
 /// Adds what `target` would refuse (its distribution's rules on this cluster, as render checks

@@ -1,6 +1,7 @@
 //! One module per subcommand; each has an `Args` (or subcommand enum) and a `run`.
 
 pub mod convert;
+pub mod emit;
 pub mod host;
 pub mod input;
 pub mod ndp_proxy;

@@ -13,7 +13,8 @@ use crate::output;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// YAML configuration file (see docs/ndp-proxy.md); flags below override or extend it.
+    /// YAML configuration file (see docs/ndp-proxy.md); flags below override or extend it, and
+    /// --plan adds its prefixes to it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Interface the router's solicitations arrive on.
@@ -73,35 +74,54 @@ fn invalid(e: ConfigError) -> Problem {
     Problem::Invalid(vec![e.to_string()])
 }
 
-fn build_config(args: &Args) -> Result<Config, Problem> {
-    let mut config = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Problem::Usage(
-                    anyhow::Error::new(e).context(format!("cannot read {}", path.display())),
-                )
-            })?;
-            match Config::from_yaml(&text) {
-                Ok(c) => c,
-                Err(e @ ConfigError::Syntax(_)) => {
-                    return Err(Problem::Usage(
-                        anyhow::Error::new(e).context(path.display().to_string()),
-                    ));
-                }
-                Err(e) => return Err(invalid(e)),
-            }
+/// Reads `--config FILE` (bounded, regular files only) into a configuration.
+fn read_config_file(path: &std::path::Path) -> Result<Config, Problem> {
+    let text = super::input::read(path).map_err(|e| Problem::Usage(anyhow::Error::new(e)))?;
+    match Config::from_yaml(&text.text) {
+        Ok(c) => Ok(c),
+        Err(ConfigError::Syntax {
+            line,
+            column,
+            message,
+        }) => {
+            let place = match (line, column) {
+                (Some(l), Some(c)) => format!("{}:{l}:{c}", text.name),
+                (Some(l), None) => format!("{}:{l}", text.name),
+                _ => text.name.clone(),
+            };
+            Err(Problem::Usage(anyhow!("{place}: {message}")))
         }
-        None => match &args.plan {
-            Some(path) => config_from_plan(args, path)?,
-            None => {
-                let uplink = args.uplink.clone().ok_or_else(|| {
-                    Problem::Usage(anyhow!(
-                        "give --uplink IF and --prefix, --config FILE, or --plan FILE --node NAME"
-                    ))
-                })?;
-                Config::new(uplink, Vec::new())
-            }
-        },
+        Err(e) => Err(invalid(e)),
+    }
+}
+
+fn build_config(args: &Args) -> Result<Config, Problem> {
+    let file = args.config.as_deref().map(read_config_file).transpose()?;
+    let plan = args
+        .plan
+        .as_deref()
+        .map(|path| plan_rules(args, path))
+        .transpose()?;
+    let mut config = match (file, plan) {
+        (Some(file), Some(plan)) => merge(file, plan, args)?,
+        (Some(file), None) => file,
+        (None, Some(plan)) => {
+            let uplink = args.uplink.clone().or(plan.uplink).ok_or_else(|| {
+                Problem::Usage(anyhow!(
+                    "{} names no uplink (spec.upstream.IPv6.uplink); pass --uplink IF",
+                    plan.name
+                ))
+            })?;
+            Config::new(uplink, plan.prefixes)
+        }
+        (None, None) => {
+            let uplink = args.uplink.clone().ok_or_else(|| {
+                Problem::Usage(anyhow!(
+                    "give --uplink IF and --prefix, --config FILE, or --plan FILE --node NAME"
+                ))
+            })?;
+            Config::new(uplink, Vec::new())
+        }
     };
     if let Some(uplink) = &args.uplink {
         config.uplink = uplink.clone();
@@ -132,10 +152,56 @@ fn build_config(args: &Args) -> Result<Config, Problem> {
     }
 }
 
-/// The proxy configuration a plan gives this node, the same rules `kube6 render` writes.
-fn config_from_plan(args: &Args, path: &std::path::Path) -> Result<Config, Problem> {
+/// What a plan gives the proxy: its uplink, if it names one, and the prefixes.
+struct PlanRules {
+    name: String,
+    uplink: Option<String>,
+    prefixes: Vec<PrefixRule>,
+}
+
+/// `--config` and `--plan` together: the file's settings, the plan's prefixes added to its
+/// own. What they disagree on is refused, never silently dropped: two different uplinks (unless
+/// `--uplink` chooses), or one prefix with two modes.
+fn merge(mut file: Config, plan: PlanRules, args: &Args) -> Result<Config, Problem> {
+    let config_name = args
+        .config
+        .as_deref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    match (&plan.uplink, args.uplink.is_some()) {
+        (_, true) => {}
+        (Some(theirs), false) if file.uplink.is_empty() => file.uplink = theirs.clone(),
+        (Some(theirs), false) if *theirs != file.uplink => {
+            return Err(Problem::Usage(anyhow!(
+                "{config_name} names the uplink {} and {} names {theirs}; pass --uplink IF to choose",
+                file.uplink,
+                plan.name
+            )));
+        }
+        _ => {}
+    }
+    for rule in plan.prefixes {
+        match file.prefixes.iter().find(|r| r.prefix == rule.prefix) {
+            Some(same) if same.mode == rule.mode => {}
+            Some(other) => {
+                return Err(Problem::Usage(anyhow!(
+                    "{} is {} in {config_name} and {} from {}; give it once",
+                    rule.prefix,
+                    other.mode,
+                    rule.mode,
+                    plan.name
+                )));
+            }
+            None => file.prefixes.push(rule),
+        }
+    }
+    Ok(file)
+}
+
+/// The proxy's prefixes a plan gives this node, the same rules `kube6 render` writes.
+fn plan_rules(args: &Args, path: &std::path::Path) -> Result<PlanRules, Problem> {
     let (source, analysis) = crate::commands::input::analyze_file(path, &args.input)
-        .map_err(|f| Problem::Usage(f.into_error()))?;
+        .map_err(|e| Problem::Usage(anyhow::Error::new(e)))?;
     if !analysis.plan.valid {
         // A plan that was read but is not valid is exit 1, as for a configuration file.
         let mut problems: Vec<String> = analysis
@@ -180,12 +246,6 @@ fn config_from_plan(args: &Args, path: &std::path::Path) -> Result<Config, Probl
         None => None,
     };
     let (uplink, rules) = kube6_render::host::ndp_proxy_rules(&cx, node);
-    let uplink = args.uplink.clone().or(uplink).ok_or_else(|| {
-        Problem::Usage(anyhow!(
-            "{} names no uplink (spec.upstream.IPv6.uplink); pass --uplink IF",
-            source.name
-        ))
-    })?;
     let prefixes: Vec<PrefixRule> = rules
         .into_iter()
         .filter_map(|rule| match rule.prefix {
@@ -206,7 +266,11 @@ fn config_from_plan(args: &Args, path: &std::path::Path) -> Result<Config, Probl
             source.name
         )));
     }
-    Ok(Config::new(uplink, prefixes))
+    Ok(PlanRules {
+        name: source.name,
+        uplink,
+        prefixes,
+    })
 }
 
 fn init_logging(args: &Args) {
@@ -436,5 +500,61 @@ mod tests {
         let f = file("uplink: n0\nprefixes: []\n");
         let status = run(args(&["--config", f.0.to_str().unwrap(), "--check"])).ok();
         assert_eq!(status, Some(Status::Invalid));
+    }
+
+    const PLAN: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/kube6-ipv6-single-stack.yaml"
+    );
+
+    #[test]
+    fn config_and_plan_merge_or_refuse_what_they_disagree_on() {
+        // The file's settings stay, the plan's prefixes join the file's.
+        let f = file("metrics: off\nprefixes:\n  - 2001:db8:9::/64\n");
+        let c = build_config(&args(&[
+            "--config",
+            f.0.to_str().unwrap(),
+            "--plan",
+            PLAN,
+            "--node",
+            "worker1",
+        ]))
+        .ok()
+        .unwrap();
+        assert_eq!(c.uplink, "eth0");
+        assert_eq!(c.metrics, None);
+        let prefixes: Vec<String> = c.prefixes.iter().map(|r| r.to_string()).collect();
+        assert_eq!(
+            prefixes,
+            ["2001:db8:9::/64=static", "2001:db8:7:1:a::800/117=static"]
+        );
+        // Two uplinks: refused, unless --uplink chooses.
+        let f = file("uplink: n0\nprefixes:\n  - 2001:db8:9::/64\n");
+        let both = ["--config", f.0.to_str().unwrap(), "--plan", PLAN];
+        assert!(matches!(build_config(&args(&both)), Err(Problem::Usage(_))));
+        let mut chosen = both.to_vec();
+        chosen.extend(["--uplink", "n0"]);
+        assert_eq!(build_config(&args(&chosen)).ok().unwrap().uplink, "n0");
+        // One prefix, two modes: refused.
+        let f = file("prefixes:\n  - 2001:db8:7:1:a::800/117=routed\n");
+        assert!(matches!(
+            build_config(&args(&[
+                "--config",
+                f.0.to_str().unwrap(),
+                "--plan",
+                PLAN,
+                "--node",
+                "worker1"
+            ])),
+            Err(Problem::Usage(_))
+        ));
+        // A file without an uplink and nothing else to give one: invalid, said so.
+        let f = file("prefixes:\n  - 2001:db8:9::/64\n");
+        match build_config(&args(&["--config", f.0.to_str().unwrap()])) {
+            Err(Problem::Invalid(errors)) => {
+                assert_eq!(errors, vec![ConfigError::NoUplink.to_string()])
+            }
+            _ => panic!("a configuration without an uplink is invalid"),
+        }
     }
 }

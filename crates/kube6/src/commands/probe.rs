@@ -322,7 +322,7 @@ pub fn run(args: Args) -> CommandResult {
         keep: args.keep,
     };
     let mut progress = Progress::new();
-    let tty = progress_is_tty();
+    let tty = crate::output::stderr_is_terminal();
     let mut on_event = |event: Event| match event {
         Event::Created { what } => progress.line(&format!("created {what}")),
         Event::Waiting {
@@ -389,11 +389,6 @@ pub fn run(args: Args) -> CommandResult {
     })
 }
 
-fn progress_is_tty() -> bool {
-    use std::io::IsTerminal;
-    #[allow(clippy::disallowed_methods)]
-    std::io::stderr().is_terminal()
-}
 
 /// How often the cluster is polled: 2 s, or `KUBE6_PROBE_POLL_MS` (the tests' API server answers
 /// at once).

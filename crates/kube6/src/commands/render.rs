@@ -1,19 +1,19 @@
 //! `kube6 render FILE --target T [--cni C] --out DIR`: every file a distribution, its CNI and
 //! the nodes need, from one valid plan. Refuses an invalid plan (diagnostics, exit 1) and a
-//! cluster the target cannot express (exit 1); never overwrites a file without `--force`
-//! (exit 2); writes each file atomically; `--dry-run` prints instead of writing.
+//! cluster the target cannot express (exit 1). Writes all files or none (`kube6_fs::tree`):
+//! never overwrites a file without `--force` (exit 2), never follows a symbolic link inside
+//! DIR, never writes onto anything but a regular file, and lists exactly what it wrote;
+//! `--dry-run` prints instead of writing.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, anyhow};
+use anyhow::anyhow;
+use kube6_fs::{TreeError, TreeFile, TreeReport};
 use kube6_model::Analysis;
-use kube6_model::import::ImportOptions;
-use kube6_model::model::{FeatureGate, Format};
-use kube6_model::source::{Located, Origin};
 use kube6_render::{KubeadmApi, Rendered, RenderedFile, Request, Target};
 
-use super::input::{InputArgs, Source, analyze_file};
+use super::emit::{print_notes, recheck, refuse_invalid};
+use super::input::{InputArgs, Source, read_input};
 use crate::exit::{CommandResult, Failure, Status};
 use crate::output;
 
@@ -27,10 +27,11 @@ pub struct Args {
     pub target: Target,
     #[command(flatten)]
     pub input: InputArgs,
-    /// Directory the files are written to (created if missing).
+    /// Directory the files are written to (created if missing). Symbolic links inside it are
+    /// never followed.
     #[arg(long, value_name = "DIR", required_unless_present = "dry_run")]
     pub out: Option<PathBuf>,
-    /// Replace files that already exist.
+    /// Replace files that already exist (regular files only; other files in DIR are left alone).
     #[arg(long)]
     pub force: bool,
     /// Print the files that would be written (paths and contents) and write nothing.
@@ -79,31 +80,74 @@ pub fn run(args: Args) -> CommandResult {
     let Some(out) = args.out.as_deref() else {
         return Err(Failure::usage(anyhow!("give --out DIR (or --dry-run)")));
     };
-    write_all(out, &rendered.files, args.force)?;
-    let mut listing = format!(
-        "wrote {} files for {} to {}\n",
-        rendered.files.len(),
-        args.target,
-        out.display()
-    );
-    for file in &rendered.files {
-        listing.push_str(&format!("  {}\n", file.path));
-    }
-    output::write_stdout(&listing)?;
+    let files: Vec<TreeFile> = rendered
+        .files
+        .iter()
+        .map(|f| TreeFile {
+            path: f.path.clone(),
+            content: f.content.as_bytes().to_vec(),
+            mode: f.mode,
+        })
+        .collect();
+    let report =
+        kube6_fs::tree::write_tree(out, &files, args.force).map_err(|e| write_failure(out, e))?;
+    output::write_stdout(&listing(out, args.target, &report))?;
     Ok(Status::Ok)
 }
 
-/// Reads FILE or `--k3s-args`.
-pub fn read_input(file: Option<&Path>, input: &InputArgs) -> Result<(Source, Analysis), Failure> {
-    match (file, &input.k3s_args) {
-        (Some(_), Some(_)) => Err(Failure::usage(anyhow!(
-            "give either FILE or --k3s-args, not both"
-        ))),
-        (None, Some(line)) => super::input::analyze_k3s_args(input, line),
-        (Some(path), None) => analyze_file(path, input),
-        (None, None) => Err(Failure::usage(anyhow!(
-            "give the configuration FILE (or --k3s-args)"
-        ))),
+/// What was written, file by file: created or replaced.
+fn listing(out: &Path, target: Target, report: &TreeReport) -> String {
+    let count = report.created.len() + report.replaced.len();
+    let mut text = format!(
+        "wrote {count} file{} for {target} to {}",
+        if count == 1 { "" } else { "s" },
+        out.display()
+    );
+    if !report.replaced.is_empty() {
+        text.push_str(&format!(
+            " ({} new, {} replaced)",
+            report.created.len(),
+            report.replaced.len()
+        ));
+    }
+    text.push('\n');
+    let mut all: Vec<(&str, &str)> = report
+        .created
+        .iter()
+        .map(|p| (p.as_str(), ""))
+        .chain(report.replaced.iter().map(|p| (p.as_str(), "  (replaced)")))
+        .collect();
+    all.sort();
+    for (path, note) in all {
+        text.push_str(&format!("  {path}{note}\n"));
+    }
+    text
+}
+
+/// A write that did not happen: usage (exit 2) when the output directory is in the way
+/// (existing files without --force, links, devices), failure (exit 1) when the system refused.
+/// The message always says whether anything was written.
+fn write_failure(out: &Path, err: TreeError) -> Failure {
+    let written = if err.nothing_written() {
+        "nothing was written"
+    } else {
+        "the output directory is left changed as listed"
+    };
+    match err {
+        TreeError::Exist(ref paths) => Failure::usage(anyhow!(
+            "{err}; {written}. Pass --force to replace {}",
+            if paths.len() == 1 { "it" } else { "them" }
+        )),
+        TreeError::NotDirectory { .. } | TreeError::NotRegular { .. } => Failure::usage(anyhow!(
+            "{err}; {written}. Remove it or choose another --out than {}",
+            out.display()
+        )),
+        TreeError::BadPath(_) | TreeError::Duplicate(_) => Failure::failed(anyhow!(
+            "internal error: the renderer produced an unsafe file list ({err}); {written}"
+        )),
+        TreeError::Io { .. } | TreeError::Partial { .. } => {
+            Failure::failed(anyhow!("{}; {written}", crate::exit::Chain(&err)))
+        }
     }
 }
 
@@ -190,93 +234,6 @@ pub fn read_back_cni(
     Some(Status::Invalid)
 }
 
-/// For an invalid plan: prints its diagnostics to stderr and returns exit status 1.
-pub fn refuse_invalid(source: &Source, analysis: &Analysis, what: &str) -> Option<Status> {
-    if analysis.plan.valid {
-        return None;
-    }
-    let mut text = String::new();
-    for d in analysis.diagnostics() {
-        text.push_str(&source.render(d));
-    }
-    text.push_str(&format!(
-        "kube6: {} is not valid ({}); {what} writes nothing for an invalid plan\n",
-        source.name,
-        output::summary(analysis.diagnostics())
-    ));
-    output::write_stderr(&text);
-    Some(Status::Invalid)
-}
-
-/// Reads the target's rendered document back and plans it: a plan that is not valid for the
-/// target's own distribution (the input was checked for its distribution, which may differ)
-/// is refused with the diagnostics, exit 1.
-pub fn recheck(analysis: &Analysis, format: Format, api: KubeadmApi) -> Option<Status> {
-    let converted = kube6_render::convert(&analysis.network, &analysis.plan, format, api).ok()?;
-    let text: String = converted
-        .files
-        .iter()
-        .map(|f| f.content.as_str())
-        .collect::<Vec<_>>()
-        .join("---\n");
-    let mut options = ImportOptions {
-        format: Some(format),
-        ..ImportOptions::default()
-    };
-    // The rendered command lines carry these gates (k0s --feature-gates).
-    options.feature_gates = analysis
-        .network
-        .feature_gates
-        .iter()
-        .filter(|g| g.name.value == "IPv6SingleStack")
-        .cloned()
-        .collect();
-    if format == Format::K0s
-        && analysis.plan.families == [kube6_net::Family::IPv6]
-        && options.feature_gates.is_empty()
-    {
-        options.feature_gates.push(FeatureGate {
-            name: Located::new(
-                "IPv6SingleStack".to_string(),
-                Origin::input("--feature-gates", None),
-            ),
-            enabled: Located::new(true, Origin::input("--feature-gates", None)),
-        });
-    }
-    let name = format!("rendered {format} configuration");
-    let checked = match kube6_model::analyze(&name, &text, &options) {
-        Ok(a) => a,
-        Err(e) => {
-            output::error(&*anyhow::Error::new(e).context(format!(
-                "internal error: the rendered {format} configuration does not read back"
-            )));
-            return Some(Status::Invalid);
-        }
-    };
-    if checked.plan.valid {
-        return None;
-    }
-    let source = Source::new(name, text);
-    let mut out = String::new();
-    for d in checked.diagnostics() {
-        if d.severity == kube6_model::diagnostic::Severity::Error {
-            out.push_str(&source.render(d));
-        }
-    }
-    out.push_str(&format!(
-        "kube6: the cluster is valid as given, but not for {format}: the errors above are what {format} would refuse; nothing was written\n"
-    ));
-    output::write_stderr(&out);
-    Some(Status::Invalid)
-}
-
-/// Notes from the renderers, one line each on stderr.
-pub fn print_notes(rendered: &Rendered) {
-    for note in &rendered.notes {
-        output::note(note);
-    }
-}
-
 /// What `--dry-run` prints: each file's path (under `base`), mode and content.
 pub fn dry_run_text(base: &Path, files: &[RenderedFile]) -> String {
     let mut s = String::new();
@@ -293,76 +250,4 @@ pub fn dry_run_text(base: &Path, files: &[RenderedFile]) -> String {
         s.push('\n');
     }
     s
-}
-
-/// Writes every file under `dir`; without `force`, refuses (exit 2) before writing anything
-/// if one of them exists.
-pub fn write_all(dir: &Path, files: &[RenderedFile], force: bool) -> Result<(), Failure> {
-    if !force {
-        let existing: Vec<String> = files
-            .iter()
-            .map(|f| dir.join(&f.path))
-            .filter(|p| p.symlink_metadata().is_ok())
-            .map(|p| p.display().to_string())
-            .collect();
-        if !existing.is_empty() {
-            return Err(Failure::usage(anyhow!(
-                "{} already exist{}; nothing was written. Pass --force to replace {}",
-                existing.join(", "),
-                if existing.len() == 1 { "s" } else { "" },
-                if existing.len() == 1 { "it" } else { "them" }
-            )));
-        }
-    }
-    for file in files {
-        write_atomic(
-            &dir.join(&file.path),
-            file.content.as_bytes(),
-            file.mode,
-            force,
-        )
-        .map_err(Failure::failed)?;
-    }
-    Ok(())
-}
-
-/// Writes `path` through a temporary file in the same directory: write, set the mode, fsync,
-/// rename over the target (without `replace`, fail if it appeared meanwhile), fsync the
-/// directory.
-pub fn write_atomic(path: &Path, content: &[u8], mode: u32, replace: bool) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent)
-        .with_context(|| format!("cannot create {}", parent.display()))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".kube6-")
-        .tempfile_in(&parent)
-        .with_context(|| format!("cannot create a temporary file in {}", parent.display()))?;
-    tmp.write_all(content)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(mode))
-        .with_context(|| format!("cannot set the mode of {}", path.display()))?;
-    tmp.as_file()
-        .sync_all()
-        .with_context(|| format!("cannot sync {}", path.display()))?;
-    if replace {
-        tmp.persist(path)
-            .map_err(|e| anyhow!("cannot write {}: {}", path.display(), e.error))?;
-    } else {
-        tmp.persist_noclobber(path).map_err(|e| {
-            anyhow!(
-                "cannot write {}: {}; pass --force to replace it",
-                path.display(),
-                e.error
-            )
-        })?;
-    }
-    if let Ok(dir) = std::fs::File::open(&parent) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
 }

@@ -33,6 +33,11 @@ pub struct Args {
     /// The kubeconfig context to use (default: the current context).
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
+    /// The most bytes read of each dump (e.g. 8Gi, 512Mi). Dumps are streamed, so memory does
+    /// not grow with it; it stops an endless input.
+    #[arg(long, value_name = "SIZE", env = "KUBE6_MAX_DUMP_SIZE",
+          default_value = "4Gi", value_parser = parse_size)]
+    pub max_dump_size: u64,
     /// Objects per list request to a live cluster (as kubectl's --chunk-size).
     #[arg(long, value_name = "N", default_value_t = kube6_verify::live::DEFAULT_PAGE_SIZE,
           value_parser = clap::value_parser!(u32).range(1..))]
@@ -52,6 +57,10 @@ pub struct Args {
     pub output: OutputFormat,
 }
 
+fn parse_size(s: &str) -> Result<u64, String> {
+    kube6_fs::size::parse(s)
+}
+
 pub fn run(args: Args) -> CommandResult {
     if args.list_checks {
         return list_checks(args.output, args.markdown);
@@ -61,6 +70,27 @@ pub fn run(args: Args) -> CommandResult {
     if !args.dump.is_empty() && (args.kubeconfig.is_some() || args.context.is_some()) {
         return Err(Failure::usage(anyhow!(
             "give either --dump FILE... or a live cluster (--kubeconfig, --context), not both"
+        )));
+    }
+    let stdin_readers = args
+        .dump
+        .iter()
+        .chain(&args.plan)
+        .chain(&args.kubeconfig)
+        .filter(|p| kube6_fs::read::is_stdin(p))
+        .count();
+    if stdin_readers > 1 {
+        return Err(Failure::usage(anyhow!(
+            "standard input (-) can be read once: give it to one of --dump and --plan"
+        )));
+    }
+    if args
+        .kubeconfig
+        .as_deref()
+        .is_some_and(kube6_fs::read::is_stdin)
+    {
+        return Err(Failure::usage(anyhow!(
+            "--kubeconfig takes a file, not standard input"
         )));
     }
     let analysis = match (&args.plan, &args.input.k3s_args) {
@@ -76,11 +106,12 @@ pub fn run(args: Args) -> CommandResult {
     let (snapshot, origin) = if args.dump.is_empty() {
         live(&args)?
     } else {
-        let snapshot = kube6_verify::read_dumps(&args.dump).map_err(Failure::usage)?;
+        let limit = kube6_verify::DUMP_LIMIT.with_bytes(args.max_dump_size);
+        let snapshot = kube6_verify::read_dumps(&args.dump, &limit).map_err(Failure::usage)?;
         let names = args
             .dump
             .iter()
-            .map(|p| p.display().to_string())
+            .map(|p| kube6_fs::read::display_name(p))
             .collect::<Vec<_>>()
             .join(", ");
         (snapshot, names)

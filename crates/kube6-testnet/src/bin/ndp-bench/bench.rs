@@ -371,10 +371,11 @@ fn run(opts: &Options) -> io::Result<()> {
             ),
         )?;
         let conf_s = conf.display().to_string();
+        let pid_file = dir.join("ndppd.pid").display().to_string();
         let pid = topo.spawn(
             &node,
             "/usr/sbin/ndppd",
-            &["-c", &conf_s],
+            &["-c", &conf_s, "-p", &pid_file],
             Some(dir.join("ndppd.log")),
         )?;
         wait_answering(&topo)?;
