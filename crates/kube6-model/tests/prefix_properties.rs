@@ -276,11 +276,13 @@ fn check(input: &Input) -> Result<Plan, TestCaseError> {
             errors.iter().any(|e| e.starts_with("K6E701")),
             "no carving, but not for lack of room: {errors:?}\n{text}"
         );
-        // A prefix shorter than /64 holds any request, and a /64 any whose pools fit on /80s.
+        // A /64 holds any request whose pools fit on /80s of the link; pools of /64 to /79
+        // take up to a /64 each beside the link, so a prefix with that many /64s holds it.
         let pools_fit_a_link = input.lb_pools == 0 || input.lb_mask.is_none_or(|m| m >= 80);
+        let links_needed = 1 + if pools_fit_a_link { 0 } else { input.lb_pools };
+        let len = input.prefix.prefix_len();
         prop_assert!(
-            input.prefix.prefix_len() > 64
-                || (input.prefix.prefix_len() == 64 && !pools_fit_a_link),
+            len > 64 || (1u64 << (64 - len).min(63)) < links_needed,
             "a prefix of /64 or shorter holds this request: {errors:?}\n{text}"
         );
         prop_assert!(

@@ -585,6 +585,11 @@ fn cases() -> Vec<Case> {
             kube6("k3s", "  prefix: {cidr: \"2001:db8:1::/56\", podsPerNode: 10}\n  upstream: {IPv6: {mode: ndp-proxy}}\n"),
             kube6("k3s", "  prefix: {cidr: \"2001:db8:1::/56\", podsPerNode: 200}\n  upstream: {IPv6: {mode: ndp-proxy}}\n"),
         ),
+        case(
+            "K6W708",
+            kube6("k3s", "  prefix: {cidr: \"2001:db8:1::/56\", podsPerNode: 250}\n"),
+            kube6("k3s", "  prefix: {cidr: \"2001:db8:1::/56\", podsPerNode: 110}\n"),
+        ),
         with_prefix(
             "K6I705",
             kube6("k3s", "  prefix: \"2001:db8:1::/56\"\n"),

@@ -885,9 +885,11 @@ fn describe(
         let mut why = match chosen.layout {
             Layout::Routed if mask == link_len + facts::kubernetes::CIDRSET_MAX_MASK_DIFF => {
                 format!(
-                    "a /64 of its own for the pods, routed to the nodes: /{mask} node blocks make 65,536 of them, the most \
-                 kube-controller-manager hands out from one range (16 bits), and each is one route (static, or a BGP \
-                 announcement) to its node"
+                    "a /64 of its own for the pods, routed to the nodes: /{mask} node blocks make {} of them, the most \
+                 kube-controller-manager hands out from one range ({} bits), and each is one route (static, or a BGP \
+                 announcement) to its node",
+                    count(facts::kubernetes::CIDRSET_MAX_MASK_DIFF),
+                    facts::kubernetes::CIDRSET_MAX_MASK_DIFF
                 )
             }
             _ => {
@@ -909,15 +911,17 @@ fn describe(
                 };
                 let nodes = if bits == facts::kubernetes::CIDRSET_MAX_MASK_DIFF {
                     format!(
-                        "{} of them (16 bits), the most kube-controller-manager hands out from one range",
+                        "{} of them ({bits} bits), the most kube-controller-manager hands out from one range",
                         count(bits)
                     )
                 } else if Some(&bits) == prefs.node_bits.first() {
                     format!("{} of them", count(bits))
                 } else {
                     format!(
-                        "{} of them: the prefix has no room for more (16 bits would make 65,536)",
-                        count(bits)
+                        "{} of them: the prefix has no room for more ({} bits would make {})",
+                        count(bits),
+                        facts::kubernetes::CIDRSET_MAX_MASK_DIFF,
+                        count(facts::kubernetes::CIDRSET_MAX_MASK_DIFF)
                     )
                 };
                 format!("{place}: {block}; {nodes}")
@@ -1111,6 +1115,24 @@ fn describe(
                 ),
             ));
         }
+    }
+
+    // Pods per node beyond what the kubelet admits.
+    if req.pods_per_node > u64::from(max_pods) {
+        out.push(Diagnostic::new(
+            &r::PREFIX_PODS_ABOVE_MAX_PODS,
+            &cx.origin,
+            format!(
+                "{} pods per node are asked and the node blocks hold them, but the kubelet admits at most {max_pods} pods \
+                 ({max_pods_by}): nodes run no more than that",
+                group(u128::from(req.pods_per_node))
+            ),
+            format!(
+                "raise the kubelet's maxPods to {n} on every node (KubeletConfiguration maxPods; k3s and RKE2: \
+                 --kubelet-arg=max-pods={n}), or ask for {max_pods} pods per node",
+                n = req.pods_per_node
+            ),
+        ));
     }
 
     for range in ranges.iter().filter(|r| !r.fixed) {

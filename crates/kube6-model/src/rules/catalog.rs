@@ -298,6 +298,8 @@ rules! {
         "A range or address the input fixes inside the old prefix lies beyond the end of the new, smaller prefix.";
     PREFIX_FIXED_OUTSIDE = "K6I707", Info, Kube6, "spec.prefix, --prefix", [],
         "A range the input fixes lies outside the prefix: it is kept as it is and nothing is carved for it.";
+    PREFIX_PODS_ABOVE_MAX_PODS = "K6W708", Warning, Kubelet, "spec.prefix, --prefix", [(KUBERNETES, "pkg/kubelet/apis/config/v1beta1/defaults.go")],
+        "More pods per node are asked of the carving than the kubelet's maxPods: the node blocks hold them, but the kubelet admits no more than maxPods pods.";
 
     // Cross-checks.
     RANGES_OVERLAP = "K6W100", Warning, Kube6, "always", [(KUBERNETES, RANGE_ALLOCATOR)],

@@ -389,7 +389,6 @@ pub fn run(args: Args) -> CommandResult {
     })
 }
 
-
 /// How often the cluster is polled: 2 s, or `KUBE6_PROBE_POLL_MS` (the tests' API server answers
 /// at once).
 fn poll_interval() -> Duration {
