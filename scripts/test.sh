@@ -10,6 +10,7 @@ needed=(
   ip:iproute2 ping:iputils-ping sysctl:procps modprobe:kmod
   ndppd:ndppd radvd:radvd dnsmasq:dnsmasq unbound:unbound bird:bird2
   tcpdump:tcpdump hyperfine:hyperfine jq:jq /usr/bin/time:time setpriv:util-linux unshare:util-linux
+  nft:nftables ss:iproute2 tayga:tayga /usr/lib/cni/bridge:containernetworking-plugins
   chromium:chromium
 )
 missing=()
@@ -20,7 +21,7 @@ done
 # The picture tests render labels with the system's fonts (kube6-picture's pixels test).
 [[ -e /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ]] || missing+=(fonts-dejavu-core)
 if ((${#missing[@]})); then
-  # The tests run their own copies of radvd, dnsmasq, unbound, bird and ndppd, each in its own
+  # The tests run their own copies of radvd, dnsmasq, unbound, bird, ndppd and tayga, each in its own
   # network namespace with its own configuration and pid file; the host's own services (a
   # workstation's DNS resolver, libvirt's dnsmasq) are never stopped, and packages installed
   # here do not start theirs: a policy-rc.d that refuses every start (exit 101, see

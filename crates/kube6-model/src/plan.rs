@@ -63,8 +63,9 @@ pub struct ServiceRange {
     pub family: Family,
     pub cidr: IpNet,
     pub size: AddressCount,
-    /// Addresses the ClusterIP allocator can hand out (its bitmap holds at most 65,536; the
-    /// network address, and for IPv4 the broadcast address, are never used).
+    /// Addresses the ClusterIP allocator can hand out: the bitmap allocator of Kubernetes before
+    /// 1.34 holds at most 65,536; the network address, and for IPv4 the broadcast address, are
+    /// never used.
     pub allocatable: u64,
     #[serde(rename = "apiServerIP")]
     pub api_server_ip: Option<IpAddr>,
@@ -216,6 +217,7 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
     }
 
     let mut services = Vec::new();
+    let bitmap = clusterip_bitmap(net);
     for (i, range) in net.services.iter().enumerate() {
         let Some(cidr) = range.value.net() else {
             continue;
@@ -227,7 +229,7 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
             family,
             cidr,
             size,
-            allocatable: allocatable(&cidr),
+            allocatable: allocatable(&cidr, bitmap),
             api_server_ip: indexed_ip(&cidr, 1),
             dns_ip: distribution_dns_ip(net, i, &cidr),
             defaulted: range.origin.is_default(),
@@ -326,15 +328,30 @@ fn assumed_releases(net: &ClusterNetwork) -> Vec<Assumed> {
     out
 }
 
-/// Addresses the ClusterIP bitmap allocator can hand out for `cidr`.
-pub fn allocatable(cidr: &IpNet) -> u64 {
+/// Addresses the ClusterIP allocator can hand out for `cidr`. The bitmap allocator (kubernetes
+/// pkg/registry/core/service/ipallocator/bitmap.go, still in use until both service-allocator
+/// gates are on) keeps at most 65,536 addresses of an IPv6 range; the IPAddress allocator
+/// (ipallocator.go `NewIPAllocator`, the default from Kubernetes 1.34) uses the whole range. Both
+/// skip the network address, and for IPv4 the broadcast address.
+pub fn allocatable(cidr: &IpNet, bitmap: bool) -> u64 {
     let size = range_size(cidr).to_u64().unwrap_or(u64::MAX);
     match cidr {
-        // IPv6: the bitmap holds at most 65,536 addresses; the network address is never used.
-        IpNet::V6(_) => size.min(1 << 16).saturating_sub(1),
-        // IPv4: the network and broadcast addresses are never used.
+        IpNet::V6(_) if bitmap => size
+            .min(crate::facts::kubernetes::SERVICE_BITMAP_MAX)
+            .saturating_sub(1),
+        IpNet::V6(_) => size.saturating_sub(1),
         IpNet::V4(_) => size.saturating_sub(2),
     }
+}
+
+/// Whether kube-apiserver allocates ClusterIPs from the bitmap (see [`allocatable`]).
+fn clusterip_bitmap(net: &ClusterNetwork) -> bool {
+    let gate = |name| net.feature_gate(name).map(|g| g.enabled.value);
+    crate::facts::kubernetes::service_range_size_checked(
+        net.kubernetes_release().as_ref(),
+        gate("MultiCIDRServiceAllocator"),
+        gate("DisableAllocatorDualWrite"),
+    )
 }
 
 /// The CoreDNS service address the distribution itself picks in the `index`-th service range.

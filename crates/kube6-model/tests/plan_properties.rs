@@ -139,3 +139,32 @@ proptest! {
         prop_assert!(serde_json::to_string(plan).is_ok());
     }
 }
+
+/// The ClusterIP allocator's capacity follows the release: the bitmap of Kubernetes before 1.34
+/// keeps 65,536 addresses of an IPv6 range, the IPAddress allocator the whole range
+/// (kubernetes/kubernetes pkg/registry/core/service/ipallocator/{bitmap,ipallocator}.go), and
+/// explicit feature gates win over the release's defaults.
+#[test]
+fn allocatable_service_addresses_follow_the_clusterip_allocator() {
+    let plan = |extra: &str| {
+        let text = format!(
+            "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  distribution: kubeadm\n  pods: [fd00:10::/56, 10.244.0.0/16]\n  services: [fd00:20::/108, 10.96.0.0/16]\n{extra}"
+        );
+        let analysis = kube6_model::analyze("p.yaml", &text, &ImportOptions::default()).unwrap();
+        analysis
+            .plan
+            .services
+            .iter()
+            .map(|s| s.allocatable)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(plan("  kubernetesVersion: v1.33.4\n"), [65_535, 65_534]);
+    assert_eq!(plan("  kubernetesVersion: v1.34.0\n"), [1_048_575, 65_534]);
+    assert_eq!(plan(""), [1_048_575, 65_534]);
+    assert_eq!(
+        plan(
+            "  kubernetesVersion: v1.34.0\n  featureGates:\n    DisableAllocatorDualWrite: false\n"
+        ),
+        [65_535, 65_534]
+    );
+}

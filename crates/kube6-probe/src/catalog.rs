@@ -1,40 +1,23 @@
 //! Every check `kube6 probe` runs, with its stable id, its name, why it matters and what fixes a
 //! failure. Reports are made from these entries only, so docs/probe.md (its table generated from
-//! [`markdown`]) lists everything probe can say; `--ignore` takes ids or names from here.
+//! [`markdown`]) lists everything probe can say; `--ignore` takes ids or names from here. The
+//! catalog's shape is shared with host check and verify (`kube6-catalog`).
 
-use std::collections::BTreeSet;
+use kube6_catalog::checks;
+pub use kube6_catalog::{Catalog, CheckInfo, UnknownCheck};
 
-/// A check's fixed description.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct CheckInfo {
-    /// Stable id, `K6P0nn`.
-    pub id: &'static str,
-    /// Stable name, `pod-to-pod-cross-node`.
-    pub name: &'static str,
-    /// What passes, in one line.
-    pub title: &'static str,
-    /// Why it matters: what breaks when it fails.
-    pub why: &'static str,
-    /// What usually fixes a failure; each failure names its likeliest cause.
-    pub fix: &'static str,
+/// The catalog of this command, for the shared lookups of `kube6-catalog`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeChecks;
+
+impl Catalog for ProbeChecks {
+    const ALL: &'static [CheckInfo] = ALL;
+    const PREFIX: &'static str = "K6P";
+    const TITLE_HEADER: &'static str = "passes when";
 }
 
-macro_rules! checks {
-    ($($konst:ident = $id:literal, $name:literal, $title:literal, why: $why:literal, fix: $fix:literal;)*) => {
-        $(
-            #[doc = $title]
-            pub const $konst: CheckInfo = CheckInfo {
-                id: $id,
-                name: $name,
-                title: $title,
-                why: $why,
-                fix: $fix,
-            };
-        )*
-        /// Every check, in the order they are reported.
-        pub const ALL: &[CheckInfo] = &[$($konst),*];
-    };
-}
+/// The checks whose failures do not count (`--ignore CHECK,...`).
+pub type IgnoreSet = kube6_catalog::IgnoreSet<ProbeChecks>;
 
 checks! {
     AGENTS = "K6P001", "agents",
@@ -101,110 +84,28 @@ checks! {
 
 /// The check with this id or name (case-insensitive).
 pub fn find(key: &str) -> Option<&'static CheckInfo> {
-    let key = key.trim();
-    ALL.iter()
-        .find(|c| c.id.eq_ignore_ascii_case(key) || c.name.eq_ignore_ascii_case(key))
+    ProbeChecks::find(key)
 }
 
 /// The check with this id; `None` for an id no catalog entry has.
 pub fn by_id(id: &str) -> Option<&'static CheckInfo> {
-    ALL.iter().find(|c| c.id == id)
+    ProbeChecks::by_id(id)
 }
 
-/// A name given to `--ignore` that is no check.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown check {given:?}: use a check id or name ({known}) or `all`")]
-pub struct UnknownCheck {
-    pub given: String,
-    pub known: String,
-}
-
-/// The checks whose failures do not count (`--ignore CHECK,...`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct IgnoreSet(BTreeSet<&'static str>);
-
-impl IgnoreSet {
-    /// Reads check ids or names (case-insensitive), or `all`, from one or more comma lists.
-    pub fn parse<'a>(lists: impl IntoIterator<Item = &'a str>) -> Result<IgnoreSet, UnknownCheck> {
-        let mut set = BTreeSet::new();
-        for item in lists
-            .into_iter()
-            .flat_map(|l| l.split(','))
-            .map(str::trim)
-            .filter(|i| !i.is_empty())
-        {
-            if item.eq_ignore_ascii_case("all") {
-                set.extend(ALL.iter().map(|c| c.id));
-                continue;
-            }
-            let check = find(item).ok_or_else(|| UnknownCheck {
-                given: item.to_string(),
-                known: ALL
-                    .iter()
-                    .map(|c| format!("{} {}", c.id, c.name))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?;
-            set.insert(check.id);
-        }
-        Ok(IgnoreSet(set))
-    }
-
-    pub fn contains(&self, id: &str) -> bool {
-        self.0.contains(id)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-/// The check table of docs/probe.md, generated from this catalog (`kube6 probe --list-checks
-/// --markdown`); a test fails when the file holds another.
+/// The check table of docs/probe.md, generated from this catalog (`kube6 probe --list-checks --markdown`); a test fails
+/// when the file holds another.
 pub fn markdown() -> String {
-    let mut out = String::from(
-        "| id | name | passes when | why it matters | what fixes it |\n|---|---|---|---|---|\n",
-    );
-    let cell = |text: &str| text.replace('|', "\\|");
-    for check in ALL {
-        out.push_str(&format!(
-            "| {} | `{}` | {} | {} | {} |\n",
-            check.id,
-            check.name,
-            cell(check.title),
-            cell(check.why),
-            cell(check.fix)
-        ));
-    }
-    out
+    ProbeChecks::markdown()
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
-    fn ids_and_names_are_unique_and_well_formed() {
-        let mut ids: Vec<&str> = ALL.iter().map(|c| c.id).collect();
-        let mut names: Vec<&str> = ALL.iter().map(|c| c.name).collect();
-        ids.sort();
-        names.sort();
-        ids.dedup();
-        names.dedup();
-        assert_eq!(ids.len(), ALL.len(), "duplicate ids");
-        assert_eq!(names.len(), ALL.len(), "duplicate names");
-        for (i, check) in ALL.iter().enumerate() {
-            assert_eq!(check.id, format!("K6P{:03}", i + 1), "ids follow the order");
-            assert!(
-                check
-                    .name
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
-                "{}",
-                check.name
-            );
-            assert!(!check.why.is_empty() && !check.fix.is_empty());
-        }
+    fn the_catalog_is_well_formed() {
+        assert_eq!(ProbeChecks::defects(), Vec::<String>::new());
     }
 
     #[test]

@@ -105,6 +105,20 @@ pub(crate) fn agent_without_family(state: &AgentState, family: Family) -> Cause 
     cause(CauseKind::Agent, message)
 }
 
+pub(crate) fn runner_silent(agent: &str, why: &str) -> Cause {
+    let hint = if why.contains("forbidden") || why.contains("403") {
+        "the credentials may not read pod logs (pods/log get, see docs/probe.md)"
+    } else if why.contains("did not finish") {
+        "the runner pod did not finish in time (`--timeout`, or the node is slow to start pods)"
+    } else {
+        "see the runner pod's log (`kubectl logs` with --keep)"
+    };
+    cause(
+        CauseKind::Runner,
+        format!("no results from {}: {hint}", agent_words(agent)),
+    )
+}
+
 pub(crate) fn wrong_peer(want: &str, got: &str) -> Cause {
     cause(
         CauseKind::WrongPeer,
@@ -555,9 +569,24 @@ pub(crate) fn refine(spec: &Spec, checks: &mut [CheckReport]) {
                 } else {
                     None
                 }
-            } else if (id == catalog::CLUSTER_IP.id || id == catalog::NODE_PORT.id)
+            } else if id == catalog::NODE_PORT.id
+                && get((catalog::POD_TO_NODE.id, f, &cell.from, &y)) == Some(Status::Fail)
+            {
+                // The node's own address gets no answer either: the way there (or back) is
+                // broken, whatever serves the NodePort.
+                Some(cause(
+                    CauseKind::RouteMissing,
+                    format!(
+                        "{} gets no answer from node {y}'s {f} address directly either ({}): a route or filter between them, not the NodePort",
+                        agent_words(&cell.from),
+                        catalog::POD_TO_NODE.name
+                    ),
+                ))
+            } else if (id == catalog::CLUSTER_IP.id
                 && (passes((catalog::POD_TO_POD_SAME_NODE.id, f, &cell.from, &x))
-                    || passes((catalog::POD_TO_POD_CROSS_NODE.id, f, &cell.from, &y)))
+                    || passes((catalog::POD_TO_POD_CROSS_NODE.id, f, &cell.from, &y))))
+                || (id == catalog::NODE_PORT.id
+                    && passes((catalog::POD_TO_NODE.id, f, &cell.from, &y)))
             {
                 Some(cause(
                     CauseKind::ServiceProxy,

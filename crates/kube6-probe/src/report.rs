@@ -211,6 +211,31 @@ impl Report {
             && let Some(check) = checks.get_mut(catalog::AGENTS.id)
         {
             agents_check(spec, states, check);
+            // An agent whose runner gave nothing tested nothing: that is no pass.
+            let mut silent: Vec<(&String, &String)> = outputs
+                .iter()
+                .filter_map(|(agent, o)| o.as_ref().err().map(|why| (agent, why)))
+                .collect();
+            silent.sort();
+            for (agent, why) in silent {
+                let node = agent.rsplit_once('/').map_or(agent.as_str(), |(n, _)| n);
+                check.cells.push(Cell {
+                    family: spec
+                        .expect
+                        .families
+                        .first()
+                        .copied()
+                        .unwrap_or(Family::IPv6),
+                    from: agent.clone(),
+                    to: node.to_string(),
+                    status: Status::Fail,
+                    detail: format!("its runner gave no results: {why}"),
+                    cause: Some(cause::runner_silent(agent, why)),
+                    objects: vec![format!("node/{node}")],
+                    observed: None,
+                    millis: None,
+                });
+            }
         }
         for task in tasks {
             let runner = outputs.get(&task.from);

@@ -17,8 +17,10 @@
 // A test-support crate: a failed setup step is a failed test, so it panics with the reason.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+pub mod kube_api;
 pub mod ndp;
 mod netns;
+pub mod probe;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -61,7 +63,12 @@ pub fn missing(programs: &[&str]) -> Option<String> {
 /// Whether `test` can run: root and the programs it drives. Under `CI=true` a missing
 /// requirement is a failure (panic); elsewhere the test is skipped, saying why on stderr.
 pub fn require(test: &str, programs: &[&str]) -> bool {
-    let Some(why) = missing(programs) else {
+    require_that(test, missing(programs))
+}
+
+/// Whether `test` can run, given why it cannot (`None`: it can); as [`require`].
+pub fn require_that(test: &str, missing: Option<String>) -> bool {
+    let Some(why) = missing else {
         return true;
     };
     let why = format!("{test} needs {why}");

@@ -961,13 +961,14 @@ fn describe(
     if let Some(services) = chosen.services {
         let bitmap_len = 128 - facts::kubernetes::SERVICE_BITMAP_MAX.trailing_zeros() as u8;
         let size_why = if net.distribution.value == Distribution::K0s && cx.ipv6_only_after {
-            "/108: k0s accepts no longer prefix for an IPv6 single-stack service range and kube-apiserver no shorter one; \
-             its ClusterIP allocator uses the first 65,536 addresses"
+            "/108: k0s accepts no longer prefix for an IPv6 single-stack service range, and kube-apiserver before \
+             Kubernetes 1.34 no shorter one; the bitmap ClusterIP allocator of those releases uses its first 65,536 \
+             addresses"
                 .to_string()
         } else if services.len == bitmap_len {
             format!(
-                "/{bitmap_len}: exactly the 65,536 addresses kube-apiserver's ClusterIP allocator keeps in its bitmap (a larger \
-                 range is clamped to them)"
+                "/{bitmap_len}: 65,536 addresses, all that the bitmap ClusterIP allocator of Kubernetes before 1.34 hands \
+                 out from a range (it clamps a larger one to them), and ample for Services on later releases"
             )
         } else {
             format!(

@@ -143,12 +143,20 @@ fn apiserver(net: &ClusterNetwork, out: &mut Out) {
             out.push(Diagnostic::new(
                 &r::SERVICE_RANGE_CLAMPED,
                 &value.origin,
-                format!(
-                    "service range {cidr} has {} addresses, but the bitmap ClusterIP allocator{} keeps at most 65,536: \
-                     only the first 65,536 are ever used",
-                    kube6_net::range_size(cidr).human(),
-                    if version_unknown { " of Kubernetes before 1.34" } else { "" }
-                ),
+                if version_unknown {
+                    format!(
+                        "service range {cidr} has {} addresses; before Kubernetes 1.34 the bitmap ClusterIP allocator \
+                         keeps at most 65,536, so only the first 65,536 are used there (the plan assumes a newer \
+                         release, whose allocator uses the whole range; state the Kubernetes version to settle it)",
+                        kube6_net::range_size(cidr).human(),
+                    )
+                } else {
+                    format!(
+                        "service range {cidr} has {} addresses, but the bitmap ClusterIP allocator keeps at most 65,536: \
+                         only the first 65,536 are ever used",
+                        kube6_net::range_size(cidr).human(),
+                    )
+                },
                 hint,
             ));
         }

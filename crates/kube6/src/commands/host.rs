@@ -220,7 +220,7 @@ pub fn run(cmd: HostCommand) -> CommandResult {
             list_checks: true,
             markdown,
             ..
-        } => list_checks(args.output, markdown),
+        } => super::checks::list::<catalog::HostChecks>(args.output, markdown),
         HostCommand::Check {
             args, fix: false, ..
         } => check(&args),
@@ -241,33 +241,6 @@ fn status_of(report: &Report) -> Status {
     } else {
         Status::Ok
     }
-}
-
-/// `--list-checks`: the catalog, as a table, Markdown (docs/host.md) or one document.
-fn list_checks(format: OutputFormat, markdown: bool) -> CommandResult {
-    if markdown {
-        output::write_stdout(&catalog::markdown())?;
-        return Ok(Status::Ok);
-    }
-    match format {
-        OutputFormat::Text => {
-            let mut rows = vec![vec![
-                "id".to_string(),
-                "name".to_string(),
-                "passes when".to_string(),
-            ]];
-            for check in catalog::ALL {
-                rows.push(vec![
-                    check.id.to_string(),
-                    check.name.to_string(),
-                    check.title.to_string(),
-                ]);
-            }
-            output::write_stdout(&output::table(&rows, ""))?;
-        }
-        format => output::print_structured(&catalog::ALL, format)?,
-    }
-    Ok(Status::Ok)
 }
 
 /// The checks on the node as it is now, with `--ignore` applied.

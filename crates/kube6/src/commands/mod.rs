@@ -1,5 +1,6 @@
 //! One module per subcommand; each has an `Args` (or subcommand enum) and a `run`.
 
+pub mod checks;
 pub mod convert;
 pub mod emit;
 pub mod host;

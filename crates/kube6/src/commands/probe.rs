@@ -23,6 +23,29 @@ use crate::exit::{CommandResult, Failure, Status as ExitStatus};
 use crate::output::{self, Progress, paint, table};
 
 /// The image `--image` names when it is not given: the one deploy/probe/build.sh tags.
+/// The spec an agent runs: kube6 probe hands it over in a ConfigMap, which holds at most 1 MiB
+/// (the API server's object size limit), so twice that is more than any real spec.
+const SPEC_LIMIT: kube6_fs::Limit = kube6_fs::Limit {
+    bytes: 2 << 20,
+    what: "a probe spec",
+    raise: None,
+};
+
+/// A resolver configuration: a few lines in practice.
+const RESOLV_CONF_LIMIT: kube6_fs::Limit = kube6_fs::Limit {
+    bytes: 1 << 20,
+    what: "a resolver configuration",
+    raise: None,
+};
+
+/// The resolver configuration's text, when it can be read (a missing or unreadable one means
+/// no name servers from it, as in the C library).
+fn read_resolv_conf(path: &std::path::Path) -> Option<String> {
+    kube6_fs::read::text(path, &RESOLV_CONF_LIMIT)
+        .ok()
+        .map(|t| t.text)
+}
+
 const DEFAULT_IMAGE: &str = concat!("localhost/kube6-probe:", env!("CARGO_PKG_VERSION"));
 
 /// `-o` for probe: the usual formats, and JUnit XML for CI systems.
@@ -235,7 +258,15 @@ pub fn run(args: Args) -> CommandResult {
         None => {}
     }
     if args.list_checks {
-        return list_checks(args.tests.output, args.markdown);
+        return super::checks::list::<catalog::ProbeChecks>(
+            match args.tests.output {
+                // A catalog is no test run: JUnit shows it as the text table.
+                ProbeFormat::Text | ProbeFormat::Junit => output::OutputFormat::Text,
+                ProbeFormat::Json => output::OutputFormat::Json,
+                ProbeFormat::Yaml => output::OutputFormat::Yaml,
+            },
+            args.markdown,
+        );
     }
     let ignore =
         IgnoreSet::parse(args.tests.ignore.iter().map(String::as_str)).map_err(Failure::usage)?;
@@ -277,35 +308,32 @@ pub fn run(args: Args) -> CommandResult {
         output::write_stdout(&text)?;
         return Ok(ExitStatus::Ok);
     }
-    let expect = match (&args.plan, &args.input.k3s_args) {
+    let analysis = match (&args.plan, &args.input.k3s_args) {
         (Some(_), Some(_)) => {
             return Err(Failure::usage(anyhow!(
                 "give either --plan FILE or --k3s-args, not both"
             )));
         }
-        (Some(path), None) => {
-            let analysis = analyze_file(path, &args.input)?.1;
-            let mut e = Expectations::from_analysis(&analysis);
+        (Some(path), None) => Some(analyze_file(path, &args.input)?.1),
+        (None, Some(line)) => Some(super::input::analyze_k3s_args(&args.input, line)?.1),
+        (None, None) => None,
+    };
+    let cluster_domain = args
+        .cluster_domain
+        .clone()
+        .or_else(|| analysis.as_ref().map(|a| a.plan.cluster_domain.clone()));
+    let expect = match &analysis {
+        Some(analysis) => {
+            let mut e = Expectations::from_analysis(analysis);
             if let Some(prefix) = args.nat64_prefix {
                 e.nat64 = Some(prefix);
             }
             Expect::Plan(e)
         }
-        (None, Some(line)) => {
-            let analysis = super::input::analyze_k3s_args(&args.input, line)?.1;
-            Expect::Plan(Expectations::from_analysis(&analysis))
-        }
-        (None, None) => Expect::Infer {
+        None => Expect::Infer {
             nat64: args.nat64_prefix,
         },
     };
-    let cluster_domain = args.cluster_domain.clone().or_else(|| {
-        args.plan.as_ref().and_then(|path| {
-            analyze_file(path, &args.input)
-                .ok()
-                .map(|(_, a)| a.plan.cluster_domain)
-        })
-    });
     let options = RunOptions {
         image: args.image.clone(),
         image_pull_policy: args.image_pull_policy.clone(),
@@ -422,33 +450,6 @@ fn interrupted_exit(namespace: &str, cleanup: &str) -> u8 {
     130
 }
 
-fn list_checks(format: ProbeFormat, markdown: bool) -> CommandResult {
-    if markdown {
-        output::write_stdout(&catalog::markdown())?;
-        return Ok(ExitStatus::Ok);
-    }
-    match format {
-        ProbeFormat::Text | ProbeFormat::Junit => {
-            let mut rows = vec![vec![
-                "id".to_string(),
-                "name".to_string(),
-                "passes when".to_string(),
-            ]];
-            for check in catalog::ALL {
-                rows.push(vec![
-                    check.id.to_string(),
-                    check.name.to_string(),
-                    check.title.to_string(),
-                ]);
-            }
-            output::write_stdout(&table(&rows, ""))?;
-        }
-        ProbeFormat::Json => output::print_structured(&catalog::ALL, output::OutputFormat::Json)?,
-        ProbeFormat::Yaml => output::print_structured(&catalog::ALL, output::OutputFormat::Yaml)?,
-    }
-    Ok(ExitStatus::Ok)
-}
-
 fn print_report(report: &Report, format: ProbeFormat) -> Result<(), Failure> {
     match format {
         ProbeFormat::Text => output::write_stdout(&render_text(report)),
@@ -484,7 +485,7 @@ fn run_local(args: LocalArgs) -> CommandResult {
         }
     }
     let servers = if args.nameserver.is_empty() {
-        std::fs::read_to_string("/etc/resolv.conf")
+        read_resolv_conf(std::path::Path::new("/etc/resolv.conf"))
             .map(|t| agent::nameservers_from_resolv_conf(&t))
             .unwrap_or_default()
     } else {
@@ -585,9 +586,10 @@ fn run_agent(command: AgentCommand) -> CommandResult {
             agent: id,
             resolv_conf,
         } => {
-            let text = std::fs::read_to_string(&spec)
-                .with_context(|| format!("cannot read the spec {}", spec.display()))
-                .map_err(Failure::usage)?;
+            let text = kube6_fs::read::text(&spec, &SPEC_LIMIT)
+                .context("cannot read the probe spec")
+                .map_err(Failure::usage)?
+                .text;
             let spec = Spec::from_json(&text).map_err(Failure::usage)?;
             if spec.agent(&id).is_none() {
                 return Err(Failure::usage(anyhow!(
@@ -599,7 +601,7 @@ fn run_agent(command: AgentCommand) -> CommandResult {
                         .join(", ")
                 )));
             }
-            let resolv = std::fs::read_to_string(&resolv_conf).ok();
+            let resolv = read_resolv_conf(&resolv_conf);
             let domain = agent::cluster_domain(&spec, resolv.as_deref());
             let servers = if spec.dns_servers.is_empty() {
                 resolv
@@ -664,8 +666,9 @@ const MATRIX_NODES: usize = 12;
 
 /// A check's matrix for one family: rows are senders, columns destinations (transposed when
 /// the destinations are long names). Several cells of one row and column (a node with two
-/// addresses of a family) show the worst.
-fn matrix(check: &CheckReport, family: Family) -> String {
+/// addresses of a family) show the worst. Nodes come in the cluster's order, as rows and as
+/// columns, whatever order the cells are in; other destinations follow, as they come.
+fn matrix(check: &CheckReport, family: Family, nodes: &[String]) -> String {
     let cells: Vec<_> = check.cells.iter().filter(|c| c.family == family).collect();
     let mut rows: Vec<&str> = Vec::new();
     let mut cols: Vec<&str> = Vec::new();
@@ -677,6 +680,12 @@ fn matrix(check: &CheckReport, family: Family) -> String {
             cols.push(&c.to);
         }
     }
+    let node_order = |name: &str| {
+        let node = name.split_once('/').map_or(name, |(n, _)| n);
+        nodes.iter().position(|n| n == node).unwrap_or(usize::MAX)
+    };
+    rows.sort_by_key(|r| node_order(r));
+    cols.sort_by_key(|c| node_order(c));
     let transpose = cols.iter().any(|c| c.len() > 14);
     let status = |from: &str, to: &str| -> String {
         cells
@@ -866,7 +875,7 @@ pub fn render_text(report: &Report) -> String {
             continue;
         }
         for family in check.families() {
-            out.push_str(&matrix(check, family));
+            out.push_str(&matrix(check, family, &report.nodes));
         }
     }
     out.push_str(&failures_text(report));

@@ -63,7 +63,7 @@ fn parse_size(s: &str) -> Result<u64, String> {
 
 pub fn run(args: Args) -> CommandResult {
     if args.list_checks {
-        return list_checks(args.output, args.markdown);
+        return super::checks::list::<catalog::VerifyChecks>(args.output, args.markdown);
     }
     let ignore =
         IgnoreSet::parse(args.ignore.iter().map(String::as_str)).map_err(Failure::usage)?;
@@ -132,33 +132,6 @@ pub fn run(args: Args) -> CommandResult {
     } else {
         Status::Ok
     })
-}
-
-/// `--list-checks`: the catalog, as a table, Markdown (docs/verify.md) or one document.
-fn list_checks(format: OutputFormat, markdown: bool) -> CommandResult {
-    if markdown {
-        output::write_stdout(&catalog::markdown())?;
-        return Ok(Status::Ok);
-    }
-    match format {
-        OutputFormat::Text => {
-            let mut rows = vec![vec![
-                "id".to_string(),
-                "name".to_string(),
-                "checks".to_string(),
-            ]];
-            for check in catalog::ALL {
-                rows.push(vec![
-                    check.id.to_string(),
-                    check.name.to_string(),
-                    check.title.to_string(),
-                ]);
-            }
-            output::write_stdout(&table(&rows, ""))?;
-        }
-        format => output::print_structured(&catalog::ALL, format)?,
-    }
-    Ok(Status::Ok)
 }
 
 fn live(args: &Args) -> Result<(Snapshot, String), Failure> {

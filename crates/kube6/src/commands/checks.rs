@@ -1,0 +1,20 @@
+//! `--list-checks` of host check, verify and probe: one catalog, as a table, as the Markdown of
+//! its documentation page, or as one JSON/YAML document.
+
+use kube6_catalog::Catalog;
+
+use crate::exit::{CommandResult, Status};
+use crate::output::{self, OutputFormat};
+
+/// Prints the catalog `C` in `format`, or its Markdown table with `markdown`.
+pub fn list<C: Catalog>(format: OutputFormat, markdown: bool) -> CommandResult {
+    if markdown {
+        output::write_stdout(&C::markdown())?;
+        return Ok(Status::Ok);
+    }
+    match format {
+        OutputFormat::Text => output::write_stdout(&output::table(&C::rows(), ""))?,
+        format => output::print_structured(&C::ALL, format)?,
+    }
+    Ok(Status::Ok)
+}
