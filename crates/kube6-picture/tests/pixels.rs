@@ -44,7 +44,7 @@ fn options() -> usvg::Options<'static> {
     let mut options = usvg::Options::default();
     options.fontdb_mut().load_system_fonts();
     assert!(
-        options.fontdb_mut().len() > 0,
+        !options.fontdb_mut().is_empty(),
         "no system fonts: install a font package (Debian: fonts-dejavu-core) so labels can be checked"
     );
     options
