@@ -72,6 +72,18 @@ checks! {
         "Every setting in place at runtime also holds at the next boot, as `sysctl --system` reads the files (warns otherwise)",
         why: "Values set at runtime but absent from /etc/sysctl.conf and /etc/sysctl.d are lost on reboot.",
         fix: "`kube6 host fix` writes them into /etc/sysctl.d/90-kube6.conf.";
+    RESOLVERS = "K6H014", "resolvers",
+        "The resolvers of /etc/resolv.conf (systemd-resolved's upstream list behind its 127.0.0.53 stub) are of families the node has, and an IPv6-only cluster has an IPv6 one (fails without a usable resolver, warns about the others)",
+        why: "CoreDNS forwards names outside the cluster to the node's resolvers from pods that have only the cluster's families: IPv4 resolvers are unreachable from an IPv6-only cluster (also with dual-stack nodes), and resolvers of a family the node lacks cost a timeout on every lookup.",
+        fix: "List resolvers of the node's families (IPv6 ones, doing DNS64, for an IPv6-only cluster) in /etc/resolv.conf or the network configuration that writes it; glibc reads only the first three.";
+    NAT64 = "K6H015", "nat64",
+        "A TCP connection to an IPv4-only host through its NAT64-synthesized address succeeds (the prefix from DNS64 discovery or the plan, the target from `--nat64-target`); skipped without a NAT64 prefix",
+        why: "DNS64 only synthesizes addresses; without a working NAT64 gateway on the path, connections to them (image pulls from IPv4-only registries) time out.",
+        fix: "Route the NAT64 prefix to a NAT64 gateway (TAYGA or Jool; `kube6 render` writes one for spec.nat64.gateway) and check that the gateway has IPv4 connectivity.";
+    REGISTRIES = "K6H016", "registries",
+        "Every container registry of `--registry` (bare, with `--plan`: those the distribution and CNI pull from) can be reached by this node: over its own IPv6 address (AAAA), through NAT64, or over IPv4 where the node has it; reports per registry and family, and the images an IPv6-only node could not pull",
+        why: "Many registries have no AAAA record (ghcr.io among them): on an IPv6-only node without NAT64 their images never pull, and the pods that need them never start.",
+        fix: "Provide DNS64 + NAT64 (spec.nat64), mirror the images to a registry reachable over IPv6, or keep IPv4 on the nodes for the container runtime (the hybrid layout).";
 }
 
 /// The check with this id or name (case-insensitive).

@@ -375,6 +375,9 @@ pub fn run_checks(snap: &Snapshot, exp: &Expectations) -> Report {
         hostname(snap, exp),
         dns64(snap, exp),
         persistence(snap, exp),
+        resolvers(snap, exp),
+        nat64(snap, exp),
+        registries(snap),
     ];
     let checks = match &snap.runtime_unreadable {
         None => checks,
@@ -638,7 +641,16 @@ fn uplink_address(snap: &Snapshot, exp: &Expectations) -> Check {
 fn default_routes(snap: &Snapshot, exp: &Expectations) -> Check {
     let mut read = Vec::new();
     let mut missing = Vec::new();
-    for &family in &exp.families {
+    // The hybrid layout: an IPv6-only cluster whose container runtime pulls over the node's IPv4.
+    let mut families = exp.families.clone();
+    if exp.keep_ipv4_route && !families.contains(&Family::IPv4) {
+        families.push(Family::IPv4);
+        read.push(
+            "hybrid layout: the node keeps IPv4 for the container runtime (image pulls) and node traffic"
+                .to_string(),
+        );
+    }
+    for &family in &families {
         match snap.interfaces.default_route(family) {
             Some(r) => read.push(format!(
                 "{family} default via {} dev {} proto {} metric {}",
@@ -659,7 +671,7 @@ fn default_routes(snap: &Snapshot, exp: &Expectations) -> Check {
         Check::new(
             &catalog::DEFAULT_ROUTE,
             CheckStatus::Pass,
-            format!("default route for {}", families_to_string(&exp.families)),
+            format!("default route for {}", families_to_string(&families)),
             read,
             None,
             false,
@@ -946,6 +958,337 @@ fn dns64(snap: &Snapshot, exp: &Expectations) -> Check {
     }
 }
 
+/// The families this node has: a default route in the family.
+fn node_families(snap: &Snapshot) -> Vec<Family> {
+    [Family::IPv6, Family::IPv4]
+        .into_iter()
+        .filter(|f| snap.interfaces.default_route(*f).is_some())
+        .collect()
+}
+
+fn resolvers(snap: &Snapshot, exp: &Expectations) -> Check {
+    let conf = &snap.resolv_conf;
+    let mut read = Vec::new();
+    if let Some(stub) = &conf.stub {
+        read.push(format!(
+            "{} lists only a local stub resolver; its upstream resolvers are in {}",
+            stub.display(),
+            conf.path.display()
+        ));
+    }
+    let list = match &conf.nameservers {
+        Ok(list) => list,
+        Err(_) if !conf.exists => {
+            return Check::skipped(
+                &catalog::RESOLVERS,
+                format!(
+                    "{} does not exist (an image being built, or a --root without it)",
+                    conf.path.display()
+                ),
+            );
+        }
+        Err(e) => {
+            return Check::new(
+                &catalog::RESOLVERS,
+                CheckStatus::Fail,
+                format!("{} cannot be read", conf.path.display()),
+                vec![e.clone()],
+                Some("configure the node's resolvers (/etc/resolv.conf)".into()),
+                false,
+            );
+        }
+    };
+    let used: Vec<IpAddr> = list
+        .iter()
+        .copied()
+        .take(crate::egress::MAX_NAMESERVERS)
+        .collect();
+    read.push(format!(
+        "{}: nameserver {}",
+        conf.path.display(),
+        if list.is_empty() {
+            "(none)".to_string()
+        } else {
+            list.iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    ));
+    let have = node_families(snap);
+    read.push(format!(
+        "this node has default routes for: {}",
+        if have.is_empty() {
+            "no family".to_string()
+        } else {
+            families_to_string(&have)
+        }
+    ));
+    // A loopback resolver (a local cache) is reachable from the node, not from pods.
+    let usable = |ip: &IpAddr| ip.is_loopback() || have.contains(&Family::of_addr(ip));
+    let unreachable: Vec<String> = used
+        .iter()
+        .filter(|ip| !usable(ip))
+        .map(|ip| format!("{ip} ({})", Family::of_addr(ip)))
+        .collect();
+    let ignored: Vec<String> = list
+        .iter()
+        .skip(crate::egress::MAX_NAMESERVERS)
+        .map(|a| a.to_string())
+        .collect();
+    let ipv6_only = exp.families == [Family::IPv6];
+    let ipv6_resolver = used
+        .iter()
+        .any(|ip| ip.is_ipv6() && !ip.is_loopback() && usable(ip));
+    let fix_v6 = "list IPv6 resolvers (doing DNS64 when IPv4-only names must resolve) in the node's resolv.conf, or set spec.dns.forwarders for CoreDNS";
+    if !used.iter().any(usable) {
+        return Check::new(
+            &catalog::RESOLVERS,
+            CheckStatus::Fail,
+            if used.is_empty() {
+                "no resolver configured".to_string()
+            } else {
+                format!(
+                    "no resolver reachable from this node: {}",
+                    unreachable.join(", ")
+                )
+            },
+            read,
+            Some("list resolvers of the node's families in its resolv.conf".into()),
+            false,
+        );
+    }
+    if ipv6_only && !ipv6_resolver {
+        return Check::new(
+            &catalog::RESOLVERS,
+            CheckStatus::Fail,
+            "no IPv6 resolver: CoreDNS forwards to the node's resolvers from IPv6-only pods and cannot reach these"
+                .into(),
+            read,
+            Some(fix_v6.into()),
+            false,
+        );
+    }
+    let mut problems = Vec::new();
+    if !unreachable.is_empty() {
+        problems.push(format!(
+            "resolvers of a family this node lacks (each lookup waits for them to time out): {}",
+            unreachable.join(", ")
+        ));
+    }
+    if ipv6_only && used.iter().any(IpAddr::is_ipv4) {
+        problems.push(
+            "IPv4 resolvers are unreachable from the IPv6-only pods of CoreDNS, which forwards to this list"
+                .to_string(),
+        );
+    }
+    if !ignored.is_empty() {
+        problems.push(format!(
+            "only the first {} nameservers are used; ignored: {}",
+            crate::egress::MAX_NAMESERVERS,
+            ignored.join(", ")
+        ));
+    }
+    if problems.is_empty() {
+        Check::new(
+            &catalog::RESOLVERS,
+            CheckStatus::Pass,
+            format!(
+                "resolvers reachable: {}",
+                used.iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            read,
+            None,
+            false,
+        )
+    } else {
+        Check::new(
+            &catalog::RESOLVERS,
+            CheckStatus::Warn,
+            problems.join("; "),
+            read,
+            Some(if ipv6_only {
+                fix_v6.into()
+            } else {
+                "list only resolvers of the node's families, at most three".into()
+            }),
+            false,
+        )
+    }
+}
+
+fn nat64(snap: &Snapshot, exp: &Expectations) -> Check {
+    let Some(probe) = &snap.nat64 else {
+        let why = if exp.nat64_prefix.is_none() && snap.dns64.prefixes.is_empty() {
+            "no NAT64 prefix known: DNS64 discovery found none and none was given (plan spec.nat64)"
+        } else {
+            "no target to connect to (--nat64-target HOST:PORT)"
+        };
+        return Check::skipped(&catalog::NAT64, why);
+    };
+    let mut read = vec![format!("NAT64 prefix {}", probe.prefix)];
+    match &probe.ipv4 {
+        Ok(list) => read.push(format!(
+            "{}: IPv4 {}",
+            probe.target,
+            list.iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Err(e) => read.push(e.clone()),
+    }
+    for a in &probe.attempts {
+        read.push(match &a.error {
+            None => format!("connect {}: connected", a.address),
+            Some(e) => format!("connect {}: {e}", a.address),
+        });
+    }
+    if let Some(ok) = probe.connected() {
+        return Check::new(
+            &catalog::NAT64,
+            CheckStatus::Pass,
+            format!(
+                "connected to {} through NAT64 at {}",
+                probe.target, ok.address
+            ),
+            read,
+            None,
+            false,
+        );
+    }
+    // Needed: an IPv6-only node, or a cluster that declares NAT64.
+    let needed = exp.require_dns64 || snap.interfaces.default_route(Family::IPv4).is_none();
+    let summary = match &probe.ipv4 {
+        Err(_) => format!("{}: no IPv4 address to synthesize", probe.target),
+        Ok(_) => format!(
+            "no connection to {} through NAT64 {}: the NAT64 gateway does not translate, or the prefix is not routed to it",
+            probe.target, probe.prefix
+        ),
+    };
+    Check::new(
+        &catalog::NAT64,
+        if needed {
+            CheckStatus::Fail
+        } else {
+            CheckStatus::Warn
+        },
+        summary,
+        read,
+        Some(format!(
+            "route {} to a NAT64 gateway (TAYGA or Jool) with IPv4 connectivity; `ip -6 route get` on a synthesized address shows where it goes",
+            probe.prefix
+        )),
+        false,
+    )
+}
+
+fn attempt_text(attempt: &Option<crate::egress::Attempt>) -> String {
+    match attempt {
+        None => "-".into(),
+        Some(a) => match &a.error {
+            None => format!("ok ({})", a.address),
+            Some(e) => format!("no ({}: {e})", a.address),
+        },
+    }
+}
+
+fn registries(snap: &Snapshot) -> Check {
+    if snap.registries.is_empty() {
+        return Check::skipped(
+            &catalog::REGISTRIES,
+            "no registries to look at: pass --registry NAME[,NAME...] or --plan FILE",
+        );
+    }
+    let ipv4_route = snap.interfaces.default_route(Family::IPv4).is_some();
+    let mut read = Vec::new();
+    let mut unreachable = Vec::new();
+    let mut ipv6_only_unpullable = Vec::new();
+    for r in &snap.registries {
+        let aaaa = if let Some(e) = &r.lookup_error {
+            format!("lookup failed: {e}")
+        } else if r.aaaa.is_empty() {
+            "no".to_string()
+        } else {
+            format!(
+                "yes ({})",
+                r.aaaa
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        read.push(format!(
+            "{} ({}:{}): AAAA {aaaa}; IPv6 {}; NAT64 {}; IPv4 {}",
+            r.target.registry,
+            r.target.host,
+            r.target.port,
+            attempt_text(&r.ipv6),
+            attempt_text(&r.nat64),
+            attempt_text(&r.ipv4),
+        ));
+        let pulls_here = r.pulls_ipv6_only() || (ipv4_route && r.ipv4_ok());
+        let images = if r.target.images.is_empty() {
+            r.target.registry.clone()
+        } else {
+            format!("{} ({})", r.target.registry, r.target.images.join(", "))
+        };
+        if !pulls_here {
+            unreachable.push(images.clone());
+        }
+        if !r.pulls_ipv6_only() {
+            ipv6_only_unpullable.push(images);
+        }
+    }
+    if !ipv6_only_unpullable.is_empty() {
+        read.push(format!(
+            "an IPv6-only node (without IPv4) could not pull from: {}",
+            ipv6_only_unpullable.join("; ")
+        ));
+    }
+    if unreachable.is_empty() {
+        Check::new(
+            &catalog::REGISTRIES,
+            CheckStatus::Pass,
+            format!(
+                "{} registr{} reachable{}",
+                snap.registries.len(),
+                if snap.registries.len() == 1 {
+                    "y"
+                } else {
+                    "ies"
+                },
+                if ipv6_only_unpullable.is_empty() {
+                    String::new()
+                } else {
+                    " (some over IPv4 only: the node keeps IPv4 for the container runtime)"
+                        .to_string()
+                }
+            ),
+            read,
+            None,
+            false,
+        )
+    } else {
+        Check::new(
+            &catalog::REGISTRIES,
+            CheckStatus::Fail,
+            format!("images will not pull from: {}", unreachable.join("; ")),
+            read,
+            Some(
+                "provide DNS64 + NAT64 for this node (spec.nat64), mirror these images to a registry reachable over IPv6, \
+                 or keep IPv4 on the node for the container runtime"
+                    .into(),
+            ),
+            false,
+        )
+    }
+}
+
 fn persistence(snap: &Snapshot, exp: &Expectations) -> Check {
     let mut read = Vec::new();
     let mut runtime_only = Vec::new();
@@ -1059,6 +1402,14 @@ pub(crate) mod tests {
                 answers: Ok(vec![]),
                 prefixes: vec![],
             },
+            resolv_conf: crate::egress::ResolvConf {
+                path: "/etc/resolv.conf".into(),
+                nameservers: Ok(vec!["2001:db8:1::53".parse().unwrap()]),
+                stub: None,
+                exists: true,
+            },
+            nat64: None,
+            registries: Vec::new(),
             packet_filter_tools: vec!["nft".into()],
             bridge_netfilter_loaded: true,
         }
@@ -1388,12 +1739,185 @@ pub(crate) mod tests {
                 },
                 ready,
             ),
+            ("resolvers", ready, || {
+                let mut snap = snapshot();
+                snap.resolv_conf.nameservers = Ok(vec!["192.0.2.53".parse().unwrap()]);
+                (snap, exp())
+            }),
+            (
+                "nat64",
+                || {
+                    let mut snap = snapshot();
+                    snap.nat64 = Some(nat64_probe(None));
+                    (snap, exp())
+                },
+                || {
+                    let mut snap = snapshot();
+                    snap.nat64 = Some(nat64_probe(Some("connection timed out")));
+                    (snap, exp())
+                },
+            ),
             ("persistence", ready, || {
                 let mut snap = snapshot();
                 snap.persisted = Persisted::default();
                 (snap, exp())
             }),
+            (
+                "registries",
+                || {
+                    let mut snap = snapshot();
+                    snap.registries = vec![registry_probe(true, false)];
+                    (snap, exp())
+                },
+                || {
+                    let mut snap = snapshot();
+                    // ghcr.io-like: no AAAA, no NAT64, and this node has no IPv4.
+                    snap.registries = vec![registry_probe(false, false)];
+                    snap.interfaces.routes.retain(|r| r.family != Family::IPv4);
+                    (snap, exp())
+                },
+            ),
         ]
+    }
+
+    fn registry_probe(ipv6: bool, ipv4: bool) -> crate::egress::RegistryProbe {
+        let attempt = |addr: &str, ok: bool| crate::egress::Attempt {
+            address: addr.parse().unwrap(),
+            error: (!ok).then(|| "connection timed out".to_string()),
+        };
+        crate::egress::RegistryProbe {
+            target: crate::egress::RegistryTarget {
+                registry: "ghcr.io".into(),
+                host: "ghcr.io".into(),
+                port: 443,
+                images: vec!["ghcr.io/flannel-io/flannel".into()],
+            },
+            lookup_error: None,
+            aaaa: if ipv6 {
+                vec!["2001:db8:5::1".parse().unwrap()]
+            } else {
+                vec![]
+            },
+            synthesized: vec![],
+            a: vec!["192.0.2.80".parse().unwrap()],
+            ipv6: ipv6.then(|| attempt("[2001:db8:5::1]:443", true)),
+            nat64: None,
+            ipv4: Some(attempt("192.0.2.80:443", ipv4)),
+        }
+    }
+
+    #[test]
+    fn hybrid_nodes_keep_their_ipv4_default_route() {
+        let mut snap = snapshot();
+        snap.interfaces.routes.retain(|r| r.family != Family::IPv4);
+        let mut e = exp();
+        assert_eq!(
+            run_checks(&snap, &e).get("default-route").unwrap().status,
+            CheckStatus::Pass
+        );
+        e.keep_ipv4_route = true;
+        let report = run_checks(&snap, &e);
+        let c = report.get("default-route").unwrap();
+        assert_eq!(c.status, CheckStatus::Fail, "{c:#?}");
+        assert!(c.summary.contains("IPv4"), "{c:#?}");
+        assert!(c.read.iter().any(|l| l.contains("hybrid")));
+    }
+
+    #[test]
+    fn registries_reachable_only_over_ipv4_pass_on_a_dual_stack_node() {
+        let mut snap = snapshot();
+        snap.registries = vec![registry_probe(false, true)];
+        let report = run_checks(&snap, &exp());
+        let c = report.get("registries").unwrap();
+        assert_eq!(c.status, CheckStatus::Pass, "{c:#?}");
+        assert!(
+            c.read
+                .iter()
+                .any(|l| l.contains("IPv6-only node") && l.contains("ghcr.io/flannel-io/flannel"))
+        );
+        snap.interfaces.routes.retain(|r| r.family != Family::IPv4);
+        let report = run_checks(&snap, &exp());
+        let c = report.get("registries").unwrap();
+        assert_eq!(c.status, CheckStatus::Fail);
+        assert!(c.summary.contains("ghcr.io/flannel-io/flannel"), "{c:#?}");
+        assert_eq!(
+            run_checks(&snapshot(), &exp())
+                .get("registries")
+                .unwrap()
+                .status,
+            CheckStatus::Skip
+        );
+    }
+
+    fn nat64_probe(error: Option<&str>) -> crate::egress::Nat64Probe {
+        crate::egress::Nat64Probe {
+            target: "registry.v4.test:443".into(),
+            prefix: crate::dns::nat64_prefix("2001:db8:64::c000:aa".parse().unwrap()).unwrap(),
+            ipv4: Ok(vec!["192.0.2.10".parse().unwrap()]),
+            attempts: vec![crate::egress::Attempt {
+                address: "[2001:db8:64::c000:20a]:443".parse().unwrap(),
+                error: error.map(str::to_string),
+            }],
+        }
+    }
+
+    #[test]
+    fn resolvers_of_the_wrong_family_and_beyond_three() {
+        let exp_v6 = exp();
+        let mut snap = snapshot();
+        // The fixture node has both default routes; an IPv6-only cluster still needs an IPv6
+        // resolver for CoreDNS (hybrid layout).
+        snap.resolv_conf.nameservers = Ok(vec!["192.0.2.53".parse().unwrap()]);
+        let c = run_checks(&snap, &exp_v6);
+        assert_eq!(c.get("resolvers").unwrap().status, CheckStatus::Fail);
+        snap.resolv_conf.nameservers = Ok(vec![
+            "2001:db8:1::53".parse().unwrap(),
+            "192.0.2.53".parse().unwrap(),
+        ]);
+        let c = run_checks(&snap, &exp_v6);
+        let r = c.get("resolvers").unwrap();
+        assert_eq!(r.status, CheckStatus::Warn, "{r:#?}");
+        assert!(r.summary.contains("CoreDNS"), "{r:#?}");
+        // A node without IPv4: its IPv4 resolver costs a timeout.
+        snap.interfaces.routes.retain(|r| r.family != Family::IPv4);
+        let c = run_checks(&snap, &exp_v6);
+        assert!(c.get("resolvers").unwrap().summary.contains("lacks"));
+        snap.resolv_conf.nameservers = Ok((1..=4)
+            .map(|i| format!("2001:db8:1::{i}").parse().unwrap())
+            .collect());
+        let c = run_checks(&snap, &exp_v6);
+        assert!(
+            c.get("resolvers")
+                .unwrap()
+                .summary
+                .contains("ignored: 2001:db8:1::4")
+        );
+        snap.resolv_conf.nameservers = Ok(vec![]);
+        assert_eq!(
+            run_checks(&snap, &exp_v6).get("resolvers").unwrap().status,
+            CheckStatus::Fail
+        );
+    }
+
+    #[test]
+    fn nat64_is_skipped_without_a_prefix_and_warns_on_a_dual_stack_node() {
+        let snap = snapshot();
+        assert_eq!(
+            run_checks(&snap, &exp()).get("nat64").unwrap().status,
+            CheckStatus::Skip
+        );
+        let mut snap = snapshot();
+        snap.nat64 = Some(nat64_probe(Some("timed out")));
+        // The fixture node has an IPv4 default route: NAT64 is not its only way out.
+        assert_eq!(
+            run_checks(&snap, &exp()).get("nat64").unwrap().status,
+            CheckStatus::Warn
+        );
+        snap.interfaces.routes.retain(|r| r.family != Family::IPv4);
+        assert_eq!(
+            run_checks(&snap, &exp()).get("nat64").unwrap().status,
+            CheckStatus::Fail
+        );
     }
 
     #[test]

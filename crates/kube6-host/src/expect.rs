@@ -95,6 +95,20 @@ pub struct Expectations {
     pub upstream: Option<Upstream>,
     /// A missing DNS64 resolver is a failure rather than a warning.
     pub require_dns64: bool,
+    /// The NAT64 prefix the cluster uses (the plan's `spec.nat64.prefix`); None: the one DNS64
+    /// discovery finds.
+    #[serde(default)]
+    pub nat64_prefix: Option<crate::dns::Nat64Prefix>,
+    /// `HOST:PORT` of an IPv4-only host to connect to through NAT64.
+    #[serde(default)]
+    pub nat64_target: Option<String>,
+    /// Container registries to look at (`--registry`, or the plan's distribution and CNI).
+    #[serde(default)]
+    pub registries: Vec<crate::egress::RegistryTarget>,
+    /// The hybrid layout (an IPv6-only cluster on dual-stack nodes): the node keeps its IPv4
+    /// default route for the container runtime.
+    #[serde(default)]
+    pub keep_ipv4_route: bool,
     /// A unique local address (fc00::/7) is acceptable as the uplink's IPv6 address.
     pub allow_ula: bool,
     /// The node name the kubelet registers (and resolves). `None`: the kernel's hostname.
@@ -178,6 +192,10 @@ impl Default for Expectations {
             uplink: None,
             upstream: None,
             require_dns64: false,
+            nat64_prefix: None,
+            nat64_target: None,
+            registries: Vec::new(),
+            keep_ipv4_route: false,
             allow_ula: false,
             hostname: None,
             kernel: Vec::new(),

@@ -7,7 +7,8 @@
 //!   from a kube6 plan later.
 //! - Readers, one per source, each returning plain data: [`sysctl`] (runtime values under
 //!   `/proc/sys` and persisted ones under `/etc/sysctl.d`), [`netlink`] (links, addresses, routes),
-//!   [`dns`] (hostname lookups, RFC 7050 NAT64 prefix discovery).
+//!   [`dns`] (hostname lookups, RFC 7050 NAT64 prefix discovery), [`egress`] (resolv.conf, a
+//!   connection through NAT64).
 //! - Pure functions over what was read: [`nodeip`] (choose node IPs) and [`checks`] (the readiness
 //!   report). They take a [`Snapshot`] and never touch the system, so they are tested with fixtures.
 //! - [`fix`]: turns the settings the checks want into one sysctl.d file and runtime writes.
@@ -15,6 +16,7 @@
 pub mod catalog;
 pub mod checks;
 pub mod dns;
+pub mod egress;
 pub mod error;
 pub mod expect;
 pub mod fix;

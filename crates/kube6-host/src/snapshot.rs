@@ -71,6 +71,12 @@ pub struct Snapshot {
     pub persisted: Persisted,
     pub hostname: HostnameLookup,
     pub dns64: Dns64Probe,
+    /// The node's resolvers.
+    pub resolv_conf: crate::egress::ResolvConf,
+    /// A connection through NAT64, when a prefix and a target are known.
+    pub nat64: Option<crate::egress::Nat64Probe>,
+    /// Each registry of `--registry` (or the plan), looked up and connected to.
+    pub registries: Vec<crate::egress::RegistryProbe>,
     /// `ip6tables`, `iptables`, `nft` found on the node.
     pub packet_filter_tools: Vec<String>,
     /// `/proc/sys/net/bridge` exists: `br_netfilter` is loaded.
@@ -99,7 +105,23 @@ impl Snapshot {
             .map(|p| p.join("cmdline"))
             .unwrap_or_else(|| PathBuf::from("/proc/cmdline"));
         let cmdline = read_small(&cmdline_path);
+        let dns64 = probe_dns64(resolver);
+        let nat64 = exp
+            .nat64_prefix
+            .or_else(|| dns64.prefixes.first().copied())
+            .zip(exp.nat64_target.as_deref())
+            .map(|(prefix, target)| crate::egress::probe_nat64(target, prefix, resolver));
+        let prefix = exp.nat64_prefix.or_else(|| dns64.prefixes.first().copied());
+        let ipv4_route = interfaces.default_route(Family::IPv4).is_some();
+        let registries = exp
+            .registries
+            .iter()
+            .map(|r| crate::egress::probe_registry(r, prefix, ipv4_route, resolver))
+            .collect();
         Ok(Snapshot {
+            registries,
+            resolv_conf: crate::egress::read_resolv_conf(&paths.root),
+            nat64,
             uplink,
             // Without a runtime tree at all (an image being built) IPv6 is assumed available.
             ipv6_available: !paths.proc_sys.is_dir() || paths.proc_sys.join("net/ipv6").is_dir(),
@@ -109,7 +131,7 @@ impl Snapshot {
             sysctl,
             persisted: Persisted::read(&paths.root)?,
             hostname: hostname_lookup(exp, paths, resolver),
-            dns64: probe_dns64(resolver),
+            dns64,
             packet_filter_tools: find_tools(&paths.root, &["ip6tables", "iptables", "nft"]),
             bridge_netfilter_loaded: paths.proc_sys.join("net/bridge").is_dir(),
             interfaces,

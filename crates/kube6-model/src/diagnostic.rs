@@ -43,6 +43,8 @@ pub enum Component {
     KubeProxy,
     K0s,
     K3s,
+    /// RKE2's own start-up checks (rancher/rke2), where they differ from k3s's.
+    Rke2,
     Kubeadm,
     Kkp,
     Calico,
@@ -50,6 +52,7 @@ pub enum Component {
     Cilium,
     Flannel,
     KubeRouter,
+    CoreDns,
     /// kube6's own cross-checks: nothing rejects these, but the cluster will not work as meant.
     Kube6,
 }
@@ -63,6 +66,7 @@ impl Component {
             Component::KubeProxy => "kube-proxy",
             Component::K0s => "k0s",
             Component::K3s => "k3s",
+            Component::Rke2 => "rke2",
             Component::Kubeadm => "kubeadm",
             Component::Kkp => "kkp",
             Component::Calico => "calico",
@@ -70,6 +74,7 @@ impl Component {
             Component::Cilium => "cilium",
             Component::Flannel => "flannel",
             Component::KubeRouter => "kube-router",
+            Component::CoreDns => "coredns",
             Component::Kube6 => "kube6",
         }
     }

@@ -543,6 +543,46 @@ pub struct BgpPeer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Nat64 {
     pub prefix: Located<CidrValue>,
+    /// A self-hosted NAT64 gateway kube6 writes the configuration of (TAYGA).
+    pub gateway: Option<Nat64Gateway>,
+}
+
+/// A stateless NAT64 gateway host (TAYGA): IPv6 clients are mapped to addresses of an IPv4
+/// pool, which the gateway masquerades behind its own IPv4 address on the way out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nat64Gateway {
+    /// TAYGA's `dynamic-pool`: IPv4 addresses handed to IPv6 clients (private space, /31 or
+    /// shorter).
+    pub pool4: Located<CidrValue>,
+    /// The gateway's interface towards the IPv4 internet (masquerading leaves through it).
+    pub uplink: Option<Located<String>>,
+}
+
+/// Cluster DNS beyond the Service address: where CoreDNS forwards, NodeLocal DNSCache, and the
+/// dns64 plugin of a Corefile given in the input.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DnsSettings {
+    /// The resolvers CoreDNS forwards names outside the cluster to (kube6 `spec.dns.forwarders`;
+    /// the addresses of `forward .` in an imported Corefile). Empty: the node's resolv.conf.
+    pub forwarders: Vec<Located<AddrValue>>,
+    /// NodeLocal DNSCache's listen address (kube6 `spec.dns.nodeLocal`; RKE2's rke2-coredns
+    /// `nodelocal.ip_address` when `nodelocal.enabled`).
+    pub node_local: Option<Located<AddrValue>>,
+    /// Every dns64 plugin of an imported Corefile.
+    pub dns64: Vec<Dns64Plugin>,
+}
+
+/// One `dns64` directive of a Corefile, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dns64Plugin {
+    /// Where the directive is.
+    pub origin: Origin,
+    /// Its prefix (argument or `prefix` line), None for the plugin's default 64:ff9b::/96.
+    pub prefix: Option<Located<CidrValue>>,
+    /// `translate_all`, where written.
+    pub translate_all: Option<Origin>,
+    /// `allow_ipv4`, where written.
+    pub allow_ipv4: Option<Origin>,
 }
 
 /// Calico settings that rules depend on.
@@ -717,6 +757,13 @@ pub struct FormatSpecific {
     /// The input configures a k3s/RKE2 agent (`k3s agent ...`): agents take the cluster's ranges
     /// from the servers, so what the plan shows for them is k3s's defaults, not the cluster's.
     pub k3s_agent: Option<Located<bool>>,
+    /// RKE2's `cni` values, split on commas as RKE2 splits them (empty entries kept), with
+    /// where each came from: rules check them against RKE2's list.
+    pub rke2_cni: Vec<Located<String>>,
+    /// kubeadm `controllerManager.extraArgs` `cluster-cidr` and `apiServer.extraArgs`
+    /// `service-cluster-ip-range`, kept when `networking` sets the same ranges too.
+    pub kubeadm_kcm_cluster_cidr: Option<Located<String>>,
+    pub kubeadm_apiserver_service_range: Option<Located<String>>,
 }
 
 /// One cluster's network, as every component will see it.
@@ -747,9 +794,13 @@ pub struct ClusterNetwork {
     pub nodes: Vec<NodeSpec>,
     pub upstream: Vec<Upstream>,
     pub nat64: Option<Nat64>,
+    pub dns: DnsSettings,
     pub kube_proxy_mode: Option<Located<String>>,
     /// kube-proxy `clusterCIDR` as set in the input.
     pub kube_proxy_cluster_cidr: Option<Located<String>>,
+    /// kube-proxy `detectLocalMode` (`--detect-local-mode`) as set in the input; unset means
+    /// `ClusterCIDR`, the mode that reads (and validates) `clusterCIDR`.
+    pub kube_proxy_detect_local_mode: Option<Located<String>>,
     pub calico: CalicoSettings,
     pub cilium: CiliumSettings,
     pub flannel: FlannelSettings,

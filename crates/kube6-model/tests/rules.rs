@@ -724,7 +724,118 @@ fn cases() -> Vec<Case> {
             k0s("  api:\n    address: 0.0.0.0\n"),
             k0s("  api:\n    address: 10.0.0.5\n"),
         ),
+        // Egress: CoreDNS, NodeLocal DNSCache, DNS64/NAT64 (issue 15).
+        case(
+            "K6E500",
+            kubeadm(KUBEADM_V6, &coredns_config_map("forward . 192.0.2.53 [2001:db8::53]:53")),
+            kubeadm(KUBEADM_V6, &coredns_config_map("forward . [2001:db8::53]:53 /etc/resolv.conf")),
+        ),
+        case(
+            "K6E501",
+            format!("{}{}", kube6("rke2", V6), rke2_coredns("nodelocal:\n      enabled: true\n")),
+            format!("{}{}", kube6("rke2", V6), rke2_coredns("nodelocal:\n      enabled: true\n      ip_address: \"fd00:53::10\"\n")),
+        ),
+        case(
+            "K6W502",
+            format!("{}{}", kube6("k3s", V6), k3s_coredns_custom("dns64 {\n      translate_all\n    }")),
+            format!("{}{}", kube6("k3s", V6), k3s_coredns_custom("dns64 64:ff9b::/96")),
+        ),
+        case(
+            "K6E503",
+            kubeadm(KUBEADM_V6, &coredns_config_map("dns64 64:ff9b::/100")),
+            kubeadm(KUBEADM_V6, &coredns_config_map("dns64 64:ff9b::/96")),
+        ),
+        case(
+            "K6W504",
+            format!("{}{}", kube6("k3s", &format!("{V6}  nat64: {{prefix: \"2001:db8:64::/96\"}}\n")), k3s_coredns_custom("dns64")),
+            format!("{}{}", kube6("k3s", &format!("{V6}  nat64: {{prefix: \"2001:db8:64::/96\"}}\n")), k3s_coredns_custom("dns64 {\n      prefix 2001:db8:64::/96\n    }")),
+        ),
+        case(
+            "K6E505",
+            kube6("kubeadm", &format!("{V6}  nat64: {{prefix: \"2001:db8:64::/80\"}}\n")),
+            kube6("kubeadm", &format!("{V6}  nat64: {{prefix: \"2001:db8:64::/64\"}}\n")),
+        ),
+        case(
+            "K6E507",
+            kube6("kubeadm", &format!("{V6}  nat64: {{prefix: \"2001:db8:64::/96\", gateway: {{pool4: 198.51.100.7/32}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  nat64: {{prefix: \"2001:db8:64::/96\", gateway: {{pool4: 198.51.100.0/24}}}}\n")),
+        ),
+        case(
+            "K6I508",
+            kube6("kubeadm", &format!("{V6}  nodes: [{{name: a, addresses: [\"2001:db8:1::10\", 192.0.2.10]}}]\n")),
+            kube6("kubeadm", &format!("{V6}  nodes: [{{name: a, addresses: [\"2001:db8:1::10\"]}}]\n")),
+        ),
+        case(
+            "K6W506",
+            format!("{}{}", kube6("k3s", DUAL_V6_FIRST), k3s_coredns_custom("dns64 {\n      allow_ipv4\n    }")),
+            format!("{}{}", kube6("k3s", V6), k3s_coredns_custom("dns64 {\n      allow_ipv4\n    }")),
+        ),
+        case(
+            "K6E321",
+            kubeadm(
+                "networking:\n  podSubnet: fd00:10::/56\n  serviceSubnet: fd00:20::/112\n",
+                "---\napiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclusterCIDR: \"fd00:10::/56,\"\n",
+            ),
+            kubeadm(
+                "networking:\n  podSubnet: fd00:10::/56\n  serviceSubnet: fd00:20::/112\n",
+                "---\napiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclusterCIDR: \"fd00:10::/56,\"\ndetectLocalMode: NodeCIDR\n",
+            ),
+        ),
+        case(
+            "K6E322",
+            "cluster-cidr: fd00:42::/56\nservice-cidr: fd00:43::/112\nkube-proxy-arg: [detect-local-mode=Guess]\n".to_string(),
+            "cluster-cidr: fd00:42::/56\nservice-cidr: fd00:43::/112\nkube-proxy-arg: [detect-local-mode=InterfaceNamePrefix]\n".to_string(),
+        ),
+        case(
+            "K6E323",
+            kube6("kubeadm", &format!("{V6}---\n{}", kube_router_ds(&["--enable-ipv4=false", "--enable-ipv6", "--service-cluster-ip-range=fd00:20::/112,"]))),
+            kube6("kubeadm", &format!("{V6}---\n{}", kube_router_ds(&["--enable-ipv4=false", "--enable-ipv6", "--service-cluster-ip-range=fd00:20::/112"]))),
+        ),
+        case(
+            "K6E325",
+            "cni: \"canal,multus\"\ncluster-cidr: 10.42.0.0/16,fd00:42::/56\nservice-cidr: 10.43.0.0/16,fd00:43::/112\n".to_string(),
+            "cni: \"multus,canal\"\ncluster-cidr: 10.42.0.0/16,fd00:42::/56\nservice-cidr: 10.43.0.0/16,fd00:43::/112\n".to_string(),
+        ),
+        case(
+            "K6E326",
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{routingMode: Native, ipv6NativeRoutingCIDR: \"fd00:10::/56\", autoDirectNodeRoutes: true}}}}\n")),
+            kube6("kubeadm", &format!("{V6}  cni: {{name: cilium, cilium: {{routingMode: native, ipv6NativeRoutingCIDR: \"fd00:10::/56\", autoDirectNodeRoutes: true}}}}\n")),
+        ),
+        case(
+            "K6W327",
+            kubeadm("networking:\n  podSubnet: fd00:10::/56\n  serviceSubnet: fd00:20::/112\ncontrollerManager:\n  extraArgs:\n  - name: cluster-cidr\n    value: fd00:99::/56\n", ""),
+            kubeadm("networking:\n  podSubnet: fd00:10::/56\n  serviceSubnet: fd00:20::/112\ncontrollerManager:\n  extraArgs:\n  - name: cluster-cidr\n    value: fd00:10::/56\n", ""),
+        ),
+        case(
+            "K6W324",
+            kube6("kubeadm", &format!("{V6}---\n{}", kube_router_ds(&["--enable-ipv4=false", "--enable-ipv6", "--service-cluster-ip-range=fd00:99::/112"]))),
+            kube6("kubeadm", &format!("{V6}---\n{}", kube_router_ds(&["--enable-ipv4=false", "--enable-ipv6", "--service-cluster-ip-range=fd00:20::/112"]))),
+        ),
     ]
+}
+
+const KUBEADM_V6: &str = "networking:\n  podSubnet: fd00:10::/56\n  serviceSubnet: fd00:20::/112\n";
+
+/// kubeadm's coredns ConfigMap as `kubectl get cm coredns -o yaml` shows it, with `line` in its
+/// server block.
+fn coredns_config_map(line: &str) -> String {
+    format!(
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: coredns\n  namespace: kube-system\ndata:\n  Corefile: |\n    .:53 {{\n        errors\n        health {{\n           lameduck 5s\n        }}\n        ready\n        kubernetes cluster.local in-addr.arpa ip6.arpa {{\n           pods insecure\n           fallthrough in-addr.arpa ip6.arpa\n           ttl 30\n        }}\n        prometheus :9153\n        {line}\n        cache 30\n        loop\n        reload\n        loadbalance\n    }}\n"
+    )
+}
+
+/// k3s's coredns-custom ConfigMap with one `.override` key.
+fn k3s_coredns_custom(plugins: &str) -> String {
+    format!(
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: coredns-custom\n  namespace: kube-system\ndata:\n  dns64.override: |\n    {plugins}\n"
+    )
+}
+
+/// RKE2's rke2-coredns HelmChartConfig with the given values (indented by four spaces).
+fn rke2_coredns(values: &str) -> String {
+    format!(
+        "---\napiVersion: helm.cattle.io/v1\nkind: HelmChartConfig\nmetadata:\n  name: rke2-coredns\n  namespace: kube-system\nspec:\n  valuesContent: |-\n    {values}"
+    )
 }
 
 /// A kubeadm InitConfiguration whose kubelet gets `--node-ip=<node_ip>`.

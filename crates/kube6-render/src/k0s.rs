@@ -167,6 +167,9 @@ fn config(cx: &Context<'_>) -> (Yaml, Vec<String>) {
     if let Some(mode) = &cx.net.kube_proxy_mode {
         network.push("kubeProxy", Yaml::map([("mode", Yaml::str(&mode.value))]));
     }
+    if let Some(coredns) = crate::coredns::k0s(cx, &mut notes) {
+        network.push("coreDNS", coredns);
+    }
     spec.push("network", network);
     let own_dns = cx
         .services()

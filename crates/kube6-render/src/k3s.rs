@@ -105,6 +105,7 @@ impl K3s {
         if cx.plan.cluster_domain != "cluster.local" {
             doc.push("cluster-domain", Yaml::str(&cx.plan.cluster_domain));
         }
+        self.push_resolv_conf(cx, &mut doc);
         if self.rke2 {
             let cni = match cx.cni {
                 Cni::Canal => "canal",
@@ -250,7 +251,19 @@ impl K3s {
                 doc.push("node-ip", Yaml::str(ip));
             }
         }
+        self.push_resolv_conf(cx, &mut doc);
         doc
+    }
+
+    /// k3s (not RKE2, whose CoreDNS forwards through its chart values) gives the kubelet the
+    /// resolvers CoreDNS must forward to: CoreDNS's dnsPolicy is Default.
+    fn push_resolv_conf(&self, cx: &Context<'_>, doc: &mut Yaml) {
+        if !self.rke2 && crate::coredns::plan(cx).is_some_and(|p| !p.forwarders.is_empty()) {
+            doc.push(
+                kube6_model::facts::coredns::K3S_RESOLV_CONF_FLAG,
+                Yaml::str(crate::coredns::k3s_resolv_conf_path(self.dist())),
+            );
+        }
     }
 
     /// The install script of one node: its config file, the bundled-chart values on servers, and
@@ -262,6 +275,7 @@ impl K3s {
         file: &str,
         server: bool,
         manifests: &[String],
+        resolv_conf: bool,
     ) -> String {
         let d = self.dist();
         let role = if server { "server" } else { "agent" };
@@ -280,11 +294,17 @@ impl K3s {
         s.push_str(&format!(
             "\ninstall -D -m 0600 {file} /etc/rancher/{d}/config.yaml\n"
         ));
+        if resolv_conf {
+            s.push_str(&format!(
+                "install -D -m 0644 kube6-resolv.conf {}\n",
+                crate::coredns::k3s_resolv_conf_path(d)
+            ));
+        }
         if server {
             for manifest in manifests {
                 let base = manifest.trim_start_matches("server-manifests/");
                 s.push_str(&format!(
-                    "install -D -m 0600 {manifest} /var/lib/rancher/rke2/server/manifests/{base}\n"
+                    "install -D -m 0600 {manifest} /var/lib/rancher/{d}/server/manifests/{base}\n"
                 ));
             }
         }
@@ -308,10 +328,20 @@ impl Renderer for K3s {
         let d = self.dist();
         self.document(cx)?;
         let mut out = Rendered::default();
-        let charts = self.rke2_chart_files(cx, &mut out.notes);
+        let mut charts = self.rke2_chart_files(cx, &mut out.notes);
+        let mut dns = Rendered::default();
+        crate::coredns::k3s(cx, self.rke2, &mut dns);
+        out.notes.extend(dns.notes);
+        let resolv_conf = dns
+            .files
+            .iter()
+            .position(|f| f.path.ends_with("/kube6-resolv.conf"))
+            .map(|i| dns.files.remove(i));
+        charts.extend(dns.files);
+        let prefix = format!("{d}/");
         let manifests: Vec<String> = charts
             .iter()
-            .map(|f| f.path.trim_start_matches("rke2/").to_string())
+            .map(|f| f.path.trim_start_matches(prefix.as_str()).to_string())
             .collect();
         let push =
             |out: &mut Rendered, node: Option<&NodeView>, name: &str, doc: &Yaml, server: bool| {
@@ -323,7 +353,7 @@ impl Renderer for K3s {
                 ));
                 out.files.push(RenderedFile::script(
                     format!("{d}/install-{role}{name}.sh"),
-                    self.install(node, &file, server, &manifests),
+                    self.install(node, &file, server, &manifests, resolv_conf.is_some()),
                 ));
             };
         if cx.nodes.is_empty() {
@@ -360,6 +390,7 @@ impl Renderer for K3s {
             }
         }
         out.files.extend(charts);
+        out.files.extend(resolv_conf);
         if cx.has(Family::IPv6) {
             out.notes.push(format!(
                 "{d}: apply each node's host/*/sysctl.d file before installing (forwarding with accept_ra = 2 keeps the RA-learned default route)"

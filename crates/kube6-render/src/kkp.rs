@@ -156,6 +156,7 @@ impl TargetRenderer for Kkp {
                 .to_string(),
         ];
         let cluster = cluster(cx, &mut notes);
+        crate::coredns::kkp(cx, &mut notes);
         if cx.dns_ips().len() > 1 {
             notes.push(
                 "kkp: KKP gives the kubelet one DNS address, in the first service range"

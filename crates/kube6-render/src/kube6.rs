@@ -279,10 +279,28 @@ pub fn document(cx: &Context<'_>) -> Result<Rendered, RenderError> {
         spec.push("upstream", upstream);
     }
     if let Some(nat64) = &net.nat64 {
-        spec.push(
-            "nat64",
-            Yaml::map([("prefix", Yaml::str(&nat64.prefix.value.text))]),
+        let mut entry = Yaml::map([("prefix", Yaml::str(&nat64.prefix.value.text))]);
+        if let Some(gw) = &nat64.gateway {
+            let mut gateway = Yaml::map([("pool4", Yaml::str(&gw.pool4.value.text))]);
+            if let Some(uplink) = &gw.uplink {
+                gateway.push("uplink", Yaml::str(&uplink.value));
+            }
+            entry.push("gateway", gateway);
+        }
+        spec.push("nat64", entry);
+    }
+    let mut dns = Yaml::map::<&str>([]);
+    if !net.dns.forwarders.is_empty() {
+        dns.push(
+            "forwarders",
+            Yaml::strs(net.dns.forwarders.iter().map(|f| f.value.text.clone())),
         );
+    }
+    if let Some(local) = &net.dns.node_local {
+        dns.push("nodeLocal", Yaml::str(&local.value.text));
+    }
+    if matches!(&dns, Yaml::Map(e) if !e.is_empty()) {
+        spec.push("dns", dns);
     }
     let doc = Yaml::map([
         ("apiVersion", Yaml::str("kube6.dev/v1alpha1")),

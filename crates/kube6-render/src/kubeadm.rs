@@ -34,6 +34,7 @@ impl Renderer for Kubeadm {
 
     fn render(&self, cx: &Context<'_>) -> Result<Rendered, RenderError> {
         let mut out = self.document(cx)?;
+        crate::coredns::kubeadm(cx, &mut out);
         let first = cx.first_controller().map(|n| n.name.clone());
         let joining: Vec<&NodeView> = cx
             .nodes

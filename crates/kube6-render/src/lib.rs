@@ -9,12 +9,14 @@
 
 pub mod cni;
 pub mod context;
+pub mod coredns;
 pub mod host;
 pub mod k0s;
 pub mod k3s;
 pub mod kkp;
 pub mod kube6;
 pub mod kubeadm;
+pub mod nat64;
 pub mod yaml;
 
 use std::fmt;
@@ -375,6 +377,7 @@ pub fn render(
         out.extend(cni.render(&cx)?);
     }
     out.extend(host::HostFiles.render(&cx)?);
+    nat64::render(&cx, &mut out);
     Ok(out)
 }
 

@@ -10,12 +10,13 @@ use kube6_model::import::ImportOptions;
 use kube6_model::model::Cni;
 use kube6_render::{KubeadmApi, Request, Target, render};
 
-const LAYOUTS: [&str; 5] = [
+const LAYOUTS: [&str; 6] = [
     "ipv4",
     "ipv6",
     "dual-ipv4-first",
     "dual-ipv6-first",
     "ipv6-ha",
+    "ipv6-nat64",
 ];
 
 fn dir() -> PathBuf {

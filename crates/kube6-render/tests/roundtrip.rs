@@ -185,6 +185,7 @@ fn rendered_cni_configuration_reads_back_valid() {
         "dual-ipv4-first",
         "dual-ipv6-first",
         "ipv6-ha",
+        "ipv6-nat64",
     ] {
         let text = std::fs::read_to_string(dir.join(format!("{layout}.yaml"))).unwrap();
         let a = kube6_model::analyze("layout.yaml", &text, &ImportOptions::default()).unwrap();

@@ -681,3 +681,22 @@ fn ndp_proxy_check_of_an_invalid_plan_is_exit_1() {
     );
     assert!(out.stdout.is_empty());
 }
+
+/// `--registry` without names takes the plan's registries, so it needs a plan; a registry is a
+/// host name (with a port), never an image reference.
+#[test]
+fn host_check_registry_flag_usage() {
+    assert_usage_error(&kube6(&["host", "check", "--registry"]), &["--plan"]);
+    // Values clap refuses: exit 2 with the reason.
+    for (args, why) in [
+        (
+            ["--registry", "ghcr.io/flannel-io/flannel"],
+            "not an image reference",
+        ),
+        (["--nat64-target", "registry.k8s.io"], "HOST:PORT"),
+    ] {
+        let out = kube6(&["host", "check", args[0], args[1]]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{}", stderr(&out));
+    }
+}

@@ -142,7 +142,13 @@ fn inputs(scratch: &Path) -> Vec<Input> {
         }
     }
     let layouts = repo().join("crates/kube6-render/tests/layouts");
-    for layout in ["ipv4", "ipv6", "dual-ipv4-first", "dual-ipv6-first"] {
+    for layout in [
+        "ipv4",
+        "ipv6",
+        "dual-ipv4-first",
+        "dual-ipv6-first",
+        "ipv6-nat64",
+    ] {
         let path = layouts.join(format!("{layout}.yaml"));
         let three = scratch.join(format!("{layout}-3cp.yaml"));
         std::fs::write(

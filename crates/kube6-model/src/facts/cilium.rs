@@ -95,6 +95,14 @@ pub fn routing_keys(version: Option<&Version>) -> RoutingKeys {
     }
 }
 
+/// `routing-mode` values the agent accepts ("invalid routing mode", cilium/cilium
+/// pkg/option/config.go `DaemonConfig.validate`).
+pub const ROUTING_MODES: &[&str] = &["native", "tunnel"];
+
+/// `underlay-protocol` values the agent accepts ("invalid IP family for underlay", cilium/cilium
+/// pkg/datapath/tunnel/tunnel.go `newConfig`).
+pub const UNDERLAY_PROTOCOLS: &[&str] = &["ipv4", "ipv6"];
+
 /// Whether this Cilium release can tunnel over IPv6 (`underlayProtocol: ipv6`).
 pub fn has_ipv6_underlay(version: Option<&Version>) -> bool {
     version.is_none_or(|v| v.is_at_least(IPV6_UNDERLAY_SINCE))

@@ -107,6 +107,37 @@ pub fn rke2_kube_dns_policy(dns_ips: usize) -> &'static str {
     }
 }
 
+/// The primary CNIs RKE2's `cni` flag selects (rancher/rke2 pkg/cli/types.go `CNIItems`); `none`
+/// deploys none, and `multus` may come first, in front of one of them.
+pub const RKE2_CNI_ITEMS: &[&str] = &["calico", "canal", "cilium", "flannel"];
+
+/// Why RKE2 refuses its `cni` list (each value split on commas, empty and case-sensitive entries
+/// kept), as `validateCNI` and `disableExceptSelected` in rancher/rke2 pkg/cli/cmds/server.go
+/// check it; `None` when it is accepted (an empty list means canal).
+pub fn rke2_cni_problem(values: &[&str]) -> Option<String> {
+    let selected: &[&str] = match values {
+        [] => return None,
+        ["multus"] => {
+            return Some("multus must be used alongside another primary cni selection".into());
+        }
+        [one] => std::slice::from_ref(one),
+        ["multus", rest @ ..] if rest.len() == 1 => rest,
+        [_, _] => {
+            return Some("may only provide multiple values if multus is the first value".into());
+        }
+        _ => return Some("must specify 1 or 2 values".into()),
+    };
+    selected
+        .iter()
+        .find(|v| **v != "none" && !RKE2_CNI_ITEMS.contains(v))
+        .map(|v| {
+            format!(
+                "Invalid value {v:?}: must be one of none, {}",
+                RKE2_CNI_ITEMS.join(",")
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +169,20 @@ mod tests {
         assert!(!dns_per_service_range(version("v1.24.17+k3s1").as_ref()));
         assert!(dns_per_service_range(None));
         assert_eq!(rke2_kube_dns_policy(2), "PreferDualStack");
+    }
+
+    #[test]
+    fn rke2_cni_lists_as_validate_cni_reads_them() {
+        assert_eq!(rke2_cni_problem(&[]), None);
+        assert_eq!(rke2_cni_problem(&["cilium"]), None);
+        assert_eq!(rke2_cni_problem(&["none"]), None);
+        assert_eq!(rke2_cni_problem(&["multus", "canal"]), None);
+        assert!(rke2_cni_problem(&["multus"]).is_some());
+        assert!(rke2_cni_problem(&["canal", "multus"]).is_some());
+        assert!(rke2_cni_problem(&["multus", "multus"]).is_some());
+        assert!(rke2_cni_problem(&["multus", "cilium", "canal"]).is_some());
+        assert!(rke2_cni_problem(&["Cilium"]).is_some());
+        assert!(rke2_cni_problem(&["cilium", ""]).is_some());
+        assert!(rke2_cni_problem(&[""]).is_some());
     }
 }

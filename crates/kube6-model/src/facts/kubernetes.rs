@@ -98,6 +98,25 @@ pub fn kube_proxy_accepts(
     }
 }
 
+/// kube-proxy's `detectLocalMode` values (`validateDetectLocalMode`, kubernetes/kubernetes
+/// pkg/proxy/apis/config/validation/validation.go); an empty value means the default,
+/// `ClusterCIDR` (pkg/proxy/apis/config/v1alpha1/defaults.go).
+pub const KUBE_PROXY_DETECT_LOCAL_MODES: &[&str] = &[
+    "ClusterCIDR",
+    "NodeCIDR",
+    "BridgeInterface",
+    "InterfaceNamePrefix",
+];
+
+/// Whether kube-proxy validates its `clusterCIDR` under `detect_local_mode` (as written; `None`
+/// or empty: the default). kube-proxy splits `clusterCIDR` on commas
+/// (pkg/proxy/apis/config/v1alpha1/conversion.go) and, in `ClusterCIDR` mode, refuses a list
+/// that is not one CIDR or a dual-stack pair (`validateDualStackCIDRStrings`); the other modes
+/// do not read it.
+pub fn kube_proxy_validates_cluster_cidr(detect_local_mode: Option<&str>) -> bool {
+    matches!(detect_local_mode.unwrap_or(""), "" | "ClusterCIDR")
+}
+
 /// The pods a node runs at most when the input does not set the kubelet's `maxPods`, and who
 /// decides it. No supported distribution changes the kubelet's default: k0s's worker profiles and
 /// kubelet arguments leave `maxPods` alone (k0sproject/k0s, no `maxPods` under pkg/ or cmd/),
@@ -161,5 +180,16 @@ mod tests {
         assert!(!kube_proxy_accepts(None, None, "userspace"));
         assert!(kube_proxy_accepts(None, None, ""));
         assert!(!kube_proxy_accepts(None, None, "kernelspace"));
+    }
+
+    #[test]
+    fn cluster_cidr_is_validated_in_cluster_cidr_mode_only() {
+        assert!(kube_proxy_validates_cluster_cidr(None));
+        assert!(kube_proxy_validates_cluster_cidr(Some("")));
+        assert!(kube_proxy_validates_cluster_cidr(Some("ClusterCIDR")));
+        assert!(!kube_proxy_validates_cluster_cidr(Some("NodeCIDR")));
+        assert!(!kube_proxy_validates_cluster_cidr(Some(
+            "InterfaceNamePrefix"
+        )));
     }
 }

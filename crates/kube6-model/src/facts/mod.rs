@@ -8,6 +8,7 @@
 
 pub mod calico;
 pub mod cilium;
+pub mod coredns;
 pub mod flannel;
 pub mod host_local;
 pub mod ipv6;
@@ -17,6 +18,7 @@ pub mod kkp;
 pub mod kube_router;
 pub mod kubeadm;
 pub mod kubernetes;
+pub mod registries;
 
 use kube6_net::Family;
 

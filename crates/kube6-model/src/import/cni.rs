@@ -395,13 +395,28 @@ pub fn import_cilium_values(
     Ok(())
 }
 
+/// A cluster-pool CIDR list of the Helm values, as Cilium's operator gets it: the chart joins
+/// the list with spaces into `cluster-pool-ipv*-cidr` (install/kubernetes/cilium/templates/
+/// cilium-configmap.yaml), and the operator splits that on white space (`vp.GetStringSlice` on a
+/// ConfigMap string, operator/option/config.go). Empty items vanish; a comma separates nothing,
+/// so `a,b` stays one entry, which the operator refuses (K6E317).
 fn cidrs(fields: &Fields<'_>, key: &str) -> Result<Vec<Located<CidrValue>>, ShapeError> {
     Ok(fields
         .strings(key)?
-        .into_iter()
-        .flat_map(|v| walk::split_commas(&v))
+        .iter()
+        .flat_map(split_white_space)
         .map(|v| v.map(CidrValue::new))
         .collect())
+}
+
+/// Splits `value` on white space as Go's `strings.Fields` does, each item keeping the value's
+/// origin.
+fn split_white_space(value: &Located<String>) -> Vec<Located<String>> {
+    value
+        .value
+        .split_whitespace()
+        .map(|item| Located::new(item.to_string(), value.origin.clone()))
+        .collect()
 }
 
 /// The `cilium-config` ConfigMap's data (the agent's flags, as the chart writes them).
@@ -435,12 +450,12 @@ fn import_cilium_config(
         ("cluster-pool-ipv4-cidr", &mut c.ipv4_pools),
         ("cluster-pool-ipv6-cidr", &mut c.ipv6_pools),
     ] {
+        // The operator reads the ConfigMap value with `vp.GetStringSlice`, which splits a string
+        // on white space only (see `cidrs`).
         if let Some(v) = flag(key)? {
-            *list = v
-                .value
-                .split([' ', ','])
-                .filter(|s| !s.is_empty())
-                .map(|s| Located::new(CidrValue::new(s), v.origin.clone()))
+            *list = split_white_space(&v)
+                .into_iter()
+                .map(|s| s.map(CidrValue::new))
                 .collect();
         }
     }
@@ -587,6 +602,9 @@ pub fn import_config_map(
     };
     let data = Fields::any(data, "data")?;
     let name = name.map(|n| n.value).unwrap_or_default();
+    if super::coredns::is_coredns_config_map(&name) {
+        return super::coredns::import_config_map_data(&name, &data, net);
+    }
     if data.get("routing-mode").is_some()
         || data.get("enable-ipv6").is_some()
         || name == "cilium-config"
@@ -771,14 +789,17 @@ pub fn set_kube_router_flag(
         "enable-pod-egress" => k.pod_egress = Some(boolean()),
         "enable-ipv4" => k.enable_ipv4 = Some(boolean()),
         "enable-ipv6" => k.enable_ipv6 = Some(boolean()),
+        // A pflag string slice: each occurrence is read as one CSV record and appended, so an
+        // empty entry (a stray comma) stays and kube-router refuses it (K6E323); an empty
+        // value is no entry at all (cloudnativelabs/kube-router pkg/options/options.go,
+        // pkg/svcip/validator.go).
         "service-cluster-ip-range" => {
-            for part in value
-                .unwrap_or_default()
-                .split(',')
-                .filter(|p| !p.trim().is_empty())
-            {
-                k.service_ranges
-                    .push(Located::new(CidrValue::new(part.trim()), origin.clone()));
+            let value = value.unwrap_or_default();
+            if !value.is_empty() {
+                for part in value.split(',') {
+                    k.service_ranges
+                        .push(Located::new(CidrValue::new(part), origin.clone()));
+                }
             }
         }
         _ => {}
@@ -870,6 +891,9 @@ pub fn import_helm_chart_config(
         return Ok(());
     };
     match name.as_str() {
+        crate::facts::coredns::RKE2_CHART => {
+            super::coredns::import_rke2_values(inner, path, net, notes)
+        }
         "rke2-cilium" => import_cilium_values(inner, path, net, notes),
         "rke2-calico" => {
             claim(net, Cni::Calico, doc, "metadata.name")?;

@@ -828,13 +828,20 @@ fn apply(
     }
     if net.distribution.value == Distribution::Rke2 {
         // `cni` is a list (`multus,cilium`); multus is a meta-plugin in front of the real one.
-        if let Some(cni) = values("cni")
+        // RKE2 splits every value on commas and keeps what it gets, empty entries included
+        // (rancher/rke2 pkg/cli/cmds/server.go `disableExceptSelected`); rules judge the list.
+        net.specific.rke2_cni = values("cni")
             .iter()
-            .flat_map(walk::split_commas)
+            .flat_map(walk::split_list_raw)
+            .collect();
+        if let Some(cni) = net
+            .specific
+            .rke2_cni
+            .iter()
             .rfind(|c| c.value.trim() != "multus")
         {
             let kind = cni_of(&cni.value);
-            net.cni = Located::new(kind, cni.origin);
+            net.cni = Located::new(kind, cni.origin.clone());
         }
     }
 
@@ -859,6 +866,7 @@ fn apply(
         match name.as_str() {
             "proxy-mode" => net.kube_proxy_mode = Some(value),
             "cluster-cidr" => net.kube_proxy_cluster_cidr = Some(value),
+            "detect-local-mode" => net.kube_proxy_detect_local_mode = Some(value),
             _ => {}
         }
     }

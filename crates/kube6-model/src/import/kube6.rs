@@ -6,8 +6,8 @@ use kube6_net::Family;
 
 use super::walk::{Fields, Notes, ShapeError, string};
 use crate::model::{
-    BgpPeer, CalicoPool, CidrValue, ClusterNetwork, Cni, CountValue, Distribution, FeatureGate,
-    Format, Nat64, NodeSpec, PrefixSpec, Role, Upstream, UpstreamMode,
+    AddrValue, BgpPeer, CalicoPool, CidrValue, ClusterNetwork, Cni, CountValue, Distribution,
+    FeatureGate, Format, Nat64, Nat64Gateway, NodeSpec, PrefixSpec, Role, Upstream, UpstreamMode,
 };
 use crate::source::{Located, Origin};
 use crate::yaml::{Kind, Node};
@@ -29,6 +29,7 @@ pub const SPEC: &[&str] = &[
     "upstream",
     "nat64",
     "prefix",
+    "dns",
 ];
 pub const DISTRIBUTION: &[&str] = &["name", "version"];
 pub const CNI: &[&str] = &[
@@ -46,7 +47,9 @@ pub const KUBE_PROXY: &[&str] = &["mode"];
 pub const NODE: &[&str] = &["name", "role", "addresses"];
 pub const UPSTREAM: &[&str] = &["mode", "uplink", "bgp"];
 pub const BGP: &[&str] = &["peerAddress", "peerASN", "localASN"];
-pub const NAT64: &[&str] = &["prefix"];
+pub const NAT64: &[&str] = &["prefix", "gateway"];
+pub const NAT64_GATEWAY: &[&str] = &["pool4", "uplink"];
+pub const DNS: &[&str] = &["forwarders", "nodeLocal"];
 pub const PREFIX: &[&str] = &[
     "cidr",
     "nodes",
@@ -101,6 +104,8 @@ pub const FIELDS: &[(&str, &[&str])] = &[
     ("spec.upstream.IPv6", UPSTREAM),
     ("spec.upstream.IPv6.bgp", BGP),
     ("spec.nat64", NAT64),
+    ("spec.nat64.gateway", NAT64_GATEWAY),
+    ("spec.dns", DNS),
     ("spec.prefix", PREFIX),
     ("spec.prefix.loadBalancerPools", LOAD_BALANCER_POOLS),
 ];
@@ -264,7 +269,28 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
                 Origin::default_by("spec.nat64.prefix", "RFC 6052 well-known prefix"),
             )
         });
-        net.nat64 = Some(Nat64 { prefix });
+        let gateway = match nat64.map("gateway", NAT64_GATEWAY, &[], notes)? {
+            None => None,
+            Some(gw) => Some(Nat64Gateway {
+                pool4: gw.cidr("pool4")?.ok_or_else(|| {
+                    ShapeError::new(
+                        &gw.path_of("pool4"),
+                        None,
+                        "a NAT64 gateway needs pool4, the IPv4 addresses it maps IPv6 clients to (e.g. 198.51.100.0/24)",
+                    )
+                })?,
+                uplink: gw.string("uplink")?,
+            }),
+        };
+        net.nat64 = Some(Nat64 { prefix, gateway });
+    }
+    if let Some(dns) = spec.map("dns", DNS, &[], notes)? {
+        net.dns.forwarders = dns
+            .strings("forwarders")?
+            .into_iter()
+            .map(|s| s.map(AddrValue::new))
+            .collect();
+        net.dns.node_local = dns.addr("nodeLocal")?;
     }
     if let Some(prefix) = spec.get("prefix") {
         net.prefix = Some(read_prefix(prefix, notes)?);

@@ -201,7 +201,7 @@ const KUBELET_IGNORED: &[&str] = &[
     "userNamespaces",
 ];
 
-const KUBE_PROXY: &[&str] = &["clusterCIDR", "mode"];
+const KUBE_PROXY: &[&str] = &["clusterCIDR", "mode", "detectLocalMode"];
 /// Every other field of `KubeProxyConfiguration` (kubeproxy.config.k8s.io/v1alpha1).
 const KUBE_PROXY_IGNORED: &[&str] = &[
     "featureGates",
@@ -219,7 +219,6 @@ const KUBE_PROXY_IGNORED: &[&str] = &[
     "nftables",
     "winkernel",
     "linux",
-    "detectLocalMode",
     "detectLocal",
     "nodePortAddresses",
     "oomScoreAdj",
@@ -288,6 +287,15 @@ pub fn import(docs: &[(&Node, DocKind)], notes: &mut Notes) -> Result<ClusterNet
 fn apply(net: &mut ClusterNetwork, got: Collected) {
     // kube-controller-manager's --cluster-cidr comes from networking.podSubnet unless extraArgs
     // set it; the same holds for kube-apiserver's --service-cluster-ip-range.
+    // Both given: the component runs with its extraArgs value (kubeadm's ArgumentsToCommand lets
+    // extraArgs override the flags it derives from networking), while kubeadm validates
+    // networking and derives kube-proxy's clusterCIDR from it; a rule compares the two.
+    if got.pod_subnet.is_some() {
+        net.specific.kubeadm_kcm_cluster_cidr = got.kcm_cluster_cidr.clone();
+    }
+    if got.service_subnet.is_some() {
+        net.specific.kubeadm_apiserver_service_range = got.apiserver_service_range.clone();
+    }
     if let Some(raw) = got.pod_subnet.or(got.kcm_cluster_cidr) {
         net.pods = cidrs(&raw);
         net.specific.raw_pod_list = Some(raw);
@@ -651,5 +659,6 @@ fn read_kube_proxy(
     let fields = Fields::read(doc, "", &known, KUBE_PROXY_IGNORED, notes)?;
     net.kube_proxy_cluster_cidr = fields.string("clusterCIDR")?;
     net.kube_proxy_mode = fields.string("mode")?;
+    net.kube_proxy_detect_local_mode = fields.string("detectLocalMode")?;
     Ok(())
 }

@@ -6,6 +6,7 @@
 
 mod calico;
 pub mod cni;
+mod coredns;
 mod k0s;
 mod k3s;
 mod kkp;

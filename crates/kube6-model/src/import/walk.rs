@@ -248,19 +248,12 @@ pub fn strings(node: &Node, path: &str) -> Result<Vec<Located<String>>, ShapeErr
     }
 }
 
-/// Splits a comma-separated value into its items, each keeping the value's origin. The column of
-/// each item is moved to where it starts when the value was written on one line without quotes.
-/// Empty items (`a,,b`, a trailing comma) are dropped, as the kubelet's `--node-ip` parser does.
-pub fn split_commas(value: &Located<String>) -> Vec<Located<String>> {
-    split_list(value)
-        .into_iter()
-        .filter(|item| !item.value.is_empty())
-        .collect()
-}
-
-/// Like [`split_commas`], but an empty item stays in the list as an empty string: kubeadm
-/// (k8s.io/utils/net `ParseCIDRs`), kube-controller-manager and k3s split on commas and refuse
-/// the empty entry a leading, trailing or doubled comma leaves.
+/// Splits a comma-separated value into its items, each trimmed and keeping the value's origin
+/// (the column moved to where the item starts when the value was written on one line without
+/// quotes). An empty item stays in the list as an empty string: kubeadm (k8s.io/utils/net
+/// `ParseCIDRs`), kube-controller-manager and k3s split on commas and refuse the empty entry a
+/// leading, trailing or doubled comma leaves. (Only the kubelet's `--node-ip` parser skips
+/// empty entries; its importer drops them itself.)
 pub fn split_list(value: &Located<String>) -> Vec<Located<String>> {
     let mut out = Vec::new();
     let mut offset = 0usize;
@@ -293,6 +286,12 @@ pub fn split_cidr_list(value: &Located<String>) -> Vec<Located<String>> {
     if value.value.trim().is_empty() {
         return Vec::new();
     }
+    split_list_raw(value)
+}
+
+/// Splits on commas exactly as Go's `strings.Split(value, ",")`: items keep their spaces, empty
+/// items stay, and an empty value is one empty item (RKE2's `cni` flag reads its values so).
+pub fn split_list_raw(value: &Located<String>) -> Vec<Located<String>> {
     let mut out = Vec::new();
     let mut offset = 0usize;
     for part in value.value.split(',') {
@@ -381,8 +380,9 @@ mod tests {
         );
         let kept: Vec<String> = split_list(&v).into_iter().map(|i| i.value).collect();
         assert_eq!(kept, ["", "10.96.0.0/16", ""]);
-        let dropped: Vec<String> = split_commas(&v).into_iter().map(|i| i.value).collect();
-        assert_eq!(dropped, ["10.96.0.0/16"]);
+        let raw = Located::new(String::new(), Origin::input("cni", None));
+        let raw: Vec<String> = split_list_raw(&raw).into_iter().map(|i| i.value).collect();
+        assert_eq!(raw, [""]);
     }
 
     #[test]
@@ -417,7 +417,7 @@ mod tests {
                 }),
             ),
         );
-        let parts = split_commas(&v);
+        let parts = split_list(&v);
         assert_eq!(parts.len(), 2);
         assert_eq!(parts[1].value, "fd00:42::/56");
         assert_eq!(

@@ -44,6 +44,7 @@ const CALICO: &str = "projectcalico/calico";
 const CILIUM: &str = "cilium/cilium";
 const FLANNEL: &str = "flannel-io/flannel";
 const KUBE_ROUTER: &str = "cloudnativelabs/kube-router";
+const RKE2: &str = "rancher/rke2";
 
 const KUBE_APISERVER_VALIDATION: &str = "cmd/kube-apiserver/app/options/validation.go";
 const KUBE_FEATURES: &str = "pkg/features/kube_features.go";
@@ -54,8 +55,11 @@ const CIDRSET: &str = "pkg/controller/nodeipam/ipam/cidrset/cidr_set.go";
 const RANGE_ALLOCATOR: &str = "pkg/controller/nodeipam/ipam/range_allocator.go";
 const KUBEADM_VALIDATION: &str = "cmd/kubeadm/app/apis/kubeadm/validation/validation.go";
 const KUBEADM_CONSTANTS: &str = "cmd/kubeadm/app/constants/constants.go";
+const KUBEADM_MANIFESTS: &str = "cmd/kubeadm/app/phases/controlplane/manifests.go";
 const NODE_IP_PARSER: &str = "staging/src/k8s.io/component-helpers/node/util/ips.go";
 const KUBE_PROXY_VALIDATION: &str = "pkg/proxy/apis/config/validation/validation.go";
+const KUBE_PROXY_CONVERSION: &str = "pkg/proxy/apis/config/v1alpha1/conversion.go";
+const KUBE_ROUTER_SVCIP: &str = "pkg/svcip/validator.go";
 const BITMAP_ALLOCATOR: &str = "pkg/registry/core/service/ipallocator/bitmap.go";
 const IPADDRESS_ALLOCATOR: &str = "pkg/registry/core/service/ipallocator/ipallocator.go";
 const K0S_NETWORK: &str = "pkg/apis/k0s/v1beta1/network.go";
@@ -64,6 +68,10 @@ const K3S_AGENT: &str = "pkg/agent/run.go";
 const K3S_NET: &str = "pkg/util/net.go";
 const KKP_VALIDATION: &str = "pkg/validation/cluster.go";
 const CALICO_IPPOOL: &str = "libcalico-go/lib/clientv3/ippool.go";
+const COREDNS: &str = "coredns/coredns";
+const COREDNS_DNS64_SETUP: &str = "plugin/dns64/setup.go";
+const NODELOCALDNS: &str = "cluster/addons/dns/nodelocaldns/nodelocaldns.yaml";
+const RKE2_CHARTS: &str = "rancher/rke2-charts";
 const CALICO_IPPOOL_CRD: &str = "api/config/crd/projectcalico.org_ippools.yaml";
 
 /// `[(REPO, PATH), ...]` as a `&'static [Source]`.
@@ -274,8 +282,8 @@ rules! {
         "net-conf.json's Network or IPv6Network does not contain the pod range: flanneld refuses the nodes' podCIDRs (\"subnet ... doesn't contain ... PodCIDR\").";
     MASQUERADE_ROUTED = "K6W217", Warning, Kube6, "IPv6 pod ranges", [],
         "The CNI masquerades pod traffic of a family the plan routes (routed, NDP proxy or BGP upstream): pods leave with the node's address, not their own.";
-    KUBE_ROUTER_FAMILY = "K6E218", Error, KubeRouter, "kube-router", [(KUBE_ROUTER, "pkg/options/options.go")],
-        "kube-router's --enable-ipv4/--enable-ipv6 or --service-cluster-ip-range do not match the cluster's families.";
+    KUBE_ROUTER_FAMILY = "K6E218", Error, KubeRouter, "kube-router", [(KUBE_ROUTER, "pkg/options/options.go"), (KUBE_ROUTER, KUBE_ROUTER_SVCIP)],
+        "kube-router's --enable-ipv4/--enable-ipv6 do not match the cluster's families, or --service-cluster-ip-range has a range of a family kube-router runs without: kube-router stops, or gives pods of that family no routes or policy.";
     K0S_POD_CIDR_ORDER = "K6I219", Info, K0s, "k0s", [(K0S, K0S_NETWORK)],
         "k0s before v1.36.1 passes kube-controller-manager the IPv6 pod range first in dual-stack, whatever the primary family: nodes carry their IPv6 podCIDR first.";
     NDP_PROXY_FLOATING_BLOCKS = "K6I220", Info, Kube6, "calico, cilium", [],
@@ -360,14 +368,49 @@ rules! {
         "Two Calico IPPools overlap (Calico refuses to create the second).";
     CALICO_POOL_ENUM = "K6E316", Error, Calico, "calico, canal", [(CALICO, CALICO_IPPOOL_CRD)],
         "A Calico IPPool's ipipMode or vxlanMode is not Never, Always or CrossSubnet (case matters), or its allowedUses are unknown or combine LoadBalancer with Workload, Tunnel or encapsulation.";
-    CILIUM_POOL_LIST = "K6E317", Error, Cilium, "cilium", [(CILIUM, "pkg/ipam/allocator/clusterpool/cidralloc/cidralloc.go"), (CILIUM, "pkg/ipam/cidrset/cidr_set.go")],
-        "A Cilium cluster-pool list holds a CIDR of the other family, two CIDRs that collide, or a pool longer than the node mask (no node block fits).";
+    CILIUM_POOL_LIST = "K6E317", Error, Cilium, "cilium", [(CILIUM, "pkg/ipam/allocator/clusterpool/cidralloc/cidralloc.go"), (CILIUM, "pkg/ipam/cidrset/cidr_set.go"), (CILIUM, "operator/option/config.go")],
+        "A Cilium cluster-pool list holds an entry that is not a CIDR (the operator splits the list on spaces, so `a,b` is one entry), a CIDR of the other family, two CIDRs that collide, or a pool longer than the node mask (no node block fits).";
     SERVICE_RANGE_TAKES_ALL_BLOCKS = "K6E318", Error, KubeControllerManager, "pod ranges allocated by kube-controller-manager", [(KUBERNETES, RANGE_ALLOCATOR), (KUBERNETES, NODE_IPAM)],
         "A service range covers every node block of a pod range: kube-controller-manager marks them all used and no node gets a pod CIDR (its cloud IPAM allocator refuses to start).";
     ALLOCATE_WITHOUT_POD_RANGE = "K6E319", Error, KubeControllerManager, "--allocate-node-cidrs=true", [(KUBERNETES, NODE_IPAM)],
         "--allocate-node-cidrs is true but there is no pod range: kube-controller-manager refuses to start (\"Must specify --cluster-cidr if --allocate-node-cidrs is set\").";
     K0S_API_ADDRESS_ANY = "K6E320", Error, K0s, "k0s", [(K0S, "pkg/apis/k0s/v1beta1/api.go")],
         "k0s refuses spec.api.address 0.0.0.0 or :: (\"invalid INADDR_ANY\"): the API server must advertise a real address.";
+    KUBE_PROXY_CLUSTER_CIDR_INVALID = "K6E321", Error, KubeProxy, "kube-proxy in detectLocalMode ClusterCIDR (the default)",
+        [(KUBERNETES, KUBE_PROXY_VALIDATION), (KUBERNETES, KUBE_PROXY_CONVERSION)],
+        "kube-proxy's clusterCIDR is not one CIDR or a dual-stack pair (an entry that is not a CIDR, an empty entry from a stray comma, more than two, or two of one family): kube-proxy refuses to start.";
+    KUBE_PROXY_DETECT_LOCAL_MODE = "K6E322", Error, KubeProxy, "kube-proxy", [(KUBERNETES, KUBE_PROXY_VALIDATION)],
+        "kube-proxy's detectLocalMode is not ClusterCIDR, NodeCIDR, BridgeInterface, InterfaceNamePrefix or empty: kube-proxy refuses to start.";
+    KUBE_ROUTER_SERVICE_RANGES = "K6E323", Error, KubeRouter, "kube-router", [(KUBE_ROUTER, KUBE_ROUTER_SVCIP), (KUBE_ROUTER, "pkg/options/options.go")],
+        "kube-router's --service-cluster-ip-range has an entry that is not a CIDR (an empty one from a stray comma included) or more than two entries: kube-router refuses to start.";
+    KUBE_ROUTER_SERVICE_RANGE_DIFFERS = "K6W324", Warning, Kube6, "kube-router", [(KUBE_ROUTER, KUBE_ROUTER_SVCIP)],
+        "kube-router's --service-cluster-ip-range is not the cluster's service range of that family: kube-router accepts any range, but its network policies and service routes then cover the wrong addresses.";
+    RKE2_CNI = "K6E325", Error, Rke2, "rke2", [(RKE2, "pkg/cli/cmds/server.go"), (RKE2, "pkg/cli/types.go")],
+        "RKE2's cni list is not one of none, calico, canal, cilium, flannel, optionally after multus (exact, lower-case values; an empty entry from a stray comma counts as a value): RKE2 refuses to start.";
+    CILIUM_ENUM = "K6E326", Error, Cilium, "cilium", [(CILIUM, "pkg/option/config.go"), (CILIUM, "pkg/datapath/tunnel/tunnel.go")],
+        "Cilium's routing mode is not native or tunnel, or its underlay protocol is not ipv4 or ipv6: the agent refuses to start.";
+    KUBEADM_EXTRA_ARGS_OVERRIDE = "K6W327", Warning, Kubeadm, "kubeadm", [(KUBERNETES, KUBEADM_MANIFESTS), (KUBERNETES, KUBEADM_VALIDATION)],
+        "controllerManager.extraArgs cluster-cidr or apiServer.extraArgs service-cluster-ip-range differs from networking.podSubnet/serviceSubnet: kubeadm accepts it, but the component runs with the extraArgs value while kubeadm validated (and kube-proxy and CoreDNS follow) the networking one.";
+
+    // Egress: DNS64/NAT64, CoreDNS, NodeLocal DNSCache (issue 15).
+    DNS_FORWARDER_FAMILY = "K6E500", Error, Kube6, "CoreDNS forwarders", [(COREDNS, "plugin/forward/setup.go")],
+        "CoreDNS forwards to a resolver of a family the cluster does not have: CoreDNS accepts any address, but its pods have addresses of the cluster's families only, so every name outside the cluster fails to resolve.";
+    NODELOCAL_DNS_FAMILY = "K6E501", Error, Kube6, "NodeLocal DNSCache", [(KUBERNETES, NODELOCALDNS), (RKE2_CHARTS, "packages/rke2-coredns/generated-changes/patch/values.yaml.patch")],
+        "NodeLocal DNSCache listens on an IPv4 link-local address (the default 169.254.20.10) in an IPv6-only cluster: the kubelet writes it into every pod's resolv.conf, and IPv6-only pods cannot reach it.";
+    DNS64_TRANSLATE_ALL = "K6W502", Warning, CoreDns, "CoreDNS dns64", [(COREDNS, COREDNS_DNS64_SETUP)],
+        "The dns64 plugin has translate_all: it replaces the real AAAA records of dual-stack names with synthesized ones, so destinations reachable over IPv6 are sent through NAT64 (slower, stateful, IPv4-only at the far end).";
+    DNS64_PREFIX_INVALID = "K6E503", Error, CoreDns, "CoreDNS dns64", [(COREDNS, COREDNS_DNS64_SETUP)],
+        "The dns64 plugin's prefix is not an IPv6 prefix whose length is a multiple of 8 from /32 to /96: CoreDNS refuses to start (\"invalid prefix length\").";
+    DNS64_PREFIX_MISMATCH = "K6W504", Warning, Kube6, "CoreDNS dns64 with spec.nat64", [(COREDNS, COREDNS_DNS64_SETUP)],
+        "The dns64 plugin synthesizes addresses in another prefix than the cluster's NAT64 (spec.nat64.prefix; the plugin's default is 64:ff9b::/96): connections to synthesized addresses go where no NAT64 translates them.";
+    NAT64_PREFIX_LENGTH = "K6E505", Error, Kube6, "spec.nat64", [],
+        "The NAT64 prefix is not IPv6 or its length is not one RFC 6052 defines (/32, /40, /48, /56, /64, /96): NAT64 gateways (TAYGA, Jool), DNS64 and RFC 7050 discovery embed IPv4 addresses only at those lengths.";
+    NAT64_POOL4_INVALID = "K6E507", Error, Kube6, "spec.nat64.gateway", [],
+        "The NAT64 gateway's pool4 is not an IPv4 prefix of /31 or shorter: TAYGA refuses its dynamic-pool otherwise (tayga.conf(5): the lowest address of the pool is reserved).";
+    HYBRID_LAYOUT = "K6I508", Info, Kube6, "IPv6 single-stack with dual-stack nodes", [],
+        "The hybrid layout: an IPv6-only cluster whose nodes also have IPv4 addresses. Pods and Services use IPv6 only; the container runtime (image pulls), the kubelet and other node traffic to IPv4-only hosts use the nodes' IPv4, so each node must keep its IPv4 default route (kube6 host check --plan requires it).";
+    DNS64_ALLOW_IPV4 = "K6W506", Warning, CoreDns, "CoreDNS dns64 in dual-stack clusters", [(COREDNS, COREDNS_DNS64_SETUP)],
+        "The dns64 plugin has allow_ipv4 in a cluster that has IPv4: dual-stack pods asking over IPv4 get synthesized AAAA records and reach IPv4 hosts through NAT64 instead of directly.";
 }
 
 /// The rule with this id.

@@ -398,6 +398,19 @@ fn cilium_pool_lists(net: &ClusterNetwork, out: &mut Out) {
         (Family::IPv4, &c.ipv4_pools, &c.ipv4_mask),
         (Family::IPv6, &c.ipv6_pools, &c.ipv6_mask),
     ] {
+        for value in pools.iter() {
+            if let Err(err) = &value.value.parsed {
+                out.push(Diagnostic::new(
+                    &r::CILIUM_POOL_LIST,
+                    &value.origin,
+                    format!(
+                        "Cilium's operator refuses `{}` in the {family} pool list: {err} (it splits the list on spaces, not commas)",
+                        value.value.text
+                    ),
+                    format!("write each CIDR as its own item of clusterPool{}PodCIDRList (in the ConfigMap, separated by spaces)", family.as_str()),
+                ));
+            }
+        }
         let list = ranges(pools);
         for (i, (value, pool)) in list.iter().enumerate() {
             if Family::of_net(pool) != family {

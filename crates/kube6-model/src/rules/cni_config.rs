@@ -85,6 +85,7 @@ fn cilium(net: &ClusterNetwork, out: &mut Out) {
             "set ipv4.enabled: false and ipv6.enabled: true",
         ));
     }
+    cilium_enumerations(net, out);
     let Some(routing) = or_default(
         &c.routing_mode,
         file,
@@ -94,6 +95,11 @@ fn cilium(net: &ClusterNetwork, out: &mut Out) {
     ) else {
         return;
     };
+    // A mode the agent refuses (K6E326) says nothing about tunnels.
+    if !routing.value.is_empty() && !facts::cilium::ROUTING_MODES.contains(&routing.value.as_str())
+    {
+        return;
+    }
     let tunnel = routing.value != "native";
     let version_text = version.as_ref().map_or_else(
         || format!("{} (assumed)", facts::cilium::ASSUMED_RELEASE),
@@ -107,7 +113,11 @@ fn cilium(net: &ClusterNetwork, out: &mut Out) {
             )
         });
         let supported = facts::cilium::has_ipv6_underlay(version.as_ref());
-        if underlay.value != "ipv6" || !supported {
+        // An underlay the agent refuses (K6E326) says nothing about the tunnel's family.
+        let refused = supported
+            && !underlay.value.is_empty()
+            && !facts::cilium::UNDERLAY_PROTOCOLS.contains(&underlay.value.as_str());
+        if !refused && (underlay.value != "ipv6" || !supported) {
             let origin = if underlay.value == "ipv6" {
                 underlay.origin.clone()
             } else {
@@ -245,6 +255,7 @@ fn kube_router(net: &ClusterNetwork, out: &mut Out) {
             ));
         }
     }
+    service_range_list(k, out);
     for range in &k.service_ranges {
         let Some(family) = range.value.family() else {
             continue;
@@ -269,16 +280,88 @@ fn kube_router(net: &ClusterNetwork, out: &mut Out) {
             ));
         } else if cluster.is_some() && cluster != range.value.net() {
             out.push(Diagnostic::new(
-                &r::KUBE_ROUTER_FAMILY,
+                &r::KUBE_ROUTER_SERVICE_RANGE_DIFFERS,
                 &range.origin,
                 format!(
-                    "kube-router's --service-cluster-ip-range {} is not the cluster's {family} service range {}",
+                    "kube-router's --service-cluster-ip-range {} is not the cluster's {family} service range {}: kube-router accepts it, but its policies and service routes cover the wrong addresses",
                     range.value.text,
                     cluster.map(|c| c.to_string()).unwrap_or_default()
                 ),
                 "pass the service ranges kube-apiserver uses",
             ));
         }
+    }
+}
+
+/// The Cilium agent's own checks of its routing settings: `routing-mode` native or tunnel,
+/// `underlay-protocol` ipv4 or ipv6 (the latter from the release that has the setting). An empty
+/// value is the chart's default.
+fn cilium_enumerations(net: &ClusterNetwork, out: &mut Out) {
+    let c = &net.cilium;
+    let underlay_known = facts::cilium::has_ipv6_underlay(net.cni_release().as_ref());
+    for (value, allowed, what, upstream) in [
+        (
+            &c.routing_mode,
+            facts::cilium::ROUTING_MODES,
+            "routing mode",
+            "invalid routing mode",
+        ),
+        (
+            if underlay_known {
+                &c.underlay_protocol
+            } else {
+                &None
+            },
+            facts::cilium::UNDERLAY_PROTOCOLS,
+            "underlay protocol",
+            "invalid IP family for underlay",
+        ),
+    ] {
+        let Some(value) = value else { continue };
+        if value.value.is_empty() || allowed.contains(&value.value.as_str()) {
+            continue;
+        }
+        out.push(Diagnostic::new(
+            &r::CILIUM_ENUM,
+            &value.origin,
+            format!(
+                "the Cilium agent refuses the {what} {:?} (\"{upstream}\"): it takes {}",
+                value.value,
+                allowed.join(" or ")
+            ),
+            format!("use {} (lower case)", allowed.join(" or ")),
+        ));
+    }
+}
+
+/// kube-router's own checks of `--service-cluster-ip-range` (cloudnativelabs/kube-router
+/// pkg/svcip/validator.go `NewValidator`): every entry a CIDR (`net.ParseCIDR`), at most two.
+fn service_range_list(k: &crate::model::KubeRouterSettings, out: &mut Out) {
+    for range in &k.service_ranges {
+        if let Err(err) = &range.value.parsed {
+            let why = if range.value.text.is_empty() {
+                "an empty entry (a leading, trailing or doubled comma)".to_string()
+            } else {
+                format!("`{}` is not a CIDR ({err})", range.value.text)
+            };
+            out.push(Diagnostic::new(
+                &r::KUBE_ROUTER_SERVICE_RANGES,
+                &range.origin,
+                format!("kube-router refuses --service-cluster-ip-range: {why} (\"failed to parse --service-cluster-ip-range parameter\")"),
+                "list the service ranges as CIDRs separated by single commas, e.g. --service-cluster-ip-range=fd00:20::/112",
+            ));
+        }
+    }
+    if let [_, _, third, ..] = k.service_ranges.as_slice() {
+        out.push(Diagnostic::new(
+            &r::KUBE_ROUTER_SERVICE_RANGES,
+            &third.origin,
+            format!(
+                "kube-router refuses {} service ranges (\"too many CIDRs provided in --service-cluster-ip-range parameter, only two addresses are allowed at once for dual-stack\")",
+                k.service_ranges.len()
+            ),
+            "pass at most one IPv4 and one IPv6 service range",
+        ));
     }
 }
 

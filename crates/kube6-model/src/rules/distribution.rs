@@ -344,6 +344,9 @@ fn k0s_service_prefix(net: &ClusterNetwork, out: &mut Out) {
 
 fn check_k3s(net: &ClusterNetwork, out: &mut Out) {
     k3s_default_dns(net, out);
+    if net.distribution.value == Distribution::Rke2 {
+        rke2_cni(net, out);
+    }
     let pods = net.pod_families();
     let services = net.service_families();
     if !pods.is_empty() && !services.is_empty() && pods != services {
@@ -409,6 +412,42 @@ fn check_k3s(net: &ClusterNetwork, out: &mut Out) {
 
 /// Without cluster-dns, k3s takes `GetIndexedIP(range, 10)` of every service range and refuses
 /// to start when that is outside the range ("cannot configure default cluster-dns address").
+/// RKE2's check of its `cni` list (`validateCNI`).
+fn rke2_cni(net: &ClusterNetwork, out: &mut Out) {
+    let values: Vec<&str> = net
+        .specific
+        .rke2_cni
+        .iter()
+        .map(|v| v.value.as_str())
+        .collect();
+    let Some(problem) = facts::k3s::rke2_cni_problem(&values) else {
+        return;
+    };
+    let origin = net
+        .specific
+        .rke2_cni
+        .iter()
+        .find(|v| {
+            v.value != "multus"
+                && !facts::k3s::RKE2_CNI_ITEMS.contains(&v.value.as_str())
+                && v.value != "none"
+        })
+        .or(net.specific.rke2_cni.last())
+        .map_or_else(|| net.cni.origin.clone(), |v| v.origin.clone());
+    out.push(Diagnostic::new(
+        &r::RKE2_CNI,
+        &origin,
+        format!(
+            "RKE2 refuses cni {:?}: {problem} (\"Failed to validate --cni flag\")",
+            values.join(",")
+        ),
+        format!(
+            "set cni to one of none, {} (lower case), or to multus followed by one of them",
+            facts::k3s::RKE2_CNI_ITEMS.join(", ")
+        ),
+    ));
+}
+
 fn k3s_default_dns(net: &ClusterNetwork, out: &mut Out) {
     if !net.cluster_dns.is_empty() {
         return;
@@ -435,7 +474,57 @@ fn k3s_default_dns(net: &ClusterNetwork, out: &mut Out) {
     }
 }
 
+/// kubeadm derives kube-controller-manager's `--cluster-cidr` and kube-apiserver's
+/// `--service-cluster-ip-range` from `networking`, and lets extraArgs override them
+/// (cmd/kubeadm/app/phases/controlplane/manifests.go `getControllerManagerCommand`,
+/// `getAPIServerCommand`): a different extraArgs value is what the component runs with.
+fn kubeadm_extra_args_override(net: &ClusterNetwork, out: &mut Out) {
+    let same = |a: &str, b: &str| {
+        let nets = |t: &str| -> Vec<Option<ipnet::IpNet>> {
+            t.split(',')
+                .map(|s| kube6_net::parse_cidr(s.trim()).ok().map(|p| p.net))
+                .collect()
+        };
+        a.trim() == b.trim() || (nets(a) == nets(b) && nets(a).iter().all(Option::is_some))
+    };
+    for (arg, networking, flag, field, component, derived) in [
+        (
+            &net.specific.kubeadm_kcm_cluster_cidr,
+            &net.specific.raw_pod_list,
+            "cluster-cidr",
+            "networking.podSubnet",
+            "kube-controller-manager allocates node pod CIDRs from it",
+            "kube-proxy's clusterCIDR",
+        ),
+        (
+            &net.specific.kubeadm_apiserver_service_range,
+            &net.specific.raw_service_list,
+            "service-cluster-ip-range",
+            "networking.serviceSubnet",
+            "kube-apiserver gives Services addresses from it",
+            "the DNS Service address",
+        ),
+    ] {
+        let (Some(arg), Some(networking)) = (arg, networking) else {
+            continue;
+        };
+        if same(&arg.value, &networking.value) {
+            continue;
+        }
+        out.push(Diagnostic::new(
+            &r::KUBEADM_EXTRA_ARGS_OVERRIDE,
+            &arg.origin,
+            format!(
+                "extraArgs {flag} {:?} overrides {field} {:?}: {component}, while kubeadm validated {field} and derives {derived} from it (kube6 follows {field})",
+                arg.value, networking.value
+            ),
+            format!("set {field} to the range you want and drop the {flag} extraArg"),
+        ));
+    }
+}
+
 fn check_kubeadm(net: &ClusterNetwork, out: &mut Out) {
+    kubeadm_extra_args_override(net, out);
     let control_planes: Vec<&crate::model::NodeSpec> = net
         .nodes
         .iter()

@@ -78,13 +78,6 @@ fn all_cidrs(net: &ClusterNetwork) -> Vec<(&Located<CidrValue>, bool)> {
         .map(|c| (c, false))
         .collect();
     all.extend(net.calico.pools.iter().map(|p| (&p.cidr, true)));
-    all.extend(
-        net.cilium
-            .ipv4_pools
-            .iter()
-            .chain(&net.cilium.ipv6_pools)
-            .map(|c| (c, false)),
-    );
     all.extend(net.nat64.iter().map(|n| (&n.prefix, false)));
     all.extend(
         [
@@ -103,11 +96,22 @@ fn all_cidrs(net: &ClusterNetwork) -> Vec<(&Located<CidrValue>, bool)> {
                 .map(|c| (c, false)),
         );
     }
-    all.extend(net.kube_router.service_ranges.iter().map(|c| (c, false)));
     all
 }
 
 fn cidrs(net: &ClusterNetwork, out: &mut Out) {
+    // kube-router refuses an entry of --service-cluster-ip-range that is not a CIDR itself
+    // (K6E323, with its other checks of the list); only host bits are left to say here.
+    // Cilium's operator likewise refuses a cluster-pool entry that is not a CIDR (K6E317).
+    for value in net
+        .kube_router
+        .service_ranges
+        .iter()
+        .chain(&net.cilium.ipv4_pools)
+        .chain(&net.cilium.ipv6_pools)
+    {
+        host_bits(value, out);
+    }
     for (value, strict_host_bits) in all_cidrs(net) {
         match &value.value.parsed {
             // A leading, trailing or doubled comma leaves an empty entry, which kubeadm
@@ -129,17 +133,26 @@ fn cidrs(net: &ClusterNetwork, out: &mut Out) {
                 format!("`{}` is not a valid CIDR: {err}", value.value.text),
                 "write the range as address/prefix, for example fd00:10::/56 or 10.244.0.0/16",
             )),
-            Ok(parsed) if parsed.host_bits_set && !strict_host_bits => out.push(Diagnostic::new(
-                &r::HOST_BITS_SET,
-                &value.origin,
-                format!(
-                    "`{}` has host bits set; components use {} and strict validators reject it",
-                    value.value.text, parsed.net
-                ),
-                format!("write {}", parsed.net),
-            )),
+            Ok(_) if !strict_host_bits => host_bits(value, out),
             Ok(_) => {}
         }
+    }
+}
+
+/// K6W001 for a CIDR written with host bits set.
+fn host_bits(value: &Located<CidrValue>, out: &mut Out) {
+    if let Ok(parsed) = &value.value.parsed
+        && parsed.host_bits_set
+    {
+        out.push(Diagnostic::new(
+            &r::HOST_BITS_SET,
+            &value.origin,
+            format!(
+                "`{}` has host bits set; components use {} and strict validators reject it",
+                value.value.text, parsed.net
+            ),
+            format!("write {}", parsed.net),
+        ));
     }
 }
 

@@ -408,9 +408,44 @@ fn controller_manager(net: &ClusterNetwork, out: &mut Out) {
 }
 
 fn kube_proxy(net: &ClusterNetwork, out: &mut Out) {
+    let detect_local_mode = net
+        .kube_proxy_detect_local_mode
+        .as_ref()
+        .map(|m| m.value.as_str());
+    if let Some(mode) = &net.kube_proxy_detect_local_mode
+        && !mode.value.is_empty()
+        && !facts::kubernetes::KUBE_PROXY_DETECT_LOCAL_MODES.contains(&mode.value.as_str())
+    {
+        out.push(Diagnostic::new(
+            &r::KUBE_PROXY_DETECT_LOCAL_MODE,
+            &mode.origin,
+            format!(
+                "kube-proxy refuses detectLocalMode {:?} (supported values: {})",
+                mode.value,
+                facts::kubernetes::KUBE_PROXY_DETECT_LOCAL_MODES.join(", ")
+            ),
+            "use ClusterCIDR (the default, from clusterCIDR), NodeCIDR, BridgeInterface or InterfaceNamePrefix",
+        ));
+    }
     let Some(cluster_cidr) = &net.kube_proxy_cluster_cidr else {
         return;
     };
+    // An empty clusterCIDR is unset for kube-proxy (the conversion skips it).
+    if !cluster_cidr.value.is_empty()
+        && facts::kubernetes::kube_proxy_validates_cluster_cidr(detect_local_mode)
+        && let Some(why) = cluster_cidr_problem(&cluster_cidr.value)
+    {
+        out.push(Diagnostic::new(
+            &r::KUBE_PROXY_CLUSTER_CIDR_INVALID,
+            &cluster_cidr.origin,
+            format!(
+                "kube-proxy refuses clusterCIDR {:?}: {why}",
+                cluster_cidr.value
+            ),
+            "write one CIDR, or one IPv4 and one IPv6 CIDR separated by a comma without spaces, e.g. 10.244.0.0/16,fd00:10::/56",
+        ));
+        return;
+    }
     let given: Vec<Option<IpNet>> = cluster_cidr
         .value
         .split(',')
@@ -430,6 +465,41 @@ fn kube_proxy(net: &ClusterNetwork, out: &mut Out) {
             format!("set clusterCIDR: \"{}\"", pods_text.join(",")),
         ));
     }
+}
+
+/// Why kube-proxy (`validateDualStackCIDRStrings` after the v1alpha1 conversion splits on
+/// commas) refuses `text` as its clusterCIDR, if it does.
+fn cluster_cidr_problem(text: &str) -> Option<String> {
+    let entries: Vec<&str> = text.split(',').collect();
+    if entries.len() > 2 {
+        return Some(format!(
+            "{} entries (\"must be a either a single CIDR or dual-stack pair of CIDRs\")",
+            entries.len()
+        ));
+    }
+    let mut families = Vec::new();
+    for entry in &entries {
+        match kube6_net::parse_cidr(entry) {
+            Ok(parsed) => families.push(Family::of_net(&parsed.net)),
+            Err(_) if entry.is_empty() => {
+                return Some(
+                    "an empty entry (a leading, trailing or doubled comma) is not a CIDR (\"must be a valid CIDR block\")"
+                        .into(),
+                );
+            }
+            Err(err) => {
+                return Some(format!(
+                    "`{entry}` is not a CIDR ({err}; \"must be a valid CIDR block\")"
+                ));
+            }
+        }
+    }
+    (families.len() == 2 && families[0] == families[1]).then(|| {
+        format!(
+            "both entries are {} (\"must be a either a single CIDR or dual-stack pair of CIDRs\")",
+            families[0]
+        )
+    })
 }
 
 /// kube-proxy's own check of its mode (KKP's `ebpf` means no kube-proxy and has KKP's rule).

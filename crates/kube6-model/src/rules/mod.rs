@@ -7,6 +7,7 @@ mod cni;
 mod cni_config;
 mod cross;
 pub(crate) mod distribution;
+mod dns;
 pub(crate) mod input;
 mod kubernetes;
 
@@ -32,6 +33,7 @@ pub fn check(net: &ClusterNetwork) -> Vec<Diagnostic> {
     cni_config::check(net, &mut out);
     api::check(net, &mut out);
     cross::check(net, &mut out);
+    dns::check(net, &mut out);
     diagnostic::sort(&mut out);
     out.dedup();
     out

@@ -15,8 +15,11 @@ mod k3s;
 mod kkp;
 mod kube_apiserver;
 mod kube_controller_manager;
+mod kube_proxy;
+mod kube_router;
 mod kubeadm;
 mod kubelet;
+mod rke2;
 
 use kube6_model::diagnostic::Severity;
 use kube6_model::import::ImportOptions;

@@ -94,6 +94,14 @@ impl ExpectationArgs {
                         .iter()
                         .filter_map(|a| a.value.parsed)
                         .collect();
+                    // The hybrid layout: this node of an IPv6-only cluster has IPv4 too, for the
+                    // container runtime; the kubelet gets only its IPv6 address.
+                    if exp.families == [kube6_net::Family::IPv6]
+                        && exp.node_ips.iter().any(|ip| ip.is_ipv4())
+                    {
+                        exp.keep_ipv4_route = true;
+                        exp.node_ips.retain(|ip| ip.is_ipv6());
+                    }
                     exp.hostname = Some(name.clone());
                 }
                 None if self.node.is_some() => {
@@ -125,6 +133,21 @@ impl ExpectationArgs {
         }
         // An IPv6-only cluster that declares NAT64 depends on DNS64 to reach IPv4-only hosts.
         exp.require_dns64 = net.nat64.is_some() && exp.families == [kube6_net::Family::IPv6];
+        if let Some(ipnet::IpNet::V6(prefix)) =
+            net.nat64.as_ref().and_then(|n| n.prefix.value.net())
+        {
+            exp.nat64_prefix = Some(kube6_host::dns::Nat64Prefix {
+                prefix: prefix.trunc().network(),
+                len: prefix.prefix_len(),
+            });
+        }
+        // The plan says which registries the nodes pull from: host check looks at each, and
+        // tries NAT64 against the first.
+        exp.registries =
+            kube6_model::facts::registries::defaults(net.distribution.value, net.cni.value)
+                .into_iter()
+                .map(|(registry, images)| registry_target(registry, images))
+                .collect();
         Ok(exp)
     }
 }
@@ -143,6 +166,16 @@ pub struct HostArgs {
     /// Fail (rather than warn) when no DNS64 resolver is found.
     #[arg(long)]
     pub require_dns64: bool,
+    /// An IPv4-only host to connect to through NAT64 (HOST:PORT, [ADDR]:PORT for IPv6). Default
+    /// with --plan: the first registry the plan's distribution pulls from.
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_target)]
+    pub nat64_target: Option<String>,
+    /// Look up container registries and connect to them per family (NAME or NAME:PORT, comma
+    /// separated or repeated; docker.io means its API host registry-1.docker.io). Without
+    /// names (needs --plan): the registries the plan's distribution and CNI pull from. Not
+    /// given: no registry is contacted.
+    #[arg(long = "registry", value_name = "NAME", num_args = 0.., value_delimiter = ',', value_parser = parse_registry)]
+    pub registries: Option<Vec<kube6_host::egress::RegistryTarget>>,
     /// Accept a unique local address (fc00::/7) as the uplink's IPv6 address.
     #[arg(long)]
     pub allow_ula: bool,
@@ -172,6 +205,32 @@ impl HostArgs {
             exp.upstream = self.upstream;
         }
         exp.require_dns64 |= self.require_dns64;
+        if self.nat64_target.is_some() {
+            exp.nat64_target = self.nat64_target.clone();
+        }
+        // Registries are contacted only when asked for: the plan's list with a bare
+        // --registry, the names given otherwise.
+        match &self.registries {
+            None => exp.registries.clear(),
+            Some(list) if list.is_empty() => {
+                if self.expect.plan.is_none() {
+                    return Err(Failure::usage(anyhow::anyhow!(
+                        "--registry without names takes the registries from the plan: add --plan FILE, or name them (--registry ghcr.io,quay.io)"
+                    )));
+                }
+            }
+            Some(list) => exp.registries = list.clone(),
+        }
+        // NAT64 is tried against the first registry when no target is named.
+        if exp.nat64_target.is_none()
+            && let Some(first) = exp.registries.first()
+        {
+            exp.nat64_target = Some(if first.host.contains(':') {
+                format!("[{}]:{}", first.host, first.port)
+            } else {
+                format!("{}:{}", first.host, first.port)
+            });
+        }
         exp.allow_ula = self.allow_ula;
         Ok(exp)
     }
@@ -467,4 +526,39 @@ pub fn render_report(report: &Report) -> String {
             .unwrap_or_default()
     ));
     out
+}
+
+/// `--nat64-target`: HOST:PORT.
+fn parse_target(text: &str) -> Result<String, String> {
+    kube6_host::egress::split_target(text).map(|_| text.to_string())
+}
+
+/// A registry and its images, with the host and port a container runtime connects to.
+fn registry_target(registry: &str, images: Vec<&str>) -> kube6_host::egress::RegistryTarget {
+    kube6_host::egress::RegistryTarget {
+        registry: registry.to_string(),
+        host: kube6_model::facts::registries::api_host(registry).to_string(),
+        port: kube6_model::facts::registries::REGISTRY_PORT,
+        images: images.into_iter().map(str::to_string).collect(),
+    }
+}
+
+/// `--registry`: NAME or NAME:PORT (as image references spell a registry with a port).
+fn parse_registry(text: &str) -> Result<kube6_host::egress::RegistryTarget, String> {
+    let text = text.trim();
+    if text.is_empty() || text.contains('/') {
+        return Err(format!(
+            "{text:?}: a registry is a host name, optionally with :PORT (not an image reference)"
+        ));
+    }
+    if text.contains(':') {
+        let (host, port) = kube6_host::egress::split_target(text)?;
+        return Ok(kube6_host::egress::RegistryTarget {
+            registry: text.to_string(),
+            host,
+            port,
+            images: Vec::new(),
+        });
+    }
+    Ok(registry_target(text, Vec::new()))
 }

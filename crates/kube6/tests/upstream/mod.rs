@@ -107,6 +107,14 @@ const NO_SCHEMA: &[(&str, &str)] = &[
         "host/*",
         "host files (sysctl.d, ndppd.conf, BIRD, systemd unit, kube6-ndp-proxy.yaml): applied by render_netns.rs and `kube6 ndp-proxy --check`",
     ),
+    (
+        "nat64-gateway/*",
+        "the NAT64 gateway's tayga.conf, sysctl.d file and setup script: run by TAYGA itself in nat64_netns.rs",
+    ),
+    (
+        "*/kube6-resolv.conf",
+        "the resolv.conf k3s gives the kubelet (resolv-conf): read by kube6-host's resolv.conf parser in its tests",
+    ),
 ];
 
 type Compiled = Arc<Result<jsonschema::Validator, String>>;
@@ -741,6 +749,14 @@ impl Schemas {
                     findings,
                 )
             }
+            // rancher/rke2-charts publishes no values.schema.json for rke2-coredns; the shape of
+            // `servers` is the one its charts/values.yaml documents ("Complete example with all
+            // the options": zones[].zone/scheme/use_tcp, port, plugins[].name/parameters/
+            // configBlock), checked here key by key and type by type.
+            "rke2-coredns" => (
+                vec!["rke2-coredns values: charts/values.yaml `servers` shape".into()],
+                check_coredns_servers(&values, &prefix),
+            ),
             other => (
                 Vec::new(),
                 vec![Finding {
@@ -951,4 +967,93 @@ pub fn check_inline(schema: &Value, dialect: Dialect, doc: &Value) -> Vec<Findin
             message: e,
         }],
     }
+}
+
+/// rke2-coredns's `servers` (and `nodelocal`) as its charts/values.yaml documents them.
+fn check_coredns_servers(values: &Value, prefix: &str) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut bad = |path: String, message: &str| {
+        findings.push(Finding {
+            schema: "rke2-coredns chart".into(),
+            path,
+            message: message.into(),
+        })
+    };
+    let Some(map) = values.as_object() else {
+        bad(
+            prefix.into(),
+            "valuesContent must be a mapping of chart values",
+        );
+        return findings;
+    };
+    for key in map
+        .keys()
+        .filter(|k| !["servers", "nodelocal"].contains(&k.as_str()))
+    {
+        bad(
+            format!("{prefix}/{key}"),
+            "kube6 writes only servers and nodelocal for rke2-coredns",
+        );
+    }
+    let Some(servers) = map.get("servers") else {
+        return findings;
+    };
+    let Some(servers) = servers.as_array() else {
+        bad(format!("{prefix}/servers"), "servers must be a list");
+        return findings;
+    };
+    for (i, server) in servers.iter().enumerate() {
+        let at = format!("{prefix}/servers/{i}");
+        let Some(server) = server.as_object() else {
+            bad(at, "a server must be a mapping");
+            continue;
+        };
+        for key in server
+            .keys()
+            .filter(|k| !["zones", "port", "plugins"].contains(&k.as_str()))
+        {
+            bad(format!("{at}/{key}"), "unknown server key");
+        }
+        if server.get("port").is_some_and(|p| !p.is_u64()) {
+            bad(format!("{at}/port"), "port must be a number");
+        }
+        for (j, zone) in server
+            .get("zones")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let ok = zone.as_object().is_some_and(|z| {
+                z.get("zone").is_some_and(Value::is_string)
+                    && z.keys()
+                        .all(|k| ["zone", "scheme", "use_tcp"].contains(&k.as_str()))
+            });
+            if !ok {
+                bad(
+                    format!("{at}/zones/{j}"),
+                    "a zone is {zone, scheme?, use_tcp?} with zone a string",
+                );
+            }
+        }
+        let Some(plugins) = server.get("plugins").and_then(Value::as_array) else {
+            bad(format!("{at}/plugins"), "plugins must be a list");
+            continue;
+        };
+        for (j, plugin) in plugins.iter().enumerate() {
+            let ok = plugin.as_object().is_some_and(|p| {
+                p.get("name").is_some_and(Value::is_string)
+                    && p.iter().all(|(k, v)| {
+                        ["name", "parameters", "configBlock"].contains(&k.as_str()) && v.is_string()
+                    })
+            });
+            if !ok {
+                bad(
+                    format!("{at}/plugins/{j}"),
+                    "a plugin is {name, parameters?, configBlock?}, all strings",
+                );
+            }
+        }
+    }
+    findings
 }
