@@ -165,6 +165,77 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
+/// `probe local`'s report for machines: one entry per target, family and test, in the order
+/// they were tested, without the cluster checks that cannot apply to one host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocalReport {
+    pub status: Status,
+    pub expectations: Expectations,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns_servers: Vec<IpAddr>,
+    pub results: Vec<LocalResult>,
+    pub totals: Totals,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// One target, family and test of `probe local`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocalResult {
+    pub target: String,
+    pub family: Family,
+    /// The check's name (`egress`, `path-mtu`, ...) and id.
+    pub test: &'static str,
+    pub id: &'static str,
+    pub status: Status,
+    /// What happened, for people.
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed: Option<Outcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub millis: Option<u64>,
+}
+
+impl From<&Report> for LocalReport {
+    fn from(report: &Report) -> LocalReport {
+        let results = report
+            .checks
+            .iter()
+            .flat_map(|check| {
+                check.cells.iter().map(move |cell| LocalResult {
+                    target: cell.to.clone(),
+                    family: cell.family,
+                    test: check.name,
+                    id: check.id,
+                    status: cell.status,
+                    reason: cell.detail.clone(),
+                    cause: cell.cause.clone(),
+                    observed: cell.observed.clone(),
+                    millis: cell.millis,
+                })
+            })
+            .collect();
+        let mut notes = report.notes.clone();
+        for check in &report.checks {
+            if !check.cells.is_empty() {
+                notes.extend(check.notes.iter().map(|n| format!("{}: {n}", check.name)));
+            }
+        }
+        LocalReport {
+            status: report.status,
+            expectations: report.expectations.clone(),
+            dns_servers: report.dns_servers.clone(),
+            results,
+            totals: report.totals,
+            notes,
+        }
+    }
+}
+
 impl Report {
     /// Judges every task's result. `states` are the agents as the orchestrator saw them (empty
     /// for `probe local`), `outputs` each runner's results by agent id.
@@ -662,5 +733,313 @@ pub fn egress_host(task: &Task) -> Option<&Host> {
         Action::Egress { target } => Some(&target.host),
         Action::PathMtu { host } => Some(host),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The causes the report gives, from the whole matrix: each with a network where it fires
+    //! and one where the same cell fails for another reason.
+    use std::net::SocketAddr;
+
+    use super::*;
+    use crate::cause::CauseKind;
+    use crate::outcome::{PathMtu, TaskResult};
+    use crate::plan::{self, tests::two_nodes};
+
+    /// What a healthy network answers to a task.
+    fn healthy(spec: &Spec, task: &Task) -> Outcome {
+        let v4 = |a: [u8; 4]| IpAddr::from(a);
+        let outside = |f: Family| match f {
+            Family::IPv4 => v4([203, 0, 113, 130]),
+            Family::IPv6 => "2001:db8:40::2".parse().unwrap_or(v4([0; 4])),
+        };
+        let server = spec.dns_servers[0];
+        match &task.action {
+            Action::Connect { address, peer } => Outcome::Connected {
+                address: *address,
+                peer: Some(match peer {
+                    Peer::Agent(a) => a.clone(),
+                    Peer::AnyAgent => "a/pod".to_string(),
+                }),
+                nat64: false,
+            },
+            Action::Lookup { answer, .. } => Outcome::Answered {
+                server,
+                addresses: match answer {
+                    Answer::Exactly(a) | Answer::SubsetOf(a) => a.clone(),
+                    Answer::Any => vec![outside(task.family)],
+                },
+                synthesized: Vec::new(),
+            },
+            Action::Egress { target } => Outcome::Connected {
+                address: SocketAddr::new(
+                    match &target.host {
+                        Host::Addr(a) => *a,
+                        Host::Name(_) => outside(task.family),
+                    },
+                    target.port.unwrap_or(80),
+                ),
+                peer: None,
+                nat64: false,
+            },
+            Action::PathMtu { host } => Outcome::PathMtu(PathMtu {
+                address: match host {
+                    Host::Addr(a) => *a,
+                    Host::Name(_) => outside(task.family),
+                },
+                link_mtu: 1500,
+                path_mtu: Some(1500),
+                too_big_from: None,
+                too_big_mtu: None,
+                small: true,
+                full: true,
+                nat64: false,
+                tried: vec![1500],
+            }),
+        }
+    }
+
+    /// The report of a run where `broken` replaces the outcome of the tasks it matches.
+    fn run(spec: &Spec, broken: &dyn Fn(&Task) -> Option<Outcome>) -> Report {
+        let domain = "cluster.local";
+        let tasks = plan::all_tasks(spec, domain);
+        let mut outputs: HashMap<String, RunnerOutput> = HashMap::new();
+        for agent in &spec.agents {
+            let id = agent.id();
+            let results = tasks
+                .iter()
+                .filter(|t| t.from == id)
+                .map(|t| TaskResult {
+                    id: t.id.clone(),
+                    outcome: broken(t).unwrap_or_else(|| healthy(spec, t)),
+                    millis: 1,
+                })
+                .collect();
+            outputs.insert(
+                id.clone(),
+                Ok(AgentResults {
+                    agent: id,
+                    version: "test".into(),
+                    cluster_domain: domain.into(),
+                    dns_servers: spec.dns_servers.clone(),
+                    notes: Vec::new(),
+                    results,
+                }),
+            );
+        }
+        let states: Vec<AgentState> = spec
+            .agents
+            .iter()
+            .map(|a| AgentState {
+                node: a.node.clone(),
+                kind: a.kind,
+                object: Some(a.object.clone()),
+                ready: true,
+                addresses: a.addresses.clone(),
+                problem: None,
+            })
+            .collect();
+        Report::build("https://test", spec, &tasks, &states, &outputs)
+    }
+
+    /// (check id, family, from, to) → cause kind of every failed cell.
+    fn failed(report: &Report) -> Vec<(&'static str, Family, String, String, Option<CauseKind>)> {
+        let mut out: Vec<_> = report
+            .checks
+            .iter()
+            .flat_map(|c| {
+                c.cells
+                    .iter()
+                    .filter(|cell| cell.status == Status::Fail)
+                    .map(move |cell| {
+                        (
+                            c.id,
+                            cell.family,
+                            cell.from.clone(),
+                            cell.to.clone(),
+                            cell.cause.as_ref().map(|k| k.kind),
+                        )
+                    })
+            })
+            .collect();
+        out.sort_by(|a, b| (a.0, &a.2, &a.3).cmp(&(b.0, &b.2, &b.3)));
+        out
+    }
+
+    fn silent(task: &Task) -> Outcome {
+        Outcome::TimedOut {
+            address: match &task.action {
+                Action::Connect { address, .. } => address.ip(),
+                _ => IpAddr::from([192, 0, 2, 99]),
+            },
+        }
+    }
+
+    fn is_connect_to(task: &Task, to: &[IpAddr]) -> bool {
+        matches!(&task.action, Action::Connect { address, .. } if to.contains(&address.ip()))
+    }
+
+    const BOTH: [Family; 2] = [Family::IPv4, Family::IPv6];
+
+    #[test]
+    fn a_healthy_network_has_no_failures() {
+        let spec = two_nodes(&BOTH, false);
+        let report = run(&spec, &|_| None);
+        assert!(failed(&report).is_empty(), "{:?}", failed(&report));
+        assert_eq!(report.status, Status::Pass);
+    }
+
+    #[test]
+    fn silence_both_ways_across_nodes_is_a_missing_route_and_one_way_is_a_filter() {
+        let spec = two_nodes(&BOTH, false);
+        let a_pod: IpAddr = "198.51.100.2".parse().unwrap();
+        let b_pod: IpAddr = "198.51.100.130".parse().unwrap();
+        // Both directions between the nodes' IPv4 pods are silent.
+        let report = run(&spec, &|t| {
+            (t.check.id == catalog::POD_TO_POD_CROSS_NODE.id && is_connect_to(t, &[a_pod, b_pod]))
+                .then(|| silent(t))
+        });
+        let f = failed(&report);
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert!(
+            f.iter()
+                .all(|c| c.1 == Family::IPv4 && c.4 == Some(CauseKind::RouteMissing)),
+            "{f:?}"
+        );
+        // Only a → b: the reverse works, so routes exist; something drops this direction.
+        let report = run(&spec, &|t| {
+            (t.check.id == catalog::POD_TO_POD_CROSS_NODE.id && is_connect_to(t, &[b_pod]))
+                .then(|| silent(t))
+        });
+        let f = failed(&report);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].4, Some(CauseKind::Filtered), "{f:?}");
+    }
+
+    #[test]
+    fn a_silent_node_port_is_the_proxy_only_when_the_node_answers_directly() {
+        let spec = two_nodes(&BOTH, false);
+        let node_b: IpAddr = "2001:db8:10::b".parse().unwrap();
+        // The NodePort on b's IPv6 address is silent, b's address itself answers.
+        let nodeport =
+            |t: &Task| t.check.id == catalog::NODE_PORT.id && is_connect_to(t, &[node_b]);
+        let report = run(&spec, &|t| nodeport(t).then(|| silent(t)));
+        let f = failed(&report);
+        assert!(!f.is_empty());
+        assert!(
+            f.iter()
+                .all(|c| c.0 == catalog::NODE_PORT.id && c.4 == Some(CauseKind::ServiceProxy)),
+            "{f:?}"
+        );
+        // b's address is silent to pods as well: the way there, not the NodePort.
+        let report = run(&spec, &|t| {
+            (nodeport(t) || (t.check.id == catalog::POD_TO_NODE.id && is_connect_to(t, &[node_b])))
+                .then(|| silent(t))
+        });
+        let f = failed(&report);
+        let ports: Vec<_> = f.iter().filter(|c| c.0 == catalog::NODE_PORT.id).collect();
+        assert!(!ports.is_empty());
+        assert!(
+            ports.iter().all(|c| c.4 == Some(CauseKind::RouteMissing)),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn pods_without_egress_where_their_node_has_it_blame_the_upstream() {
+        let spec = two_nodes(&BOTH, false);
+        let pods_v6_egress = |t: &Task| {
+            t.check.id == catalog::EGRESS.id && t.family == Family::IPv6 && t.from.ends_with("/pod")
+        };
+        let report = run(&spec, &|t| {
+            pods_v6_egress(t).then(|| Outcome::TimedOut {
+                address: "2001:db8:40::2".parse().unwrap_or(IpAddr::from([0; 4])),
+            })
+        });
+        let f = failed(&report);
+        assert!(!f.is_empty());
+        assert!(
+            f.iter()
+                .all(|c| c.0 == catalog::EGRESS.id && c.4 == Some(CauseKind::UpstreamNotRouting)),
+            "{f:?}"
+        );
+        // The nodes cannot get out either: not the pod range's routing.
+        let report = run(&spec, &|t| {
+            (t.check.id == catalog::EGRESS.id && t.family == Family::IPv6).then(|| {
+                Outcome::TimedOut {
+                    address: "2001:db8:40::2".parse().unwrap_or(IpAddr::from([0; 4])),
+                }
+            })
+        });
+        let f = failed(&report);
+        assert!(
+            f.iter().all(|c| c.4 != Some(CauseKind::UpstreamNotRouting)),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn a_full_size_packet_lost_without_packet_too_big_is_mtu() {
+        let spec = two_nodes(&BOTH, false);
+        let black_hole = |t: &Task| match &t.action {
+            Action::PathMtu {
+                host: Host::Addr(a),
+            } if t.family == Family::IPv6 => Some(Outcome::PathMtu(PathMtu {
+                address: *a,
+                link_mtu: 1500,
+                path_mtu: None,
+                too_big_from: None,
+                too_big_mtu: None,
+                small: true,
+                full: false,
+                nat64: false,
+                tried: vec![1500],
+            })),
+            _ => None,
+        };
+        let f = failed(&run(&spec, &black_hole));
+        assert!(!f.is_empty());
+        assert!(
+            f.iter()
+                .all(|c| c.0 == catalog::PATH_MTU.id && c.4 == Some(CauseKind::Mtu)),
+            "{f:?}"
+        );
+        // A Packet Too Big came back and the path MTU was lowered: that is a pass.
+        let lowered = |t: &Task| match &t.action {
+            Action::PathMtu {
+                host: Host::Addr(a),
+            } if t.family == Family::IPv6 => Some(Outcome::PathMtu(PathMtu {
+                address: *a,
+                link_mtu: 1500,
+                path_mtu: Some(1400),
+                too_big_from: "2001:db8:10::1".parse().ok(),
+                too_big_mtu: Some(1400),
+                small: true,
+                full: false,
+                nat64: false,
+                tried: vec![1500, 1400],
+            })),
+            _ => None,
+        };
+        assert!(failed(&run(&spec, &lowered)).is_empty());
+    }
+
+    #[test]
+    fn a_dns_without_aaaa_fails_the_ipv6_names_only() {
+        let spec = two_nodes(&BOTH, false);
+        let report = run(&spec, &|t| match &t.action {
+            Action::Lookup { .. } if t.family == Family::IPv6 => Some(Outcome::NoRecords {
+                server: spec.dns_servers[0],
+                other_family: Some(true),
+            }),
+            _ => None,
+        });
+        let f = failed(&report);
+        assert!(!f.is_empty());
+        for c in &f {
+            assert_eq!(c.1, Family::IPv6, "{f:?}");
+            assert_eq!(c.4, Some(CauseKind::DnsNoAaaa), "{f:?}");
+        }
     }
 }

@@ -580,3 +580,53 @@ fn the_docs_hold_the_check_table() {
         );
     }
 }
+
+/// Runners that never finish: the run gives up after --timeout, fails each agent's check with
+/// the reason, and still removes its namespace.
+#[test]
+fn runners_that_do_not_finish_in_time_fail_and_the_namespace_goes() {
+    let mut kubelet = perfect();
+    kubelet.runner_reads = u32::MAX;
+    let kubelet = Arc::new(kubelet);
+    let server = start(kubelet.clone(), &[Family::IPv6]);
+    let started = Instant::now();
+    let out = kube6(&server, &["--timeout", "2s", "-o", "json"]);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let report = json_out(&out);
+    let agents = check(&report, "K6P001");
+    let silent: Vec<&Value> = agents["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "fail")
+        .collect();
+    assert_eq!(silent.len(), 4, "{agents:#}");
+    for cell in &silent {
+        assert_eq!(cell["cause"]["kind"], "runner", "{cell:#}");
+        assert!(
+            cell["cause"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("did not finish in time"),
+            "{cell:#}"
+        );
+    }
+    // Nothing was judged from results that never came: no other check passed or failed.
+    for c in report["checks"].as_array().unwrap() {
+        if c["id"] != "K6P001" {
+            assert!(
+                c["cells"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|cell| cell["status"] != "pass"),
+                "{c:#}"
+            );
+        }
+    }
+    assert!(server.namespaces().is_empty(), "{:?}", server.namespaces());
+    assert_eq!(kubelet.deleted().len(), 1);
+    assert!(err.contains("deleted namespace/kube6-probe-"), "{err}");
+}

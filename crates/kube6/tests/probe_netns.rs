@@ -403,6 +403,16 @@ fn an_upstream_that_does_not_route_the_ipv6_pod_range_fails_pod_egress_only() {
     );
 }
 
+/// `probe local`'s entries of one check.
+fn local_results<'a>(report: &'a Value, id: &str) -> Vec<&'a Value> {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["id"] == id)
+        .collect()
+}
+
 /// `kube6 probe local` on node a, as an operator runs it on a node or a jump host.
 fn probe_local(net: &ProbeNet, args: &[&str]) -> (Option<i32>, Value, String) {
     let out = net.nodes[0]
@@ -431,18 +441,38 @@ fn probe_local_tests_each_target_per_family_and_finds_a_path_mtu_black_hole() {
     let targets = "dual.example:80,[2001:db8:40::2]:80,203.0.113.130:80";
     let (status, report, err) = probe_local(&net, &["--target", targets, "--mtu"]);
     assert_eq!(status, Some(0), "{report:#}\n{err}");
-    assert!(failures(&report).is_empty(), "{report:#}");
-    // Every target in every family it has: the name resolved (A and AAAA from the DNS in
-    // /etc/resolv.conf), connected, echoed, and the full 1500 bytes crossed.
-    for (id, count) in [("K6P011", 2), ("K6P012", 4), ("K6P014", 4), ("K6P015", 4)] {
-        let cells = cells(&report, id);
+    assert_eq!(report["status"], "pass", "{report:#}");
+    // One entry per target, family and test: the name resolved (A and AAAA from the DNS in
+    // /etc/resolv.conf), connected, echoed, and the full 1500 bytes crossed; nothing else.
+    let entries = report["results"].as_array().unwrap();
+    assert_eq!(entries.len(), 2 + 4 + 4 + 4, "{report:#}");
+    for (id, test, count) in [
+        ("K6P011", "dns-external", 2),
+        ("K6P012", "egress", 4),
+        ("K6P014", "path-mtu", 4),
+        ("K6P015", "icmp-echo", 4),
+    ] {
+        let cells = local_results(&report, id);
         assert_eq!(cells.len(), count, "{id}: {cells:#?}");
         assert!(
             cells
                 .iter()
-                .all(|c| c["status"] == "pass" && c["from"] == "local")
+                .all(|c| c["status"] == "pass" && c["test"] == test && c["reason"].is_string()),
+            "{cells:#?}"
         );
     }
+    let families = |target: &str| {
+        let mut f: Vec<&str> = entries
+            .iter()
+            .filter(|e| e["target"] == target && e["test"] == "egress")
+            .map(|e| e["family"].as_str().unwrap())
+            .collect();
+        f.sort_unstable();
+        f
+    };
+    assert_eq!(families("dual.example:80"), vec!["IPv4", "IPv6"]);
+    assert_eq!(families("[2001:db8:40::2]:80"), vec!["IPv6"]);
+    assert_eq!(families("203.0.113.130:80"), vec!["IPv4"]);
 
     // A link of MTU 1400 in the middle (the router's uplink): the router's Packet Too Big
     // (IPv6) and fragmentation-needed (IPv4) lower the path MTU, which is a pass.
@@ -451,9 +481,9 @@ fn probe_local_tests_each_target_per_family_and_finds_a_path_mtu_black_hole() {
     let (status, report, err) =
         probe_local(&net, &["--target", "2001:db8:40::2,203.0.113.130", "--mtu"]);
     assert_eq!(status, Some(0), "{report:#}\n{err}");
-    let mtu = cells(&report, "K6P014");
+    let mtu = local_results(&report, "K6P014");
     assert_eq!(mtu.len(), 2, "{mtu:#?}");
-    for cell in mtu {
+    for cell in &mtu {
         assert_eq!(cell["status"], "pass", "{cell:#}");
         assert_eq!(cell["observed"]["pathMtu"], 1400, "{cell:#}");
     }
@@ -477,13 +507,16 @@ fn probe_local_tests_each_target_per_family_and_finds_a_path_mtu_black_hole() {
         ],
     );
     assert_eq!(status, Some(1), "{report:#}\n{err}");
-    let mut failed: Vec<(String, String, String, String)> = failures(&report)
-        .into_iter()
-        .map(|(id, c)| {
+    let mut failed: Vec<(String, String, String, String)> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "fail")
+        .map(|c| {
             (
-                id,
+                c["id"].as_str().unwrap().to_string(),
                 c["family"].as_str().unwrap().to_string(),
-                c["to"].as_str().unwrap().to_string(),
+                c["target"].as_str().unwrap().to_string(),
                 c["cause"]["kind"].as_str().unwrap().to_string(),
             )
         })

@@ -15,7 +15,7 @@ use kube6_probe::catalog::{self, IgnoreSet};
 use kube6_probe::cause;
 use kube6_probe::cluster::{self, Event, Expect, RunOptions};
 use kube6_probe::plan;
-use kube6_probe::report::{CheckReport, Report, Status};
+use kube6_probe::report::{CheckReport, LocalReport, Report, Status};
 use kube6_probe::spec::{self, Agent, ExpectationSource, Expectations, External, Options, Spec};
 
 use super::input::{InputArgs, analyze_file};
@@ -524,7 +524,13 @@ fn run_local(args: LocalArgs) -> CommandResult {
     report.ignore(&ignore);
     match args.tests.output {
         ProbeFormat::Text => output::write_stdout(&render_local(&report))?,
-        format => print_report(&report, format)?,
+        ProbeFormat::Json => {
+            output::print_structured(&LocalReport::from(&report), output::OutputFormat::Json)?
+        }
+        ProbeFormat::Yaml => {
+            output::print_structured(&LocalReport::from(&report), output::OutputFormat::Yaml)?
+        }
+        ProbeFormat::Junit => print_report(&report, ProbeFormat::Junit)?,
     }
     Ok(if report.failed() {
         ExitStatus::Invalid
