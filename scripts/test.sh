@@ -11,12 +11,15 @@ needed=(
   ndppd:ndppd radvd:radvd dnsmasq:dnsmasq unbound:unbound bird:bird2
   tcpdump:tcpdump hyperfine:hyperfine jq:jq /usr/bin/time:time setpriv:util-linux unshare:util-linux
   nft:nftables ss:iproute2 tayga:tayga /usr/lib/cni/bridge:containernetworking-plugins
+  chromium:chromium
 )
 missing=()
 for pair in "${needed[@]}"; do
   cmd=${pair%%:*} pkg=${pair##*:}
   PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
 done
+# The picture tests render labels with the system's fonts (kube6-picture's pixels test).
+[[ -e /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ]] || missing+=(fonts-dejavu-core)
 if ((${#missing[@]})); then
   # The tests run their own copies of radvd, dnsmasq, unbound, bird, ndppd and tayga, each in its own
   # network namespace with its own configuration and pid file; the host's own services (a
@@ -70,6 +73,9 @@ else
   cargo test --workspace --locked --no-fail-fast
 fi
 cargo test --workspace --locked --doc
+
+# The plan's HTML page, once in headless Chromium (docs/plan.md).
+scripts/html-check.sh "${CARGO_TARGET_DIR:-target}/debug/kube6"
 
 # Every importer (and the NDP packet parser) under coverage-guided fuzzing, for a bounded time.
 scripts/fuzz.sh

@@ -136,6 +136,7 @@ impl ClusterNetwork {
                 ),
                 declared: false,
             },
+            prefix: None,
             specific: Default::default(),
         }
     }

@@ -10,6 +10,7 @@ pub mod load_balancer;
 pub mod model;
 pub mod node_kernel;
 pub mod plan;
+pub mod prefix;
 pub mod rules;
 pub mod source;
 pub mod version;
@@ -40,17 +41,36 @@ impl Analysis {
     }
 }
 
-/// Imports `text` (the content of `file`), runs every rule and builds the plan.
+/// Imports `text` (the content of `file`), carves its prefix (`spec.prefix`), runs every rule
+/// and builds the plan.
 pub fn analyze(file: &str, text: &str, options: &ImportOptions) -> Result<Analysis, ImportError> {
+    analyze_with_prefix(file, text, options, &prefix::PrefixOptions::default())
+}
+
+/// `analyze`, with a prefix to carve (or settings for the file's) from the command line
+/// (`kube6 plan --prefix`).
+pub fn analyze_with_prefix(
+    file: &str,
+    text: &str,
+    options: &ImportOptions,
+    prefix_options: &prefix::PrefixOptions,
+) -> Result<Analysis, ImportError> {
     let imported = import::import(text, options)?;
+    let mut network = imported.network;
     let mut diagnostics = imported.notes;
-    diagnostics.extend(rules::check(&imported.network));
+    let carving = prefix::apply(&mut network, prefix_options);
+    diagnostics.extend(carving.diagnostics);
+    diagnostics.extend(rules::check(&network));
     diagnostic::sort(&mut diagnostics);
-    let plan = plan::build(&imported.network, file, diagnostics);
-    Ok(Analysis {
-        network: imported.network,
-        plan,
-    })
+    diagnostics.dedup();
+    let mut plan = plan::build(&network, file, diagnostics);
+    plan.prefix = carving.plan;
+    if let Some(before) = carving.before {
+        let mut old = plan::build(&before.network, file, Vec::new());
+        old.prefix = before.plan;
+        plan.renumbering = Some(prefix::renumbering(&old, &plan, before.from, before.to));
+    }
+    Ok(Analysis { network, plan })
 }
 
 /// The JSON Schema of kube6's `ClusterNetwork` (`kube6 schema`).

@@ -356,6 +356,40 @@ impl MaskValue {
     }
 }
 
+/// A count as written (`nodes: 20`), parsed if possible.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountValue {
+    pub text: String,
+    pub parsed: Option<u64>,
+}
+
+impl CountValue {
+    pub fn new(text: impl Into<String>) -> CountValue {
+        let text = text.into();
+        let parsed = text.trim().parse::<u64>().ok();
+        CountValue { text, parsed }
+    }
+}
+
+/// A delegated prefix to carve the cluster's ranges from (kube6 `spec.prefix`, or `kube6 plan
+/// --prefix` for any format), with what the carving must make room for. Ranges the input sets
+/// itself are kept; the rest is carved around them (see `crate::prefix`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrefixSpec {
+    /// The delegated prefix (an IPv6 CIDR).
+    pub cidr: Located<CidrValue>,
+    /// How many nodes the cluster must hold (default: the nodes the input declares, at least 1).
+    pub nodes: Option<Located<CountValue>>,
+    /// How many pods a node must be able to run (default: the kubelet's maxPods).
+    pub pods_per_node: Option<Located<CountValue>>,
+    /// How many node links (/64 each) to carve (default 1).
+    pub node_subnets: Option<Located<CountValue>>,
+    /// How many load-balancer pools to carve (default 0).
+    pub load_balancer_pools: Option<Located<CountValue>>,
+    /// The prefix length of each load-balancer pool (default /112, smaller when space is short).
+    pub load_balancer_pool_mask: Option<Located<MaskValue>>,
+}
+
 /// kube-controller-manager's node-mask flags, as the input sets them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NodeMasks {
@@ -778,6 +812,8 @@ pub struct ClusterNetwork {
     pub cni_conf: Option<CniConf>,
     /// How LoadBalancer Services get addresses, and the ingress controller in front of them.
     pub load_balancer: LoadBalancer,
+    /// The delegated prefix the ranges the input leaves open are carved from.
+    pub prefix: Option<PrefixSpec>,
     pub specific: FormatSpecific,
 }
 

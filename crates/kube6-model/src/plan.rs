@@ -53,6 +53,9 @@ pub struct PodRange {
     /// Where the node mask comes from ("kube-controller-manager default", a field path, ...).
     pub node_mask_source: Option<String>,
     pub defaulted: bool,
+    /// Carved from the delegated prefix (`spec.prefix`, `--prefix`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub carved: bool,
 }
 
 /// One service range.
@@ -71,6 +74,9 @@ pub struct ServiceRange {
     #[serde(rename = "dnsIP", skip_serializing_if = "Option::is_none")]
     pub dns_ip: Option<IpAddr>,
     pub defaulted: bool,
+    /// Carved from the delegated prefix (`spec.prefix`, `--prefix`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub carved: bool,
 }
 
 /// A declared node and the pod blocks it would get if nodes registered in the order listed.
@@ -213,6 +219,12 @@ pub struct Plan {
     pub defaults: Vec<Defaulted>,
     /// LoadBalancer Services: the implementation, its pools with their sizes, the ingress.
     pub load_balancer: LoadBalancerPlan,
+    /// The delegated prefix and what was carved from it (`spec.prefix`, `--prefix`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<crate::prefix::PrefixPlan>,
+    /// When the prefix changed: every range and address before and after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renumbering: Option<crate::prefix::Renumbering>,
     /// Components without a stated version, and the release kube6 assumed for each.
     #[serde(rename = "assumedReleases", skip_serializing_if = "Vec::is_empty")]
     pub assumed_releases: Vec<Assumed>,
@@ -283,9 +295,11 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
             first_node_blocks: Vec::new(),
             node_mask_source: mask.map(|m| match &m.origin {
                 crate::source::Origin::Default { by, .. } => by.clone(),
+                crate::source::Origin::Derived { from, .. } => from.clone(),
                 other => other.path().to_string(),
             }),
             defaulted: range.origin.is_default(),
+            carved: range.origin.is_derived(),
         });
     }
 
@@ -306,6 +320,7 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
             api_server_ip: indexed_ip(&cidr, 1),
             dns_ip: distribution_dns_ip(net, i, &cidr),
             defaulted: range.origin.is_default(),
+            carved: range.origin.is_derived(),
         });
     }
 
@@ -350,6 +365,8 @@ pub fn build(net: &ClusterNetwork, file: &str, diagnostics: Vec<Diagnostic>) -> 
         nodes,
         defaults: defaults_used,
         load_balancer: load_balancer_plan(net),
+        prefix: None,
+        renumbering: None,
         diagnostics,
     }
 }

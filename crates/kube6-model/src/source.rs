@@ -25,8 +25,13 @@ pub enum Origin {
     Input { path: String, pos: Option<Position> },
     /// Not in the input: the distribution's default, which `by` names (e.g. "k0s default").
     Default { path: String, by: String },
-    /// Computed from other values; `from` says how.
-    Derived { path: String, from: String },
+    /// Computed from other values; `from` says how. `pos` is the input value it was computed
+    /// from, when there is one (a range carved from `spec.prefix` points at the prefix).
+    Derived {
+        path: String,
+        from: String,
+        pos: Option<Position>,
+    },
 }
 
 impl Origin {
@@ -48,6 +53,20 @@ impl Origin {
         Origin::Derived {
             path: path.into(),
             from: from.into(),
+            pos: None,
+        }
+    }
+
+    /// A value computed from the input value at `path` and `pos` (a range carved from a prefix).
+    pub fn derived_at(
+        path: impl Into<String>,
+        from: impl Into<String>,
+        pos: Option<Position>,
+    ) -> Origin {
+        Origin::Derived {
+            path: path.into(),
+            from: from.into(),
+            pos,
         }
     }
 
@@ -60,12 +79,17 @@ impl Origin {
         }
     }
 
-    /// The position in the input, for values that were read from it.
+    /// The position in the input, for values that were read from it (or computed from one).
     pub fn pos(&self) -> Option<Position> {
         match self {
-            Origin::Input { pos, .. } => *pos,
-            _ => None,
+            Origin::Input { pos, .. } | Origin::Derived { pos, .. } => *pos,
+            Origin::Default { .. } => None,
         }
+    }
+
+    /// Whether the value was computed (carved from a prefix, ...) rather than read or defaulted.
+    pub fn is_derived(&self) -> bool {
+        matches!(self, Origin::Derived { .. })
     }
 
     pub fn is_default(&self) -> bool {

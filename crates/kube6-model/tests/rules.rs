@@ -33,6 +33,8 @@ struct Case {
     quiet: String,
     /// Feature gates passed as on the command line.
     gates: &'static [&'static str],
+    /// A prefix passed as on the command line (`kube6 plan --prefix`).
+    prefix: Option<&'static str>,
 }
 
 fn case(id: &'static str, fires: String, quiet: String) -> Case {
@@ -41,6 +43,7 @@ fn case(id: &'static str, fires: String, quiet: String) -> Case {
         fires,
         quiet,
         gates: &[],
+        prefix: None,
     }
 }
 
@@ -50,6 +53,18 @@ fn gated(id: &'static str, fires: String, quiet: String) -> Case {
         fires,
         quiet,
         gates: &["IPv6SingleStack"],
+        prefix: None,
+    }
+}
+
+/// A case run with `--prefix` on the command line.
+fn with_prefix(id: &'static str, fires: String, quiet: String, prefix: &'static str) -> Case {
+    Case {
+        id,
+        fires,
+        quiet,
+        gates: &[],
+        prefix: Some(prefix),
     }
 }
 
@@ -557,6 +572,54 @@ fn cases() -> Vec<Case> {
             kube6("kubeadm", "  pods: [\"2001:db8:2::/104\"]\n  services: [fd00:20::/112]\n  upstream: {IPv6: {mode: ndp-proxy}}\n  nodes: [{name: a, addresses: [\"2001:db8:1::10\"]}]\n"),
             kube6("kubeadm", "  pods: [\"2001:db8:1::/104\"]\n  services: [fd00:20::/112]\n  upstream: {IPv6: {mode: ndp-proxy}}\n  nodes: [{name: a, addresses: [\"2001:db8:1::10\"]}]\n"),
         ),
+        // Carving a delegated prefix.
+        case(
+            "K6E700",
+            kube6("k3s", "  prefix: 10.0.0.0/16\n"),
+            kube6("k3s", "  prefix: \"2001:db8:1::/56\"\n"),
+        ),
+        case(
+            "K6E701",
+            kube6("k3s", "  prefix: {cidr: \"2001:db8::/120\", nodes: 300}\n"),
+            kube6("k3s", "  prefix: {cidr: \"2001:db8::/56\", nodes: 300}\n"),
+        ),
+        case(
+            "K6W702",
+            kube6("k3s", "  prefix: \"2001:db8:1:2::/64\"\n"),
+            kube6("k3s", "  prefix: \"2001:db8:1:2::/64\"\n  upstream: {IPv6: {mode: ndp-proxy}}\n"),
+        ),
+        case(
+            "K6I703",
+            kube6("k3s", "  prefix: \"2001:db8:1::/56\"\n"),
+            kube6("k3s", V6_GLOBAL),
+        ),
+        case(
+            "K6W704",
+            kube6("k3s", "  prefix: {cidr: \"2001:db8:1::/56\", podsPerNode: 10}\n  upstream: {IPv6: {mode: ndp-proxy}}\n"),
+            kube6("k3s", "  prefix: {cidr: \"2001:db8:1::/56\", podsPerNode: 200}\n  upstream: {IPv6: {mode: ndp-proxy}}\n"),
+        ),
+        case(
+            "K6W708",
+            kube6("k3s", "  prefix: {cidr: \"2001:db8:1::/56\", podsPerNode: 250}\n"),
+            kube6("k3s", "  prefix: {cidr: \"2001:db8:1::/56\", podsPerNode: 110}\n"),
+        ),
+        with_prefix(
+            "K6I705",
+            kube6("k3s", "  prefix: \"2001:db8:1::/56\"\n"),
+            kube6("k3s", "  prefix: \"2001:db8:2::/56\"\n"),
+            "2001:db8:2::/56",
+        ),
+        with_prefix(
+            "K6E706",
+            kube6("kubeadm", "  prefix: \"2001:db8:1::/48\"\n  pods: [\"2001:db8:1:ff00::/64\"]\n  services: [fd00:20::/112]\n"),
+            kube6("kubeadm", "  prefix: \"2001:db8:1::/48\"\n  pods: [\"2001:db8:1:1::/64\"]\n  services: [fd00:20::/112]\n"),
+            "2001:db8:2::/56",
+        ),
+        case(
+            "K6I707",
+            kube6("kubeadm", "  prefix: \"2001:db8:1::/56\"\n  pods: [\"2001:db8:1:1::/64\"]\n  services: [fd00:20::/112]\n"),
+            kube6("kubeadm", "  prefix: \"2001:db8:1::/56\"\n  pods: [\"2001:db8:1:1::/64\"]\n"),
+        ),
         case(
             "K6I109",
             kube6("kubeadm", V6),
@@ -916,7 +979,7 @@ fn kubeadm_node_ip(node_ip: &str) -> String {
     )
 }
 
-fn ids(text: &str, gates: &[&str]) -> Vec<&'static str> {
+fn ids(text: &str, gates: &[&str], prefix: Option<&str>) -> Vec<&'static str> {
     let options = ImportOptions {
         feature_gates: gates
             .iter()
@@ -927,7 +990,11 @@ fn ids(text: &str, gates: &[&str]) -> Vec<&'static str> {
             .collect(),
         ..ImportOptions::default()
     };
-    let analysis = kube6_model::analyze("test.yaml", text, &options)
+    let prefix = kube6_model::prefix::PrefixOptions {
+        cidr: prefix.map(str::to_string),
+        ..Default::default()
+    };
+    let analysis = kube6_model::analyze_with_prefix("test.yaml", text, &options, &prefix)
         .unwrap_or_else(|e| panic!("input does not import: {e}\n{text}"));
     analysis.plan.diagnostics.iter().map(|d| d.id).collect()
 }
@@ -936,14 +1003,14 @@ fn ids(text: &str, gates: &[&str]) -> Vec<&'static str> {
 fn every_rule_fires_and_stays_quiet() {
     let mut failures = Vec::new();
     for case in cases() {
-        let fired = ids(&case.fires, case.gates);
+        let fired = ids(&case.fires, case.gates, case.prefix);
         if !fired.contains(&case.id) {
             failures.push(format!(
                 "{} did not fire on:\n{}\n(got {fired:?})",
                 case.id, case.fires
             ));
         }
-        let quiet = ids(&case.quiet, case.gates);
+        let quiet = ids(&case.quiet, case.gates, case.prefix);
         if quiet.contains(&case.id) {
             failures.push(format!(
                 "{} fired on the quiet case:\n{}",
@@ -1001,7 +1068,12 @@ fn k0s_primary_family_warning_only_where_k0s_reads_it() {
     let single = "    podCIDR: fd00::/108\n    serviceCIDR: fd01::/108\n";
     let gates = &["IPv6SingleStack"];
     let fires = |network: &str, api: &str| {
-        ids(&k0s(&format!("{api}  network:\n{network}{single}")), gates).contains(&"K6W044")
+        ids(
+            &k0s(&format!("{api}  network:\n{network}{single}")),
+            gates,
+            None,
+        )
+        .contains(&"K6W044")
     };
     // k0s's documented examples: kube-router, no API address. On an IPv6-only host k0s picks
     // IPv6; on a host with IPv4, kube-router takes its router id from the node's IP.

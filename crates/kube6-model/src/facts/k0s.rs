@@ -16,6 +16,11 @@ pub const SERVICE_CIDR: &str = "10.96.0.0/12";
 /// shared/schemas/k0s is v1.36.3+k0s.2's).
 pub const ASSUMED_RELEASE: Release = Release::new(1, 36, 3);
 
+/// In IPv6 single-stack, k0s refuses a service range longer than /108 ("IPv6 service CIDR prefix
+/// must be <= 108", pkg/apis/k0s/v1beta1/network.go `Validate`); kube-apiserver refuses one
+/// shorter than /108 (`facts::kubernetes::SERVICE_RANGE_MAX_HOST_BITS`), so only /108 passes both.
+pub const IPV6_SINGLE_STACK_SERVICE_MAX_PREFIX: u8 = 108;
+
 /// k0s v1.34.0 (commit 5b9466a3c3, "Fix node-cidr-mask-size for single stack IPv6") moved the
 /// dual-stack IPv6 node mask from /110 to /117 and gave IPv6 single-stack its own /117 (before,
 /// single-stack got `node-cidr-mask-size=24` whatever the family).

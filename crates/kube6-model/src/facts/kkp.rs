@@ -21,6 +21,10 @@ pub const EXPOSE_STRATEGIES: &[&str] = &["NodePort", "LoadBalancer", "Tunneling"
 /// the Seed's into a Cluster without one). The CRD requires the field.
 pub const DEFAULT_EXPOSE_STRATEGY: &str = "NodePort";
 
+/// KKP runs IPv4 or IPv4+IPv6 clusters, never IPv6-only (`spec.clusterNetwork.ipFamily` is
+/// `IPv4` or `IPv4+IPv6`, pkg/validation/cluster.go), and the first CIDR must be IPv4.
+pub const IPV6_SINGLE_STACK: bool = false;
+
 pub const POD_CIDR_V4: &str = "172.25.0.0/16";
 pub const POD_CIDR_V4_KUBEVIRT: &str = "172.26.0.0/16";
 pub const POD_CIDR_V6: &str = "fd01::/48";

@@ -10,7 +10,9 @@ pub mod calico;
 pub mod cilium;
 pub mod coredns;
 pub mod flannel;
+pub mod host_local;
 pub mod ingress;
+pub mod ipv6;
 pub mod k0s;
 pub mod k3s;
 pub mod kkp;
@@ -45,6 +47,19 @@ pub fn cni_assumed_release(cni: Cni) -> Option<Release> {
         Cni::Flannel => Some(flannel::ASSUMED_RELEASE),
         Cni::KubeRouter => Some(kube_router::ASSUMED_RELEASE),
         Cni::Custom => None,
+    }
+}
+
+/// Whether `distribution` (at `version`, None for the newest kube6 knows) runs IPv6 single-stack
+/// clusters: k0s from v1.34 with its IPv6SingleStack gate, k3s/RKE2 and kubeadm always, KKP never.
+pub fn supports_ipv6_single_stack(
+    distribution: Distribution,
+    version: Option<&crate::version::Version>,
+) -> bool {
+    match distribution {
+        Distribution::K0s => k0s::supports_ipv6_single_stack(version),
+        Distribution::K3s | Distribution::Rke2 | Distribution::Kubeadm => true,
+        Distribution::Kkp => kkp::IPV6_SINGLE_STACK,
     }
 }
 

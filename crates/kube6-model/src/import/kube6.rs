@@ -6,9 +6,9 @@ use kube6_net::Family;
 
 use super::walk::{Fields, Notes, ShapeError, string};
 use crate::model::{
-    AddrValue, AddressBlock, BgpPeer, CalicoPool, CidrValue, ClusterNetwork, Cni, Distribution,
-    FeatureGate, Format, IngressController, LbImplementation, LbMode, LbPool, Nat64, Nat64Gateway,
-    NodeSpec, Role, Upstream, UpstreamMode,
+    AddrValue, AddressBlock, BgpPeer, CalicoPool, CidrValue, ClusterNetwork, Cni, CountValue,
+    Distribution, FeatureGate, Format, IngressController, LbImplementation, LbMode, LbPool, Nat64,
+    Nat64Gateway, NodeSpec, PrefixSpec, Role, Upstream, UpstreamMode,
 };
 use crate::source::{Located, Origin};
 use crate::yaml::{Kind, Node};
@@ -30,6 +30,7 @@ pub const SPEC: &[&str] = &[
     "upstream",
     "nat64",
     "loadBalancer",
+    "prefix",
     "dns",
 ];
 pub const DISTRIBUTION: &[&str] = &["name", "version"];
@@ -53,6 +54,14 @@ pub const NAT64_GATEWAY: &[&str] = &["pool4", "uplink"];
 pub const DNS: &[&str] = &["forwarders", "nodeLocal"];
 pub const LOAD_BALANCER: &[&str] = &["implementation", "version", "pools", "bgpPeers", "ingress"];
 pub const LB_POOL: &[&str] = &["name", "addresses", "mode"];
+pub const PREFIX: &[&str] = &[
+    "cidr",
+    "nodes",
+    "podsPerNode",
+    "nodeSubnets",
+    "loadBalancerPools",
+];
+pub const LOAD_BALANCER_POOLS: &[&str] = &["count", "maskSize"];
 pub const CALICO: &[&str] = &["mode", "ipam", "pools"];
 pub const CALICO_POOL: &[&str] = &[
     "cidr",
@@ -104,6 +113,8 @@ pub const FIELDS: &[(&str, &[&str])] = &[
     ("spec.loadBalancer.bgpPeers[]", BGP),
     ("spec.nat64.gateway", NAT64_GATEWAY),
     ("spec.dns", DNS),
+    ("spec.prefix", PREFIX),
+    ("spec.prefix.loadBalancerPools", LOAD_BALANCER_POOLS),
 ];
 
 fn parse_enum<T: std::str::FromStr<Err = String>>(
@@ -291,6 +302,9 @@ pub fn import(doc: &Node, notes: &mut Notes) -> Result<ClusterNetwork, ShapeErro
     if let Some(lb) = spec.map("loadBalancer", LOAD_BALANCER, &[], notes)? {
         read_load_balancer(&lb, &mut net, notes)?;
     }
+    if let Some(prefix) = spec.get("prefix") {
+        net.prefix = Some(read_prefix(prefix, notes)?);
+    }
     Ok(net)
 }
 
@@ -346,6 +360,49 @@ fn read_load_balancer(
         }
     }
     Ok(())
+}
+
+/// `spec.prefix`: the delegated prefix as a CIDR, or `{cidr, nodes, podsPerNode, nodeSubnets,
+/// loadBalancerPools: {count, maskSize}}`.
+fn read_prefix(node: &Node, notes: &mut Notes) -> Result<PrefixSpec, ShapeError> {
+    let path = "spec.prefix";
+    if let Kind::Str(_) = &node.kind {
+        return Ok(PrefixSpec {
+            cidr: string(node, path)?.map(CidrValue::new),
+            nodes: None,
+            pods_per_node: None,
+            node_subnets: None,
+            load_balancer_pools: None,
+            load_balancer_pool_mask: None,
+        });
+    }
+    let fields = Fields::read(node, path, PREFIX, &[], notes)?;
+    let cidr = fields.cidr("cidr")?.ok_or_else(|| {
+        ShapeError::new(
+            path,
+            Some(node.pos),
+            "`cidr` is required: the delegated prefix, e.g. 2001:db8:1234:5600::/56",
+        )
+    })?;
+    let count = |key: &str| -> Result<Option<Located<CountValue>>, ShapeError> {
+        Ok(fields.text(key)?.map(|t| t.map(CountValue::new)))
+    };
+    let (load_balancer_pools, load_balancer_pool_mask) =
+        match fields.map("loadBalancerPools", LOAD_BALANCER_POOLS, &[], notes)? {
+            Some(pools) => (
+                pools.text("count")?.map(|t| t.map(CountValue::new)),
+                pools.mask("maskSize")?,
+            ),
+            None => (None, None),
+        };
+    Ok(PrefixSpec {
+        cidr,
+        nodes: count("nodes")?,
+        pods_per_node: count("podsPerNode")?,
+        node_subnets: count("nodeSubnets")?,
+        load_balancer_pools,
+        load_balancer_pool_mask,
+    })
 }
 
 fn read_ranges(

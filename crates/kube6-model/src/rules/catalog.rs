@@ -368,6 +368,25 @@ rules! {
         "The OpenStack cloud controller makes IPv6 load balancers from the release for Kubernetes 1.25 on; older clusters get IPv4 ones only.";
     LB_POOLS_UNUSED = "K6W423", Warning, Kube6, "load-balancer pools", [],
         "Pools are declared, but the implementation (cloud, none) allocates from no pool: they are not used.";
+    // Carving a delegated prefix (spec.prefix, kube6 plan --prefix).
+    PREFIX_INVALID = "K6E700", Error, Kube6, "spec.prefix, --prefix", [],
+        "The prefix to carve is not an IPv6 CIDR, or a count or size asked of it is not a usable number.";
+    PREFIX_TOO_SMALL = "K6E701", Error, Kube6, "spec.prefix, --prefix", [(KUBERNETES, CIDRSET), (KUBERNETES, KUBE_APISERVER_VALIDATION)],
+        "The prefix cannot hold what is asked of it (node subnets, a pod range for the nodes and pods per node, a service range, load-balancer pools) within the components' limits, around the ranges the input fixes.";
+    PREFIX_ON_LINK = "K6W702", Warning, Kube6, "spec.prefix, --prefix", [],
+        "Pods and services are carved inside the nodes' own /64 (the prefix is a single /64, or longer): the upstream router solicits each of their addresses on the link, so each node must answer for them (NDP proxy, kube6 ndp-proxy) unless the upstream routes the prefix to the nodes.";
+    PREFIX_CARVED = "K6I703", Info, Kube6, "spec.prefix, --prefix", [],
+        "A range carved from the prefix, with why it has this place and size.";
+    PREFIX_BLOCK_BELOW_MAX_PODS = "K6W704", Warning, Kubelet, "spec.prefix, --prefix", [(KUBERNETES, "pkg/kubelet/apis/config/v1beta1/defaults.go")],
+        "The node blocks carved for the pods per node asked hold fewer pod addresses than the kubelet's maxPods: a node that runs more pods than that gets no address for them.";
+    PREFIX_RENUMBERED = "K6I705", Info, Kube6, "spec.prefix with --prefix or --previous-prefix", [],
+        "The prefix changed: ranges and addresses the input fixes inside the old prefix keep their place in the new one, carved ranges are carved again; the plan's renumbering lists each before and after.";
+    PREFIX_RENUMBER_DOES_NOT_FIT = "K6E706", Error, Kube6, "spec.prefix with --prefix or --previous-prefix", [],
+        "A range or address the input fixes inside the old prefix lies beyond the end of the new, smaller prefix.";
+    PREFIX_FIXED_OUTSIDE = "K6I707", Info, Kube6, "spec.prefix, --prefix", [],
+        "A range the input fixes lies outside the prefix: it is kept as it is and nothing is carved for it.";
+    PREFIX_PODS_ABOVE_MAX_PODS = "K6W708", Warning, Kubelet, "spec.prefix, --prefix", [(KUBERNETES, "pkg/kubelet/apis/config/v1beta1/defaults.go")],
+        "More pods per node are asked of the carving than the kubelet's maxPods: the node blocks hold them, but the kubelet admits no more than maxPods pods.";
 
     // Cross-checks.
     RANGES_OVERLAP = "K6W100", Warning, Kube6, "always", [(KUBERNETES, RANGE_ALLOCATOR)],

@@ -5,8 +5,9 @@ use std::path::Path;
 use kube6_fs::{Limit, ReadError};
 use kube6_model::import::{ImportError, ImportOptions};
 use kube6_model::model::{Cni, FeatureGate, Format};
+use kube6_model::prefix::PrefixOptions;
 use kube6_model::source::{Located, Origin};
-use kube6_model::{Analysis, analyze};
+use kube6_model::{Analysis, analyze_with_prefix};
 
 use crate::exit::Failure;
 
@@ -249,11 +250,20 @@ pub fn import_failure(source: &Source, err: &ImportError) -> InputError {
 
 /// Analyzes the `--k3s-args` command line.
 pub fn analyze_k3s_args(args: &InputArgs, line: &str) -> Result<(Source, Analysis), InputError> {
+    analyze_k3s_args_with(args, line, &PrefixOptions::default())
+}
+
+/// Analyzes the `--k3s-args` command line, carving `prefix` (`kube6 plan --prefix`).
+pub fn analyze_k3s_args_with(
+    args: &InputArgs,
+    line: &str,
+    prefix: &PrefixOptions,
+) -> Result<(Source, Analysis), InputError> {
     let source = Source::new("--k3s-args", line);
     let mut options = args.import_options();
     options.format = Some(Format::K3sArgs);
-    let analysis =
-        analyze(&source.name, &source.text, &options).map_err(|e| import_failure(&source, &e))?;
+    let analysis = analyze_with_prefix(&source.name, &source.text, &options, prefix)
+        .map_err(|e| import_failure(&source, &e))?;
     Ok((source, analysis))
 }
 
@@ -274,6 +284,16 @@ pub fn analyze_with(
     path: &Path,
     cni_files: &[std::path::PathBuf],
     args: &InputArgs,
+) -> Result<(Source, Analysis), InputError> {
+    analyze_with_options(path, cni_files, args, &PrefixOptions::default())
+}
+
+/// `analyze_with`, carving `prefix` (`kube6 plan --prefix`).
+pub fn analyze_with_options(
+    path: &Path,
+    cni_files: &[std::path::PathBuf],
+    args: &InputArgs,
+    prefix: &PrefixOptions,
 ) -> Result<(Source, Analysis), InputError> {
     let stdin = std::iter::once(path)
         .chain(cni_files.iter().map(|p| p.as_path()))
@@ -300,8 +320,9 @@ pub fn analyze_with(
         }
         source.append(part);
     }
-    let mut analysis = analyze(&source.name, &source.text, &args.import_options())
-        .map_err(|e| import_failure(&source, &e))?;
+    let mut analysis =
+        analyze_with_prefix(&source.name, &source.text, &args.import_options(), prefix)
+            .map_err(|e| import_failure(&source, &e))?;
     source.relocate(&mut analysis.plan.diagnostics);
     Ok((source, analysis))
 }

@@ -1,14 +1,32 @@
-//! `kube6 plan [FILE]`: diagnostics and the address plan.
+//! `kube6 plan [FILE]`: diagnostics and the address plan, as text, JSON, YAML, or a picture
+//! (SVG, or one self-contained HTML page).
 
 use std::path::PathBuf;
 
 use kube6_model::model::Cni;
 use kube6_model::plan::Plan;
-use kube6_model::{BUILTIN_EXAMPLE, BUILTIN_EXAMPLE_NAME, analyze};
+use kube6_model::prefix::{Layout, PrefixOptions, PrefixPlan, Renumbering};
+use kube6_model::{BUILTIN_EXAMPLE, BUILTIN_EXAMPLE_NAME, analyze_with_prefix};
 
-use super::input::{InputArgs, Source, add_target_rules, analyze_with, import_failure};
+use super::input::{InputArgs, Source, add_target_rules, analyze_with_options, import_failure};
 use crate::exit::{CommandResult, Status};
 use crate::output::{self, OutputFormat, paint, table};
+
+/// `plan -o`: the report formats, and two pictures of the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum PlanFormat {
+    /// For people: aligned, colour on a terminal only.
+    #[default]
+    Text,
+    /// One JSON document.
+    Json,
+    /// One YAML document.
+    Yaml,
+    /// A map of each family's address space, as one SVG image.
+    Svg,
+    /// One self-contained HTML page: the map, the plan's tables and its diagnostics.
+    Html,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -25,20 +43,65 @@ pub struct Args {
     /// Also report what this distribution would refuse or cannot express.
     #[arg(long, value_name = "TARGET", value_parser = crate::values::target())]
     pub target: Option<kube6_render::Target>,
+    #[command(flatten)]
+    pub prefix: PrefixArgs,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
-    pub output: OutputFormat,
+    pub output: PlanFormat,
+}
+
+/// Carving a delegated prefix into the ranges the input leaves open.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Delegated prefix")]
+pub struct PrefixArgs {
+    /// A delegated IPv6 prefix to carve the node subnet, pods, services and load-balancer pools
+    /// from (ranges the input sets are kept); replaces spec.prefix, and renumbers from it.
+    #[arg(long, value_name = "CIDR")]
+    pub prefix: Option<String>,
+    /// The prefix the input's ranges were carved from before, to renumber them into --prefix.
+    #[arg(long, value_name = "CIDR", requires = "prefix")]
+    pub previous_prefix: Option<String>,
+    /// Nodes the pod range must hold (default: the nodes listed, at least 1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub nodes: Option<u64>,
+    /// Pods each node's block must hold (default: the kubelet's maxPods, 110).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4_294_967_296))]
+    pub pods_per_node: Option<u64>,
+    /// Node links (a /64 each) to carve (default 1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub node_subnets: Option<u64>,
+    /// Load-balancer pools to carve (default 0).
+    #[arg(long = "lb-pools", value_name = "N", value_parser = clap::value_parser!(u64).range(0..=64))]
+    pub lb_pools: Option<u64>,
+    /// The prefix length of each load-balancer pool (default 112).
+    #[arg(long = "lb-pool-mask-size", value_name = "LEN", value_parser = clap::value_parser!(u8).range(64..=128))]
+    pub lb_pool_mask_size: Option<u8>,
+}
+
+impl PrefixArgs {
+    fn options(&self) -> PrefixOptions {
+        PrefixOptions {
+            cidr: self.prefix.clone(),
+            previous: self.previous_prefix.clone(),
+            nodes: self.nodes.map(|n| n.to_string()),
+            pods_per_node: self.pods_per_node.map(|n| n.to_string()),
+            node_subnets: self.node_subnets.map(|n| n.to_string()),
+            load_balancer_pools: self.lb_pools.map(|n| n.to_string()),
+            load_balancer_pool_mask: self.lb_pool_mask_size.map(|n| n.to_string()),
+        }
+    }
 }
 
 pub fn run(mut args: Args) -> CommandResult {
+    let prefix = args.prefix.options();
     let (source, analysis) = match (&args.file, &args.input.k3s_args) {
         (Some(_), Some(_)) => {
             return Err(crate::exit::Failure::usage(anyhow::anyhow!(
                 "give either FILE or --k3s-args, not both"
             )));
         }
-        (None, Some(line)) => super::input::analyze_k3s_args(&args.input, line)?,
-        (Some(path), None) => analyze_with(path, &args.cni_files, &args.input)?,
+        (None, Some(line)) => super::input::analyze_k3s_args_with(&args.input, line, &prefix)?,
+        (Some(path), None) => analyze_with_options(path, &args.cni_files, &args.input, &prefix)?,
         (None, None) => {
             // The example's documentation starts controllers with this gate; plan it that way.
             if !args
@@ -52,8 +115,13 @@ pub fn run(mut args: Args) -> CommandResult {
                     .push(("IPv6SingleStack".to_string(), true));
             }
             let source = Source::new(BUILTIN_EXAMPLE_NAME, BUILTIN_EXAMPLE);
-            let mut analysis = analyze(&source.name, &source.text, &args.input.import_options())
-                .map_err(|e| import_failure(&source, &e))?;
+            let mut analysis = analyze_with_prefix(
+                &source.name,
+                &source.text,
+                &args.input.import_options(),
+                &prefix,
+            )
+            .map_err(|e| import_failure(&source, &e))?;
             analysis.plan.source.builtin = true;
             (source, analysis)
         }
@@ -62,14 +130,48 @@ pub fn run(mut args: Args) -> CommandResult {
     add_target_rules(&source, &mut analysis, args.target, args.input.cni);
     let plan = &analysis.plan;
     match args.output {
-        OutputFormat::Text => output::write_stdout(&render_text(plan, &source))?,
-        format => output::print_structured(plan, format)?,
+        PlanFormat::Text => output::write_stdout(&render_text(plan, &source))?,
+        PlanFormat::Json => output::print_structured(plan, OutputFormat::Json)?,
+        PlanFormat::Yaml => output::print_structured(plan, OutputFormat::Yaml)?,
+        PlanFormat::Svg => output::write_stdout(&kube6_picture::svg(plan, &title(plan, &source)))?,
+        PlanFormat::Html => {
+            let text = strip_ansi(&render_text(plan, &source));
+            output::write_stdout(&kube6_picture::html(plan, &title(plan, &source), &text))?
+        }
     }
     Ok(if plan.valid {
         Status::Ok
     } else {
         Status::Invalid
     })
+}
+
+/// What the picture is of: the file (or the built-in example).
+fn title(plan: &Plan, source: &Source) -> String {
+    if plan.source.builtin {
+        "the built-in example".to_string()
+    } else {
+        source.name.clone()
+    }
+}
+
+/// Removes ANSI colour sequences (`paint` adds them whatever the output).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn yes_no(valid: bool) -> String {
@@ -271,6 +373,12 @@ pub fn render_text(plan: &Plan, source: &Source) -> String {
     out.push_str(&table(&rows, "  "));
 
     out.push_str(&load_balancer_text(plan));
+    if let Some(prefix) = &plan.prefix {
+        out.push_str(&render_prefix(prefix));
+    }
+    if let Some(renumbering) = &plan.renumbering {
+        out.push_str(&render_renumbering(renumbering));
+    }
 
     if !plan.nodes.is_empty() {
         out.push_str(&format!(
@@ -412,5 +520,125 @@ fn group(n: u64) -> String {
         }
         out.push(c);
     }
+    out
+}
+
+/// The carving of the delegated prefix, for people.
+fn render_prefix(prefix: &PrefixPlan) -> String {
+    let mut out = String::new();
+    let layout = match prefix.layout {
+        Layout::Routed => "routed: pods and services in /64s of their own",
+        Layout::OnLink => "on the node link: an NDP proxy answers for pods and services",
+    };
+    out.push_str(&format!(
+        "\n{} {}  ({})  {layout}\n",
+        paint(output::BOLD, "Prefix"),
+        prefix.cidr,
+        prefix.source
+    ));
+    let plural = |n: u64, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{} {many}", group(n))
+        }
+    };
+    out.push_str(&format!(
+        "  for {}, {}, {}, {}{}\n",
+        plural(prefix.nodes, "node", "nodes"),
+        plural(prefix.pods_per_node, "pod per node", "pods per node"),
+        plural(prefix.node_subnets, "node subnet", "node subnets"),
+        plural(
+            prefix.load_balancer_pools,
+            "load-balancer pool",
+            "load-balancer pools"
+        ),
+        if prefix.nibble_aligned {
+            ", on nibble boundaries"
+        } else {
+            ""
+        }
+    ));
+    let mut rows = vec![vec![
+        "range".to_string(),
+        "role".to_string(),
+        "node blocks".to_string(),
+        "".to_string(),
+    ]];
+    for range in &prefix.ranges {
+        rows.push(vec![
+            range.cidr.to_string(),
+            range.role.as_str().to_string(),
+            range
+                .node_mask_size
+                .map_or_else(String::new, |m| format!("/{m}")),
+            if range.fixed {
+                "(kept)".to_string()
+            } else {
+                "(carved)".to_string()
+            },
+        ]);
+    }
+    out.push_str(&table(&rows, "  "));
+    if !prefix.free.is_empty() {
+        let shown: Vec<String> = prefix.free.iter().take(3).map(|n| n.to_string()).collect();
+        let more = prefix.free.len().saturating_sub(3);
+        out.push_str(&format!(
+            "  free: {}{}\n",
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more block{}", if more == 1 { "" } else { "s" })
+            } else {
+                String::new()
+            }
+        ));
+    }
+    out.push_str("  why:\n");
+    for range in &prefix.ranges {
+        out.push_str(&format!(
+            "  - {} {}: {}\n",
+            range.role.as_str(),
+            range.cidr,
+            range.why
+        ));
+    }
+    for note in &prefix.notes {
+        out.push_str(&format!("  - {note}\n"));
+    }
+    out
+}
+
+/// Every range and address before and after the prefix changed, for people.
+fn render_renumbering(renumbering: &Renumbering) -> String {
+    let mut out = format!(
+        "\n{} {} -> {}\n",
+        paint(output::BOLD, "Renumbering"),
+        renumbering.from,
+        renumbering.to
+    );
+    let mut rows = vec![vec![
+        "what".to_string(),
+        "of".to_string(),
+        "before".to_string(),
+        "after".to_string(),
+    ]];
+    for change in &renumbering.changes {
+        let of = change
+            .node
+            .clone()
+            .or_else(|| change.family.map(|f| f.to_string()))
+            .unwrap_or_default();
+        rows.push(vec![
+            change.what.clone(),
+            of,
+            change.before.clone().unwrap_or_else(|| "-".to_string()),
+            match &change.after {
+                Some(after) if change.changed => after.clone(),
+                Some(_) => "(unchanged)".to_string(),
+                None => "-".to_string(),
+            },
+        ]);
+    }
+    out.push_str(&table(&rows, "  "));
     out
 }
