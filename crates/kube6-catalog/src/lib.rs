@@ -191,6 +191,20 @@ impl<C: Catalog> IgnoreSet<C> {
         Ok(set)
     }
 
+    /// Every check but the ones named (`--only CHECK,...`): only those decide the exit status;
+    /// the others still run and are reported as ignored.
+    pub fn all_but<'a>(lists: impl IntoIterator<Item = &'a str>) -> Result<Self, UnknownCheck> {
+        let named = Self::parse(lists)?;
+        Ok(IgnoreSet {
+            ids: C::ALL
+                .iter()
+                .map(|c| c.id)
+                .filter(|id| !named.contains(id))
+                .collect(),
+            catalog: PhantomData,
+        })
+    }
+
     pub fn contains(&self, id: &str) -> bool {
         self.ids.contains(id)
     }
@@ -249,6 +263,17 @@ mod tests {
             "unknown check \"first\": use a check id or name (K6T001 first-check, K6T002 second) or `all`"
         );
         assert!(IgnoreSet::<Sample>::parse([" , "]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn only_ignores_every_other_check() {
+        let set = IgnoreSet::<Sample>::all_but(["second"]).unwrap();
+        assert!(set.contains("K6T001") && !set.contains("K6T002"));
+        assert!(IgnoreSet::<Sample>::all_but(["all"]).unwrap().is_empty());
+        assert_eq!(
+            IgnoreSet::<Sample>::all_but(["nope"]).unwrap_err().given,
+            "nope"
+        );
     }
 
     #[test]

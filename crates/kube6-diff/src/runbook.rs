@@ -72,31 +72,21 @@ pub struct Files {
 
 fn verify(id: &'static str, plan: &str) -> StepCheck {
     let info = kube6_verify::catalog::find(id);
-    let others: Vec<&str> = kube6_verify::catalog::ALL
-        .iter()
-        .map(|c| c.id)
-        .filter(|c| *c != id)
-        .collect();
     StepCheck {
         tool: "kube6 verify",
         id: info.map_or(id, |c| c.id),
         name: info.map_or("", |c| c.name),
-        command: format!("kube6 verify --plan {plan} --ignore {}", others.join(",")),
+        command: format!("kube6 verify --plan {plan} --only {id}"),
     }
 }
 
 fn probe(id: &'static str, plan: &str) -> StepCheck {
     let info = kube6_probe::catalog::find(id);
-    let others: Vec<&str> = kube6_probe::catalog::ALL
-        .iter()
-        .map(|c| c.id)
-        .filter(|c| *c != id)
-        .collect();
     StepCheck {
         tool: "kube6 probe",
         id: info.map_or(id, |c| c.id),
         name: info.map_or("", |c| c.name),
-        command: format!("kube6 probe --plan {plan} --ignore {}", others.join(",")),
+        command: format!("kube6 probe --plan {plan} --only {id}"),
     }
 }
 

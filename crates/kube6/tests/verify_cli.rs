@@ -393,6 +393,42 @@ fn ignored_checks_are_reported_and_do_not_fail() {
         text.contains("Result: 1 ignored, 2 skipped, 10 passed"),
         "{text}"
     );
+    // --only: the one check named decides, every other is reported as ignored.
+    let only = |check: &str| {
+        let out = kube6(&[
+            "verify",
+            "--dump",
+            s(&dump),
+            "--plan",
+            s(&plan),
+            "--only",
+            check,
+            "-o",
+            "json",
+        ]);
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), report)
+    };
+    let (code, report) = only("endpointslice-families");
+    assert_eq!(code, Some(1));
+    assert_eq!(report["checks"][11]["status"], "fail");
+    // An ignored check that passes is reported as passed, as with --ignore.
+    assert_eq!(report["checks"][4]["status"], "pass");
+    let (code, report) = only("K6V005");
+    assert_eq!(code, Some(0));
+    assert_eq!(report["checks"][11]["status"], "ignored");
+    assert_eq!(report["checks"][11]["ignoredStatus"], "fail");
+    // --only and --ignore exclude each other.
+    let out = kube6(&[
+        "verify",
+        "--dump",
+        s(&dump),
+        "--only",
+        "K6V005",
+        "--ignore",
+        "K6V012",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     // An unknown check is a usage error.
     let out = kube6(&["verify", "--dump", s(&dump), "--ignore", "pod-ip"]);
     assert_eq!(out.status.code(), Some(2));

@@ -190,6 +190,15 @@ pub struct HostArgs {
     /// status 1.
     #[arg(long, value_name = "CHECK,...", value_delimiter = ',')]
     pub ignore: Vec<String>,
+    /// Only these checks count (ids or names): every other one still runs and is reported as
+    /// ignored. The opposite of --ignore, for following one check at a time.
+    #[arg(
+        long,
+        value_name = "CHECK,...",
+        value_delimiter = ',',
+        conflicts_with = "ignore"
+    )]
+    pub only: Vec<String>,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
@@ -240,7 +249,7 @@ impl HostArgs {
     }
 
     fn ignore_set(&self) -> Result<IgnoreSet, Failure> {
-        IgnoreSet::parse(self.ignore.iter().map(String::as_str)).map_err(Failure::usage)
+        super::checks::ignore_set::<catalog::HostChecks>(&self.ignore, &self.only)
     }
 }
 

@@ -11,7 +11,7 @@ use anyhow::{Context, anyhow};
 use ipnet::Ipv6Net;
 use kube6_net::Family;
 use kube6_probe::agent::{self, net::SystemProber, serve::Server};
-use kube6_probe::catalog::{self, IgnoreSet};
+use kube6_probe::catalog;
 use kube6_probe::cause;
 use kube6_probe::cluster::{self, Event, Expect, RunOptions};
 use kube6_probe::plan;
@@ -119,6 +119,15 @@ pub struct TestArgs {
     /// reported as ignored and do not make the exit status 1.
     #[arg(long, value_name = "CHECK,...", value_delimiter = ',')]
     pub ignore: Vec<String>,
+    /// Only these checks count (ids or names): every other one still runs and is reported as
+    /// ignored. The opposite of --ignore, for following one check at a time.
+    #[arg(
+        long,
+        value_name = "CHECK,...",
+        value_delimiter = ',',
+        conflicts_with = "ignore"
+    )]
+    pub only: Vec<String>,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: ProbeFormat,
@@ -269,7 +278,7 @@ pub fn run(args: Args) -> CommandResult {
         );
     }
     let ignore =
-        IgnoreSet::parse(args.tests.ignore.iter().map(String::as_str)).map_err(Failure::usage)?;
+        super::checks::ignore_set::<catalog::ProbeChecks>(&args.tests.ignore, &args.tests.only)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -464,7 +473,7 @@ fn print_report(report: &Report, format: ProbeFormat) -> Result<(), Failure> {
 
 fn run_local(args: LocalArgs) -> CommandResult {
     let ignore =
-        IgnoreSet::parse(args.tests.ignore.iter().map(String::as_str)).map_err(Failure::usage)?;
+        super::checks::ignore_set::<catalog::ProbeChecks>(&args.tests.ignore, &args.tests.only)?;
     let families: Vec<Family> = match args.family.as_deref().map(str::to_ascii_lowercase) {
         Some(f) if f == "ipv4" => vec![Family::IPv4],
         Some(f) if f == "ipv6" => vec![Family::IPv6],

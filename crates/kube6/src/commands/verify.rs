@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::anyhow;
-use kube6_verify::catalog::{self, IgnoreSet};
+use kube6_verify::catalog;
 use kube6_verify::expect::ExpectationSource;
 use kube6_verify::{Expectations, Report, Snapshot, Status as CheckStatus};
 
@@ -46,6 +46,15 @@ pub struct Args {
     /// --list-checks): they are reported as ignored and do not make the exit status 1.
     #[arg(long, value_name = "CHECK,...", value_delimiter = ',')]
     pub ignore: Vec<String>,
+    /// Only these checks count (ids or names): every other one still runs and is reported as
+    /// ignored. The opposite of --ignore, for following one check at a time.
+    #[arg(
+        long,
+        value_name = "CHECK,...",
+        value_delimiter = ',',
+        conflicts_with = "ignore"
+    )]
+    pub only: Vec<String>,
     /// List the checks (id, name, what each checks) and exit.
     #[arg(long)]
     pub list_checks: bool,
@@ -65,8 +74,7 @@ pub fn run(args: Args) -> CommandResult {
     if args.list_checks {
         return super::checks::list::<catalog::VerifyChecks>(args.output, args.markdown);
     }
-    let ignore =
-        IgnoreSet::parse(args.ignore.iter().map(String::as_str)).map_err(Failure::usage)?;
+    let ignore = super::checks::ignore_set::<catalog::VerifyChecks>(&args.ignore, &args.only)?;
     if !args.dump.is_empty() && (args.kubeconfig.is_some() || args.context.is_some()) {
         return Err(Failure::usage(anyhow!(
             "give either --dump FILE... or a live cluster (--kubeconfig, --context), not both"
