@@ -212,7 +212,7 @@ impl EchoSocket {
             packet[2..4].copy_from_slice(&sum.to_be_bytes());
         }
         // Errors queued by earlier packets are not about this one.
-        while self.read_error().is_some() {}
+        while self.read_error(None).is_some() {}
         if let Err(e) = self.socket.send(&packet) {
             let errno = e.raw_os_error().unwrap_or(0);
             let mtu = (errno == libc::EMSGSIZE)
@@ -245,10 +245,12 @@ impl EchoSocket {
             if rc == 0 {
                 continue;
             }
-            if pfd.revents & libc::POLLERR != 0
-                && let Some(err) = self.read_error()
-            {
-                return Ok(Echo::Icmp(err));
+            if pfd.revents & libc::POLLERR != 0 {
+                match self.read_error(Some(seq)) {
+                    Some(Queued::Ours(err)) => return Ok(Echo::Icmp(err)),
+                    Some(Queued::Foreign) => continue,
+                    None => {}
+                }
             }
             if pfd.revents & libc::POLLIN != 0 {
                 let n = match self.socket.recv_from(&mut buf) {
@@ -256,7 +258,7 @@ impl EchoSocket {
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                     // A pending ICMP error is also reported through recv.
                     Err(_) => {
-                        if let Some(err) = self.read_error() {
+                        if let Some(Queued::Ours(err)) = self.read_error(Some(seq)) {
                             return Ok(Echo::Icmp(err));
                         }
                         continue;
@@ -292,8 +294,12 @@ impl EchoSocket {
         ident_ok && got_seq == seq
     }
 
-    /// One entry of the socket's error queue, if there is one.
-    fn read_error(&self) -> Option<IcmpError> {
+    /// One entry of the socket's error queue, if there is one. A raw socket connected to a peer
+    /// is handed the ICMP errors about every packet to that peer (Linux `rawv6_err`, `raw_err`),
+    /// such as the Packet Too Big another probe's full-size packet drew at the same moment; the
+    /// error's payload quotes the echo it is about, so an error about another identifier, or
+    /// about an earlier echo than `seq`, is [`Queued::Foreign`]. Ping sockets only get their own.
+    fn read_error(&self, seq: Option<u16>) -> Option<Queued> {
         let mut data = [0u8; 512];
         let mut control = [0u64; 64];
         let mut iov = libc::iovec {
@@ -330,7 +336,13 @@ impl EchoSocket {
                     let err = std::ptr::read_unaligned(ee);
                     let offender = libc::SO_EE_OFFENDER(ee);
                     let from = sockaddr_ip(offender);
-                    return Some(classify(&err, from));
+                    let about_icmp = err.ee_origin == libc::SO_EE_ORIGIN_ICMP
+                        || err.ee_origin == libc::SO_EE_ORIGIN_ICMP6;
+                    let quoted = data.get(..usize::try_from(n).unwrap_or(0)).unwrap_or(&data);
+                    if self.raw && about_icmp && !quotes_echo(quoted, self.v6, self.ident, seq) {
+                        return Some(Queued::Foreign);
+                    }
+                    return Some(Queued::Ours(classify(&err, from)));
                 }
                 cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
             }
@@ -376,6 +388,29 @@ unsafe fn sockaddr_ip(sa: *const libc::sockaddr) -> Option<IpAddr> {
             _ => None,
         }
     }
+}
+
+/// Whether an ICMP error's payload (the echo request it quotes, from its ICMP header on) is an
+/// echo request with identifier `ident`, and sequence `seq` when given. A payload too short to
+/// tell is taken as a match.
+fn quotes_echo(quoted: &[u8], v6: bool, ident: u16, seq: Option<u16>) -> bool {
+    let request_type = if v6 { 128 } else { 8 };
+    match quoted.get(..8) {
+        Some(head) => {
+            head[0] == request_type
+                && u16::from_be_bytes([head[4], head[5]]) == ident
+                && seq.is_none_or(|s| u16::from_be_bytes([head[6], head[7]]) == s)
+        }
+        None => true,
+    }
+}
+
+/// An entry of a socket's error queue.
+enum Queued {
+    /// About the echo being waited for.
+    Ours(IcmpError),
+    /// About a packet this socket did not send, or an earlier one.
+    Foreign,
 }
 
 fn classify(err: &libc::sock_extended_err, from: Option<IpAddr>) -> IcmpError {
@@ -523,6 +558,26 @@ pub fn plain_ip(addr: SocketAddr) -> IpAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A raw socket sees the errors about every echo to its peer: only the ones quoting its own
+    /// identifier (and the sequence it waits for) are its answer.
+    #[test]
+    fn errors_about_other_echoes_are_not_ours() {
+        let echo = |kind: u8, ident: u16, seq: u16| {
+            let mut p = vec![kind, 0, 0, 0];
+            p.extend_from_slice(&ident.to_be_bytes());
+            p.extend_from_slice(&seq.to_be_bytes());
+            p.extend_from_slice(&[0; 32]);
+            p
+        };
+        assert!(quotes_echo(&echo(128, 7, 3), true, 7, Some(3)));
+        assert!(quotes_echo(&echo(128, 7, 3), true, 7, None));
+        assert!(!quotes_echo(&echo(128, 8, 3), true, 7, Some(3)));
+        assert!(!quotes_echo(&echo(128, 7, 2), true, 7, Some(3)));
+        assert!(!quotes_echo(&echo(8, 7, 3), true, 7, Some(3)));
+        assert!(quotes_echo(&echo(8, 7, 3), false, 7, Some(3)));
+        assert!(quotes_echo(&[128, 0], true, 7, Some(3)));
+    }
 
     #[test]
     fn the_internet_checksum_matches_rfc1071() {
