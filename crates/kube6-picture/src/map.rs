@@ -77,7 +77,8 @@ pub struct Region {
     pub blocks: Option<Blocks>,
     /// The exclusive range it lies in, when it should not.
     pub overlaps: Option<(Kind, IpNet)>,
-    /// Services: only the first addresses can be handed out (the ClusterIP bitmap).
+    /// Services: only the first addresses can be handed out (the ClusterIP bitmap of
+    /// Kubernetes before 1.34).
     pub usable: Option<u128>,
 }
 
@@ -158,6 +159,15 @@ pub fn addr_value(addr: &IpAddr) -> u128 {
     }
 }
 
+/// The CIDRs that cover FIRST..=LAST exactly (none when the two are of different families).
+fn covering_cidrs(first: IpAddr, last: IpAddr) -> Vec<IpNet> {
+    match (first, last) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => ipnet::Ipv4Subnets::new(a, b, 0).map(IpNet::V4).collect(),
+        (IpAddr::V6(a), IpAddr::V6(b)) => ipnet::Ipv6Subnets::new(a, b, 0).map(IpNet::V6).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The maps of the plan's families, primary first.
 pub fn build(plan: &Plan) -> Vec<FamilyMap> {
     let mut families: Vec<Family> = plan.families.clone();
@@ -191,6 +201,24 @@ fn build_family(plan: &Plan, family: Family) -> FamilyMap {
             };
             let note = if range.fixed { "kept" } else { "carved" };
             regions.push(Region::new(kind, range.cidr, note));
+        }
+    }
+    // Pools declared in spec.loadBalancer, as the CIDRs that cover each block exactly (a
+    // FIRST-LAST range may take several); a pool the prefix carving placed is drawn once.
+    for pool in &plan.load_balancer.pools {
+        for block in pool.blocks.iter().filter(|b| b.family == family) {
+            for net in covering_cidrs(block.first, block.last) {
+                if !regions
+                    .iter()
+                    .any(|r| r.kind == Kind::LbPool && r.net == net)
+                {
+                    regions.push(Region::new(
+                        Kind::LbPool,
+                        net,
+                        format!("pool {}", pool.name),
+                    ));
+                }
+            }
         }
     }
     for pods in plan.pods.iter().filter(|p| p.family == family) {
@@ -237,14 +265,13 @@ fn build_family(plan: &Plan, family: Family) -> FamilyMap {
             services.cidr,
             origin_note(services.carved, services.defaulted),
         );
-        if family == Family::IPv6 {
+        // The plan's allocatable count says whether the release's ClusterIP allocator is the
+        // bitmap (65,536 addresses at most, before Kubernetes 1.34) or uses the whole range.
+        let bitmap = u128::from(kube6_model::facts::kubernetes::SERVICE_BITMAP_MAX);
+        if family == Family::IPv6 && u128::from(services.allocatable) + 1 == bitmap {
             let size = kube6_net::range_size(&services.cidr).to_u128();
-            if size
-                .is_none_or(|s| s > u128::from(kube6_model::facts::kubernetes::SERVICE_BITMAP_MAX))
-            {
-                region.usable = Some(u128::from(
-                    kube6_model::facts::kubernetes::SERVICE_BITMAP_MAX,
-                ));
+            if size.is_none_or(|s| s > bitmap) {
+                region.usable = Some(bitmap);
             }
         }
         regions.push(region);
@@ -353,5 +380,50 @@ fn origin_note(carved: bool, defaulted: bool) -> &'static str {
         "default"
     } else {
         "as set"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn regions(map: &FamilyMap) -> Vec<(Kind, String, String)> {
+        fn walk(region: &Region, out: &mut Vec<(Kind, String, String)>) {
+            out.push((region.kind, region.net.to_string(), region.note.clone()));
+            for child in &region.children {
+                walk(child, out);
+            }
+        }
+        let mut out = Vec::new();
+        for root in &map.roots {
+            walk(root, &mut out);
+        }
+        out
+    }
+
+    /// Pools declared in spec.loadBalancer are drawn, a FIRST-LAST range as the CIDRs that
+    /// cover it exactly.
+    #[test]
+    fn declared_load_balancer_pools_are_drawn() {
+        let text = "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  distribution: kubeadm\n  pods: [2001:db8:100::/56, 10.244.0.0/16]\n  services: [fd00:20::/112, 10.96.0.0/16]\n  nodes:\n  - {name: cp1, addresses: [2001:db8:5::10, 192.0.2.10]}\n  loadBalancer:\n    implementation: metallb\n    pools:\n    - {name: public, addresses: [\"2001:db8:5::ff00/120\", 192.0.2.64-192.0.2.79, 192.0.2.80-192.0.2.82]}\n";
+        let plan = kube6_model::analyze("t.yaml", text, &Default::default())
+            .unwrap()
+            .plan;
+        let maps = build(&plan);
+        let pools = |family: Family| -> Vec<String> {
+            let map = maps.iter().find(|m| m.family == family).unwrap();
+            regions(map)
+                .into_iter()
+                .filter(|(kind, _, note)| *kind == Kind::LbPool && note == "pool public")
+                .map(|(_, net, _)| net)
+                .collect()
+        };
+        assert_eq!(pools(Family::IPv6), ["2001:db8:5::ff00/120"]);
+        assert_eq!(
+            pools(Family::IPv4),
+            ["192.0.2.64/28", "192.0.2.80/31", "192.0.2.82/32"]
+        );
+        assert!(covering_cidrs("192.0.2.1".parse().unwrap(), "::1".parse().unwrap()).is_empty());
     }
 }
