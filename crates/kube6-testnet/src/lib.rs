@@ -21,6 +21,7 @@ pub mod kube_api;
 pub mod ndp;
 mod netns;
 pub mod probe;
+pub mod unbound;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

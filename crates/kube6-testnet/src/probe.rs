@@ -363,37 +363,20 @@ impl ProbeNet {
 
     fn start_dns(&self) {
         let dir = self.scratch.path();
-        let interfaces: String = self
-            .dns_servers()
-            .iter()
-            .map(|a| format!("  interface: {a}\n"))
-            .collect();
-        let conf = format!(
-            "server:
-{interfaces}  port: 53
-  do-daemonize: no
-  username: \"\"
-  chroot: \"\"
-  pidfile: \"{dir}/unbound.pid\"
-  use-syslog: no
-  logfile: \"\"
-  directory: \"{dir}\"
-  access-control: 0.0.0.0/0 allow
-  access-control: ::/0 allow
-  do-not-query-localhost: no
-  module-config: \"dns64 iterator\"
-  dns64-prefix: {NAT64_PREFIX}
-  cache-max-ttl: 0
-  cache-max-negative-ttl: 0
-  local-zone: \"{DOMAIN}.\" static
-remote-control:
-  control-enable: yes
-  control-interface: \"{dir}/unbound.ctl\"
-forward-zone:
-  name: \"example.\"
-  forward-addr: {OUTSIDE4}
-",
-            dir = dir.display()
+        let servers: Vec<String> = self.dns_servers().iter().map(|a| a.to_string()).collect();
+        let servers: Vec<&str> = servers.iter().map(String::as_str).collect();
+        let conf = crate::unbound::dns64_conf(
+            &servers,
+            NAT64_PREFIX,
+            dir,
+            Some(&dir.join("unbound.pid")),
+            &format!(
+                "  cache-max-ttl: 0\n  cache-max-negative-ttl: 0\n  local-zone: \"{DOMAIN}.\" static\n"
+            ),
+            &format!(
+                "remote-control:\n  control-enable: yes\n  control-interface: \"{}\"\nforward-zone:\n  name: \"example.\"\n  forward-addr: {OUTSIDE4}\n",
+                dir.join("unbound.ctl").display()
+            ),
         );
         fs::write(&self.unbound_conf, conf).expect("write unbound.conf");
         let log = self.log_path("unbound");

@@ -90,26 +90,13 @@ fn unbound_dns64_prefix_is_discovered() {
     let conf = dir.path().join("unbound.conf");
     fs::write(
         &conf,
-        format!(
-            "server:
-  interface: 2001:db8:1::1
-  port: 53
-  do-daemonize: no
-  username: \"\"
-  chroot: \"\"
-  pidfile: \"\"
-  use-syslog: no
-  logfile: \"\"
-  directory: \"{}\"
-  access-control: ::/0 allow
-  module-config: \"dns64 iterator\"
-  dns64-prefix: 2001:db8:64::/96
-  do-ip4: no
-forward-zone:
-  name: \"ipv4only.arpa.\"
-  forward-addr: 2001:db8:1::1@5353
-",
-            dir.path().display()
+        kube6_testnet::unbound::dns64_conf(
+            &["2001:db8:1::1"],
+            "2001:db8:64::/96",
+            dir.path(),
+            None,
+            "  do-ip4: no\n",
+            "forward-zone:\n  name: \"ipv4only.arpa.\"\n  forward-addr: 2001:db8:1::1@5353\n",
         ),
     )
     .unwrap();

@@ -115,28 +115,14 @@ fn lab() -> Lab {
     let conf = dir.path().join("unbound.conf");
     fs::write(
         &conf,
-        format!(
-            "server:
-  interface: 2001:db8:1::1
-  port: 53
-  do-daemonize: no
-  username: \"\"
-  chroot: \"\"
-  pidfile: \"\"
-  use-syslog: no
-  logfile: \"\"
-  directory: \"{}\"
-  access-control: ::/0 allow
-  module-config: \"dns64 iterator\"
-  dns64-prefix: 2001:db8:64::/96
-  do-not-query-localhost: no
-  # unbound answers the RFC 6761 test. zone itself unless told not to.
-  local-zone: \"test.\" nodefault
-forward-zone:
-  name: \".\"
-  forward-addr: 192.0.2.10@53
-",
-            dir.path().display()
+        kube6_testnet::unbound::dns64_conf(
+            &["2001:db8:1::1"],
+            "2001:db8:64::/96",
+            dir.path(),
+            None,
+            // unbound answers the RFC 6761 test. zone itself unless told not to.
+            "  local-zone: \"test.\" nodefault\n",
+            "forward-zone:\n  name: \".\"\n  forward-addr: 192.0.2.10@53\n",
         ),
     )
     .unwrap();
