@@ -317,7 +317,9 @@ impl Config {
             }
         }
         if !valid_namespace(&self.watch.lease_namespace) {
-            errors.push(ConfigError::LeaseNamespace(self.watch.lease_namespace.clone()));
+            errors.push(ConfigError::LeaseNamespace(
+                self.watch.lease_namespace.clone(),
+            ));
         }
         if self.watch.max_services == 0 || self.watch.max_services > MAX_MAX_SERVICES {
             errors.push(ConfigError::MaxServices);

@@ -450,7 +450,10 @@ impl Daemon {
         self.metrics
             .watched_addresses
             .set(i64::try_from(answered).unwrap_or(i64::MAX));
-        debug!(addresses = watched.len(), answered, "watched addresses updated");
+        debug!(
+            addresses = watched.len(),
+            answered, "watched addresses updated"
+        );
         self.watched = watched;
     }
 

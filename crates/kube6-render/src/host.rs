@@ -252,6 +252,8 @@ pub fn sysctl(cx: &Context<'_>) -> (String, Option<String>) {
 pub struct NdpRule {
     pub prefix: IpNet,
     pub per_node: bool,
+    /// A load-balancer pool (answerable per announced address in watch mode).
+    pub load_balancer: bool,
 }
 
 /// What `kube6 ndp-proxy --plan FILE --node NAME` runs with: the uplink the plan names for IPv6
@@ -276,12 +278,14 @@ fn ndp_rules(cx: &Context<'_>, node: Option<&NodeView>) -> Vec<NdpRule> {
         Some(block) => rules.push(NdpRule {
             prefix: block,
             per_node: true,
+            load_balancer: false,
         }),
         None => {
             if let Some(pod) = cx.pod(Family::IPv6) {
                 rules.push(NdpRule {
                     prefix: pod.cidr,
                     per_node: false,
+                    load_balancer: false,
                 });
             }
         }
@@ -292,6 +296,7 @@ fn ndp_rules(cx: &Context<'_>, node: Option<&NodeView>) -> Vec<NdpRule> {
         rules.push(NdpRule {
             prefix,
             per_node: true,
+            load_balancer: true,
         });
     }
     // Service addresses are handled on every node; answer for a global service range too.
@@ -301,6 +306,7 @@ fn ndp_rules(cx: &Context<'_>, node: Option<&NodeView>) -> Vec<NdpRule> {
         rules.push(NdpRule {
             prefix: svc.cidr,
             per_node: true,
+            load_balancer: false,
         });
     }
     rules

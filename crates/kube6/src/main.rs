@@ -14,6 +14,7 @@
 
 mod commands;
 mod exit;
+mod ndp_watch;
 mod output;
 mod values;
 

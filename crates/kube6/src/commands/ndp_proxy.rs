@@ -20,7 +20,9 @@ pub struct Args {
     /// Interface the router's solicitations arrive on.
     #[arg(long, value_name = "IF")]
     pub uplink: Option<String>,
-    /// Prefix to answer for: PREFIX[=static|routed|probe:IFACE] (static if no mode). Repeatable.
+    /// Prefix to answer for: PREFIX[=static|routed|watch|probe:IFACE] (static if no mode).
+    /// Repeatable. `watch`: only the load-balancer addresses in it that this node announces,
+    /// followed through the Kubernetes API.
     #[arg(long = "prefix", value_name = "SPEC")]
     pub prefixes: Vec<String>,
     /// Prometheus metrics address (loopback), or `off`. Default 127.0.0.1:9465.
@@ -42,6 +44,29 @@ pub struct Args {
     /// This node's name in the plan's `nodes`.
     #[arg(long, value_name = "NAME", requires = "plan")]
     pub node: Option<String>,
+    /// With --plan: answer for the plan's load-balancer pools in watch mode (only the addresses
+    /// this node announces) instead of statically.
+    #[arg(long, requires = "plan")]
+    pub watch_load_balancers: bool,
+    /// This node's Kubernetes name, for watch prefixes (in a DaemonSet: NODE_NAME from the
+    /// downward API's spec.nodeName). Default: watch.node-name, then --node.
+    #[arg(long, value_name = "NAME", env = "NODE_NAME")]
+    pub node_name: Option<String>,
+    /// Watch mode: who elects the answering node: cilium-lease (Cilium's L2 announcement
+    /// leases) or none (every node; with externalTrafficPolicy Local the nodes with a ready
+    /// endpoint). Default cilium-lease.
+    #[arg(long, value_name = "ELECTION")]
+    pub election: Option<String>,
+    /// Watch mode: the namespace Cilium runs in, where its leases are. Default kube-system.
+    #[arg(long, value_name = "NAMESPACE")]
+    pub lease_namespace: Option<String>,
+    /// Watch mode: the kubeconfig (default: $KUBECONFIG, ~/.kube/config, then the pod's service
+    /// account).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Watch mode: the kubeconfig context (default: the current one).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
     #[command(flatten)]
     pub input: crate::commands::input::InputArgs,
     /// Validate the configuration and exit (0 valid, 1 invalid, 2 unreadable).
@@ -141,6 +166,17 @@ fn build_config(args: &Args) -> Result<Config, Problem> {
     }
     if let Some(us) = args.busy_poll_us {
         config.busy_poll = std::time::Duration::from_micros(us);
+    }
+    if let Some(name) = args.node_name.clone() {
+        config.watch.node_name = Some(name);
+    } else if config.watch.node_name.is_none() {
+        config.watch.node_name = args.node.clone();
+    }
+    if let Some(election) = &args.election {
+        config.watch.election = election.parse().map_err(invalid)?;
+    }
+    if let Some(ns) = &args.lease_namespace {
+        config.watch.lease_namespace = ns.clone();
     }
     let errors = config.validate();
     if errors.is_empty() {
@@ -251,7 +287,9 @@ fn plan_rules(args: &Args, path: &std::path::Path) -> Result<PlanRules, Problem>
         .filter_map(|rule| match rule.prefix {
             ipnet::IpNet::V6(prefix) => Some(PrefixRule::new(
                 prefix,
-                if rule.per_node {
+                if rule.load_balancer && args.watch_load_balancers {
+                    kube6_ndp::Mode::Watch
+                } else if rule.per_node {
                     kube6_ndp::Mode::Static
                 } else {
                     kube6_ndp::Mode::Routed
@@ -316,6 +354,15 @@ fn check(args: &Args) -> CommandResult {
     for rule in &config.prefixes {
         text.push_str(&format!("  {rule}\n"));
     }
+    if !config.watch_prefixes().is_empty() {
+        text.push_str(&format!(
+            "watch: node {}, election {}, lease namespace {}, at most {} Services\n",
+            config.watch.node_name.as_deref().unwrap_or_default(),
+            config.watch.election,
+            config.watch.lease_namespace,
+            config.watch.max_services
+        ));
+    }
     output::write_stdout(&text)?;
     Ok(Status::Ok)
 }
@@ -370,7 +417,21 @@ fn serve(args: &Args) -> CommandResult {
         }
     })
     .map_err(Failure::failed)?;
-    kube6_ndp::run(config, &control, Arc::new(Metrics::default())).map_err(Failure::failed)?;
+    let metrics = Arc::new(Metrics::default());
+    let pools = config.watch_prefixes();
+    if !pools.is_empty() {
+        // Checked by validate(): watch prefixes have a node name.
+        let node = config.watch.node_name.clone().unwrap_or_default();
+        let announcer = crate::ndp_watch::Announcer::new(&config.watch, node, pools);
+        let options = kube6_verify::live::Options {
+            kubeconfig: args.kubeconfig.clone(),
+            context: args.context.clone(),
+            ..Default::default()
+        };
+        crate::ndp_watch::live::spawn(&options, announcer, control.clone(), metrics.clone())
+            .map_err(|e| Failure::usage(e.context("watch mode cannot reach the Kubernetes API")))?;
+    }
+    kube6_ndp::run(config, &control, metrics).map_err(Failure::failed)?;
     Ok(Status::Ok)
 }
 
