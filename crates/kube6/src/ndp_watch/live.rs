@@ -308,3 +308,243 @@ pub fn spawn(
         })?;
     Ok(thread)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    use kube6_testnet::kube_api::{ApiServer, ClusterShape, FakeKubelet};
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn server() -> ApiServer {
+        let shape = ClusterShape {
+            families: vec![kube6_net::Family::IPv6, kube6_net::Family::IPv4],
+            nodes: vec![
+                ("worker-1".into(), vec!["2001:db8:30::a1".parse().unwrap()]),
+                ("worker-2".into(), vec!["2001:db8:30::a2".parse().unwrap()]),
+            ],
+            dns: Vec::new(),
+        };
+        ApiServer::start(
+            shape,
+            Arc::new(FakeKubelet::new(|_, _| String::new())),
+            None,
+        )
+    }
+
+    fn service(name: &str, policy: &str, ips: &[&str]) -> Value {
+        let ingress: Vec<Value> = ips
+            .iter()
+            .map(|ip| json!({"ip": ip, "ipMode": "VIP"}))
+            .collect();
+        json!({
+            "metadata": {"name": name, "namespace": "shop", "uid": format!("uid-{name}")},
+            "spec": {"type": "LoadBalancer", "externalTrafficPolicy": policy,
+                     "ipFamilies": ["IPv6", "IPv4"], "ipFamilyPolicy": "PreferDualStack",
+                     "clusterIP": "2001:db8:1:0:1::4d2", "clusterIPs": ["2001:db8:1:0:1::4d2", "10.96.4.210"],
+                     "ports": [{"port": 443, "protocol": "TCP", "targetPort": 8443, "nodePort": 31443}],
+                     "selector": {"app": name}},
+            "status": {"loadBalancer": if ingress.is_empty() { json!({}) } else { json!({"ingress": ingress}) }},
+        })
+    }
+
+    fn slice(name: &str, service: &str, endpoints: &[(&str, bool)]) -> Value {
+        json!({
+            "metadata": {"name": name, "namespace": "shop",
+                          "labels": {"kubernetes.io/service-name": service,
+                                     "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"}},
+            "addressType": "IPv6",
+            "endpoints": endpoints.iter().enumerate().map(|(i, (node, ready))| json!({
+                "addresses": [format!("2001:db8:1:a::{:x}", 0x10 + i)],
+                "conditions": {"ready": ready, "serving": ready, "terminating": false},
+                "nodeName": node,
+                "targetRef": {"kind": "Pod", "namespace": "shop", "name": format!("{service}-{i}")},
+            })).collect::<Vec<_>>(),
+            "ports": [{"port": 8443, "protocol": "TCP"}],
+        })
+    }
+
+    fn lease(service: &str, holder: &str) -> Value {
+        json!({
+            "metadata": {"name": format!("cilium-l2announce-shop-{service}"), "namespace": "kube-system"},
+            "spec": {"holderIdentity": holder, "leaseDurationSeconds": 15, "leaseTransitions": 0,
+                     "acquireTime": "2026-11-24T10:00:00.000000Z", "renewTime": "2026-11-24T10:00:05.000000Z"},
+        })
+    }
+
+    /// Waits until the last published answer set is `want`; returns every set published on the
+    /// way (to check that unchanged addresses were never dropped).
+    fn wait_for(
+        rx: &mpsc::Receiver<Vec<String>>,
+        last: &mut Vec<String>,
+        want: &[&str],
+    ) -> Vec<Vec<String>> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut seen = Vec::new();
+        while *last != want {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(set) => {
+                    seen.push(set.clone());
+                    *last = set;
+                }
+                Err(_) => panic!("the answers stayed {last:?}, expected {want:?}"),
+            }
+        }
+        seen
+    }
+
+    fn start(
+        server: &ApiServer,
+        election: Election,
+        node: &str,
+    ) -> (mpsc::Receiver<Vec<String>>, Arc<Metrics>) {
+        let settings = kube6_ndp::WatchSettings {
+            election,
+            ..Default::default()
+        };
+        let announcer = Announcer::new(
+            &settings,
+            node.to_string(),
+            vec!["2001:db8:5::ff00/120".parse().unwrap()],
+        );
+        let options = kube6_verify::live::Options {
+            kubeconfig: Some(server.kubeconfig()),
+            ..Default::default()
+        };
+        let metrics = Arc::new(Metrics::default());
+        let (tx, rx) = mpsc::channel();
+        let thread_metrics = metrics.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let (client, _) = kube6_verify::live::client(&options).await.unwrap();
+                follow(client, announcer, thread_metrics, |answers| {
+                    let set: Vec<String> = answers.keys().map(ToString::to_string).collect();
+                    let _ = tx.send(set);
+                })
+                .await;
+            });
+        });
+        (rx, metrics)
+    }
+
+    #[test]
+    fn answers_follow_services_leases_and_endpoints_through_the_api() {
+        let server = server();
+        // Objects before the start: listed, not watched.
+        server.apply("services", service("web", "Cluster", &[]));
+        server.apply(
+            "services",
+            service("elsewhere", "Cluster", &["2001:db8:6::10"]),
+        );
+        let (rx, metrics) = start(&server, Election::CiliumLease, "worker-1");
+        let mut last = vec!["(nothing published)".to_string()];
+        wait_for(&rx, &mut last, &[]);
+        assert_eq!(metrics.watch_synced.get(), 1);
+
+        // The Service gets its address from LB-IPAM, then Cilium elects this node.
+        server.apply(
+            "services",
+            service("web", "Cluster", &["2001:db8:5::ff10", "192.0.2.70"]),
+        );
+        server.apply("leases", lease("web", "worker-1"));
+        wait_for(&rx, &mut last, &["2001:db8:5::ff10"]);
+
+        // A Local Service elected here answers once it has a ready endpoint here; web's answer
+        // never drops meanwhile.
+        server.apply("services", service("api", "Local", &["2001:db8:5::ff20"]));
+        server.apply("leases", lease("api", "worker-1"));
+        server.apply(
+            "endpointslices",
+            slice("api-9zq7d", "api", &[("worker-2", true)]),
+        );
+        server.apply(
+            "endpointslices",
+            slice(
+                "api-9zq7d",
+                "api",
+                &[("worker-2", true), ("worker-1", true)],
+            ),
+        );
+        let seen = wait_for(&rx, &mut last, &["2001:db8:5::ff10", "2001:db8:5::ff20"]);
+        assert!(
+            seen.iter()
+                .all(|s| s.contains(&"2001:db8:5::ff10".to_string())),
+            "{seen:?}"
+        );
+
+        // The endpoint here stops being ready: api's answer goes, web's stays.
+        server.apply(
+            "endpointslices",
+            slice(
+                "api-9zq7d",
+                "api",
+                &[("worker-2", true), ("worker-1", false)],
+            ),
+        );
+        wait_for(&rx, &mut last, &["2001:db8:5::ff10"]);
+
+        // web moves to another node, and back after the watches break (an API server restart).
+        server.apply("leases", lease("web", "worker-2"));
+        wait_for(&rx, &mut last, &[]);
+        server.break_watches();
+        server.apply("leases", lease("web", "worker-1"));
+        wait_for(&rx, &mut last, &["2001:db8:5::ff10"]);
+
+        // The API fails for a while: the answers stay, the errors are counted, and what changed
+        // meanwhile is seen once it answers again.
+        server.fail("GET /api/v1/services");
+        server.break_watches();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while metrics.watch_errors.get() == 0 {
+            assert!(Instant::now() < deadline, "no API error was counted");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(
+            rx.try_recv().is_err(),
+            "the answers changed while the API failed"
+        );
+        server.apply("services", service("web", "Cluster", &["2001:db8:5::ff11"]));
+        server.heal();
+        wait_for(&rx, &mut last, &["2001:db8:5::ff11"]);
+
+        // Deleted: no answer.
+        server.remove("services", "shop", "web");
+        wait_for(&rx, &mut last, &[]);
+        let requests = server.requests();
+        assert!(
+            requests.iter().any(|r| r
+                .starts_with("GET /apis/coordination.k8s.io/v1/namespaces/kube-system/leases?")),
+            "{requests:?}"
+        );
+        assert!(
+            requests.iter().any(|r| r.contains("watch=true")),
+            "{requests:?}"
+        );
+    }
+
+    #[test]
+    fn without_an_elector_every_node_answers_cluster_services_and_reads_no_leases() {
+        let server = server();
+        server.apply("services", service("web", "Cluster", &["2001:db8:5::ff10"]));
+        let (rx, _) = start(&server, Election::None, "worker-2");
+        let mut last = vec!["(nothing published)".to_string()];
+        wait_for(&rx, &mut last, &["2001:db8:5::ff10"]);
+        server.apply("services", service("web", "Local", &["2001:db8:5::ff10"]));
+        wait_for(&rx, &mut last, &[]);
+        server.apply(
+            "endpointslices",
+            slice("web-1", "web", &[("worker-2", true)]),
+        );
+        wait_for(&rx, &mut last, &["2001:db8:5::ff10"]);
+        assert!(!server.requests().iter().any(|r| r.contains("leases")));
+    }
+}
