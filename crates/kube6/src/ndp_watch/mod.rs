@@ -21,11 +21,11 @@ use kube6_ndp::Election;
 /// `newLeaseLock` and `leaseNamespace` in cilium/cilium pkg/l2announcer/l2announcer.go; the
 /// documentation, Documentation/network/l2-announcements.rst "Leases", shows
 /// `cilium-l2announce-default-deathstar` held by `worker-node` in kube-system).
-pub const CILIUM_LEASE_PREFIX: &str = "cilium-l2announce-";
+pub const CILIUM_LEASE_PREFIX: &str = kube6_model::facts::cilium::L2_LEASE_PREFIX;
 
 /// The `loadBalancerClass` Cilium's L2 announcements take besides none
 /// (Documentation/network/l2-announcements.rst "Service Selector").
-pub const CILIUM_L2_CLASS: &str = "io.cilium/l2-announcer";
+pub const CILIUM_L2_CLASS: &str = kube6_model::facts::cilium::L2_LOAD_BALANCER_CLASS;
 
 /// The label that ties an EndpointSlice to its Service (`discoveryv1.LabelServiceName`,
 /// kubernetes/kubernetes staging/src/k8s.io/api/discovery/v1/well_known_labels.go).
