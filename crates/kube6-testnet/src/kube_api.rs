@@ -97,6 +97,25 @@ pub fn cluster_role_rules(path: &Path) -> Vec<Rule> {
         .collect()
 }
 
+/// The rules of every ClusterRole and Role in a YAML file (a Role's namespace is not checked:
+/// the server authorizes by resource and verb).
+pub fn rbac_rules(path: &Path) -> Vec<Rule> {
+    #[derive(serde::Deserialize)]
+    struct Doc {
+        kind: String,
+        #[serde(default)]
+        rules: Vec<Rule>,
+    }
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let docs: Vec<Doc> = serde_saphyr::from_multiple(&text)
+        .unwrap_or_else(|e| panic!("{} is not YAML documents: {e}", path.display()));
+    docs.into_iter()
+        .filter(|d| d.kind == "ClusterRole" || d.kind == "Role")
+        .flat_map(|d| d.rules)
+        .collect()
+}
+
 /// The cluster the server pretends to be.
 pub struct ClusterShape {
     /// Families, primary first.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kube6_ndp::packet;
-use kube6_testnet::kube_api::{ApiServer, ClusterShape, FakeKubelet};
+use kube6_testnet::kube_api::{ApiServer, ClusterShape, FakeKubelet, rbac_rules};
 use kube6_testnet::ndp::{self as testnet, Prober, Topology, in_netns, metric};
 use serde_json::json;
 
@@ -68,6 +68,122 @@ fn lease(holder: &str) -> serde_json::Value {
     })
 }
 
+/// The API server, listening on the node namespace's loopback (where the proxy runs).
+fn api_server(topo: &Topology, rules: Option<Vec<kube6_testnet::kube_api::Rule>>) -> ApiServer {
+    in_netns(&topo.node, || {
+        let shape = ClusterShape {
+            families: vec![kube6_net::Family::IPv6],
+            nodes: vec![("worker-1".into(), vec![testnet::NODE.parse().unwrap()])],
+            dns: Vec::new(),
+        };
+        ApiServer::start(
+            shape,
+            Arc::new(FakeKubelet::new(|_, _| String::new())),
+            rules,
+        )
+    })
+    .unwrap()
+}
+
+/// A plan whose node is the topology's node, with a Cilium 1.18 L2 pool on its link.
+const PLAN: &str = "apiVersion: kube6.dev/v1alpha1
+kind: ClusterNetwork
+metadata: {name: watch}
+spec:
+  distribution: kubeadm
+  cni: {name: cilium, version: 1.18.3}
+  pods: [{cidr: \"2001:db8:100::/56\", nodeMaskSize: 64}]
+  services: [fd00:20::/112]
+  nodes: [{name: worker-1, role: controller+worker, addresses: [\"2001:db8:1::2\"]}]
+  upstream: {IPv6: {mode: ndp-proxy, uplink: n0}}
+  loadBalancer:
+    implementation: cilium
+    pools: [{addresses: [\"2001:db8:1::ff00/120\"]}]
+";
+
+#[test]
+fn the_rendered_watch_daemonset_runs_with_its_own_permissions() {
+    if !kube6_testnet::require(
+        "the_rendered_watch_daemonset_runs_with_its_own_permissions",
+        &[],
+    ) {
+        return;
+    }
+    let mut topo = Topology::create("wrender").unwrap();
+    let plan = topo.scratch.join("plan.yaml");
+    std::fs::write(&plan, PLAN).unwrap();
+    let out = topo.scratch.join("render");
+    let render = std::process::Command::new(env!("CARGO_BIN_EXE_kube6"))
+        .args([
+            "render",
+            plan.to_str().unwrap(),
+            "--target",
+            "kubeadm",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        render.status.success(),
+        "{}",
+        String::from_utf8_lossy(&render.stderr)
+    );
+    let manifest = out.join("load-balancer/kube6-ndp-proxy-watch.yaml");
+    // The proxy runs as the DaemonSet says, with only the permissions its RBAC grants.
+    let server = api_server(&topo, Some(rbac_rules(&manifest)));
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).unwrap();
+    let daemonset = docs.iter().find(|d| d["kind"] == "DaemonSet").unwrap();
+    let container = &daemonset["spec"]["template"]["spec"]["containers"][0];
+    let mut args: Vec<String> = container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        container["env"][0]["valueFrom"]["fieldRef"]["fieldPath"],
+        "spec.nodeName"
+    );
+    // Out of the cluster: the test's kubeconfig instead of the service account, NODE_NAME as
+    // the downward API would set it.
+    args.extend([
+        "--kubeconfig".to_string(),
+        server.kubeconfig().display().to_string(),
+    ]);
+    let log = topo.scratch.join("proxy.log");
+    let node = topo.node.clone();
+    let mut with_env = vec![
+        "NODE_NAME=worker-1".to_string(),
+        env!("CARGO_BIN_EXE_kube6").to_string(),
+    ];
+    with_env.extend(args);
+    let with_env: Vec<&str> = with_env.iter().map(String::as_str).collect();
+    topo.spawn(&node, "env", &with_env, Some(log.clone()))
+        .unwrap();
+    topo.wait_proxy_up(&node, 9466).unwrap_or_else(|e| {
+        panic!(
+            "{e}; log:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        )
+    });
+    let target: Ipv6Addr = ADDRESS.parse().unwrap();
+    server.apply("services", service(&[ADDRESS]));
+    server.apply("leases", lease("worker-1"));
+    wait_answered(&topo, target, true, &log);
+    server.apply("leases", lease("worker-2"));
+    wait_answered(&topo, target, false, &log);
+    assert_eq!(
+        server.forbidden(),
+        Vec::<String>::new(),
+        "the rendered RBAC is not enough"
+    );
+    // The server's threads live in the node namespace: stop it from there (its Drop wakes the
+    // accept loop over that namespace's loopback).
+    in_netns(&node, move || drop(server)).unwrap();
+}
+
 #[test]
 fn the_proxy_answers_a_watched_address_only_while_this_node_announces_it() {
     if !kube6_testnet::require(
@@ -77,20 +193,7 @@ fn the_proxy_answers_a_watched_address_only_while_this_node_announces_it() {
         return;
     }
     let mut topo = Topology::create("watch").unwrap();
-    // The API server listens on the node namespace's loopback, where the proxy runs.
-    let server = in_netns(&topo.node, || {
-        let shape = ClusterShape {
-            families: vec![kube6_net::Family::IPv6],
-            nodes: vec![("worker-1".into(), vec![testnet::NODE.parse().unwrap()])],
-            dns: Vec::new(),
-        };
-        ApiServer::start(
-            shape,
-            Arc::new(FakeKubelet::new(|_, _| String::new())),
-            None,
-        )
-    })
-    .unwrap();
+    let server = api_server(&topo, None);
     server.apply("services", service(&[]));
     let log = topo.scratch.join("proxy.log");
     let kubeconfig = server.kubeconfig();

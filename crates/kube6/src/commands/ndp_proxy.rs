@@ -402,7 +402,17 @@ fn serve(args: &Args) -> CommandResult {
     };
     let control = Control::new().map_err(Failure::failed)?;
     let reload_args = args.clone();
+    // The API watch is set up once, for the pools and settings of the start; a reload that
+    // changes them would leave the answers out of step, so it is refused (restart instead).
+    let started_watch = (config.watch_prefixes(), config.watch.clone());
     kube6_ndp::handle_signals(control.clone(), move || match build_config(&reload_args) {
+        Ok(c) if (c.watch_prefixes(), c.watch.clone()) != started_watch => {
+            tracing::warn!(
+                "reload rejected: watch-mode prefixes or settings changed; restart the proxy to \
+                 change them (keeping the current configuration)"
+            );
+            None
+        }
         Ok(c) => Some(c),
         // The daemon keeps running with the previous configuration.
         Err(Problem::Usage(e)) => {
