@@ -564,6 +564,62 @@ mod tests {
     }
 
     #[test]
+    fn watch_prefixes_need_a_node_name_and_take_the_watch_flags() {
+        // NODE_NAME may be set where the tests run; an explicit empty flag stands for "none".
+        let c = build_config(&args(&[
+            "--uplink",
+            "eth0",
+            "--prefix",
+            "2001:db8:5::ff00/120=watch",
+            "--node-name",
+            "worker-1",
+            "--election",
+            "none",
+            "--lease-namespace",
+            "cilium",
+        ]))
+        .ok()
+        .unwrap();
+        assert_eq!(c.watch_prefixes().len(), 1);
+        assert_eq!(c.watch.node_name.as_deref(), Some("worker-1"));
+        assert_eq!(c.watch.election, kube6_ndp::Election::None);
+        assert_eq!(c.watch.lease_namespace, "cilium");
+        for (bad, want) in [
+            (vec!["--node-name", "Worker_1"], "invalid node name"),
+            (
+                vec!["--node-name", "w1", "--election", "metallb"],
+                "invalid election",
+            ),
+            (
+                vec!["--node-name", "w1", "--lease-namespace", "a.b"],
+                "invalid lease namespace",
+            ),
+        ] {
+            let mut list = vec!["--uplink", "eth0", "--prefix", "2001:db8:5::ff00/120=watch"];
+            list.extend(bad);
+            match build_config(&args(&list)) {
+                Err(Problem::Invalid(errors)) => {
+                    assert!(errors.iter().any(|e| e.contains(want)), "{errors:?}")
+                }
+                _ => panic!("{list:?} is invalid"),
+            }
+        }
+        // A file's node name is taken when no flag gives one.
+        let f = file(
+            "uplink: n0\nprefixes:\n  - 2001:db8:5::ff00/120=watch\nwatch:\n  node-name: worker-2\n",
+        );
+        let c = build_config(&args(&[
+            "--config",
+            f.0.to_str().unwrap(),
+            "--node-name",
+            "worker-3",
+        ]))
+        .ok()
+        .unwrap();
+        assert_eq!(c.watch.node_name.as_deref(), Some("worker-3"));
+    }
+
+    #[test]
     fn check_runs_without_privileges() {
         let f = file("uplink: n0\nprefixes:\n  - 2001:db8:1::a:0/112\n");
         let status = run(args(&["--config", f.0.to_str().unwrap(), "--check"])).ok();

@@ -112,23 +112,8 @@ impl Follower {
     }
 
     fn begin(&mut self, kind: Kind) {
-        let mut staging = self.announcer.clone();
-        match kind {
-            Kind::Services => staging.services.clear(),
-            Kind::EndpointSlices => staging.slices.clear(),
-            Kind::Leases => staging.leases.clear(),
-        }
-        // Only the map being re-read is used from the staging copy.
-        if kind != Kind::Services {
-            staging.services.clear();
-        }
-        if kind != Kind::EndpointSlices {
-            staging.slices.clear();
-        }
-        if kind != Kind::Leases {
-            staging.leases.clear();
-        }
-        self.staging[kind.index()] = Some(staging);
+        // Only the map of the resource being re-read is filled in the staging copy.
+        self.staging[kind.index()] = Some(self.announcer.empty_like());
         self.overflow_warned[kind.index()] = false;
     }
 

@@ -121,6 +121,20 @@ impl Announcer {
         }
     }
 
+    /// The same settings with nothing followed (where a re-list collects its objects).
+    pub fn empty_like(&self) -> Announcer {
+        Announcer {
+            node: self.node.clone(),
+            election: self.election,
+            lease_namespace: self.lease_namespace.clone(),
+            pools: self.pools.clone(),
+            max_services: self.max_services,
+            services: BTreeMap::new(),
+            slices: HashMap::new(),
+            leases: HashMap::new(),
+        }
+    }
+
     /// The compact view of a Service, or `None` when watch mode has nothing to answer for it:
     /// not of type LoadBalancer, handled by another load-balancer class, or without an IPv6
     /// load-balancer address inside a watched pool (addresses outside the pools are never
