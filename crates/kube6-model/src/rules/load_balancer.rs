@@ -357,9 +357,15 @@ fn bgp_peers(net: &ClusterNetwork, out: &mut Out) {
                             pool.display_name(i)
                         )
                     },
-                    format!(
-                        "add a {family} peer (spec.loadBalancer.bgpPeers, or spec.upstream.{family}.bgp)"
-                    ),
+                    if peers.is_empty() {
+                        format!(
+                            "add a {family} peer (spec.loadBalancer.bgpPeers, or spec.upstream.{family}.bgp)"
+                        )
+                    } else {
+                        format!(
+                            "add a {family} peer (spec.loadBalancer.bgpPeers, or spec.upstream.{family}.bgp), or set dualStackAddressFamily: true on the BGPPeer that should carry {family}"
+                        )
+                    },
                 ));
             }
             if metallb && family == Family::IPv6 && !native_warned {
