@@ -54,7 +54,11 @@ fn rows() -> Vec<Row> {
         row(
             parse("invalid pool CIDR"),
             Refuses,
-            cluster(&[&["100.200.300.400/24", "198.51.100.0/28", "2001:db8:5::ff00/120"]]),
+            cluster(&[&[
+                "100.200.300.400/24",
+                "198.51.100.0/28",
+                "2001:db8:5::ff00/120",
+            ]]),
             Kube6::Refuses(&["K6E400"]),
         ),
         row(
@@ -66,7 +70,11 @@ fn rows() -> Vec<Row> {
         row(
             parse("invalid pool CIDR, first address of the range is after the second"),
             Refuses,
-            cluster(&[&["192.0.2.100-192.0.2.90", "198.51.100.0/28", "2001:db8:5::ff00/120"]]),
+            cluster(&[&[
+                "192.0.2.100-192.0.2.90",
+                "198.51.100.0/28",
+                "2001:db8:5::ff00/120",
+            ]]),
             Kube6::Refuses(&["K6E400"]),
         ),
         row(
@@ -90,7 +98,10 @@ fn rows() -> Vec<Row> {
             Accepts,
             cluster(&[
                 &["198.51.100.0/24", "2001:db8:5::ff00/120"],
-                &["203.0.113.10-203.0.113.20", "2001:db8:5::fe00-2001:db8:5::feff"],
+                &[
+                    "203.0.113.10-203.0.113.20",
+                    "2001:db8:5::fe00-2001:db8:5::feff",
+                ],
             ]),
             Kube6::Accepts,
         ),
@@ -109,7 +120,7 @@ fn rows() -> Vec<Row> {
         ),
         row(
             allocation(
-                "s2 gets ipv4 IP / s3 gets ipv6 IP (PreferDualStack from test-v4, test-v6); RequireDualStack gets none"
+                "s2 gets ipv4 IP / s3 gets ipv6 IP (PreferDualStack from test-v4, test-v6); RequireDualStack gets none",
             ),
             Accepts,
             cluster(&[&["198.51.100.0/28"], &["2001:db8:5::ff00/120"]]),
