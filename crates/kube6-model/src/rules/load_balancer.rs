@@ -487,7 +487,7 @@ fn ingress(net: &ClusterNetwork, out: &mut Out) {
     }
     if lb.ingress.value == IngressController::IngressNginx && families.contains(&Family::IPv6) {
         let why = if families == [Family::IPv6] {
-            "the API server refuses it on this IPv6-only cluster (\"IPv4 is not configured on this cluster\")"
+            "the API server refuses it on this IPv6-only cluster (spec.ipFamilies[0]: Invalid value: \"IPv4\": not configured on this cluster)"
         } else {
             "it gets no IPv6 address"
         };
