@@ -72,7 +72,7 @@ fn ids(plan: &Plan) -> Vec<&'static str> {
 fn a_home_56_gives_pods_and_services_routed_64s_of_their_own() {
     let plan = plan(&kube6(
         "k3s",
-        "  prefix: {cidr: \"2001:db8:1234:5600::/56\", nodes: 20, loadBalancerPools: {count: 1}}\n  nodes: [{name: cp1}, {name: w1}]\n",
+        "  prefix: {cidr: \"2001:db8:1234:5600::/56\", nodes: 20, loadBalancerPools: {count: 1}}\n  nodes: [{name: cp1}, {name: w1}]\n  loadBalancer: {implementation: metallb}\n",
     ));
     assert!(errors(&plan).is_empty(), "{:?}", errors(&plan));
     let prefix = plan.prefix.as_ref().unwrap();
@@ -92,6 +92,11 @@ fn a_home_56_gives_pods_and_services_routed_64s_of_their_own() {
         range(&plan, RangeRole::LoadBalancerPool),
         "2001:db8:1234:5600:1::/112"
     );
+    // ... and is the cluster's MetalLB pool, in l2 mode.
+    let pools = &plan.load_balancer.pools;
+    assert_eq!(pools.len(), 1);
+    assert_eq!(pools[0].blocks[0].addresses, "2001:db8:1234:5600:1::/112");
+    assert_eq!(pools[0].mode, kube6_model::model::LbMode::L2);
     assert_eq!(plan.pods[0].node_mask_size, Some(80));
     assert!(plan.pods[0].carved && plan.services[0].carved);
     assert_eq!(
@@ -274,7 +279,7 @@ fn k0s_dual_stack_gets_its_ipv6_slots() {
 fn a_bgp_upstream_announces_pools_from_their_own_64() {
     let plan = plan(&kube6(
         "k3s",
-        "  prefix: {cidr: \"2001:db8:3::/48\", loadBalancerPools: {count: 2, maskSize: 120}}\n  upstream: {IPv6: {mode: bgp}}\n",
+        "  prefix: {cidr: \"2001:db8:3::/48\", loadBalancerPools: {count: 2, maskSize: 120}}\n  upstream: {IPv6: {mode: bgp, bgp: {peerASN: 64500, localASN: 64512, peerAddress: \"2001:db8:ffff::1\"}}}\n  loadBalancer: {implementation: metallb, version: v0.15.2}\n",
     ));
     let prefix = plan.prefix.unwrap();
     let pools: Vec<String> = prefix
@@ -282,6 +287,8 @@ fn a_bgp_upstream_announces_pools_from_their_own_64() {
         .map(|r| r.cidr.to_string())
         .collect();
     assert_eq!(pools, ["2001:db8:3:3::/120", "2001:db8:3:4::/120"]);
+    let modes: Vec<_> = plan.load_balancer.pools.iter().map(|p| p.mode).collect();
+    assert_eq!(modes, [kube6_model::model::LbMode::Bgp; 2]);
 }
 
 #[test]
@@ -359,7 +366,7 @@ fn few_pods_per_node_warn_about_max_pods() {
 fn a_new_prefix_renumbers_what_the_old_one_gave() {
     let text = kube6(
         "kubeadm",
-        "  prefix: {cidr: \"2001:db8:a:100::/56\", loadBalancerPools: {count: 1}}\n  services: [\"fd00:20::/112\"]\n  api: {address: \"2001:db8:a:100::10\"}\n  nodes:\n    - {name: cp1, role: controller+worker, addresses: [\"2001:db8:a:100::10\"]}\n    - {name: w1, addresses: [\"2001:db8:a:100::11\"]}\n  upstream: {IPv6: {mode: routed}}\n",
+        "  prefix: {cidr: \"2001:db8:a:100::/56\", loadBalancerPools: {count: 1}}\n  loadBalancer: {implementation: cilium}\n  cni: cilium\n  services: [\"fd00:20::/112\"]\n  api: {address: \"2001:db8:a:100::10\"}\n  nodes:\n    - {name: cp1, role: controller+worker, addresses: [\"2001:db8:a:100::10\"]}\n    - {name: w1, addresses: [\"2001:db8:a:100::11\"]}\n  upstream: {IPv6: {mode: routed}}\n",
     );
     let before = plan(&text);
     let prefix = PrefixOptions {

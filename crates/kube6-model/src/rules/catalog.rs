@@ -387,6 +387,8 @@ rules! {
         "A range the input fixes lies outside the prefix: it is kept as it is and nothing is carved for it.";
     PREFIX_PODS_ABOVE_MAX_PODS = "K6W708", Warning, Kubelet, "spec.prefix, --prefix", [(KUBERNETES, "pkg/kubelet/apis/config/v1beta1/defaults.go")],
         "More pods per node are asked of the carving than the kubelet's maxPods: the node blocks hold them, but the kubelet admits no more than maxPods pods.";
+    PREFIX_POOLS_NOT_CARVED = "K6W709", Warning, Kube6, "spec.prefix, --prefix with loadBalancerPools", [],
+        "Load-balancer pools are asked of the carving, but none is carved: the implementation takes no pool (ServiceLB uses the nodes' addresses, a cloud controller the provider's, none nothing), or spec.loadBalancer.pools already declares the cluster's IPv6 pools.";
 
     // Cross-checks.
     RANGES_OVERLAP = "K6W100", Warning, Kube6, "always", [(KUBERNETES, RANGE_ALLOCATOR)],
