@@ -564,6 +564,9 @@ rules! {
     POD_RANGE_EXTENDED = "K6W624", Warning, KubeControllerManager, "kube6 diff: a pod range extended",
         [(KUBERNETES, RANGE_ALLOCATOR), (KUBERNETES, KCM_CORE)],
         "A pod range extended (the new range holds the old one): kube-controller-manager, kube-proxy (clusterCIDR) and the CNI restart with the larger range; nodes keep their blocks, which stay inside it.";
+    LB_POOL_CHANGED = "K6W625", Warning, Metallb, "kube6 diff: the load-balancer pool addresses change (a renumbered prefix)",
+        [(METALLB, "controller/service.go")],
+        "The load-balancer pools' addresses change: once the pools are applied, a Service whose address lies in no pool loses it and gets a new one from the new pools (MetalLB: \"current IP not allowed by config, clearing\"), so DNS records, firewall rules and clients that use the old address must follow; a Service that asks for an old address (spec.loadBalancerIP, metallb.io/loadBalancerIPs) gets none until it is changed.";
 }
 
 /// Whether a rule judges a change to a running cluster (`kube6 diff`, ids 6xx) rather than one
