@@ -620,6 +620,52 @@ mod tests {
     }
 
     #[test]
+    fn a_plans_load_balancer_pools_go_into_watch_mode_on_request() {
+        let plan = file(
+            "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nmetadata: {name: watch}\nspec:\n  \
+             distribution: kubeadm\n  cni: {name: cilium, version: 1.18.3}\n  \
+             pods: [{cidr: \"2001:db8:100::/56\", nodeMaskSize: 64}]\n  services: [fd00:20::/112]\n  \
+             nodes: [{name: worker-1, role: controller+worker, addresses: [\"2001:db8:1::2\"]}]\n  \
+             upstream: {IPv6: {mode: ndp-proxy, uplink: n0}}\n  loadBalancer:\n    \
+             implementation: cilium\n    pools: [{addresses: [\"2001:db8:1::ff00/120\"]}]\n",
+        );
+        let path = plan.0.to_str().unwrap();
+        let modes = |extra: &[&str]| -> Vec<String> {
+            let mut list = vec!["--plan", path, "--node", "worker-1"];
+            list.extend_from_slice(extra);
+            let c = build_config(&args(&list)).ok().unwrap();
+            c.prefixes.iter().map(ToString::to_string).collect()
+        };
+        assert!(modes(&[]).contains(&"2001:db8:1::ff00/120=static".to_string()));
+        let watched = modes(&["--watch-load-balancers"]);
+        assert!(
+            watched.contains(&"2001:db8:1::ff00/120=watch".to_string()),
+            "{watched:?}"
+        );
+        // The pod block stays static.
+        assert!(
+            watched
+                .iter()
+                .any(|r| r.starts_with("2001:db8:100:") && r.ends_with("=static")),
+            "{watched:?}"
+        );
+        // The Kubernetes node name defaults to the plan's node (NODE_NAME, read by clap, would
+        // come first).
+        if std::env::var_os("NODE_NAME").is_none() {
+            let c = build_config(&args(&[
+                "--plan",
+                path,
+                "--node",
+                "worker-1",
+                "--watch-load-balancers",
+            ]))
+            .ok()
+            .unwrap();
+            assert_eq!(c.watch.node_name.as_deref(), Some("worker-1"));
+        }
+    }
+
+    #[test]
     fn check_runs_without_privileges() {
         let f = file("uplink: n0\nprefixes:\n  - 2001:db8:1::a:0/112\n");
         let status = run(args(&["--config", f.0.to_str().unwrap(), "--check"])).ok();
