@@ -130,6 +130,7 @@ impl ClusterNetwork {
                 version: None,
                 pools: Vec::new(),
                 bgp_peers: Vec::new(),
+                ndp_proxy: None,
                 ingress: Located::new(
                     crate::load_balancer::IngressController::None,
                     Origin::default_by(ingress_path(format), "not yet decided"),

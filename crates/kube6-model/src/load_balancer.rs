@@ -163,6 +163,52 @@ impl FromStr for LbMode {
     }
 }
 
+/// Which of kube6's NDP proxy configurations answers for the IPv6 addresses of the pools it
+/// proxies (`spec.loadBalancer.ndpProxy`): exactly one is rendered, so two proxies never answer
+/// for the same pool.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, strum::VariantArray,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum NdpProxyMode {
+    /// The host proxy of every node (`host/NODE/kube6-ndp-proxy.yaml`) answers for the whole
+    /// pool: every node accepts traffic to a LoadBalancer address, so any node may take it.
+    #[default]
+    Static,
+    /// A DaemonSet (`load-balancer/kube6-ndp-proxy-watch.yaml`) answers on each node only for
+    /// the addresses that node announces, followed through the Kubernetes API.
+    Watch,
+}
+
+impl NdpProxyMode {
+    pub const ALL: &'static [NdpProxyMode] = <NdpProxyMode as strum::VariantArray>::VARIANTS;
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NdpProxyMode::Static => "static",
+            NdpProxyMode::Watch => "watch",
+        }
+    }
+}
+
+impl fmt::Display for NdpProxyMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for NdpProxyMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<NdpProxyMode, String> {
+        let norm = s.trim().to_ascii_lowercase();
+        NdpProxyMode::ALL
+            .iter()
+            .copied()
+            .find(|m| m.as_str() == norm)
+            .ok_or_else(|| format!("unknown NDP proxy mode {s:?}: use static or watch"))
+    }
+}
+
 /// The ingress controller the cluster runs (its Service is a LoadBalancer, or it listens on the
 /// nodes' host ports).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, strum::VariantArray)]
@@ -458,6 +504,9 @@ pub struct LoadBalancer {
     /// (`spec.upstream.<family>.bgp`) are the peers.
     pub bgp_peers: Vec<BgpPeer>,
     pub ingress: Located<IngressController>,
+    /// How kube6's NDP proxy answers for the pools it proxies (`ndpProxy`); static when not
+    /// given (other formats have no such setting).
+    pub ndp_proxy: Option<Located<NdpProxyMode>>,
     /// The input said `loadBalancer` (rather than the distribution's defaults alone).
     pub declared: bool,
 }
@@ -478,6 +527,13 @@ impl LoadBalancer {
             .copied()
             .filter(|f| self.blocks().any(|(_, _, _, b)| b.family() == *f))
             .collect()
+    }
+
+    /// How kube6's NDP proxy answers for the pools it proxies; static when not given.
+    pub fn ndp_proxy_mode(&self) -> NdpProxyMode {
+        self.ndp_proxy
+            .as_ref()
+            .map_or_else(NdpProxyMode::default, |m| m.value)
     }
 
     /// The release of the implementation's version, if given and readable.
@@ -504,17 +560,21 @@ pub fn implementation_answers_ndp(net: &crate::model::ClusterNetwork) -> bool {
     }
 }
 
-/// The IPv6 blocks kube6's NDP proxy answers for statically: the IPv6 addresses of pools in l2
-/// mode, as CIDRs, when the IPv6 upstream is `ndp-proxy` and the implementation does not answer
-/// NDP itself.
+/// Whether kube6's NDP proxy answers for the IPv6 l2 pools: the IPv6 upstream is `ndp-proxy`,
+/// the implementation takes pools and does not answer NDP for them itself.
+fn proxy_answers_for_pools(net: &crate::model::ClusterNetwork) -> bool {
+    net.upstream_for(Family::IPv6)
+        .is_some_and(|u| u.mode.value == crate::model::UpstreamMode::NdpProxy)
+        && net.load_balancer.implementation.value.uses_pools()
+        && !implementation_answers_ndp(net)
+}
+
+/// The IPv6 blocks kube6's NDP proxy answers for: the IPv6 addresses of pools in l2 mode, as
+/// CIDRs, when the IPv6 upstream is `ndp-proxy` and the implementation does not answer NDP
+/// itself. Who answers for them (every node's host proxy, or the watch DaemonSet on the
+/// announcing node) is `LoadBalancer::ndp_proxy_mode`.
 pub fn ndp_proxy_pool_prefixes(net: &crate::model::ClusterNetwork) -> Vec<IpNet> {
-    let proxied = net
-        .upstream_for(Family::IPv6)
-        .is_some_and(|u| u.mode.value == crate::model::UpstreamMode::NdpProxy);
-    if !proxied
-        || !net.load_balancer.implementation.value.uses_pools()
-        || implementation_answers_ndp(net)
-    {
+    if !proxy_answers_for_pools(net) {
         return Vec::new();
     }
     net.load_balancer
@@ -525,6 +585,60 @@ pub fn ndp_proxy_pool_prefixes(net: &crate::model::ClusterNetwork) -> Vec<IpNet>
         .filter(|b| b.family() == Family::IPv6)
         .flat_map(|b| b.cidrs())
         .collect()
+}
+
+/// Who answers the upstream router's neighbor solicitations for the IPv6 addresses of a pool in
+/// l2 mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PoolNdpAnswer {
+    /// The implementation's own speakers (MetalLB, kube-vip, Cilium from 1.19).
+    Implementation,
+    /// kube6's host NDP proxy on every node (`host/NODE/kube6-ndp-proxy.yaml`).
+    NdpProxyStatic,
+    /// kube6's NDP proxy in watch mode, on the node that announces each address
+    /// (`load-balancer/kube6-ndp-proxy-watch.yaml`).
+    NdpProxyWatch,
+    /// Nothing answers (Cilium before 1.19 without an `ndp-proxy` upstream: K6E409).
+    None,
+}
+
+impl PoolNdpAnswer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PoolNdpAnswer::Implementation => "implementation",
+            PoolNdpAnswer::NdpProxyStatic => "ndp-proxy-static",
+            PoolNdpAnswer::NdpProxyWatch => "ndp-proxy-watch",
+            PoolNdpAnswer::None => "none",
+        }
+    }
+}
+
+impl fmt::Display for PoolNdpAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who answers NDP for the IPv6 addresses of `pool`: `None` for a pool without IPv6 addresses,
+/// a pool in bgp mode (announced, not solicited) and an implementation that takes no pools.
+pub fn pool_ndp_answer(net: &crate::model::ClusterNetwork, pool: &LbPool) -> Option<PoolNdpAnswer> {
+    if !net.load_balancer.implementation.value.uses_pools()
+        || pool.mode() != LbMode::L2
+        || !pool.families().contains(&Family::IPv6)
+    {
+        return None;
+    }
+    Some(if implementation_answers_ndp(net) {
+        PoolNdpAnswer::Implementation
+    } else if proxy_answers_for_pools(net) {
+        match net.load_balancer.ndp_proxy_mode() {
+            NdpProxyMode::Static => PoolNdpAnswer::NdpProxyStatic,
+            NdpProxyMode::Watch => PoolNdpAnswer::NdpProxyWatch,
+        }
+    } else {
+        PoolNdpAnswer::None
+    })
 }
 
 #[cfg(test)]
@@ -543,6 +657,12 @@ mod tests {
         for c in IngressController::ALL {
             assert_eq!(c.as_str().parse::<IngressController>(), Ok(*c));
         }
+        for m in NdpProxyMode::ALL {
+            assert_eq!(m.as_str().parse::<NdpProxyMode>(), Ok(*m));
+        }
+        assert_eq!(" Watch ".parse(), Ok(NdpProxyMode::Watch));
+        assert!("dynamic".parse::<NdpProxyMode>().is_err());
+        assert_eq!(NdpProxyMode::default(), NdpProxyMode::Static);
         assert_eq!("klipper-lb".parse(), Ok(LbImplementation::Servicelb));
         assert!("f5".parse::<LbImplementation>().is_err());
     }

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 pub use crate::load_balancer::{
     AddressBlock, Block, IngressController, LbImplementation, LbMode, LbPool, LoadBalancer,
+    NdpProxyMode, PoolNdpAnswer,
 };
 use crate::source::{Located, Origin};
 use crate::version::Version;

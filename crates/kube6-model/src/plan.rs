@@ -12,6 +12,7 @@ use crate::defaults;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{
     ClusterNetwork, Cni, Distribution, Format, IngressController, LbImplementation, LbMode,
+    PoolNdpAnswer,
 };
 
 /// How many node blocks the plan lists when the spec declares fewer nodes.
@@ -157,6 +158,11 @@ pub struct LbPoolPlan {
     pub blocks: Vec<PoolBlock>,
     /// Addresses per family, in `families` order.
     pub sizes: Vec<PoolSize>,
+    /// Who answers the upstream router's neighbor solicitations for its IPv6 addresses, for an
+    /// IPv6 pool in l2 mode: the implementation, kube6's NDP proxy on every node
+    /// (`ndp-proxy-static`) or on the announcing node (`ndp-proxy-watch`), or `none`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ndp_answer: Option<PoolNdpAnswer>,
 }
 
 /// How LoadBalancer Services get addresses, and the ingress controller.
@@ -415,6 +421,7 @@ fn load_balancer_plan(net: &ClusterNetwork) -> LoadBalancerPlan {
                 families,
                 blocks,
                 sizes,
+                ndp_answer: crate::load_balancer::pool_ndp_answer(net, pool),
             }
         })
         .collect();

@@ -751,6 +751,11 @@ fn cases() -> Vec<Case> {
             lb("kubeadm", V6, "    implementation: none\n    pools: [{addresses: [\"2001:db8:5::/120\"]}]\n"),
             lb("kubeadm", V6, METALLB_V6),
         ),
+        case(
+            "K6W440",
+            lb("kubeadm", V6, &format!("{METALLB_V6}    ndpProxy: watch\n")),
+            lb("kubeadm", &format!("{V6}  cni: {{name: cilium, version: 1.18.3}}\n  upstream: {{IPv6: {{mode: ndp-proxy, uplink: eth0}}}}\n"), "    implementation: cilium\n    ndpProxy: watch\n    pools: [{addresses: [\"2001:db8:5::/120\"]}]\n"),
+        ),
         // Found by porting the components' own validation tests.
         case(
             "K6E300",
@@ -1109,4 +1114,105 @@ fn k0s_primary_family_warning_only_where_k0s_reads_it() {
         "    provider: calico\n",
         "  api:\n    address: 2001:db8::10\n"
     ));
+}
+
+/// `ndpProxy: watch` where kube6's NDP proxy answers for no pool: K6W440 names why, at the
+/// setting; where it does answer, the plan says which proxy answers for each pool.
+#[test]
+fn ndp_proxy_watch_says_why_it_does_not_apply() {
+    const CILIUM_18: &str = "  cni: {name: cilium, version: 1.18.3}\n";
+    const NDP_UPSTREAM: &str = "  upstream: {IPv6: {mode: ndp-proxy, uplink: eth0}}\n";
+    const CILIUM_POOL: &str = "    implementation: cilium\n    ndpProxy: watch\n    pools: [{addresses: [\"2001:db8:5::/120\"]}]\n";
+    let diagnose = |text: &str| {
+        let analysis = kube6_model::analyze("test.yaml", text, &ImportOptions::default())
+            .unwrap_or_else(|e| panic!("input does not import: {e}\n{text}"));
+        analysis
+            .plan
+            .diagnostics
+            .iter()
+            .find(|d| d.id == "K6W440")
+            .map(|d| (d.message.clone(), d.path.clone()))
+    };
+    for (spec, lb_section, why) in [
+        (
+            format!("{V6}{CILIUM_18}"),
+            CILIUM_POOL.to_string(),
+            "not ndp-proxy",
+        ),
+        (
+            format!("{V6}  cni: {{name: cilium, version: 1.19.6}}\n{NDP_UPSTREAM}"),
+            CILIUM_POOL.to_string(),
+            "answers neighbor solicitations for its pools itself",
+        ),
+        (
+            format!("{V6}{CILIUM_18}{NDP_UPSTREAM}"),
+            "    implementation: cilium\n    ndpProxy: watch\n    pools: [{addresses: [\"2001:db8:5::/120\"], mode: bgp}]\n    bgpPeers: [{peerAddress: \"2001:db8:1::1\", peerASN: 64500}]\n".to_string(),
+            "no pool holds IPv6 addresses in l2 mode",
+        ),
+        (
+            format!("{V6}{NDP_UPSTREAM}"),
+            "    implementation: none\n    ndpProxy: watch\n".to_string(),
+            "no pool to answer for",
+        ),
+    ] {
+        let text = lb("kubeadm", &spec, &lb_section);
+        let (message, path) = diagnose(&text).unwrap_or_else(|| panic!("no K6W440 on:\n{text}"));
+        assert!(message.contains(why), "{message}");
+        assert_eq!(path, "spec.loadBalancer.ndpProxy");
+    }
+    // `static`, explicit or not, is never judged.
+    let text = lb(
+        "kubeadm",
+        V6,
+        "    implementation: metallb\n    ndpProxy: static\n    pools: [{addresses: [\"2001:db8:5::/120\"]}]\n",
+    );
+    assert_eq!(diagnose(&text), None);
+
+    // The plan names who answers NDP for each IPv6 l2 pool.
+    let answers = |lb_section: &str| {
+        let text = lb(
+            "kubeadm",
+            &format!("{V6}{CILIUM_18}{NDP_UPSTREAM}"),
+            lb_section,
+        );
+        let analysis = kube6_model::analyze("test.yaml", &text, &ImportOptions::default()).unwrap();
+        analysis
+            .plan
+            .load_balancer
+            .pools
+            .iter()
+            .map(|p| p.ndp_answer.map(|a| a.as_str()))
+            .collect::<Vec<_>>()
+    };
+    let pools = "    pools:\n      - {name: a, addresses: [\"2001:db8:5::/120\"]}\n      - {name: b, addresses: [\"2001:db8:6::/120\"], mode: bgp}\n      - {name: c, addresses: [192.0.2.0/28]}\n    bgpPeers: [{peerAddress: \"2001:db8:1::1\", peerASN: 64500}]\n";
+    assert_eq!(
+        answers(&format!("    implementation: cilium\n{pools}")),
+        [Some("ndp-proxy-static"), None, None]
+    );
+    assert_eq!(
+        answers(&format!(
+            "    implementation: cilium\n    ndpProxy: watch\n{pools}"
+        )),
+        [Some("ndp-proxy-watch"), None, None]
+    );
+    assert_eq!(
+        answers(&format!("    implementation: metallb\n{pools}")),
+        [Some("implementation"), None, None]
+    );
+}
+
+/// A bad `ndpProxy` value is a located input error naming the valid ones.
+#[test]
+fn a_bad_ndp_proxy_mode_is_a_located_error() {
+    let text = lb(
+        "kubeadm",
+        V6,
+        &format!("{METALLB_V6}    ndpProxy: dynamic\n"),
+    );
+    let err = kube6_model::analyze("test.yaml", &text, &ImportOptions::default())
+        .err()
+        .expect("ndpProxy: dynamic is refused")
+        .to_string();
+    assert!(err.contains("static or watch"), "{err}");
+    assert!(err.contains("spec.loadBalancer.ndpProxy"), "{err}");
 }

@@ -125,4 +125,9 @@ fn schema_enums_match_the_model() {
         .map(|i| i.as_str().to_string())
         .collect();
     assert_eq!(names("ingressController"), ingress);
+    let ndp_proxy: BTreeSet<String> = kube6_model::model::NdpProxyMode::ALL
+        .iter()
+        .map(|m| m.as_str().to_string())
+        .collect();
+    assert_eq!(names("lbNdpProxy"), ndp_proxy);
 }

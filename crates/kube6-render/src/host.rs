@@ -6,7 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
-use kube6_model::model::{Cni, UpstreamMode};
+use kube6_model::model::{Cni, NdpProxyMode, UpstreamMode};
 use kube6_model::node_kernel::{self, When};
 use kube6_net::Family;
 
@@ -70,7 +70,7 @@ fn node_files(cx: &Context<'_>, node: Option<&NodeView>, dir: &str, out: &mut Re
     ));
     if cx.upstream(Family::IPv6) == Some(UpstreamMode::NdpProxy) && cx.has(Family::IPv6) {
         let iface = uplink(cx, Family::IPv6).unwrap_or_else(|| DEFAULT_UPLINK.to_string());
-        let rules = ndp_rules(cx, node);
+        let rules = ndp_rules(cx, node, PoolRules::AsPlanned);
         if rules.iter().all(|r| r.per_node) {
             out.files.push(RenderedFile::config(
                 format!("{dir}/ndppd.conf"),
@@ -259,17 +259,30 @@ pub struct NdpRule {
     pub load_balancer: bool,
 }
 
+/// Which load-balancer pools a host proxy's rules include.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolRules {
+    /// As the plan says (`spec.loadBalancer.ndpProxy`): the pools in static mode, or none
+    /// where the watch DaemonSet answers for them.
+    AsPlanned,
+    /// Every pool the proxy answers for, whatever the plan's mode (`kube6 ndp-proxy --plan
+    /// --watch-load-balancers` runs them in watch mode on the host).
+    All,
+}
+
 /// What `kube6 ndp-proxy --plan FILE --node NAME` runs with: the uplink the plan names for IPv6
 /// (if any) and the same rules the rendered proxy configuration holds for that node (or, with no
-/// node, for the whole pod range in routed mode).
+/// node, for the whole pod range in routed mode); with `PoolRules::All`, the load-balancer pools
+/// too where the plan leaves them to the watch DaemonSet.
 pub fn ndp_proxy_rules(
     cx: &Context<'_>,
     node: Option<&NodeView>,
+    pools: PoolRules,
 ) -> (Option<String>, Vec<NdpRule>) {
-    (uplink(cx, Family::IPv6), ndp_rules(cx, node))
+    (uplink(cx, Family::IPv6), ndp_rules(cx, node, pools))
 }
 
-fn ndp_rules(cx: &Context<'_>, node: Option<&NodeView>) -> Vec<NdpRule> {
+fn ndp_rules(cx: &Context<'_>, node: Option<&NodeView>, pools: PoolRules) -> Vec<NdpRule> {
     let mut rules = Vec::new();
     // A node's own block is answered at once, where pods take their addresses from the node
     // blocks. Calico IPAM and Cilium's cluster-pool move blocks between nodes: every node answers
@@ -294,8 +307,15 @@ fn ndp_rules(cx: &Context<'_>, node: Option<&NodeView>) -> Vec<NdpRule> {
         }
     }
     // Load-balancer addresses of IPv6 pools in l2 mode whose implementation does not answer NDP
-    // (Cilium before 1.19): every node accepts traffic to them, so every node answers.
-    for prefix in kube6_model::load_balancer::ndp_proxy_pool_prefixes(cx.net) {
+    // (Cilium before 1.19): every node accepts traffic to them, so every node answers, unless
+    // the plan leaves them to the watch DaemonSet (one proxy per pool, never two).
+    let static_pools = cx.net.load_balancer.ndp_proxy_mode() == NdpProxyMode::Static;
+    let pool_prefixes = if static_pools || pools == PoolRules::All {
+        kube6_model::load_balancer::ndp_proxy_pool_prefixes(cx.net)
+    } else {
+        Vec::new()
+    };
+    for prefix in pool_prefixes {
         rules.push(NdpRule {
             prefix,
             per_node: true,
@@ -323,9 +343,13 @@ const WATCH_METRICS: &str = "127.0.0.1:9466";
 /// The watch-mode alternative to the static pool rules: a DaemonSet running `kube6 ndp-proxy`
 /// with the IPv6 l2 pools in watch mode (only the addresses each node announces), with the
 /// read-only RBAC it needs (list/watch Services and EndpointSlices; Leases in Cilium's
-/// namespace). Rendered where kube6's proxy answers for load-balancer pools.
+/// namespace). Rendered where kube6's proxy answers for load-balancer pools and the plan asks
+/// for watch mode (`spec.loadBalancer.ndpProxy: watch`); the host files then leave the pools out.
 fn ndp_watch_manifest(cx: &Context<'_>) -> Option<RenderedFile> {
-    if cx.upstream(Family::IPv6) != Some(UpstreamMode::NdpProxy) || !cx.has(Family::IPv6) {
+    if cx.upstream(Family::IPv6) != Some(UpstreamMode::NdpProxy)
+        || !cx.has(Family::IPv6)
+        || cx.net.load_balancer.ndp_proxy_mode() != NdpProxyMode::Watch
+    {
         return None;
     }
     let pools = kube6_model::load_balancer::ndp_proxy_pool_prefixes(cx.net);
@@ -545,8 +569,8 @@ fn ndp_watch_manifest(cx: &Context<'_>) -> Option<RenderedFile> {
             "# Rendered by kube6: the NDP proxy in watch mode for the load-balancer pools {pool_list}\n\
              # (docs/ndp-proxy.md, \"Watch mode\"): each node answers only for the addresses it announces\n\
              # ({}).\n\
-             # The host files (host/*/kube6-ndp-proxy.yaml) answer for these pools statically on every node\n\
-             # instead; to use this manifest, remove the pool prefixes from them, or two proxies answer.\n{}",
+             # The plan asks for it (spec.loadBalancer.ndpProxy: watch), so the host files\n\
+             # (host/*/kube6-ndp-proxy.yaml) leave these pools out: one proxy answers for them.\n{}",
             if cilium {
                 "the holder of the Service's Cilium L2 announcement lease"
             } else {

@@ -66,8 +66,8 @@ fn the_proxy_leaves_pools_to_implementations_that_answer_ndp() {
     assert!(!conf.contains("2001:db8:1::ff00"), "{conf}");
 }
 
-/// The rendered watch-mode manifest, if any.
-fn watch_manifest(text: &str) -> Option<String> {
+/// Every rendered file, by path.
+fn rendered(text: &str) -> std::collections::BTreeMap<String, String> {
     let a = kube6_model::analyze("lb.yaml", text, &ImportOptions::default()).unwrap();
     let request = Request {
         target: Target::Kubeadm,
@@ -75,19 +75,36 @@ fn watch_manifest(text: &str) -> Option<String> {
         kubeadm_api: KubeadmApi::default(),
     };
     let out = render(&a.network, &a.plan, &request).unwrap();
-    out.files
-        .iter()
-        .find(|f| f.path == "load-balancer/kube6-ndp-proxy-watch.yaml")
-        .map(|f| f.content.clone())
+    out.files.into_iter().map(|f| (f.path, f.content)).collect()
+}
+
+const WATCH_MANIFEST: &str = "load-balancer/kube6-ndp-proxy-watch.yaml";
+
+#[test]
+fn static_mode_is_the_default_and_renders_no_watch_manifest() {
+    for lb in [
+        format!("    implementation: cilium\n{POOL}"),
+        format!("    implementation: cilium\n    ndpProxy: static\n{POOL}"),
+    ] {
+        let files = rendered(&cluster("{name: cilium, version: 1.18.3}", &lb));
+        assert!(!files.contains_key(WATCH_MANIFEST), "{lb}");
+        // Every node's host proxy answers for the pool.
+        assert!(
+            files["host/cp1/kube6-ndp-proxy.yaml"].contains("2001:db8:1::ff00/124"),
+            "{lb}"
+        );
+    }
 }
 
 #[test]
-fn the_watch_mode_manifest_is_offered_where_the_proxy_answers_for_pools() {
-    let text = watch_manifest(&cluster(
+fn watch_mode_renders_the_daemonset_and_leaves_the_pools_out_of_the_host_files() {
+    let files = rendered(&cluster(
         "{name: cilium, version: 1.18.3}",
-        &format!("    implementation: cilium\n{POOL}"),
-    ))
-    .expect("a watch-mode manifest for Cilium before 1.19");
+        &format!("    implementation: cilium\n    ndpProxy: watch\n{POOL}"),
+    ));
+    let text = files
+        .get(WATCH_MANIFEST)
+        .expect("a watch-mode manifest for Cilium before 1.19");
     for want in [
         "- \"2001:db8:1::ff00/124=watch\"",
         "- cilium-lease",
@@ -98,21 +115,36 @@ fn the_watch_mode_manifest_is_offered_where_the_proxy_answers_for_pools() {
     ] {
         assert!(text.contains(want), "{want:?} missing:\n{text}");
     }
-    // Where the implementation answers NDP itself, nothing is offered.
+    assert!(!text.contains("remove the pool prefixes"), "{text}");
+    // One proxy per pool: no host file (kube6's proxy, ndppd) answers for it too, and the host
+    // proxy still answers for the node's pod block.
+    let host: Vec<(&String, &String)> = files
+        .iter()
+        .filter(|(path, _)| path.starts_with("host/"))
+        .collect();
     assert!(
-        watch_manifest(&cluster(
-            "{name: cilium, version: 1.19.6}",
-            &format!("    implementation: cilium\n{POOL}"),
-        ))
-        .is_none()
+        host.iter()
+            .any(|(p, _)| p.ends_with("kube6-ndp-proxy.yaml"))
     );
-    assert!(
-        watch_manifest(&cluster(
-            "calico",
-            &format!("    implementation: metallb\n{POOL}")
-        ))
-        .is_none()
-    );
+    for (path, content) in host {
+        assert!(!content.contains("2001:db8:1::ff0"), "{path}:\n{content}");
+    }
+    assert!(files["host/cp1/kube6-ndp-proxy.yaml"].contains("2001:db8:100:"));
+    // Where the implementation answers NDP itself, nothing is rendered for watch mode.
+    for (cni, implementation) in [
+        ("{name: cilium, version: 1.19.6}", "cilium"),
+        ("calico", "metallb"),
+    ] {
+        let files = rendered(&cluster(
+            cni,
+            &format!("    implementation: {implementation}\n    ndpProxy: watch\n{POOL}"),
+        ));
+        assert!(!files.contains_key(WATCH_MANIFEST), "{implementation}");
+        assert!(
+            !files["host/cp1/kube6-ndp-proxy.yaml"].contains("2001:db8:1::ff0"),
+            "{implementation}"
+        );
+    }
 }
 
 #[test]

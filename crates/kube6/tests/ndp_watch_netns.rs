@@ -85,7 +85,8 @@ fn api_server(topo: &Topology, rules: Option<Vec<kube6_testnet::kube_api::Rule>>
     .unwrap()
 }
 
-/// A plan whose node is the topology's node, with a Cilium 1.18 L2 pool on its link.
+/// A plan whose node is the topology's node, with a Cilium 1.18 L2 pool on its link answered in
+/// watch mode.
 const PLAN: &str = "apiVersion: kube6.dev/v1alpha1
 kind: ClusterNetwork
 metadata: {name: watch}
@@ -98,6 +99,7 @@ spec:
   upstream: {IPv6: {mode: ndp-proxy, uplink: n0}}
   loadBalancer:
     implementation: cilium
+    ndpProxy: watch
     pools: [{addresses: [\"2001:db8:1::ff00/120\"]}]
 ";
 

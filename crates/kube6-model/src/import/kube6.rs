@@ -8,7 +8,7 @@ use super::walk::{Fields, Notes, ShapeError, string};
 use crate::model::{
     AddrValue, AddressBlock, BgpPeer, CalicoPool, CidrValue, ClusterNetwork, Cni, CountValue,
     Distribution, FeatureGate, Format, IngressController, LbImplementation, LbMode, LbPool, Nat64,
-    Nat64Gateway, NodeSpec, PrefixSpec, Role, Upstream, UpstreamMode,
+    Nat64Gateway, NdpProxyMode, NodeSpec, PrefixSpec, Role, Upstream, UpstreamMode,
 };
 use crate::source::{Located, Origin};
 use crate::yaml::{Kind, Node};
@@ -52,7 +52,14 @@ pub const BGP: &[&str] = &["peerAddress", "peerASN", "localASN"];
 pub const NAT64: &[&str] = &["prefix", "gateway"];
 pub const NAT64_GATEWAY: &[&str] = &["pool4", "uplink"];
 pub const DNS: &[&str] = &["forwarders", "nodeLocal"];
-pub const LOAD_BALANCER: &[&str] = &["implementation", "version", "pools", "bgpPeers", "ingress"];
+pub const LOAD_BALANCER: &[&str] = &[
+    "implementation",
+    "version",
+    "pools",
+    "bgpPeers",
+    "ingress",
+    "ndpProxy",
+];
 pub const LB_POOL: &[&str] = &["name", "addresses", "mode"];
 pub const PREFIX: &[&str] = &[
     "cidr",
@@ -323,6 +330,10 @@ fn read_load_balancer(
     if let Some(ingress) = lb.string("ingress")? {
         load_balancer.ingress = parse_enum::<IngressController>(&ingress)?;
     }
+    load_balancer.ndp_proxy = lb
+        .string("ndpProxy")?
+        .map(|m| parse_enum::<NdpProxyMode>(&m))
+        .transpose()?;
     if let Some(pools) = lb.list("pools")? {
         for (path, pool) in pools {
             let fields = Fields::read(pool, &path, LB_POOL, &[], notes)?;

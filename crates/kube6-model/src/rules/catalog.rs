@@ -368,6 +368,8 @@ rules! {
         "The OpenStack cloud controller makes IPv6 load balancers from the release for Kubernetes 1.25 on; older clusters get IPv4 ones only.";
     LB_POOLS_UNUSED = "K6W423", Warning, Kube6, "load-balancer pools", [],
         "Pools are declared, but the implementation (cloud, none) allocates from no pool: they are not used.";
+    LB_NDP_PROXY_WATCH_UNUSED = "K6W440", Warning, Kube6, "spec.loadBalancer.ndpProxy: watch", [(CILIUM, CILIUM_L2_ANNOUNCER)],
+        "ndpProxy: watch asks kube6's NDP proxy to answer for load-balancer addresses on the announcing node only, but it answers for no pool here: the IPv6 upstream is not ndp-proxy, the implementation answers NDP itself (MetalLB, kube-vip, Cilium from 1.19) or takes no pools, or no pool holds IPv6 addresses in l2 mode (bgp pools are announced, not solicited). Nothing watch-mode is rendered.";
     // Carving a delegated prefix (spec.prefix, kube6 plan --prefix).
     PREFIX_INVALID = "K6E700", Error, Kube6, "spec.prefix, --prefix", [],
         "The prefix to carve is not an IPv6 CIDR, or a count or size asked of it is not a usable number.";

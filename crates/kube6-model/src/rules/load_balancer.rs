@@ -14,7 +14,8 @@ use super::{Out, ranges};
 use crate::diagnostic::Diagnostic;
 use crate::facts;
 use crate::model::{
-    ClusterNetwork, Cni, Distribution, IngressController, LbImplementation, LbMode, UpstreamMode,
+    ClusterNetwork, Cni, Distribution, IngressController, LbImplementation, LbMode, NdpProxyMode,
+    UpstreamMode,
 };
 use crate::source::Origin;
 
@@ -23,6 +24,7 @@ pub fn check(net: &ClusterNetwork, out: &mut Out) {
     pool_overlaps(net, out);
     pool_families(net, out);
     l2_announcements(net, out);
+    ndp_proxy_mode(net, out);
     bgp_peers(net, out);
     cilium(net, out);
     servicelb(net, out);
@@ -321,6 +323,43 @@ fn l2_announcements(net: &ClusterNetwork, out: &mut Out) {
             }
         }
     }
+}
+
+/// `ndpProxy: watch` where kube6's NDP proxy answers for no pool: render writes no watch
+/// DaemonSet, so say why instead of ignoring the setting.
+fn ndp_proxy_mode(net: &ClusterNetwork, out: &mut Out) {
+    let lb = &net.load_balancer;
+    let Some(mode) = lb
+        .ndp_proxy
+        .as_ref()
+        .filter(|m| m.value == NdpProxyMode::Watch)
+    else {
+        return;
+    };
+    if !crate::load_balancer::ndp_proxy_pool_prefixes(net).is_empty() {
+        return;
+    }
+    let proxied = net
+        .upstream_for(Family::IPv6)
+        .is_some_and(|u| u.mode.value == UpstreamMode::NdpProxy);
+    let why = if !proxied {
+        "the IPv6 upstream is not ndp-proxy (spec.upstream.IPv6.mode), so kube6's NDP proxy answers for no load-balancer address".to_string()
+    } else if let Some(how) = implementation(net).addresses_without_pools() {
+        format!("{how}: there is no pool to answer for")
+    } else if crate::load_balancer::implementation_answers_ndp(net) {
+        format!(
+            "{} answers neighbor solicitations for its pools itself",
+            implementation(net).display_name()
+        )
+    } else {
+        "no pool holds IPv6 addresses in l2 mode (pools in bgp mode are announced to the peers, not solicited)".to_string()
+    };
+    out.push(Diagnostic::new(
+        &r::LB_NDP_PROXY_WATCH_UNUSED,
+        &mode.origin,
+        format!("ndpProxy: watch has nothing to watch: {why}; no watch DaemonSet is rendered"),
+        "remove ndpProxy, or give the NDP proxy pools to answer for (spec.upstream.IPv6.mode: ndp-proxy, IPv6 pools in l2 mode of an implementation that does not answer NDP: Cilium before 1.19)",
+    ));
 }
 
 fn bgp_peers(net: &ClusterNetwork, out: &mut Out) {

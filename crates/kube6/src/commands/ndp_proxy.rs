@@ -37,15 +37,18 @@ pub struct Args {
     pub busy_poll_us: Option<u64>,
     /// Take the prefixes from a cluster configuration (any format kube6 reads): this node's IPv6
     /// pod block (static) and a global IPv6 service range (static), or the whole IPv6 pod range
-    /// (routed) without --node, exactly as `kube6 render` writes them; the uplink from
-    /// spec.upstream.IPv6.uplink unless --uplink is given.
+    /// (routed) without --node, and the load-balancer pools kube6 proxies (static; left out
+    /// with spec.loadBalancer.ndpProxy: watch, where the watch DaemonSet answers), exactly as
+    /// `kube6 render` writes them; the uplink from spec.upstream.IPv6.uplink unless --uplink is
+    /// given.
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
     /// This node's name in the plan's `nodes`.
     #[arg(long, value_name = "NAME", requires = "plan")]
     pub node: Option<String>,
     /// With --plan: answer for the plan's load-balancer pools in watch mode (only the addresses
-    /// this node announces) instead of statically.
+    /// this node announces), whatever spec.loadBalancer.ndpProxy says; run it instead of the
+    /// rendered watch DaemonSet, not beside it.
     #[arg(long, requires = "plan")]
     pub watch_load_balancers: bool,
     /// This node's Kubernetes name, for watch prefixes (in a DaemonSet: NODE_NAME from the
@@ -281,7 +284,15 @@ fn plan_rules(args: &Args, path: &std::path::Path) -> Result<PlanRules, Problem>
         })?),
         None => None,
     };
-    let (uplink, rules) = kube6_render::host::ndp_proxy_rules(&cx, node);
+    // The plan's rules for this node, as the rendered host file holds them; with
+    // --watch-load-balancers the pools too (in watch mode), also where the plan leaves them to
+    // the watch DaemonSet.
+    let pools = if args.watch_load_balancers {
+        kube6_render::host::PoolRules::All
+    } else {
+        kube6_render::host::PoolRules::AsPlanned
+    };
+    let (uplink, rules) = kube6_render::host::ndp_proxy_rules(&cx, node, pools);
     let prefixes: Vec<PrefixRule> = rules
         .into_iter()
         .filter_map(|rule| match rule.prefix {
@@ -663,6 +674,44 @@ mod tests {
             .unwrap();
             assert_eq!(c.watch.node_name.as_deref(), Some("worker-1"));
         }
+    }
+
+    #[test]
+    fn a_plan_in_watch_mode_leaves_the_pools_to_the_watch_daemonset() {
+        // spec.loadBalancer.ndpProxy: watch: the host proxy answers for the pod block only, as
+        // the rendered host file does; --watch-load-balancers still runs the pools (in watch
+        // mode) on the host for who runs it instead of the DaemonSet.
+        let plan = file(
+            "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nmetadata: {name: watch}\nspec:\n  \
+             distribution: kubeadm\n  cni: {name: cilium, version: 1.18.3}\n  \
+             pods: [{cidr: \"2001:db8:100::/56\", nodeMaskSize: 64}]\n  services: [fd00:20::/112]\n  \
+             nodes: [{name: worker-1, role: controller+worker, addresses: [\"2001:db8:1::2\"]}]\n  \
+             upstream: {IPv6: {mode: ndp-proxy, uplink: n0}}\n  loadBalancer:\n    \
+             implementation: cilium\n    ndpProxy: watch\n    \
+             pools: [{addresses: [\"2001:db8:1::ff00/120\"]}]\n",
+        );
+        let path = plan.0.to_str().unwrap();
+        let modes = |extra: &[&str]| -> Vec<String> {
+            let mut list = vec!["--plan", path, "--node", "worker-1"];
+            list.extend_from_slice(extra);
+            let c = build_config(&args(&list)).ok().unwrap();
+            c.prefixes.iter().map(ToString::to_string).collect()
+        };
+        let host = modes(&[]);
+        assert!(
+            host.iter().all(|r| !r.starts_with("2001:db8:1::ff00/120")),
+            "{host:?}"
+        );
+        assert!(
+            host.iter()
+                .any(|r| r.starts_with("2001:db8:100:") && r.ends_with("=static")),
+            "{host:?}"
+        );
+        let watched = modes(&["--watch-load-balancers"]);
+        assert!(
+            watched.contains(&"2001:db8:1::ff00/120=watch".to_string()),
+            "{watched:?}"
+        );
     }
 
     #[test]

@@ -470,16 +470,22 @@ fn load_balancer_text(plan: &Plan) -> String {
     if lb.pools.is_empty() {
         return out;
     }
-    let mut rows = vec![vec![
+    // Who answers NDP for IPv6 l2 pools, where any pool has one to name.
+    let ndp = lb.pools.iter().any(|p| p.ndp_answer.is_some());
+    let mut header = vec![
         "pool".to_string(),
         "mode".to_string(),
         "family".to_string(),
         "addresses".to_string(),
         "size".to_string(),
-    ]];
+    ];
+    if ndp {
+        header.push("NDP answered by".to_string());
+    }
+    let mut rows = vec![header];
     for pool in &lb.pools {
         for (i, block) in pool.blocks.iter().enumerate() {
-            rows.push(vec![
+            let mut row = vec![
                 if i == 0 {
                     pool.name.clone()
                 } else {
@@ -496,11 +502,31 @@ fn load_balancer_text(plan: &Plan) -> String {
                     None => block.addresses.clone(),
                 },
                 block.size.human(),
-            ]);
+            ];
+            if ndp {
+                row.push(match pool.ndp_answer {
+                    Some(answer) if block.family == kube6_net::Family::IPv6 => {
+                        ndp_answer_text(answer).to_string()
+                    }
+                    _ => String::new(),
+                });
+            }
+            rows.push(row);
         }
     }
     out.push_str(&table(&rows, "  "));
     out
+}
+
+/// Who answers the router's neighbor solicitations for a pool's IPv6 addresses, in words.
+fn ndp_answer_text(answer: kube6_model::model::PoolNdpAnswer) -> &'static str {
+    use kube6_model::model::PoolNdpAnswer;
+    match answer {
+        PoolNdpAnswer::Implementation => "the implementation",
+        PoolNdpAnswer::NdpProxyStatic => "kube6 ndp-proxy, static (every node)",
+        PoolNdpAnswer::NdpProxyWatch => "kube6 ndp-proxy, watch (announcing node)",
+        PoolNdpAnswer::None => "nothing",
+    }
 }
 
 /// "k0s ClusterConfig", or "kube6 ClusterNetwork for k0s" when the format names no distribution.
