@@ -170,7 +170,7 @@ fn inputs(scratch: &Path) -> Vec<Input> {
     // pools, kube-proxy's mode, a cluster domain of its own, flannel's backend.
     // And every load-balancer and ingress document: MetalLB pools in both modes with peers of
     // both families and ingress-nginx; Cilium LB-IPAM with L2 and BGP pools and Traefik.
-    let variants: [(&str, &str, Value); 6] = [
+    let variants: [(&str, &str, Value); 7] = [
         (
             "dual-ipv4-first",
             "Cilium cluster-pool",
@@ -211,10 +211,18 @@ fn inputs(scratch: &Path) -> Vec<Input> {
         ),
         (
             "dual-ipv6-first",
-            "Cilium 1.18 L2 pool answered by kube6's NDP proxy (static and watch mode)",
+            "Cilium 1.18 L2 pool answered by kube6's NDP proxy (static mode)",
             json!({"cni": {"name": "cilium", "version": "1.18.3"},
                 "upstream": {"IPv6": {"mode": "ndp-proxy", "uplink": "eth0"}, "IPv4": {"mode": "masquerade"}},
                 "loadBalancer": {"implementation": "cilium", "ingress": "none",
+                "pools": [{"name": "public", "addresses": ["2001:db8:5::ff00/120", "192.0.2.64-192.0.2.79"]}]}}),
+        ),
+        (
+            "dual-ipv6-first",
+            "Cilium 1.18 L2 pool answered by kube6's NDP proxy (watch mode: the DaemonSet)",
+            json!({"cni": {"name": "cilium", "version": "1.18.3"},
+                "upstream": {"IPv6": {"mode": "ndp-proxy", "uplink": "eth0"}, "IPv4": {"mode": "masquerade"}},
+                "loadBalancer": {"implementation": "cilium", "ingress": "none", "ndpProxy": "watch",
                 "pools": [{"name": "public", "addresses": ["2001:db8:5::ff00/120", "192.0.2.64-192.0.2.79"]}]}}),
         ),
     ];
