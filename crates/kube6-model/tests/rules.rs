@@ -1209,10 +1209,10 @@ fn a_bad_ndp_proxy_mode_is_a_located_error() {
         V6,
         &format!("{METALLB_V6}    ndpProxy: dynamic\n"),
     );
-    let err = kube6_model::analyze("test.yaml", &text, &ImportOptions::default())
-        .err()
-        .expect("ndpProxy: dynamic is refused")
-        .to_string();
+    let err = match kube6_model::analyze("test.yaml", &text, &ImportOptions::default()) {
+        Ok(_) => panic!("ndpProxy: dynamic is refused"),
+        Err(e) => e.to_string(),
+    };
     assert!(err.contains("static or watch"), "{err}");
     assert!(err.contains("spec.loadBalancer.ndpProxy"), "{err}");
 }
