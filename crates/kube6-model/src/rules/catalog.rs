@@ -387,6 +387,8 @@ rules! {
         "A range the input fixes lies outside the prefix: it is kept as it is and nothing is carved for it.";
     PREFIX_PODS_ABOVE_MAX_PODS = "K6W708", Warning, Kubelet, "spec.prefix, --prefix", [(KUBERNETES, "pkg/kubelet/apis/config/v1beta1/defaults.go")],
         "More pods per node are asked of the carving than the kubelet's maxPods: the node blocks hold them, but the kubelet admits no more than maxPods pods.";
+    PREFIX_POOLS_NOT_CARVED = "K6W709", Warning, Kube6, "spec.prefix, --prefix with loadBalancerPools", [],
+        "Load-balancer pools are asked of the carving, but none is carved: the implementation takes no pool (ServiceLB uses the nodes' addresses, a cloud controller the provider's, none nothing), or spec.loadBalancer.pools already declares the cluster's IPv6 pools.";
 
     // Cross-checks.
     RANGES_OVERLAP = "K6W100", Warning, Kube6, "always", [(KUBERNETES, RANGE_ALLOCATOR)],
@@ -562,6 +564,9 @@ rules! {
     POD_RANGE_EXTENDED = "K6W624", Warning, KubeControllerManager, "kube6 diff: a pod range extended",
         [(KUBERNETES, RANGE_ALLOCATOR), (KUBERNETES, KCM_CORE)],
         "A pod range extended (the new range holds the old one): kube-controller-manager, kube-proxy (clusterCIDR) and the CNI restart with the larger range; nodes keep their blocks, which stay inside it.";
+    LB_POOL_CHANGED = "K6W625", Warning, Metallb, "kube6 diff: the load-balancer pool addresses change (a renumbered prefix)",
+        [(METALLB, "controller/service.go")],
+        "The load-balancer pools' addresses change: once the pools are applied, a Service whose address lies in no pool loses it and gets a new one from the new pools (MetalLB: \"current IP not allowed by config, clearing\"), so DNS records, firewall rules and clients that use the old address must follow; a Service that asks for an old address (spec.loadBalancerIP, metallb.io/loadBalancerIPs) gets none until it is changed.";
 }
 
 /// Whether a rule judges a change to a running cluster (`kube6 diff`, ids 6xx) rather than one
