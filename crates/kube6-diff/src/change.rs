@@ -361,9 +361,53 @@ pub fn detect(current: &NetworkState, proposed: &NetworkState) -> Vec<Change> {
 }
 
 /// The load-balancer pool addresses of each family, where both sides know them (a renumbered
-/// prefix moves the pools carved from it, or declared inside it).
+/// prefix moves the pools carved from it, or declared inside it); against a running cluster,
+/// whose pool objects kube6 does not read, the load-balancer addresses Services hold outside
+/// every proposed pool.
 fn lb_pool_changes(current: &NetworkState, proposed: &NetworkState, out: &mut Vec<Change>) {
-    let (Some(cur), Some(new)) = (&current.lb_pools, &proposed.lb_pools) else {
+    let Some(new) = &proposed.lb_pools else {
+        return;
+    };
+    let Some(cur) = &current.lb_pools else {
+        let blocks: Vec<kube6_model::load_balancer::Block> = new
+            .iter()
+            .filter_map(|b| kube6_model::load_balancer::AddressBlock::new(&b.addresses).block())
+            .collect();
+        for family in Family::ALL.iter().copied() {
+            let outside: Vec<ServiceAddress> = current
+                .in_use
+                .iter()
+                .flat_map(|u| &u.load_balancer_addresses)
+                .filter(|s| Family::of_addr(&s.ip) == family)
+                .filter(|s| !blocks.iter().any(|b| b.contains(&s.ip)))
+                .cloned()
+                .collect();
+            if outside.is_empty() {
+                continue;
+            }
+            let mut change = Change::new(
+                ChangeKind::LoadBalancerPool,
+                format!(
+                    "{} {family} load-balancer address(es) Services hold lie in no proposed pool",
+                    outside.len()
+                ),
+            )
+            .family(family)
+            .values(
+                None,
+                Some(
+                    new.iter()
+                        .filter(|b| b.family == family)
+                        .map(|b| format!("{} ({})", b.addresses, b.pool))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+                .filter(|s| !s.is_empty()),
+            );
+            change.range_change = Some(RangeChange::InUseOutside);
+            change.affected.service_addresses = outside;
+            out.push(change);
+        }
         return;
     };
     for family in Family::ALL.iter().copied() {

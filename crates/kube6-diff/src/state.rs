@@ -85,6 +85,9 @@ pub struct InUse {
     pub service_addresses: Vec<ServiceAddress>,
     /// The `default/kubernetes` Service's addresses, primary first.
     pub kubernetes_service: Vec<IpAddr>,
+    /// LoadBalancer Services' load-balancer addresses (`status.loadBalancer.ingress[].ip`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub load_balancer_addresses: Vec<ServiceAddress>,
 }
 
 /// A cluster's network, as far as one side knows it.
@@ -323,6 +326,20 @@ impl NetworkState {
                     service: format!("{}/{}", service.namespace, service.name),
                     ip,
                 });
+            }
+            if service.is_load_balancer() {
+                for ip in parse(
+                    service
+                        .load_balancer_ips
+                        .iter()
+                        .map(String::as_str)
+                        .collect(),
+                ) {
+                    in_use.load_balancer_addresses.push(ServiceAddress {
+                        service: format!("{}/{}", service.namespace, service.name),
+                        ip,
+                    });
+                }
             }
         }
         let pod_ipam = match expect.ipam.mode.uses_node_pod_cidrs() {

@@ -112,6 +112,7 @@ fn cluster(
             .filter(|(svc, _)| *svc == "default/kubernetes")
             .map(|(_, ip)| ip.parse().unwrap())
             .collect(),
+        load_balancer_addresses: Vec::new(),
     };
     NetworkState {
         origin: Origin::Cluster {
@@ -715,6 +716,62 @@ fn cases() -> Vec<Case> {
             &["K6W625"],
         ),
     ]
+}
+
+#[test]
+fn a_running_cluster_s_load_balancer_addresses_outside_the_proposed_pools_are_reported() {
+    let mut live = cluster(
+        &[Family::IPv6],
+        &[],
+        &[("default/kubernetes", "fd00:10:96::1")],
+    );
+    if let Some(in_use) = live.in_use.as_mut() {
+        in_use.load_balancer_addresses = vec![
+            ServiceAddress {
+                service: "web/front".into(),
+                ip: "2001:db8:a:100:1::5".parse().unwrap(),
+            },
+            ServiceAddress {
+                service: "web/kept".into(),
+                ip: "2001:db8:b:200:1::7".parse().unwrap(),
+            },
+        ];
+    }
+    let proposed = with_pools(
+        cfg(
+            Distribution::Kubeadm,
+            "v1.34.2",
+            &["fd00:10:244::/56"],
+            &["fd00:10:96::/112"],
+        ),
+        &[("pool-1", "2001:db8:b:200:1::/112")],
+    );
+    let report = run(live.clone(), proposed.clone(), false);
+    let change = report
+        .changes
+        .iter()
+        .find(|c| c.change.kind == ChangeKind::LoadBalancerPool)
+        .unwrap_or_else(|| panic!("{:?}", report.changes));
+    let affected: Vec<&str> = change
+        .change
+        .affected
+        .service_addresses
+        .iter()
+        .map(|s| s.service.as_str())
+        .collect();
+    assert_eq!(affected, ["web/front"]);
+    assert!(change.verdicts.iter().any(|v| v.rule == "K6W625"));
+    // Every address inside the proposed pools: nothing to say.
+    if let Some(in_use) = live.in_use.as_mut() {
+        in_use.load_balancer_addresses.remove(0);
+    }
+    let report = run(live, proposed, false);
+    assert!(
+        !report
+            .changes
+            .iter()
+            .any(|c| c.change.kind == ChangeKind::LoadBalancerPool)
+    );
 }
 
 /// `state` with these IPv6 load-balancer pool blocks.
