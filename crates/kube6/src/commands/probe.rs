@@ -18,6 +18,7 @@ use kube6_probe::plan;
 use kube6_probe::report::{CheckReport, LocalReport, Report, Status};
 use kube6_probe::spec::{self, Agent, ExpectationSource, Expectations, External, Options, Spec};
 
+use super::cluster::{ClusterArgs, live_failure};
 use super::input::{InputArgs, analyze_file};
 use crate::exit::{CommandResult, Failure, Status as ExitStatus};
 use crate::output::{self, Progress, paint, table};
@@ -145,13 +146,8 @@ pub struct Args {
     pub plan: Option<PathBuf>,
     #[command(flatten)]
     pub input: InputArgs,
-    /// The kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster
-    /// service account).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context (default: the current one).
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     /// The agent image (built by deploy/probe/build.sh and pushed where the nodes pull from).
     #[arg(long, value_name = "IMAGE", env = "KUBE6_PROBE_IMAGE", default_value = DEFAULT_IMAGE)]
     pub image: String,
@@ -284,11 +280,8 @@ pub fn run(args: Args) -> CommandResult {
         .enable_all()
         .build()
         .map_err(|e| Failure::failed(anyhow!(e).context("cannot start the I/O runtime")))?;
-    let live = kube6_verify::live::Options {
-        kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
-        page_size: kube6_verify::live::DEFAULT_PAGE_SIZE,
-    };
+    args.cluster.check()?;
+    let live = args.cluster.options(kube6_verify::live::DEFAULT_PAGE_SIZE);
     let (client, origin) = runtime
         .block_on(kube6_verify::live::client(&live))
         .map_err(|e| match e {
@@ -297,8 +290,7 @@ pub fn run(args: Args) -> CommandResult {
                     "no cluster to probe (give --kubeconfig FILE or set KUBECONFIG; `kube6 probe local` tests from this host)",
                 ),
             ),
-            e if e.is_configuration() => Failure::usage(e),
-            e => Failure::failed(e),
+            e => live_failure(e),
         })?;
     let api = kube6_probe::live::KubeApi::new(client);
     if args.cleanup {
