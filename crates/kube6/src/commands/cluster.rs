@@ -14,7 +14,7 @@ use crate::exit::Failure;
 /// The cluster to connect to, as kubectl chooses it. Flatten it into a command's `Args` with
 /// `#[command(flatten)] pub cluster: ClusterArgs`, then call [`ClusterArgs::check`] and build
 /// the client from [`ClusterArgs::options`].
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct ClusterArgs {
     /// The kubeconfig file (default: $KUBECONFIG, a list of files merged as kubectl merges
     /// them; then ~/.kube/config; then the in-cluster service account).
@@ -23,6 +23,12 @@ pub struct ClusterArgs {
     /// The kubeconfig context (default: the current context).
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
+    /// The most bytes taken of one answer of the API server (a list page, an object, a pod's
+    /// log; e.g. 1Gi, 64Mi): a larger answer stops the command, rather than memory growing
+    /// with whatever the server sends.
+    #[arg(long, value_name = "SIZE", env = "KUBE6_MAX_RESPONSE_SIZE",
+          default_value = "256Mi", value_parser = kube6_fs::size::parse)]
+    pub max_response_size: u64,
 }
 
 impl ClusterArgs {
@@ -65,6 +71,7 @@ impl ClusterArgs {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),
             page_size,
+            max_response_size: self.max_response_size,
         }
     }
 }
@@ -77,5 +84,35 @@ pub fn live_failure(error: live::LiveError) -> Failure {
         Failure::usage(error)
     } else {
         Failure::failed(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, clap::Parser)]
+    struct Command {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    }
+
+    /// The help's default is the library's: one number, stated twice only as text and value.
+    #[test]
+    fn the_default_response_limit_is_the_library_default() {
+        let args = Command::try_parse_from(["kube6"]).unwrap();
+        assert_eq!(
+            args.cluster.options(1).max_response_size,
+            live::DEFAULT_MAX_RESPONSE_SIZE
+        );
+        assert_eq!(args.cluster.options(1).page_size, 1);
+        let args =
+            Command::try_parse_from(["kube6", "--max-response-size", "64Ki", "--context", "c"])
+                .unwrap();
+        assert_eq!(args.cluster.max_response_size, 64 << 10);
+        assert!(args.cluster.given());
     }
 }

@@ -292,7 +292,7 @@ pub fn run(args: Args) -> CommandResult {
             ),
             e => live_failure(e),
         })?;
-    let api = kube6_probe::live::KubeApi::new(client);
+    let api = kube6_probe::live::KubeApi::new(client, live.max_response_size);
     if args.cleanup {
         let names = runtime.block_on(cluster::cleanup(&api)).map_err(|e| {
             Failure::failed(anyhow!(e).context("cannot remove the probe's namespaces"))
