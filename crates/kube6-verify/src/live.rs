@@ -51,6 +51,9 @@ struct Resource {
     kind: &'static str,
     api_version: &'static str,
     optional: bool,
+    /// Read only when the resource of this path was not served (an older version of the same
+    /// API, for a cluster that has not the newer one).
+    instead_of: Option<&'static str>,
 }
 
 const fn resource(
@@ -64,11 +67,15 @@ const fn resource(
         kind,
         api_version,
         optional,
+        instead_of: None,
     }
 }
 
+/// The path of the ServiceCIDR API that went GA in Kubernetes 1.33.
+const SERVICE_CIDRS_V1: &str = "/apis/networking.k8s.io/v1/servicecidrs";
+
 /// The resources read.
-const RESOURCES: [Resource; 8] = [
+const RESOURCES: [Resource; 10] = [
     resource("/api/v1/nodes", "Node", "v1", false),
     resource("/api/v1/pods", "Pod", "v1", false),
     resource("/api/v1/services", "Service", "v1", false),
@@ -104,6 +111,23 @@ const RESOURCES: [Resource; 8] = [
         "cilium.io/v2alpha1",
         true,
     ),
+    // The cluster's service ranges (kubernetes/kubernetes pkg/apis/networking, KEP-1880):
+    // networking.k8s.io/v1 from 1.33, v1beta1 in 1.31 and 1.32 where the API is enabled.
+    resource(
+        SERVICE_CIDRS_V1,
+        "ServiceCIDR",
+        "networking.k8s.io/v1",
+        true,
+    ),
+    Resource {
+        instead_of: Some(SERVICE_CIDRS_V1),
+        ..resource(
+            "/apis/networking.k8s.io/v1beta1/servicecidrs",
+            "ServiceCIDR",
+            "networking.k8s.io/v1beta1",
+            true,
+        )
+    },
 ];
 
 /// Which cluster to read, as kubectl chooses it.
@@ -386,13 +410,19 @@ pub async fn client(options: &Options) -> Result<(Client, String), LiveError> {
 async fn read_async(options: &Options) -> Result<(Snapshot, String), LiveError> {
     let (client, cluster) = client(options).await?;
     let mut snapshot = Snapshot::default();
+    // The optional resources the server does not serve (404).
+    let mut not_served: Vec<&str> = Vec::new();
     for Resource {
         path,
         kind,
         api_version,
         optional,
+        instead_of,
     } in RESOURCES
     {
+        if instead_of.is_some_and(|other| !not_served.contains(&other)) {
+            continue;
+        }
         let mut token: Option<String> = None;
         loop {
             let params = ListParams {
@@ -433,6 +463,9 @@ async fn read_async(options: &Options) -> Result<(Snapshot, String), LiveError> 
                 Err(kube::Error::Api(status))
                     if optional && (status.code == 404 || status.code == 403) =>
                 {
+                    if status.code == 404 {
+                        not_served.push(path);
+                    }
                     break;
                 }
                 Err(source) => {

@@ -48,12 +48,35 @@ fn resources(dump: &Value) -> HashMap<&'static str, (&'static str, &'static str,
             "IPAMBlock",
             "crd.projectcalico.org/v1",
         ),
+        (
+            "/apis/networking.k8s.io/v1/servicecidrs",
+            "ServiceCIDR",
+            "networking.k8s.io/v1",
+        ),
+        (
+            "/apis/networking.k8s.io/v1beta1/servicecidrs",
+            "ServiceCIDR",
+            "networking.k8s.io/v1beta1",
+        ),
     ] {
+        // A server serves the ServiceCIDR API in the version its objects are in (v1 from
+        // Kubernetes 1.33, v1beta1 in 1.31 and 1.32 with the gate on), and 404 for the other.
+        if kind == "ServiceCIDR"
+            && !dump["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["apiVersion"] == api_version)
+        {
+            continue;
+        }
         let items = dump["items"]
             .as_array()
             .unwrap()
             .iter()
-            .filter(|i| i["kind"] == kind)
+            .filter(|i| {
+                i["kind"] == kind && (kind != "ServiceCIDR" || i["apiVersion"] == api_version)
+            })
             .map(|i| {
                 let mut i = i.clone();
                 let map = i.as_object_mut().unwrap();
@@ -726,4 +749,78 @@ fn an_endless_answer_stops_at_the_limit_with_bounded_memory() {
     // The body held (32 MiB) and its copy into text, plus the program: well under what an
     // unbounded read reaches in the same time (gigabytes).
     assert!(peak_kb < 160 * 1024, "peak RSS {peak_kb} kB");
+}
+
+/// A 1.32 cluster with MultiCIDRServiceAllocator on serves ServiceCIDRs as v1beta1 only: diff
+/// asks for v1, then v1beta1, takes the default ServiceCIDR as the configured range (so that an
+/// extension shows at all), and judges it by the API the objects prove (live, through a
+/// ServiceCIDR) rather than by the version's default (a flag edit, K6W606).
+#[test]
+fn diff_reads_service_cidrs_of_the_version_the_cluster_serves() {
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diff");
+    let mut dump: Value =
+        serde_json::from_str(&std::fs::read_to_string(tests.join("cluster-dump.json")).unwrap())
+            .unwrap();
+    let extended = tests.join("kubeadm-1.32-ipv4-services-extended.yaml");
+    let verdict_rules = |dump: &Value| {
+        let dir = tempfile::tempdir().unwrap();
+        let server = start(dump, dir.path());
+        let config = kubeconfig(dir.path(), server.port, "test");
+        let out = kube6(
+            &[
+                "diff",
+                "--cluster",
+                s(&extended),
+                "--cni",
+                "flannel",
+                "-o",
+                "json",
+            ],
+            Some(&config),
+        );
+        let requests = server.requests.lock().unwrap().clone();
+        (json_out(&out), requests)
+    };
+    // Without ServiceCIDR objects the configured range does not show: every address in use
+    // fits the proposal, and nothing is known to change.
+    let (doc, requests) = verdict_rules(&dump);
+    assert_eq!(doc["changes"], json!([]), "{doc:#}");
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.starts_with("GET /apis/networking.k8s.io/v1beta1/servicecidrs")),
+        "{requests:?}"
+    );
+
+    dump["items"].as_array_mut().unwrap().push(json!({
+        "apiVersion": "networking.k8s.io/v1beta1", "kind": "ServiceCIDR",
+        "metadata": {"name": "kubernetes", "finalizers": ["networking.k8s.io/service-cidr-finalizer"]},
+        "spec": {"cidrs": ["10.96.0.0/16"]},
+        "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "",
+            "message": "Kubernetes Service CIDR is ready", "lastTransitionTime": "2026-01-10T09:00:00Z"}]}
+    }));
+    let (doc, requests) = verdict_rules(&dump);
+    let change = &doc["changes"][0];
+    assert_eq!(change["kind"], "service-range", "{doc:#}");
+    assert_eq!(change["current"], "10.96.0.0/16", "{doc:#}");
+    assert_eq!(change["rangeChange"], "extended", "{doc:#}");
+    assert_eq!(doc["current"]["serviceCIDRs"][0]["name"], "kubernetes");
+    let rules: Vec<&str> = change["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        [kube6_model::rules::catalog::SERVICE_RANGE_EXTENDED_SERVICECIDR.id],
+        "{doc:#}"
+    );
+    let v1 = requests
+        .iter()
+        .position(|r| r.starts_with("GET /apis/networking.k8s.io/v1/servicecidrs"));
+    let beta = requests
+        .iter()
+        .position(|r| r.starts_with("GET /apis/networking.k8s.io/v1beta1/servicecidrs"));
+    assert!(v1.is_some() && beta > v1, "{requests:?}");
 }

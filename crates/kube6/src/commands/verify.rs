@@ -178,6 +178,7 @@ pub fn render_text(report: &Report, origin: &str) -> String {
         (o.calico_ipam_blocks, "Calico IPAMBlocks"),
         (o.cilium_nodes, "CiliumNodes"),
         (o.cilium_pod_ip_pools, "CiliumPodIPPools"),
+        (o.service_cidrs, "ServiceCIDRs"),
     ] {
         if n > 0 {
             held.push_str(&format!(", {n} {what}"));
