@@ -75,7 +75,7 @@ const fn resource(
 const SERVICE_CIDRS_V1: &str = "/apis/networking.k8s.io/v1/servicecidrs";
 
 /// The resources read.
-const RESOURCES: [Resource; 10] = [
+const RESOURCES: [Resource; 12] = [
     resource("/api/v1/nodes", "Node", "v1", false),
     resource("/api/v1/pods", "Pod", "v1", false),
     resource("/api/v1/services", "Service", "v1", false),
@@ -108,6 +108,21 @@ const RESOURCES: [Resource; 10] = [
     resource(
         "/apis/cilium.io/v2alpha1/ciliumpodippools",
         "CiliumPodIPPool",
+        "cilium.io/v2alpha1",
+        true,
+    ),
+    // Load-balancer pools (K6V013: which namespaces a pool serves): MetalLB
+    // (config/crd/bases/metallb.io_ipaddresspools.yaml) and Cilium LB-IPAM, whose v2alpha1 is
+    // served from 1.13 on (pkg/k8s/apis/cilium.io/client/crds).
+    resource(
+        "/apis/metallb.io/v1beta1/ipaddresspools",
+        "IPAddressPool",
+        "metallb.io/v1beta1",
+        true,
+    ),
+    resource(
+        "/apis/cilium.io/v2alpha1/ciliumloadbalancerippools",
+        "CiliumLoadBalancerIPPool",
         "cilium.io/v2alpha1",
         true,
     ),

@@ -19,6 +19,7 @@ pub mod kkp;
 pub mod kube_router;
 pub mod kubeadm;
 pub mod kubernetes;
+pub mod lb_service;
 pub mod metallb;
 pub mod registries;
 pub mod servicelb;
