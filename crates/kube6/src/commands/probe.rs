@@ -154,8 +154,9 @@ pub struct Args {
     /// The agents' imagePullPolicy (Always, IfNotPresent, Never).
     #[arg(long, value_name = "POLICY", value_parser = ["Always", "IfNotPresent", "Never"])]
     pub image_pull_policy: Option<String>,
-    /// A destination outside the cluster, HOST or HOST:PORT ([ADDRESS]:PORT for IPv6), tested
-    /// from every pod and node in every family it has; repeat it or separate with commas.
+    /// A destination outside the cluster, HOST or HOST:PORT (IPv6: ADDRESS, [ADDRESS] or
+    /// [ADDRESS]:PORT), tested from every pod and node in every family it has; repeat it or
+    /// separate with commas.
     #[arg(long, value_name = "TARGET", value_delimiter = ',', value_parser = parse_external)]
     pub external: Vec<External>,
     /// Expect NAT64 through this prefix without a plan (64:ff9b::/96 is the well-known one):
@@ -204,7 +205,8 @@ pub enum ProbeCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct LocalArgs {
-    /// HOST or HOST:PORT ([ADDRESS]:PORT for IPv6) to test; repeat it or separate with commas.
+    /// HOST or HOST:PORT (IPv6: ADDRESS, [ADDRESS] or [ADDRESS]:PORT) to test; repeat it or
+    /// separate with commas.
     #[arg(long, value_name = "HOST[:PORT]", required = true, value_delimiter = ',',
           value_parser = parse_external)]
     pub target: Vec<External>,
