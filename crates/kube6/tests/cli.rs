@@ -701,7 +701,7 @@ fn host_check_registry_flag_usage() {
     }
 }
 
-/// `verify`, `probe` and `diff` reach a cluster through one set of flags: the same help, and the
+/// `verify`, `probe`, `diff` and `ndp-proxy` (watch mode) reach a cluster through one set of flags: the same help, and the
 /// same refusal of a kubeconfig on standard input (read once, and kept for dumps and plans).
 #[test]
 fn every_command_that_reaches_a_cluster_has_the_same_connection_flags() {
@@ -712,16 +712,22 @@ fn every_command_that_reaches_a_cluster_has_the_same_connection_flags() {
         let start = text
             .find(&format!("      --{flag} <"))
             .unwrap_or_else(|| panic!("{command} --help has no --{flag}: {text}"));
-        let block: String = text[start..]
-            .lines()
-            .take_while(|line| !line.trim().is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
+        // The flag's lines, up to a blank line or the next flag (help is compact where no
+        // flag has a long text).
+        let mut lines = text[start..].lines();
+        let first = lines.next().unwrap_or_default();
+        let block: String =
+            std::iter::once(first)
+                .chain(lines.take_while(|line| {
+                    !line.trim().is_empty() && !line.trim_start().starts_with('-')
+                }))
+                .collect::<Vec<_>>()
+                .join(" ");
         block.split_whitespace().collect::<Vec<_>>().join(" ")
     };
     for flag in ["kubeconfig", "context"] {
         let verify = flag_help("verify", flag);
-        for command in ["probe", "diff"] {
+        for command in ["probe", "diff", "ndp-proxy"] {
             assert_eq!(flag_help(command, flag), verify, "{command} --{flag}");
         }
     }
