@@ -104,6 +104,10 @@ pub struct Change {
     pub summary: String,
     #[serde(skip_serializing_if = "Affected::is_empty")]
     pub affected: Affected,
+    /// The running cluster's ServiceCIDRs that already allocate from all of the proposed
+    /// service range: an extension through the ServiceCIDR API that is already made.
+    #[serde(rename = "servedBy", skip_serializing_if = "Vec::is_empty")]
+    pub served_by: Vec<String>,
 }
 
 impl Change {
@@ -117,6 +121,7 @@ impl Change {
             proposed: None,
             summary,
             affected: Affected::default(),
+            served_by: Vec::new(),
         }
     }
 
@@ -508,11 +513,21 @@ fn service_range_change(
     let Some(new) = proposed.service_range(family).and_then(|s| s.cidr) else {
         return;
     };
+    // Addresses in a ServiceCIDR an operator added stay valid whatever the configured range:
+    // kube-apiserver allocates from, and keeps, every ServiceCIDR.
+    let added: Vec<IpNet> = current
+        .added_service_ranges(family)
+        .map(|(_, n)| n)
+        .collect();
     let mut outside: Vec<ServiceAddress> = current
         .in_use
         .iter()
         .flat_map(|u| &u.service_addresses)
-        .filter(|s| Family::of_addr(&s.ip) == family && !new.contains(&s.ip))
+        .filter(|s| {
+            Family::of_addr(&s.ip) == family
+                && !new.contains(&s.ip)
+                && !added.iter().any(|n| n.contains(&s.ip))
+        })
         .cloned()
         .collect();
     // kube-apiserver gives the `kubernetes` Service the first address of its primary range and
@@ -558,5 +573,6 @@ fn service_range_change(
         .values(cur.map(|c| c.to_string()), Some(new.to_string()));
     change.range_change = Some(relation);
     change.affected.service_addresses = outside;
+    change.served_by = current.service_cidrs_covering(&new);
     out.push(change);
 }
