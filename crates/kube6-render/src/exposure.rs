@@ -377,8 +377,16 @@ fn cilium(cx: &Context<'_>, pools: &[(String, &LbPool)], notes: &mut Vec<String>
             .is_some_and(|v| v.is_before(facts::cilium::BGP_V2_SINCE))
         {
             notes.push(format!(
-                "cilium: the BGPv2 resources arrived in {}; announce the pools with this release's CiliumBGPPeeringPolicy by hand",
-                facts::cilium::BGP_V2_SINCE
+                "cilium: the BGPv2 resources arrived in {}; announce the bgp pools with this release's CiliumBGPPeeringPolicy by hand{}",
+                facts::cilium::BGP_V2_SINCE,
+                if modes.other.is_some() {
+                    format!(
+                        " (its virtualRouters[].serviceSelector selecting the Services the bgp pools serve: {MODE_LABEL} {})",
+                        if modes.default == LbMode::Bgp { "NotIn [l2]" } else { "= bgp" }
+                    )
+                } else {
+                    String::new()
+                }
             ));
         } else {
             let peers = peers(cx, notes);
