@@ -376,18 +376,7 @@ fn cilium(cx: &Context<'_>, pools: &[(String, &LbPool)], notes: &mut Vec<String>
             .as_ref()
             .is_some_and(|v| v.is_before(facts::cilium::BGP_V2_SINCE))
         {
-            notes.push(format!(
-                "cilium: the BGPv2 resources arrived in {}; announce the bgp pools with this release's CiliumBGPPeeringPolicy by hand{}",
-                facts::cilium::BGP_V2_SINCE,
-                if modes.other.is_some() {
-                    format!(
-                        " (its virtualRouters[].serviceSelector selecting the Services the bgp pools serve: {MODE_LABEL} {})",
-                        if modes.default == LbMode::Bgp { "NotIn [l2]" } else { "= bgp" }
-                    )
-                } else {
-                    String::new()
-                }
-            ));
+            docs.extend(bgp_peering_policy(cx, &modes, notes));
         } else {
             let peers = peers(cx, notes);
             if let Some((_, _, local_asn)) = peers.first() {
@@ -470,15 +459,7 @@ fn cilium(cx: &Context<'_>, pools: &[(String, &LbPool)], notes: &mut Vec<String>
                             // are in bgp mode (a selector is required: none selects nothing).
                             (
                                 "selector",
-                                modes.selector(LbMode::Bgp).unwrap_or_else(|| {
-                                    Yaml::map([(
-                                        "matchExpressions",
-                                        Yaml::Seq(vec![Yaml::map([
-                                            ("key", Yaml::str("kube6.dev/no-such-label")),
-                                            ("operator", Yaml::str("DoesNotExist")),
-                                        ])]),
-                                    )])
-                                }),
+                                modes.selector(LbMode::Bgp).unwrap_or_else(every_service),
                             ),
                         ])]),
                     )]),
@@ -515,6 +496,82 @@ fn cilium(cx: &Context<'_>, pools: &[(String, &LbPool)], notes: &mut Vec<String>
             yaml::documents(&docs)
         ),
     )
+}
+
+/// The BGP announcement of Cilium releases before the BGPv2 resources (1.13 to 1.15): one
+/// CiliumBGPPeeringPolicy (cilium.io/v2alpha1, pkg/k8s/apis/cilium.io/v2alpha1/bgpp_types.go)
+/// with a virtual router per local ASN, its neighbors' `peerAddress` a CIDR (/32, /128), and a
+/// `serviceSelector` for the Services of the bgp pools ("If empty / nil no services will be
+/// announced"). Cilium 1.19 removed the resource (shared/schemas/cilium/README), so no upstream
+/// CRD checks it; the render tests check its fields against those Go types.
+fn bgp_peering_policy(
+    cx: &Context<'_>,
+    modes: &PoolModes,
+    notes: &mut Vec<String>,
+) -> Option<Yaml> {
+    let peers = peers(cx, notes);
+    if peers.is_empty() {
+        notes.push(
+            "cilium: pools in bgp mode but no complete BGP peer (address, peerASN, localASN): no BGP resources rendered"
+                .to_string(),
+        );
+        return None;
+    }
+    let mut local_asns: Vec<i64> = Vec::new();
+    for (_, _, local) in &peers {
+        if !local_asns.contains(local) {
+            local_asns.push(*local);
+        }
+    }
+    let selector = modes.selector(LbMode::Bgp).unwrap_or_else(every_service);
+    let routers: Vec<Yaml> = local_asns
+        .iter()
+        .map(|local| {
+            let neighbors: Vec<Yaml> = peers
+                .iter()
+                .filter(|(_, _, l)| l == local)
+                .filter_map(|(address, peer_asn, _)| {
+                    let ip: std::net::IpAddr = address.parse().ok()?;
+                    let bits = match ip {
+                        std::net::IpAddr::V4(_) => 32,
+                        std::net::IpAddr::V6(_) => 128,
+                    };
+                    Some(Yaml::map([
+                        ("peerAddress", Yaml::str(format!("{ip}/{bits}"))),
+                        ("peerASN", Yaml::Int(*peer_asn)),
+                    ]))
+                })
+                .collect();
+            Yaml::map([
+                ("localASN", Yaml::Int(*local)),
+                ("serviceSelector", selector.clone()),
+                ("neighbors", Yaml::Seq(neighbors)),
+            ])
+        })
+        .collect();
+    notes.push(format!(
+        "cilium: this release predates the BGPv2 resources ({}): the bgp pools are announced by a CiliumBGPPeeringPolicy",
+        facts::cilium::BGP_V2_SINCE
+    ));
+    Some(object(
+        "cilium.io/v2alpha1",
+        "CiliumBGPPeeringPolicy",
+        "kube6-load-balancer",
+        None,
+        Yaml::map([("virtualRouters", Yaml::Seq(routers))]),
+    ))
+}
+
+/// A label selector that matches every Service (Cilium's BGP selectors select nothing when
+/// left out).
+fn every_service() -> Yaml {
+    Yaml::map([(
+        "matchExpressions",
+        Yaml::Seq(vec![Yaml::map([
+            ("key", Yaml::str("kube6.dev/no-such-label")),
+            ("operator", Yaml::str("DoesNotExist")),
+        ])]),
+    )])
 }
 
 /// kube-vip: the cloud provider's `kubevip` ConfigMap with every pool under one global key

@@ -302,3 +302,54 @@ fn kube_vip_gets_its_pools_where_its_cloud_provider_reads_them() {
     assert_eq!(var("bgp_peers"), Some("[2001:db8:1::1]:64500".into()));
     assert_eq!(var("vip_arp"), None);
 }
+
+#[test]
+fn cilium_before_bgpv2_announces_bgp_pools_with_a_peering_policy() {
+    let files = rendered(
+        &cluster("{name: cilium, version: 1.15.9}", MIXED_POOLS),
+        Target::Kubeadm,
+    );
+    let docs = file(&files, "load-balancer/cilium-lb.yaml");
+    assert!(kinds(docs, "CiliumBGPAdvertisement").is_empty());
+    assert!(kinds(docs, "CiliumBGPClusterConfig").is_empty());
+    let policy = kinds(docs, "CiliumBGPPeeringPolicy");
+    assert_eq!(policy.len(), 1);
+    assert_eq!(policy[0]["apiVersion"], "cilium.io/v2alpha1");
+    // The fields of CiliumBGPPeeringPolicySpec / CiliumBGPVirtualRouter / CiliumBGPNeighbor
+    // (cilium/cilium pkg/k8s/apis/cilium.io/v2alpha1/bgpp_types.go), required ones present.
+    let spec = policy[0]["spec"].as_object().unwrap();
+    assert!(
+        spec.keys()
+            .all(|k| ["nodeSelector", "virtualRouters"].contains(&k.as_str()))
+    );
+    let routers = spec["virtualRouters"].as_array().unwrap();
+    assert_eq!(routers.len(), 1);
+    let router = routers[0].as_object().unwrap();
+    assert!(router.keys().all(|k| {
+        ["localASN", "exportPodCIDR", "serviceSelector", "neighbors"].contains(&k.as_str())
+    }));
+    assert_eq!(router["localASN"], 64512);
+    let neighbors = router["neighbors"].as_array().unwrap();
+    assert_eq!(neighbors[0]["peerAddress"], "2001:db8:1::1/128");
+    assert_eq!(neighbors[0]["peerASN"], 64500);
+    // It announces the Services of the bgp pool, not those of the l2 pool.
+    let pools = kinds(docs, "CiliumLoadBalancerIPPool");
+    let routed = pools
+        .iter()
+        .find(|p| p["metadata"]["name"] == "routed")
+        .unwrap();
+    let public = pools
+        .iter()
+        .find(|p| p["metadata"]["name"] == "public")
+        .unwrap();
+    for labels in [vec![], vec![("kube6.dev/lb-mode", "bgp")]] {
+        assert_eq!(
+            selects(&router["serviceSelector"], &labels),
+            selects(&routed["spec"]["serviceSelector"], &labels)
+        );
+        assert_ne!(
+            selects(&router["serviceSelector"], &labels),
+            selects(&public["spec"]["serviceSelector"], &labels)
+        );
+    }
+}
