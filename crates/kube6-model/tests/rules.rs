@@ -79,6 +79,8 @@ const METALLB_V6: &str =
     "    implementation: metallb\n    pools: [{addresses: [\"2001:db8:5::/120\"]}]\n";
 const CILIUM_L2_V6: &str =
     "    implementation: cilium\n    pools: [{addresses: [\"2001:db8:5::/120\"]}]\n";
+const CILIUM_L2_DUAL: &str =
+    "    implementation: cilium\n    pools: [{addresses: [\"2001:db8:5::/120\", 192.0.2.0/28]}]\n";
 const METALLB_DUAL: &str =
     "    implementation: metallb\n    pools: [{addresses: [\"2001:db8:5::/120\", 192.0.2.0/28]}]\n";
 
@@ -752,6 +754,12 @@ fn cases() -> Vec<Case> {
             "K6E430",
             format!("{}---\nkubeProxyReplacement: false\nl2announcements: {{enabled: true}}\n", lb("kubeadm", &format!("{V6}  cni: {{name: cilium, version: 1.19.6}}\n"), CILIUM_L2_V6)),
             format!("{}---\nkubeProxyReplacement: true\nl2announcements: {{enabled: true}}\n", lb("kubeadm", &format!("{V6}  cni: {{name: cilium, version: 1.19.6}}\n"), CILIUM_L2_V6)),
+        ),
+        // KKP switches Cilium's kube-proxy replacement on only in proxyMode ebpf.
+        case(
+            "K6E430",
+            lb("kkp", &format!("{DUAL_V6_FIRST}  cni: {{name: cilium, version: 1.19.6}}\n  kubeProxy: {{mode: ipvs}}\n"), CILIUM_L2_DUAL),
+            lb("kkp", &format!("{DUAL_V6_FIRST}  cni: {{name: cilium, version: 1.19.6}}\n  kubeProxy: {{mode: ebpf}}\n"), CILIUM_L2_DUAL),
         ),
         case(
             "K6W431",

@@ -67,6 +67,20 @@ fn the_proxy_leaves_pools_to_implementations_that_answer_ndp() {
 }
 
 #[test]
+fn the_proxy_answers_for_kube_vip_only_before_it_spoke_ndp() {
+    let (conf, _) = ndp_config(&cluster(
+        "calico",
+        &format!("    implementation: kube-vip\n    version: v0.3.2\n{POOL}"),
+    ));
+    assert!(conf.contains("2001:db8:1::ff00"), "{conf}");
+    let (conf, _) = ndp_config(&cluster(
+        "calico",
+        &format!("    implementation: kube-vip\n    version: v0.3.3\n{POOL}"),
+    ));
+    assert!(!conf.contains("2001:db8:1::ff00"), "{conf}");
+}
+
+#[test]
 fn pools_in_bgp_mode_are_not_proxied() {
     let (conf, _) = ndp_config(&cluster(
         "{name: cilium, version: 1.18.3}",
