@@ -24,6 +24,7 @@ pub enum ChangeKind {
     DnsAddress,
     ApiEndpoint,
     NodeAddresses,
+    LoadBalancerPool,
 }
 
 impl ChangeKind {
@@ -40,6 +41,7 @@ impl ChangeKind {
             ChangeKind::DnsAddress => "dns-address",
             ChangeKind::ApiEndpoint => "api-endpoint",
             ChangeKind::NodeAddresses => "node-addresses",
+            ChangeKind::LoadBalancerPool => "load-balancer-pool",
         }
     }
 }
@@ -319,6 +321,8 @@ pub fn detect(current: &NetworkState, proposed: &NetworkState) -> Vec<Change> {
         );
     }
 
+    lb_pool_changes(current, proposed, &mut out);
+
     for node in &proposed.nodes {
         let Some(old) = current.nodes.iter().find(|n| n.name == node.name) else {
             continue;
@@ -354,6 +358,51 @@ pub fn detect(current: &NetworkState, proposed: &NetworkState) -> Vec<Change> {
         out.push(change);
     }
     out
+}
+
+/// The load-balancer pool addresses of each family, where both sides know them (a renumbered
+/// prefix moves the pools carved from it, or declared inside it).
+fn lb_pool_changes(current: &NetworkState, proposed: &NetworkState, out: &mut Vec<Change>) {
+    let (Some(cur), Some(new)) = (&current.lb_pools, &proposed.lb_pools) else {
+        return;
+    };
+    for family in Family::ALL.iter().copied() {
+        let of = |blocks: &[crate::state::PoolBlock]| -> Vec<String> {
+            let mut v: Vec<String> = blocks
+                .iter()
+                .filter(|b| b.family == family)
+                .map(|b| format!("{} ({})", b.addresses, b.pool))
+                .collect();
+            v.sort();
+            v
+        };
+        let (before, after) = (of(cur), of(new));
+        if before == after {
+            continue;
+        }
+        let text = |v: &[String]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        out.push(
+            Change::new(
+                ChangeKind::LoadBalancerPool,
+                format!(
+                    "the {family} load-balancer pool addresses change from {} to {}",
+                    text(&before),
+                    text(&after)
+                ),
+            )
+            .family(family)
+            .values(
+                (!before.is_empty()).then(|| before.join(", ")),
+                (!after.is_empty()).then(|| after.join(", ")),
+            ),
+        );
+    }
 }
 
 fn pod_range_change(

@@ -400,6 +400,12 @@ fn verdicts(change: &Change, ctx: &Context) -> Vec<Verdict> {
             Class::AllowedWithSteps,
             "the kubelet restarts with the new --node-ip; hostNetwork pods are recreated",
         )),
+        ChangeKind::LoadBalancerPool => out.push(verdict(
+            &rules::LB_POOL_CHANGED,
+            Class::AllowedWithSteps,
+            "the new pools are applied first; Services whose address lies in no pool then get a new one from them, and \
+             DNS records, firewall rules and clients follow the new addresses",
+        )),
     }
     // A range extended through a ServiceCIDR object leaves the distribution's configuration as
     // it is, so nothing of the distribution's is edited.

@@ -126,6 +126,20 @@ pub struct NetworkState {
     /// kube-apiserver's `MultiCIDRServiceAllocator` gate, when set explicitly.
     #[serde(skip)]
     pub multi_cidr_gate: Option<bool>,
+    /// The load-balancer pools' blocks, for an implementation with pools (MetalLB, Cilium
+    /// LB-IPAM, kube-vip); None when not known (a running cluster: kube6 reads no pool objects).
+    #[serde(rename = "loadBalancerPools", skip_serializing_if = "Option::is_none")]
+    pub lb_pools: Option<Vec<PoolBlock>>,
+}
+
+/// One block of a load-balancer pool.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct PoolBlock {
+    pub family: Family,
+    /// The pool's name.
+    pub pool: String,
+    /// A CIDR, or FIRST-LAST.
+    pub addresses: String,
 }
 
 impl NetworkState {
@@ -232,6 +246,19 @@ impl NetworkState {
             multi_cidr_gate: net
                 .feature_gate("MultiCIDRServiceAllocator")
                 .map(|g| g.enabled.value),
+            lb_pools: plan.load_balancer.implementation.uses_pools().then(|| {
+                plan.load_balancer
+                    .pools
+                    .iter()
+                    .flat_map(|p| {
+                        p.blocks.iter().map(|b| PoolBlock {
+                            family: b.family,
+                            pool: p.name.clone(),
+                            addresses: b.addresses.clone(),
+                        })
+                    })
+                    .collect()
+            }),
         }
     }
 
@@ -330,6 +357,7 @@ impl NetworkState {
                 .collect(),
             in_use: Some(in_use),
             multi_cidr_gate: None,
+            lb_pools: None,
         }
     }
 }

@@ -78,6 +78,7 @@ fn cfg(
         nodes: Vec::new(),
         in_use: None,
         multi_cidr_gate: None,
+        lb_pools: None,
     }
 }
 
@@ -141,6 +142,7 @@ fn cluster(
         nodes: Vec::new(),
         in_use: Some(in_use),
         multi_cidr_gate: None,
+        lb_pools: None,
     }
 }
 
@@ -703,7 +705,31 @@ fn cases() -> Vec<Case> {
             Class::Unsafe,
             &["K6E623"],
         ),
+        case(
+            "load-balancer pool moved with a renumbered prefix: Services get new addresses",
+            "metallb controller/service.go convergeBalancer (\"current IP not allowed by config, clearing\", then a new allocation)",
+            with_pools(dual(), &[("pool-1", "2001:db8:a:100:1::/112")]),
+            with_pools(dual(), &[("pool-1", "2001:db8:b:200:1::/112")]),
+            ChangeKind::LoadBalancerPool,
+            Class::AllowedWithSteps,
+            &["K6W625"],
+        ),
     ]
+}
+
+/// `state` with these IPv6 load-balancer pool blocks.
+fn with_pools(mut state: NetworkState, pools: &[(&str, &str)]) -> NetworkState {
+    state.lb_pools = Some(
+        pools
+            .iter()
+            .map(|(pool, addresses)| kube6_diff::state::PoolBlock {
+                family: Family::IPv6,
+                pool: pool.to_string(),
+                addresses: addresses.to_string(),
+            })
+            .collect(),
+    );
+    state
 }
 
 #[test]

@@ -64,10 +64,30 @@ impl LbImplementation {
 
     /// Whether the implementation hands out addresses from pools the cluster configures.
     pub fn uses_pools(self) -> bool {
-        matches!(
-            self,
-            LbImplementation::Metallb | LbImplementation::Cilium | LbImplementation::KubeVip
-        )
+        self.addresses_without_pools().is_none()
+    }
+
+    /// Where a Service's load-balancer addresses come from when the implementation takes no
+    /// pool (None for those that do: MetalLB's IPAddressPools, Cilium's
+    /// CiliumLoadBalancerIPPools, kube-vip's cloud-provider ranges). The one place the rules,
+    /// the prefix carving, render and verify learn which implementations take pools.
+    pub fn addresses_without_pools(self) -> Option<&'static str> {
+        match self {
+            LbImplementation::Metallb | LbImplementation::Cilium | LbImplementation::KubeVip => {
+                None
+            }
+            // k3s pkg/cloudprovider/servicelb.go: the ingress addresses are the node IPs of
+            // the nodes running the Service's svclb pods.
+            LbImplementation::Servicelb => Some(
+                "ServiceLB (klipper-lb) gives a Service the addresses of the nodes that run its svclb pods",
+            ),
+            LbImplementation::Cloud => {
+                Some("the cloud controller takes a Service's addresses from the provider")
+            }
+            LbImplementation::None => Some(
+                "nothing hands out load-balancer addresses (LoadBalancer Services stay pending)",
+            ),
+        }
     }
 }
 

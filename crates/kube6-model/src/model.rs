@@ -384,7 +384,8 @@ pub struct PrefixSpec {
     pub pods_per_node: Option<Located<CountValue>>,
     /// How many node links (/64 each) to carve (default 1).
     pub node_subnets: Option<Located<CountValue>>,
-    /// How many load-balancer pools to carve (default 0).
+    /// How many load-balancer pools to carve (default: one when the load-balancer
+    /// implementation takes pools and `spec.loadBalancer.pools` declares no IPv6 one, else none).
     pub load_balancer_pools: Option<Located<CountValue>>,
     /// The prefix length of each load-balancer pool (default /112, smaller when space is short).
     pub load_balancer_pool_mask: Option<Located<MaskValue>>,

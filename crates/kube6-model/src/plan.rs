@@ -139,6 +139,10 @@ pub struct PoolBlock {
     pub first: IpAddr,
     pub last: IpAddr,
     pub size: PoolSize,
+    /// Where the block was carved from ("carved from 2001:db8:1234:5600::/56"), when the
+    /// prefix carving made it (`spec.prefix`, `--prefix`) rather than the input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carved: Option<String>,
 }
 
 /// One load-balancer pool.
@@ -381,12 +385,16 @@ fn load_balancer_plan(net: &ClusterNetwork) -> LoadBalancerPlan {
         .map(|(i, pool)| {
             let blocks: Vec<PoolBlock> = pool
                 .blocks()
-                .map(|(_, b)| PoolBlock {
+                .map(|(a, b)| PoolBlock {
                     family: b.family(),
                     addresses: b.to_string(),
                     first: b.first,
                     last: b.last,
                     size: PoolSize(b.size()),
+                    carved: match &a.origin {
+                        crate::source::Origin::Derived { from, .. } => Some(from.clone()),
+                        _ => None,
+                    },
                 })
                 .collect();
             let families = pool.families();

@@ -72,7 +72,7 @@ fn ids(plan: &Plan) -> Vec<&'static str> {
 fn a_home_56_gives_pods_and_services_routed_64s_of_their_own() {
     let plan = plan(&kube6(
         "k3s",
-        "  prefix: {cidr: \"2001:db8:1234:5600::/56\", nodes: 20, loadBalancerPools: {count: 1}}\n  nodes: [{name: cp1}, {name: w1}]\n",
+        "  prefix: {cidr: \"2001:db8:1234:5600::/56\", nodes: 20, loadBalancerPools: {count: 1}}\n  nodes: [{name: cp1}, {name: w1}]\n  loadBalancer: {implementation: metallb}\n",
     ));
     assert!(errors(&plan).is_empty(), "{:?}", errors(&plan));
     let prefix = plan.prefix.as_ref().unwrap();
@@ -92,6 +92,11 @@ fn a_home_56_gives_pods_and_services_routed_64s_of_their_own() {
         range(&plan, RangeRole::LoadBalancerPool),
         "2001:db8:1234:5600:1::/112"
     );
+    // ... and is the cluster's MetalLB pool, in l2 mode.
+    let pools = &plan.load_balancer.pools;
+    assert_eq!(pools.len(), 1);
+    assert_eq!(pools[0].blocks[0].addresses, "2001:db8:1234:5600:1::/112");
+    assert_eq!(pools[0].mode, kube6_model::model::LbMode::L2);
     assert_eq!(plan.pods[0].node_mask_size, Some(80));
     assert!(plan.pods[0].carved && plan.services[0].carved);
     assert_eq!(
@@ -274,7 +279,7 @@ fn k0s_dual_stack_gets_its_ipv6_slots() {
 fn a_bgp_upstream_announces_pools_from_their_own_64() {
     let plan = plan(&kube6(
         "k3s",
-        "  prefix: {cidr: \"2001:db8:3::/48\", loadBalancerPools: {count: 2, maskSize: 120}}\n  upstream: {IPv6: {mode: bgp}}\n",
+        "  prefix: {cidr: \"2001:db8:3::/48\", loadBalancerPools: {count: 2, maskSize: 120}}\n  upstream: {IPv6: {mode: bgp, bgp: {peerASN: 64500, localASN: 64512, peerAddress: \"2001:db8:ffff::1\"}}}\n  loadBalancer: {implementation: metallb, version: v0.15.2}\n",
     ));
     let prefix = plan.prefix.unwrap();
     let pools: Vec<String> = prefix
@@ -282,6 +287,8 @@ fn a_bgp_upstream_announces_pools_from_their_own_64() {
         .map(|r| r.cidr.to_string())
         .collect();
     assert_eq!(pools, ["2001:db8:3:3::/120", "2001:db8:3:4::/120"]);
+    let modes: Vec<_> = plan.load_balancer.pools.iter().map(|p| p.mode).collect();
+    assert_eq!(modes, [kube6_model::model::LbMode::Bgp; 2]);
 }
 
 #[test]
@@ -359,7 +366,7 @@ fn few_pods_per_node_warn_about_max_pods() {
 fn a_new_prefix_renumbers_what_the_old_one_gave() {
     let text = kube6(
         "kubeadm",
-        "  prefix: {cidr: \"2001:db8:a:100::/56\", loadBalancerPools: {count: 1}}\n  services: [\"fd00:20::/112\"]\n  api: {address: \"2001:db8:a:100::10\"}\n  nodes:\n    - {name: cp1, role: controller+worker, addresses: [\"2001:db8:a:100::10\"]}\n    - {name: w1, addresses: [\"2001:db8:a:100::11\"]}\n  upstream: {IPv6: {mode: routed}}\n",
+        "  prefix: {cidr: \"2001:db8:a:100::/56\", loadBalancerPools: {count: 1}}\n  loadBalancer: {implementation: cilium}\n  cni: cilium\n  services: [\"fd00:20::/112\"]\n  api: {address: \"2001:db8:a:100::10\"}\n  nodes:\n    - {name: cp1, role: controller+worker, addresses: [\"2001:db8:a:100::10\"]}\n    - {name: w1, addresses: [\"2001:db8:a:100::11\"]}\n  upstream: {IPv6: {mode: routed}}\n",
     );
     let before = plan(&text);
     let prefix = PrefixOptions {
@@ -456,4 +463,101 @@ fn k0s_without_its_gate_is_told_so_not_too_small() {
         .unwrap()
         .plan;
     assert!(errors(&gated).is_empty(), "{:?}", errors(&gated));
+}
+
+#[test]
+fn a_new_prefix_moves_pools_declared_inside_the_old_one_and_leaves_the_others() {
+    let text = kube6(
+        "kubeadm",
+        "  prefix: \"2001:db8:a:100::/56\"\n  services: [\"fd00:20::/112\"]\n  nodes: [{name: cp1, addresses: [\"2001:db8:a:100::10\"]}]\n  upstream: {IPv6: {mode: routed}}\n  loadBalancer:\n    implementation: metallb\n    pools:\n      - {name: web, addresses: [\"2001:db8:a:100::ff00-2001:db8:a:100::ff7f\"]}\n      - {name: ula, addresses: [\"fd00:5::/120\"]}\n",
+    );
+    let prefix = PrefixOptions {
+        cidr: Some("2001:db8:b:200::/56".into()),
+        ..PrefixOptions::default()
+    };
+    let after = plan_with(&text, &ImportOptions::default(), &prefix);
+    assert!(errors(&after).is_empty(), "{:?}", errors(&after));
+    let blocks: Vec<(&str, &str)> = after
+        .load_balancer
+        .pools
+        .iter()
+        .flat_map(|p| {
+            p.blocks
+                .iter()
+                .map(|b| (p.name.as_str(), b.addresses.as_str()))
+        })
+        .collect();
+    assert_eq!(
+        blocks,
+        [
+            ("web", "2001:db8:b:200::ff00-2001:db8:b:200::ff7f"),
+            ("ula", "fd00:5::/120")
+        ]
+    );
+    // No pool is carved beside the declared ones, and the renumbering lists the kept pool.
+    assert!(
+        after
+            .prefix
+            .as_ref()
+            .unwrap()
+            .ranges_of(RangeRole::LoadBalancerPool)
+            .all(|r| r.fixed)
+    );
+    let renumbering = after.renumbering.as_ref().unwrap();
+    let pool = renumbering
+        .changes
+        .iter()
+        .find(|c| c.what == "loadBalancerPool")
+        .unwrap_or_else(|| panic!("{:?}", renumbering.changes));
+    assert_eq!(pool.before.as_deref(), Some("2001:db8:a:100::ff00/121"));
+    assert_eq!(pool.after.as_deref(), Some("2001:db8:b:200::ff00/121"));
+    assert!(ids(&after).contains(&"K6I705"));
+}
+
+#[test]
+fn fixed_ranges_inside_the_prefix_are_routed_around() {
+    // The service range sits where the carving would put the pods, a declared pool where it
+    // would put the services: both are kept and the carving takes the next slots.
+    let plan = plan(&kube6(
+        "kubeadm",
+        "  prefix: \"2001:db8:5::/56\"\n  services: [\"2001:db8:5:1::/112\"]\n  nodes: [{name: cp1, addresses: [\"2001:db8:5::10\"]}]\n  upstream: {IPv6: {mode: routed}}\n  loadBalancer: {implementation: metallb, pools: [{name: web, addresses: [\"2001:db8:5:2::/120\"]}]}\n",
+    ));
+    assert!(errors(&plan).is_empty(), "{:?}", errors(&plan));
+    assert_eq!(plan.services[0].cidr.to_string(), "2001:db8:5:1::/112");
+    assert_eq!(range(&plan, RangeRole::Pods), "2001:db8:5:3::/64");
+    let prefix = plan.prefix.as_ref().unwrap();
+    let kept: Vec<String> = prefix
+        .ranges
+        .iter()
+        .filter(|r| r.fixed)
+        .map(|r| format!("{} {}", r.role.as_str(), r.cidr))
+        .collect();
+    assert!(
+        kept.contains(&"services 2001:db8:5:1::/112".to_string()),
+        "{kept:?}"
+    );
+    assert!(
+        kept.contains(&"load-balancer pool 2001:db8:5:2::/120".to_string()),
+        "{kept:?}"
+    );
+    assert!(!ids(&plan).contains(&"K6E401"));
+}
+
+#[test]
+fn fixed_ranges_that_leave_no_room_are_named() {
+    let plan = plan(&kube6(
+        "kubeadm",
+        "  prefix: \"2001:db8:5::/64\"\n  upstream: {IPv6: {mode: ndp-proxy}}\n  nodes: [{name: cp1, addresses: [\"2001:db8:5::10\"]}]\n  loadBalancer: {implementation: metallb, pools: [{name: big, addresses: [\"2001:db8:5:0:8000::/65\", \"2001:db8:5:0:4000::/66\", \"2001:db8:5:0:2000::/67\", \"2001:db8:5:0:1000::/68\", \"2001:db8:5:0:800::/69\", \"2001:db8:5:0:400::/70\", \"2001:db8:5:0:200::/71\", \"2001:db8:5:0:100::/72\", \"2001:db8:5:0:80::/73\", \"2001:db8:5:0:40::/74\", \"2001:db8:5:0:20::/75\", \"2001:db8:5:0:10::/76\", \"2001:db8:5:0:8::/77\", \"2001:db8:5:0:4::/78\", \"2001:db8:5:0:2::/79\", \"2001:db8:5:0:1::/80\"]}]}\n",
+    ));
+    let d = plan
+        .diagnostics
+        .iter()
+        .find(|d| d.id == "K6E701")
+        .unwrap_or_else(|| panic!("{:?}", ids(&plan)));
+    assert!(
+        d.message
+            .contains("load-balancer pool big 2001:db8:5:0:8000::/65"),
+        "{}",
+        d.message
+    );
 }

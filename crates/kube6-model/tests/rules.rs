@@ -607,6 +607,11 @@ fn cases() -> Vec<Case> {
             kube6("k3s", "  prefix: {cidr: \"2001:db8:1::/56\", podsPerNode: 250}\n"),
             kube6("k3s", "  prefix: {cidr: \"2001:db8:1::/56\", podsPerNode: 110}\n"),
         ),
+        case(
+            "K6W709",
+            kube6("k3s", "  prefix: {cidr: \"2001:db8:1::/56\", loadBalancerPools: {count: 1}}\n"),
+            kube6("k3s", "  prefix: {cidr: \"2001:db8:1::/56\", loadBalancerPools: {count: 1}}\n  loadBalancer: {implementation: metallb}\n"),
+        ),
         with_prefix(
             "K6I705",
             kube6("k3s", "  prefix: \"2001:db8:1::/56\"\n"),

@@ -426,4 +426,31 @@ mod tests {
         );
         assert!(covering_cidrs("192.0.2.1".parse().unwrap(), "::1".parse().unwrap()).is_empty());
     }
+
+    /// A pool carved from the prefix is one of spec.loadBalancer's pools too, and a declared
+    /// pool inside the prefix is one of its kept ranges: each is drawn once.
+    #[test]
+    fn pools_in_the_prefix_are_drawn_once() {
+        let lb_pools = |text: &str| -> Vec<String> {
+            let plan = kube6_model::analyze("t.yaml", text, &Default::default())
+                .unwrap()
+                .plan;
+            let maps = build(&plan);
+            let map = maps.iter().find(|m| m.family == Family::IPv6).unwrap();
+            regions(map)
+                .into_iter()
+                .filter(|(kind, _, _)| *kind == Kind::LbPool)
+                .map(|(_, net, _)| net)
+                .collect()
+        };
+        let head = "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nspec:\n  distribution: kubeadm\n  prefix: 2001:db8:7::/56\n  nodes:\n  - {name: cp1, addresses: [2001:db8:7::10]}\n";
+        let carved = lb_pools(&format!(
+            "{head}  loadBalancer: {{implementation: metallb}}\n"
+        ));
+        assert_eq!(carved, ["2001:db8:7:0:1::/112"]);
+        let declared = lb_pools(&format!(
+            "{head}  loadBalancer:\n    implementation: metallb\n    pools: [{{name: web, addresses: [\"2001:db8:7::ff00-2001:db8:7::ff0f\"]}}]\n"
+        ));
+        assert_eq!(declared, ["2001:db8:7::ff00/124"]);
+    }
 }

@@ -23,7 +23,7 @@ fn kube6(spec: &str) -> String {
 }
 
 /// A k3s cluster handed a /56 at home, with two listed nodes and one load-balancer pool.
-const HOME: &str = "  distribution: k3s\n  prefix: {cidr: \"2001:db8:1234:5600::/56\", nodes: 20, loadBalancerPools: {count: 1}}\n  nodes:\n  - {name: cp1, addresses: [\"2001:db8:1234:5600::10\"]}\n  - {name: w1, addresses: [\"2001:db8:1234:5600::11\"]}\n";
+const HOME: &str = "  distribution: k3s\n  prefix: {cidr: \"2001:db8:1234:5600::/56\", nodes: 20, loadBalancerPools: {count: 1}}\n  loadBalancer: {implementation: metallb}\n  nodes:\n  - {name: cp1, addresses: [\"2001:db8:1234:5600::10\"]}\n  - {name: w1, addresses: [\"2001:db8:1234:5600::11\"]}\n";
 
 /// A text the renderer laid out: its string and where its glyphs are.
 #[derive(Debug)]

@@ -336,18 +336,38 @@ fn cilium(cx: &Context<'_>, pools: &[(String, &LbPool)], notes: &mut Vec<String>
     let api = facts::cilium::lb_api_version(version.as_ref());
     let modes = PoolModes::of(pools);
     let mut docs = Vec::new();
+    let keys = facts::cilium::lb_pool_keys(version.as_ref());
     for (name, pool) in pools {
-        let blocks: Vec<Yaml> = pool
-            .blocks()
-            .map(|(_, b)| match b.cidr {
-                Some(cidr) => Yaml::map([("cidr", Yaml::str(cidr.to_string()))]),
-                None => Yaml::map([
-                    ("start", Yaml::str(b.first.to_string())),
-                    ("stop", Yaml::str(b.last.to_string())),
-                ]),
-            })
-            .collect();
-        let mut spec = Yaml::map([("blocks", Yaml::Seq(blocks))]);
+        let mut spec = match keys {
+            // Before 1.15 a pool takes CIDRs only: a range becomes the CIDRs that cover it.
+            facts::cilium::LbPoolKeys::Cidrs => {
+                let cidrs: Vec<Yaml> = pool
+                    .blocks()
+                    .flat_map(|(_, b)| b.cidrs())
+                    .map(|cidr| Yaml::map([("cidr", Yaml::str(cidr.to_string()))]))
+                    .collect();
+                Yaml::map([("cidrs", Yaml::Seq(cidrs))])
+            }
+            facts::cilium::LbPoolKeys::Blocks => {
+                let blocks: Vec<Yaml> = pool
+                    .blocks()
+                    .map(|(_, b)| match b.cidr {
+                        Some(cidr) => Yaml::map([("cidr", Yaml::str(cidr.to_string()))]),
+                        None => Yaml::map([
+                            ("start", Yaml::str(b.first.to_string())),
+                            ("stop", Yaml::str(b.last.to_string())),
+                        ]),
+                    })
+                    .collect();
+                let mut spec = Yaml::map([("blocks", Yaml::Seq(blocks))]);
+                // 1.15 keeps the first and last address of each CIDR back by default; the
+                // plan counts every address of the pool, as later releases hand them out.
+                if facts::cilium::lb_pool_reserves_first_last(version.as_ref()) {
+                    spec.push("allowFirstLastIPs", Yaml::str("Yes"));
+                }
+                spec
+            }
+        };
         if let Some(selector) = modes.selector(pool.mode()) {
             spec.push("serviceSelector", selector);
         }

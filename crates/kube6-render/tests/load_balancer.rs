@@ -367,3 +367,49 @@ fn cilium_before_bgpv2_announces_bgp_pools_with_a_peering_policy() {
         );
     }
 }
+
+/// The rendered load-balancer/cilium-lb.yaml for `cni`.
+fn cilium_pools(cni: &str) -> String {
+    let text = cluster(
+        cni,
+        "    implementation: cilium\n    pools: [{name: public, addresses: [\"2001:db8:1::ff00/120\", \"2001:db8:1::fe10-2001:db8:1::fe2f\"]}]\n",
+    );
+    let a = kube6_model::analyze("lb.yaml", &text, &ImportOptions::default()).unwrap();
+    let request = Request {
+        target: Target::Kubeadm,
+        cni: None,
+        kubeadm_api: KubeadmApi::default(),
+    };
+    let out = render(&a.network, &a.plan, &request).unwrap();
+    out.files
+        .iter()
+        .find(|f| f.path == "load-balancer/cilium-lb.yaml")
+        .expect("a Cilium LB-IPAM file")
+        .content
+        .clone()
+}
+
+/// cilium/cilium#33151: `spec.cidrs` (CIDRs only) before 1.15, `spec.blocks` with ranges from
+/// 1.15, the first and last address of a CIDR kept back by default in 1.15 only.
+#[test]
+fn cilium_pools_follow_the_release() {
+    let old = cilium_pools("{name: cilium, version: 1.14.6}");
+    assert!(old.contains("  cidrs:\n"), "{old}");
+    assert!(!old.contains("blocks") && !old.contains("start:"), "{old}");
+    // 2001:db8:1::fe10-2001:db8:1::fe2f is the CIDRs covering it.
+    assert!(
+        old.contains("\"2001:db8:1::fe10/124\"") && old.contains("\"2001:db8:1::fe20/124\""),
+        "{old}"
+    );
+    let mid = cilium_pools("{name: cilium, version: 1.15.9}");
+    assert!(
+        mid.contains("  blocks:\n") && mid.contains("start: \"2001:db8:1::fe10\""),
+        "{mid}"
+    );
+    assert!(mid.contains("allowFirstLastIPs: \"Yes\""), "{mid}");
+    let new = cilium_pools("{name: cilium, version: 1.19.6}");
+    assert!(
+        new.contains("  blocks:\n") && !new.contains("allowFirstLastIPs"),
+        "{new}"
+    );
+}

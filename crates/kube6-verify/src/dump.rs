@@ -14,8 +14,8 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::encoding::{self, Foreign, Sniffed, Syntax};
 use crate::snapshot::{
-    Addr, CalicoBlock, CalicoPool, Cidr, CiliumNode, CiliumPool, EndpointSlice, Node, NodeAddress,
-    Pod, PodPhase, Service, Snapshot,
+    Addr, CalicoBlock, CalicoPool, Cidr, CiliumNode, CiliumPool, EndpointSlice, LbPoolObject, Node,
+    NodeAddress, Pod, PodPhase, Service, Snapshot,
 };
 
 /// The largest YAML dump read: YAML is parsed whole (JSON dumps of any size are streamed).
@@ -424,7 +424,60 @@ pub(crate) fn add(
                 .flat_map(|lb| lb.ingress.iter().flatten())
                 .filter_map(|i| i.hostname.clone())
                 .collect(),
+            load_balancer_class: spec.load_balancer_class.0.filter(|c| !c.is_empty()),
+            load_balancer_requests: spec
+                .load_balancer_ip
+                .0
+                .filter(|ip| !ip.is_empty())
+                .map(|ip| ("spec.loadBalancerIP".to_string(), ip))
+                .into_iter()
+                .chain(meta.annotations.0)
+                .collect(),
         }),
+        // metallb/metallb api/v1beta1/ipaddresspool_types.go: `autoAssign` (default true) and
+        // `serviceAllocation` (namespaces, namespaceSelectors, serviceSelectors).
+        ("metallb.io", "IPAddressPool") => {
+            let allocation = spec.service_allocation.filter(|a| !a.is_null());
+            let list = |key: &str| -> Vec<serde_json::Value> {
+                allocation
+                    .as_ref()
+                    .and_then(|a| a.get(key))
+                    .and_then(|v| v.as_array())
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            snapshot.lb_pools.push(LbPoolObject {
+                kind: "IPAddressPool".to_string(),
+                name,
+                auto_assign: spec
+                    .auto_assign
+                    .as_ref()
+                    .and_then(serde_json::Value::as_bool)
+                    .unwrap_or(true),
+                disabled: false,
+                restricted: allocation.is_some(),
+                namespaces: list("namespaces")
+                    .iter()
+                    .filter_map(|n| n.as_str().map(str::to_string))
+                    .collect(),
+                selects_by_label: !list("namespaceSelectors").is_empty()
+                    || !list("serviceSelectors").is_empty(),
+            });
+        }
+        // cilium/cilium pkg/k8s/apis/cilium.io/v2 lbipam_types.go: `disabled`, and
+        // `serviceSelector` (none: every Service).
+        ("cilium.io", "CiliumLoadBalancerIPPool") => {
+            let selects = spec.service_selector.is_some_and(|s| !s.is_null());
+            snapshot.lb_pools.push(LbPoolObject {
+                kind: "CiliumLoadBalancerIPPool".to_string(),
+                name,
+                auto_assign: true,
+                disabled: spec.disabled.unwrap_or(false),
+                restricted: selects,
+                namespaces: Vec::new(),
+                selects_by_label: selects,
+            });
+        }
         ("discovery.k8s.io", "EndpointSlice") => snapshot.endpoint_slices.push(EndpointSlice {
             namespace: meta.namespace.unwrap_or_default(),
             name,
@@ -512,6 +565,8 @@ struct RawMeta {
     namespace: Option<String>,
     #[serde(default)]
     labels: Labels,
+    #[serde(default)]
+    annotations: LbAnnotations,
     #[serde(rename = "continue")]
     continue_: Option<String>,
 }
@@ -540,6 +595,18 @@ struct RawSpec {
     #[serde(rename = "ipFamilyPolicy")]
     ip_family_policy: Option<String>,
     selector: Option<IgnoredAny>,
+    #[serde(rename = "loadBalancerClass", default)]
+    load_balancer_class: TextOnly,
+    #[serde(rename = "loadBalancerIP", default)]
+    load_balancer_ip: TextOnly,
+    // MetalLB IPAddressPool, Cilium CiliumLoadBalancerIPPool (kept loose: other kinds may use
+    // the same names for other shapes)
+    #[serde(rename = "autoAssign")]
+    auto_assign: Option<serde_json::Value>,
+    #[serde(rename = "serviceAllocation")]
+    service_allocation: Option<serde_json::Value>,
+    #[serde(rename = "serviceSelector")]
+    service_selector: Option<serde_json::Value>,
     // Calico IPPool, IPAMBlock
     cidr: Option<Cidr>,
     #[serde(rename = "blockSize")]
@@ -698,6 +765,67 @@ impl<'de> Deserialize<'de> for Labels {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// The Service annotations that ask a load-balancer implementation for addresses or a pool, as
+/// (annotation, value); every other annotation is skipped without being copied.
+#[derive(Default)]
+struct LbAnnotations(Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for LbAnnotations {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LbAnnotations, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = LbAnnotations;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of annotations")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<LbAnnotations, E> {
+                Ok(LbAnnotations::default())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LbAnnotations, A::Error> {
+                let mut kept = LbAnnotations::default();
+                while let Some(key) = map.next_key::<AnnotationKey>()? {
+                    match key {
+                        AnnotationKey::Request(name) => {
+                            if let TextOnly(Some(value)) = map.next_value()? {
+                                kept.0.push((name.to_string(), value));
+                            }
+                        }
+                        AnnotationKey::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(kept)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+enum AnnotationKey {
+    Request(&'static str),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for AnnotationKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<AnnotationKey, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = AnnotationKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an annotation key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<AnnotationKey, E> {
+                Ok(kube6_model::facts::lb_service::REQUEST_ANNOTATIONS
+                    .iter()
+                    .find(|a| **a == v)
+                    .map_or(AnnotationKey::Other, |a| AnnotationKey::Request(a)))
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 

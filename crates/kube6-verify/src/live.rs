@@ -46,7 +46,7 @@ const fn resource(
 }
 
 /// The resources read.
-const RESOURCES: [Resource; 8] = [
+const RESOURCES: [Resource; 10] = [
     resource("/api/v1/nodes", "Node", "v1", false),
     resource("/api/v1/pods", "Pod", "v1", false),
     resource("/api/v1/services", "Service", "v1", false),
@@ -79,6 +79,21 @@ const RESOURCES: [Resource; 8] = [
     resource(
         "/apis/cilium.io/v2alpha1/ciliumpodippools",
         "CiliumPodIPPool",
+        "cilium.io/v2alpha1",
+        true,
+    ),
+    // Load-balancer pools (K6V013: which namespaces a pool serves): MetalLB
+    // (config/crd/bases/metallb.io_ipaddresspools.yaml) and Cilium LB-IPAM, whose v2alpha1 is
+    // served from 1.13 on (pkg/k8s/apis/cilium.io/client/crds).
+    resource(
+        "/apis/metallb.io/v1beta1/ipaddresspools",
+        "IPAddressPool",
+        "metallb.io/v1beta1",
+        true,
+    ),
+    resource(
+        "/apis/cilium.io/v2alpha1/ciliumloadbalancerippools",
+        "CiliumLoadBalancerIPPool",
         "cilium.io/v2alpha1",
         true,
     ),

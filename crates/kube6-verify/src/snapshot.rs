@@ -256,6 +256,12 @@ pub struct Service {
     pub load_balancer_ips: Vec<String>,
     /// `status.loadBalancer.ingress[].hostname` (cloud load balancers known by name).
     pub load_balancer_hostnames: Vec<String>,
+    /// `spec.loadBalancerClass`: which controller serves the Service (none: the cluster's
+    /// default implementation).
+    pub load_balancer_class: Option<String>,
+    /// The addresses or pool the Service asks for (`spec.loadBalancerIP`, the implementations'
+    /// annotations), each as (where it is asked, what is asked).
+    pub load_balancer_requests: Vec<(String, String)>,
 }
 
 impl Service {
@@ -282,6 +288,45 @@ impl Service {
                 .collect()
         } else {
             self.cluster_ips.iter().map(String::as_str).collect()
+        }
+    }
+}
+
+/// A load-balancer pool object of the cluster: MetalLB's `IPAddressPool` (metallb.io/v1beta1) or
+/// Cilium's `CiliumLoadBalancerIPPool` (cilium.io/v2alpha1, v2 from 1.18). Only what decides
+/// which Services the pool hands addresses to automatically is kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LbPoolObject {
+    pub kind: String,
+    pub name: String,
+    /// MetalLB `spec.autoAssign` (default true); Cilium pools always assign.
+    pub auto_assign: bool,
+    /// Cilium `spec.disabled`: the pool hands out no new address.
+    pub disabled: bool,
+    /// MetalLB `spec.serviceAllocation` is set: the pool serves only the Services it names
+    /// (internal/allocator/allocator.go leaves it out of the pools for every Service).
+    pub restricted: bool,
+    /// MetalLB `spec.serviceAllocation.namespaces`.
+    pub namespaces: Vec<String>,
+    /// The pool selects namespaces or Services by label (MetalLB `namespaceSelectors` /
+    /// `serviceSelectors`, Cilium `serviceSelector`), which a dump of Services cannot evaluate.
+    pub selects_by_label: bool,
+}
+
+impl LbPoolObject {
+    /// Whether the pool may give `namespace`'s Services an address without their asking for
+    /// it: Some(true) yes, Some(false) no, None only if a label selector matches.
+    pub fn may_serve(&self, namespace: &str) -> Option<bool> {
+        if self.disabled || !self.auto_assign {
+            return Some(false);
+        }
+        if !self.restricted || self.namespaces.iter().any(|n| n == namespace) {
+            return Some(true);
+        }
+        if self.selects_by_label {
+            None
+        } else {
+            Some(false)
         }
     }
 }
@@ -394,6 +439,8 @@ pub struct Snapshot {
     pub services: Vec<Service>,
     pub endpoint_slices: Vec<EndpointSlice>,
     pub cni: CniObjects,
+    /// MetalLB and Cilium load-balancer pools, when the dump holds them.
+    pub lb_pools: Vec<LbPoolObject>,
     /// Objects of other kinds, counted by kind (`Deployment`, `ReplicaSet`, ...).
     pub ignored: BTreeMap<String, usize>,
 }

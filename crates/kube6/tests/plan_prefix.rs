@@ -204,3 +204,92 @@ fn html_is_one_self_contained_page() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("K6E701"));
 }
+
+/// The pools carved from a prefix are the cluster's pools: `kube6 render` writes them for the
+/// implementation (MetalLB on k3s, which then disables ServiceLB; Cilium LB-IPAM on kubeadm),
+/// and `kube6 verify --plan` expects Services' addresses in them. The rendered documents are
+/// validated against the upstream CRDs by upstream_schemas.rs, which renders every example.
+#[test]
+fn carved_pools_are_rendered_for_their_implementation() {
+    let rendered = |example: &str, target: &str| -> String {
+        let out = kube6(&["render", example, "--target", target, "--dry-run"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout(&out)
+    };
+    let k3s = rendered(EXAMPLE, "k3s");
+    let metallb = k3s
+        .split("==> ")
+        .find(|f| f.starts_with("./load-balancer/metallb.yaml"))
+        .unwrap_or_else(|| panic!("no metallb.yaml in\n{k3s}"));
+    assert!(metallb.contains("kind: IPAddressPool"), "{metallb}");
+    assert!(
+        metallb.contains("\"2001:db8:1234:5600:1::/120\""),
+        "{metallb}"
+    );
+    assert!(metallb.contains("kind: L2Advertisement"), "{metallb}");
+    assert!(k3s.contains("disable:\n  - servicelb"), "{k3s}");
+
+    let kubeadm = rendered("examples/kube6-prefix-kubeadm-cilium.yaml", "kubeadm");
+    let cilium = kubeadm
+        .split("==> ")
+        .find(|f| f.starts_with("./load-balancer/cilium-lb.yaml"))
+        .unwrap_or_else(|| panic!("no cilium-lb.yaml in\n{kubeadm}"));
+    assert!(
+        cilium.contains("kind: CiliumLoadBalancerIPPool"),
+        "{cilium}"
+    );
+    assert!(
+        cilium.contains("cidr: \"2001:db8:1234:5678:3::/112\""),
+        "{cilium}"
+    );
+    // The plan's pools hold the carved block, marked so; the picture draws it (once: see
+    // kube6-picture's map tests).
+    let (plan, _) = json(&["examples/kube6-prefix-kubeadm-cilium.yaml"]);
+    let pools = plan["loadBalancer"]["pools"].as_array().unwrap();
+    assert_eq!(pools.len(), 1, "{pools:?}");
+    assert_eq!(
+        pools[0]["blocks"][0]["carved"],
+        "carved from 2001:db8:1234:5678::/64"
+    );
+    let svg = stdout(&kube6(&[
+        "plan",
+        "examples/kube6-prefix-kubeadm-cilium.yaml",
+        "-o",
+        "svg",
+    ]));
+    assert!(
+        svg.contains("2001:db8:1234:5678:3::/112"),
+        "the pool is not drawn"
+    );
+}
+
+/// K6V013 with a plan carved from a prefix: the carved pool is a planned pool.
+#[test]
+fn verify_expects_load_balancer_addresses_in_the_carved_pool() {
+    let analysis = kube6_model::analyze(
+        EXAMPLE,
+        &std::fs::read_to_string(root().join(EXAMPLE)).unwrap(),
+        &Default::default(),
+    )
+    .unwrap();
+    let expect = kube6_verify::Expectations::from_analysis(&analysis);
+    let lb = expect.load_balancer.as_ref().unwrap();
+    assert!(lb.uses_pools);
+    assert!(
+        lb.pools
+            .iter()
+            .any(|p| p.contains(&"2001:db8:1234:5600:1::5".parse().unwrap())),
+        "{:?}",
+        lb.pools
+    );
+    assert!(
+        !lb.pools
+            .iter()
+            .any(|p| p.contains(&"2001:db8:1234:5600:2::5".parse().unwrap()))
+    );
+}

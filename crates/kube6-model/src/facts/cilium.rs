@@ -170,6 +170,45 @@ pub const L2_LEASE_PREFIX: &str = "cilium-l2announce-";
 pub const BGP_V2_SINCE: Release = Release::new(1, 16, 0);
 pub const CRDS_V2_SINCE: Release = Release::new(1, 18, 0);
 
+/// CiliumLoadBalancerIPPool's address list: 1.13 and 1.14 take `spec.cidrs` (CIDRs only);
+/// 1.15 added `spec.blocks` with FIRST-LAST ranges (`start`/`stop`) and kept `cidrs` as an
+/// alias; 1.16 removed `cidrs` (cilium/cilium#33151, fixing #28590).
+pub const LB_POOL_BLOCKS_SINCE: Release = Release::new(1, 15, 0);
+
+/// `spec.allowFirstLastIPs` arrived in 1.15 with the first and last address of every CIDR
+/// block reserved unless it says `Yes`; from 1.16 (cilium/cilium#33151, fixing #28591) a pool
+/// hands them out unless it says `No`. /31, /32, /127 and /128 blocks and start/stop ranges
+/// are never trimmed (Documentation/network/lb-ipam.rst).
+pub const LB_POOL_ALLOW_FIRST_LAST_SINCE: Release = Release::new(1, 15, 0);
+pub const LB_POOL_FIRST_LAST_ALLOWED_BY_DEFAULT_SINCE: Release = Release::new(1, 16, 0);
+
+/// How a Cilium release's CiliumLoadBalancerIPPool lists its addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LbPoolKeys {
+    /// `spec.cidrs: [{cidr}]`, CIDRs only (before 1.15).
+    Cidrs,
+    /// `spec.blocks: [{cidr} | {start, stop}]`, with `allowFirstLastIPs` (1.15 and later).
+    Blocks,
+}
+
+/// The pool keys of `version` (an unknown version is assumed new).
+pub fn lb_pool_keys(version: Option<&Version>) -> LbPoolKeys {
+    if version.is_some_and(|v| v.is_before(LB_POOL_BLOCKS_SINCE)) {
+        LbPoolKeys::Cidrs
+    } else {
+        LbPoolKeys::Blocks
+    }
+}
+
+/// Whether a pool of `version` keeps the first and last address of its CIDR blocks back unless
+/// it sets `allowFirstLastIPs: "Yes"` (1.15 only).
+pub fn lb_pool_reserves_first_last(version: Option<&Version>) -> bool {
+    version.is_some_and(|v| {
+        v.is_at_least(LB_POOL_ALLOW_FIRST_LAST_SINCE)
+            && v.is_before(LB_POOL_FIRST_LAST_ALLOWED_BY_DEFAULT_SINCE)
+    })
+}
+
 /// Whether this Cilium release answers NDP for L2-announced IPv6 addresses.
 pub fn l2_answers_ndp(version: Option<&Version>) -> bool {
     version.is_none_or(|v| v.is_at_least(L2_NDP_SINCE))
@@ -220,6 +259,13 @@ mod tests {
         assert!(!l2_joins_solicited_node_groups(None));
         assert_eq!(lb_api_version(v("1.17.3").as_ref()), "cilium.io/v2alpha1");
         assert_eq!(lb_api_version(None), "cilium.io/v2");
+        assert_eq!(lb_pool_keys(v("1.14.9").as_ref()), LbPoolKeys::Cidrs);
+        assert_eq!(lb_pool_keys(v("1.15.0").as_ref()), LbPoolKeys::Blocks);
+        assert_eq!(lb_pool_keys(None), LbPoolKeys::Blocks);
+        assert!(!lb_pool_reserves_first_last(v("1.14.9").as_ref()));
+        assert!(lb_pool_reserves_first_last(v("1.15.7").as_ref()));
+        assert!(!lb_pool_reserves_first_last(v("1.16.0").as_ref()));
+        assert!(!lb_pool_reserves_first_last(None));
     }
 
     #[test]

@@ -9,9 +9,12 @@ use crate::model::Distribution;
 use crate::version::{Release, Version};
 
 /// The ingress-nginx chart asks for `controller.service.ipFamilyPolicy: SingleStack` and
-/// `controller.service.ipFamilies: [IPv4]`: on an IPv6-only cluster the API server refuses the
-/// Service ("IPv4 is not configured on this cluster"), and on a dual-stack cluster it gets no
-/// IPv6 address.
+/// `controller.service.ipFamilies: [IPv4]` (and the same for `controller.service.internal`)
+/// since chart 4.0.6 (001ce778b, "Support ipFamilyPolicy and ipFamilies fields in Helm Chart";
+/// unchanged up to chart 4.15.1): on an IPv6-only cluster the API server refuses the Service
+/// (`spec.ipFamilies[0]: Invalid value: "IPv4": not configured on this cluster`, kube-apiserver
+/// pkg/registry/core/service/ipallocator), and on a dual-stack cluster it gets no IPv6 address.
+/// Charts before 4.0.6 set neither field: the Service takes the cluster's primary family.
 pub const INGRESS_NGINX_DEFAULT_POLICY: &str = "SingleStack";
 pub const INGRESS_NGINX_DEFAULT_FAMILIES: &[&str] = &["IPv4"];
 

@@ -45,12 +45,22 @@ pub const NDP_ON_EVERY_LINK_LOCAL_INTERFACE: bool = true;
 /// (website/content/installation: "Native mode ... no BFD, no IPv6 BGP").
 pub const NATIVE_BGP_IPV6: bool = false;
 
-/// Since v0.15.0 (#2766) a BGP session carries only its own family unless the BGPPeer sets
-/// `dualStackAddressFamily: true`: an IPv6 pool needs an IPv6 peer (or a peer with that flag).
+/// Since v0.15.0 (d5f5a4916, "FRR: deprecate disableMP", metallb/metallb#2704) a BGP session
+/// carries only its own family unless the BGPPeer sets `dualStackAddressFamily: true`
+/// (api/v1beta2/bgppeer_types.go): an IPv6 pool needs an IPv6 peer (or a peer with that flag).
 pub const SESSION_FAMILY_ONLY_SINCE: Release = Release::new(0, 15, 0);
 
-/// Since v0.15.0 (#2585) an IPAddressPool whose addresses overlap a node's IP is refused.
-pub const NODE_IP_OVERLAP_REFUSED_SINCE: Release = Release::new(0, 15, 0);
+/// Only v0.15.0 refused an IPAddressPool holding a node's IP (2e27f1c87, "Detect and reject
+/// configurations where the service IP range overlaps with node IPs"); v0.15.1 reverted it
+/// (4d56a9917: ranges given as FIRST-LAST were not evaluated properly). Every other release
+/// accepts such a pool and may hand a node's own address to a Service, whose speaker then
+/// answers ARP/NDP for it against the node: kube6 refuses it (K6E401) for that reason.
+pub const NODE_IP_OVERLAP_REFUSED_ONLY_IN: Release = Release::new(0, 15, 0);
+
+/// `poolsFor` (internal/config/config.go) refuses the whole configuration when a CIDR of one
+/// pool overlaps any other CIDR ("CIDR %q in pool %q overlaps with already defined CIDR %q");
+/// a FIRST-LAST range counts as the CIDRs that cover it (`ParseCIDR`, `ipaddr.Summarize`).
+pub const OVERLAPPING_POOLS_REFUSED: bool = true;
 
 /// Whether `version` allocates PreferDualStack Services (None: the newest release).
 pub fn has_prefer_dual_stack(version: Option<&Version>) -> bool {

@@ -20,6 +20,7 @@ pub mod kube_router;
 pub mod kube_vip;
 pub mod kubeadm;
 pub mod kubernetes;
+pub mod lb_service;
 pub mod metallb;
 pub mod registries;
 pub mod servicelb;

@@ -14,3 +14,8 @@ pub const SVCLB_NAMESPACE: &str = "kube-system";
 
 /// RKE2 runs ServiceLB only with `enable-servicelb: true` (rancher/rke2 pkg/cli/cmds/server.go).
 pub const RKE2_FLAG: &str = "enable-servicelb";
+
+/// Rootless k3s reports `127.0.0.1` as every ServiceLB Service's address (`podIPs` returns it
+/// when `k.Rootless`): the Service is reachable through the rootless port forwarder, not on a
+/// node address.
+pub const ROOTLESS_ADDRESS: &str = "127.0.0.1";

@@ -22,12 +22,14 @@ use std::net::Ipv6Addr;
 use ipnet::IpNet;
 use kube6_net::Family;
 
+use super::pools::{self, DeclaredBlock};
 use super::space::{Area, Block, free_blocks, on_nibble, place, place_around, size};
 use super::{
     CarvedRange, Layout, PrefixPlan, RangeRole, Request, family_entry, fixed, named_addresses,
 };
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::facts;
+use crate::load_balancer::LbMode;
 use crate::model::{CidrValue, ClusterNetwork, Cni, Distribution, Format, MaskValue, UpstreamMode};
 use crate::rules::catalog as r;
 use crate::source::{Located, Origin};
@@ -55,8 +57,14 @@ struct Context {
     nodes_elsewhere: bool,
     pod_anchors: Vec<Block>,
     service_anchors: Vec<Block>,
-    /// Other fixed ranges inside the prefix that nothing may overlap.
+    /// Other fixed ranges inside the prefix that nothing may overlap (the NAT64 prefix, the
+    /// IPv6 blocks of declared load-balancer pools).
     other: Vec<Block>,
+    /// The IPv6 blocks of the load-balancer pools the input declares inside the prefix.
+    declared_pools: Vec<DeclaredBlock>,
+    /// How many load-balancer pools to carve (`pools::decide`), and why.
+    lb_pools: u64,
+    pool_notes: Vec<String>,
     /// After carving, the cluster runs IPv6 only.
     ipv6_only_after: bool,
 }
@@ -230,13 +238,50 @@ fn context(net: &ClusterNetwork, req: &Request, out: &mut Vec<Diagnostic>) -> Op
         })
         .collect();
     service_anchors.extend(net.kube_router.service_ranges.iter().filter_map(within));
-    let other: Vec<Block> = net
+    let mut other: Vec<Block> = net
         .nat64
         .iter()
         .map(|n| &n.prefix)
         .filter_map(v6)
         .filter(|b| prefix.overlaps(b))
         .collect();
+
+    // Declared pools: kept where they are; those inside the prefix are ranges the carving
+    // fits around, and an l2 pool's /64 is the nodes' link when no node address says which.
+    let all_pools = pools::declared(net);
+    let mut outside_told: Vec<&str> = Vec::new();
+    for d in all_pools.iter().filter(|d| !prefix.overlaps(&d.block)) {
+        if outside_told.contains(&d.pool.as_str()) {
+            continue;
+        }
+        outside_told.push(&d.pool);
+        out.push(Diagnostic::new(
+            &r::PREFIX_FIXED_OUTSIDE,
+            &d.origin,
+            format!(
+                "the load-balancer pool {} ({}) lies outside the prefix {}: it is kept as it is",
+                d.pool,
+                d.block.net(),
+                req.prefix
+            ),
+            "leave the pool's IPv6 addresses out of spec.loadBalancer.pools to have kube6 carve a pool from the prefix",
+        ));
+    }
+    let decision = pools::decide(net, req.load_balancer_pools, &all_pools, out);
+    let declared_pools: Vec<DeclaredBlock> = all_pools
+        .into_iter()
+        .filter(|d| prefix.overlaps(&d.block))
+        .collect();
+    other.extend(declared_pools.iter().map(|d| d.block));
+    if declared_links.is_empty() && !nodes_elsewhere && prefix.len <= link_len {
+        for d in declared_pools.iter().filter(|d| d.mode == LbMode::L2) {
+            let link = Block::containing(d.block.start, link_len);
+            if d.block.len >= link_len && prefix.contains(&link) && !declared_links.contains(&link)
+            {
+                declared_links.push(link);
+            }
+        }
+    }
 
     Some(Context {
         prefix,
@@ -257,6 +302,9 @@ fn context(net: &ClusterNetwork, req: &Request, out: &mut Vec<Diagnostic>) -> Op
         pod_anchors,
         service_anchors,
         other,
+        declared_pools,
+        lb_pools: decision.count,
+        pool_notes: decision.notes,
         ipv6_only_after: will_be_ipv6_only,
     })
 }
@@ -462,7 +510,6 @@ fn candidates(req: &Request, cx: &Context, prefs: &Prefs) -> Vec<Candidate> {
         for &service_len in &services_opts {
             for &lb_len in &prefs.lb_lens {
                 let candidate = place_all(
-                    req,
                     cx,
                     layout,
                     &links,
@@ -475,7 +522,7 @@ fn candidates(req: &Request, cx: &Context, prefs: &Prefs) -> Vec<Candidate> {
                 if let Some(candidate) = candidate {
                     out.push(candidate);
                 }
-                if req.load_balancer_pools == 0 {
+                if cx.lb_pools == 0 {
                     break;
                 }
             }
@@ -487,7 +534,6 @@ fn candidates(req: &Request, cx: &Context, prefs: &Prefs) -> Vec<Candidate> {
 /// Places every range of one layout, or None when one does not fit.
 #[allow(clippy::too_many_arguments)]
 fn place_all(
-    req: &Request,
     cx: &Context,
     layout: Layout,
     links: &[(Block, bool)],
@@ -604,7 +650,7 @@ fn place_all(
         }
     };
     let mut lb_pools = Vec::new();
-    for _ in 0..req.load_balancer_pools {
+    for _ in 0..cx.lb_pools {
         let areas = match (layout, cx.upstream) {
             (Layout::Routed, Some(UpstreamMode::Bgp)) => &own_then_inline,
             // Pools too large for the link (asked as /64s, say) go beside it, announced.
@@ -762,6 +808,24 @@ fn install(net: &mut ClusterNetwork, cx: &Context, candidate: &Candidate) {
             s.k0s_pod_cidr = pods.or(s.k0s_pod_cidr.take());
             s.k0s_service_cidr = services.or(s.k0s_service_cidr.take());
         }
+    }
+    let carved: Vec<(Block, LbMode)> = candidate
+        .lb_pools
+        .iter()
+        .map(|pool| (*pool, pool_mode(cx, candidate, pool)))
+        .collect();
+    pools::install(net, &carved, &cx.carved_origin);
+}
+
+/// How a carved pool is announced: in l2 mode inside the node link (the implementation answers
+/// neighbor solicitations there), in bgp mode beside it when the upstream speaks BGP; l2
+/// otherwise (the upstream must then route the pool to the nodes, which K6W406 says).
+fn pool_mode(cx: &Context, candidate: &Candidate, pool: &Block) -> LbMode {
+    let in_link = candidate.links.iter().any(|(l, _)| l.contains(pool));
+    if !in_link && cx.upstream == Some(UpstreamMode::Bgp) {
+        LbMode::Bgp
+    } else {
+        LbMode::L2
     }
 }
 
@@ -1001,16 +1065,45 @@ fn describe(
         });
     }
 
-    // Load-balancer pools.
+    // Load-balancer pools: the declared ones kept, the carved ones as they joined the pools.
+    for d in &cx.declared_pools {
+        ranges.push(CarvedRange {
+            role: RangeRole::LoadBalancerPool,
+            cidr: d.block.ip_net(),
+            fixed: true,
+            node_mask_size: None,
+            why: format!(
+                "pool {} as spec.loadBalancer.pools declares it ({} mode), kept; the other ranges are carved around it",
+                d.pool, d.mode
+            ),
+        });
+    }
+    let implementation = net.load_balancer.implementation.value.display_name();
     for pool in &chosen.lb_pools {
         let in_link = chosen.links.iter().any(|(l, _)| l.contains(pool));
+        let mode = pool_mode(cx, chosen, pool);
         let place = if in_link {
-            "inside the node link, where MetalLB's L2 mode, Cilium's L2 announcements or kube-vip answer neighbor \
-             solicitations for its addresses"
-        } else if cx.upstream == Some(UpstreamMode::Bgp) {
-            "in a /64 of its own, announced over BGP"
+            let answer = if crate::load_balancer::implementation_answers_ndp(net) {
+                format!("{implementation} answers neighbor solicitations for its addresses")
+            } else if crate::load_balancer::ndp_proxy_pool_prefixes(net).is_empty() {
+                format!("{implementation} must answer neighbor solicitations for its addresses")
+            } else {
+                "kube6's NDP proxy answers neighbor solicitations for its addresses".to_string()
+            };
+            format!("inside the node link in l2 mode, where {answer}")
+        } else if mode == LbMode::Bgp {
+            format!(
+                "in a /64 of its own in bgp mode, announced by {implementation} to the upstream's BGP peer"
+            )
         } else {
-            "outside the node link: announce its addresses over BGP, or have the upstream route it to the nodes"
+            "outside the node link (l2 mode): announce its addresses over BGP, or have the upstream route it to the nodes"
+                .to_string()
+        };
+        let place = match pools::pool_of(net, pool) {
+            Some(name) => format!(
+                "{place}; the cluster's load-balancer pool {name} (spec.loadBalancer.pools)"
+            ),
+            None => place,
         };
         let size_why = if req.load_balancer_pool_mask.is_some() {
             format!("/{} as asked", pool.len)
@@ -1082,6 +1175,7 @@ fn describe(
             "no node address lies in {prefix}: the nodes' link is elsewhere, and the prefix must be routed to them"
         ));
     }
+    notes.extend(cx.pool_notes.iter().cloned());
     for refusal in refusals {
         notes.push(format!("not chosen: {refusal}"));
     }
@@ -1194,7 +1288,7 @@ fn describe(
         nodes: req.nodes,
         pods_per_node: req.pods_per_node,
         node_subnets: chosen.links.len() as u64,
-        load_balancer_pools: req.load_balancer_pools,
+        load_balancer_pools: cx.lb_pools,
         nibble_aligned,
         ranges,
         free,
@@ -1235,23 +1329,41 @@ fn too_small(req: &Request, cx: &Context, prefs: &Prefs) -> Diagnostic {
         needs.push(format!("a /{len} service range"));
         total = total.saturating_add(size(*len));
     }
-    if req.load_balancer_pools > 0
+    if cx.lb_pools > 0
         && let Some(len) = prefs.lb_lens.last()
     {
-        needs.push(format!(
-            "{} load-balancer pool(s) of /{len}",
-            req.load_balancer_pools
-        ));
-        total =
-            total.saturating_add(size(*len).saturating_mul(u128::from(req.load_balancer_pools)));
+        needs.push(format!("{} load-balancer pool(s) of /{len}", cx.lb_pools));
+        total = total.saturating_add(size(*len).saturating_mul(u128::from(cx.lb_pools)));
     }
+    // What the input fixes inside the prefix takes its room too.
+    let mut fixed: Vec<String> = Vec::new();
+    let mut fixed_total: u128 = 0;
+    let mut fix = |what: String, block: Block| {
+        fixed.push(format!("{what} {}", block.net()));
+        fixed_total = fixed_total.saturating_add(size(block.len));
+    };
+    if let Some(pods) = cx.fixed_pods.filter(|b| cx.prefix.overlaps(b)) {
+        fix("the pod range".to_string(), pods);
+    }
+    if let Some(services) = cx.fixed_services.filter(|b| cx.prefix.overlaps(b)) {
+        fix("the service range".to_string(), services);
+    }
+    for d in &cx.declared_pools {
+        fix(format!("load-balancer pool {}", d.pool), d.block);
+    }
+    let fixed_text = if fixed.is_empty() {
+        "what the input fixes".to_string()
+    } else {
+        format!("what the input fixes inside it ({})", fixed.join(", "))
+    };
+    let total = total.saturating_add(fixed_total);
     let bits = 128 - total.saturating_sub(1).leading_zeros().min(128);
     let at_least = 128u32.saturating_sub(bits).min(128);
     Diagnostic::new(
         &r::PREFIX_TOO_SMALL,
         &cx.origin,
         format!(
-            "{} cannot hold {} around what the input fixes: that takes at least a /{at_least}{}",
+            "{} cannot hold {} around {fixed_text}: that takes at least a /{at_least}{}",
             req.prefix,
             needs.join(", "),
             if cx.prefix.len >= link_len {
@@ -1261,8 +1373,8 @@ fn too_small(req: &Request, cx: &Context, prefs: &Prefs) -> Diagnostic {
             }
         ),
         "ask the provider for a shorter prefix (a /64 holds all of this on one link with an NDP proxy, a /56 gives pods and \
-         services routed /64s), plan fewer nodes or pods per node, or set some ranges yourself outside the prefix (ULA \
-         services such as fd00:10::/112)",
+         services routed /64s), plan fewer nodes or pods per node, make the ranges you fix inside the prefix smaller \
+         (or move them out of it), or set some ranges yourself outside the prefix (ULA services such as fd00:10::/112)",
     )
 }
 

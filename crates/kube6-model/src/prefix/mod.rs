@@ -10,6 +10,7 @@
 //! the plan lists every range and address before and after.
 
 mod carve;
+mod pools;
 mod renumber;
 pub mod space;
 
@@ -173,7 +174,9 @@ pub(crate) struct Request {
     pub nodes: u64,
     pub pods_per_node: u64,
     pub node_subnets: u64,
-    pub load_balancer_pools: u64,
+    /// `loadBalancerPools.count` (`--lb-pools`), when asked; the carving decides otherwise
+    /// (`pools::decide`).
+    pub load_balancer_pools: Option<u64>,
     pub load_balancer_pool_mask: Option<u8>,
 }
 
@@ -421,14 +424,16 @@ fn read_request(
         "nodeSubnets",
         "",
     );
-    let load_balancer_pools = count(
-        &spec.load_balancer_pools,
-        0,
-        0,
-        MAX_LOAD_BALANCER_POOLS,
-        "loadBalancerPools.count",
-        "",
-    );
+    let load_balancer_pools = spec.load_balancer_pools.as_ref().map(|_| {
+        count(
+            &spec.load_balancer_pools,
+            0,
+            0,
+            MAX_LOAD_BALANCER_POOLS,
+            "loadBalancerPools.count",
+            "",
+        )
+    });
     let load_balancer_pool_mask = match &spec.load_balancer_pool_mask {
         None => None,
         Some(mask) => match mask.value.parsed {

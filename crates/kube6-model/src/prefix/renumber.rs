@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::space::{Block, span};
 use super::{PrefixPlan, RangeRole};
 use crate::diagnostic::Diagnostic;
+use crate::load_balancer::AddressBlock;
 use crate::model::{AddrValue, CidrValue, ClusterNetwork};
 use crate::plan::Plan;
 use crate::rules::catalog as r;
@@ -131,6 +132,14 @@ pub(crate) fn translate(
     for pool in &mut net.calico.pools {
         m.cidr(&mut pool.cidr);
     }
+    // Load-balancer pools the input declares inside the old prefix: its addresses are no
+    // longer routed to the cluster, so they follow the prefix like every other fixed value;
+    // pools outside it (ULA, another provider's range) stay as they are.
+    for pool in &mut net.load_balancer.pools {
+        for block in pool.addresses.iter_mut().filter(|a| !a.origin.is_derived()) {
+            m.pool_block(block);
+        }
+    }
     for v in net
         .cilium
         .ipv6_pools
@@ -235,6 +244,39 @@ impl Mover {
                 self.moved += 1;
             }
             Some(Err(())) => self.misfit(&value.origin.clone(), &ip.to_string()),
+        }
+    }
+
+    /// A load-balancer pool's block: a CIDR, or FIRST-LAST with both ends moved.
+    fn pool_block(&mut self, value: &mut Located<AddressBlock>) {
+        let Some(block) = value.value.block() else {
+            return;
+        };
+        let (IpAddr::V6(first), IpAddr::V6(last)) = (block.first, block.last) else {
+            return;
+        };
+        let moved = match block.cidr {
+            Some(IpNet::V6(net)) => {
+                move_net(&net, &self.old, &self.new).map(|r| r.map(|n| n.to_string()))
+            }
+            Some(IpNet::V4(_)) => return,
+            None => match (
+                move_addr(first, &self.old, &self.new),
+                move_addr(last, &self.old, &self.new),
+            ) {
+                (None, None) => None,
+                (Some(Ok(a)), Some(Ok(b))) => Some(Ok(format!("{a}-{b}"))),
+                // Half in the old prefix, or beyond the end of the new one.
+                _ => Some(Err(())),
+            },
+        };
+        match moved {
+            None => {}
+            Some(Ok(text)) => {
+                value.value = AddressBlock::new(text);
+                self.moved += 1;
+            }
+            Some(Err(())) => self.misfit(&value.origin.clone(), &block.to_string()),
         }
     }
 

@@ -325,7 +325,7 @@ rules! {
     LB_POOL_INVALID = "K6E400", Error, Kube6, "load-balancer pools", [(METALLB, METALLB_CONFIG)],
         "A load-balancer pool address is neither a CIDR nor a FIRST-LAST range of one family, or a pool name is not a DNS-1123 subdomain.";
     LB_POOL_OVERLAP = "K6E401", Error, Kube6, "load-balancer pools", [(METALLB, METALLB_CONFIG), (METALLB, METALLB_VALIDATION)],
-        "A load-balancer pool overlaps a pod or service range or another pool, or holds a node or API address (MetalLB refuses pools with node IPs from v0.15).";
+        "A load-balancer pool overlaps another pool (MetalLB refuses the whole configuration), a pod or service range, or holds a node or API address. MetalLB accepts the last three (only v0.15.0 refused node IPs; v0.15.1 reverted it), then hands those addresses to Services and answers ARP/NDP for them against their owners.";
     LB_POOL_FOREIGN_FAMILY = "K6W402", Warning, Kube6, "load-balancer pools", [],
         "A load-balancer pool holds addresses of a family the cluster does not have: no Service can ask for them.";
     LB_NO_PRIMARY_POOL = "K6E403", Error, Kube6, "metallb, cilium, kube-vip", [(METALLB, METALLB_ALLOCATOR), (CILIUM, CILIUM_LB_IPAM_DOC)],
@@ -337,7 +337,7 @@ rules! {
     LB_L2_OFF_LINK = "K6W406", Warning, Kube6, "IPv6 pools in l2 mode", [(METALLB, "internal/layer2/announcer.go"), (CILIUM, CILIUM_L2_DOC)],
         "An IPv6 pool in L2 mode is outside the nodes' on-link /64: the upstream router sends no neighbor solicitation for it, so the NDP answer never comes.";
     LB_BGP_NO_PEER = "K6E407", Error, Kube6, "pools in bgp mode", [(METALLB, "api/v1beta2/bgppeer_types.go")],
-        "A pool in BGP mode has no BGP peer of its family (MetalLB from v0.15 keeps each session to its own family), so its addresses are announced to nobody.";
+        "A pool in BGP mode has no BGP peer of its family (MetalLB from v0.15.0 keeps each session to its own family unless the BGPPeer sets dualStackAddressFamily), so its addresses are announced to nobody.";
     METALLB_NATIVE_BGP_IPV6 = "K6W408", Warning, Metallb, "metallb, IPv6 pools in bgp mode", [(METALLB, METALLB_VALIDATION)],
         "MetalLB's native BGP mode refuses IPv6 pools with a BGP advertisement; IPv6 over BGP needs the FRR or FRR-K8s mode.";
     CILIUM_L2_NO_NDP = "K6E409", Error, Cilium, "cilium, IPv6 pools in l2 mode", [(CILIUM, CILIUM_L2_DOC), (CILIUM, CILIUM_L2_ANNOUNCER)],
@@ -393,6 +393,8 @@ rules! {
         "A range the input fixes lies outside the prefix: it is kept as it is and nothing is carved for it.";
     PREFIX_PODS_ABOVE_MAX_PODS = "K6W708", Warning, Kubelet, "spec.prefix, --prefix", [(KUBERNETES, "pkg/kubelet/apis/config/v1beta1/defaults.go")],
         "More pods per node are asked of the carving than the kubelet's maxPods: the node blocks hold them, but the kubelet admits no more than maxPods pods.";
+    PREFIX_POOLS_NOT_CARVED = "K6W709", Warning, Kube6, "spec.prefix, --prefix with loadBalancerPools", [],
+        "Load-balancer pools are asked of the carving, but none is carved: the implementation takes no pool (ServiceLB uses the nodes' addresses, a cloud controller the provider's, none nothing), or spec.loadBalancer.pools already declares the cluster's IPv6 pools.";
 
     // Cross-checks.
     RANGES_OVERLAP = "K6W100", Warning, Kube6, "always", [(KUBERNETES, RANGE_ALLOCATOR)],
@@ -568,6 +570,9 @@ rules! {
     POD_RANGE_EXTENDED = "K6W624", Warning, KubeControllerManager, "kube6 diff: a pod range extended",
         [(KUBERNETES, RANGE_ALLOCATOR), (KUBERNETES, KCM_CORE)],
         "A pod range extended (the new range holds the old one): kube-controller-manager, kube-proxy (clusterCIDR) and the CNI restart with the larger range; nodes keep their blocks, which stay inside it.";
+    LB_POOL_CHANGED = "K6W625", Warning, Metallb, "kube6 diff: the load-balancer pool addresses change (a renumbered prefix)",
+        [(METALLB, "controller/service.go")],
+        "The load-balancer pools' addresses change: once the pools are applied, a Service whose address lies in no pool loses it and gets a new one from the new pools (MetalLB: \"current IP not allowed by config, clearing\"), so DNS records, firewall rules and clients that use the old address must follow; a Service that asks for an old address (spec.loadBalancerIP, metallb.io/loadBalancerIPs) gets none until it is changed.";
 }
 
 /// Whether a rule judges a change to a running cluster (`kube6 diff`, ids 6xx) rather than one

@@ -359,9 +359,15 @@ fn bgp_peers(net: &ClusterNetwork, out: &mut Out) {
                             pool.display_name(i)
                         )
                     },
-                    format!(
-                        "add a {family} peer (spec.loadBalancer.bgpPeers, or spec.upstream.{family}.bgp)"
-                    ),
+                    if peers.is_empty() {
+                        format!(
+                            "add a {family} peer (spec.loadBalancer.bgpPeers, or spec.upstream.{family}.bgp)"
+                        )
+                    } else {
+                        format!(
+                            "add a {family} peer (spec.loadBalancer.bgpPeers, or spec.upstream.{family}.bgp), or set dualStackAddressFamily: true on the BGPPeer that should carry {family}"
+                        )
+                    },
                 ));
             }
             if metallb && family == Family::IPv6 && !native_warned {
@@ -581,7 +587,7 @@ fn ingress(net: &ClusterNetwork, out: &mut Out) {
     }
     if lb.ingress.value == IngressController::IngressNginx && families.contains(&Family::IPv6) {
         let why = if families == [Family::IPv6] {
-            "the API server refuses it on this IPv6-only cluster (\"IPv4 is not configured on this cluster\")"
+            "the API server refuses it on this IPv6-only cluster (spec.ipFamilies[0]: Invalid value: \"IPv4\": not configured on this cluster)"
         } else {
             "it gets no IPv6 address"
         };

@@ -19,6 +19,7 @@ mod kube_proxy;
 mod kube_router;
 mod kubeadm;
 mod kubelet;
+mod metallb;
 mod rke2;
 
 use kube6_model::diagnostic::Severity;

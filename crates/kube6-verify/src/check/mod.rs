@@ -8,6 +8,7 @@
 mod dns;
 mod input;
 mod ipam;
+mod load_balancer;
 mod nodes;
 mod pods;
 mod services;
@@ -263,7 +264,7 @@ pub fn verify(snapshot: &Snapshot, expect: &Expectations) -> Report {
         services::kubernetes_service(&ctx),
         dns::kube_dns_service(&ctx),
         services::endpointslice_families(&ctx),
-        services::load_balancer_addresses(&ctx),
+        load_balancer::load_balancer_addresses(&ctx),
     ];
     debug_assert!(
         checks

@@ -491,7 +491,10 @@ fn load_balancer_text(plan: &Plan) -> String {
                     String::new()
                 },
                 block.family.to_string(),
-                block.addresses.clone(),
+                match &block.carved {
+                    Some(from) => format!("{} ({from})", block.addresses),
+                    None => block.addresses.clone(),
+                },
                 block.size.human(),
             ]);
         }

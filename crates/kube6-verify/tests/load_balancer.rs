@@ -1,0 +1,163 @@
+//! K6V013 against dumps shaped like `kubectl get ... -A -o yaml` of real clusters
+//! (tests/lb/*.yaml): every Service is judged by what the controller that serves it really does,
+//! so a healthy cluster passes and each broken Service is named.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use kube6_model::analyze;
+use kube6_model::import::ImportOptions;
+use kube6_verify::{Check, Expectations, Status, dump, verify};
+
+const PLAN: &str = include_str!("../../../examples/kube6-dual-stack-metallb.yaml");
+
+fn k6v013(dump_text: &str, plan: Option<&str>) -> Check {
+    let snapshot = dump::parse(dump_text.as_bytes()).unwrap();
+    let expect = match plan {
+        Some(text) => {
+            let analysis = analyze("plan.yaml", text, &ImportOptions::default()).unwrap();
+            assert!(analysis.plan.valid, "{:?}", analysis.plan.diagnostics);
+            Expectations::from_analysis(&analysis)
+        }
+        None => Expectations::infer(&snapshot, None),
+    };
+    let report = verify(&snapshot, &expect);
+    report
+        .checks
+        .into_iter()
+        .find(|c| c.id == "K6V013")
+        .unwrap()
+}
+
+/// The findings of `service` (`NAMESPACE/NAME`) as (status, message).
+fn findings<'a>(check: &'a Check, service: &str) -> Vec<(Status, &'a str)> {
+    let object = format!("service/{service}");
+    check
+        .findings
+        .iter()
+        .filter(|f| f.objects.contains(&object))
+        .map(|f| (f.status, f.message.as_str()))
+        .collect()
+}
+
+fn noted(check: &Check, service: &str, what: &str) -> bool {
+    check
+        .notes
+        .iter()
+        .any(|n| n.contains(&format!("service/{service}")) && n.contains(what))
+}
+
+#[test]
+fn a_healthy_metallb_cluster_passes_with_and_without_a_plan() {
+    let text = include_str!("lb/metallb-healthy.yaml");
+    for plan in [Some(PLAN), None] {
+        let check = k6v013(text, plan);
+        assert_eq!(check.status, Status::Pass, "{check:#?}");
+        assert_eq!(check.checked, 6);
+        // PreferDualStack with one family: MetalLB's allocator gives what a pool has free.
+        assert!(
+            noted(&check, "default/web", "PreferDualStack"),
+            "{check:#?}"
+        );
+        assert!(noted(
+            &check,
+            "tailscale/ts-admin",
+            "loadBalancerClass tailscale"
+        ));
+        assert!(noted(&check, "edge/partner-api", "loadBalancerClass"));
+    }
+}
+
+#[test]
+fn pending_by_the_pools_service_allocation_is_a_warning() {
+    let check = k6v013(
+        include_str!("lb/metallb-service-allocation.yaml"),
+        Some(PLAN),
+    );
+    assert_eq!(check.status, Status::Warn, "{check:#?}");
+    assert!(findings(&check, "team-a/shop").is_empty());
+    let reports = findings(&check, "team-b/reports");
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].0, Status::Warn);
+    assert!(
+        reports[0]
+            .1
+            .contains("no pool assigns addresses to its namespace")
+    );
+    assert!(
+        reports[0]
+            .1
+            .contains("IPAddressPool public: namespaces team-a")
+    );
+    assert!(
+        reports[0]
+            .1
+            .contains("IPAddressPool reserved: autoAssign: false")
+    );
+}
+
+#[test]
+fn pools_selecting_by_label_leave_a_pending_service_unjudged_but_warned() {
+    let text = include_str!("lb/metallb-service-allocation.yaml").replace(
+        "      namespaces:\n      - team-a\n",
+        "      namespaceSelectors:\n      - matchLabels:\n          tier: public\n",
+    );
+    let check = k6v013(&text, Some(PLAN));
+    let reports = findings(&check, "team-b/reports");
+    assert_eq!(reports.len(), 1, "{check:#?}");
+    assert_eq!(reports[0].0, Status::Warn);
+    assert!(
+        reports[0]
+            .1
+            .contains("select namespaces or Services by label")
+    );
+}
+
+#[test]
+fn broken_services_fail_and_are_named() {
+    let check = k6v013(include_str!("lb/metallb-broken.yaml"), Some(PLAN));
+    assert_eq!(check.status, Status::Fail);
+    let api = findings(&check, "default/api");
+    assert!(
+        api.iter().any(|(s, m)| *s == Status::Fail
+            && m.contains("asks for IPv4 (RequireDualStack) but has no IPv4")),
+        "{api:?}"
+    );
+    let queue = findings(&check, "default/queue");
+    assert_eq!(queue.len(), 1);
+    assert_eq!(
+        queue[0],
+        (Status::Fail, "has no load-balancer address: it is pending")
+    );
+    let legacy = findings(&check, "default/legacy");
+    assert!(
+        legacy[0]
+            .1
+            .contains("metallb.universe.tf/loadBalancerIPs=2001:db8:77::1")
+            && legacy[0].1.contains("which no planned pool holds"),
+        "{legacy:?}"
+    );
+    let stray = findings(&check, "default/stray");
+    assert!(
+        stray[0].1.contains("outside the planned pools"),
+        "{stray:?}"
+    );
+    // Another controller's class: not judged, even when pending.
+    assert!(findings(&check, "default/leftover").is_empty());
+    assert!(noted(&check, "default/leftover", "MetalLB does not serve"));
+}
+
+#[test]
+fn cilium_serves_its_own_classes() {
+    let plan = PLAN
+        .replace("implementation: metallb", "implementation: cilium")
+        .replace("    version: v0.16.1\n", "")
+        .replace(
+            "    name: calico\n    version: v3.30.2\n    calico:\n      mode: bird",
+            "    name: cilium\n    version: 1.19.6",
+        );
+    let check = k6v013(include_str!("lb/metallb-broken.yaml"), Some(&plan));
+    // io.cilium/l2-announcer is Cilium's: the pending Service is judged now.
+    let leftover = findings(&check, "default/leftover");
+    assert_eq!(leftover.len(), 1, "{check:#?}");
+    assert_eq!(leftover[0].0, Status::Fail);
+}
