@@ -19,6 +19,10 @@ pub enum Mode {
     Routed,
     /// Forward the NS to `interface` and answer when the owner answers there.
     Probe { interface: String },
+    /// Answer only for the addresses in the set handed to [`crate::Control::set_watched`]
+    /// (the load-balancer addresses this node announces, followed through the Kubernetes API
+    /// by `kube6 ndp-proxy`); nothing before the first set arrives.
+    Watch,
 }
 
 impl fmt::Display for Mode {
@@ -26,6 +30,7 @@ impl fmt::Display for Mode {
         match self {
             Mode::Static => f.write_str("static"),
             Mode::Routed => f.write_str("routed"),
+            Mode::Watch => f.write_str("watch"),
             Mode::Probe { interface } => write!(f, "probe:{interface}"),
         }
     }
@@ -38,6 +43,7 @@ impl FromStr for Mode {
         match s {
             "static" => Ok(Mode::Static),
             "routed" => Ok(Mode::Routed),
+            "watch" => Ok(Mode::Watch),
             _ => match s.strip_prefix("probe:") {
                 Some(iface) if !iface.is_empty() => Ok(Mode::Probe {
                     interface: iface.to_string(),
@@ -70,7 +76,7 @@ impl fmt::Display for PrefixRule {
 impl FromStr for PrefixRule {
     type Err = ConfigError;
 
-    /// `PREFIX[=static|routed|probe:IFACE]`; the mode defaults to static.
+    /// `PREFIX[=static|routed|watch|probe:IFACE]`; the mode defaults to static.
     fn from_str(s: &str) -> Result<PrefixRule, ConfigError> {
         let (net, mode) = match s.split_once('=') {
             Some((net, mode)) => (net.trim(), mode.trim().parse()?),
@@ -99,6 +105,92 @@ impl Default for RateLimit {
     }
 }
 
+/// How watch mode decides which node answers for a load-balancer address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Election {
+    /// Cilium's L2 announcements elect one node per Service with a Lease
+    /// `cilium-l2announce-NAMESPACE-NAME` in Cilium's namespace, held by the node's name
+    /// (cilium/cilium pkg/l2announcer/l2announcer.go); the holder answers.
+    #[default]
+    CiliumLease,
+    /// No elector: every node answers (kube-proxy accepts the address on every node), or with
+    /// `externalTrafficPolicy: Local` the nodes with a ready endpoint.
+    None,
+}
+
+impl fmt::Display for Election {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Election::CiliumLease => "cilium-lease",
+            Election::None => "none",
+        })
+    }
+}
+
+impl FromStr for Election {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Election, ConfigError> {
+        match s {
+            "cilium-lease" => Ok(Election::CiliumLease),
+            "none" => Ok(Election::None),
+            other => Err(ConfigError::Election(other.to_string())),
+        }
+    }
+}
+
+/// Where Cilium is usually installed (its Helm chart's documented namespace); the leases live
+/// in Cilium's own namespace (cilium/cilium Documentation/network/l2-announcements.rst).
+pub const DEFAULT_LEASE_NAMESPACE: &str = "kube-system";
+/// Default bound on the LoadBalancer Services followed in watch mode.
+pub const DEFAULT_MAX_SERVICES: usize = 10_000;
+/// Highest accepted `max-services`.
+pub const MAX_MAX_SERVICES: usize = 1_000_000;
+
+/// Watch mode's settings (used by `kube6 ndp-proxy`, which follows the API; the daemon only
+/// receives the resulting address set).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchSettings {
+    /// This node's Kubernetes name (the downward API's `spec.nodeName`).
+    pub node_name: Option<String>,
+    pub election: Election,
+    /// Namespace of Cilium's L2 announcement leases.
+    pub lease_namespace: String,
+    /// LoadBalancer Services followed at most; more are counted and logged, not followed.
+    pub max_services: usize,
+}
+
+impl Default for WatchSettings {
+    fn default() -> WatchSettings {
+        WatchSettings {
+            node_name: None,
+            election: Election::default(),
+            lease_namespace: DEFAULT_LEASE_NAMESPACE.to_string(),
+            max_services: DEFAULT_MAX_SERVICES,
+        }
+    }
+}
+
+/// A DNS-1123 subdomain (Node names): at most 253 characters, lowercase alphanumerics, '-'
+/// and '.', starting and ending alphanumeric.
+pub fn valid_node_name(name: &str) -> bool {
+    name.len() <= 253
+        && !name.is_empty()
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
+/// A DNS-1123 label (namespace names): at most 63 characters.
+fn valid_namespace(name: &str) -> bool {
+    name.len() <= 63 && !name.contains('.') && valid_node_name(name)
+}
+
 /// Default metrics address.
 pub const DEFAULT_METRICS: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 9465);
 
@@ -122,6 +214,8 @@ pub struct Config {
     /// Keep reading the uplink for this long after a solicitation before sleeping (0: off).
     /// Trades CPU for latency under load; at most 10 ms.
     pub busy_poll: Duration,
+    /// Watch mode's settings (meaningful when a prefix is in watch mode).
+    pub watch: WatchSettings,
 }
 
 impl Config {
@@ -136,6 +230,7 @@ impl Config {
             probe_timeout: Duration::from_millis(500),
             probe_ttl: Duration::from_secs(30),
             busy_poll: Duration::ZERO,
+            watch: WatchSettings::default(),
         }
     }
 
@@ -212,7 +307,33 @@ impl Config {
         if self.probe_timeout.is_zero() || self.probe_timeout > Duration::from_secs(10) {
             errors.push(ConfigError::ProbeTimeout);
         }
+        if !self.watch_prefixes().is_empty() {
+            match &self.watch.node_name {
+                None => errors.push(ConfigError::NoNodeName),
+                Some(name) if !valid_node_name(name) => {
+                    errors.push(ConfigError::NodeName(name.clone()))
+                }
+                Some(_) => {}
+            }
+        }
+        if !valid_namespace(&self.watch.lease_namespace) {
+            errors.push(ConfigError::LeaseNamespace(
+                self.watch.lease_namespace.clone(),
+            ));
+        }
+        if self.watch.max_services == 0 || self.watch.max_services > MAX_MAX_SERVICES {
+            errors.push(ConfigError::MaxServices);
+        }
         errors
+    }
+
+    /// The prefixes in watch mode (load-balancer pools answered per announced address).
+    pub fn watch_prefixes(&self) -> Vec<Ipv6Net> {
+        self.prefixes
+            .iter()
+            .filter(|r| r.mode == Mode::Watch)
+            .map(|r| r.prefix)
+            .collect()
     }
 
     /// Interfaces probe rules send on.
@@ -271,7 +392,7 @@ pub enum ConfigError {
     Ipv4Embedded(Ipv6Net),
     #[error("invalid IPv6 prefix {0:?} (expected e.g. 2001:db8:1::a:0/112)")]
     Prefix(String),
-    #[error("invalid mode {0:?} (expected static, routed or probe:IFACE)")]
+    #[error("invalid mode {0:?} (expected static, routed, watch or probe:IFACE)")]
     Mode(String),
     #[error("invalid interface name {0:?}")]
     Interface(String),
@@ -297,6 +418,19 @@ pub enum ConfigError {
     Metrics(String),
     #[error("unknown mode key {0:?} for prefix {1}")]
     ModeKey(String, String),
+    #[error("invalid election {0:?} (expected cilium-lease or none)")]
+    Election(String),
+    #[error(
+        "watch prefixes need this node's Kubernetes name: --node-name NAME, the NODE_NAME \
+         environment variable (the downward API's spec.nodeName), or watch.node-name"
+    )]
+    NoNodeName,
+    #[error("invalid node name {0:?} (a DNS-1123 subdomain: lowercase letters, digits, '-', '.')")]
+    NodeName(String),
+    #[error("invalid lease namespace {0:?} (a DNS-1123 label)")]
+    LeaseNamespace(String),
+    #[error("watch.max-services must be between 1 and 1000000")]
+    MaxServices,
 }
 
 /// The parser's options: no snippets (the caller names the file), duplicate keys refused.
@@ -367,6 +501,21 @@ struct FileConfig {
     probe: Option<FileProbe>,
     #[serde(default)]
     busy_poll_us: Option<u64>,
+    #[serde(default)]
+    watch: Option<FileWatch>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileWatch {
+    #[serde(default)]
+    node_name: Option<String>,
+    #[serde(default)]
+    election: Option<String>,
+    #[serde(default)]
+    lease_namespace: Option<String>,
+    #[serde(default)]
+    max_services: Option<usize>,
 }
 
 /// A prefix entry: `PREFIX[=MODE]` or `{prefix, mode, interface}`.
@@ -441,6 +590,7 @@ impl FileConfig {
                     let mode = match (long.mode.as_deref(), long.interface) {
                         (None | Some("static"), None) => Mode::Static,
                         (Some("routed"), None) => Mode::Routed,
+                        (Some("watch"), None) => Mode::Watch,
                         (Some("probe"), Some(interface)) => Mode::Probe { interface },
                         (Some("probe"), None) => {
                             return Err(ConfigError::Mode("probe without interface".into()));
@@ -469,6 +619,20 @@ impl FileConfig {
         }
         if let Some(us) = self.busy_poll_us {
             config.busy_poll = Duration::from_micros(us);
+        }
+        if let Some(watch) = self.watch {
+            if let Some(name) = watch.node_name {
+                config.watch.node_name = Some(name);
+            }
+            if let Some(election) = watch.election {
+                config.watch.election = election.parse()?;
+            }
+            if let Some(ns) = watch.lease_namespace {
+                config.watch.lease_namespace = ns;
+            }
+            if let Some(max) = watch.max_services {
+                config.watch.max_services = max;
+            }
         }
         if let Some(probe) = self.probe {
             if let Some(ms) = probe.timeout_ms {
@@ -513,6 +677,9 @@ mod tests {
         assert_eq!(r.to_string(), "2001:db8:1::a:0/112=probe:p0");
         assert!("2001:db8:1::a:0/112=probe:".parse::<PrefixRule>().is_err());
         assert!("2001:db8:1::a:0/112=auto".parse::<PrefixRule>().is_err());
+        let r: PrefixRule = "2001:db8:5::ff00/120=watch".parse().unwrap();
+        assert_eq!(r.mode, Mode::Watch);
+        assert_eq!(r.to_string(), "2001:db8:5::ff00/120=watch");
         assert!("10.0.0.0/8".parse::<PrefixRule>().is_err());
     }
 
@@ -591,6 +758,57 @@ mod tests {
         assert!(matches!(
             Config::from_yaml("uplink: n0\nmetrics: nowhere\n"),
             Err(ConfigError::Metrics(_))
+        ));
+    }
+
+    #[test]
+    fn watch_settings() {
+        let c = Config::from_yaml(
+            "uplink: n0\n\
+             prefixes:\n\
+             \x20 - prefix: 2001:db8:5::ff00/120\n\
+             \x20   mode: watch\n\
+             watch:\n\
+             \x20 node-name: worker-1.example\n\
+             \x20 election: none\n\
+             \x20 lease-namespace: cilium\n\
+             \x20 max-services: 50\n",
+        )
+        .unwrap();
+        assert_eq!(c.prefixes[0].mode, Mode::Watch);
+        assert_eq!(c.watch_prefixes().len(), 1);
+        assert_eq!(c.watch.node_name.as_deref(), Some("worker-1.example"));
+        assert_eq!(c.watch.election, Election::None);
+        assert_eq!(c.watch.lease_namespace, "cilium");
+        assert_eq!(c.watch.max_services, 50);
+        assert!(c.validate().is_empty(), "{:?}", c.validate());
+
+        let mut no_name = c.clone();
+        no_name.watch.node_name = None;
+        assert_eq!(no_name.validate(), vec![ConfigError::NoNodeName]);
+        let mut bad = c.clone();
+        bad.watch.node_name = Some("Worker_1".into());
+        bad.watch.lease_namespace = "kube.system".into();
+        bad.watch.max_services = 0;
+        assert_eq!(
+            bad.validate(),
+            vec![
+                ConfigError::NodeName("Worker_1".into()),
+                ConfigError::LeaseNamespace("kube.system".into()),
+                ConfigError::MaxServices
+            ]
+        );
+        // Without watch prefixes the node name is not needed.
+        let mut static_only = no_name;
+        static_only.prefixes[0].mode = Mode::Static;
+        assert!(static_only.validate().is_empty());
+        assert!(matches!(
+            Config::from_yaml("uplink: n0\nwatch:\n  election: metallb\n"),
+            Err(ConfigError::Election(_))
+        ));
+        assert!(matches!(
+            Config::from_yaml("uplink: n0\nwatch:\n  nodename: a\n"),
+            Err(ConfigError::Syntax { .. })
         ));
     }
 

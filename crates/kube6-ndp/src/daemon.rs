@@ -1,7 +1,7 @@
 //! The proxy's event loop: one thread polls the uplink packet socket, the probe sockets, a
 //! netlink socket (links, addresses, routes) and a wake-up eventfd for reloads and shutdown.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::net::Ipv6Addr;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -40,6 +40,7 @@ struct ControlInner {
     wake: OwnedFd,
     shutdown: AtomicBool,
     reload: Mutex<Option<Config>>,
+    watched: Mutex<Option<Arc<HashSet<Ipv6Addr>>>>,
 }
 
 /// Handle to a running (or about to run) proxy: stop it, or give it a new configuration.
@@ -55,6 +56,7 @@ impl Control {
                 wake: sys::eventfd()?,
                 shutdown: AtomicBool::new(false),
                 reload: Mutex::new(None),
+                watched: Mutex::new(None),
             }),
         })
     }
@@ -74,6 +76,26 @@ impl Control {
             .lock()
             .unwrap_or_else(|poison| poison.into_inner()) = Some(config);
         sys::eventfd_signal(&self.inner.wake);
+    }
+
+    /// Hands the proxy the addresses its watch-mode prefixes answer for now (the whole set, which
+    /// replaces the previous one between two packets; addresses in both stay answered without a
+    /// gap). Addresses outside every watch-mode prefix are never answered through this set.
+    pub fn set_watched(&self, addresses: HashSet<Ipv6Addr>) {
+        *self
+            .inner
+            .watched
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner()) = Some(Arc::new(addresses));
+        sys::eventfd_signal(&self.inner.wake);
+    }
+
+    fn take_watched(&self) -> Option<Arc<HashSet<Ipv6Addr>>> {
+        self.inner
+            .watched
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .take()
     }
 
     fn take_reload(&self) -> Option<Config> {
@@ -204,6 +226,8 @@ struct Daemon {
     retry_at: Instant,
     /// The uplink was found missing and that was logged (logged again when it comes and goes).
     uplink_missing_logged: bool,
+    /// Watch mode: the addresses answered (given by [`Control::set_watched`]).
+    watched: Arc<HashSet<Ipv6Addr>>,
 }
 
 /// Runs the proxy until `control` asks it to stop. `metrics` receives the counters (pass a
@@ -247,6 +271,7 @@ pub fn run(config: Config, control: &Control, metrics: Arc<Metrics>) -> Result<(
         probes: HashMap::new(),
         retry_at: Instant::now(),
         uplink_missing_logged: false,
+        watched: Arc::new(HashSet::new()),
     };
     daemon.set_rules();
     daemon.resync().map_err(Error::Netlink)?;
@@ -412,6 +437,26 @@ impl Daemon {
         );
     }
 
+    fn set_watched(&mut self, watched: Arc<HashSet<Ipv6Addr>>) {
+        // Only addresses inside a watch-mode prefix are ever answered from the set; the gauge
+        // counts those.
+        let answered = watched
+            .iter()
+            .filter(|a| {
+                self.rule_for(a)
+                    .is_some_and(|i| self.rules[i].mode == Mode::Watch)
+            })
+            .count();
+        self.metrics
+            .watched_addresses
+            .set(i64::try_from(answered).unwrap_or(i64::MAX));
+        debug!(
+            addresses = watched.len(),
+            answered, "watched addresses updated"
+        );
+        self.watched = watched;
+    }
+
     fn main_loop(&mut self, control: &Control) -> Result<(), Error> {
         let mut buf = vec![0u8; 65_536];
         loop {
@@ -436,6 +481,9 @@ impl Daemon {
                 sys::eventfd_drain(&control.inner.wake);
                 if let Some(config) = control.take_reload() {
                     self.apply_reload(config);
+                }
+                if let Some(watched) = control.take_watched() {
+                    self.set_watched(watched);
                 }
                 continue;
             }
@@ -617,6 +665,13 @@ impl Daemon {
                         self.answer(&ns, &counters)
                     }
                     _ => reject(self, DropReason::NoRoute),
+                }
+            }
+            Mode::Watch => {
+                if self.watched.contains(&ns.target) {
+                    self.answer(&ns, &counters)
+                } else {
+                    reject(self, DropReason::NotAnnounced)
                 }
             }
             Mode::Probe { interface } => self.probe(ns, counters, &interface, now),
@@ -812,6 +867,9 @@ mod tests {
         c.reload(Config::new("n0", vec![]));
         assert!(c.take_reload().is_some());
         assert!(c.take_reload().is_none());
+        c.set_watched(HashSet::from(["2001:db8:5::ff01".parse().unwrap()]));
+        assert_eq!(c.take_watched().map(|w| w.len()), Some(1));
+        assert!(c.take_watched().is_none());
         c.shutdown();
         assert!(c.stopping());
     }

@@ -21,6 +21,6 @@ pub mod netlink;
 pub mod packet;
 pub mod sys;
 
-pub use config::{Config, ConfigError, Mode, PrefixRule, RateLimit};
+pub use config::{Config, ConfigError, Election, Mode, PrefixRule, RateLimit, WatchSettings};
 pub use daemon::{Control, Error, handle_signals, run};
 pub use metrics::Metrics;

@@ -72,6 +72,15 @@ pub struct Metrics {
     pub netlink_resyncs: Counter,
     /// 1 while the uplink socket is open.
     pub uplink_up: Gauge,
+    /// Watch mode: addresses answered now (inside a watch-mode prefix, announced from here).
+    pub watched_addresses: Gauge,
+    /// Watch mode: 1 once every watched resource has been listed and while it is followed; 0
+    /// before, and while a watch is failing (the last answers are kept meanwhile).
+    pub watch_synced: Gauge,
+    /// Watch mode: failed API requests and broken watches (each is retried with back-off).
+    pub watch_errors: Counter,
+    /// Watch mode: objects not followed because a bound was reached.
+    pub watch_overflows: Counter,
     /// One series per reason, all present from the start (index = `DropReason::index`).
     drops: Vec<Counter>,
     prefix_ns_received: Family<PrefixLabels, Counter>,
@@ -148,7 +157,33 @@ impl Default for Metrics {
             "1 while the uplink socket is open",
             uplink_up.clone(),
         );
+        let watched_addresses = Gauge::default();
+        registry.register(
+            "watched_addresses",
+            "Addresses answered in watch mode (announced from this node)",
+            watched_addresses.clone(),
+        );
+        let watch_synced = Gauge::default();
+        registry.register(
+            "watch_synced",
+            "1 while every watched API resource is listed and followed",
+            watch_synced.clone(),
+        );
+        let watch_errors = counter(
+            &mut registry,
+            "watch_errors",
+            "Failed API requests or broken watches in watch mode (retried)",
+        );
+        let watch_overflows = counter(
+            &mut registry,
+            "watch_overflows",
+            "Objects not followed in watch mode because a bound was reached",
+        );
         Metrics {
+            watched_addresses,
+            watch_synced,
+            watch_errors,
+            watch_overflows,
             ns_received,
             na_sent,
             probes_sent,

@@ -78,6 +78,8 @@ pub enum DropReason {
     ProbeUnavailable,
     /// The uplink is not known yet (missing, no MAC).
     UplinkUnavailable,
+    /// Watch mode: the target is in a watched pool but no Service this node announces has it.
+    NotAnnounced,
     /// Sending the answer failed.
     SendFailed,
 }
@@ -112,6 +114,7 @@ impl DropReason {
             DropReason::ProbeTimeout => "probe_timeout",
             DropReason::ProbeUnavailable => "probe_unavailable",
             DropReason::UplinkUnavailable => "uplink_unavailable",
+            DropReason::NotAnnounced => "not_announced",
             DropReason::SendFailed => "send_failed",
         }
     }

@@ -31,6 +31,9 @@ impl Renderer for HostFiles {
         if cx.cni == Cni::Calico {
             calico_bgp(cx, &mut out);
         }
+        if let Some(file) = ndp_watch_manifest(cx) {
+            out.files.push(file);
+        }
         if cx.nodes.is_empty() {
             node_files(cx, None, "host", &mut out);
         } else {
@@ -252,6 +255,8 @@ pub fn sysctl(cx: &Context<'_>) -> (String, Option<String>) {
 pub struct NdpRule {
     pub prefix: IpNet,
     pub per_node: bool,
+    /// A load-balancer pool (answerable per announced address in watch mode).
+    pub load_balancer: bool,
 }
 
 /// What `kube6 ndp-proxy --plan FILE --node NAME` runs with: the uplink the plan names for IPv6
@@ -276,12 +281,14 @@ fn ndp_rules(cx: &Context<'_>, node: Option<&NodeView>) -> Vec<NdpRule> {
         Some(block) => rules.push(NdpRule {
             prefix: block,
             per_node: true,
+            load_balancer: false,
         }),
         None => {
             if let Some(pod) = cx.pod(Family::IPv6) {
                 rules.push(NdpRule {
                     prefix: pod.cidr,
                     per_node: false,
+                    load_balancer: false,
                 });
             }
         }
@@ -292,6 +299,7 @@ fn ndp_rules(cx: &Context<'_>, node: Option<&NodeView>) -> Vec<NdpRule> {
         rules.push(NdpRule {
             prefix,
             per_node: true,
+            load_balancer: true,
         });
     }
     // Service addresses are handled on every node; answer for a global service range too.
@@ -301,9 +309,252 @@ fn ndp_rules(cx: &Context<'_>, node: Option<&NodeView>) -> Vec<NdpRule> {
         rules.push(NdpRule {
             prefix: svc.cidr,
             per_node: true,
+            load_balancer: false,
         });
     }
     rules
+}
+
+/// Where the watch-mode proxy runs and serves its metrics (a port apart from the host proxy's
+/// 9465, as both run on the node's network).
+const WATCH_NAMESPACE: &str = "kube6-system";
+const WATCH_METRICS: &str = "127.0.0.1:9466";
+
+/// The watch-mode alternative to the static pool rules: a DaemonSet running `kube6 ndp-proxy`
+/// with the IPv6 l2 pools in watch mode (only the addresses each node announces), with the
+/// read-only RBAC it needs (list/watch Services and EndpointSlices; Leases in Cilium's
+/// namespace). Rendered where kube6's proxy answers for load-balancer pools.
+fn ndp_watch_manifest(cx: &Context<'_>) -> Option<RenderedFile> {
+    if cx.upstream(Family::IPv6) != Some(UpstreamMode::NdpProxy) || !cx.has(Family::IPv6) {
+        return None;
+    }
+    let pools = kube6_model::load_balancer::ndp_proxy_pool_prefixes(cx.net);
+    if pools.is_empty() {
+        return None;
+    }
+    let cilium = cx.net.load_balancer.implementation.value
+        == kube6_model::load_balancer::LbImplementation::Cilium;
+    let election = if cilium { "cilium-lease" } else { "none" };
+    // Cilium keeps its leases in its own namespace; kube6 renders Cilium into kube-system.
+    let lease_namespace = "kube-system";
+    let iface = uplink(cx, Family::IPv6).unwrap_or_else(|| DEFAULT_UPLINK.to_string());
+    let name = "kube6-ndp-proxy-watch";
+    let meta = |namespace: Option<&str>| {
+        let mut m = Yaml::map([("name", Yaml::str(name))]);
+        if let Some(ns) = namespace {
+            m.push("namespace", Yaml::str(ns));
+        }
+        m.push(
+            "labels",
+            Yaml::map([("app.kubernetes.io/name", Yaml::str(name))]),
+        );
+        m
+    };
+    let rule = |groups: &[&str], resources: &[&str]| {
+        Yaml::map([
+            ("apiGroups", Yaml::strs(groups.iter().copied())),
+            ("resources", Yaml::strs(resources.iter().copied())),
+            ("verbs", Yaml::strs(["list", "watch"])),
+        ])
+    };
+    let subject = Yaml::Seq(vec![Yaml::map([
+        ("kind", Yaml::str("ServiceAccount")),
+        ("name", Yaml::str(name)),
+        ("namespace", Yaml::str(WATCH_NAMESPACE)),
+    ])]);
+    let mut args = vec![
+        "ndp-proxy".to_string(),
+        "--uplink".to_string(),
+        iface,
+        "--election".to_string(),
+        election.to_string(),
+        "--lease-namespace".to_string(),
+        lease_namespace.to_string(),
+        "--metrics".to_string(),
+        WATCH_METRICS.to_string(),
+        "--log-format".to_string(),
+        "json".to_string(),
+    ];
+    for pool in &pools {
+        args.push("--prefix".to_string());
+        args.push(format!("{pool}=watch"));
+    }
+    let mut docs = vec![
+        Yaml::map([
+            ("apiVersion", Yaml::str("v1")),
+            ("kind", Yaml::str("Namespace")),
+            (
+                "metadata",
+                Yaml::map([("name", Yaml::str(WATCH_NAMESPACE))]),
+            ),
+        ]),
+        Yaml::map([
+            ("apiVersion", Yaml::str("v1")),
+            ("kind", Yaml::str("ServiceAccount")),
+            ("metadata", meta(Some(WATCH_NAMESPACE))),
+        ]),
+        Yaml::map([
+            ("apiVersion", Yaml::str("rbac.authorization.k8s.io/v1")),
+            ("kind", Yaml::str("ClusterRole")),
+            ("metadata", meta(None)),
+            (
+                "rules",
+                Yaml::Seq(vec![
+                    rule(&[""], &["services"]),
+                    rule(&["discovery.k8s.io"], &["endpointslices"]),
+                ]),
+            ),
+        ]),
+        Yaml::map([
+            ("apiVersion", Yaml::str("rbac.authorization.k8s.io/v1")),
+            ("kind", Yaml::str("ClusterRoleBinding")),
+            ("metadata", meta(None)),
+            (
+                "roleRef",
+                Yaml::map([
+                    ("apiGroup", Yaml::str("rbac.authorization.k8s.io")),
+                    ("kind", Yaml::str("ClusterRole")),
+                    ("name", Yaml::str(name)),
+                ]),
+            ),
+            ("subjects", subject.clone()),
+        ]),
+    ];
+    if cilium {
+        docs.push(Yaml::map([
+            ("apiVersion", Yaml::str("rbac.authorization.k8s.io/v1")),
+            ("kind", Yaml::str("Role")),
+            ("metadata", meta(Some(lease_namespace))),
+            (
+                "rules",
+                Yaml::Seq(vec![rule(&["coordination.k8s.io"], &["leases"])]),
+            ),
+        ]));
+        docs.push(Yaml::map([
+            ("apiVersion", Yaml::str("rbac.authorization.k8s.io/v1")),
+            ("kind", Yaml::str("RoleBinding")),
+            ("metadata", meta(Some(lease_namespace))),
+            (
+                "roleRef",
+                Yaml::map([
+                    ("apiGroup", Yaml::str("rbac.authorization.k8s.io")),
+                    ("kind", Yaml::str("Role")),
+                    ("name", Yaml::str(name)),
+                ]),
+            ),
+            ("subjects", subject),
+        ]));
+    }
+    let labels = Yaml::map([("app.kubernetes.io/name", Yaml::str(name))]);
+    let container = Yaml::map([
+        ("name", Yaml::str("ndp-proxy")),
+        ("image", Yaml::str("ghcr.io/example/kube6:latest")),
+        ("args", Yaml::strs(args)),
+        (
+            "env",
+            Yaml::Seq(vec![Yaml::map([
+                ("name", Yaml::str("NODE_NAME")),
+                (
+                    "valueFrom",
+                    Yaml::map([(
+                        "fieldRef",
+                        Yaml::map([("fieldPath", Yaml::str("spec.nodeName"))]),
+                    )]),
+                ),
+            ])]),
+        ),
+        (
+            "securityContext",
+            Yaml::map([
+                ("runAsUser", Yaml::Int(0)),
+                ("allowPrivilegeEscalation", Yaml::Bool(false)),
+                ("readOnlyRootFilesystem", Yaml::Bool(true)),
+                (
+                    "capabilities",
+                    Yaml::map([
+                        ("drop", Yaml::strs(["ALL"])),
+                        ("add", Yaml::strs(["NET_RAW", "NET_ADMIN"])),
+                    ]),
+                ),
+            ]),
+        ),
+        (
+            "resources",
+            Yaml::map([
+                (
+                    "requests",
+                    Yaml::map([("cpu", Yaml::str("10m")), ("memory", Yaml::str("32Mi"))]),
+                ),
+                ("limits", Yaml::map([("memory", Yaml::str("128Mi"))])),
+            ]),
+        ),
+        (
+            "livenessProbe",
+            Yaml::map([
+                (
+                    "httpGet",
+                    Yaml::map([
+                        ("host", Yaml::str("127.0.0.1")),
+                        ("path", Yaml::str("/healthz")),
+                        ("port", Yaml::Int(9466)),
+                    ]),
+                ),
+                ("periodSeconds", Yaml::Int(20)),
+            ]),
+        ),
+    ]);
+    docs.push(Yaml::map([
+        ("apiVersion", Yaml::str("apps/v1")),
+        ("kind", Yaml::str("DaemonSet")),
+        ("metadata", meta(Some(WATCH_NAMESPACE))),
+        (
+            "spec",
+            Yaml::map([
+                ("selector", Yaml::map([("matchLabels", labels.clone())])),
+                (
+                    "template",
+                    Yaml::map([
+                        ("metadata", Yaml::map([("labels", labels)])),
+                        (
+                            "spec",
+                            Yaml::map([
+                                ("serviceAccountName", Yaml::str(name)),
+                                ("hostNetwork", Yaml::Bool(true)),
+                                ("dnsPolicy", Yaml::str("ClusterFirstWithHostNet")),
+                                ("priorityClassName", Yaml::str("system-node-critical")),
+                                (
+                                    "tolerations",
+                                    Yaml::Seq(vec![Yaml::map([("operator", Yaml::str("Exists"))])]),
+                                ),
+                                ("containers", Yaml::Seq(vec![container])),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ]),
+        ),
+    ]));
+    let pool_list = pools
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(RenderedFile::config(
+        "load-balancer/kube6-ndp-proxy-watch.yaml",
+        format!(
+            "# Rendered by kube6: the NDP proxy in watch mode for the load-balancer pools {pool_list}\n\
+             # (docs/ndp-proxy.md, \"Watch mode\"): each node answers only for the addresses it announces\n\
+             # ({}).\n\
+             # The host files (host/*/kube6-ndp-proxy.yaml) answer for these pools statically on every node\n\
+             # instead; to use this manifest, remove the pool prefixes from them, or two proxies answer.\n{}",
+            if cilium {
+                "the holder of the Service's Cilium L2 announcement lease"
+            } else {
+                "every node; with externalTrafficPolicy Local the nodes with a ready endpoint"
+            },
+            yaml::documents(&docs)
+        ),
+    ))
 }
 
 /// ndppd.conf (0.2.5 syntax): static rules for this node's pod block and a global service

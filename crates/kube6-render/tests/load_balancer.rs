@@ -66,6 +66,55 @@ fn the_proxy_leaves_pools_to_implementations_that_answer_ndp() {
     assert!(!conf.contains("2001:db8:1::ff00"), "{conf}");
 }
 
+/// The rendered watch-mode manifest, if any.
+fn watch_manifest(text: &str) -> Option<String> {
+    let a = kube6_model::analyze("lb.yaml", text, &ImportOptions::default()).unwrap();
+    let request = Request {
+        target: Target::Kubeadm,
+        cni: None,
+        kubeadm_api: KubeadmApi::default(),
+    };
+    let out = render(&a.network, &a.plan, &request).unwrap();
+    out.files
+        .iter()
+        .find(|f| f.path == "load-balancer/kube6-ndp-proxy-watch.yaml")
+        .map(|f| f.content.clone())
+}
+
+#[test]
+fn the_watch_mode_manifest_is_offered_where_the_proxy_answers_for_pools() {
+    let text = watch_manifest(&cluster(
+        "{name: cilium, version: 1.18.3}",
+        &format!("    implementation: cilium\n{POOL}"),
+    ))
+    .expect("a watch-mode manifest for Cilium before 1.19");
+    for want in [
+        "- \"2001:db8:1::ff00/124=watch\"",
+        "- cilium-lease",
+        "kind: Role\n",
+        "      - leases\n",
+        "fieldPath: spec.nodeName",
+        "name: NODE_NAME",
+    ] {
+        assert!(text.contains(want), "{want:?} missing:\n{text}");
+    }
+    // Where the implementation answers NDP itself, nothing is offered.
+    assert!(
+        watch_manifest(&cluster(
+            "{name: cilium, version: 1.19.6}",
+            &format!("    implementation: cilium\n{POOL}"),
+        ))
+        .is_none()
+    );
+    assert!(
+        watch_manifest(&cluster(
+            "calico",
+            &format!("    implementation: metallb\n{POOL}")
+        ))
+        .is_none()
+    );
+}
+
 #[test]
 fn the_proxy_answers_for_kube_vip_only_before_it_spoke_ndp() {
     let (conf, _) = ndp_config(&cluster(

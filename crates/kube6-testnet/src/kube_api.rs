@@ -6,6 +6,12 @@
 //! `ipFamilyPolicy`, DaemonSets that place one pod on every node, pods whose status and logs come
 //! from a [`Kubelet`], ConfigMaps, and namespace deletion that removes everything in it.
 //!
+//! Watchable resources for `kube6 ndp-proxy`'s watch mode: Services (cluster-wide),
+//! EndpointSlices and Leases, listed with a `resourceVersion` and watched
+//! (`?watch=true&resourceVersion=N`) as a chunked stream of `ADDED`/`MODIFIED`/`DELETED`
+//! events, as the API server sends them; the test changes them with [`ApiServer::apply`] and
+//! [`ApiServer::remove`], and can cut every open watch with [`ApiServer::break_watches`].
+//!
 //! Two kubelets: [`FakeKubelet`] (no processes: agents become ready or not as the test says, and
 //! runners print results the test makes) and [`NetKubelet`] (processes in the
 //! [`crate::probe::ProbeNet`] namespaces: pods attached by the CNI plugin, agents and runners
@@ -91,6 +97,25 @@ pub fn cluster_role_rules(path: &Path) -> Vec<Rule> {
         .collect()
 }
 
+/// The rules of every ClusterRole and Role in a YAML file (a Role's namespace is not checked:
+/// the server authorizes by resource and verb).
+pub fn rbac_rules(path: &Path) -> Vec<Rule> {
+    #[derive(serde::Deserialize)]
+    struct Doc {
+        kind: String,
+        #[serde(default)]
+        rules: Vec<Rule>,
+    }
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let docs: Vec<Doc> = serde_saphyr::from_multiple(&text)
+        .unwrap_or_else(|e| panic!("{} is not YAML documents: {e}", path.display()));
+    docs.into_iter()
+        .filter(|d| d.kind == "ClusterRole" || d.kind == "Role")
+        .flat_map(|d| d.rules)
+        .collect()
+}
+
 /// The cluster the server pretends to be.
 pub struct ClusterShape {
     /// Families, primary first.
@@ -110,6 +135,27 @@ struct Store {
     next_ip4: u32,
     next_ip6: u32,
     next_port: u16,
+    /// The last resourceVersion given out (watchable resources).
+    resource_version: u64,
+    /// Every change of a watchable resource: (resourceVersion, resource, namespace, type,
+    /// object).
+    events: Vec<(u64, String, String, &'static str, Value)>,
+    /// Bumped by [`ApiServer::break_watches`]: open watches end when it changes.
+    watch_epoch: u64,
+}
+
+/// The resources [`ApiServer::apply`] takes, with their apiVersion and kind.
+const WATCHABLE: [(&str, &str, &str); 3] = [
+    ("services", "v1", "Service"),
+    ("endpointslices", "discovery.k8s.io/v1", "EndpointSlice"),
+    ("leases", "coordination.k8s.io/v1", "Lease"),
+];
+
+fn watchable(resource: &str) -> Option<(&'static str, &'static str)> {
+    WATCHABLE
+        .iter()
+        .find(|(r, _, _)| *r == resource)
+        .map(|(_, v, k)| (*v, *k))
 }
 
 struct State {
@@ -257,11 +303,19 @@ fn parse_path(path: &str) -> Option<(String, String, Option<String>, Option<Stri
 }
 
 impl State {
-    fn allowed(&self, method: &str, group: &str, resource: &str, has_name: bool) -> bool {
+    fn allowed(
+        &self,
+        method: &str,
+        group: &str,
+        resource: &str,
+        has_name: bool,
+        watch: bool,
+    ) -> bool {
         let Some(rules) = &self.rules else {
             return true;
         };
         let verb = match (method, has_name) {
+            ("GET", false) if watch => "watch",
             ("GET", true) => "get",
             ("GET", false) => "list",
             ("POST", _) => "create",
@@ -475,7 +529,8 @@ impl State {
                 "the server could not find the requested resource",
             );
         };
-        if !self.allowed(method, &group, &resource, name.is_some()) {
+        let watch = matches!(params.get("watch").map(String::as_str), Some("true" | "1"));
+        if !self.allowed(method, &group, &resource, name.is_some(), watch) {
             self.forbidden
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -502,6 +557,24 @@ impl State {
             )
         };
         let selector = params.get("labelSelector").cloned().unwrap_or_default();
+        if method == "GET"
+            && name.is_none()
+            && let Some((api_version, kind)) = watchable(&resource)
+            && !(resource == "services" && ns.is_some())
+        {
+            let items: Vec<Value> = store
+                .objects
+                .iter()
+                .filter(|((n, r, _), _)| *r == resource && ns.as_ref().is_none_or(|ns| ns == n))
+                .map(|(_, o)| o.clone())
+                .collect();
+            return (
+                200,
+                json!({"kind": format!("{kind}List"), "apiVersion": api_version,
+                       "metadata": {"resourceVersion": store.resource_version.to_string()},
+                       "items": items}),
+            );
+        }
         match (method, resource.as_str(), ns.as_deref(), name.as_deref()) {
             ("GET", "nodes", None, None) => list(self.node_objects()),
             ("GET", "namespaces", None, None) => list(
@@ -685,6 +758,108 @@ impl State {
     }
 }
 
+/// A watch request: which resource, in which namespace (all when `None`), from which
+/// resourceVersion, for how long.
+struct WatchRequest {
+    resource: String,
+    namespace: Option<String>,
+    since: u64,
+    timeout: std::time::Duration,
+}
+
+impl State {
+    /// The watch this request asks for, if it is one (and allowed).
+    fn watch_request(&self, method: &str, target: &str) -> Option<WatchRequest> {
+        let (path, query) = target.split_once('?')?;
+        let params: HashMap<String, String> = query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), decode(v)))
+            .collect();
+        if method != "GET" || !matches!(params.get("watch").map(String::as_str), Some("true" | "1"))
+        {
+            return None;
+        }
+        let failing = self
+            .fail
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|f| format!("{method} {path}").starts_with(f.as_str()));
+        if failing {
+            // Answered by `handle`, with the 500 the test asked for.
+            return None;
+        }
+        let (group, resource, namespace, name) = parse_path(path)?;
+        watchable(&resource)?;
+        if name.is_some() || !self.allowed(method, &group, &resource, false, true) {
+            return None;
+        }
+        Some(WatchRequest {
+            resource,
+            namespace,
+            since: params
+                .get("resourceVersion")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            timeout: std::time::Duration::from_secs(
+                params
+                    .get("timeoutSeconds")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(290),
+            ),
+        })
+    }
+
+    /// Streams the events after `watch.since`, then new ones as they happen, as chunks of one
+    /// JSON line each, until the timeout, [`ApiServer::break_watches`] or the server stops.
+    fn stream_watch(&self, stream: &mut impl Write, watch: &WatchRequest) -> std::io::Result<()> {
+        stream.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+        )?;
+        stream.flush()?;
+        let deadline = std::time::Instant::now() + watch.timeout;
+        let epoch = self
+            .store
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .watch_epoch;
+        let mut since = watch.since;
+        loop {
+            let (lines, now_epoch) = {
+                let store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+                let lines: Vec<(u64, String)> = store
+                    .events
+                    .iter()
+                    .filter(|(rv, resource, ns, _, _)| {
+                        *rv > since
+                            && *resource == watch.resource
+                            && watch.namespace.as_ref().is_none_or(|want| want == ns)
+                    })
+                    .map(|(rv, _, _, kind, object)| {
+                        (*rv, json!({"type": kind, "object": object}).to_string())
+                    })
+                    .collect();
+                (lines, store.watch_epoch)
+            };
+            for (rv, line) in lines {
+                let chunk = format!("{:x}\r\n{line}\n\r\n", line.len() + 1);
+                stream.write_all(chunk.as_bytes())?;
+                since = rv;
+            }
+            stream.flush()?;
+            if self.stop.load(Ordering::SeqCst)
+                || now_epoch != epoch
+                || std::time::Instant::now() >= deadline
+            {
+                stream.write_all(b"0\r\n\r\n")?;
+                return stream.flush();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
 fn serve(tls: rustls::ServerConnection, tcp: TcpStream, state: &State) {
     let mut stream = rustls::StreamOwned::new(tls, tcp);
     let mut pending: Vec<u8> = Vec::new();
@@ -729,6 +904,11 @@ fn serve(tls: rustls::ServerConnection, tcp: TcpStream, state: &State) {
             l.to_ascii_lowercase().starts_with("authorization:")
                 && l.trim_end().ends_with(&format!("Bearer {TOKEN}"))
         });
+        if authorized && let Some(watch) = state.watch_request(&method, &target) {
+            // A watch holds the connection until it times out or the server stops.
+            let _ = state.stream_watch(&mut stream, &watch);
+            return;
+        }
         let (code, body) = if authorized {
             state.handle(&method, &target, &body)
         } else {
@@ -857,6 +1037,80 @@ current-context: test
         );
         std::fs::write(&path, text).expect("write the kubeconfig");
         path
+    }
+
+    /// Creates or replaces a Service, EndpointSlice or Lease (its `metadata.namespace` and
+    /// `metadata.name`), giving it the next resourceVersion; open watches see it.
+    pub fn apply(&self, resource: &str, mut object: Value) {
+        let Some((api_version, kind)) = watchable(resource) else {
+            panic!("{resource} is not a watchable resource of the test server");
+        };
+        let ns = object["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let name = object["metadata"]["name"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let mut store = self.state.store.lock().unwrap_or_else(|e| e.into_inner());
+        store.resource_version += 1;
+        let rv = store.resource_version;
+        object["apiVersion"] = json!(api_version);
+        object["kind"] = json!(kind);
+        object["metadata"]["resourceVersion"] = json!(rv.to_string());
+        let key = (ns.clone(), resource.to_string(), name);
+        let kind = if store.objects.contains_key(&key) {
+            "MODIFIED"
+        } else {
+            "ADDED"
+        };
+        store.objects.insert(key, object.clone());
+        store
+            .events
+            .push((rv, resource.to_string(), ns, kind, object));
+    }
+
+    /// Deletes a Service, EndpointSlice or Lease; open watches see a `DELETED` event.
+    pub fn remove(&self, resource: &str, namespace: &str, name: &str) {
+        let mut store = self.state.store.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (
+            namespace.to_string(),
+            resource.to_string(),
+            name.to_string(),
+        );
+        let Some(mut object) = store.objects.remove(&key) else {
+            return;
+        };
+        store.resource_version += 1;
+        let rv = store.resource_version;
+        object["metadata"]["resourceVersion"] = json!(rv.to_string());
+        store.events.push((
+            rv,
+            resource.to_string(),
+            namespace.to_string(),
+            "DELETED",
+            object,
+        ));
+    }
+
+    /// Ends every open watch (as an API server restart or a load balancer's idle timeout
+    /// does); clients must watch again from their last resourceVersion.
+    pub fn break_watches(&self) {
+        self.state
+            .store
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .watch_epoch += 1;
+    }
+
+    /// Lets every request through again.
+    pub fn heal(&self) {
+        self.state
+            .fail
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// Every request, as `METHOD target`.

@@ -14,6 +14,7 @@
 
 mod commands;
 mod exit;
+mod ndp_watch;
 mod output;
 mod values;
 
@@ -62,7 +63,8 @@ enum Command {
         /// The command whose page to print, e.g. `plan` (default: kube6 itself).
         command: Option<String>,
     },
-    /// Run the NDP proxy that answers neighbor solicitations for pod and service prefixes.
+    /// Run the NDP proxy that answers neighbor solicitations for pod and service prefixes, and
+    /// for the load-balancer addresses this node announces (watch mode).
     NdpProxy(commands::ndp_proxy::Args),
     /// Check (and fix) this node's readiness for IPv6.
     #[command(subcommand)]

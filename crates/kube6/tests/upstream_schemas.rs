@@ -170,7 +170,7 @@ fn inputs(scratch: &Path) -> Vec<Input> {
     // pools, kube-proxy's mode, a cluster domain of its own, flannel's backend.
     // And every load-balancer and ingress document: MetalLB pools in both modes with peers of
     // both families and ingress-nginx; Cilium LB-IPAM with L2 and BGP pools and Traefik.
-    let variants: [(&str, &str, Value); 8] = [
+    let variants: [(&str, &str, Value); 9] = [
         (
             "dual-ipv4-first",
             "Cilium cluster-pool",
@@ -229,6 +229,14 @@ fn inputs(scratch: &Path) -> Vec<Input> {
                 "pools": [{"mode": "bgp", "addresses": ["2001:db8:7::/120", "198.51.100.0/28"]}],
                 "bgpPeers": [{"peerAddress": "2001:db8:5::1", "peerASN": 64500, "localASN": 64512},
                              {"peerAddress": "192.0.2.1", "peerASN": 64500, "localASN": 64512}]}}),
+        ),
+        (
+            "dual-ipv6-first",
+            "Cilium 1.18 L2 pool answered by kube6's NDP proxy (static and watch mode)",
+            json!({"cni": {"name": "cilium", "version": "1.18.3"},
+                "upstream": {"IPv6": {"mode": "ndp-proxy", "uplink": "eth0"}, "IPv4": {"mode": "masquerade"}},
+                "loadBalancer": {"implementation": "cilium", "ingress": "none",
+                "pools": [{"name": "public", "addresses": ["2001:db8:5::ff00/120", "192.0.2.64-192.0.2.79"]}]}}),
         ),
     ];
     for (layout, what, patch) in variants {

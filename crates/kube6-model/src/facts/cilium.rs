@@ -164,6 +164,10 @@ pub const L2_ANNOUNCEMENTS_FLAG: &str = "enable-l2-announcements";
 /// whose `holderIdentity` is the node that answers for its addresses (pkg/l2announcer).
 pub const L2_LEASE_PREFIX: &str = "cilium-l2announce-";
 
+/// The `loadBalancerClass` L2 announcements take besides none: a Service of another class is
+/// never announced (Documentation/network/l2-announcements.rst, "Service Selector").
+pub const L2_LOAD_BALANCER_CLASS: &str = "io.cilium/l2-announcer";
+
 /// The BGPv2 resources (CiliumBGPClusterConfig, CiliumBGPPeerConfig, CiliumBGPAdvertisement)
 /// arrived in 1.16 as cilium.io/v2alpha1; 1.18 serves them, and CiliumLoadBalancerIPPool, as
 /// cilium.io/v2 (the CRDs in shared/schemas/cilium, v1.19.4, store v2 and still serve v2alpha1).

@@ -20,7 +20,9 @@ pub struct Args {
     /// Interface the router's solicitations arrive on.
     #[arg(long, value_name = "IF")]
     pub uplink: Option<String>,
-    /// Prefix to answer for: PREFIX[=static|routed|probe:IFACE] (static if no mode). Repeatable.
+    /// Prefix to answer for: PREFIX[=static|routed|watch|probe:IFACE] (static if no mode).
+    /// Repeatable. `watch`: only the load-balancer addresses in it that this node announces,
+    /// followed through the Kubernetes API.
     #[arg(long = "prefix", value_name = "SPEC")]
     pub prefixes: Vec<String>,
     /// Prometheus metrics address (loopback), or `off`. Default 127.0.0.1:9465.
@@ -42,6 +44,29 @@ pub struct Args {
     /// This node's name in the plan's `nodes`.
     #[arg(long, value_name = "NAME", requires = "plan")]
     pub node: Option<String>,
+    /// With --plan: answer for the plan's load-balancer pools in watch mode (only the addresses
+    /// this node announces) instead of statically.
+    #[arg(long, requires = "plan")]
+    pub watch_load_balancers: bool,
+    /// This node's Kubernetes name, for watch prefixes (in a DaemonSet: NODE_NAME from the
+    /// downward API's spec.nodeName). Default: watch.node-name, then --node.
+    #[arg(long, value_name = "NAME", env = "NODE_NAME")]
+    pub node_name: Option<String>,
+    /// Watch mode: who elects the answering node: cilium-lease (Cilium's L2 announcement
+    /// leases) or none (every node; with externalTrafficPolicy Local the nodes with a ready
+    /// endpoint). Default cilium-lease.
+    #[arg(long, value_name = "ELECTION")]
+    pub election: Option<String>,
+    /// Watch mode: the namespace Cilium runs in, where its leases are. Default kube-system.
+    #[arg(long, value_name = "NAMESPACE")]
+    pub lease_namespace: Option<String>,
+    /// Watch mode: the kubeconfig (default: $KUBECONFIG, ~/.kube/config, then the pod's service
+    /// account).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Watch mode: the kubeconfig context (default: the current one).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
     #[command(flatten)]
     pub input: crate::commands::input::InputArgs,
     /// Validate the configuration and exit (0 valid, 1 invalid, 2 unreadable).
@@ -141,6 +166,17 @@ fn build_config(args: &Args) -> Result<Config, Problem> {
     }
     if let Some(us) = args.busy_poll_us {
         config.busy_poll = std::time::Duration::from_micros(us);
+    }
+    if let Some(name) = args.node_name.clone() {
+        config.watch.node_name = Some(name);
+    } else if config.watch.node_name.is_none() {
+        config.watch.node_name = args.node.clone();
+    }
+    if let Some(election) = &args.election {
+        config.watch.election = election.parse().map_err(invalid)?;
+    }
+    if let Some(ns) = &args.lease_namespace {
+        config.watch.lease_namespace = ns.clone();
     }
     let errors = config.validate();
     if errors.is_empty() {
@@ -251,7 +287,9 @@ fn plan_rules(args: &Args, path: &std::path::Path) -> Result<PlanRules, Problem>
         .filter_map(|rule| match rule.prefix {
             ipnet::IpNet::V6(prefix) => Some(PrefixRule::new(
                 prefix,
-                if rule.per_node {
+                if rule.load_balancer && args.watch_load_balancers {
+                    kube6_ndp::Mode::Watch
+                } else if rule.per_node {
                     kube6_ndp::Mode::Static
                 } else {
                     kube6_ndp::Mode::Routed
@@ -316,6 +354,15 @@ fn check(args: &Args) -> CommandResult {
     for rule in &config.prefixes {
         text.push_str(&format!("  {rule}\n"));
     }
+    if !config.watch_prefixes().is_empty() {
+        text.push_str(&format!(
+            "watch: node {}, election {}, lease namespace {}, at most {} Services\n",
+            config.watch.node_name.as_deref().unwrap_or_default(),
+            config.watch.election,
+            config.watch.lease_namespace,
+            config.watch.max_services
+        ));
+    }
     output::write_stdout(&text)?;
     Ok(Status::Ok)
 }
@@ -355,7 +402,17 @@ fn serve(args: &Args) -> CommandResult {
     };
     let control = Control::new().map_err(Failure::failed)?;
     let reload_args = args.clone();
+    // The API watch is set up once, for the pools and settings of the start; a reload that
+    // changes them would leave the answers out of step, so it is refused (restart instead).
+    let started_watch = (config.watch_prefixes(), config.watch.clone());
     kube6_ndp::handle_signals(control.clone(), move || match build_config(&reload_args) {
+        Ok(c) if (c.watch_prefixes(), c.watch.clone()) != started_watch => {
+            tracing::warn!(
+                "reload rejected: watch-mode prefixes or settings changed; restart the proxy to \
+                 change them (keeping the current configuration)"
+            );
+            None
+        }
         Ok(c) => Some(c),
         // The daemon keeps running with the previous configuration.
         Err(Problem::Usage(e)) => {
@@ -370,7 +427,21 @@ fn serve(args: &Args) -> CommandResult {
         }
     })
     .map_err(Failure::failed)?;
-    kube6_ndp::run(config, &control, Arc::new(Metrics::default())).map_err(Failure::failed)?;
+    let metrics = Arc::new(Metrics::default());
+    let pools = config.watch_prefixes();
+    if !pools.is_empty() {
+        // Checked by validate(): watch prefixes have a node name.
+        let node = config.watch.node_name.clone().unwrap_or_default();
+        let announcer = crate::ndp_watch::Announcer::new(&config.watch, node, pools);
+        let options = kube6_verify::live::Options {
+            kubeconfig: args.kubeconfig.clone(),
+            context: args.context.clone(),
+            ..Default::default()
+        };
+        crate::ndp_watch::live::spawn(&options, announcer, control.clone(), metrics.clone())
+            .map_err(|e| Failure::usage(e.context("watch mode cannot reach the Kubernetes API")))?;
+    }
+    kube6_ndp::run(config, &control, metrics).map_err(Failure::failed)?;
     Ok(Status::Ok)
 }
 
@@ -490,6 +561,108 @@ mod tests {
             build_config(&args(&["--uplink", "n0", "--prefix", "2001:db8::/64=auto"])),
             Err(Problem::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn watch_prefixes_need_a_node_name_and_take_the_watch_flags() {
+        // NODE_NAME may be set where the tests run; an explicit empty flag stands for "none".
+        let c = build_config(&args(&[
+            "--uplink",
+            "eth0",
+            "--prefix",
+            "2001:db8:5::ff00/120=watch",
+            "--node-name",
+            "worker-1",
+            "--election",
+            "none",
+            "--lease-namespace",
+            "cilium",
+        ]))
+        .ok()
+        .unwrap();
+        assert_eq!(c.watch_prefixes().len(), 1);
+        assert_eq!(c.watch.node_name.as_deref(), Some("worker-1"));
+        assert_eq!(c.watch.election, kube6_ndp::Election::None);
+        assert_eq!(c.watch.lease_namespace, "cilium");
+        for (bad, want) in [
+            (vec!["--node-name", "Worker_1"], "invalid node name"),
+            (
+                vec!["--node-name", "w1", "--election", "metallb"],
+                "invalid election",
+            ),
+            (
+                vec!["--node-name", "w1", "--lease-namespace", "a.b"],
+                "invalid lease namespace",
+            ),
+        ] {
+            let mut list = vec!["--uplink", "eth0", "--prefix", "2001:db8:5::ff00/120=watch"];
+            list.extend(bad);
+            match build_config(&args(&list)) {
+                Err(Problem::Invalid(errors)) => {
+                    assert!(errors.iter().any(|e| e.contains(want)), "{errors:?}")
+                }
+                _ => panic!("{list:?} is invalid"),
+            }
+        }
+        // A file's node name is taken when no flag gives one.
+        let f = file(
+            "uplink: n0\nprefixes:\n  - 2001:db8:5::ff00/120=watch\nwatch:\n  node-name: worker-2\n",
+        );
+        let c = build_config(&args(&[
+            "--config",
+            f.0.to_str().unwrap(),
+            "--node-name",
+            "worker-3",
+        ]))
+        .ok()
+        .unwrap();
+        assert_eq!(c.watch.node_name.as_deref(), Some("worker-3"));
+    }
+
+    #[test]
+    fn a_plans_load_balancer_pools_go_into_watch_mode_on_request() {
+        let plan = file(
+            "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nmetadata: {name: watch}\nspec:\n  \
+             distribution: kubeadm\n  cni: {name: cilium, version: 1.18.3}\n  \
+             pods: [{cidr: \"2001:db8:100::/56\", nodeMaskSize: 64}]\n  services: [fd00:20::/112]\n  \
+             nodes: [{name: worker-1, role: controller+worker, addresses: [\"2001:db8:1::2\"]}]\n  \
+             upstream: {IPv6: {mode: ndp-proxy, uplink: n0}}\n  loadBalancer:\n    \
+             implementation: cilium\n    pools: [{addresses: [\"2001:db8:1::ff00/120\"]}]\n",
+        );
+        let path = plan.0.to_str().unwrap();
+        let modes = |extra: &[&str]| -> Vec<String> {
+            let mut list = vec!["--plan", path, "--node", "worker-1"];
+            list.extend_from_slice(extra);
+            let c = build_config(&args(&list)).ok().unwrap();
+            c.prefixes.iter().map(ToString::to_string).collect()
+        };
+        assert!(modes(&[]).contains(&"2001:db8:1::ff00/120=static".to_string()));
+        let watched = modes(&["--watch-load-balancers"]);
+        assert!(
+            watched.contains(&"2001:db8:1::ff00/120=watch".to_string()),
+            "{watched:?}"
+        );
+        // The pod block stays static.
+        assert!(
+            watched
+                .iter()
+                .any(|r| r.starts_with("2001:db8:100:") && r.ends_with("=static")),
+            "{watched:?}"
+        );
+        // The Kubernetes node name defaults to the plan's node (NODE_NAME, read by clap, would
+        // come first).
+        if std::env::var_os("NODE_NAME").is_none() {
+            let c = build_config(&args(&[
+                "--plan",
+                path,
+                "--node",
+                "worker-1",
+                "--watch-load-balancers",
+            ]))
+            .ok()
+            .unwrap();
+            assert_eq!(c.watch.node_name.as_deref(), Some("worker-1"));
+        }
     }
 
     #[test]
