@@ -104,6 +104,10 @@ pub struct Change {
     pub summary: String,
     #[serde(skip_serializing_if = "Affected::is_empty")]
     pub affected: Affected,
+    /// The running cluster's ServiceCIDRs that already allocate from all of the proposed
+    /// service range: an extension through the ServiceCIDR API that is already made.
+    #[serde(rename = "servedBy", skip_serializing_if = "Vec::is_empty")]
+    pub served_by: Vec<String>,
 }
 
 impl Change {
@@ -117,6 +121,7 @@ impl Change {
             proposed: None,
             summary,
             affected: Affected::default(),
+            served_by: Vec::new(),
         }
     }
 
@@ -361,9 +366,53 @@ pub fn detect(current: &NetworkState, proposed: &NetworkState) -> Vec<Change> {
 }
 
 /// The load-balancer pool addresses of each family, where both sides know them (a renumbered
-/// prefix moves the pools carved from it, or declared inside it).
+/// prefix moves the pools carved from it, or declared inside it); against a running cluster,
+/// whose pool objects kube6 does not read, the load-balancer addresses Services hold outside
+/// every proposed pool.
 fn lb_pool_changes(current: &NetworkState, proposed: &NetworkState, out: &mut Vec<Change>) {
-    let (Some(cur), Some(new)) = (&current.lb_pools, &proposed.lb_pools) else {
+    let Some(new) = &proposed.lb_pools else {
+        return;
+    };
+    let Some(cur) = &current.lb_pools else {
+        let blocks: Vec<kube6_model::load_balancer::Block> = new
+            .iter()
+            .filter_map(|b| kube6_model::load_balancer::AddressBlock::new(&b.addresses).block())
+            .collect();
+        for family in Family::ALL.iter().copied() {
+            let outside: Vec<ServiceAddress> = current
+                .in_use
+                .iter()
+                .flat_map(|u| &u.load_balancer_addresses)
+                .filter(|s| Family::of_addr(&s.ip) == family)
+                .filter(|s| !blocks.iter().any(|b| b.contains(&s.ip)))
+                .cloned()
+                .collect();
+            if outside.is_empty() {
+                continue;
+            }
+            let mut change = Change::new(
+                ChangeKind::LoadBalancerPool,
+                format!(
+                    "{} {family} load-balancer address(es) Services hold lie in no proposed pool",
+                    outside.len()
+                ),
+            )
+            .family(family)
+            .values(
+                None,
+                Some(
+                    new.iter()
+                        .filter(|b| b.family == family)
+                        .map(|b| format!("{} ({})", b.addresses, b.pool))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+                .filter(|s| !s.is_empty()),
+            );
+            change.range_change = Some(RangeChange::InUseOutside);
+            change.affected.service_addresses = outside;
+            out.push(change);
+        }
         return;
     };
     for family in Family::ALL.iter().copied() {
@@ -464,11 +513,21 @@ fn service_range_change(
     let Some(new) = proposed.service_range(family).and_then(|s| s.cidr) else {
         return;
     };
+    // Addresses in a ServiceCIDR an operator added stay valid whatever the configured range:
+    // kube-apiserver allocates from, and keeps, every ServiceCIDR.
+    let added: Vec<IpNet> = current
+        .added_service_ranges(family)
+        .map(|(_, n)| n)
+        .collect();
     let mut outside: Vec<ServiceAddress> = current
         .in_use
         .iter()
         .flat_map(|u| &u.service_addresses)
-        .filter(|s| Family::of_addr(&s.ip) == family && !new.contains(&s.ip))
+        .filter(|s| {
+            Family::of_addr(&s.ip) == family
+                && !new.contains(&s.ip)
+                && !added.iter().any(|n| n.contains(&s.ip))
+        })
         .cloned()
         .collect();
     // kube-apiserver gives the `kubernetes` Service the first address of its primary range and
@@ -514,5 +573,6 @@ fn service_range_change(
         .values(cur.map(|c| c.to_string()), Some(new.to_string()));
     change.range_change = Some(relation);
     change.affected.service_addresses = outside;
+    change.served_by = current.service_cidrs_covering(&new);
     out.push(change);
 }

@@ -525,10 +525,18 @@ fn service_range(change: &Change, ctx: &Context, out: &mut Vec<Verdict>) {
         Some(RangeChange::Extended) if ctx.service_cidr_api() => out.push(verdict(
             &rules::SERVICE_RANGE_EXTENDED_SERVICECIDR,
             Class::AllowedLive,
-            format!(
-                "{}: a ServiceCIDR object adds the new {family} addresses live; the default ServiceCIDR and kube-apiserver's flag keep the current range",
-                ctx.kubernetes_text()
-            ),
+            if change.served_by.is_empty() {
+                format!(
+                    "{}: a ServiceCIDR object adds the new {family} addresses live; the default ServiceCIDR and kube-apiserver's flag keep the current range",
+                    ctx.kubernetes_text()
+                )
+            } else {
+                format!(
+                    "already made: the cluster's ServiceCIDR {} allocate{} from all of the new {family} range; the default ServiceCIDR and kube-apiserver's flag keep the current range",
+                    change.served_by.join(", "),
+                    if change.served_by.len() == 1 { "s" } else { "" }
+                )
+            },
         )),
         Some(RangeChange::Extended) if same_first => out.push(verdict(
             &rules::SERVICE_RANGE_EXTENDED_FLAG,

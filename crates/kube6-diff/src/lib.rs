@@ -98,9 +98,11 @@ pub fn diff(
     let runbook = runbook::build(&changes, &ctx, &current, &proposed, files);
     let mut notes = Vec::new();
     if current.is_cluster() {
-        notes.push(
-            "the running cluster does not show its configured ranges: pod and service ranges were judged against the node blocks and cluster IPs in use".to_string(),
-        );
+        notes.push(if current.service_cidrs.iter().any(|c| c.default) {
+            "the running cluster does not show its configured pod ranges: they were judged against the node blocks in use; its service ranges are its ServiceCIDR objects".to_string()
+        } else {
+            "the running cluster does not show its configured ranges: pod and service ranges were judged against the node blocks and cluster IPs in use".to_string()
+        });
         if current.cni.is_none() {
             notes.push("the CNI was not named (--cni): pod addresses were judged by the IPAM the cluster's objects show".to_string());
         }

@@ -416,9 +416,11 @@ pub fn build(
         });
     }
 
+    // An extension the cluster's ServiceCIDRs already serve needs no new object.
     for change in changes.iter().filter(|c| {
         c.change.kind == ChangeKind::ServiceRange
             && c.change.range_change == Some(RangeChange::Extended)
+            && c.change.served_by.is_empty()
             && c.verdicts.iter().any(|v| {
                 v.rule == kube6_model::rules::catalog::SERVICE_RANGE_EXTENDED_SERVICECIDR.id
             })

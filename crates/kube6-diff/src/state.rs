@@ -55,6 +55,21 @@ pub struct ServiceRange {
     pub cidr: Option<IpNet>,
 }
 
+/// A ServiceCIDR object of a running cluster (`kubectl get servicecidrs`): the ranges
+/// kube-apiserver allocates ClusterIPs from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceCidr {
+    pub name: String,
+    pub cidrs: Vec<IpNet>,
+    /// The default ServiceCIDR `kubernetes`, which kube-apiserver keeps from its flags.
+    pub default: bool,
+    /// Being deleted: no new addresses from it, and it goes once its addresses are gone.
+    pub deleting: bool,
+    /// New ClusterIPs come from it (not being deleted, not marked not-ready).
+    pub allocates: bool,
+}
+
 /// A node and its addresses, primary family first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Node {
@@ -85,6 +100,9 @@ pub struct InUse {
     pub service_addresses: Vec<ServiceAddress>,
     /// The `default/kubernetes` Service's addresses, primary first.
     pub kubernetes_service: Vec<IpAddr>,
+    /// LoadBalancer Services' load-balancer addresses (`status.loadBalancer.ingress[].ip`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub load_balancer_addresses: Vec<ServiceAddress>,
 }
 
 /// A cluster's network, as far as one side knows it.
@@ -123,6 +141,10 @@ pub struct NetworkState {
     pub nodes: Vec<Node>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub in_use: Option<InUse>,
+    /// The ServiceCIDR objects of a running cluster that has the API (none for a
+    /// configuration, or for a cluster read without them).
+    #[serde(rename = "serviceCIDRs", skip_serializing_if = "Vec::is_empty")]
+    pub service_cidrs: Vec<ServiceCidr>,
     /// kube-apiserver's `MultiCIDRServiceAllocator` gate, when set explicitly.
     #[serde(skip)]
     pub multi_cidr_gate: Option<bool>,
@@ -153,6 +175,38 @@ impl NetworkState {
 
     pub fn service_range(&self, family: Family) -> Option<&ServiceRange> {
         self.services.iter().find(|s| s.family == family)
+    }
+
+    /// The ranges of `family` a running cluster's ServiceCIDRs other than the default one
+    /// still allocate from: addresses in them stay valid whatever the configured range.
+    pub fn added_service_ranges(&self, family: Family) -> impl Iterator<Item = (&str, IpNet)> {
+        self.service_cidrs
+            .iter()
+            .filter(|c| !c.default && c.allocates)
+            .flat_map(|c| c.cidrs.iter().map(move |n| (c.name.as_str(), *n)))
+            .filter(move |(_, n)| Family::of_net(n) == family)
+    }
+
+    /// The ServiceCIDRs that already allocate from all of `range` (alone or together), by
+    /// name; empty when the cluster's ServiceCIDRs do not cover it.
+    pub fn service_cidrs_covering(&self, range: &IpNet) -> Vec<String> {
+        let family = Family::of_net(range);
+        let holding: Vec<(&str, IpNet)> = self
+            .service_cidrs
+            .iter()
+            .filter(|c| c.allocates)
+            .flat_map(|c| c.cidrs.iter().map(move |n| (c.name.as_str(), *n)))
+            .filter(|(_, n)| {
+                Family::of_net(n) == family && (n.contains(range) || range.contains(n))
+            })
+            .collect();
+        let nets: Vec<IpNet> = holding.iter().map(|(_, n)| *n).collect();
+        if !IpNet::aggregate(&nets).iter().any(|n| n.contains(range)) {
+            return Vec::new();
+        }
+        let mut names: Vec<String> = holding.iter().map(|(name, _)| name.to_string()).collect();
+        names.dedup();
+        names
     }
 
     /// The Kubernetes release, if stated (or shipped by a stated distribution release).
@@ -243,6 +297,7 @@ impl NetworkState {
                 })
                 .collect(),
             in_use: None,
+            service_cidrs: Vec::new(),
             multi_cidr_gate: net
                 .feature_gate("MultiCIDRServiceAllocator")
                 .map(|g| g.enabled.value),
@@ -265,8 +320,8 @@ impl NetworkState {
     /// A running cluster, from a snapshot of its objects. Families, the primary family and node
     /// masks are inferred as `kube6 verify` infers them without a plan; pod ranges are known only
     /// where the CNI keeps pools (one enabled Calico IPPool, or one Cilium pool CIDR, per family);
-    /// service ranges are not shown by the objects kube6 reads, so the addresses in use stand for
-    /// them.
+    /// service ranges are the default ServiceCIDR's where the cluster has that API (Kubernetes
+    /// 1.33, or the gate on before), else the addresses in use stand for them.
     pub fn from_snapshot(snapshot: &Snapshot, name: &str, cni: Option<Cni>) -> NetworkState {
         let expect = Expectations::infer(snapshot, cni);
         let pods = expect
@@ -278,10 +333,34 @@ impl NetworkState {
                 node_mask_size: p.node_mask_size,
             })
             .collect();
+        let service_cidrs: Vec<ServiceCidr> = snapshot
+            .service_cidrs
+            .iter()
+            .map(|c| ServiceCidr {
+                name: c.name.clone(),
+                cidrs: c.nets().collect(),
+                default: c.is_default(),
+                deleting: c.deleting,
+                allocates: c.allocates(),
+            })
+            .collect();
+        // kube-apiserver keeps the default ServiceCIDR from its --service-cluster-ip-range
+        // (pkg/controlplane/controller/defaultservicecidr): the configured ranges.
+        let default_range = |family: Family| {
+            service_cidrs
+                .iter()
+                .filter(|c| c.default)
+                .flat_map(|c| &c.cidrs)
+                .find(|n| Family::of_net(n) == family)
+                .copied()
+        };
         let services = expect
             .families
             .iter()
-            .map(|&family| ServiceRange { family, cidr: None })
+            .map(|&family| ServiceRange {
+                family,
+                cidr: default_range(family),
+            })
             .collect();
         let parse = |ips: Vec<&str>| -> Vec<IpAddr> {
             ips.into_iter().filter_map(|ip| ip.parse().ok()).collect()
@@ -324,6 +403,20 @@ impl NetworkState {
                     ip,
                 });
             }
+            if service.is_load_balancer() {
+                for ip in parse(
+                    service
+                        .load_balancer_ips
+                        .iter()
+                        .map(String::as_str)
+                        .collect(),
+                ) {
+                    in_use.load_balancer_addresses.push(ServiceAddress {
+                        service: format!("{}/{}", service.namespace, service.name),
+                        ip,
+                    });
+                }
+            }
         }
         let pod_ipam = match expect.ipam.mode.uses_node_pod_cidrs() {
             true => PodIpam::NodeBlocks,
@@ -356,7 +449,10 @@ impl NetworkState {
                 })
                 .collect(),
             in_use: Some(in_use),
-            multi_cidr_gate: None,
+            // ServiceCIDR objects exist only where kube-apiserver runs with
+            // MultiCIDRServiceAllocator: the API is there, whatever the version.
+            multi_cidr_gate: (!service_cidrs.is_empty()).then_some(true),
+            service_cidrs,
             lb_pools: None,
         }
     }

@@ -8,7 +8,7 @@ use ipnet::IpNet;
 use kube6_diff::state::{
     InUse, Node, NodeBlock, Origin, PodIpam, PodRange, ServiceAddress, ServiceRange,
 };
-use kube6_diff::{ChangeKind, Class, Files, NetworkState, Options, Report};
+use kube6_diff::{ChangeKind, Class, Files, NetworkState, Options, RangeChange, Report};
 use kube6_model::model::{Cni, Distribution};
 use kube6_model::rules::catalog;
 use kube6_net::Family;
@@ -77,6 +77,7 @@ fn cfg(
         api_endpoint: None,
         nodes: Vec::new(),
         in_use: None,
+        service_cidrs: Vec::new(),
         multi_cidr_gate: None,
         lb_pools: None,
     }
@@ -112,6 +113,7 @@ fn cluster(
             .filter(|(svc, _)| *svc == "default/kubernetes")
             .map(|(_, ip)| ip.parse().unwrap())
             .collect(),
+        load_balancer_addresses: Vec::new(),
     };
     NetworkState {
         origin: Origin::Cluster {
@@ -141,6 +143,7 @@ fn cluster(
         api_endpoint: None,
         nodes: Vec::new(),
         in_use: Some(in_use),
+        service_cidrs: Vec::new(),
         multi_cidr_gate: None,
         lb_pools: None,
     }
@@ -717,6 +720,62 @@ fn cases() -> Vec<Case> {
     ]
 }
 
+#[test]
+fn a_running_cluster_s_load_balancer_addresses_outside_the_proposed_pools_are_reported() {
+    let mut live = cluster(
+        &[Family::IPv6],
+        &[],
+        &[("default/kubernetes", "fd00:10:96::1")],
+    );
+    if let Some(in_use) = live.in_use.as_mut() {
+        in_use.load_balancer_addresses = vec![
+            ServiceAddress {
+                service: "web/front".into(),
+                ip: "2001:db8:a:100:1::5".parse().unwrap(),
+            },
+            ServiceAddress {
+                service: "web/kept".into(),
+                ip: "2001:db8:b:200:1::7".parse().unwrap(),
+            },
+        ];
+    }
+    let proposed = with_pools(
+        cfg(
+            Distribution::Kubeadm,
+            "v1.34.2",
+            &["fd00:10:244::/56"],
+            &["fd00:10:96::/112"],
+        ),
+        &[("pool-1", "2001:db8:b:200:1::/112")],
+    );
+    let report = run(live.clone(), proposed.clone(), false);
+    let change = report
+        .changes
+        .iter()
+        .find(|c| c.change.kind == ChangeKind::LoadBalancerPool)
+        .unwrap_or_else(|| panic!("{:?}", report.changes));
+    let affected: Vec<&str> = change
+        .change
+        .affected
+        .service_addresses
+        .iter()
+        .map(|s| s.service.as_str())
+        .collect();
+    assert_eq!(affected, ["web/front"]);
+    assert!(change.verdicts.iter().any(|v| v.rule == "K6W625"));
+    // Every address inside the proposed pools: nothing to say.
+    if let Some(in_use) = live.in_use.as_mut() {
+        in_use.load_balancer_addresses.remove(0);
+    }
+    let report = run(live, proposed, false);
+    assert!(
+        !report
+            .changes
+            .iter()
+            .any(|c| c.change.kind == ChangeKind::LoadBalancerPool)
+    );
+}
+
 /// `state` with these IPv6 load-balancer pool blocks.
 fn with_pools(mut state: NetworkState, pools: &[(&str, &str)]) -> NetworkState {
     state.lb_pools = Some(
@@ -950,4 +1009,137 @@ fn docs_name_every_change_rule() {
         .filter(|id| catalog::is_change_rule(id) && !docs.contains(&format!("| {id} |")))
         .collect();
     assert!(missing.is_empty(), "docs/diff.md does not list {missing:?}");
+}
+
+/// An IPv6 kubeadm cluster on Kubernetes 1.34 as `kubectl get nodes,services,servicecidrs -o
+/// json` shows it: the default ServiceCIDR `kubernetes` kube-apiserver keeps from its flag, one
+/// an operator added (`extra`), optionally one being deleted (`old-range`, still holding an
+/// address), and a Service with an address from the added range.
+fn service_cidr_cluster(deleting: bool, objects: bool) -> NetworkState {
+    let ready = r#"{"conditions": [{"type": "Ready", "status": "True", "reason": "",
+        "message": "Kubernetes Service CIDR is ready", "lastTransitionTime": "2026-05-01T10:00:00Z"}]}"#;
+    let mut items = vec![
+        r#"{"kind": "Node", "apiVersion": "v1", "metadata": {"name": "cp-1"}, "spec": {"podCIDRs": ["fd00:10:244::/64"]},
+            "status": {"addresses": [{"type": "InternalIP", "address": "2001:db8::10"}]}}"#.to_string(),
+        r#"{"kind": "Node", "apiVersion": "v1", "metadata": {"name": "worker-1"}, "spec": {"podCIDRs": ["fd00:10:244:1::/64"]},
+            "status": {"addresses": [{"type": "InternalIP", "address": "2001:db8::11"}]}}"#.to_string(),
+        r#"{"kind": "Service", "apiVersion": "v1", "metadata": {"name": "kubernetes", "namespace": "default"},
+            "spec": {"clusterIP": "fd00:10:96::1", "clusterIPs": ["fd00:10:96::1"], "ipFamilies": ["IPv6"]}}"#.to_string(),
+        r#"{"kind": "Service", "apiVersion": "v1", "metadata": {"name": "kube-dns", "namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}},
+            "spec": {"clusterIP": "fd00:10:96::a", "clusterIPs": ["fd00:10:96::a"], "ipFamilies": ["IPv6"]}}"#.to_string(),
+        r#"{"kind": "Service", "apiVersion": "v1", "metadata": {"name": "shop", "namespace": "shop"},
+            "spec": {"clusterIP": "fd00:10:96::1:5", "clusterIPs": ["fd00:10:96::1:5"], "ipFamilies": ["IPv6"]}}"#.to_string(),
+    ];
+    if objects {
+        items.push(format!(
+            r#"{{"kind": "ServiceCIDR", "apiVersion": "networking.k8s.io/v1", "metadata": {{"name": "kubernetes",
+                "finalizers": ["networking.k8s.io/service-cidr-finalizer"]}}, "spec": {{"cidrs": ["fd00:10:96::/112"]}}, "status": {ready}}}"#
+        ));
+        items.push(format!(
+            r#"{{"kind": "ServiceCIDR", "apiVersion": "networking.k8s.io/v1", "metadata": {{"name": "extra",
+                "finalizers": ["networking.k8s.io/service-cidr-finalizer"]}}, "spec": {{"cidrs": ["fd00:10:96::1:0/112"]}}, "status": {ready}}}"#
+        ));
+    }
+    if deleting {
+        items.push(r#"{"kind": "Service", "apiVersion": "v1", "metadata": {"name": "legacy", "namespace": "shop"},
+            "spec": {"clusterIP": "fd00:10:98::9", "clusterIPs": ["fd00:10:98::9"], "ipFamilies": ["IPv6"]}}"#.to_string());
+        items.push(r#"{"kind": "ServiceCIDR", "apiVersion": "networking.k8s.io/v1", "metadata": {"name": "old-range",
+            "deletionTimestamp": "2026-11-20T08:00:00Z", "deletionGracePeriodSeconds": 0,
+            "finalizers": ["networking.k8s.io/service-cidr-finalizer"]}, "spec": {"cidrs": ["fd00:10:98::/112"]},
+            "status": {"conditions": [{"type": "Ready", "status": "False", "reason": "Terminating",
+            "message": "There are still IPAddresses referencing the ServiceCIDR, please remove them or create a new ServiceCIDR",
+            "lastTransitionTime": "2026-11-20T08:00:00Z"}]}}"#.to_string());
+    }
+    let dump = format!(
+        r#"{{"kind": "List", "apiVersion": "v1", "items": [{}]}}"#,
+        items.join(",")
+    );
+    let snapshot = kube6_verify::read_dump_bytes("dump.json", dump.as_bytes()).unwrap();
+    NetworkState::from_snapshot(&snapshot, "dump.json", Some(Cni::Flannel))
+}
+
+/// The runbook has a step that creates a ServiceCIDR.
+fn creates_service_cidr(report: &Report) -> bool {
+    report
+        .runbook
+        .steps
+        .iter()
+        .any(|s| s.title.contains("with a ServiceCIDR"))
+}
+
+/// kubernetes/kubernetes pkg/controlplane/controller/defaultservicecidr and
+/// pkg/controller/servicecidrs: the default ServiceCIDR is the configured range, every other
+/// ready one allocates too, one being deleted allocates nothing new.
+#[test]
+fn a_cluster_with_service_cidrs_is_judged_by_them() {
+    let same = || kubeadm(&["fd00:10:244::/56"], &["fd00:10:96::/112"]);
+
+    // The added range's Service is not outside the cluster's ranges; the configured range is
+    // the default ServiceCIDR's.
+    let current = service_cidr_cluster(false, true);
+    assert_eq!(
+        current.service_range(Family::IPv6).unwrap().cidr,
+        Some(net("fd00:10:96::/112"))
+    );
+    assert_eq!(current.service_cidrs.len(), 2);
+    let report = run(current, same(), false);
+    assert!(report.changes.is_empty(), "{:#?}", report.changes);
+    assert!(report.allowed);
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("its service ranges are its ServiceCIDR objects")),
+        "{:?}",
+        report.notes
+    );
+
+    // Without the objects (an older dump), the same Service looks outside the range.
+    let report = run(service_cidr_cluster(false, false), same(), false);
+    let change = &report.changes[0].change;
+    assert_eq!(change.kind, ChangeKind::ServiceRange);
+    assert_eq!(change.affected.service_addresses[0].service, "shop/shop");
+
+    // A Service left in a range being deleted must move: it is outside.
+    let report = run(service_cidr_cluster(true, true), same(), false);
+    let change = &report.changes[0].change;
+    assert_eq!(change.kind, ChangeKind::ServiceRange);
+    assert_eq!(change.range_change, Some(RangeChange::InUseOutside));
+    assert_eq!(
+        change
+            .affected
+            .service_addresses
+            .iter()
+            .map(|a| a.service.as_str())
+            .collect::<Vec<_>>(),
+        ["shop/legacy"]
+    );
+
+    // Extending the range to what the default and the added ServiceCIDR already serve: allowed
+    // live, already made, and no ServiceCIDR to create in the runbook.
+    let wider = kubeadm(&["fd00:10:244::/56"], &["fd00:10:96::/111"]);
+    let report = run(service_cidr_cluster(false, true), wider, false);
+    let c = &report.changes[0];
+    assert_eq!(c.change.range_change, Some(RangeChange::Extended));
+    assert_eq!(c.change.current.as_deref(), Some("fd00:10:96::/112"));
+    assert_eq!(c.change.served_by, ["kubernetes", "extra"]);
+    assert_eq!(c.class, Class::AllowedLive);
+    assert!(
+        c.verdicts[0].reason.starts_with("already made"),
+        "{:?}",
+        c.verdicts
+    );
+    assert!(
+        !creates_service_cidr(&report),
+        "{:#?}",
+        report.runbook.steps
+    );
+
+    // A larger extension still needs its ServiceCIDR.
+    let widest = kubeadm(&["fd00:10:244::/56"], &["fd00:10:96::/108"]);
+    let report = run(service_cidr_cluster(false, true), widest, false);
+    let c = &report.changes[0];
+    assert!(c.change.served_by.is_empty());
+    assert_eq!(c.class, Class::AllowedLive);
+    assert!(creates_service_cidr(&report), "{:#?}", report.runbook.steps);
 }

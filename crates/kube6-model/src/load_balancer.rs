@@ -545,14 +545,17 @@ impl LoadBalancer {
 }
 
 /// Whether the load-balancer implementation itself answers neighbor solicitations for the IPv6
-/// addresses of its pools in l2 mode: MetalLB's speakers (internal/layer2/ndp.go) and kube-vip
-/// do; Cilium's L2 announcements only from 1.19 (facts::cilium::L2_NDP_SINCE). Where it does not,
+/// addresses of its pools in l2 mode: MetalLB's speakers (internal/layer2/ndp.go) do, kube-vip
+/// from v0.3.3 (facts::kube_vip::NDP_SINCE); Cilium's L2 announcements only from 1.19 (facts::cilium::L2_NDP_SINCE). Where it does not,
 /// kube6's NDP proxy answers for those pools when the IPv6 upstream is `ndp-proxy`: every node's
 /// kube-proxy (or Cilium's service load balancing) accepts traffic to a LoadBalancer address, so
 /// any node may answer.
 pub fn implementation_answers_ndp(net: &crate::model::ClusterNetwork) -> bool {
     match net.load_balancer.implementation.value {
-        LbImplementation::Metallb | LbImplementation::KubeVip => true,
+        LbImplementation::Metallb => true,
+        LbImplementation::KubeVip => {
+            crate::facts::kube_vip::answers_ndp(net.load_balancer.release().as_ref())
+        }
         LbImplementation::Cilium => {
             crate::facts::cilium::l2_answers_ndp(net.cni_release().as_ref())
         }

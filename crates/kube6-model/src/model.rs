@@ -657,6 +657,11 @@ pub struct CiliumSettings {
     pub auto_direct_node_routes: Option<Located<bool>>,
     /// `bgpControlPlane.enabled`: Cilium announces pod CIDRs over BGP itself.
     pub bgp_control_plane: Option<Located<bool>>,
+    /// `kubeProxyReplacement` (`kube-proxy-replacement`) as written: `true`/`false`, or before
+    /// 1.14 `strict`/`partial`/`probe`/`disabled` (see `facts::cilium::replaces_kube_proxy`).
+    pub kube_proxy_replacement: Option<Located<String>>,
+    /// `l2announcements.enabled` (`enable-l2-announcements`).
+    pub l2_announcements: Option<Located<bool>>,
     /// Where Cilium's own configuration was read (a values file, a HelmChartConfig, the
     /// cilium-config ConfigMap). Settings it leaves out take the chart's defaults; settings of
     /// kube6's `cni.cilium` leave the rest to kube6's rendering.

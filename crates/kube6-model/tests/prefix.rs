@@ -561,3 +561,36 @@ fn fixed_ranges_that_leave_no_room_are_named() {
         d.message
     );
 }
+
+#[test]
+fn a_load_balancer_bgp_peer_in_the_prefix_is_kept_clear_and_renumbered() {
+    let text = kube6(
+        "kubeadm",
+        "  prefix: {cidr: \"2001:db8:3::/48\", loadBalancerPools: {count: 1, maskSize: 120}}\n  upstream: {IPv6: {mode: bgp}}\n  loadBalancer:\n    implementation: metallb\n    version: v0.15.2\n    bgpPeers: [{peerAddress: \"2001:db8:3:3::1\", peerASN: 64500, localASN: 64512}]\n",
+    );
+    let before = plan(&text);
+    let pools: Vec<String> = before
+        .prefix
+        .as_ref()
+        .unwrap()
+        .ranges_of(RangeRole::LoadBalancerPool)
+        .map(|r| r.cidr.to_string())
+        .collect();
+    // Without the peer the pool would be 2001:db8:3:3::/120 (a_bgp_upstream_announces_...).
+    assert_eq!(pools, ["2001:db8:3:4::/120"]);
+    let after = analyze_with_prefix(
+        "test.yaml",
+        &text,
+        &ImportOptions::default(),
+        &PrefixOptions {
+            cidr: Some("2001:db8:9::/48".into()),
+            ..PrefixOptions::default()
+        },
+    )
+    .unwrap();
+    let peer = after.network.load_balancer.bgp_peers[0]
+        .peer_address
+        .as_ref()
+        .unwrap();
+    assert_eq!(peer.value.text, "2001:db8:9:3::1");
+}

@@ -77,6 +77,10 @@ const DUAL_V4_FIRST: &str =
     "  pods: [10.244.0.0/16, fd00:10::/56]\n  services: [10.96.0.0/16, fd00:20::/112]\n";
 const METALLB_V6: &str =
     "    implementation: metallb\n    pools: [{addresses: [\"2001:db8:5::/120\"]}]\n";
+const CILIUM_L2_V6: &str =
+    "    implementation: cilium\n    pools: [{addresses: [\"2001:db8:5::/120\"]}]\n";
+const CILIUM_L2_DUAL: &str =
+    "    implementation: cilium\n    pools: [{addresses: [\"2001:db8:5::/120\", 192.0.2.0/28]}]\n";
 const METALLB_DUAL: &str =
     "    implementation: metallb\n    pools: [{addresses: [\"2001:db8:5::/120\", 192.0.2.0/28]}]\n";
 
@@ -750,6 +754,22 @@ fn cases() -> Vec<Case> {
             "K6W423",
             lb("kubeadm", V6, "    implementation: none\n    pools: [{addresses: [\"2001:db8:5::/120\"]}]\n"),
             lb("kubeadm", V6, METALLB_V6),
+        ),
+        case(
+            "K6E430",
+            format!("{}---\nkubeProxyReplacement: false\nl2announcements: {{enabled: true}}\n", lb("kubeadm", &format!("{V6}  cni: {{name: cilium, version: 1.19.6}}\n"), CILIUM_L2_V6)),
+            format!("{}---\nkubeProxyReplacement: true\nl2announcements: {{enabled: true}}\n", lb("kubeadm", &format!("{V6}  cni: {{name: cilium, version: 1.19.6}}\n"), CILIUM_L2_V6)),
+        ),
+        // KKP switches Cilium's kube-proxy replacement on only in proxyMode ebpf.
+        case(
+            "K6E430",
+            lb("kkp", &format!("{DUAL_V6_FIRST}  cni: {{name: cilium, version: 1.19.6}}\n  kubeProxy: {{mode: ipvs}}\n"), CILIUM_L2_DUAL),
+            lb("kkp", &format!("{DUAL_V6_FIRST}  cni: {{name: cilium, version: 1.19.6}}\n  kubeProxy: {{mode: ebpf}}\n"), CILIUM_L2_DUAL),
+        ),
+        case(
+            "K6W431",
+            lb("kubeadm", V6, "    implementation: kube-vip\n    pools:\n      - {addresses: [\"2001:db8:1::ff00/120\"]}\n      - {addresses: [\"2001:db8:7::/120\"], mode: bgp}\n    bgpPeers: [{peerAddress: \"2001:db8:1::1\", peerASN: 64500, localASN: 64512}]\n"),
+            lb("kubeadm", V6, "    implementation: kube-vip\n    pools:\n      - {addresses: [\"2001:db8:1::ff00/120\"]}\n      - {addresses: [\"2001:db8:1::fe00/120\"]}\n"),
         ),
         case(
             "K6W440",

@@ -9,11 +9,19 @@ use crate::cluster::{Api, ApiError};
 /// The API of a live cluster.
 pub struct KubeApi {
     client: Client,
+    /// The client's bound on one answer (`kube6_verify::live::Options::max_response_size`),
+    /// for the message when an answer exceeds it.
+    max_response_size: u64,
 }
 
 impl KubeApi {
-    pub fn new(client: Client) -> KubeApi {
-        KubeApi { client }
+    /// `client` as [`kube6_verify::live::client`] builds it, bounded to `max_response_size`
+    /// bytes per answer.
+    pub fn new(client: Client, max_response_size: u64) -> KubeApi {
+        KubeApi {
+            client,
+            max_response_size,
+        }
     }
 
     async fn send(
@@ -48,6 +56,13 @@ impl KubeApi {
                     } else {
                         status.message.clone()
                     },
+                ),
+                other if kube6_verify::live::is_too_large(&other) => error(
+                    0,
+                    format!(
+                        "the answer is larger than {}, the most kube6 takes of one answer (raise it with --max-response-size)",
+                        kube6_fs::size::human(self.max_response_size)
+                    ),
                 ),
                 other => error(0, crate::cluster::chain(&other)),
             })

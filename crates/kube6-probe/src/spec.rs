@@ -192,8 +192,30 @@ impl FromStr for External {
                 port: Some(sock.port()),
             });
         }
-        if text.starts_with('[') {
-            return Err(bad("not an IPv6 address in brackets"));
+        // RFC 3986 host syntax: brackets hold an IPv6 address, with or without a port after
+        // them (`[::1]`, `[::1]:443`); the SocketAddr parse above took the valid ports.
+        if let Some(rest) = text.strip_prefix('[') {
+            let Some((inside, after)) = rest.split_once(']') else {
+                return Err(bad("a [ without its ]"));
+            };
+            let addr = match inside.parse::<IpAddr>() {
+                Ok(IpAddr::V6(addr)) => addr,
+                Ok(IpAddr::V4(_)) => {
+                    return Err(bad(
+                        "brackets hold an IPv6 address; write IPv4 without them",
+                    ));
+                }
+                Err(_) => return Err(bad("not an IPv6 address in brackets")),
+            };
+            return match after {
+                "" => Ok(External {
+                    host: Host::Addr(IpAddr::V6(addr)),
+                    port: None,
+                }),
+                _ => Err(bad(
+                    "after [ADDRESS] comes nothing or :PORT, a number from 1 to 65535",
+                )),
+            };
         }
         let (name, port) = match text.rsplit_once(':') {
             Some((name, port)) => {
@@ -494,6 +516,33 @@ mod tests {
         }
         let err = "2001:db8::1:99999".parse::<External>().unwrap_err();
         assert!(err.to_string().contains("[ADDRESS]:PORT"), "{err}");
+    }
+
+    /// An IPv6 address in brackets without a port is the address (as in a URL's host), printed
+    /// back without brackets; what follows the brackets is a port or nothing.
+    #[test]
+    fn a_bracketed_address_without_a_port_is_an_address() {
+        for text in ["[::1]", " [2001:db8::1] ", "[2001:DB8:0::1]"] {
+            let e: External = text.parse().unwrap();
+            assert!(matches!(e.host, Host::Addr(IpAddr::V6(_))), "{text}");
+            assert_eq!(e.port, None, "{text}");
+        }
+        assert_eq!("[::1]".parse::<External>().unwrap().to_string(), "::1");
+        let e: External = "[::1]".parse().unwrap();
+        assert_eq!(e, "::1".parse().unwrap());
+        for (text, why) in [
+            ("[::1]:", "after [ADDRESS] comes nothing or :PORT"),
+            ("[::1]:0", "port 0"),
+            ("[::1]:65536", "after [ADDRESS] comes nothing or :PORT"),
+            ("[::1]x", "after [ADDRESS] comes nothing or :PORT"),
+            ("[192.0.2.1]", "brackets hold an IPv6 address"),
+            ("[192.0.2.1]:80", "brackets hold an IPv6 address"),
+            ("[example.org]", "not an IPv6 address in brackets"),
+            ("[2001:db8::1", "a [ without its ]"),
+        ] {
+            let err = text.parse::<External>().unwrap_err();
+            assert!(err.to_string().contains(why), "{text}: {err}");
+        }
     }
 
     #[test]

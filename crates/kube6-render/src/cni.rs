@@ -331,10 +331,21 @@ pub fn cilium_values(cx: &Context<'_>) -> (Yaml, Vec<String>) {
         );
         if facts::cilium::L2_NEEDS_KUBE_PROXY_REPLACEMENT {
             values.push("kubeProxyReplacement", Yaml::Bool(true));
-            notes.push(
-                "cilium: L2 announcements need kube-proxy replacement (kubeProxyReplacement: true): do not run kube-proxy next to it"
-                    .to_string(),
-            );
+            notes.push(format!(
+                "cilium: L2 announcements need kube-proxy replacement (kubeProxyReplacement: true), so the cluster runs no kube-proxy ({})",
+                match cx.distribution {
+                    kube6_model::model::Distribution::Kubeadm => format!(
+                        "kubeadm's InitConfiguration skips the {} phase",
+                        facts::kubeadm::KUBE_PROXY_PHASE
+                    ),
+                    kube6_model::model::Distribution::K3s | kube6_model::model::Distribution::Rke2 =>
+                        "disable-kube-proxy: true in the server config".to_string(),
+                    kube6_model::model::Distribution::K0s =>
+                        "spec.network.kubeProxy.disabled: true".to_string(),
+                    kube6_model::model::Distribution::Kkp =>
+                        "spec.clusterNetwork.proxyMode: ebpf".to_string(),
+                }
+            ));
         }
     }
     match &c.bgp_control_plane {
@@ -381,6 +392,13 @@ pub fn cilium_values(cx: &Context<'_>) -> (Yaml, Vec<String>) {
             .external_port()
             .unwrap_or(facts::kubeadm::API_PORT);
         values.push("k8sServicePort", Yaml::Int(i64::from(port)));
+    } else if lb_l2 {
+        // Without kube-proxy the agent cannot reach the API through the kubernetes Service's
+        // ClusterIP before its own service load balancing runs (kubeproxy-free.rst).
+        notes.push(
+            "cilium: without kube-proxy Cilium reaches the API server only at k8sServiceHost/k8sServicePort, and the plan names no API address: set them in cni/cilium-values.yaml (spec.api.address or externalAddress in the plan)"
+                .to_string(),
+        );
     }
     (values, notes)
 }

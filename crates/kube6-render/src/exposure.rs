@@ -48,10 +48,9 @@ impl Renderer for Exposure {
             LbImplementation::Cilium if !pools.is_empty() => {
                 out.files.push(cilium(cx, &pools, &mut out.notes));
             }
-            LbImplementation::KubeVip if !pools.is_empty() => out.notes.push(
-                "kube-vip: kube6 renders no kube-vip configuration; give its cloud provider the pools as range-global/cidr-global in the kubevip ConfigMap"
-                    .to_string(),
-            ),
+            LbImplementation::KubeVip if !pools.is_empty() => {
+                out.files.push(kube_vip(cx, &pools, &mut out.notes));
+            }
             _ => {}
         }
         if let Some(file) = ingress(cx, &mut out.notes) {
@@ -84,6 +83,14 @@ pub fn cilium_l2(cx: &Context<'_>) -> bool {
             .pools
             .iter()
             .any(|p| p.mode() == LbMode::L2)
+}
+
+/// Whether the rendered cluster runs no kube-proxy because Cilium replaces it (its L2
+/// announcements need the replacement, facts::cilium::L2_NEEDS_KUBE_PROXY_REPLACEMENT): kubeadm
+/// skips its kube-proxy addon phase, k3s and RKE2 get `disable-kube-proxy`, k0s
+/// `network.kubeProxy.disabled`, KKP `proxyMode: ebpf`.
+pub fn replaces_kube_proxy(cx: &Context<'_>) -> bool {
+    cilium_l2(cx) && facts::cilium::L2_NEEDS_KUBE_PROXY_REPLACEMENT
 }
 
 /// The ingress controller for the target: the input's choice, or the target distribution's
@@ -263,6 +270,61 @@ fn uplink(cx: &Context<'_>) -> Option<String> {
         .find_map(|u| u.uplink.as_ref().map(|l| l.value.clone()))
 }
 
+/// The Service label that ties a Service to the pools of one mode, and so to the one
+/// announcement that serves that mode, when Cilium pools of both modes exist.
+pub const MODE_LABEL: &str = "kube6.dev/lb-mode";
+
+fn announcer(mode: LbMode) -> &'static str {
+    match mode {
+        LbMode::L2 => "L2 announcements (ARP/NDP)",
+        LbMode::Bgp => "BGP",
+    }
+}
+
+/// How Cilium keeps each pool's addresses to the announcement of its own mode. LB-IPAM gives a
+/// Service addresses from the pools whose `serviceSelector` matches the Service
+/// (operator/pkg/lbipam/lbipam.go; no selector: every Service); a
+/// CiliumL2AnnouncementPolicy announces the Services its `serviceSelector` matches
+/// (pkg/l2announcer/l2announcer.go `upsertPolicy`: no selector, every Service) and a
+/// CiliumBGPAdvertisement of type Service the Services its `selector` matches ("if not
+/// specified, no objects ... are selected", the CRD in shared/schemas/cilium). Both select Services, never pools, so with pools of both modes the Service label
+/// [`MODE_LABEL`] decides: the first pool's mode is the default (Services without the label),
+/// the other mode is asked for with the label. With one mode, nothing needs selecting.
+struct PoolModes {
+    default: LbMode,
+    /// The second mode, when pools of both exist.
+    other: Option<LbMode>,
+}
+
+impl PoolModes {
+    fn of(pools: &[(String, &LbPool)]) -> PoolModes {
+        let default = pools.first().map_or(LbMode::L2, |(_, p)| p.mode());
+        let other = pools.iter().map(|(_, p)| p.mode()).find(|m| *m != default);
+        PoolModes { default, other }
+    }
+
+    /// The Service selector of the pools (and the announcement) of `mode`: the Services
+    /// labelled with the other mode, or the Services not labelled with it; none with one mode.
+    fn selector(&self, mode: LbMode) -> Option<Yaml> {
+        let other = self.other?;
+        Some(if mode == other {
+            Yaml::map([(
+                "matchLabels",
+                Yaml::map([(MODE_LABEL, Yaml::str(other.as_str()))]),
+            )])
+        } else {
+            Yaml::map([(
+                "matchExpressions",
+                Yaml::Seq(vec![Yaml::map([
+                    ("key", Yaml::str(MODE_LABEL)),
+                    ("operator", Yaml::str("NotIn")),
+                    ("values", Yaml::strs([other.as_str()])),
+                ])]),
+            )])
+        })
+    }
+}
+
 /// Cilium LB-IPAM: one CiliumLoadBalancerIPPool per pool, an L2 announcement policy for
 /// LoadBalancer IPs when a pool is in l2 mode, and the BGPv2 cluster config, peer config and
 /// Service advertisement when one is in bgp mode. The Helm values that switch these on are in
@@ -272,10 +334,11 @@ fn cilium(cx: &Context<'_>, pools: &[(String, &LbPool)], notes: &mut Vec<String>
         .then(|| cx.net.cni_release())
         .flatten();
     let api = facts::cilium::lb_api_version(version.as_ref());
+    let modes = PoolModes::of(pools);
     let mut docs = Vec::new();
     let keys = facts::cilium::lb_pool_keys(version.as_ref());
     for (name, pool) in pools {
-        let spec = match keys {
+        let mut spec = match keys {
             // Before 1.15 a pool takes CIDRs only: a range becomes the CIDRs that cover it.
             facts::cilium::LbPoolKeys::Cidrs => {
                 let cidrs: Vec<Yaml> = pool
@@ -305,12 +368,18 @@ fn cilium(cx: &Context<'_>, pools: &[(String, &LbPool)], notes: &mut Vec<String>
                 spec
             }
         };
+        if let Some(selector) = modes.selector(pool.mode()) {
+            spec.push("serviceSelector", selector);
+        }
         docs.push(object(api, "CiliumLoadBalancerIPPool", name, None, spec));
     }
     let has_l2 = pools.iter().any(|(_, p)| p.mode() == LbMode::L2);
     let has_bgp = pools.iter().any(|(_, p)| p.mode() == LbMode::Bgp);
     if has_l2 {
         let mut spec = Yaml::map([("loadBalancerIPs", Yaml::Bool(true))]);
+        if let Some(selector) = modes.selector(LbMode::L2) {
+            spec.push("serviceSelector", selector);
+        }
         if let Some(uplink) = uplink(cx) {
             spec.push("interfaces", Yaml::strs([format!("^{uplink}$")]));
         }
@@ -327,10 +396,7 @@ fn cilium(cx: &Context<'_>, pools: &[(String, &LbPool)], notes: &mut Vec<String>
             .as_ref()
             .is_some_and(|v| v.is_before(facts::cilium::BGP_V2_SINCE))
         {
-            notes.push(format!(
-                "cilium: the BGPv2 resources arrived in {}; announce the pools with this release's CiliumBGPPeeringPolicy by hand",
-                facts::cilium::BGP_V2_SINCE
-            ));
+            docs.extend(bgp_peering_policy(cx, &modes, notes));
         } else {
             let peers = peers(cx, notes);
             if let Some((_, _, local_asn)) = peers.first() {
@@ -409,16 +475,11 @@ fn cilium(cx: &Context<'_>, pools: &[(String, &LbPool)], notes: &mut Vec<String>
                                 "service",
                                 Yaml::map([("addresses", Yaml::strs(["LoadBalancerIP"]))]),
                             ),
-                            // Every Service: Cilium's documented idiom for "no selector".
+                            // The Services of the bgp pools; every Service when all pools
+                            // are in bgp mode (a selector is required: none selects nothing).
                             (
                                 "selector",
-                                Yaml::map([(
-                                    "matchExpressions",
-                                    Yaml::Seq(vec![Yaml::map([
-                                        ("key", Yaml::str("kube6.dev/no-such-label")),
-                                        ("operator", Yaml::str("DoesNotExist")),
-                                    ])]),
-                                )]),
+                                modes.selector(LbMode::Bgp).unwrap_or_else(every_service),
                             ),
                         ])]),
                     )]),
@@ -440,17 +501,367 @@ fn cilium(cx: &Context<'_>, pools: &[(String, &LbPool)], notes: &mut Vec<String>
             }
         }
     }
-    if has_l2 && has_bgp {
-        notes.push(
-            "cilium: L2 announcements and BGP both announce every LoadBalancer IP; restrict them with serviceSelector where a pool should use one mode only"
-                .to_string(),
-        );
+    if let Some(other) = modes.other {
+        notes.push(format!(
+            "cilium: pools in l2 and bgp mode: a Service labelled {MODE_LABEL}={other} takes its addresses from the {other} pools and is announced by {}; every other Service from the {} pools, announced by {}",
+            announcer(other),
+            modes.default,
+            announcer(modes.default),
+        ));
     }
     RenderedFile::config(
         "load-balancer/cilium-lb.yaml",
         format!(
             "# Rendered by kube6: Cilium LB-IPAM pools and their announcement (kubectl apply -f cilium-lb.yaml; the Cilium values switch the features on).\n{}",
             yaml::documents(&docs)
+        ),
+    )
+}
+
+/// The BGP announcement of Cilium releases before the BGPv2 resources (1.13 to 1.15): one
+/// CiliumBGPPeeringPolicy (cilium.io/v2alpha1, pkg/k8s/apis/cilium.io/v2alpha1/bgpp_types.go)
+/// with a virtual router per local ASN, its neighbors' `peerAddress` a CIDR (/32, /128), and a
+/// `serviceSelector` for the Services of the bgp pools ("If empty / nil no services will be
+/// announced"). Cilium 1.19 removed the resource (shared/schemas/cilium/README), so no upstream
+/// CRD checks it; the render tests check its fields against those Go types.
+fn bgp_peering_policy(
+    cx: &Context<'_>,
+    modes: &PoolModes,
+    notes: &mut Vec<String>,
+) -> Option<Yaml> {
+    let peers = peers(cx, notes);
+    if peers.is_empty() {
+        notes.push(
+            "cilium: pools in bgp mode but no complete BGP peer (address, peerASN, localASN): no BGP resources rendered"
+                .to_string(),
+        );
+        return None;
+    }
+    let mut local_asns: Vec<i64> = Vec::new();
+    for (_, _, local) in &peers {
+        if !local_asns.contains(local) {
+            local_asns.push(*local);
+        }
+    }
+    let selector = modes.selector(LbMode::Bgp).unwrap_or_else(every_service);
+    let routers: Vec<Yaml> = local_asns
+        .iter()
+        .map(|local| {
+            let neighbors: Vec<Yaml> = peers
+                .iter()
+                .filter(|(_, _, l)| l == local)
+                .filter_map(|(address, peer_asn, _)| {
+                    let ip: std::net::IpAddr = address.parse().ok()?;
+                    let bits = match ip {
+                        std::net::IpAddr::V4(_) => 32,
+                        std::net::IpAddr::V6(_) => 128,
+                    };
+                    Some(Yaml::map([
+                        ("peerAddress", Yaml::str(format!("{ip}/{bits}"))),
+                        ("peerASN", Yaml::Int(*peer_asn)),
+                    ]))
+                })
+                .collect();
+            Yaml::map([
+                ("localASN", Yaml::Int(*local)),
+                ("serviceSelector", selector.clone()),
+                ("neighbors", Yaml::Seq(neighbors)),
+            ])
+        })
+        .collect();
+    notes.push(format!(
+        "cilium: this release predates the BGPv2 resources ({}): the bgp pools are announced by a CiliumBGPPeeringPolicy",
+        facts::cilium::BGP_V2_SINCE
+    ));
+    Some(object(
+        "cilium.io/v2alpha1",
+        "CiliumBGPPeeringPolicy",
+        "kube6-load-balancer",
+        None,
+        Yaml::map([("virtualRouters", Yaml::Seq(routers))]),
+    ))
+}
+
+/// A label selector that matches every Service (Cilium's BGP selectors select nothing when
+/// left out).
+fn every_service() -> Yaml {
+    Yaml::map([(
+        "matchExpressions",
+        Yaml::Seq(vec![Yaml::map([
+            ("key", Yaml::str("kube6.dev/no-such-label")),
+            ("operator", Yaml::str("DoesNotExist")),
+        ])]),
+    )])
+}
+
+/// kube-vip: the cloud provider's `kubevip` ConfigMap with every pool under one global key
+/// (`cidr-global` when every block is a CIDR, else `range-global` with each CIDR as its range,
+/// both families in one list: facts::kube_vip), and kube-vip itself, a DaemonSet with the RBAC
+/// its `manifest` command generates, watching LoadBalancer Services and announcing them over
+/// ARP/NDP or BGP (the first pool's mode: one kube-vip announces one way, K6W431).
+fn kube_vip(
+    cx: &Context<'_>,
+    pools: &[(String, &LbPool)],
+    notes: &mut Vec<String>,
+) -> RenderedFile {
+    use facts::kube_vip as kv;
+    let lb = &cx.net.load_balancer;
+    let version = lb.release();
+    let blocks: Vec<Block> = pools
+        .iter()
+        .flat_map(|(_, p)| p.blocks().map(|(_, b)| b))
+        .collect();
+    let all_cidrs = blocks.iter().all(|b| b.cidr.is_some());
+    let (prefix, entries): (&str, Vec<String>) = if all_cidrs {
+        (kv::CIDR_KEY_PREFIX, blocks.iter().map(block_text).collect())
+    } else {
+        (
+            kv::RANGE_KEY_PREFIX,
+            blocks
+                .iter()
+                .map(|b| format!("{}-{}", b.first, b.last))
+                .collect(),
+        )
+    };
+    let config_map = Yaml::map([
+        ("apiVersion", Yaml::str("v1")),
+        ("kind", Yaml::str("ConfigMap")),
+        (
+            "metadata",
+            Yaml::map([
+                ("name", Yaml::str(kv::CONFIG_MAP)),
+                ("namespace", Yaml::str(kv::CONFIG_MAP_NAMESPACE)),
+            ]),
+        ),
+        (
+            "data",
+            Yaml::map([(
+                kv::global_key(prefix),
+                Yaml::str(entries.join(kv::LIST_SEPARATOR)),
+            )]),
+        ),
+    ]);
+    let ns = kv::CONFIG_MAP_NAMESPACE;
+    let meta = |name: &str, namespaced: bool| {
+        let mut m = Yaml::map([("name", Yaml::str(name))]);
+        if namespaced {
+            m.push("namespace", Yaml::str(ns));
+        }
+        m
+    };
+    let service_account = Yaml::map([
+        ("apiVersion", Yaml::str("v1")),
+        ("kind", Yaml::str("ServiceAccount")),
+        ("metadata", meta(kv::SERVICE_ACCOUNT, true)),
+    ]);
+    let rules: Vec<Yaml> = kv::CLUSTER_ROLE_RULES
+        .iter()
+        .map(|(group, resources, verbs)| {
+            Yaml::map([
+                ("apiGroups", Yaml::strs([*group])),
+                ("resources", Yaml::strs(resources.iter().copied())),
+                ("verbs", Yaml::strs(verbs.iter().copied())),
+            ])
+        })
+        .collect();
+    let cluster_role = Yaml::map([
+        ("apiVersion", Yaml::str("rbac.authorization.k8s.io/v1")),
+        ("kind", Yaml::str("ClusterRole")),
+        ("metadata", meta(kv::CLUSTER_ROLE, false)),
+        ("rules", Yaml::Seq(rules)),
+    ]);
+    let binding = Yaml::map([
+        ("apiVersion", Yaml::str("rbac.authorization.k8s.io/v1")),
+        ("kind", Yaml::str("ClusterRoleBinding")),
+        ("metadata", meta(kv::CLUSTER_ROLE_BINDING, false)),
+        (
+            "roleRef",
+            Yaml::map([
+                ("apiGroup", Yaml::str("rbac.authorization.k8s.io")),
+                ("kind", Yaml::str("ClusterRole")),
+                ("name", Yaml::str(kv::CLUSTER_ROLE)),
+            ]),
+        ),
+        (
+            "subjects",
+            Yaml::Seq(vec![Yaml::map([
+                ("kind", Yaml::str("ServiceAccount")),
+                ("name", Yaml::str(kv::SERVICE_ACCOUNT)),
+                ("namespace", Yaml::str(ns)),
+            ])]),
+        ),
+    ]);
+
+    let mode = pools.first().map_or(LbMode::L2, |(_, p)| p.mode());
+    let env_var = |name: &str, value: &str| {
+        Yaml::map([("name", Yaml::str(name)), ("value", Yaml::str(value))])
+    };
+    let mut env = vec![
+        env_var(kv::SERVICES_ENABLE, "true"),
+        Yaml::map([
+            ("name", Yaml::str(kv::NODE_NAME)),
+            (
+                "valueFrom",
+                Yaml::map([(
+                    "fieldRef",
+                    Yaml::map([("fieldPath", Yaml::str("spec.nodeName"))]),
+                )]),
+            ),
+        ]),
+    ];
+    let families = lb.pool_families();
+    match mode {
+        LbMode::L2 => {
+            env.push(env_var(kv::ARP_ENABLE, "true"));
+            env.push(env_var(kv::LEADER_ELECTION, "true"));
+            env.push(env_var(kv::SERVICES_ELECTION, "true"));
+            if let Some(uplink) = uplink(cx) {
+                env.push(env_var(kv::INTERFACE, &uplink));
+            }
+            if families.contains(&Family::IPv6) && !kv::answers_ndp(version.as_ref()) {
+                notes.push(format!(
+                    "kube-vip: {} answers no NDP for IPv6 Service addresses (from {})",
+                    version.as_ref().map_or("", |v| v.as_str()),
+                    kv::NDP_SINCE
+                ));
+            }
+        }
+        LbMode::Bgp => {
+            env.push(env_var(kv::BGP_ENABLE, "true"));
+            let peers = peers(cx, notes);
+            if let Some((_, _, local_asn)) = peers.first() {
+                env.push(env_var(kv::BGP_AS, &local_asn.to_string()));
+                let list: Vec<String> = peers
+                    .iter()
+                    .filter_map(|(address, peer_asn, _)| {
+                        address
+                            .parse::<std::net::IpAddr>()
+                            .ok()
+                            .map(|a| kv::bgp_peer(a, *peer_asn))
+                    })
+                    .collect();
+                env.push(env_var(kv::BGP_PEERS, &list.join(",")));
+                if peers.iter().any(|(a, _, _)| a.contains(':'))
+                    && !kv::reads_ipv6_bgp_peers(version.as_ref())
+                {
+                    notes.push(format!(
+                        "kube-vip: {} does not read IPv6 BGP peers ([ADDRESS]:AS, from {})",
+                        version.as_ref().map_or("", |v| v.as_str()),
+                        kv::BGP_IPV6_PEER_SINCE
+                    ));
+                }
+            } else {
+                notes.push(
+                    "kube-vip: pools in bgp mode but no complete BGP peer (address, peerASN, localASN): set bgp_as and bgp_peers in load-balancer/kube-vip.yaml"
+                        .to_string(),
+                );
+            }
+            // The router ID is a 32-bit number, usually the node's IPv4 address; the DaemonSet
+            // takes it from the node where the node's primary address is IPv4.
+            if cx.families().first() == Some(&Family::IPv4) {
+                env.push(Yaml::map([
+                    ("name", Yaml::str(kv::BGP_ROUTER_ID)),
+                    (
+                        "valueFrom",
+                        Yaml::map([(
+                            "fieldRef",
+                            Yaml::map([("fieldPath", Yaml::str("status.hostIP"))]),
+                        )]),
+                    ),
+                ]));
+            } else {
+                notes.push(format!(
+                    "kube-vip: BGP needs a 32-bit router ID per node ({}), and the nodes' primary address is IPv6: set it per node (a static pod, or one DaemonSet per node)",
+                    kv::BGP_ROUTER_ID
+                ));
+            }
+        }
+    }
+    if cx.dual() && !kv::announces_dual_stack(version.as_ref(), mode == LbMode::Bgp) {
+        notes.push(format!(
+            "kube-vip: {} announces one address of a dual-stack Service (both from {} in ARP mode, {} in BGP mode)",
+            version.as_ref().map_or("", |v| v.as_str()),
+            kv::DUAL_STACK_SINCE,
+            kv::BGP_DUAL_STACK_SINCE
+        ));
+    }
+    // kube-vip tags its images vMAJOR.MINOR.PATCH.
+    let tag = lb.version.as_ref().map_or_else(
+        || kv::ASSUMED_RELEASE.to_string(),
+        |v| v.value.trim().to_string(),
+    );
+    let image_version = if tag.starts_with('v') {
+        tag
+    } else {
+        format!("v{tag}")
+    };
+    let container = Yaml::map([
+        ("name", Yaml::str("kube-vip")),
+        ("image", Yaml::str(format!("{}:{image_version}", kv::IMAGE))),
+        ("imagePullPolicy", Yaml::str("IfNotPresent")),
+        ("args", Yaml::strs(["manager"])),
+        ("env", Yaml::Seq(env)),
+        (
+            "securityContext",
+            Yaml::map([(
+                "capabilities",
+                Yaml::map([
+                    ("add", Yaml::strs(["NET_ADMIN", "NET_RAW"])),
+                    ("drop", Yaml::strs(["ALL"])),
+                ]),
+            )]),
+        ),
+    ]);
+    let labels = Yaml::map([("app.kubernetes.io/name", Yaml::str("kube-vip"))]);
+    let daemon_set = Yaml::map([
+        ("apiVersion", Yaml::str("apps/v1")),
+        ("kind", Yaml::str("DaemonSet")),
+        ("metadata", meta("kube-vip-ds", true)),
+        (
+            "spec",
+            Yaml::map([
+                ("selector", Yaml::map([("matchLabels", labels.clone())])),
+                (
+                    "template",
+                    Yaml::map([
+                        ("metadata", Yaml::map([("labels", labels)])),
+                        (
+                            "spec",
+                            Yaml::map([
+                                ("hostNetwork", Yaml::Bool(true)),
+                                ("serviceAccountName", Yaml::str(kv::SERVICE_ACCOUNT)),
+                                ("containers", Yaml::Seq(vec![container])),
+                                (
+                                    "tolerations",
+                                    Yaml::Seq(vec![Yaml::map([
+                                        ("effect", Yaml::str("NoSchedule")),
+                                        ("operator", Yaml::str("Exists")),
+                                    ])]),
+                                ),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ]),
+        ),
+    ]);
+    notes.push(format!(
+        "kube-vip: load-balancer/kube-vip.yaml holds the pools for kube-vip-cloud-provider ({} {}/{}, which hands out the addresses; install it from its manifest/kube-vip-cloud-controller.yaml) and kube-vip itself, announcing in {mode} mode",
+        kv::global_key(prefix),
+        kv::CONFIG_MAP_NAMESPACE,
+        kv::CONFIG_MAP
+    ));
+    RenderedFile::config(
+        "load-balancer/kube-vip.yaml",
+        format!(
+            "# Rendered by kube6: kube-vip-cloud-provider's pools and kube-vip announcing LoadBalancer Services (kubectl apply -f kube-vip.yaml).\n{}",
+            yaml::documents(&[
+                config_map,
+                service_account,
+                cluster_role,
+                binding,
+                daemon_set
+            ])
         ),
     )
 }

@@ -164,7 +164,11 @@ fn config(cx: &Context<'_>) -> (Yaml, Vec<String>) {
         ));
     }
     network.push("clusterDomain", Yaml::str(&cx.plan.cluster_domain));
-    if let Some(mode) = &cx.net.kube_proxy_mode {
+    if crate::exposure::replaces_kube_proxy(cx) {
+        // k0s runs no kube-proxy (spec.network.kubeProxy.disabled, pkg/apis/k0s/v1beta1/
+        // kubeproxy.go); Cilium's kube-proxy replacement takes the Services.
+        network.push("kubeProxy", Yaml::map([("disabled", Yaml::Bool(true))]));
+    } else if let Some(mode) = &cx.net.kube_proxy_mode {
         network.push("kubeProxy", Yaml::map([("mode", Yaml::str(&mode.value))]));
     }
     if let Some(coredns) = crate::coredns::k0s(cx, &mut notes) {

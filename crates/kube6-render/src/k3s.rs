@@ -274,7 +274,7 @@ impl K3s {
         if !disable.is_empty() {
             doc.push("disable", Yaml::strs(disable));
         }
-        if crate::exposure::cilium_l2(cx) {
+        if crate::exposure::replaces_kube_proxy(cx) {
             doc.push("disable-kube-proxy", Yaml::Bool(true));
         }
     }

@@ -55,7 +55,10 @@ fn cluster(cx: &Context<'_>, notes: &mut Vec<String>) -> Yaml {
         network.push("nodeCidrMaskSizeIPv6", Yaml::Int(i64::from(m)));
     }
     network.push("dnsDomain", Yaml::str("cluster.local"));
-    if let Some(mode) = &cx.net.kube_proxy_mode {
+    if crate::exposure::replaces_kube_proxy(cx) && cx.net.kube_proxy_mode.is_none() {
+        // KKP runs no kube-proxy and turns Cilium's kube-proxy replacement on in ebpf mode.
+        network.push("proxyMode", Yaml::str(facts::kkp::PROXY_MODE_EBPF));
+    } else if let Some(mode) = &cx.net.kube_proxy_mode {
         network.push("proxyMode", Yaml::str(&mode.value));
     }
     network.push("konnectivityEnabled", Yaml::Bool(true));

@@ -84,12 +84,11 @@ impl Renderer for Kubeadm {
 impl TargetRenderer for Kubeadm {
     fn document(&self, cx: &Context<'_>) -> Result<Rendered, RenderError> {
         crate::refuse_unless_expressible(cx, crate::Target::Kubeadm)?;
-        let docs = vec![
-            init_doc(cx),
-            cluster_doc(cx),
-            kubelet_doc(cx),
-            kube_proxy_doc(cx),
-        ];
+        let mut docs = vec![init_doc(cx), cluster_doc(cx), kubelet_doc(cx)];
+        // Without kube-proxy (skipPhases), no KubeProxyConfiguration: nothing would read it.
+        if !crate::exposure::replaces_kube_proxy(cx) {
+            docs.push(kube_proxy_doc(cx));
+        }
         let mut out = Rendered::default();
         out.files.push(RenderedFile::private(
             "kubeadm/init.yaml",
@@ -198,6 +197,12 @@ fn init_doc(cx: &Context<'_>) -> Yaml {
         );
     }
     doc.push("nodeRegistration", node_registration(cx, node));
+    if crate::exposure::replaces_kube_proxy(cx) {
+        doc.push(
+            "skipPhases",
+            Yaml::strs([kube6_model::facts::kubeadm::KUBE_PROXY_PHASE]),
+        );
+    }
     doc
 }
 

@@ -54,7 +54,7 @@ checks! {
         fix: "Recreate the Service with the policy it needs (SingleStack, PreferDualStack or RequireDualStack); a Service created before the cluster became dual-stack keeps one family until it is edited or recreated.";
     SERVICE_RANGES = "K6V009", "service-ranges",
         "Service cluster IPs are inside the planned service ranges",
-        why: "kube-apiserver hands out cluster IPs from its --service-cluster-ip-range; an address outside the plan means the API server runs with other ranges than the plan (and than the kubelets' clusterDNS, the CNI's service CIDR and any firewall rule built from the plan).",
+        why: "kube-apiserver hands out cluster IPs from its --service-cluster-ip-range and, where the cluster has the ServiceCIDR API, from every ServiceCIDR an operator added (those count as inside); an address outside both means the API server runs with other ranges than the plan (and than the kubelets' clusterDNS, the CNI's service CIDR and any firewall rule built from the plan).",
         fix: "Run kube-apiserver (and kube-controller-manager) with the plan's service ranges; existing Services keep their addresses until they are recreated.";
     KUBERNETES_SERVICE = "K6V010", "kubernetes-service",
         "default/kubernetes has the first address of the primary service range",

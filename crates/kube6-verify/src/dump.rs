@@ -15,7 +15,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use crate::encoding::{self, Foreign, Sniffed, Syntax};
 use crate::snapshot::{
     Addr, CalicoBlock, CalicoPool, Cidr, CiliumNode, CiliumPool, EndpointSlice, LbPoolObject, Node,
-    NodeAddress, Pod, PodPhase, Service, Snapshot,
+    NodeAddress, Pod, PodPhase, Service, ServiceCidr, Snapshot,
 };
 
 /// The largest YAML dump read: YAML is parsed whole (JSON dumps of any size are streamed).
@@ -541,8 +541,60 @@ pub(crate) fn add(
                     .collect(),
             });
         }
+        // kubernetes/kubernetes staging/src/k8s.io/api/networking/v1 (GA in 1.33) and v1beta1
+        // (1.31, 1.32): spec.cidrs, the Ready condition, and deletion held by a finalizer.
+        ("networking.k8s.io", "ServiceCIDR") => {
+            let ready = status
+                .conditions
+                .and_then(Lenient::into_value)
+                .unwrap_or_default()
+                .into_iter()
+                .find(|c| c.type_.as_deref() == Some("Ready"));
+            snapshot.service_cidrs.push(ServiceCidr {
+                name,
+                cidrs: spec.cidrs.and_then(Lenient::into_value).unwrap_or_default(),
+                deleting: meta.deletion_timestamp.is_some(),
+                ready: ready
+                    .as_ref()
+                    .and_then(|c| c.status.as_deref())
+                    .and_then(|s| match s {
+                        "True" => Some(true),
+                        "False" => Some(false),
+                        _ => None,
+                    }),
+                reason: ready.and_then(|c| c.reason).filter(|r| !r.is_empty()),
+            });
+        }
         _ => snapshot.ignore(kind),
     }
+}
+
+/// A field some kinds share a name for with another shape (Cilium's old LB pools have
+/// `spec.cidrs` of objects, ServiceCIDR of strings): the shape wanted, or nothing, never an
+/// error for an object of another kind.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Lenient<T> {
+    Value(T),
+    Other(IgnoredAny),
+}
+
+impl<T> Lenient<T> {
+    fn into_value(self) -> Option<T> {
+        match self {
+            Lenient::Value(v) => Some(v),
+            Lenient::Other(_) => None,
+        }
+    }
+}
+
+/// A `metav1.Condition` (ServiceCIDR status).
+#[derive(Deserialize)]
+struct RawCondition {
+    #[serde(rename = "type")]
+    type_: Option<String>,
+    status: Option<String>,
+    reason: Option<String>,
 }
 
 /// The union of the fields of every kind verification reads (and of a list around them).
@@ -569,6 +621,8 @@ struct RawMeta {
     annotations: LbAnnotations,
     #[serde(rename = "continue")]
     continue_: Option<String>,
+    #[serde(rename = "deletionTimestamp")]
+    deletion_timestamp: Option<IgnoredAny>,
 }
 
 #[derive(Deserialize, Default)]
@@ -620,6 +674,8 @@ struct RawSpec {
     // CiliumPodIPPool
     ipv4: Option<RawCiliumPoolFamily>,
     ipv6: Option<RawCiliumPoolFamily>,
+    // ServiceCIDR
+    cidrs: Option<Lenient<Vec<Cidr>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -660,6 +716,8 @@ struct RawStatus {
     // Service
     #[serde(rename = "loadBalancer")]
     load_balancer: Option<RawLoadBalancerStatus>,
+    // ServiceCIDR (Pods and Nodes have conditions of the same shape)
+    conditions: Option<Lenient<Vec<RawCondition>>>,
 }
 
 #[derive(Deserialize)]
@@ -1074,5 +1132,95 @@ status:
             DumpError::NotKubernetes(_)
         ));
         assert!(parse(b"[1, 2]").is_err());
+    }
+
+    /// `kubectl get servicecidrs -o yaml`: the default object, one an operator added, and one
+    /// being deleted; Cilium's LB pool with its old `spec.cidrs` of objects next to them is read as
+    /// its own kind, without upsetting the ServiceCIDRs.
+    #[test]
+    fn service_cidrs_are_read_with_their_state() {
+        let yaml = r#"apiVersion: v1
+items:
+- apiVersion: networking.k8s.io/v1
+  kind: ServiceCIDR
+  metadata:
+    creationTimestamp: "2026-05-01T10:00:00Z"
+    finalizers:
+    - networking.k8s.io/service-cidr-finalizer
+    name: kubernetes
+    resourceVersion: "312"
+  spec:
+    cidrs:
+    - fd01::/108
+    - 10.96.0.0/16
+  status:
+    conditions:
+    - lastTransitionTime: "2026-05-01T10:00:00Z"
+      message: Kubernetes Service CIDR is ready
+      reason: ""
+      status: "True"
+      type: Ready
+- apiVersion: networking.k8s.io/v1beta1
+  kind: ServiceCIDR
+  metadata:
+    name: extra-v6
+  spec:
+    cidrs:
+    - fd01:1::/112
+- apiVersion: networking.k8s.io/v1
+  kind: ServiceCIDR
+  metadata:
+    deletionGracePeriodSeconds: 0
+    deletionTimestamp: "2026-11-20T08:00:00Z"
+    finalizers:
+    - networking.k8s.io/service-cidr-finalizer
+    name: old-range
+  spec:
+    cidrs:
+    - fd01:2::/112
+  status:
+    conditions:
+    - lastTransitionTime: "2026-11-20T08:00:00Z"
+      message: There are still IPAddresses referencing the ServiceCIDR, please remove them or create a new ServiceCIDR
+      reason: Terminating
+      status: "False"
+      type: Ready
+- apiVersion: cilium.io/v2alpha1
+  kind: CiliumLoadBalancerIPPool
+  metadata:
+    name: lb
+  spec:
+    cidrs:
+    - cidr: 2001:db8:lb::/120
+  status:
+    conditions:
+    - type: cilium.io/IPsExhausted
+      status: "False"
+kind: List
+metadata:
+  resourceVersion: ""
+"#;
+        let s = parse(yaml.as_bytes()).unwrap();
+        assert_eq!(s.service_cidrs.len(), 3, "{s:#?}");
+        let [default, added, old] = &s.service_cidrs[..] else {
+            unreachable!()
+        };
+        assert!(default.is_default() && default.allocates());
+        assert_eq!(
+            default.nets().map(|n| n.to_string()).collect::<Vec<_>>(),
+            ["fd01::/108", "10.96.0.0/16"]
+        );
+        assert_eq!(
+            (default.ready, default.reason.as_deref()),
+            (Some(true), None)
+        );
+        // No status yet (just created): allocates once the controller marks it; not refused.
+        assert!(!added.is_default() && added.allocates() && added.ready.is_none());
+        assert!(old.deleting && !old.allocates());
+        assert_eq!(
+            (old.ready, old.reason.as_deref()),
+            (Some(false), Some("Terminating"))
+        );
+        assert_eq!(s.lb_pools.len(), 1, "{s:#?}");
     }
 }

@@ -3,10 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
+use http_body_util::Limited;
 use kube::Client;
 use kube::api::ListParams;
+use kube::client::ClientBuilder;
 use kube::config::{Config, InClusterError, KubeConfigOptions, Kubeconfig, KubeconfigError};
 use kube6_fs::Limit;
+use tower_http::map_response_body::MapResponseBodyLayer;
 
 use crate::dump::{self, DumpError};
 use crate::snapshot::Snapshot;
@@ -22,6 +25,25 @@ pub const KUBECONFIG_LIMIT: Limit = Limit {
 /// kubectl's default `--chunk-size`.
 pub const DEFAULT_PAGE_SIZE: u32 = 500;
 
+/// The most bytes kube6 takes of one answer of the API server (a list page, an object, a pod's
+/// log), unless `--max-response-size` says otherwise. A page of 500 Pods with their
+/// managedFields is some megabytes, the largest objects (a CiliumNode of a big node, a
+/// ConfigMap) at most the 1.5 MiB etcd takes per object (etcd's default
+/// `--max-request-bytes`): 256 MiB leaves room for 50 times that and still bounds memory.
+pub const DEFAULT_MAX_RESPONSE_SIZE: u64 = 256 << 20;
+
+/// Where a pod's service-account files are mounted (the kubelet's projected volume;
+/// kubernetes/kubernetes pkg/serviceaccount, and kube-rs reads them from there).
+pub const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/// How much of each service-account file (token, ca.crt, namespace) kube6 accepts: a token is
+/// about a kilobyte, a CA bundle a few certificates.
+pub const SERVICE_ACCOUNT_LIMIT: Limit = Limit {
+    bytes: 4 << 20,
+    what: "a service-account file",
+    raise: None,
+};
+
 /// A resource read: its list path, the kind and apiVersion of its items, and whether a cluster
 /// may lack it (the CNI's own resources exist only where that CNI runs).
 struct Resource {
@@ -29,6 +51,9 @@ struct Resource {
     kind: &'static str,
     api_version: &'static str,
     optional: bool,
+    /// Read only when the resource of this path was not served (an older version of the same
+    /// API, for a cluster that has not the newer one).
+    instead_of: Option<&'static str>,
 }
 
 const fn resource(
@@ -42,11 +67,15 @@ const fn resource(
         kind,
         api_version,
         optional,
+        instead_of: None,
     }
 }
 
+/// The path of the ServiceCIDR API that went GA in Kubernetes 1.33.
+const SERVICE_CIDRS_V1: &str = "/apis/networking.k8s.io/v1/servicecidrs";
+
 /// The resources read.
-const RESOURCES: [Resource; 10] = [
+const RESOURCES: [Resource; 12] = [
     resource("/api/v1/nodes", "Node", "v1", false),
     resource("/api/v1/pods", "Pod", "v1", false),
     resource("/api/v1/services", "Service", "v1", false),
@@ -97,6 +126,23 @@ const RESOURCES: [Resource; 10] = [
         "cilium.io/v2alpha1",
         true,
     ),
+    // The cluster's service ranges (kubernetes/kubernetes pkg/apis/networking, KEP-1880):
+    // networking.k8s.io/v1 from 1.33, v1beta1 in 1.31 and 1.32 where the API is enabled.
+    resource(
+        SERVICE_CIDRS_V1,
+        "ServiceCIDR",
+        "networking.k8s.io/v1",
+        true,
+    ),
+    Resource {
+        instead_of: Some(SERVICE_CIDRS_V1),
+        ..resource(
+            "/apis/networking.k8s.io/v1beta1/servicecidrs",
+            "ServiceCIDR",
+            "networking.k8s.io/v1beta1",
+            true,
+        )
+    },
 ];
 
 /// Which cluster to read, as kubectl chooses it.
@@ -109,6 +155,10 @@ pub struct Options {
     pub context: Option<String>,
     /// Objects per list request.
     pub page_size: u32,
+    /// The most bytes taken of one answer of the API server; a larger answer fails with
+    /// [`LiveError::TooLarge`] (through [`client`]: a [`kube::Error`] that
+    /// [`is_too_large`] recognizes) before more is held in memory.
+    pub max_response_size: u64,
 }
 
 impl Default for Options {
@@ -117,6 +167,7 @@ impl Default for Options {
             kubeconfig: None,
             context: None,
             page_size: DEFAULT_PAGE_SIZE,
+            max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
         }
     }
 }
@@ -171,13 +222,26 @@ pub enum LiveError {
         #[source]
         source: DumpError,
     },
+    /// An answer of the API server is larger than `--max-response-size`.
+    #[error(
+        "{what} from {cluster} is larger than {}, the most kube6 takes of one answer: {hint}",
+        kube6_fs::size::human(*.limit)
+    )]
+    TooLarge {
+        /// "a list page of /api/v1/pods (500 objects)".
+        what: String,
+        cluster: String,
+        limit: u64,
+        /// What to do about it.
+        hint: String,
+    },
     #[error("cannot start the I/O runtime")]
     Runtime(#[source] std::io::Error),
 }
 
 impl LiveError {
-    /// The configuration (kubeconfig, context) is at fault rather than the cluster: a usage
-    /// error for the command line.
+    /// The configuration (kubeconfig, context, the files they name, a limit the answers
+    /// exceed) is at fault rather than the cluster: a usage error for the command line.
     pub fn is_configuration(&self) -> bool {
         matches!(
             self,
@@ -187,8 +251,22 @@ impl LiveError {
                 | LiveError::NoCluster(_)
                 | LiveError::NoKubeconfig(_)
                 | LiveError::Client { .. }
+                | LiveError::TooLarge { .. }
         )
     }
+}
+
+/// The request failed because the answer was larger than the client's
+/// [`Options::max_response_size`] (the body stopped at the limit; nothing more was read).
+pub fn is_too_large(error: &kube::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = cause {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 /// Reads the cluster; returns the snapshot and the API server's URL.
@@ -265,6 +343,21 @@ fn load_kubeconfig(path: &Path) -> Result<Kubeconfig, LiveError> {
     Ok(config)
 }
 
+/// Checks the service-account files kube-rs reads in a pod (`token`, `ca.crt`, `namespace` in
+/// `dir`) with kube6's bounded reader: each must be a regular file (the kubelet's projected
+/// volume links them to regular files) of at most [`SERVICE_ACCOUNT_LIMIT`]. A missing file is
+/// left to kube-rs, whose error says which one.
+pub fn check_service_account(dir: &Path) -> Result<(), LiveError> {
+    for name in ["token", "ca.crt", "namespace"] {
+        let path = dir.join(name);
+        if std::fs::symlink_metadata(&path).is_err() {
+            continue;
+        }
+        kube6_fs::read::bytes(&path, &SERVICE_ACCOUNT_LIMIT)?;
+    }
+    Ok(())
+}
+
 async fn config(options: &Options) -> Result<Config, LiveError> {
     let kube_options = KubeConfigOptions {
         context: options.context.clone(),
@@ -275,7 +368,14 @@ async fn config(options: &Options) -> Result<Config, LiveError> {
         // No kubeconfig: the service account of the pod kube6 runs in, as kubectl does.
         return match &options.context {
             Some(context) => Err(LiveError::NoKubeconfig(context.clone())),
-            None => Config::incluster().map_err(LiveError::NoCluster),
+            None => {
+                // kube-rs reads these files whole: check each (a regular file, within
+                // SERVICE_ACCOUNT_LIMIT) first, as the files a kubeconfig names are checked.
+                if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
+                    check_service_account(Path::new(SERVICE_ACCOUNT_DIR))?;
+                }
+                Config::incluster().map_err(LiveError::NoCluster)
+            }
         };
     }
     let mut merged: Option<Kubeconfig> = None;
@@ -311,23 +411,33 @@ async fn config(options: &Options) -> Result<Config, LiveError> {
 pub async fn client(options: &Options) -> Result<(Client, String), LiveError> {
     let config = config(options).await?;
     let cluster = config.cluster_url.to_string();
-    let client = Client::try_from(config).map_err(|source| LiveError::Client {
+    let builder = ClientBuilder::try_from(config).map_err(|source| LiveError::Client {
         cluster: cluster.clone(),
         source,
     })?;
-    Ok((client, cluster))
+    // Every answer's body stops at the limit: the collecting code (kube-rs's request_text, and
+    // its reading of error Status bodies) gets an error instead of more bytes.
+    let limit = usize::try_from(options.max_response_size).unwrap_or(usize::MAX);
+    let bounded = MapResponseBodyLayer::new(move |body| Limited::new(body, limit));
+    Ok((builder.with_layer(&bounded).build(), cluster))
 }
 
 async fn read_async(options: &Options) -> Result<(Snapshot, String), LiveError> {
     let (client, cluster) = client(options).await?;
     let mut snapshot = Snapshot::default();
+    // The optional resources the server does not serve (404).
+    let mut not_served: Vec<&str> = Vec::new();
     for Resource {
         path,
         kind,
         api_version,
         optional,
+        instead_of,
     } in RESOURCES
     {
+        if instead_of.is_some_and(|other| !not_served.contains(&other)) {
+            continue;
+        }
         let mut token: Option<String> = None;
         loop {
             let params = ListParams {
@@ -345,11 +455,32 @@ async fn read_async(options: &Options) -> Result<(Snapshot, String), LiveError> 
                     })?;
             let text = match client.request_text(request).await {
                 Ok(text) => text,
+                Err(error) if is_too_large(&error) => {
+                    let page = options.page_size.max(1);
+                    return Err(LiveError::TooLarge {
+                        what: format!(
+                            "a list page of {path} ({page} object{})",
+                            if page == 1 { "" } else { "s" }
+                        ),
+                        cluster: cluster.clone(),
+                        limit: options.max_response_size,
+                        hint: if page > 1 {
+                            "give a smaller --chunk-size (fewer objects per page) or a larger --max-response-size"
+                                .to_string()
+                        } else {
+                            "one object is that large: give a larger --max-response-size"
+                                .to_string()
+                        },
+                    });
+                }
                 // The CNI's resources are absent where another CNI runs (404), and credentials
                 // made for the core resources may not read them (403): verify goes on without.
                 Err(kube::Error::Api(status))
                     if optional && (status.code == 404 || status.code == 403) =>
                 {
+                    if status.code == 404 {
+                        not_served.push(path);
+                    }
                     break;
                 }
                 Err(source) => {
@@ -430,5 +561,41 @@ mod tests {
         file.set_len(KUBECONFIG_LIMIT.bytes + 1).unwrap();
         let err = load_kubeconfig(&big).unwrap_err();
         assert!(err.to_string().contains("larger than 16 MiB"), "{err}");
+    }
+
+    /// The pod's service-account files are read as a kubeconfig's: regular files, bounded.
+    #[test]
+    fn service_account_files_are_bounded_and_regular() {
+        let dir = tempfile::tempdir().unwrap();
+        check_service_account(dir.path()).unwrap();
+        std::fs::write(dir.path().join("namespace"), "kube6-system").unwrap();
+        std::fs::write(dir.path().join("ca.crt"), "-----BEGIN CERTIFICATE-----\n").unwrap();
+        std::fs::write(dir.path().join("token"), "eyJhbGciOiJSUzI1NiJ9.e30.sig").unwrap();
+        check_service_account(dir.path()).unwrap();
+
+        let token = dir.path().join("token");
+        std::fs::File::create(&token)
+            .unwrap()
+            .set_len(SERVICE_ACCOUNT_LIMIT.bytes + 1)
+            .unwrap();
+        let err = check_service_account(dir.path()).unwrap_err();
+        assert!(err.is_configuration());
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{} is larger than 4 MiB, the most kube6 reads of a service-account file",
+                token.display()
+            )
+        );
+        std::fs::remove_file(&token).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", &token).unwrap();
+        let err = check_service_account(dir.path()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{} is a symbolic link to a character device; kube6 reads regular files (or standard input, as -)",
+                token.display()
+            )
+        );
     }
 }

@@ -393,6 +393,45 @@ impl CiliumPool {
     }
 }
 
+/// A `ServiceCIDR` (`networking.k8s.io/v1` from Kubernetes 1.33, `v1beta1` in 1.31 and 1.32):
+/// a range kube-apiserver allocates ClusterIPs from. kube-apiserver keeps one named
+/// `kubernetes` from its `--service-cluster-ip-range` (the default ServiceCIDR); operators add
+/// others to extend the ranges live (kubernetes/kubernetes staging/src/k8s.io/api/networking/v1
+/// types.go; pkg/controller/servicecidrs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceCidr {
+    pub name: String,
+    /// `spec.cidrs`: one range per family, at most two.
+    pub cidrs: Vec<Cidr>,
+    /// `metadata.deletionTimestamp` is set: the object goes once no IPAddress needs it (its
+    /// finalizer `networking.k8s.io/service-cidr-finalizer` holds it until then), and nothing
+    /// new is allocated from it.
+    pub deleting: bool,
+    /// The `Ready` condition: `Some(true)` when the servicecidrs controller marked it ready,
+    /// `Some(false)` when not (reason `Terminating` while addresses still hold it), `None`
+    /// without the condition.
+    pub ready: Option<bool>,
+    /// The `Ready` condition's reason, if any.
+    pub reason: Option<String>,
+}
+
+impl ServiceCidr {
+    /// The default ServiceCIDR, kept by kube-apiserver from its flags.
+    pub fn is_default(&self) -> bool {
+        self.name == kube6_model::facts::kubernetes::DEFAULT_SERVICE_CIDR_NAME
+    }
+
+    /// New ClusterIPs can come from it: not being deleted, and not marked not-ready.
+    pub fn allocates(&self) -> bool {
+        !self.deleting && self.ready != Some(false)
+    }
+
+    /// Its ranges that parse.
+    pub fn nets(&self) -> impl Iterator<Item = IpNet> + '_ {
+        self.cidrs.iter().filter_map(Cidr::net)
+    }
+}
+
 /// The CNI's own IPAM objects found in the input: evidence of which IPAM the cluster uses and
 /// of the ranges it hands out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -427,6 +466,8 @@ pub struct Counts {
     pub cilium_nodes: usize,
     #[serde(rename = "ciliumPodIPPools")]
     pub cilium_pod_ip_pools: usize,
+    #[serde(rename = "serviceCIDRs")]
+    pub service_cidrs: usize,
     /// Objects of other kinds in the input, skipped.
     pub ignored: usize,
 }
@@ -439,6 +480,8 @@ pub struct Snapshot {
     pub services: Vec<Service>,
     pub endpoint_slices: Vec<EndpointSlice>,
     pub cni: CniObjects,
+    /// The cluster's ServiceCIDR objects, where it has the API and the input holds them.
+    pub service_cidrs: Vec<ServiceCidr>,
     /// MetalLB and Cilium load-balancer pools, when the dump holds them.
     pub lb_pools: Vec<LbPoolObject>,
     /// Objects of other kinds, counted by kind (`Deployment`, `ReplicaSet`, ...).
@@ -456,6 +499,7 @@ impl Snapshot {
             calico_ipam_blocks: self.cni.calico_blocks.len(),
             cilium_nodes: self.cni.cilium_nodes.len(),
             cilium_pod_ip_pools: self.cni.cilium_pools.len(),
+            service_cidrs: self.service_cidrs.len(),
             ignored: self.ignored.values().sum(),
         }
     }
@@ -493,6 +537,7 @@ impl Snapshot {
         self.cni.calico_blocks.extend(other.cni.calico_blocks);
         self.cni.cilium_nodes.extend(other.cni.cilium_nodes);
         self.cni.cilium_pools.extend(other.cni.cilium_pools);
+        self.service_cidrs.extend(other.service_cidrs);
         for (kind, n) in other.ignored {
             *self.ignored.entry(kind).or_default() += n;
         }
@@ -531,6 +576,9 @@ impl Snapshot {
         });
         extend(&mut self.cni.cilium_pools, other.cni.cilium_pools, |p| {
             cluster_scoped(&p.name)
+        });
+        extend(&mut self.service_cidrs, other.service_cidrs, |c| {
+            cluster_scoped(&c.name)
         });
         for (kind, n) in other.ignored {
             *self.ignored.entry(kind).or_default() += n;

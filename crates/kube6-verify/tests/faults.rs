@@ -437,3 +437,69 @@ fn a_host_network_pod_with_one_family_of_a_dual_stack_node_is_a_warning() {
         vec!["pod/kube-system/kube-proxy-00001", "node/node-1"]
     );
 }
+
+/// ServiceCIDR objects as a 1.33+ cluster holds them: the default `kubernetes` one
+/// kube-apiserver keeps from its flags (Ready, no reason), one an operator added to extend the
+/// IPv6 range, and one being deleted (its finalizer holds it while addresses remain; the
+/// servicecidrs controller marks it Ready=False, reason Terminating).
+fn service_cidrs(default: &[String], added: &str, deleting: &str) -> Vec<Value> {
+    let ready = json!([{"type": "Ready", "status": "True", "lastTransitionTime": "2026-05-01T10:00:00Z",
+                        "message": "Kubernetes Service CIDR is ready", "reason": ""}]);
+    vec![
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "ServiceCIDR",
+               "metadata": {"name": "kubernetes", "resourceVersion": "312",
+                            "finalizers": ["networking.k8s.io/service-cidr-finalizer"]},
+               "spec": {"cidrs": default}, "status": {"conditions": ready}}),
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "ServiceCIDR",
+               "metadata": {"name": "extra-v6", "resourceVersion": "90211",
+                            "finalizers": ["networking.k8s.io/service-cidr-finalizer"]},
+               "spec": {"cidrs": [added]}, "status": {"conditions": ready}}),
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "ServiceCIDR",
+               "metadata": {"name": "old-range", "deletionTimestamp": "2026-11-20T08:00:00Z",
+                            "deletionGracePeriodSeconds": 0,
+                            "finalizers": ["networking.k8s.io/service-cidr-finalizer"]},
+               "spec": {"cidrs": [deleting]},
+               "status": {"conditions": [{"type": "Ready", "status": "False",
+                   "lastTransitionTime": "2026-11-20T08:00:00Z", "reason": "Terminating",
+                   "message": "There are still IPAddresses referencing the ServiceCIDR, please remove them or create a new ServiceCIDR"}]}}),
+    ]
+}
+
+/// A Service whose address comes from a ServiceCIDR the operator added (or one still being
+/// deleted) is inside the cluster's service ranges; without those objects it is not, and the
+/// default ServiceCIDR alone adds nothing beyond the configured range.
+#[test]
+fn service_addresses_from_added_service_cidrs_are_inside_the_ranges() {
+    let shape = Shape::ipv6();
+    let expect = plan(&shape);
+    let default: Vec<String> = expect
+        .service_ranges
+        .iter()
+        .map(|r| r.to_string())
+        .collect();
+    let mut doc = shape.list();
+    set_cluster_ips(
+        item(&mut doc, "Service", "svc-00003"),
+        &["fd00:44::5".to_string()],
+    );
+    set_cluster_ips(
+        item(&mut doc, "Service", "svc-00004"),
+        &["fd00:55::7".to_string()],
+    );
+    assert!(failing(&check(&doc, Some(&expect))).contains("service-ranges"));
+
+    let only_default = {
+        let mut doc = doc.clone();
+        let items = doc["items"].as_array_mut().unwrap();
+        items.push(service_cidrs(&default, "fd00:44::/112", "fd00:55::/112")[0].clone());
+        doc
+    };
+    let report = check(&only_default, Some(&expect));
+    assert!(failing(&report).contains("service-ranges"));
+
+    let items = doc["items"].as_array_mut().unwrap();
+    items.extend(service_cidrs(&default, "fd00:44::/112", "fd00:55::/112"));
+    let report = check(&doc, Some(&expect));
+    assert!(!failing(&report).contains("service-ranges"), "{report:#?}");
+    assert_eq!(report.objects.service_cidrs, 3);
+}

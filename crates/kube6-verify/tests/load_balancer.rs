@@ -161,3 +161,62 @@ fn cilium_serves_its_own_classes() {
     assert_eq!(leftover.len(), 1, "{check:#?}");
     assert_eq!(leftover[0].0, Status::Fail);
 }
+
+/// kube-vip announces whatever address a Service asks for; MetalLB only pool addresses.
+#[test]
+fn an_asked_for_address_outside_the_pools_is_kube_vips_choice() {
+    let text = include_str!("lb/metallb-healthy.yaml").replace(
+        "loadBalancerIP: 192.0.2.70\n",
+        "loadBalancerIP: 203.0.113.70\n",
+    );
+    let text = text.replace("- ip: 192.0.2.70\n", "- ip: 203.0.113.70\n");
+    let metallb = k6v013(&text, Some(PLAN));
+    assert!(
+        findings(&metallb, "infra/dns-udp")
+            .iter()
+            .any(|(s, m)| *s == Status::Fail && m.contains("outside the planned pools")),
+        "{metallb:#?}"
+    );
+    let kube_vip_plan = PLAN
+        .replace("implementation: metallb", "implementation: kube-vip")
+        .replace("    version: v0.16.1\n", "");
+    let kube_vip = k6v013(&text, Some(&kube_vip_plan));
+    assert!(
+        findings(&kube_vip, "infra/dns-udp").is_empty(),
+        "{kube_vip:#?}"
+    );
+}
+
+/// A pending Service whose only Cilium pool selects Services by label, or is disabled.
+#[test]
+fn cilium_pools_that_select_or_are_disabled() {
+    let pool = |spec: &str| {
+        format!(
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: cilium.io/v2\n  kind: CiliumLoadBalancerIPPool\n  metadata:\n    name: public\n  spec:\n    blocks:\n    - cidr: 2001:db8:5::ff00/120\n{spec}- apiVersion: v1\n  kind: Service\n  metadata:\n    name: app\n    namespace: shop\n  spec:\n    clusterIP: fd00:20::7\n    clusterIPs: [fd00:20::7]\n    ipFamilies: [IPv6]\n    ipFamilyPolicy: SingleStack\n    ports: [{{port: 80, protocol: TCP, nodePort: 30080}}]\n    type: LoadBalancer\n  status:\n    loadBalancer: {{}}\n"
+        )
+    };
+    let plan = PLAN
+        .replace("implementation: metallb", "implementation: cilium")
+        .replace("    version: v0.16.1\n", "")
+        .replace(
+            "    name: calico\n    version: v3.30.2\n    calico:\n      mode: bird",
+            "    name: cilium\n    version: 1.19.6",
+        );
+    let selecting = k6v013(
+        &pool("    serviceSelector:\n      matchLabels:\n        color: blue\n"),
+        Some(&plan),
+    );
+    let app = findings(&selecting, "shop/app");
+    assert_eq!(app.len(), 1, "{selecting:#?}");
+    assert_eq!(app[0].0, Status::Warn);
+    let disabled = k6v013(&pool("    disabled: true\n"), Some(&plan));
+    let app = findings(&disabled, "shop/app");
+    assert_eq!(app[0].0, Status::Warn, "{disabled:#?}");
+    assert!(
+        app[0]
+            .1
+            .contains("CiliumLoadBalancerIPPool public: disabled")
+    );
+    let open = k6v013(&pool(""), Some(&plan));
+    assert_eq!(findings(&open, "shop/app")[0].0, Status::Fail);
+}

@@ -700,3 +700,57 @@ fn host_check_registry_flag_usage() {
         assert!(stderr(&out).contains(why), "{}", stderr(&out));
     }
 }
+
+/// `verify`, `probe`, `diff` and `ndp-proxy` (watch mode) reach a cluster through one set of flags: the same help, and the
+/// same refusal of a kubeconfig on standard input (read once, and kept for dumps and plans).
+#[test]
+fn every_command_that_reaches_a_cluster_has_the_same_connection_flags() {
+    let flag_help = |command: &str, flag: &str| {
+        let out = kube6(&[command, "--help"]);
+        assert_eq!(out.status.code(), Some(0), "{command}");
+        let text = stdout(&out);
+        let start = text
+            .find(&format!("      --{flag} <"))
+            .unwrap_or_else(|| panic!("{command} --help has no --{flag}: {text}"));
+        // The flag's lines, up to a blank line or the next flag (help is compact where no
+        // flag has a long text).
+        let mut lines = text[start..].lines();
+        let first = lines.next().unwrap_or_default();
+        let block: String =
+            std::iter::once(first)
+                .chain(lines.take_while(|line| {
+                    !line.trim().is_empty() && !line.trim_start().starts_with('-')
+                }))
+                .collect::<Vec<_>>()
+                .join(" ");
+        block.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    for flag in ["kubeconfig", "context"] {
+        let verify = flag_help("verify", flag);
+        for command in ["probe", "diff", "ndp-proxy"] {
+            assert_eq!(flag_help(command, flag), verify, "{command} --{flag}");
+        }
+    }
+    assert!(
+        flag_help("probe", "kubeconfig").contains("in-cluster service account"),
+        "the fallback kubectl uses is named"
+    );
+    for args in [
+        &["verify", "--kubeconfig", "-"][..],
+        &["probe", "--kubeconfig", "-"],
+        &[
+            "diff",
+            "--kubeconfig",
+            "-",
+            "examples/kubeadm-ipv6-calico.yaml",
+        ],
+    ] {
+        let out = kube6(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert_eq!(
+            stderr(&out),
+            "kube6: --kubeconfig takes a file, not standard input\n",
+            "{args:?}"
+        );
+    }
+}

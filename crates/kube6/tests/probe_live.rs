@@ -96,6 +96,16 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// The failed cells of a check.
+fn failed_cells<'a>(report: &'a Value, id: &str) -> Vec<&'a Value> {
+    check(report, id)["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "fail")
+        .collect()
+}
+
 fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
     report["checks"]
         .as_array()
@@ -355,14 +365,8 @@ fn results_that_cannot_be_read_fail_rather_than_pass() {
     let out = kube6(&server, &["--timeout", "20s", "-o", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let report = json_out(&out);
-    let agents = check(&report, "K6P001");
-    let silent: Vec<&Value> = agents["cells"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["status"] == "fail")
-        .collect();
-    assert_eq!(silent.len(), 4, "{agents:#}");
+    let silent = failed_cells(&report, "K6P001");
+    assert_eq!(silent.len(), 4, "{report:#}");
     assert!(
         silent[0]["cause"]["message"]
             .as_str()
@@ -372,6 +376,44 @@ fn results_that_cannot_be_read_fail_rather_than_pass() {
         silent[0]
     );
     assert_eq!(server.forbidden().len(), 4);
+    assert!(server.namespaces().is_empty());
+}
+
+/// A runner's log larger than --max-response-size is not read past the limit: its cells fail
+/// naming the limit and the flag that raises it, and the namespace still goes.
+#[test]
+fn a_log_larger_than_the_response_limit_fails_its_cells_with_the_limit_named() {
+    let noisy = FakeKubelet::new(|spec, agent| {
+        let noise = "x".repeat(1023) + "\n";
+        noise.repeat(2048) + &perfect_log(spec, agent, &|_| None)
+    });
+    let server = start(Arc::new(noisy), &[Family::IPv6]);
+    let out = kube6(
+        &server,
+        &[
+            "--timeout",
+            "20s",
+            "--max-response-size",
+            "1Mi",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = json_out(&out);
+    let failed = failed_cells(&report, "K6P001");
+    assert!(!failed.is_empty(), "{report:#}");
+    for cell in failed {
+        let detail = cell["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("cannot read the log of pod/")
+                && detail.contains(
+                    "the answer is larger than 1 MiB, the most kube6 takes of one answer \
+                     (raise it with --max-response-size)"
+                ),
+            "{cell:#}"
+        );
+    }
     assert!(server.namespaces().is_empty());
 }
 
@@ -595,14 +637,8 @@ fn runners_that_do_not_finish_in_time_fail_and_the_namespace_goes() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     let report = json_out(&out);
-    let agents = check(&report, "K6P001");
-    let silent: Vec<&Value> = agents["cells"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["status"] == "fail")
-        .collect();
-    assert_eq!(silent.len(), 4, "{agents:#}");
+    let silent = failed_cells(&report, "K6P001");
+    assert_eq!(silent.len(), 4, "{report:#}");
     for cell in &silent {
         assert_eq!(cell["cause"]["kind"], "runner", "{cell:#}");
         assert!(

@@ -474,6 +474,18 @@ fn probe_local_tests_each_target_per_family_and_finds_a_path_mtu_black_hole() {
     assert_eq!(families("[2001:db8:40::2]:80"), vec!["IPv6"]);
     assert_eq!(families("203.0.113.130:80"), vec!["IPv4"]);
 
+    // An IPv6 address in brackets without a port (as in a URL) is the address: echoed, as the
+    // bare address is.
+    for target in ["[2001:db8:40::2]", "2001:db8:40::2"] {
+        let (status, report, err) = probe_local(&net, &["--target", target]);
+        assert_eq!(status, Some(0), "{target}: {report:#}\n{err}");
+        let echo = local_results(&report, "K6P015");
+        assert_eq!(echo.len(), 1, "{target}: {report:#}");
+        assert_eq!(echo[0]["status"], "pass", "{target}: {report:#}");
+        assert_eq!(echo[0]["target"], "2001:db8:40::2", "{target}: {report:#}");
+        assert_eq!(echo[0]["family"], "IPv6", "{target}: {report:#}");
+    }
+
     // A link of MTU 1400 in the middle (the router's uplink): the router's Packet Too Big
     // (IPv6) and fragmentation-needed (IPv4) lower the path MTU, which is a pass.
     net.rtr.ip("link set out0 mtu 1400");

@@ -170,7 +170,7 @@ fn inputs(scratch: &Path) -> Vec<Input> {
     // pools, kube-proxy's mode, a cluster domain of its own, flannel's backend.
     // And every load-balancer and ingress document: MetalLB pools in both modes with peers of
     // both families and ingress-nginx; Cilium LB-IPAM with L2 and BGP pools and Traefik.
-    let variants: [(&str, &str, Value); 7] = [
+    let variants: [(&str, &str, Value); 10] = [
         (
             "dual-ipv4-first",
             "Cilium cluster-pool",
@@ -208,6 +208,27 @@ fn inputs(scratch: &Path) -> Vec<Input> {
                 "loadBalancer": {"implementation": "cilium", "ingress": "traefik",
                 "pools": [{"name": "public", "addresses": ["2001:db8:5::ff00/120", "192.0.2.64-192.0.2.79"]},
                           {"name": "routed", "mode": "bgp", "addresses": ["2001:db8:7::/120"]}]}}),
+        ),
+        (
+            "ipv6",
+            "Cilium LB-IPAM l2 pools only (no kube-proxy)",
+            json!({"cni": {"name": "cilium", "version": "1.19.6"},
+                "loadBalancer": {"implementation": "cilium",
+                "pools": [{"name": "public", "addresses": ["2001:db8:5::ff00/120"]}]}}),
+        ),
+        (
+            "dual-ipv6-first",
+            "kube-vip in ARP/NDP mode, ranges of both families",
+            json!({"loadBalancer": {"implementation": "kube-vip", "version": "v1.2.3",
+                "pools": [{"addresses": ["2001:db8:5::ff00/120", "192.0.2.64-192.0.2.79"]}]}}),
+        ),
+        (
+            "dual-ipv4-first",
+            "kube-vip in BGP mode, CIDRs, peers of both families",
+            json!({"loadBalancer": {"implementation": "kube-vip",
+                "pools": [{"mode": "bgp", "addresses": ["2001:db8:7::/120", "198.51.100.0/28"]}],
+                "bgpPeers": [{"peerAddress": "2001:db8:5::1", "peerASN": 64500, "localASN": 64512},
+                             {"peerAddress": "192.0.2.1", "peerASN": 64500, "localASN": 64512}]}}),
         ),
         (
             "dual-ipv6-first",

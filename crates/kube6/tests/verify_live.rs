@@ -48,12 +48,35 @@ fn resources(dump: &Value) -> HashMap<&'static str, (&'static str, &'static str,
             "IPAMBlock",
             "crd.projectcalico.org/v1",
         ),
+        (
+            "/apis/networking.k8s.io/v1/servicecidrs",
+            "ServiceCIDR",
+            "networking.k8s.io/v1",
+        ),
+        (
+            "/apis/networking.k8s.io/v1beta1/servicecidrs",
+            "ServiceCIDR",
+            "networking.k8s.io/v1beta1",
+        ),
     ] {
+        // A server serves the ServiceCIDR API in the version its objects are in (v1 from
+        // Kubernetes 1.33, v1beta1 in 1.31 and 1.32 with the gate on), and 404 for the other.
+        if kind == "ServiceCIDR"
+            && !dump["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["apiVersion"] == api_version)
+        {
+            continue;
+        }
         let items = dump["items"]
             .as_array()
             .unwrap()
             .iter()
-            .filter(|i| i["kind"] == kind)
+            .filter(|i| {
+                i["kind"] == kind && (kind != "ServiceCIDR" || i["apiVersion"] == api_version)
+            })
             .map(|i| {
                 let mut i = i.clone();
                 let map = i.as_object_mut().unwrap();
@@ -141,6 +164,7 @@ fn serve(
     tcp: TcpStream,
     resources: &HashMap<&'static str, (&'static str, &'static str, Vec<Value>)>,
     requests: &Mutex<Vec<String>>,
+    flood: bool,
 ) {
     let mut stream = rustls::StreamOwned::new(tls, tcp);
     let mut pending = Vec::new();
@@ -162,6 +186,24 @@ fn serve(
         let method = first.next().unwrap_or("").to_string();
         let target = first.next().unwrap_or("").to_string();
         requests.lock().unwrap().push(format!("{method} {target}"));
+        if flood {
+            // A server (or something posing as one) that never stops answering: a list whose
+            // items never end, in chunks, until the client hangs up.
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+            let item = br#"{"metadata":{"name":"n"}},"#.repeat(2048);
+            let mut chunk = format!("{:x}\r\n", item.len()).into_bytes();
+            chunk.extend_from_slice(&item);
+            chunk.extend_from_slice(b"\r\n");
+            let start = b"{\"kind\":\"NodeList\",\"apiVersion\":\"v1\",\"items\":[";
+            let mut first = format!("{:x}\r\n", start.len()).into_bytes();
+            first.extend_from_slice(start);
+            first.extend_from_slice(b"\r\n");
+            if stream.write_all(head.as_bytes()).is_err() || stream.write_all(&first).is_err() {
+                return;
+            }
+            while stream.write_all(&chunk).is_ok() {}
+            return;
+        }
         let (code, body) = answer(resources, &method, &target, &head);
         let body = serde_json::to_vec(&body).unwrap();
         let reason = if code == 200 { "OK" } else { "Error" };
@@ -181,6 +223,11 @@ fn serve(
 /// Starts the server on 127.0.0.1 with a certificate for 127.0.0.1 signed by a fresh CA, and
 /// writes the CA to `dir/ca.crt`.
 fn start(dump: &Value, dir: &Path) -> ApiServer {
+    start_with(dump, dir, false)
+}
+
+/// The server, answering every request with an endless list when `flood` is set.
+fn start_with(dump: &Value, dir: &Path, flood: bool) -> ApiServer {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -222,7 +269,7 @@ fn start(dump: &Value, dir: &Path) -> ApiServer {
                     (config.clone(), resources.clone(), requests.clone());
                 std::thread::spawn(move || {
                     if let Ok(tls) = rustls::ServerConnection::new(config) {
-                        serve(tls, tcp, &resources, &requests);
+                        serve(tls, tcp, &resources, &requests, flood);
                     }
                 });
             }
@@ -279,22 +326,29 @@ current-context: {current}
 fn kube6(args: &[&str], kubeconfig_env: Option<&Path>) -> Output {
     let home = tempfile::tempdir().unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_kube6"));
+    command.args(args);
+    isolate(&mut command, home.path());
+    match kubeconfig_env {
+        Some(path) => command.env("KUBECONFIG", path),
+        None => command.env_remove("KUBECONFIG"),
+    };
+    command.output().unwrap()
+}
+
+/// The environment of a run: no ~/.kube/config, no in-cluster account, no proxy, only what the
+/// test writes.
+fn isolate(command: &mut Command, home: &Path) {
     command
-        .args(args)
         .env("NO_COLOR", "1")
         // No ~/.kube/config, no in-cluster account, no proxy: only what the test writes.
-        .env("HOME", home.path())
+        .env("HOME", home)
+        .env_remove("KUBECONFIG")
         .env_remove("KUBERNETES_SERVICE_HOST")
         .env_remove("KUBERNETES_SERVICE_PORT")
         .env_remove("HTTPS_PROXY")
         .env_remove("https_proxy")
         .env_remove("HTTP_PROXY")
         .env_remove("http_proxy");
-    match kubeconfig_env {
-        Some(path) => command.env("KUBECONFIG", path),
-        None => command.env_remove("KUBECONFIG"),
-    };
-    command.output().unwrap()
 }
 
 fn json_out(out: &Output) -> Value {
@@ -609,4 +663,164 @@ fn diff_reads_the_live_cluster_as_its_current_side() {
             .len(),
         2
     );
+}
+
+/// An answer larger than --max-response-size stops the read with exit 2 and a message that says
+/// which page was too large and what to do; with smaller pages the same cluster is read.
+#[test]
+fn an_answer_larger_than_the_limit_is_refused_with_a_way_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let shape = Shape::ipv6();
+    let server = start(&shape.list(), dir.path());
+    let config = kubeconfig(dir.path(), server.port, "test");
+    let verify = |chunk: &str| {
+        kube6(
+            &[
+                "verify",
+                "--kubeconfig",
+                s(&config),
+                "--max-response-size",
+                "6Ki",
+                "--chunk-size",
+                chunk,
+            ],
+            None,
+        )
+    };
+    let out = verify("500");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let cluster = format!("https://127.0.0.1:{}/", server.port);
+    let line = stderr.trim_end();
+    assert!(
+        line.starts_with("kube6: a list page of /api/v1/")
+            && line.ends_with(&format!(
+                "(500 objects) from {cluster} is larger than 6 KiB, the most kube6 takes of one \
+                 answer: give a smaller --chunk-size (fewer objects per page) or a larger \
+                 --max-response-size"
+            )),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // One object per page fits: the way out the message names works.
+    let out = verify("1");
+    assert_ne!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A server that never stops answering: kube6 stops at the limit, in seconds, with its memory
+/// bounded by the limit rather than by what the server sends (peak RSS from GNU time).
+#[test]
+fn an_endless_answer_stops_at_the_limit_with_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with(&Shape::ipv6().list(), dir.path(), true);
+    let config = kubeconfig(dir.path(), server.port, "test");
+    let rss = dir.path().join("rss");
+    let home = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let mut command = Command::new("timeout");
+    command
+        .args(["60", "/usr/bin/time", "-f", "%M", "-o", s(&rss)])
+        .arg(env!("CARGO_BIN_EXE_kube6"))
+        .args(["verify", "--kubeconfig", s(&config)])
+        .args(["--max-response-size", "32Mi"]);
+    isolate(&mut command, home.path());
+    let out = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("kube6: a list page of /api/v1/nodes (500 objects) from ")
+            && stderr.contains("is larger than 32 MiB"),
+        "{stderr}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    let peak_kb: u64 = std::fs::read_to_string(&rss)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // The body held (32 MiB) and its copy into text, plus the program: well under what an
+    // unbounded read reaches in the same time (gigabytes).
+    assert!(peak_kb < 160 * 1024, "peak RSS {peak_kb} kB");
+}
+
+/// A 1.32 cluster with MultiCIDRServiceAllocator on serves ServiceCIDRs as v1beta1 only: diff
+/// asks for v1, then v1beta1, takes the default ServiceCIDR as the configured range (so that an
+/// extension shows at all), and judges it by the API the objects prove (live, through a
+/// ServiceCIDR) rather than by the version's default (a flag edit, K6W606).
+#[test]
+fn diff_reads_service_cidrs_of_the_version_the_cluster_serves() {
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diff");
+    let mut dump: Value =
+        serde_json::from_str(&std::fs::read_to_string(tests.join("cluster-dump.json")).unwrap())
+            .unwrap();
+    let extended = tests.join("kubeadm-1.32-ipv4-services-extended.yaml");
+    let verdict_rules = |dump: &Value| {
+        let dir = tempfile::tempdir().unwrap();
+        let server = start(dump, dir.path());
+        let config = kubeconfig(dir.path(), server.port, "test");
+        let out = kube6(
+            &[
+                "diff",
+                "--cluster",
+                s(&extended),
+                "--cni",
+                "flannel",
+                "-o",
+                "json",
+            ],
+            Some(&config),
+        );
+        let requests = server.requests.lock().unwrap().clone();
+        (json_out(&out), requests)
+    };
+    // Without ServiceCIDR objects the configured range does not show: every address in use
+    // fits the proposal, and nothing is known to change.
+    let (doc, requests) = verdict_rules(&dump);
+    assert_eq!(doc["changes"], json!([]), "{doc:#}");
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.starts_with("GET /apis/networking.k8s.io/v1beta1/servicecidrs")),
+        "{requests:?}"
+    );
+
+    dump["items"].as_array_mut().unwrap().push(json!({
+        "apiVersion": "networking.k8s.io/v1beta1", "kind": "ServiceCIDR",
+        "metadata": {"name": "kubernetes", "finalizers": ["networking.k8s.io/service-cidr-finalizer"]},
+        "spec": {"cidrs": ["10.96.0.0/16"]},
+        "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "",
+            "message": "Kubernetes Service CIDR is ready", "lastTransitionTime": "2026-01-10T09:00:00Z"}]}
+    }));
+    let (doc, requests) = verdict_rules(&dump);
+    let change = &doc["changes"][0];
+    assert_eq!(change["kind"], "service-range", "{doc:#}");
+    assert_eq!(change["current"], "10.96.0.0/16", "{doc:#}");
+    assert_eq!(change["rangeChange"], "extended", "{doc:#}");
+    assert_eq!(doc["current"]["serviceCIDRs"][0]["name"], "kubernetes");
+    let rules: Vec<&str> = change["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        [kube6_model::rules::catalog::SERVICE_RANGE_EXTENDED_SERVICECIDR.id],
+        "{doc:#}"
+    );
+    let v1 = requests
+        .iter()
+        .position(|r| r.starts_with("GET /apis/networking.k8s.io/v1/servicecidrs"));
+    let beta = requests
+        .iter()
+        .position(|r| r.starts_with("GET /apis/networking.k8s.io/v1beta1/servicecidrs"));
+    assert!(v1.is_some() && beta > v1, "{requests:?}");
 }

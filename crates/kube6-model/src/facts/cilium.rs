@@ -130,8 +130,35 @@ pub const L2_NDP_SINCE: Release = Release::new(1, 19, 0);
 pub const L2_NDP_MLD_SINCE: Release = Release::new(1, 19, 6);
 
 /// L2 announcements need kube-proxy replacement (`kubeProxyReplacement: true`), and do not work
-/// with `externalTrafficPolicy: Local` (the lease holder may have no endpoint).
+/// with `externalTrafficPolicy: Local` (the lease holder may have no endpoint):
+/// Documentation/network/l2-announcements.rst, "Prerequisites: Kube Proxy replacement mode must
+/// be enabled", in every release that has the feature (1.14 to 1.19). The announcing node
+/// answers ARP/NDP for an address that is on no interface; only Cilium's own service load
+/// balancing (BPF) takes the traffic to it. Without kube-proxy, Cilium cannot reach the API
+/// through the `kubernetes` Service either, so it needs `k8sServiceHost`/`k8sServicePort`
+/// (Documentation/network/kubernetes/kubeproxy-free.rst).
 pub const L2_NEEDS_KUBE_PROXY_REPLACEMENT: bool = true;
+
+/// Whether a `kubeProxyReplacement` value (`kube-proxy-replacement` in cilium-config) turns
+/// kube-proxy replacement on: `true` from 1.14, and `strict`, which 1.14 still reads as `true`
+/// (deprecated, cilium/cilium#25988); `false`, and the older `partial`, `probe` and `disabled`,
+/// leave kube-proxy to do the service load balancing.
+pub fn replaces_kube_proxy(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "true" | "strict"
+    )
+}
+
+/// The switch of the feature, one for both families: IPv6 (NDP) announcements have no Helm
+/// value of their own. The chart of 1.19.4 knows `l2announcements.enabled` only
+/// (install/kubernetes/cilium/values.schema.json in shared/schemas/cilium; the lease timings
+/// sit next to it), with no key for IPv6 (NDP answers came in 1.19, cilium/cilium#39648). The
+/// `enable-ipv6-ndp`/`ipv6-mcast-device` pair some reports set (cilium/cilium#44311) is the
+/// older NDP proxy for pod addresses, not this. `l2NeighDiscovery` is another feature too (the
+/// agent resolving its neighbours' MACs).
+pub const L2_ANNOUNCEMENTS_VALUE: &str = "l2announcements.enabled";
+pub const L2_ANNOUNCEMENTS_FLAG: &str = "enable-l2-announcements";
 
 /// One Lease per announced Service, in Cilium's namespace: `cilium-l2announce-NAMESPACE-NAME`,
 /// whose `holderIdentity` is the node that answers for its addresses (pkg/l2announcer).
@@ -243,5 +270,15 @@ mod tests {
         assert!(lb_pool_reserves_first_last(v("1.15.7").as_ref()));
         assert!(!lb_pool_reserves_first_last(v("1.16.0").as_ref()));
         assert!(!lb_pool_reserves_first_last(None));
+    }
+
+    #[test]
+    fn kube_proxy_replacement_values() {
+        for on in ["true", "True", "strict"] {
+            assert!(replaces_kube_proxy(on), "{on}");
+        }
+        for off in ["false", "partial", "probe", "disabled", ""] {
+            assert!(!replaces_kube_proxy(off), "{off}");
+        }
     }
 }

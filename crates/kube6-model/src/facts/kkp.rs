@@ -44,6 +44,9 @@ pub const CANAL_DUAL_STACK_SINCE: Release = Release::new(3, 22, 0);
 /// with Cilium and Konnectivity.
 pub const PROXY_MODES: &[&str] = &["ipvs", "iptables", "ebpf", "nftables"];
 
+/// The proxy mode in which KKP runs no kube-proxy and switches Cilium's kube-proxy replacement on.
+pub const PROXY_MODE_EBPF: &str = "ebpf";
+
 /// The proxy mode KKP's CRD defaults an absent `proxyMode` to (`+kubebuilder:default=ipvs` on
 /// sdk/apis/kubermatic/v1/cluster.go): the API server applies it before KKP's defaulting webhook,
 /// which picks by provider and version (`default_proxy_mode`) only for an explicitly empty value.

@@ -37,3 +37,11 @@ pub const UPLOAD_CERTS_FLAG: &str = "--upload-certs";
 
 /// The API server's secure port kubeadm uses when the endpoint names none.
 pub const API_PORT: u16 = 6443;
+
+/// The init phase that installs kube-proxy (`addon` with its sub-phase `kube-proxy`,
+/// kubernetes/kubernetes cmd/kubeadm/app/cmd/phases/init/addons.go), skipped with
+/// `skipPhases: [addon/kube-proxy]` in the InitConfiguration (v1beta3 and v1beta4) or
+/// `kubeadm init --skip-phases=addon/kube-proxy`: a cluster whose CNI replaces kube-proxy
+/// (Cilium, Documentation/network/kubernetes/kubeproxy-free.rst) runs none. Joining nodes run
+/// no addon phase.
+pub const KUBE_PROXY_PHASE: &str = "addon/kube-proxy";

@@ -35,8 +35,10 @@ pub const LABEL_SERVICE_NAMESPACE: &str = "metallb.io/service-namespace";
 /// The NDP responder (internal/layer2/announcer.go `updateInterfaces`) runs on every interface
 /// that is up, not enslaved to a bond or bridge, without NOARP, and with an IPv6 link-local
 /// address; it answers for every L2 address on all of them unless the L2Advertisement lists
-/// `interfaces`. The upstream router solicits only addresses it considers on-link, so an IPv6
-/// pool answered by NDP must lie in the nodes' on-link prefix.
+/// `interfaces`. It joins the solicited-node multicast group of every address it announces
+/// (internal/layer2/ndp.go `Watch`), so switches with MLD snooping deliver the solicitations
+/// (unlike Cilium before 1.19.6, K6W410). The upstream router solicits only addresses it
+/// considers on-link, so an IPv6 pool answered by NDP must lie in the nodes' on-link prefix.
 pub const NDP_ON_EVERY_LINK_LOCAL_INTERFACE: bool = true;
 
 /// The native BGP implementation refuses IPv6 pools that a BGPAdvertisement announces ("pool

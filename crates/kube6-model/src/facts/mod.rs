@@ -17,6 +17,7 @@ pub mod k0s;
 pub mod k3s;
 pub mod kkp;
 pub mod kube_router;
+pub mod kube_vip;
 pub mod kubeadm;
 pub mod kubernetes;
 pub mod lb_service;

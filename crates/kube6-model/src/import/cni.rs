@@ -330,6 +330,8 @@ pub fn import_cilium_values(
         "enableIPv4Masquerade",
         "enableIPv6Masquerade",
         "bgpControlPlane",
+        "kubeProxyReplacement",
+        "l2announcements",
     ];
     let ignored: Vec<&str> = CILIUM_KEYS
         .iter()
@@ -392,6 +394,11 @@ pub fn import_cilium_values(
         let bgp = Fields::any(bgp, &values.path_of("bgpControlPlane"))?;
         c.bgp_control_plane = bgp.boolean("enabled")?;
     }
+    c.kube_proxy_replacement = values.text("kubeProxyReplacement")?;
+    if let Some(l2) = values.get("l2announcements") {
+        let l2 = Fields::any(l2, &values.path_of("l2announcements"))?;
+        c.l2_announcements = l2.boolean("enabled")?;
+    }
     Ok(())
 }
 
@@ -446,6 +453,8 @@ fn import_cilium_config(
     c.ipv4_masquerade = flag("enable-ipv4-masquerade")?.map(|v| v.map(|t| t == "true"));
     c.ipv6_masquerade = flag("enable-ipv6-masquerade")?.map(|v| v.map(|t| t == "true"));
     c.bgp_control_plane = flag("enable-bgp-control-plane")?.map(|v| v.map(|t| t == "true"));
+    c.kube_proxy_replacement = flag("kube-proxy-replacement")?;
+    c.l2_announcements = flag("enable-l2-announcements")?.map(|v| v.map(|t| t == "true"));
     for (key, list) in [
         ("cluster-pool-ipv4-cidr", &mut c.ipv4_pools),
         ("cluster-pool-ipv6-cidr", &mut c.ipv6_pools),

@@ -494,6 +494,11 @@ pub(crate) fn named_addresses(net: &ClusterNetwork) -> Vec<(String, std::net::Ip
             push("the BGP peer".to_string(), peer.value.parsed);
         }
     }
+    for peer in &net.load_balancer.bgp_peers {
+        if let Some(address) = &peer.peer_address {
+            push("a load-balancer BGP peer".to_string(), address.value.parsed);
+        }
+    }
     out
 }
 

@@ -129,6 +129,11 @@ pub(crate) fn translate(
             m.addr(peer);
         }
     }
+    for peer in &mut net.load_balancer.bgp_peers {
+        if let Some(address) = &mut peer.peer_address {
+            m.addr(address);
+        }
+    }
     for pool in &mut net.calico.pools {
         m.cidr(&mut pool.cidr);
     }

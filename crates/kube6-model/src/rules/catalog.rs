@@ -49,6 +49,8 @@ const INGRESS_NGINX: &str = "kubernetes/ingress-nginx";
 const TRAEFIK_CHART: &str = "traefik/traefik-helm-chart";
 const RKE2: &str = "rancher/rke2";
 const KKP_DOCS: &str = "kubermatic/docs";
+const KUBE_VIP: &str = "kube-vip/kube-vip";
+const KUBE_VIP_CLOUD_PROVIDER: &str = "kube-vip/kube-vip-cloud-provider";
 
 const KUBE_APISERVER_VALIDATION: &str = "cmd/kube-apiserver/app/options/validation.go";
 const KUBE_FEATURES: &str = "pkg/features/kube_features.go";
@@ -368,6 +370,10 @@ rules! {
         "The OpenStack cloud controller makes IPv6 load balancers from the release for Kubernetes 1.25 on; older clusters get IPv4 ones only.";
     LB_POOLS_UNUSED = "K6W423", Warning, Kube6, "load-balancer pools", [],
         "Pools are declared, but the implementation (cloud, none) allocates from no pool: they are not used.";
+    CILIUM_L2_KUBE_PROXY = "K6E430", Error, Cilium, "cilium, pools in l2 mode", [(CILIUM, CILIUM_L2_DOC), (CILIUM, "Documentation/network/kubernetes/kubeproxy-free.rst")],
+        "Cilium's L2 announcements need kube-proxy replacement: with kubeProxyReplacement off (or, on KKP, a proxyMode other than ebpf) the announced addresses are answered but nothing takes their traffic.";
+    KUBE_VIP_MIXED_MODES = "K6W431", Warning, Kube6, "kube-vip", [(KUBE_VIP, "pkg/kubevip/config_envvar.go"), (KUBE_VIP_CLOUD_PROVIDER, "pkg/provider/loadBalancer.go")],
+        "kube-vip pools in both l2 and bgp mode: one kube-vip announces every Service the same way (vip_arp or bgp_enable), and its cloud provider keeps one address list per namespace, so pools of the other mode are announced the wrong way.";
     LB_NDP_PROXY_WATCH_UNUSED = "K6W440", Warning, Kube6, "spec.loadBalancer.ndpProxy: watch", [(CILIUM, CILIUM_L2_ANNOUNCER)],
         "ndpProxy: watch asks kube6's NDP proxy to answer for load-balancer addresses on the announcing node only, but it answers for no pool here: the IPv6 upstream is not ndp-proxy, the implementation answers NDP itself (MetalLB, kube-vip, Cilium from 1.19) or takes no pools, or no pool holds IPv6 addresses in l2 mode (bgp pools are announced, not solicited). Nothing watch-mode is rendered.";
     // Carving a delegated prefix (spec.prefix, kube6 plan --prefix).

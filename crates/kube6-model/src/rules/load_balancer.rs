@@ -27,6 +27,8 @@ pub fn check(net: &ClusterNetwork, out: &mut Out) {
     ndp_proxy_mode(net, out);
     bgp_peers(net, out);
     cilium(net, out);
+    cilium_kube_proxy(net, out);
+    kube_vip(net, out);
     servicelb(net, out);
     ingress(net, out);
     kkp_provider(net, out);
@@ -465,6 +467,104 @@ fn cilium(net: &ClusterNetwork, out: &mut Out) {
                 }
             ),
             format!("use Cilium {needs} or later, or MetalLB"),
+        ));
+    }
+}
+
+/// Cilium's L2 announcements are asked for (LB-IPAM pools in l2 mode, or
+/// `l2announcements.enabled` in Cilium's own values) where kube-proxy replacement is off
+/// (facts::cilium::L2_NEEDS_KUBE_PROXY_REPLACEMENT): Cilium's values say so, or KKP runs
+/// kube-proxy (a `proxyMode` other than ebpf, which is how KKP switches Cilium's replacement on).
+fn cilium_kube_proxy(net: &ClusterNetwork, out: &mut Out) {
+    if net.cni.value != Cni::Cilium {
+        return;
+    }
+    let lb = &net.load_balancer;
+    let l2_pool = (implementation(net) == LbImplementation::Cilium)
+        .then(|| lb.pools.iter().find(|p| p.mode() == LbMode::L2))
+        .flatten();
+    let asked = match (&net.cilium.l2_announcements, l2_pool) {
+        (Some(l2), _) if l2.value => Some(l2.origin.clone()),
+        (_, Some(pool)) => Some(pool.origin.clone()),
+        _ => None,
+    };
+    let Some(asked) = asked else {
+        return;
+    };
+    let off = net
+        .cilium
+        .kube_proxy_replacement
+        .as_ref()
+        .filter(|k| !facts::cilium::replaces_kube_proxy(&k.value))
+        .map(|k| {
+            (
+                k.origin.clone(),
+                format!("kubeProxyReplacement is {:?}", k.value),
+            )
+        })
+        .or_else(|| {
+            net.kube_proxy_mode
+                .as_ref()
+                .filter(|m| {
+                    net.distribution.value == Distribution::Kkp
+                        && m.value != facts::kkp::PROXY_MODE_EBPF
+                })
+                .map(|m| {
+                    (
+                        m.origin.clone(),
+                        format!("KKP runs kube-proxy in {} mode", m.value),
+                    )
+                })
+        });
+    if let Some((origin, why)) = off {
+        out.push(Diagnostic::new(
+            &r::CILIUM_L2_KUBE_PROXY,
+            &origin,
+            format!(
+                "Cilium's L2 announcements (asked at {}) need kube-proxy replacement, but {why}: the announcing node answers ARP/NDP for addresses only Cilium's own service load balancing takes traffic for",
+                asked.path()
+            ),
+            if net.distribution.value == Distribution::Kkp {
+                "set spec.clusterNetwork.proxyMode: ebpf (KKP then turns Cilium's kube-proxy replacement on), or announce the pools over BGP or with MetalLB".to_string()
+            } else {
+                "set kubeProxyReplacement: true (and k8sServiceHost/k8sServicePort) and run no kube-proxy, or announce the pools over BGP or with MetalLB".to_string()
+            },
+        ));
+    }
+}
+
+/// kube-vip announces every Service of one instance the same way, and its cloud provider keeps
+/// one address list per namespace (`cidr-<namespace>`/`range-<namespace>`, else `-global`): pools
+/// of two modes cannot each be announced their own way (facts::kube_vip).
+fn kube_vip(net: &ClusterNetwork, out: &mut Out) {
+    let lb = &net.load_balancer;
+    if implementation(net) != LbImplementation::KubeVip {
+        return;
+    }
+    let Some(first) = lb.pools.first() else {
+        return;
+    };
+    if let Some((i, other)) = lb
+        .pools
+        .iter()
+        .enumerate()
+        .find(|(_, p)| p.mode() != first.mode())
+    {
+        out.push(Diagnostic::new(
+            &r::KUBE_VIP_MIXED_MODES,
+            &other.origin,
+            format!(
+                "pool {} is in {} mode, pool {} in {} mode: kube-vip announces every Service one way ({} for {}, {} for {}) and its cloud provider hands out addresses from all pools alike",
+                other.display_name(i),
+                other.mode(),
+                first.display_name(0),
+                first.mode(),
+                facts::kube_vip::ARP_ENABLE,
+                LbMode::L2,
+                facts::kube_vip::BGP_ENABLE,
+                LbMode::Bgp
+            ),
+            "give the kube-vip pools one mode, or use MetalLB or Cilium LB-IPAM, which announce each pool its own way",
         ));
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use ipnet::IpNet;
 use kube6_net::Family;
 
 use super::{Check, Context, bit, families_text, k8s_family, nets_text, service_ref};
@@ -117,6 +118,16 @@ pub(super) fn service_ranges(ctx: &Context) -> Check {
     if expect.service_ranges.is_empty() {
         return check.skip("the service ranges are unknown without --plan");
     }
+    // Ranges an operator added with ServiceCIDR objects hold ClusterIPs as rightly as the
+    // configured ones (kube-apiserver allocates from every ServiceCIDR); the default one,
+    // `kubernetes`, is the configured range itself and must agree with the plan.
+    let added: Vec<IpNet> = ctx
+        .snapshot
+        .service_cidrs
+        .iter()
+        .filter(|c| !c.is_default())
+        .flat_map(|c| c.nets())
+        .collect();
     for service in &ctx.snapshot.services {
         if service.is_external_name() || service.is_headless() {
             continue;
@@ -127,12 +138,22 @@ pub(super) fn service_ranges(ctx: &Context) -> Check {
             .iter()
             .filter_map(|t| Addr::from(*t).ip())
         {
-            if !expect.service_ranges.iter().any(|r| r.contains(&ip)) {
+            if !expect
+                .service_ranges
+                .iter()
+                .chain(&added)
+                .any(|r| r.contains(&ip))
+            {
                 check.fail(
                     vec![service_ref(service)],
                     format!(
-                        "clusterIP {ip} is outside the service ranges ({})",
-                        nets_text(&expect.service_ranges)
+                        "clusterIP {ip} is outside the service ranges ({}{})",
+                        nets_text(&expect.service_ranges),
+                        if added.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; ServiceCIDRs: {}", nets_text(&added))
+                        }
                     ),
                 );
             }

@@ -6,6 +6,7 @@ use anyhow::anyhow;
 use kube6_diff::state::Origin;
 use kube6_diff::{Class, Files, NetworkState, Options, Report};
 
+use super::cluster::ClusterArgs;
 use super::input::{InputArgs, analyze_file};
 use super::verify::{ClusterSource, load_cluster, parse_size};
 use crate::exit::{CommandResult, Failure, Status};
@@ -21,7 +22,7 @@ pub struct Args {
     /// input, once); with --cluster or --dump, only PROPOSED.
     #[arg(value_name = "FILE", num_args = 1..=2, required = true)]
     pub files: Vec<PathBuf>,
-    /// The current side is the live cluster (--kubeconfig, --context).
+    /// The current side is the live cluster (implied by --kubeconfig and --context).
     #[arg(long)]
     pub cluster: bool,
     /// The current side is a kubectl dump of the cluster (`kubectl get
@@ -29,12 +30,8 @@ pub struct Args {
     /// it for several files of one cluster.
     #[arg(long, value_name = "FILE")]
     pub dump: Vec<PathBuf>,
-    /// The kubeconfig of the live cluster (implies --cluster).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context (implies --cluster).
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
+    #[command(flatten)]
+    pub cluster_args: ClusterArgs,
     /// The most bytes read of each dump.
     #[arg(long, value_name = "SIZE", env = "KUBE6_MAX_DUMP_SIZE",
           default_value = "4Gi", value_parser = parse_size)]
@@ -60,15 +57,10 @@ pub fn run(args: Args) -> CommandResult {
             "kube6 diff reads files: write the k3s command line to a file (k3s-args format) for each side"
         )));
     }
-    let from_cluster = args.cluster
-        || !args.dump.is_empty()
-        || args.kubeconfig.is_some()
-        || args.context.is_some();
-    if !args.dump.is_empty() && (args.kubeconfig.is_some() || args.context.is_some()) {
-        return Err(Failure::usage(anyhow!(
-            "give either --dump FILE... or a live cluster (--cluster, --kubeconfig, --context), not both"
-        )));
-    }
+    let from_cluster = args.cluster || !args.dump.is_empty() || args.cluster_args.given();
+    args.cluster_args
+        .check_not_with_dump(&args.dump, "--cluster, --kubeconfig, --context")?;
+    args.cluster_args.check()?;
     let stdin = args
         .files
         .iter()
@@ -84,8 +76,7 @@ pub fn run(args: Args) -> CommandResult {
         (true, [proposed]) => {
             let (snapshot, name) = load_cluster(&ClusterSource {
                 dump: &args.dump,
-                kubeconfig: args.kubeconfig.clone(),
-                context: args.context.clone(),
+                cluster: &args.cluster_args,
                 chunk_size: args.chunk_size,
                 max_dump_size: args.max_dump_size,
             })?;

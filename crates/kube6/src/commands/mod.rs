@@ -1,6 +1,7 @@
 //! One module per subcommand; each has an `Args` (or subcommand enum) and a `run`.
 
 pub mod checks;
+pub mod cluster;
 pub mod convert;
 pub mod diff;
 pub mod emit;

@@ -63,13 +63,9 @@ pub struct Args {
     /// Watch mode: the namespace Cilium runs in, where its leases are. Default kube-system.
     #[arg(long, value_name = "NAMESPACE")]
     pub lease_namespace: Option<String>,
-    /// Watch mode: the kubeconfig (default: $KUBECONFIG, ~/.kube/config, then the pod's service
-    /// account).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// Watch mode: the kubeconfig context (default: the current one).
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
+    /// Watch mode: the cluster (the same flags as verify, probe and diff).
+    #[command(flatten)]
+    pub cluster: crate::commands::cluster::ClusterArgs,
     #[command(flatten)]
     pub input: crate::commands::input::InputArgs,
     /// Validate the configuration and exit (0 valid, 1 invalid, 2 unreadable).
@@ -444,11 +440,8 @@ fn serve(args: &Args) -> CommandResult {
         // Checked by validate(): watch prefixes have a node name.
         let node = config.watch.node_name.clone().unwrap_or_default();
         let announcer = crate::ndp_watch::Announcer::new(&config.watch, node, pools);
-        let options = kube6_verify::live::Options {
-            kubeconfig: args.kubeconfig.clone(),
-            context: args.context.clone(),
-            ..Default::default()
-        };
+        args.cluster.check()?;
+        let options = args.cluster.options(kube6_verify::live::DEFAULT_PAGE_SIZE);
         crate::ndp_watch::live::spawn(&options, announcer, control.clone(), metrics.clone())
             .map_err(|e| Failure::usage(e.context("watch mode cannot reach the Kubernetes API")))?;
     }

@@ -18,6 +18,7 @@ use kube6_probe::plan;
 use kube6_probe::report::{CheckReport, LocalReport, Report, Status};
 use kube6_probe::spec::{self, Agent, ExpectationSource, Expectations, External, Options, Spec};
 
+use super::cluster::{ClusterArgs, live_failure};
 use super::input::{InputArgs, analyze_file};
 use crate::exit::{CommandResult, Failure, Status as ExitStatus};
 use crate::output::{self, Progress, paint, table};
@@ -145,21 +146,17 @@ pub struct Args {
     pub plan: Option<PathBuf>,
     #[command(flatten)]
     pub input: InputArgs,
-    /// The kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster
-    /// service account).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context (default: the current one).
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     /// The agent image (built by deploy/probe/build.sh and pushed where the nodes pull from).
     #[arg(long, value_name = "IMAGE", env = "KUBE6_PROBE_IMAGE", default_value = DEFAULT_IMAGE)]
     pub image: String,
     /// The agents' imagePullPolicy (Always, IfNotPresent, Never).
     #[arg(long, value_name = "POLICY", value_parser = ["Always", "IfNotPresent", "Never"])]
     pub image_pull_policy: Option<String>,
-    /// A destination outside the cluster, HOST or HOST:PORT ([ADDRESS]:PORT for IPv6), tested
-    /// from every pod and node in every family it has; repeat it or separate with commas.
+    /// A destination outside the cluster, HOST or HOST:PORT (IPv6: ADDRESS, [ADDRESS] or
+    /// [ADDRESS]:PORT), tested from every pod and node in every family it has; repeat it or
+    /// separate with commas.
     #[arg(long, value_name = "TARGET", value_delimiter = ',', value_parser = parse_external)]
     pub external: Vec<External>,
     /// Expect NAT64 through this prefix without a plan (64:ff9b::/96 is the well-known one):
@@ -208,7 +205,8 @@ pub enum ProbeCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct LocalArgs {
-    /// HOST or HOST:PORT ([ADDRESS]:PORT for IPv6) to test; repeat it or separate with commas.
+    /// HOST or HOST:PORT (IPv6: ADDRESS, [ADDRESS] or [ADDRESS]:PORT) to test; repeat it or
+    /// separate with commas.
     #[arg(long, value_name = "HOST[:PORT]", required = true, value_delimiter = ',',
           value_parser = parse_external)]
     pub target: Vec<External>,
@@ -284,11 +282,8 @@ pub fn run(args: Args) -> CommandResult {
         .enable_all()
         .build()
         .map_err(|e| Failure::failed(anyhow!(e).context("cannot start the I/O runtime")))?;
-    let live = kube6_verify::live::Options {
-        kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
-        page_size: kube6_verify::live::DEFAULT_PAGE_SIZE,
-    };
+    args.cluster.check()?;
+    let live = args.cluster.options(kube6_verify::live::DEFAULT_PAGE_SIZE);
     let (client, origin) = runtime
         .block_on(kube6_verify::live::client(&live))
         .map_err(|e| match e {
@@ -297,10 +292,9 @@ pub fn run(args: Args) -> CommandResult {
                     "no cluster to probe (give --kubeconfig FILE or set KUBECONFIG; `kube6 probe local` tests from this host)",
                 ),
             ),
-            e if e.is_configuration() => Failure::usage(e),
-            e => Failure::failed(e),
+            e => live_failure(e),
         })?;
-    let api = kube6_probe::live::KubeApi::new(client);
+    let api = kube6_probe::live::KubeApi::new(client, live.max_response_size);
     if args.cleanup {
         let names = runtime.block_on(cluster::cleanup(&api)).map_err(|e| {
             Failure::failed(anyhow!(e).context("cannot remove the probe's namespaces"))

@@ -7,6 +7,7 @@ use kube6_verify::catalog;
 use kube6_verify::expect::ExpectationSource;
 use kube6_verify::{Expectations, Report, Snapshot, Status as CheckStatus};
 
+use super::cluster::{ClusterArgs, live_failure};
 use super::input::{InputArgs, analyze_file};
 use crate::exit::{CommandResult, Failure, Status};
 use crate::output::{self, OutputFormat, paint, table};
@@ -27,12 +28,8 @@ pub struct Args {
     pub plan: Option<PathBuf>,
     #[command(flatten)]
     pub input: InputArgs,
-    /// The kubeconfig file of the live cluster (default: $KUBECONFIG, then ~/.kube/config).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context to use (default: the current context).
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     /// The most bytes read of each dump (e.g. 8Gi, 512Mi). Dumps are streamed, so memory does
     /// not grow with it; it stops an endless input.
     #[arg(long, value_name = "SIZE", env = "KUBE6_MAX_DUMP_SIZE",
@@ -75,30 +72,18 @@ pub fn run(args: Args) -> CommandResult {
         return super::checks::list::<catalog::VerifyChecks>(args.output, args.markdown);
     }
     let ignore = super::checks::ignore_set::<catalog::VerifyChecks>(&args.ignore, &args.only)?;
-    if !args.dump.is_empty() && (args.kubeconfig.is_some() || args.context.is_some()) {
-        return Err(Failure::usage(anyhow!(
-            "give either --dump FILE... or a live cluster (--kubeconfig, --context), not both"
-        )));
-    }
+    args.cluster
+        .check_not_with_dump(&args.dump, "--kubeconfig, --context")?;
+    args.cluster.check()?;
     let stdin_readers = args
         .dump
         .iter()
         .chain(&args.plan)
-        .chain(&args.kubeconfig)
         .filter(|p| kube6_fs::read::is_stdin(p))
         .count();
     if stdin_readers > 1 {
         return Err(Failure::usage(anyhow!(
             "standard input (-) can be read once: give it to one of --dump and --plan"
-        )));
-    }
-    if args
-        .kubeconfig
-        .as_deref()
-        .is_some_and(kube6_fs::read::is_stdin)
-    {
-        return Err(Failure::usage(anyhow!(
-            "--kubeconfig takes a file, not standard input"
         )));
     }
     let analysis = match (&args.plan, &args.input.k3s_args) {
@@ -113,8 +98,7 @@ pub fn run(args: Args) -> CommandResult {
     };
     let (snapshot, origin) = load_cluster(&ClusterSource {
         dump: &args.dump,
-        kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
+        cluster: &args.cluster,
         chunk_size: args.chunk_size,
         max_dump_size: args.max_dump_size,
     })?;
@@ -139,8 +123,7 @@ pub fn run(args: Args) -> CommandResult {
 /// Where a cluster is read from: kubectl dumps, or a live API server.
 pub struct ClusterSource<'a> {
     pub dump: &'a [PathBuf],
-    pub kubeconfig: Option<PathBuf>,
-    pub context: Option<String>,
+    pub cluster: &'a ClusterArgs,
     pub chunk_size: u32,
     pub max_dump_size: u64,
 }
@@ -159,19 +142,7 @@ pub fn load_cluster(source: &ClusterSource<'_>) -> Result<(Snapshot, String), Fa
             .join(", ");
         return Ok((snapshot, names));
     }
-    use kube6_verify::live;
-    let options = live::Options {
-        kubeconfig: source.kubeconfig.clone(),
-        context: source.context.clone(),
-        page_size: source.chunk_size,
-    };
-    live::read(&options).map_err(|e| {
-        if e.is_configuration() {
-            Failure::usage(e)
-        } else {
-            Failure::failed(e)
-        }
-    })
+    kube6_verify::live::read(&source.cluster.options(source.chunk_size)).map_err(live_failure)
 }
 
 fn status_cell(status: CheckStatus) -> String {
@@ -207,6 +178,7 @@ pub fn render_text(report: &Report, origin: &str) -> String {
         (o.calico_ipam_blocks, "Calico IPAMBlocks"),
         (o.cilium_nodes, "CiliumNodes"),
         (o.cilium_pod_ip_pools, "CiliumPodIPPools"),
+        (o.service_cidrs, "ServiceCIDRs"),
     ] {
         if n > 0 {
             held.push_str(&format!(", {n} {what}"));
