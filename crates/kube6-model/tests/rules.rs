@@ -1236,3 +1236,31 @@ fn a_bad_ndp_proxy_mode_is_a_located_error() {
     assert!(err.contains("static or watch"), "{err}");
     assert!(err.contains("spec.loadBalancer.ndpProxy"), "{err}");
 }
+
+/// K6W410 (Cilium not joining the solicited-node groups) is left out only where kube6's NDP proxy
+/// answers for the pool: with an ndp-proxy upstream, Cilium 1.19.0-1.19.5 answers NDP itself, so
+/// the proxy stays out and the missing group joins still matter.
+#[test]
+fn cilium_mld_warning_follows_who_answers_ndp() {
+    const NDP_UPSTREAM: &str = "  upstream: {IPv6: {mode: ndp-proxy, uplink: eth0}}\n";
+    const CILIUM_POOL: &str =
+        "    implementation: cilium\n    pools: [{addresses: [\"2001:db8:5::/120\"]}]\n";
+    for (version, proxied_by_kube6, fires) in [
+        ("1.19.2", false, true),
+        ("1.19.6", false, false),
+        ("1.18.3", true, false),
+    ] {
+        let text = lb(
+            "kubeadm",
+            &format!("{V6}  cni: {{name: cilium, version: {version}}}\n{NDP_UPSTREAM}"),
+            CILIUM_POOL,
+        );
+        let found = ids(&text, &[], None);
+        assert_eq!(
+            found.contains(&"K6W410"),
+            fires,
+            "Cilium {version} with an ndp-proxy upstream (kube6's proxy answers: {proxied_by_kube6}): {found:?}"
+        );
+        assert!(!found.contains(&"K6E409"), "Cilium {version}: {found:?}");
+    }
+}

@@ -13,6 +13,7 @@ use super::catalog as r;
 use super::{Out, ranges};
 use crate::diagnostic::Diagnostic;
 use crate::facts;
+use crate::load_balancer::PoolNdpAnswer;
 use crate::model::{
     ClusterNetwork, Cni, Distribution, IngressController, LbImplementation, LbMode, NdpProxyMode,
     UpstreamMode,
@@ -286,9 +287,13 @@ fn l2_announcements(net: &ClusterNetwork, out: &mut Out) {
             }
         }
         if implementation(net) == LbImplementation::Cilium {
-            let proxied = net
-                .upstream_for(Family::IPv6)
-                .is_some_and(|u| u.mode.value == UpstreamMode::NdpProxy);
+            // kube6's NDP proxy answers only where Cilium does not answer NDP itself (before
+            // 1.19): from 1.19.0 to 1.19.5 Cilium answers, so the missing group joins matter
+            // with an ndp-proxy upstream too.
+            let proxied = matches!(
+                crate::load_balancer::pool_ndp_answer(net, pool),
+                Some(PoolNdpAnswer::NdpProxyStatic | PoolNdpAnswer::NdpProxyWatch)
+            );
             if !facts::cilium::l2_answers_ndp(cilium_version.as_ref()) && !proxied {
                 out.push(Diagnostic::new(
                     &r::CILIUM_L2_NO_NDP,
