@@ -590,6 +590,13 @@ pub fn ndp_proxy_pool_prefixes(net: &crate::model::ClusterNetwork) -> Vec<IpNet>
         .collect()
 }
 
+/// Whether kube6's NDP proxy in watch mode follows Cilium's L2 announcement leases (one node
+/// per Service, cilium/cilium pkg/l2announcer/l2announcer.go) rather than answering on every
+/// node: only Cilium elects an announcing node among the implementations the proxy answers for.
+pub fn ndp_watch_follows_cilium_leases(net: &crate::model::ClusterNetwork) -> bool {
+    net.load_balancer.implementation.value == LbImplementation::Cilium
+}
+
 /// Who answers the upstream router's neighbor solicitations for the IPv6 addresses of a pool in
 /// l2 mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]

@@ -73,6 +73,8 @@ pub struct Context<'a> {
     pub cni: Cni,
     pub kubeadm_api: KubeadmApi,
     pub nodes: Vec<NodeView>,
+    /// The image for workloads that run kube6 itself (`Request::kube6_image`).
+    pub kube6_image: Option<String>,
 }
 
 impl<'a> Context<'a> {
@@ -134,6 +136,7 @@ impl<'a> Context<'a> {
             cni: cni.unwrap_or(plan.cni),
             kubeadm_api,
             nodes,
+            kube6_image: None,
         })
     }
 

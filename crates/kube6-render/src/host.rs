@@ -31,7 +31,7 @@ impl Renderer for HostFiles {
         if cx.cni == Cni::Calico {
             calico_bgp(cx, &mut out);
         }
-        if let Some(file) = ndp_watch_manifest(cx) {
+        if let Some(file) = ndp_watch_manifest(cx)? {
             out.files.push(file);
         }
         if cx.nodes.is_empty() {
@@ -338,6 +338,7 @@ fn ndp_rules(cx: &Context<'_>, node: Option<&NodeView>, pools: PoolRules) -> Vec
 /// Where the watch-mode proxy runs and serves its metrics (a port apart from the host proxy's
 /// 9465, as both run on the node's network).
 const WATCH_NAMESPACE: &str = "kube6-system";
+const WATCH_MANIFEST: &str = "load-balancer/kube6-ndp-proxy-watch.yaml";
 const WATCH_METRICS: &str = "127.0.0.1:9466";
 
 /// The watch-mode alternative to the static pool rules: a DaemonSet running `kube6 ndp-proxy`
@@ -345,19 +346,26 @@ const WATCH_METRICS: &str = "127.0.0.1:9466";
 /// read-only RBAC it needs (list/watch Services and EndpointSlices; Leases in Cilium's
 /// namespace). Rendered where kube6's proxy answers for load-balancer pools and the plan asks
 /// for watch mode (`spec.loadBalancer.ndpProxy: watch`); the host files then leave the pools out.
-fn ndp_watch_manifest(cx: &Context<'_>) -> Option<RenderedFile> {
+fn ndp_watch_manifest(cx: &Context<'_>) -> Result<Option<RenderedFile>, RenderError> {
     if cx.upstream(Family::IPv6) != Some(UpstreamMode::NdpProxy)
         || !cx.has(Family::IPv6)
         || cx.net.load_balancer.ndp_proxy_mode() != NdpProxyMode::Watch
     {
-        return None;
+        return Ok(None);
     }
     let pools = kube6_model::load_balancer::ndp_proxy_pool_prefixes(cx.net);
     if pools.is_empty() {
-        return None;
+        return Ok(None);
     }
-    let cilium = cx.net.load_balancer.implementation.value
-        == kube6_model::load_balancer::LbImplementation::Cilium;
+    // The host files leave these pools to the DaemonSet: without a pullable image nothing would
+    // answer for them, so no placeholder is written.
+    let Some(image) = cx.kube6_image.as_deref() else {
+        return Err(RenderError::Kube6ImageNeeded {
+            file: WATCH_MANIFEST,
+            why: "spec.loadBalancer.ndpProxy: watch",
+        });
+    };
+    let cilium = kube6_model::load_balancer::ndp_watch_follows_cilium_leases(cx.net);
     let election = if cilium { "cilium-lease" } else { "none" };
     // Cilium keeps its leases in its own namespace; kube6 renders Cilium into kube-system.
     let lease_namespace = "kube-system";
@@ -472,7 +480,7 @@ fn ndp_watch_manifest(cx: &Context<'_>) -> Option<RenderedFile> {
     let labels = Yaml::map([("app.kubernetes.io/name", Yaml::str(name))]);
     let container = Yaml::map([
         ("name", Yaml::str("ndp-proxy")),
-        ("image", Yaml::str("ghcr.io/example/kube6:latest")),
+        ("image", Yaml::str(image)),
         ("args", Yaml::strs(args)),
         (
             "env",
@@ -563,8 +571,8 @@ fn ndp_watch_manifest(cx: &Context<'_>) -> Option<RenderedFile> {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ");
-    Some(RenderedFile::config(
-        "load-balancer/kube6-ndp-proxy-watch.yaml",
+    Ok(Some(RenderedFile::config(
+        WATCH_MANIFEST,
         format!(
             "# Rendered by kube6: the NDP proxy in watch mode for the load-balancer pools {pool_list}\n\
              # (docs/ndp-proxy.md, \"Watch mode\"): each node answers only for the addresses it announces\n\
@@ -578,7 +586,7 @@ fn ndp_watch_manifest(cx: &Context<'_>) -> Option<RenderedFile> {
             },
             yaml::documents(&docs)
         ),
-    ))
+    )))
 }
 
 /// ndppd.conf (0.2.5 syntax): static rules for this node's pod block and a global service

@@ -218,6 +218,14 @@ pub enum RenderError {
     /// The plan has no range to render (an invalid plan slipped through).
     #[error("the plan has no {0} range to render")]
     Missing(&'static str),
+    /// A workload running kube6 in the cluster is rendered, and no image was given for it.
+    #[error(
+        "{file} runs kube6 in the cluster ({why}), and kube6 has no published image: build one with deploy/probe/build.sh, push it where the nodes pull from and give it with --kube6-image IMAGE"
+    )]
+    Kube6ImageNeeded {
+        file: &'static str,
+        why: &'static str,
+    },
 }
 
 impl RenderError {
@@ -358,6 +366,10 @@ pub struct Request {
     /// The CNI; the plan's when None.
     pub cni: Option<Cni>,
     pub kubeadm_api: KubeadmApi,
+    /// The image of kube6 itself, for the workloads that run kube6 in the cluster (the NDP
+    /// proxy's watch-mode DaemonSet). Required only where such a workload is rendered: kube6 has
+    /// no published image, and a placeholder would leave the DaemonSet pulling forever.
+    pub kube6_image: Option<String>,
 }
 
 /// Every file for `request`: the target's, the CNI's and the host files.
@@ -366,13 +378,14 @@ pub fn render(
     plan: &Plan,
     request: &Request,
 ) -> Result<Rendered, RenderError> {
-    let cx = Context::new(
+    let mut cx = Context::new(
         net,
         plan,
         request.target.distribution(),
         request.cni,
         request.kubeadm_api,
     )?;
+    cx.kube6_image = request.kube6_image.clone();
     let mut out = request.target.renderer().render(&cx)?;
     if let Some(cni) = cni::renderer(&cx) {
         out.extend(cni.render(&cx)?);

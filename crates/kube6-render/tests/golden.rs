@@ -90,6 +90,7 @@ fn every_target_and_layout() {
                 target,
                 cni: None,
                 kubeadm_api: KubeadmApi::V1beta4,
+                kube6_image: None,
             };
             let out = show(render(&a.network, &a.plan, &request), None);
             check(&format!("{target}/{layout}.txt"), &out);
@@ -112,6 +113,7 @@ fn every_cni_and_layout() {
                 target: Target::Kubeadm,
                 cni: Some(cni),
                 kubeadm_api: KubeadmApi::V1beta4,
+                kube6_image: None,
             };
             let out = show(render(&a.network, &a.plan, &request), Some("cni/"));
             check(&format!("cni/{cni}/{layout}.txt"), &out);
@@ -127,6 +129,7 @@ fn kubeadm_v1beta3() {
             target: Target::Kubeadm,
             cni: None,
             kubeadm_api: KubeadmApi::V1beta3,
+            kube6_image: None,
         };
         let out = show(render(&a.network, &a.plan, &request), Some("kubeadm/"));
         check(&format!("kubeadm-v1beta3/{layout}.txt"), &out);
@@ -140,6 +143,7 @@ fn k3s_flannel_with_ula_pods_masquerades_ipv6() {
         target: Target::K3s,
         cni: Some(Cni::Flannel),
         kubeadm_api: KubeadmApi::V1beta4,
+        kube6_image: None,
     };
     let out = show(render(&a.network, &a.plan, &request), Some("k3s/"));
     assert!(out.contains("flannel-ipv6-masq: true"), "{out}");
@@ -184,6 +188,7 @@ fn every_example_for_its_own_distribution() {
             target,
             cni: None,
             kubeadm_api: KubeadmApi::V1beta4,
+            kube6_image: None,
         };
         let out = show(render(&a.network, &a.plan, &request), None);
         check(&format!("examples/{name}.txt"), &out);
@@ -201,6 +206,7 @@ fn rke2_helm_chart_config_values_parse() {
             target: Target::Rke2,
             cni: Some(cni),
             kubeadm_api: KubeadmApi::V1beta4,
+            kube6_image: None,
         };
         let out = render(&a.network, &a.plan, &request).unwrap();
         let file = out
@@ -232,6 +238,7 @@ fn rke2_canal_is_configured_through_its_chart() {
             target: Target::Rke2,
             cni: Some(Cni::Canal),
             kubeadm_api: KubeadmApi::V1beta4,
+            kube6_image: None,
         };
         let rendered = render(&a.network, &a.plan, &request).unwrap();
         // RKE2's rke2-canal chart writes Canal's files itself: no raw cni/ files to be overwritten.

@@ -29,6 +29,7 @@ fn ndp_config(text: &str) -> (String, Vec<String>) {
         target: Target::Kubeadm,
         cni: None,
         kubeadm_api: KubeadmApi::default(),
+        kube6_image: None,
     };
     let out = render(&a.network, &a.plan, &request).unwrap();
     let file = out
@@ -73,12 +74,15 @@ fn rendered_texts(text: &str) -> std::collections::BTreeMap<String, String> {
         target: Target::Kubeadm,
         cni: None,
         kubeadm_api: KubeadmApi::default(),
+        kube6_image: Some(KUBE6_IMAGE.to_string()),
     };
     let out = render(&a.network, &a.plan, &request).unwrap();
     out.files.into_iter().map(|f| (f.path, f.content)).collect()
 }
 
 const WATCH_MANIFEST: &str = "load-balancer/kube6-ndp-proxy-watch.yaml";
+/// The image the watch DaemonSet is rendered with in these tests (`--kube6-image`).
+const KUBE6_IMAGE: &str = "registry.example/kube6:0.1.0";
 
 #[test]
 fn static_mode_is_the_default_and_renders_no_watch_manifest() {
@@ -94,6 +98,37 @@ fn static_mode_is_the_default_and_renders_no_watch_manifest() {
             "{lb}"
         );
     }
+}
+
+/// The host files leave watch-mode pools to the DaemonSet, so render refuses to write it with an
+/// image that cannot be pulled: without `--kube6-image` nothing would answer for the pools.
+#[test]
+fn watch_mode_needs_the_kube6_image() {
+    let text = cluster(
+        "{name: cilium, version: 1.18.3}",
+        &format!("    implementation: cilium\n    ndpProxy: watch\n{POOL}"),
+    );
+    let a = kube6_model::analyze("lb.yaml", &text, &ImportOptions::default()).unwrap();
+    let request = Request {
+        target: Target::Kubeadm,
+        cni: None,
+        kubeadm_api: KubeadmApi::default(),
+        kube6_image: None,
+    };
+    let err =
+        render(&a.network, &a.plan, &request).expect_err("no watch manifest without an image");
+    let message = err.to_string();
+    assert!(
+        message.contains("--kube6-image") && message.contains(WATCH_MANIFEST),
+        "{message}"
+    );
+    // Static mode runs nothing in the cluster and needs no image.
+    let text = cluster(
+        "{name: cilium, version: 1.18.3}",
+        &format!("    implementation: cilium\n{POOL}"),
+    );
+    let a = kube6_model::analyze("lb.yaml", &text, &ImportOptions::default()).unwrap();
+    assert!(render(&a.network, &a.plan, &request).is_ok());
 }
 
 #[test]
@@ -112,6 +147,7 @@ fn watch_mode_renders_the_daemonset_and_leaves_the_pools_out_of_the_host_files()
         "      - leases\n",
         "fieldPath: spec.nodeName",
         "name: NODE_NAME",
+        "image: \"registry.example/kube6:0.1.0\"\n",
     ] {
         assert!(text.contains(want), "{want:?} missing:\n{text}");
     }
@@ -177,6 +213,7 @@ fn rendered(text: &str, target: Target) -> Vec<(String, Vec<serde_json::Value>)>
         target,
         cni: None,
         kubeadm_api: KubeadmApi::default(),
+        kube6_image: None,
     };
     let out = render(&a.network, &a.plan, &request).unwrap();
     out.files
@@ -460,6 +497,7 @@ fn cilium_pools(cni: &str) -> String {
         target: Target::Kubeadm,
         cni: None,
         kubeadm_api: KubeadmApi::default(),
+        kube6_image: None,
     };
     let out = render(&a.network, &a.plan, &request).unwrap();
     out.files

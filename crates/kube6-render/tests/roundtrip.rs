@@ -201,6 +201,7 @@ fn rendered_cni_configuration_reads_back_valid() {
                     target,
                     cni: Some(cni),
                     kubeadm_api: KubeadmApi::V1beta4,
+                    kube6_image: None,
                 };
                 let Ok(rendered) = render(&a.network, &a.plan, &request) else {
                     continue;

@@ -529,16 +529,35 @@ impl Snapshot {
 
     /// Adds `other`'s objects after this one's, all of them (parts of one document).
     pub(crate) fn append(&mut self, other: Snapshot) {
-        self.nodes.extend(other.nodes);
-        self.pods.extend(other.pods);
-        self.services.extend(other.services);
-        self.endpoint_slices.extend(other.endpoint_slices);
-        self.cni.calico_pools.extend(other.cni.calico_pools);
-        self.cni.calico_blocks.extend(other.cni.calico_blocks);
-        self.cni.cilium_nodes.extend(other.cni.cilium_nodes);
-        self.cni.cilium_pools.extend(other.cni.cilium_pools);
-        self.service_cidrs.extend(other.service_cidrs);
-        for (kind, n) in other.ignored {
+        // Destructured field by field: a kind added to the snapshot cannot be forgotten here
+        // (MetalLB and Cilium pools once were, and every JSON List dump lost them).
+        let Snapshot {
+            nodes,
+            pods,
+            services,
+            endpoint_slices,
+            cni:
+                CniObjects {
+                    calico_pools,
+                    calico_blocks,
+                    cilium_nodes,
+                    cilium_pools,
+                },
+            service_cidrs,
+            lb_pools,
+            ignored,
+        } = other;
+        self.nodes.extend(nodes);
+        self.pods.extend(pods);
+        self.services.extend(services);
+        self.endpoint_slices.extend(endpoint_slices);
+        self.cni.calico_pools.extend(calico_pools);
+        self.cni.calico_blocks.extend(calico_blocks);
+        self.cni.cilium_nodes.extend(cilium_nodes);
+        self.cni.cilium_pools.extend(cilium_pools);
+        self.service_cidrs.extend(service_cidrs);
+        self.lb_pools.extend(lb_pools);
+        for (kind, n) in ignored {
             *self.ignored.entry(kind).or_default() += n;
         }
     }
@@ -554,33 +573,55 @@ impl Snapshot {
             let seen: HashSet<(String, String)> = into.iter().map(&key).collect();
             into.extend(from.into_iter().filter(|o| !seen.contains(&key(o))));
         }
+        // Destructured field by field, like `append`.
+        let Snapshot {
+            nodes,
+            pods,
+            services,
+            endpoint_slices,
+            cni:
+                CniObjects {
+                    calico_pools,
+                    calico_blocks,
+                    cilium_nodes,
+                    cilium_pools,
+                },
+            service_cidrs,
+            lb_pools,
+            ignored,
+        } = other;
         let cluster_scoped = |name: &String| (String::new(), name.clone());
-        extend(&mut self.nodes, other.nodes, |n| cluster_scoped(&n.name));
-        extend(&mut self.pods, other.pods, |p| {
+        extend(&mut self.nodes, nodes, |n| cluster_scoped(&n.name));
+        extend(&mut self.pods, pods, |p| {
             (p.namespace.clone(), p.name.clone())
         });
-        extend(&mut self.services, other.services, |s| {
+        extend(&mut self.services, services, |s| {
             (s.namespace.clone(), s.name.clone())
         });
-        extend(&mut self.endpoint_slices, other.endpoint_slices, |e| {
+        extend(&mut self.endpoint_slices, endpoint_slices, |e| {
             (e.namespace.clone(), e.name.clone())
         });
-        extend(&mut self.cni.calico_pools, other.cni.calico_pools, |p| {
+        extend(&mut self.cni.calico_pools, calico_pools, |p| {
             cluster_scoped(&p.name)
         });
-        extend(&mut self.cni.calico_blocks, other.cni.calico_blocks, |b| {
+        extend(&mut self.cni.calico_blocks, calico_blocks, |b| {
             cluster_scoped(&b.name)
         });
-        extend(&mut self.cni.cilium_nodes, other.cni.cilium_nodes, |n| {
+        extend(&mut self.cni.cilium_nodes, cilium_nodes, |n| {
             cluster_scoped(&n.name)
         });
-        extend(&mut self.cni.cilium_pools, other.cni.cilium_pools, |p| {
+        extend(&mut self.cni.cilium_pools, cilium_pools, |p| {
             cluster_scoped(&p.name)
         });
-        extend(&mut self.service_cidrs, other.service_cidrs, |c| {
+        extend(&mut self.service_cidrs, service_cidrs, |c| {
             cluster_scoped(&c.name)
         });
-        for (kind, n) in other.ignored {
+        // MetalLB's pools live in one namespace and Cilium's are cluster-scoped: kind and name
+        // name a pool.
+        extend(&mut self.lb_pools, lb_pools, |p| {
+            (p.kind.clone(), p.name.clone())
+        });
+        for (kind, n) in ignored {
             *self.ignored.entry(kind).or_default() += n;
         }
     }

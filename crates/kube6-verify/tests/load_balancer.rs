@@ -220,3 +220,40 @@ fn cilium_pools_that_select_or_are_disabled() {
     let open = k6v013(&pool(""), Some(&plan));
     assert_eq!(findings(&open, "shop/app")[0].0, Status::Fail);
 }
+
+/// The pools reach K6V013 however the dump is given: as a JSON List (`kubectl ... -o json`, read
+/// by the streaming reader) and split over two files (merged), not only as one YAML document.
+#[test]
+fn pools_are_kept_from_json_lists_and_merged_dumps() {
+    let yaml = include_str!("lb/metallb-service-allocation.yaml");
+    let value: serde_json::Value = serde_saphyr::from_str(yaml).unwrap();
+    let json = serde_json::to_vec_pretty(&value).unwrap();
+    let from_json = kube6_verify::read_dump_bytes("dump.json", &json).unwrap();
+    assert_eq!(from_json.lb_pools.len(), 2, "{:?}", from_json.lb_pools);
+
+    // The pools in one file, the Services in another.
+    let items = value["items"].as_array().unwrap();
+    let list = |pools: bool| {
+        let part: Vec<&serde_json::Value> = items
+            .iter()
+            .filter(|i| (i["kind"] == "IPAddressPool") == pools)
+            .collect();
+        serde_json::to_vec(&serde_json::json!({"apiVersion": "v1", "kind": "List", "items": part}))
+            .unwrap()
+    };
+    let mut merged = kube6_verify::read_dump_bytes("services.json", &list(false)).unwrap();
+    merged.merge(kube6_verify::read_dump_bytes("pools.json", &list(true)).unwrap());
+    assert_eq!(merged.lb_pools.len(), 2, "{:?}", merged.lb_pools);
+
+    let analysis = analyze("plan.yaml", PLAN, &ImportOptions::default()).unwrap();
+    let expect = Expectations::from_analysis(&analysis);
+    for snapshot in [from_json, merged] {
+        let check = verify(&snapshot, &expect)
+            .checks
+            .into_iter()
+            .find(|c| c.id == "K6V013")
+            .unwrap();
+        // Pending by the pools' own settings: a warning, not a failure.
+        assert_eq!(check.status, Status::Warn, "{check:#?}");
+    }
+}

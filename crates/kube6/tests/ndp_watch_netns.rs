@@ -121,6 +121,8 @@ fn the_rendered_watch_daemonset_runs_with_its_own_permissions() {
             plan.to_str().unwrap(),
             "--target",
             "kubeadm",
+            "--kube6-image",
+            "registry.example/kube6:0.1.0",
             "--out",
             out.to_str().unwrap(),
         ])

@@ -254,3 +254,57 @@ fn a_refused_write_is_exit_1_with_the_reason() {
         "{last}"
     );
 }
+
+/// A plan whose NDP proxy answers for load-balancer pools in watch mode renders a DaemonSet that
+/// runs kube6: without `--kube6-image` render is a usage error that says what to give, and
+/// writes nothing.
+#[test]
+fn watch_mode_without_the_kube6_image_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("watch.yaml");
+    std::fs::write(
+        &plan,
+        "apiVersion: kube6.dev/v1alpha1
+kind: ClusterNetwork
+metadata: {name: watch}
+spec:
+  distribution: kubeadm
+  cni: {name: cilium, version: 1.18.3}
+  pods: [{cidr: \"2001:db8:100::/56\", nodeMaskSize: 64}]
+  services: [fd00:20::/112]
+  nodes: [{name: worker-1, role: controller+worker, addresses: [\"2001:db8:1::2\"]}]
+  upstream: {IPv6: {mode: ndp-proxy, uplink: eth0}}
+  loadBalancer:
+    implementation: cilium
+    ndpProxy: watch
+    pools: [{addresses: [\"2001:db8:1::ff00/120\"]}]
+",
+    )
+    .unwrap();
+    let plan_arg = plan.display().to_string();
+    let out_dir = dir.path().join("out");
+    let out_arg = out_dir.display().to_string();
+    let base = [
+        "render",
+        plan_arg.as_str(),
+        "--target",
+        "kubeadm",
+        "--out",
+        out_arg.as_str(),
+    ];
+    let out = kube6(&base);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("--kube6-image IMAGE"), "{stderr}");
+    assert!(!out_dir.exists());
+    let mut with_image = base.to_vec();
+    with_image.extend(["--kube6-image", "registry.example/kube6:0.1.0"]);
+    let out = kube6(&with_image);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let manifest =
+        std::fs::read_to_string(out_dir.join("load-balancer/kube6-ndp-proxy-watch.yaml")).unwrap();
+    assert!(
+        manifest.contains("image: \"registry.example/kube6:0.1.0\"\n"),
+        "{manifest}"
+    );
+}

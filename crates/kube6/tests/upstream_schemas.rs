@@ -526,6 +526,11 @@ fn render_matrix(target: &str, extra: &[&str]) {
         for cni in CNIS {
             let mut args: Vec<OsString> = vec!["render".into()];
             args.extend(input.args.iter().cloned());
+            // The watch-mode NDP proxy DaemonSet runs kube6 and needs its image.
+            args.extend([
+                "--kube6-image".into(),
+                "registry.example/kube6:0.1.0".into(),
+            ]);
             args.extend(["--target".into(), target.into()]);
             args.extend(gate());
             args.extend(extra.iter().map(OsString::from));

@@ -136,7 +136,11 @@ fn build_config(args: &Args) -> Result<Config, Problem> {
                     plan.name
                 ))
             })?;
-            Config::new(uplink, plan.prefixes)
+            let mut config = Config::new(uplink, plan.prefixes);
+            if let Some(election) = plan.election {
+                config.watch.election = election;
+            }
+            config
         }
         (None, None) => {
             let uplink = args.uplink.clone().ok_or_else(|| {
@@ -192,6 +196,9 @@ struct PlanRules {
     name: String,
     uplink: Option<String>,
     prefixes: Vec<PrefixRule>,
+    /// Who elects the announcing node for the pools in watch mode, as the rendered DaemonSet
+    /// says (`--watch-load-balancers` only).
+    election: Option<kube6_ndp::Election>,
 }
 
 /// `--config` and `--plan` together: the file's settings, the plan's prefixes added to its
@@ -311,10 +318,20 @@ fn plan_rules(args: &Args, path: &std::path::Path) -> Result<PlanRules, Problem>
             source.name
         )));
     }
+    // The same election as the rendered DaemonSet: a lease to follow only where Cilium elects
+    // (without one, a lease election would wait for leases nobody writes and never answer).
+    let election = args.watch_load_balancers.then(|| {
+        if kube6_model::load_balancer::ndp_watch_follows_cilium_leases(&analysis.network) {
+            kube6_ndp::Election::CiliumLease
+        } else {
+            kube6_ndp::Election::None
+        }
+    });
     Ok(PlanRules {
         name: source.name,
         uplink,
         prefixes,
+        election,
     })
 }
 
@@ -666,6 +683,57 @@ mod tests {
             .ok()
             .unwrap();
             assert_eq!(c.watch.node_name.as_deref(), Some("worker-1"));
+        }
+    }
+
+    /// The election follows the plan's implementation, as the rendered DaemonSet's does: a
+    /// kube-vip before v0.3.3 (which leaves NDP to the proxy) writes no Cilium lease, so a lease
+    /// election would never answer.
+    #[test]
+    fn a_plans_watch_election_follows_its_implementation() {
+        let plan = |implementation: &str, cni: &str| {
+            file(&format!(
+                "apiVersion: kube6.dev/v1alpha1\nkind: ClusterNetwork\nmetadata: {{name: watch}}\nspec:\n  \
+                 distribution: kubeadm\n  cni: {cni}\n  \
+                 pods: [{{cidr: \"2001:db8:100::/56\", nodeMaskSize: 64}}]\n  services: [fd00:20::/112]\n  \
+                 nodes: [{{name: worker-1, role: controller+worker, addresses: [\"2001:db8:1::2\"]}}]\n  \
+                 upstream: {{IPv6: {{mode: ndp-proxy, uplink: n0}}}}\n  loadBalancer:\n    \
+                 {implementation}\n    pools: [{{addresses: [\"2001:db8:1::ff00/120\"]}}]\n"
+            ))
+        };
+        for (implementation, cni, election) in [
+            (
+                "implementation: cilium",
+                "{name: cilium, version: 1.18.3}",
+                kube6_ndp::Election::CiliumLease,
+            ),
+            (
+                "implementation: kube-vip\n    version: v0.3.2",
+                "calico",
+                kube6_ndp::Election::None,
+            ),
+        ] {
+            let plan = plan(implementation, cni);
+            let path = plan.0.to_str().unwrap();
+            let c = build_config(&args(&[
+                "--plan",
+                path,
+                "--node",
+                "worker-1",
+                "--node-name",
+                "worker-1",
+                "--watch-load-balancers",
+            ]))
+            .ok()
+            .unwrap();
+            assert_eq!(c.watch.election, election, "{implementation}");
+            assert!(
+                c.prefixes
+                    .iter()
+                    .any(|r| r.to_string() == "2001:db8:1::ff00/120=watch"),
+                "{implementation}: {:?}",
+                c.prefixes
+            );
         }
     }
 

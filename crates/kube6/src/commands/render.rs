@@ -41,6 +41,11 @@ pub struct Args {
     /// as mappings).
     #[arg(long, value_name = "VERSION", default_value = "v1beta4", value_parser = crate::values::kubeadm_api())]
     pub kubeadm_api: KubeadmApi,
+    /// The image of kube6 for workloads that run it in the cluster: the NDP proxy's watch-mode
+    /// DaemonSet (spec.loadBalancer.ndpProxy: watch). Build it with deploy/probe/build.sh and
+    /// push it where the nodes pull from; required only where such a workload is rendered.
+    #[arg(long, value_name = "IMAGE", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub kube6_image: Option<String>,
 }
 
 pub fn run(args: Args) -> CommandResult {
@@ -56,9 +61,14 @@ pub fn run(args: Args) -> CommandResult {
         target: args.target,
         cni: args.input.cni,
         kubeadm_api: args.kubeadm_api,
+        kube6_image: args.kube6_image.clone(),
     };
     let rendered = match kube6_render::render(&analysis.network, &analysis.plan, &request) {
         Ok(r) => r,
+        // A flag the plan needs is missing: a usage error (exit 2), like a missing --out.
+        Err(e @ kube6_render::RenderError::Kube6ImageNeeded { .. }) => {
+            return Err(Failure::usage(anyhow!(e)));
+        }
         Err(e) => {
             output::error(&e);
             return Ok(Status::Invalid);
