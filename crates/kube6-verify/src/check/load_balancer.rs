@@ -203,10 +203,22 @@ fn placement(
     let requested = requested_ips(service);
     for ip in ips {
         if plan.uses_pools {
+            if plan.pools.iter().any(|p| p.contains(ip)) {
+                continue;
+            }
             let free_choice = implementation
                 .is_some_and(|i| !facts::lb_service::requested_address_needs_pool(i))
                 && requested.contains(ip);
-            if free_choice || plan.pools.iter().any(|p| p.contains(ip)) {
+            if free_choice {
+                // kube-vip announces whatever the Service names, and kube-vip-cloud-provider
+                // writes its own allocations there too (kube-vip/kube-vip-cloud-provider
+                // pkg/provider/loadBalancer.go, syncLoadBalancer: the loadbalancerIPs annotation
+                // and spec.loadBalancerIP), so a pinned address and a ConfigMap whose pools
+                // drifted from the plan look alike: said, not judged.
+                check.note(format!(
+                    "{} has the load-balancer address {ip}, outside the planned pools: kube-vip announces the address the Service names; if nobody pinned it, the kubevip ConfigMap's pools differ from the plan",
+                    service_ref(service)
+                ));
                 continue;
             }
             let pools: Vec<String> = plan
