@@ -31,8 +31,8 @@ pub const CILIUM_L2_CLASS: &str = kube6_model::facts::cilium::L2_LOAD_BALANCER_C
 /// kubernetes/kubernetes staging/src/k8s.io/api/discovery/v1/well_known_labels.go).
 pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 
-/// EndpointSlices followed at most (compact: the slice's Service and the nodes with a ready
-/// endpoint); more are counted as overflows and not followed.
+/// IPv6 EndpointSlices with a ready endpoint on this node followed at most (each kept as its
+/// Service's name); more are counted as overflows and not followed.
 pub const MAX_SLICES: usize = 200_000;
 /// Cilium leases followed at most.
 pub const MAX_LEASES: usize = 100_000;
@@ -64,8 +64,49 @@ pub struct ServiceView {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SliceView {
     pub service: ServiceKey,
-    /// Nodes with a ready endpoint in this slice.
-    pub ready_nodes: BTreeSet<String>,
+    /// The slice has a ready endpoint on this node.
+    pub ready_here: bool,
+}
+
+/// The IPv6 EndpointSlices with a ready endpoint on this node, and how many each Service has:
+/// only what `externalTrafficPolicy: Local` asks, so memory grows with this node's endpoints,
+/// not the cluster's, and the question is one lookup on every event.
+#[derive(Debug, Clone, Default)]
+pub struct LocalSlices {
+    /// (namespace, slice name) → its Service.
+    by_slice: HashMap<(String, String), ServiceKey>,
+    per_service: HashMap<ServiceKey, usize>,
+}
+
+impl LocalSlices {
+    fn len(&self) -> usize {
+        self.by_slice.len()
+    }
+
+    fn contains(&self, slice: &(String, String)) -> bool {
+        self.by_slice.contains_key(slice)
+    }
+
+    fn insert(&mut self, slice: (String, String), service: ServiceKey) {
+        self.remove(&slice);
+        *self.per_service.entry(service.clone()).or_default() += 1;
+        self.by_slice.insert(slice, service);
+    }
+
+    fn remove(&mut self, slice: &(String, String)) {
+        if let Some(service) = self.by_slice.remove(slice)
+            && let Some(count) = self.per_service.get_mut(&service)
+        {
+            *count -= 1;
+            if *count == 0 {
+                self.per_service.remove(&service);
+            }
+        }
+    }
+
+    fn has_ready(&self, service: &ServiceKey) -> bool {
+        self.per_service.contains_key(service)
+    }
 }
 
 /// Why this node does or does not answer for a Service's addresses.
@@ -91,8 +132,8 @@ pub struct Announcer {
     pub pools: Vec<Ipv6Net>,
     pub max_services: usize,
     pub services: BTreeMap<ServiceKey, ServiceView>,
-    /// Keyed by (namespace, slice name).
-    pub slices: HashMap<(String, String), SliceView>,
+    /// The IPv6 EndpointSlices with a ready endpoint on this node.
+    pub slices: LocalSlices,
     /// Lease name → holder identity (Cilium leases in the lease namespace only).
     pub leases: HashMap<String, String>,
 }
@@ -116,7 +157,7 @@ impl Announcer {
             pools,
             max_services: settings.max_services,
             services: BTreeMap::new(),
-            slices: HashMap::new(),
+            slices: LocalSlices::default(),
             leases: HashMap::new(),
         }
     }
@@ -130,7 +171,7 @@ impl Announcer {
             pools: self.pools.clone(),
             max_services: self.max_services,
             services: BTreeMap::new(),
-            slices: HashMap::new(),
+            slices: LocalSlices::default(),
             leases: HashMap::new(),
         }
     }
@@ -205,7 +246,7 @@ impl Announcer {
     /// An endpoint is ready when `conditions.ready` is true or absent (the same file:
     /// `Ready: endpoint.Conditions.Ready == nil || *endpoint.Conditions.Ready`), and local to
     /// the node named by `nodeName`.
-    pub fn slice_view(slice: &EndpointSlice) -> Option<SliceView> {
+    pub fn slice_view(&self, slice: &EndpointSlice) -> Option<SliceView> {
         if slice.address_type != "IPv6" {
             return None;
         }
@@ -216,18 +257,16 @@ impl Announcer {
             .as_ref()
             .and_then(|l| l.get(SERVICE_NAME_LABEL))?
             .clone();
-        let ready_nodes = slice
-            .endpoints
-            .iter()
-            .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true))
-            .filter_map(|e| e.node_name.clone())
-            .collect();
+        let ready_here = slice.endpoints.iter().any(|e| {
+            e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true)
+                && e.node_name.as_deref() == Some(self.node.as_str())
+        });
         Some(SliceView {
             service: ServiceKey {
                 namespace,
                 name: service,
             },
-            ready_nodes,
+            ready_here,
         })
     }
 
@@ -237,17 +276,18 @@ impl Announcer {
             return Applied::Ignored;
         };
         let key = (namespace.clone(), name.clone());
-        match Self::slice_view(slice) {
-            None => {
-                self.slices.remove(&key);
-                Applied::Ignored
-            }
-            Some(view) => {
-                if !self.slices.contains_key(&key) && self.slices.len() >= MAX_SLICES {
+        match self.slice_view(slice) {
+            Some(view) if view.ready_here => {
+                if !self.slices.contains(&key) && self.slices.len() >= MAX_SLICES {
                     return Applied::Overflow;
                 }
-                self.slices.insert(key, view);
+                self.slices.insert(key, view.service);
                 Applied::Kept
+            }
+            // Not IPv6, or no ready endpoint here: nothing this node needs to remember.
+            _ => {
+                self.slices.remove(&key);
+                Applied::Ignored
             }
         }
     }
@@ -289,9 +329,7 @@ impl Announcer {
 
     /// Whether this node has a ready endpoint of the Service (IPv6 slices).
     fn ready_here(&self, key: &ServiceKey) -> bool {
-        self.slices
-            .values()
-            .any(|s| s.service == *key && s.ready_nodes.contains(&self.node))
+        self.slices.has_ready(key)
     }
 
     /// Whether this node answers for the Service's addresses.
@@ -557,6 +595,34 @@ mod tests {
         assert_eq!(addresses(&a), ["2001:db8:5::ff20"]);
         a.delete_slice(&slice("api-9zq7d", "api", "IPv6", &[]));
         assert!(a.announced().is_empty());
+    }
+
+    /// Only slices with a ready endpoint here are kept, counted per Service: a Service with two
+    /// such slices stays answered until the last one goes, and slices of other nodes cost nothing.
+    #[test]
+    fn local_slices_are_counted_per_service_and_only_kept_when_ready_here() {
+        let mut a = announcer(Election::None, "worker-2");
+        a.apply_service(&service("api", "Local", &["2001:db8:5::ff20"]));
+        for n in 0..50 {
+            let name = format!("web-{n:05}");
+            assert_eq!(
+                a.apply_slice(&slice(&name, "web", "IPv6", &[("worker-1", Some(true))])),
+                Applied::Ignored
+            );
+        }
+        assert_eq!(a.slices.len(), 0);
+        let here = [("worker-2", Some(true))];
+        a.apply_slice(&slice("api-a", "api", "IPv6", &here));
+        a.apply_slice(&slice("api-b", "api", "IPv6", &here));
+        // Applying the same slice again is an update, not a second slice.
+        a.apply_slice(&slice("api-b", "api", "IPv6", &here));
+        assert_eq!(a.slices.len(), 2);
+        a.delete_slice(&slice("api-a", "api", "IPv6", &[]));
+        assert_eq!(addresses(&a), ["2001:db8:5::ff20"]);
+        // The last ready endpoint here turns not ready: no longer answered, nothing kept.
+        a.apply_slice(&slice("api-b", "api", "IPv6", &[("worker-2", Some(false))]));
+        assert!(a.announced().is_empty());
+        assert_eq!(a.slices.len(), 0);
     }
 
     #[test]
