@@ -2,8 +2,29 @@
 //! only where the implementation does not answer NDP itself (Cilium before 1.19).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use kube6_model::Analysis;
 use kube6_model::import::ImportOptions;
-use kube6_render::{KubeadmApi, Request, Target, render};
+use kube6_render::{KubeadmApi, RenderError, Rendered, Request, Target, render};
+
+/// Analyzes `text` (which must import).
+fn analyzed(text: &str) -> Analysis {
+    kube6_model::analyze("lb.yaml", text, &ImportOptions::default()).unwrap()
+}
+
+/// Renders `analysis` for `target`, with `kube6_image` for the workloads that run kube6.
+fn render_for(
+    analysis: &Analysis,
+    target: Target,
+    kube6_image: Option<&str>,
+) -> Result<Rendered, RenderError> {
+    let request = Request {
+        target,
+        cni: None,
+        kubeadm_api: KubeadmApi::default(),
+        kube6_image: kube6_image.map(str::to_string),
+    };
+    render(&analysis.network, &analysis.plan, &request)
+}
 
 /// A kubeadm cluster on IPv6 with the NDP proxy upstream, `cni` and `lb` (indented by four).
 fn cluster(cni: &str, lb: &str) -> String {
@@ -17,7 +38,7 @@ fn cluster(cni: &str, lb: &str) -> String {
 
 /// The rendered kube6-ndp-proxy.yaml of node cp1, and whether the plan has errors.
 fn ndp_config(text: &str) -> (String, Vec<String>) {
-    let a = kube6_model::analyze("lb.yaml", text, &ImportOptions::default()).unwrap();
+    let a = analyzed(text);
     let errors: Vec<String> = a
         .plan
         .diagnostics
@@ -25,13 +46,7 @@ fn ndp_config(text: &str) -> (String, Vec<String>) {
         .filter(|d| d.severity == kube6_model::diagnostic::Severity::Error)
         .map(|d| d.id.to_string())
         .collect();
-    let request = Request {
-        target: Target::Kubeadm,
-        cni: None,
-        kubeadm_api: KubeadmApi::default(),
-        kube6_image: None,
-    };
-    let out = render(&a.network, &a.plan, &request).unwrap();
+    let out = render_for(&a, Target::Kubeadm, None).unwrap();
     let file = out
         .files
         .iter()
@@ -69,14 +84,7 @@ fn the_proxy_leaves_pools_to_implementations_that_answer_ndp() {
 
 /// Every rendered file, by path.
 fn rendered_texts(text: &str) -> std::collections::BTreeMap<String, String> {
-    let a = kube6_model::analyze("lb.yaml", text, &ImportOptions::default()).unwrap();
-    let request = Request {
-        target: Target::Kubeadm,
-        cni: None,
-        kubeadm_api: KubeadmApi::default(),
-        kube6_image: Some(KUBE6_IMAGE.to_string()),
-    };
-    let out = render(&a.network, &a.plan, &request).unwrap();
+    let out = render_for(&analyzed(text), Target::Kubeadm, Some(KUBE6_IMAGE)).unwrap();
     out.files.into_iter().map(|f| (f.path, f.content)).collect()
 }
 
@@ -108,15 +116,8 @@ fn watch_mode_needs_the_kube6_image() {
         "{name: cilium, version: 1.18.3}",
         &format!("    implementation: cilium\n    ndpProxy: watch\n{POOL}"),
     );
-    let a = kube6_model::analyze("lb.yaml", &text, &ImportOptions::default()).unwrap();
-    let request = Request {
-        target: Target::Kubeadm,
-        cni: None,
-        kubeadm_api: KubeadmApi::default(),
-        kube6_image: None,
-    };
-    let err =
-        render(&a.network, &a.plan, &request).expect_err("no watch manifest without an image");
+    let err = render_for(&analyzed(&text), Target::Kubeadm, None)
+        .expect_err("no watch manifest without an image");
     let message = err.to_string();
     assert!(
         message.contains("--kube6-image") && message.contains(WATCH_MANIFEST),
@@ -127,8 +128,7 @@ fn watch_mode_needs_the_kube6_image() {
         "{name: cilium, version: 1.18.3}",
         &format!("    implementation: cilium\n{POOL}"),
     );
-    let a = kube6_model::analyze("lb.yaml", &text, &ImportOptions::default()).unwrap();
-    assert!(render(&a.network, &a.plan, &request).is_ok());
+    assert!(render_for(&analyzed(&text), Target::Kubeadm, None).is_ok());
 }
 
 #[test]
@@ -208,14 +208,7 @@ fn pools_in_bgp_mode_are_not_proxied() {
 
 /// Every file kube6 renders for `target` from `text`, parsed: (path, documents).
 fn rendered(text: &str, target: Target) -> Vec<(String, Vec<serde_json::Value>)> {
-    let a = kube6_model::analyze("lb.yaml", text, &ImportOptions::default()).unwrap();
-    let request = Request {
-        target,
-        cni: None,
-        kubeadm_api: KubeadmApi::default(),
-        kube6_image: None,
-    };
-    let out = render(&a.network, &a.plan, &request).unwrap();
+    let out = render_for(&analyzed(text), target, None).unwrap();
     out.files
         .iter()
         .filter(|f| f.path.ends_with(".yaml") || f.path.ends_with(".yml"))
@@ -492,14 +485,7 @@ fn cilium_pools(cni: &str) -> String {
         cni,
         "    implementation: cilium\n    pools: [{name: public, addresses: [\"2001:db8:1::ff00/120\", \"2001:db8:1::fe10-2001:db8:1::fe2f\"]}]\n",
     );
-    let a = kube6_model::analyze("lb.yaml", &text, &ImportOptions::default()).unwrap();
-    let request = Request {
-        target: Target::Kubeadm,
-        cni: None,
-        kubeadm_api: KubeadmApi::default(),
-        kube6_image: None,
-    };
-    let out = render(&a.network, &a.plan, &request).unwrap();
+    let out = render_for(&analyzed(&text), Target::Kubeadm, None).unwrap();
     out.files
         .iter()
         .find(|f| f.path == "load-balancer/cilium-lb.yaml")

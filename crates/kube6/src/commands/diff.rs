@@ -61,17 +61,10 @@ pub fn run(args: Args) -> CommandResult {
     args.cluster_args
         .check_not_with_dump(&args.dump, "--cluster, --kubeconfig, --context")?;
     args.cluster_args.check()?;
-    let stdin = args
-        .files
-        .iter()
-        .chain(&args.dump)
-        .filter(|p| kube6_fs::read::is_stdin(p))
-        .count();
-    if stdin > 1 {
-        return Err(Failure::usage(anyhow!(
-            "standard input (-) can be read once"
-        )));
-    }
+    super::input::stdin_at_most_once(
+        args.files.iter().chain(&args.dump).map(PathBuf::as_path),
+        "give it for one file only",
+    )?;
     let (current, proposed_path, current_file) = match (from_cluster, args.files.as_slice()) {
         (true, [proposed]) => {
             let (snapshot, name) = load_cluster(&ClusterSource {

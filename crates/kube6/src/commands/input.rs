@@ -289,21 +289,34 @@ pub fn analyze_with(
 }
 
 /// `analyze_with`, carving `prefix` (`kube6 plan --prefix`).
+/// Refuses `-` (standard input) for more than one of `paths`: it can be read once. `hint` says
+/// where to give it instead.
+pub fn stdin_at_most_once<'a>(
+    paths: impl IntoIterator<Item = &'a Path>,
+    hint: &str,
+) -> Result<(), InputError> {
+    let readers = paths
+        .into_iter()
+        .filter(|p| kube6_fs::read::is_stdin(p))
+        .count();
+    if readers > 1 {
+        return Err(InputError::usage(format!(
+            "standard input (-) can be read once: {hint}"
+        )));
+    }
+    Ok(())
+}
+
 pub fn analyze_with_options(
     path: &Path,
     cni_files: &[std::path::PathBuf],
     args: &InputArgs,
     prefix: &PrefixOptions,
 ) -> Result<(Source, Analysis), InputError> {
-    let stdin = std::iter::once(path)
-        .chain(cni_files.iter().map(|p| p.as_path()))
-        .filter(|p| kube6_fs::read::is_stdin(p))
-        .count();
-    if stdin > 1 {
-        return Err(InputError::usage(
-            "standard input (-) can be read once: give it for one file only",
-        ));
-    }
+    stdin_at_most_once(
+        std::iter::once(path).chain(cni_files.iter().map(|p| p.as_path())),
+        "give it for one file only",
+    )?;
     let mut source = read(path)?;
     for file in cni_files {
         let part = read(file)?;

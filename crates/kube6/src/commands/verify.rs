@@ -75,17 +75,10 @@ pub fn run(args: Args) -> CommandResult {
     args.cluster
         .check_not_with_dump(&args.dump, "--kubeconfig, --context")?;
     args.cluster.check()?;
-    let stdin_readers = args
-        .dump
-        .iter()
-        .chain(&args.plan)
-        .filter(|p| kube6_fs::read::is_stdin(p))
-        .count();
-    if stdin_readers > 1 {
-        return Err(Failure::usage(anyhow!(
-            "standard input (-) can be read once: give it to one of --dump and --plan"
-        )));
-    }
+    super::input::stdin_at_most_once(
+        args.dump.iter().chain(&args.plan).map(PathBuf::as_path),
+        "give it to one of --dump and --plan",
+    )?;
     let analysis = match (&args.plan, &args.input.k3s_args) {
         (Some(_), Some(_)) => {
             return Err(Failure::usage(anyhow!(
